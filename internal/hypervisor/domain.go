@@ -1,0 +1,178 @@
+package hypervisor
+
+import (
+	"context"
+	"time"
+
+	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
+)
+
+const kindDomain = "domain"
+
+// DomainState is the run state of a domain, as the provider reports it.
+type DomainState string
+
+// Domain states.
+const (
+	StateRunning DomainState = "running"
+	StateShutoff DomainState = "shutoff"
+	StateCrashed DomainState = "crashed"
+	StatePaused  DomainState = "paused"
+	StateOther   DomainState = "other"
+)
+
+// DomainInfo is what Read needs: the persistent configuration, the run state
+// and autostart, each from its own source.
+type DomainInfo struct {
+	Spec      DomainSpec
+	State     DomainState
+	Autostart bool
+}
+
+// DefineDomain creates or replaces the persistent definition of spec.Name
+// and returns the domain's UUID.
+func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+	x, err := DomainXML(spec)
+	if err != nil {
+		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
+	}
+	doc, err := x.Marshal()
+	if err != nil {
+		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
+	}
+	dom, err := c.conn.DomainDefineXMLFlags(doc, libvirt.DOMAIN_DEFINE_VALIDATE)
+	if err != nil {
+		return "", wrap(err, "define", kindDomain, spec.Name)
+	}
+	defer func() { _ = dom.Free() }()
+	uuid, err := dom.GetUUIDString()
+	return uuid, wrap(err, "read the UUID of", kindDomain, spec.Name)
+}
+
+func (c *Client) lookupDomain(name string) (*libvirt.Domain, error) {
+	dom, err := c.conn.LookupDomainByName(name)
+	return dom, wrap(err, "look up", kindDomain, name)
+}
+
+// LookupDomainName resolves a name or UUID to the domain's name.
+func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (string, error) {
+	dom, err := c.conn.LookupDomainByName(nameOrUUID)
+	if err != nil && codeOf(err) == ErrNotFound {
+		dom, err = c.conn.LookupDomainByUUIDString(nameOrUUID)
+	}
+	if err != nil {
+		return "", wrap(err, "look up", kindDomain, nameOrUUID)
+	}
+	defer func() { _ = dom.Free() }()
+	name, err := dom.GetName()
+	return name, wrap(err, "read the name of", kindDomain, nameOrUUID)
+}
+
+// ReadDomain returns the persistent definition, state and autostart of name.
+func (c *Client) ReadDomain(ctx context.Context, name string) (DomainInfo, error) {
+	dom, err := c.lookupDomain(name)
+	if err != nil {
+		return DomainInfo{}, err
+	}
+	defer func() { _ = dom.Free() }()
+	doc, err := dom.GetXMLDesc(libvirt.DOMAIN_XML_INACTIVE)
+	if err != nil {
+		return DomainInfo{}, wrap(err, "read the definition of", kindDomain, name)
+	}
+	var x libvirtxml.Domain
+	if err := x.Unmarshal(doc); err != nil {
+		return DomainInfo{}, &Error{Op: "parse the definition of", Kind: kindDomain, Name: name, Message: err.Error()}
+	}
+	info := DomainInfo{Spec: SpecFromDomainXML(&x)}
+	st, _, err := dom.GetState()
+	if err != nil {
+		return DomainInfo{}, wrap(err, "read the state of", kindDomain, name)
+	}
+	info.State = mapState(st)
+	if info.Autostart, err = dom.GetAutostart(); err != nil {
+		return DomainInfo{}, wrap(err, "read autostart of", kindDomain, name)
+	}
+	return info, nil
+}
+
+func mapState(st libvirt.DomainState) DomainState {
+	switch st {
+	case libvirt.DOMAIN_RUNNING, libvirt.DOMAIN_BLOCKED:
+		return StateRunning
+	case libvirt.DOMAIN_SHUTOFF, libvirt.DOMAIN_SHUTDOWN, libvirt.DOMAIN_NOSTATE:
+		return StateShutoff
+	case libvirt.DOMAIN_CRASHED:
+		return StateCrashed
+	case libvirt.DOMAIN_PAUSED, libvirt.DOMAIN_PMSUSPENDED:
+		return StatePaused
+	}
+	return StateOther
+}
+
+// StartDomain starts a defined domain. Starting a running domain is not an error.
+func (c *Client) StartDomain(ctx context.Context, name string) error {
+	dom, err := c.lookupDomain(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dom.Free() }()
+	if active, err := dom.IsActive(); err == nil && active {
+		return nil
+	}
+	return wrap(dom.Create(), "start", kindDomain, name)
+}
+
+// StopDomain asks the guest to shut down, waits up to grace, then destroys it.
+// Many unikernels ignore ACPI, so a zero grace destroys at once. Stopping a
+// domain that is not running is not an error.
+func (c *Client) StopDomain(ctx context.Context, name string, grace time.Duration) error {
+	dom, err := c.lookupDomain(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dom.Free() }()
+	if active, err := dom.IsActive(); err == nil && !active {
+		return nil
+	}
+	if grace > 0 && dom.Shutdown() == nil {
+		deadline := time.Now().Add(grace)
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			if active, err := dom.IsActive(); err == nil && !active {
+				return nil
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	err = dom.Destroy()
+	if err != nil {
+		if active, aerr := dom.IsActive(); aerr == nil && !active {
+			return nil // it stopped on its own meanwhile
+		}
+	}
+	return wrap(err, "destroy", kindDomain, name)
+}
+
+// UndefineDomain removes the persistent definition. A missing domain is not an error.
+func (c *Client) UndefineDomain(ctx context.Context, name string) error {
+	dom, err := c.lookupDomain(name)
+	if IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dom.Free() }()
+	return wrap(dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_NVRAM|libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE|
+		libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA), "undefine", kindDomain, name)
+}
+
+// SetDomainAutostart sets whether the domain starts with the host.
+func (c *Client) SetDomainAutostart(ctx context.Context, name string, on bool) error {
+	dom, err := c.lookupDomain(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dom.Free() }()
+	return wrap(dom.SetAutostart(on), "set autostart of", kindDomain, name)
+}

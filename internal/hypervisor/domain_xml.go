@@ -1,0 +1,281 @@
+package hypervisor
+
+import (
+	"fmt"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// DomainSpec is the plain description of an instance. DomainXML maps it to
+// libvirt's domain definition and SpecFromDomainXML maps a persistent
+// definition back; both are pure.
+type DomainSpec struct {
+	Name        string
+	UUID        string // empty: libvirt assigns one
+	Type        string // "kvm", "qemu" or "xen"
+	Description string
+	MemoryMiB   uint
+	VCPUs       uint
+
+	// Direct kernel boot. When Kernel is empty, the first disk boots.
+	Kernel  string
+	Initrd  string
+	Cmdline string
+
+	Disks      []DiskSpec
+	Interfaces []InterfaceSpec
+
+	// ConsoleLog is the host path that the serial console is logged to.
+	ConsoleLog string
+
+	OnPoweroff string // "destroy" (default), "restart" or "preserve"
+	OnCrash    string // "destroy" (default), "restart" or "preserve"
+}
+
+// DiskSpec is one block device.
+type DiskSpec struct {
+	Path     string
+	Format   string // "raw" (default), "qcow2" or "iso"
+	ReadOnly bool
+	Bus      string // "virtio" (default), "sata", "ide", "scsi", "xen"
+}
+
+// InterfaceSpec is one network interface attached to a libvirt network.
+type InterfaceSpec struct {
+	Network string
+	MAC     string
+	Model   string // "virtio" (default), "e1000", "rtl8139", "netfront"
+}
+
+// Lifecycle actions that the spec accepts.
+var lifecycleActions = []string{"destroy", "restart", "preserve"}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// DomainXML maps spec to a lean libvirt domain: no USB controller, no
+// memory balloon, no graphics or video, and on_reboot=destroy so that a
+// guest that panics (with panic=-1) stops instead of looping.
+func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
+	if spec.Name == "" {
+		return nil, fmt.Errorf("domain name is empty")
+	}
+	typ := orDefault(spec.Type, "qemu")
+	osType := "hvm"
+	switch typ {
+	case "kvm", "qemu":
+	case "xen":
+		osType = "xenpvh"
+	default:
+		return nil, fmt.Errorf("hypervisor %q is not one of kvm, qemu, xen", typ)
+	}
+	memKiB := spec.MemoryMiB * 1024
+	vcpus := spec.VCPUs
+	if vcpus == 0 {
+		vcpus = 1
+	}
+	d := &libvirtxml.Domain{
+		Type:          typ,
+		Name:          spec.Name,
+		UUID:          spec.UUID,
+		Description:   spec.Description,
+		Memory:        &libvirtxml.DomainMemory{Value: memKiB, Unit: "KiB"},
+		CurrentMemory: &libvirtxml.DomainCurrentMemory{Value: memKiB, Unit: "KiB"},
+		VCPU:          &libvirtxml.DomainVCPU{Placement: "static", Value: vcpus},
+		OS: &libvirtxml.DomainOS{
+			Type:    &libvirtxml.DomainOSType{Arch: hostArch, Type: osType},
+			Kernel:  spec.Kernel,
+			Initrd:  spec.Initrd,
+			Cmdline: spec.Cmdline,
+		},
+		OnPoweroff: orDefault(spec.OnPoweroff, "destroy"),
+		OnReboot:   "destroy",
+		OnCrash:    orDefault(spec.OnCrash, "destroy"),
+		Devices:    &libvirtxml.DomainDeviceList{},
+	}
+	if spec.Kernel == "" && len(spec.Disks) > 0 {
+		d.OS.BootDevices = []libvirtxml.DomainBootDevice{{Dev: bootDev(spec.Disks[0])}}
+	}
+	if typ != "xen" {
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}}
+		zero := uint(0)
+		d.Devices.Controllers = []libvirtxml.DomainController{{Type: "usb", Index: &zero, Model: "none"}}
+		d.Devices.MemBalloon = &libvirtxml.DomainMemBalloon{Model: "none"}
+	}
+	for i, disk := range spec.Disks {
+		x, err := diskXML(disk, i, typ)
+		if err != nil {
+			return nil, err
+		}
+		d.Devices.Disks = append(d.Devices.Disks, x)
+	}
+	for _, nic := range spec.Interfaces {
+		if nic.Network == "" {
+			return nil, fmt.Errorf("interface has no network")
+		}
+		x := libvirtxml.DomainInterface{
+			Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: nic.Network}},
+			Model:  &libvirtxml.DomainInterfaceModel{Type: orDefault(nic.Model, defaultNICModel(typ))},
+		}
+		if nic.MAC != "" {
+			x.MAC = &libvirtxml.DomainInterfaceMAC{Address: strings.ToLower(nic.MAC)}
+		}
+		d.Devices.Interfaces = append(d.Devices.Interfaces, x)
+	}
+	serial := libvirtxml.DomainSerial{
+		Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+	}
+	if typ != "xen" {
+		port := uint(0)
+		serial.Target = &libvirtxml.DomainSerialTarget{Type: "isa-serial", Port: &port}
+	}
+	if spec.ConsoleLog != "" {
+		// virtlogd writes this file (mode 0600) and keeps it across restarts.
+		serial.Log = &libvirtxml.DomainChardevLog{File: spec.ConsoleLog, Append: "on"}
+	}
+	d.Devices.Serials = []libvirtxml.DomainSerial{serial}
+	return d, nil
+}
+
+func defaultNICModel(typ string) string {
+	if typ == "xen" {
+		return "netfront"
+	}
+	return "virtio"
+}
+
+func bootDev(d DiskSpec) string {
+	if d.Format == "iso" {
+		return "cdrom"
+	}
+	return "hd"
+}
+
+var busPrefix = map[string]string{"virtio": "vd", "sata": "sd", "scsi": "sd", "ide": "hd", "xen": "xvd"}
+
+func diskXML(disk DiskSpec, index int, typ string) (libvirtxml.DomainDisk, error) {
+	bus := orDefault(disk.Bus, "virtio")
+	if typ == "xen" && disk.Bus == "" {
+		bus = "xen"
+	}
+	prefix, ok := busPrefix[bus]
+	if !ok {
+		return libvirtxml.DomainDisk{}, fmt.Errorf("disk bus %q is not one of virtio, sata, scsi, ide, xen", bus)
+	}
+	if index >= 26 {
+		return libvirtxml.DomainDisk{}, fmt.Errorf("at most 26 disks are supported")
+	}
+	format := orDefault(disk.Format, "raw")
+	device, driverType := "disk", format
+	switch format {
+	case "raw", "qcow2":
+	case "iso":
+		device, driverType = "cdrom", "raw"
+		if bus == "virtio" {
+			bus, prefix = "sata", "sd"
+		}
+	default:
+		return libvirtxml.DomainDisk{}, fmt.Errorf("disk format %q is not one of raw, qcow2, iso", format)
+	}
+	x := libvirtxml.DomainDisk{
+		Device: device,
+		Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: driverType},
+		Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: disk.Path}},
+		Target: &libvirtxml.DomainDiskTarget{Dev: prefix + string(rune('a'+index)), Bus: bus},
+	}
+	if typ == "xen" {
+		x.Driver = nil
+	}
+	if disk.ReadOnly || format == "iso" {
+		x.ReadOnly = &libvirtxml.DomainDiskReadOnly{}
+	}
+	return x, nil
+}
+
+// SpecFromDomainXML maps a persistent (inactive) definition back to a spec.
+// Devices the provider does not manage are ignored; runtime-only values such
+// as tap names, aliases and pty paths are never read.
+func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
+	s := DomainSpec{
+		Name:        d.Name,
+		UUID:        d.UUID,
+		Type:        d.Type,
+		Description: d.Description,
+		OnPoweroff:  orDefault(d.OnPoweroff, "destroy"),
+		OnCrash:     orDefault(d.OnCrash, "destroy"),
+	}
+	if d.Memory != nil {
+		s.MemoryMiB = toKiB(d.Memory.Value, d.Memory.Unit) / 1024
+	}
+	if d.VCPU != nil {
+		s.VCPUs = d.VCPU.Value
+	}
+	if d.OS != nil {
+		s.Kernel, s.Initrd, s.Cmdline = d.OS.Kernel, d.OS.Initrd, d.OS.Cmdline
+	}
+	if d.Devices == nil {
+		return s
+	}
+	for _, disk := range d.Devices.Disks {
+		if disk.Source == nil || disk.Source.File == nil {
+			continue
+		}
+		ds := DiskSpec{Path: disk.Source.File.File, ReadOnly: disk.ReadOnly != nil, Format: "raw"}
+		if disk.Driver != nil && disk.Driver.Type != "" {
+			ds.Format = disk.Driver.Type
+		}
+		if disk.Device == "cdrom" {
+			ds.Format = "iso"
+			ds.ReadOnly = false // implied by the format
+		}
+		if disk.Target != nil {
+			ds.Bus = disk.Target.Bus
+		}
+		s.Disks = append(s.Disks, ds)
+	}
+	for _, nic := range d.Devices.Interfaces {
+		is := InterfaceSpec{}
+		if nic.Source != nil && nic.Source.Network != nil {
+			is.Network = nic.Source.Network.Network
+		}
+		if nic.MAC != nil {
+			is.MAC = nic.MAC.Address
+		}
+		if nic.Model != nil {
+			is.Model = nic.Model.Type
+		}
+		s.Interfaces = append(s.Interfaces, is)
+	}
+	for _, serial := range d.Devices.Serials {
+		if serial.Log != nil {
+			s.ConsoleLog = serial.Log.File
+			break
+		}
+	}
+	return s
+}
+
+func toKiB(v uint, unit string) uint {
+	switch strings.ToLower(unit) {
+	case "b", "bytes":
+		return v / 1024
+	case "", "k", "kib":
+		return v
+	case "kb":
+		return v * 1000 / 1024
+	case "m", "mib":
+		return v * 1024
+	case "mb":
+		return v * 1000 * 1000 / 1024
+	case "g", "gib":
+		return v * 1024 * 1024
+	case "gb":
+		return v * 1000 * 1000 * 1000 / 1024
+	}
+	return v
+}

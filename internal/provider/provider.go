@@ -1,0 +1,199 @@
+// Package provider is the Terraform-facing side of the unikernel provider:
+// provider configuration, resources and data sources. It talks to libvirt only
+// through the hypervisor package.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// Environment variables read by the provider configuration.
+const (
+	EnvURI            = "UNIKERNEL_URI"
+	EnvLibvirtURI     = "LIBVIRT_DEFAULT_URI"
+	EnvHypervisor     = "UNIKERNEL_HYPERVISOR"
+	DefaultURI        = "qemu:///system"
+	DefaultHypervisor = "auto"
+)
+
+// Hypervisors accepted by the provider's `hypervisor` attribute.
+var hypervisorChoices = []string{"auto", "kvm", "qemu", "xen"}
+
+var _ provider.Provider = &UnikernelProvider{}
+
+// UnikernelProvider is the provider implementation.
+type UnikernelProvider struct {
+	version string
+}
+
+// UnikernelProviderModel is the provider block.
+type UnikernelProviderModel struct {
+	URI        types.String `tfsdk:"uri"`
+	Hypervisor types.String `tfsdk:"hypervisor"`
+}
+
+// Data is what Configure hands to every resource and data source.
+type Data struct {
+	Client *hypervisor.Client
+	// Hypervisor is the resolved default domain type: kvm, qemu or xen.
+	Hypervisor string
+}
+
+// New returns a constructor for the provider at the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &UnikernelProvider{version: version} }
+}
+
+func (p *UnikernelProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "unikernel"
+	resp.Version = p.version
+}
+
+func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Runs unikernels (MirageOS, Unikraft, Nanos, OSv) and tiny Linux microVMs on your own " +
+			"hypervisors through libvirt: KVM/QEMU or Xen, local or remote.",
+		Attributes: map[string]schema.Attribute{
+			"uri": schema.StringAttribute{
+				MarkdownDescription: "libvirt connection URI, for example `qemu:///system`, `qemu+ssh://root@host/system`, " +
+					"`qemu+tls://host/system` or `xen:///system`. Defaults to the `" + EnvURI + "` environment variable, " +
+					"then `" + EnvLibvirtURI + "`, then `" + DefaultURI + "`.",
+				Optional: true,
+				Validators: []validator.String{
+					stringvalidator.LengthAtLeast(1),
+				},
+			},
+			"hypervisor": schema.StringAttribute{
+				MarkdownDescription: "Default hypervisor type for instances: `auto`, `kvm`, `qemu` (software emulation) or `xen`. " +
+					"`auto` picks `kvm` when the host offers it, else `qemu`. Defaults to the `" + EnvHypervisor +
+					"` environment variable, then `auto`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(hypervisorChoices...)},
+			},
+		},
+	}
+}
+
+// Settings is the resolved provider configuration.
+type Settings struct {
+	URI        string
+	Hypervisor string
+}
+
+// ResolveSettings applies the precedence attribute, then environment, then
+// default. getenv is os.Getenv outside tests.
+func ResolveSettings(m UnikernelProviderModel, getenv func(string) string) (Settings, error) {
+	s := Settings{URI: DefaultURI, Hypervisor: DefaultHypervisor}
+	switch {
+	case !m.URI.IsNull() && !m.URI.IsUnknown():
+		s.URI = m.URI.ValueString()
+	case getenv(EnvURI) != "":
+		s.URI = getenv(EnvURI)
+	case getenv(EnvLibvirtURI) != "":
+		s.URI = getenv(EnvLibvirtURI)
+	}
+	switch {
+	case !m.Hypervisor.IsNull() && !m.Hypervisor.IsUnknown():
+		s.Hypervisor = m.Hypervisor.ValueString()
+	case getenv(EnvHypervisor) != "":
+		s.Hypervisor = getenv(EnvHypervisor)
+		if !oneOf(s.Hypervisor, hypervisorChoices) {
+			return s, fmt.Errorf("%s=%q is not one of auto, kvm, qemu, xen", EnvHypervisor, s.Hypervisor)
+		}
+	}
+	return s, nil
+}
+
+func oneOf(v string, choices []string) bool {
+	for _, c := range choices {
+		if v == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *UnikernelProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m UnikernelProviderModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.URI.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("uri"), "Unknown libvirt URI",
+			"The provider cannot connect while `uri` is unknown at plan time. Set it to a known value, "+
+				"or leave it out and set the "+EnvURI+" environment variable.")
+	}
+	if m.Hypervisor.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Unknown hypervisor",
+			"`hypervisor` is unknown at plan time. Set it to a known value, or leave it out and set the "+
+				EnvHypervisor+" environment variable.")
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s, err := ResolveSettings(m, os.Getenv)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Invalid hypervisor", err.Error())
+		return
+	}
+	ctx = tflog.SetField(ctx, "libvirt_uri", s.URI)
+	tflog.Debug(ctx, "connecting to libvirt")
+	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.DefaultOpenTimeout)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to connect to libvirt at %q", s.URI),
+			fmt.Sprintf("%s.\n\nCheck that libvirtd (or virtqemud) runs on that host and answers on this URI, "+
+				"for example with `virsh -c '%s' uri`, that this user may use its socket, and for remote URIs "+
+				"that SSH or TLS to the host works without a prompt.", err, s.URI))
+		return
+	}
+	hv, err := client.ResolveHypervisor(ctx, s.Hypervisor)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Unable to choose a hypervisor", err.Error())
+		return
+	}
+	tflog.Debug(ctx, "connected to libvirt", map[string]any{"hypervisor": hv})
+	data := &Data{Client: client, Hypervisor: hv}
+	resp.DataSourceData = data
+	resp.ResourceData = data
+}
+
+func (p *UnikernelProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{}
+}
+
+func (p *UnikernelProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewHostDataSource,
+	}
+}
+
+// providerData extracts the provider's Data in a resource's or data source's
+// Configure. It returns nil (and no error) before the provider is configured.
+func providerData(raw any, diags interface {
+	AddError(string, string)
+}) *Data {
+	if raw == nil {
+		return nil
+	}
+	d, ok := raw.(*Data)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *provider.Data, got %T. Please report this issue.", raw))
+		return nil
+	}
+	return d
+}

@@ -1,0 +1,297 @@
+//go:build linux
+
+// Command init is PID 1 of the networked Linux microVM test guest.
+//
+// It mounts /dev, /proc and /sys, loads the virtio network modules shipped in
+// the initramfs, configures eth0 by DHCP, prints exactly one line
+//
+//	MICROVM-READY ipv4=<addr>/<prefix> mac=<mac>
+//
+// to the serial console and then serves HTTP on TCP port 8080, where GET /
+// returns the kernel command line (/proc/cmdline, trimmed) as text/plain.
+// Failures are reported as "MICROVM-ERROR <reason>" lines and retried: PID 1
+// must never exit, or the kernel panics.
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Load order matters: each module depends on the ones before it. Any of them
+// may be built into the kernel, in which case its file is simply absent.
+var modules = []string{"virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
+	"virtio_pci", "failover", "net_failover", "virtio_net"}
+
+const (
+	moduleDir = "/lib/modules"
+	ifName    = "eth0"
+)
+
+var console = os.Stderr
+
+func logf(format string, args ...any) { fmt.Fprintf(console, format+"\n", args...) }
+
+func main() {
+	var mountErrs []error
+	for _, m := range []struct{ src, dir, fstype string }{
+		{"devtmpfs", "/dev", "devtmpfs"}, {"proc", "/proc", "proc"}, {"sysfs", "/sys", "sysfs"},
+	} {
+		_ = os.MkdirAll(m.dir, 0o755)
+		if err := unix.Mount(m.src, m.dir, m.fstype, 0, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+			mountErrs = append(mountErrs, fmt.Errorf("mount %s: %w", m.dir, err))
+		}
+	}
+	openConsole()
+	logf("\nmicrovm-init: starting") // leading newline: the firmware leaves a partial line on ttyS0
+	for _, err := range mountErrs {
+		logf("microvm-init: %v", err)
+	}
+	loadModules()
+
+	var l *lease
+	var mac net.HardwareAddr
+	for attempt := 1; ; attempt++ {
+		var err error
+		if l, mac, err = configure(uint32(time.Now().UnixNano()) + uint32(attempt)); err == nil {
+			break
+		}
+		logf("MICROVM-ERROR %v", err)
+		time.Sleep(time.Second)
+	}
+	prefix, _ := l.Mask.Size()
+
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := os.ReadFile("/proc/cmdline")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(strings.TrimSpace(string(b))))
+	})
+	ready := false
+	for {
+		// Listen before announcing readiness, so that the port is open once
+		// the ready line is seen.
+		ln, err := net.Listen("tcp4", ":8080")
+		if err == nil {
+			if !ready {
+				logf("MICROVM-READY ipv4=%s/%d mac=%s", l.Addr, prefix, mac)
+				ready = true
+			}
+			err = http.Serve(ln, nil)
+		}
+		logf("MICROVM-ERROR http: %v", err)
+		time.Sleep(time.Second)
+	}
+}
+
+// openConsole makes the serial port (or /dev/console) stdin, stdout and
+// stderr. The initramfs has no /dev/console node, so the kernel started init
+// with no open file descriptors at all.
+func openConsole() {
+	for _, p := range []string{"/dev/ttyS0", "/dev/console"} {
+		f, err := os.OpenFile(p, os.O_RDWR|unix.O_NOCTTY, 0)
+		if err != nil {
+			continue
+		}
+		for fd := 0; fd <= 2; fd++ {
+			_ = unix.Dup2(int(f.Fd()), fd)
+		}
+		console = f
+		return
+	}
+}
+
+// loadModules loads the virtio network modules; missing files (built in) and
+// EEXIST (already loaded) are fine, other errors are only logged.
+func loadModules() {
+	for _, name := range modules {
+		f, err := os.Open(moduleDir + "/" + name + ".ko")
+		if err != nil {
+			continue
+		}
+		if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && !errors.Is(err, unix.EEXIST) {
+			logf("microvm-init: load %s: %v", name, err)
+		}
+		f.Close()
+	}
+}
+
+// configure waits for eth0, brings it up, runs DHCP and applies the lease.
+func configure(xid uint32) (*lease, net.HardwareAddr, error) {
+	var ifc *net.Interface
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if ifc, err = net.InterfaceByName(ifName); err == nil {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			return nil, nil, fmt.Errorf("no %s: %v", ifName, err)
+		}
+	}
+	sock, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(sock)
+	for _, name := range []string{"lo", ifName} {
+		if err := ifUp(sock, name); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	pt, err := newPacketTransport(ifc.Index)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := runDHCP(pt, ifc.HardwareAddr, xid)
+	unix.Close(pt.fd)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	addr := l.Addr.As4()
+	if err := setInet4(sock, unix.SIOCSIFADDR, addr[:]); err != nil {
+		return nil, nil, err
+	}
+	if err := setInet4(sock, unix.SIOCSIFNETMASK, l.Mask); err != nil {
+		return nil, nil, err
+	}
+	if l.Router.IsValid() {
+		if err := addDefaultRoute(l.Router.As4(), ifc.Index); err != nil {
+			logf("microvm-init: default route: %v", err) // not fatal
+		}
+	}
+	return l, ifc.HardwareAddr, nil
+}
+
+// ifUp sets IFF_UP on an interface, keeping its other flags.
+func ifUp(sock int, name string) error {
+	r, err := unix.NewIfreq(name)
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(sock, unix.SIOCGIFFLAGS, r); err != nil {
+		return fmt.Errorf("%s: SIOCGIFFLAGS: %w", name, err)
+	}
+	r.SetUint16(r.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(sock, unix.SIOCSIFFLAGS, r); err != nil {
+		return fmt.Errorf("%s: SIOCSIFFLAGS: %w", name, err)
+	}
+	return nil
+}
+
+// setInet4 sets eth0's address (SIOCSIFADDR) or netmask (SIOCSIFNETMASK).
+func setInet4(sock int, req uint, a []byte) error {
+	r, err := unix.NewIfreq(ifName)
+	if err != nil {
+		return err
+	}
+	if err := r.SetInet4Addr(a); err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(sock, req, r); err != nil {
+		return fmt.Errorf("%s: ioctl %#x: %w", ifName, req, err)
+	}
+	return nil
+}
+
+// packetTransport sends and receives IPv4 packets on an AF_PACKET socket,
+// which works before the interface has an address.
+type packetTransport struct {
+	fd      int
+	ifindex int
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+func newPacketTransport(ifindex int) (*packetTransport, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
+	if err != nil {
+		return nil, fmt.Errorf("packet socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("packet bind: %w", err)
+	}
+	return &packetTransport{fd: fd, ifindex: ifindex}, nil
+}
+
+func (p *packetTransport) send(pkt []byte) error {
+	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: p.ifindex, Halen: 6,
+		Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	return unix.Sendto(p.fd, pkt, 0, to)
+}
+
+func (p *packetTransport) recv(timeout time.Duration) ([]byte, error) {
+	if timeout < time.Millisecond {
+		timeout = time.Millisecond
+	}
+	tv := unix.NsecToTimeval(timeout.Nanoseconds())
+	if err := unix.SetsockoptTimeval(p.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 2048)
+	n, _, err := unix.Recvfrom(p.fd, buf, 0)
+	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// addDefaultRoute adds "default via gw dev <ifindex>" with one rtnetlink
+// RTM_NEWROUTE message (there is no portable ioctl struct for this in x/sys).
+func addDefaultRoute(gw [4]byte, ifindex int) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	attr := func(typ uint16, val []byte) []byte {
+		a := make([]byte, 4, 8)
+		binary.NativeEndian.PutUint16(a[0:], uint16(4+len(val)))
+		binary.NativeEndian.PutUint16(a[2:], typ)
+		return append(a, val...) // val is 4 bytes: already aligned
+	}
+	oif := binary.NativeEndian.AppendUint32(nil, uint32(ifindex))
+	rtm := []byte{unix.AF_INET, 0, 0, 0, unix.RT_TABLE_MAIN, unix.RTPROT_BOOT, unix.RT_SCOPE_UNIVERSE, unix.RTN_UNICAST, 0, 0, 0, 0}
+	body := append(append(rtm, attr(unix.RTA_GATEWAY, gw[:])...), attr(unix.RTA_OIF, oif)...)
+	msg := make([]byte, unix.SizeofNlMsghdr, unix.SizeofNlMsghdr+len(body))
+	binary.NativeEndian.PutUint32(msg[0:], uint32(unix.SizeofNlMsghdr+len(body)))
+	binary.NativeEndian.PutUint16(msg[4:], unix.RTM_NEWROUTE)
+	binary.NativeEndian.PutUint16(msg[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	binary.NativeEndian.PutUint32(msg[8:], 1) // sequence number
+	msg = append(msg, body...)
+	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return err
+	}
+	// The kernel answers with an NLMSG_ERROR message whose error code is 0 on success.
+	buf := make([]byte, 4096)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return err
+	}
+	if n >= unix.SizeofNlMsghdr+4 && binary.NativeEndian.Uint16(buf[4:]) == unix.NLMSG_ERROR {
+		if code := int32(binary.NativeEndian.Uint32(buf[16:])); code != 0 {
+			return unix.Errno(-code)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Local hypervisor harness: a real libvirtd (with virtlogd) running inside a
+# network namespace of its own, so that every guest packet stays there.
+#
+#   scripts/harness.sh up      install what is missing, start the daemons, wait for qemu:///system
+#   scripts/harness.sh down    stop only what `up` started (guests of that daemon, the daemons, the namespace)
+#   scripts/harness.sh status  print whether the harness is running
+#   scripts/harness.sh deps    only install the Debian packages that are missing
+#   scripts/harness.sh exec CMD...   run CMD inside the namespace (to reach guest addresses)
+#
+# Idempotent: `up` twice is fine, `down` without `up` is fine. Needs root on Debian 12.
+set -euo pipefail
+
+NS="${UNIKERNEL_HARNESS_NETNS:-unikernel-harness}"
+STATE_DIR="${UNIKERNEL_HARNESS_STATE:-/run/unikernel-harness}"
+LOG_DIR="/var/log/unikernel-harness"
+URI="qemu:///system"
+
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86 qemu-utils
+	dnsmasq-base iptables iproute2 cpio tini gcc make)
+
+log() { printf 'harness: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages and starts libvirtd)"; }
+
+install_packages() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	# gcc-multilib is not needed: the multiboot guest uses no libc headers.
+	if [ "${#missing[@]}" -gt 0 ]; then
+		log "installing: ${missing[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+}
+
+prepare_host() {
+	getent group kvm >/dev/null || groupadd -r kvm
+	getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+	id libvirt-qemu >/dev/null 2>&1 ||
+		useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+	mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt "$STATE_DIR" "$LOG_DIR"
+	mkdir -p /etc/libvirt
+	# qemu runs as root so that it can read kernels and write console logs anywhere the provider points it.
+	if ! grep -q '^user = "root"' /etc/libvirt/qemu.conf 2>/dev/null; then
+		printf 'user = "root"\ngroup = "root"\n' >>/etc/libvirt/qemu.conf
+	fi
+}
+
+answers() { timeout 5 virsh -q -c "$URI" uri >/dev/null 2>&1; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_daemon() { # name, command...
+	local name="$1"; shift
+	if pid_alive "$STATE_DIR/$name.pid"; then
+		return 0
+	fi
+	# Foreground daemon under tini as a child subreaper: qemu processes are reaped at once,
+	# not by PID 1 (which is slow here), so destroying a guest takes ~0.2 s instead of ~1.6 s.
+	ip netns exec "$NS" setsid tini -s -- "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+	echo $! >"$STATE_DIR/$name.pid"
+}
+
+cmd_up() {
+	need_root
+	if answers && ! pid_alive "$STATE_DIR/libvirtd.pid"; then
+		die "a libvirtd that this harness did not start already answers on $URI; stop it first, so that guests run inside the harness namespace"
+	fi
+	install_packages
+	prepare_host
+	if ! ip netns list | grep -qw "$NS"; then
+		ip netns add "$NS"
+		touch "$STATE_DIR/netns.created"
+	fi
+	ip netns exec "$NS" ip link set lo up
+	start_daemon virtlogd virtlogd
+	start_daemon libvirtd libvirtd
+	local i
+	for i in $(seq 1 150); do
+		if answers; then
+			log "libvirtd answers on $URI (namespace $NS)"
+			return 0
+		fi
+		pid_alive "$STATE_DIR/libvirtd.pid" || break
+		sleep 0.1
+	done
+	tail -n 20 "$LOG_DIR/libvirtd.log" >&2 || true
+	die "libvirtd did not answer on $URI; see $LOG_DIR/libvirtd.log"
+}
+
+stop_pidfile() {
+	local f="$STATE_DIR/$1.pid" pid i
+	[ -f "$f" ] || return 0
+	pid="$(cat "$f")"
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$f"
+}
+
+cmd_down() {
+	need_root
+	if pid_alive "$STATE_DIR/libvirtd.pid" && answers; then
+		# Guests of this daemon live in the namespace that is about to go: stop them cleanly.
+		local d
+		for d in $(virsh -q -c "$URI" list --name 2>/dev/null); do
+			virsh -q -c "$URI" destroy "$d" >/dev/null 2>&1 || true
+		done
+		for d in $(virsh -q -c "$URI" net-list --name 2>/dev/null); do
+			virsh -q -c "$URI" net-destroy "$d" >/dev/null 2>&1 || true
+		done
+	fi
+	stop_pidfile libvirtd
+	stop_pidfile virtlogd
+	if [ -f "$STATE_DIR/netns.created" ]; then
+		ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+		ip netns delete "$NS" 2>/dev/null || true
+		rm -f "$STATE_DIR/netns.created"
+	fi
+	log "stopped"
+}
+
+cmd_status() {
+	if pid_alive "$STATE_DIR/libvirtd.pid" && answers; then
+		echo "running: libvirtd pid $(cat "$STATE_DIR/libvirtd.pid") in namespace $NS, $URI answers"
+	else
+		echo "not running"
+		return 1
+	fi
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+deps) need_root; install_packages ;;
+down) cmd_down ;;
+status) cmd_status ;;
+exec) shift; exec ip netns exec "$NS" "$@" ;;
+netns) echo "$NS" ;;
+*) echo "usage: $0 up|down|status|deps|netns|exec CMD..." >&2; exit 2 ;;
+esac

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prints the path of the Terraform CLI for acceptance tests, never downloading one.
+#   scripts/terraform-cli.sh          terraform from PATH, else a locally built OpenTofu
+#   scripts/terraform-cli.sh tofu     a locally built OpenTofu
+# OpenTofu is built from the Go module proxy's copy of its source (about 3 minutes
+# once) and cached outside the repository.
+set -euo pipefail
+
+TOFU_VERSION="${TOFU_VERSION:-v1.10.6}"
+CACHE="${UNIKERNEL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-unikernel}"
+
+build_tofu() {
+	local out="$CACHE/tofu-$TOFU_VERSION/tofu"
+	if [ ! -x "$out" ]; then
+		echo "building OpenTofu $TOFU_VERSION into $out (once)" >&2
+		local dir
+		dir="$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" |
+			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+		[ -d "$dir" ] || { echo "cannot download OpenTofu $TOFU_VERSION source from the Go module proxy" >&2; exit 1; }
+		mkdir -p "$(dirname "$out")"
+		(cd "$dir" && CGO_ENABLED=0 go build -trimpath -o "$out" ./cmd/tofu) >&2
+	fi
+	echo "$out"
+}
+
+case "${1:-any}" in
+tofu) build_tofu ;;
+any)
+	if command -v terraform >/dev/null 2>&1; then
+		command -v terraform
+	else
+		build_tofu
+	fi
+	;;
+*) echo "usage: $0 [any|tofu]" >&2; exit 2 ;;
+esac
