@@ -163,7 +163,7 @@ func (c *Client) UndefineDomain(ctx context.Context, name string) error {
 		return err
 	}
 	defer func() { _ = dom.Free() }()
-	return wrap(dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_NVRAM|libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE|
+	return wrap(dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE|
 		libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA), "undefine", kindDomain, name)
 }
 

@@ -96,3 +96,5 @@ func wrap(err error, op, kind, name string) error {
 	}
 	return &Error{Op: op, Kind: kind, Name: name, Code: codeOf(err), Message: messageOf(err)}
 }
+
+func asError(err error, target **Error) bool { return errors.As(err, target) }
