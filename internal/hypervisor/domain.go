@@ -2,6 +2,7 @@ package hypervisor
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"libvirt.org/go/libvirt"
@@ -175,4 +176,21 @@ func (c *Client) SetDomainAutostart(ctx context.Context, name string, on bool) e
 	}
 	defer func() { _ = dom.Free() }()
 	return wrap(dom.SetAutostart(on), "set autostart of", kindDomain, name)
+}
+
+// DomainNames lists the names of all defined domains, sorted.
+func (c *Client) DomainNames(ctx context.Context) ([]string, error) {
+	doms, err := c.conn.ListAllDomains(0)
+	if err != nil {
+		return nil, wrap(err, "list", "domains on", c.uri)
+	}
+	names := make([]string, 0, len(doms))
+	for i := range doms {
+		if n, err := doms[i].GetName(); err == nil {
+			names = append(names, n)
+		}
+		_ = doms[i].Free()
+	}
+	sort.Strings(names)
+	return names, nil
 }

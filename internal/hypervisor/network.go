@@ -90,3 +90,9 @@ func (c *Client) Leases(ctx context.Context, network string) ([]Lease, error) {
 	}
 	return out, nil
 }
+
+// NetworkNames lists the names of all defined networks, sorted.
+func (c *Client) NetworkNames(ctx context.Context) ([]string, error) {
+	names, err := c.networkNames()
+	return names, wrap(err, "list", "networks on", c.uri)
+}
