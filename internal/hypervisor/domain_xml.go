@@ -48,9 +48,6 @@ type InterfaceSpec struct {
 	Model   string // "virtio" (default), "e1000", "rtl8139", "netfront"
 }
 
-// Lifecycle actions that the spec accepts.
-var lifecycleActions = []string{"destroy", "restart", "preserve"}
-
 func orDefault(v, def string) string {
 	if v == "" {
 		return def

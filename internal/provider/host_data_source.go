@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
@@ -104,7 +105,7 @@ func (d *HostDataSource) Read(ctx context.Context, _ datasource.ReadRequest, res
 		FreeMemoryMiB:     types.Int64Value(h.FreeMemoryMiB),
 		DefaultHypervisor: types.StringValue(d.data.Hypervisor),
 	}
-	var diags = resp.Diagnostics
+	var diags diag.Diagnostics
 	m.Hypervisors, diags = types.ListValueFrom(ctx, types.StringType, h.KernelBootTypes)
 	resp.Diagnostics.Append(diags...)
 	m.Networks, diags = types.ListValueFrom(ctx, types.StringType, h.Networks)

@@ -13,17 +13,20 @@ import (
 )
 
 func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	c, err := hypervisor.Open(ctx, acctest.URI(), 0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	defer func() { _ = c.Close() }()
-	if err := acctest.Sweep(ctx, c); err != nil {
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	fmt.Println("sweep: done")
+}
+
+func run() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := hypervisor.Open(ctx, acctest.URI(), 0)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close() }()
+	return acctest.Sweep(ctx, c)
 }

@@ -140,7 +140,7 @@ func configure(xid uint32) (*lease, net.HardwareAddr, error) {
 			break
 		}
 		if time.Since(start) > 10*time.Second {
-			return nil, nil, fmt.Errorf("no %s: %v", ifName, err)
+			return nil, nil, fmt.Errorf("no %s: %w", ifName, err)
 		}
 	}
 	sock, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
