@@ -1,0 +1,239 @@
+package hypervisor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"path"
+	"strings"
+	"sync"
+
+	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
+)
+
+// Console logs live in a libvirt "dir" storage pool. virtlogd writes each
+// instance's serial console into a file in the pool's directory (mode 0600,
+// appended across restarts), and the provider reads it back through libvirt's
+// volume download API. That works the same over qemu:///system and remote URIs
+// such as qemu+ssh://, where the provider cannot open the host's files.
+
+// ConsolePool names the pool that holds console logs and its host directory.
+type ConsolePool struct {
+	Name string
+	Path string
+}
+
+// LogPath is the host path of the console log of domain.
+func (p ConsolePool) LogPath(domain string) string { return path.Join(p.Path, LogVolume(domain)) }
+
+// LogVolume is the volume name of the console log of domain.
+func LogVolume(domain string) string { return domain + ".log" }
+
+var ensurePoolMu sync.Mutex
+
+// EnsureConsolePool defines, builds, starts and autostarts the console pool
+// when it is missing or stopped. The directory is created with mode 0700, so
+// console logs are readable by root only.
+func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
+	ensurePoolMu.Lock()
+	defer ensurePoolMu.Unlock()
+	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	if err != nil && codeOf(err) != ErrNotFound {
+		return wrap(err, "look up", "storage pool", p.Name)
+	}
+	if err != nil {
+		x := &libvirtxml.StoragePool{
+			Type: "dir",
+			Name: p.Name,
+			Target: &libvirtxml.StoragePoolTarget{
+				Path:        p.Path,
+				Permissions: &libvirtxml.StoragePoolTargetPermissions{Mode: "0700"},
+			},
+		}
+		doc, err := x.Marshal()
+		if err != nil {
+			return &Error{Op: "define", Kind: "storage pool", Name: p.Name, Code: ErrInvalid, Message: err.Error()}
+		}
+		if pool, err = c.conn.StoragePoolDefineXML(doc, 0); err != nil {
+			return wrap(err, "define", "storage pool", p.Name)
+		}
+		if err := pool.Build(libvirt.STORAGE_POOL_BUILD_NEW); err != nil {
+			_ = pool.Undefine()
+			_ = pool.Free()
+			return wrap(err, "build", "storage pool", p.Name)
+		}
+	}
+	defer func() { _ = pool.Free() }()
+	if active, err := pool.IsActive(); err == nil && !active {
+		if err := pool.Create(0); err != nil {
+			return wrap(err, "start", "storage pool", p.Name)
+		}
+	}
+	return wrap(pool.SetAutostart(true), "set autostart of", "storage pool", p.Name)
+}
+
+// consoleVolume finds a log volume, refreshing the pool once when libvirt
+// does not know the file yet (virtlogd creates it when the domain starts).
+func (c *Client) consoleVolume(p ConsolePool, vol string) (*libvirt.StorageVol, error) {
+	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	if err != nil {
+		return nil, wrap(err, "look up", "storage pool", p.Name)
+	}
+	defer func() { _ = pool.Free() }()
+	v, err := pool.LookupStorageVolByName(vol)
+	if err == nil {
+		return v, nil
+	}
+	if codeOf(err) != ErrNotFound {
+		return nil, wrap(err, "look up", "console log", vol)
+	}
+	lock := c.poolLock(p.Name)
+	lock.Lock()
+	err = pool.Refresh(0)
+	lock.Unlock()
+	if err != nil {
+		return nil, wrap(err, "refresh", "storage pool", p.Name)
+	}
+	v, err = pool.LookupStorageVolByName(vol)
+	return v, wrap(err, "look up", "console log", vol)
+}
+
+// ConsoleSize returns the size in bytes of the console log of domain, 0 when
+// there is none yet.
+func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (uint64, error) {
+	v, err := c.consoleVolume(p, LogVolume(domain))
+	if IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = v.Free() }()
+	return c.volumeSize(v, domain)
+}
+
+func (c *Client) volumeSize(v *libvirt.StorageVol, domain string) (uint64, error) {
+	// Refresh the volume's idea of its size: the file grows behind libvirt's back.
+	info, err := v.GetInfo()
+	if err != nil {
+		return 0, wrap(err, "read the size of", "console log of", domain)
+	}
+	return info.Capacity, nil
+}
+
+// ReadConsole returns the console log of domain from offset to its end. A
+// log that does not exist yet reads as empty. At most limit bytes are
+// returned (the last ones) when limit > 0.
+func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
+	v, err := c.consoleVolume(p, LogVolume(domain))
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = v.Free() }()
+	st, err := c.conn.NewStream(0)
+	if err != nil {
+		return nil, wrap(err, "open a stream for", "console log of", domain)
+	}
+	defer func() { _ = st.Free() }()
+	if err := v.Download(st, offset, 0, 0); err != nil {
+		return nil, wrap(err, "download", "console log of", domain)
+	}
+	var buf bytes.Buffer
+	chunk := make([]byte, 64*1024)
+	for {
+		n, err := st.Recv(chunk)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			_ = st.Abort()
+			return nil, wrap(err, "download", "console log of", domain)
+		}
+		buf.Write(chunk[:n])
+		if limit > 0 && buf.Len() > 2*limit {
+			buf.Next(buf.Len() - limit)
+		}
+	}
+	if err := st.Finish(); err != nil {
+		return nil, wrap(err, "download", "console log of", domain)
+	}
+	b := buf.Bytes()
+	if limit > 0 && len(b) > limit {
+		b = b[len(b)-limit:]
+	}
+	return b, nil
+}
+
+// AppendConsole appends text to the console log of domain through libvirt's
+// volume upload. Only call it while the domain is stopped (virtlogd owns the
+// file while it runs). A missing log is not an error: there is nothing to mark.
+func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+	v, err := c.consoleVolume(p, LogVolume(domain))
+	if IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = v.Free() }()
+	size, err := c.volumeSize(v, domain)
+	if err != nil {
+		return err
+	}
+	lock := c.poolLock(p.Name)
+	lock.Lock()
+	defer lock.Unlock()
+	st, err := c.conn.NewStream(0)
+	if err != nil {
+		return wrap(err, "open a stream for", "console log of", domain)
+	}
+	defer func() { _ = st.Free() }()
+	if err := v.Upload(st, size, uint64(len(text)), 0); err != nil {
+		return wrap(err, "append to", "console log of", domain)
+	}
+	if _, err := st.Send([]byte(text)); err != nil {
+		_ = st.Abort()
+		return wrap(err, "append to", "console log of", domain)
+	}
+	return wrap(st.Finish(), "append to", "console log of", domain)
+}
+
+// DeleteConsole removes the console log of domain and virtlogd's rotated
+// copies (<name>.log.0, .1, ...).
+func (c *Client) DeleteConsole(ctx context.Context, p ConsolePool, domain string) error {
+	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	if codeOf(err) == ErrNotFound {
+		return nil
+	}
+	if err != nil {
+		return wrap(err, "look up", "storage pool", p.Name)
+	}
+	defer func() { _ = pool.Free() }()
+	lock := c.poolLock(p.Name)
+	lock.Lock()
+	defer lock.Unlock()
+	if err := pool.Refresh(0); err != nil {
+		return wrap(err, "refresh", "storage pool", p.Name)
+	}
+	vols, err := pool.ListAllStorageVolumes(0)
+	if err != nil {
+		return wrap(err, "list the volumes of", "storage pool", p.Name)
+	}
+	base := LogVolume(domain)
+	var firstErr error
+	for i := range vols {
+		n, err := vols[i].GetName()
+		if err == nil && (n == base || strings.HasPrefix(n, base+".")) {
+			if err := vols[i].Delete(0); err != nil && codeOf(err) != ErrNotFound && firstErr == nil {
+				firstErr = wrap(err, "delete", "console log", n)
+			}
+		}
+		_ = vols[i].Free()
+	}
+	return firstErr
+}
