@@ -170,12 +170,12 @@ func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, 
 }
 
 // AppendConsole appends text to the console log of domain through libvirt's
-// volume upload. Only call it while the domain is stopped (virtlogd owns the
-// file while it runs). A missing log is not an error: there is nothing to mark.
+// volume upload, creating the log (mode 0600) when it does not exist yet.
+// Only call it while the domain is stopped: virtlogd owns the file while it runs.
 func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
 	v, err := c.consoleVolume(p, LogVolume(domain))
 	if IsNotFound(err) {
-		return nil
+		v, err = c.createConsoleVolume(p, domain)
 	}
 	if err != nil {
 		return err
@@ -201,6 +201,31 @@ func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text 
 		return wrap(err, "append to", "console log of", domain)
 	}
 	return wrap(st.Finish(), "append to", "console log of", domain)
+}
+
+func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.StorageVol, error) {
+	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	if err != nil {
+		return nil, wrap(err, "look up", "storage pool", p.Name)
+	}
+	defer func() { _ = pool.Free() }()
+	x := &libvirtxml.StorageVolume{
+		Name:     LogVolume(domain),
+		Capacity: &libvirtxml.StorageVolumeSize{Value: 0, Unit: "bytes"},
+		Target: &libvirtxml.StorageVolumeTarget{
+			Format:      &libvirtxml.StorageVolumeTargetFormat{Type: "raw"},
+			Permissions: &libvirtxml.StorageVolumeTargetPermissions{Mode: "0600"},
+		},
+	}
+	doc, err := x.Marshal()
+	if err != nil {
+		return nil, &Error{Op: "create", Kind: "console log of", Name: domain, Code: ErrInvalid, Message: err.Error()}
+	}
+	lock := c.poolLock(p.Name)
+	lock.Lock()
+	defer lock.Unlock()
+	v, err := pool.StorageVolCreateXML(doc, 0)
+	return v, wrap(err, "create", "console log of", domain)
 }
 
 // DeleteConsole removes the console log of domain and virtlogd's rotated

@@ -45,6 +45,13 @@ func TestAccConsoleThroughPool(t *testing.T) {
 	if n, err := c.ConsoleSize(ctx, pool, name); err != nil || n != 0 {
 		t.Fatalf("console size before the first boot = %d, %v; want 0", n, err)
 	}
+	const marker = "=== boot 1 ===\n"
+	if err := c.AppendConsole(ctx, pool, name, marker); err != nil {
+		t.Fatalf("AppendConsole before the first boot: %v", err)
+	}
+	if n, err := c.ConsoleSize(ctx, pool, name); err != nil || n != uint64(len(marker)) {
+		t.Fatalf("console size after the marker = %d, %v; want %d", n, err, len(marker))
+	}
 	if err := c.StartDomain(ctx, name); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +66,9 @@ func TestAccConsoleThroughPool(t *testing.T) {
 		if log, err = c.ReadConsole(ctx, pool, name, 0, 0); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if !strings.HasPrefix(string(log), marker) {
+		t.Errorf("virtlogd must append after the marker; log starts %q", log[:min(len(log), 40)])
 	}
 	st, err = os.Stat(pool.LogPath(name))
 	if err != nil || st.Mode().Perm() != 0o600 {

@@ -194,3 +194,17 @@ func (c *Client) DomainNames(ctx context.Context) ([]string, error) {
 	sort.Strings(names)
 	return names, nil
 }
+
+// DomainState returns the run state of name.
+func (c *Client) DomainState(ctx context.Context, name string) (DomainState, error) {
+	dom, err := c.lookupDomain(name)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = dom.Free() }()
+	st, _, err := dom.GetState()
+	if err != nil {
+		return "", wrap(err, "read the state of", kindDomain, name)
+	}
+	return mapState(st), nil
+}

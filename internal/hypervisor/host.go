@@ -172,3 +172,13 @@ func versionString(v uint64) string {
 
 // hostArch is the architecture domains are defined for when the caller does not say.
 var hostArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
+
+// HostCapacity returns the host's total memory in MiB and its CPU count: a
+// cheap call for plan-time bounds.
+func (c *Client) HostCapacity(ctx context.Context) (memoryMiB, cpus int64, err error) {
+	node, err := c.conn.GetNodeInfo()
+	if err != nil {
+		return 0, 0, wrap(err, "read the node info of", "host", c.uri)
+	}
+	return int64(node.Memory / 1024), int64(node.Cpus), nil
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
 // Environment variables read by the provider configuration.
@@ -28,6 +30,9 @@ const (
 	EnvHypervisor     = "UNIKERNEL_HYPERVISOR"
 	DefaultURI        = "qemu:///system"
 	DefaultHypervisor = "auto"
+	// DefaultConsolePool and DefaultConsolePath place console logs on the host.
+	DefaultConsolePool = "unikernel-console"
+	DefaultConsolePath = "/var/lib/unikernel/console"
 )
 
 // Hypervisors accepted by the provider's `hypervisor` attribute.
@@ -42,8 +47,10 @@ type UnikernelProvider struct {
 
 // UnikernelProviderModel is the provider block.
 type UnikernelProviderModel struct {
-	URI        types.String `tfsdk:"uri"`
-	Hypervisor types.String `tfsdk:"hypervisor"`
+	URI         types.String `tfsdk:"uri"`
+	Hypervisor  types.String `tfsdk:"hypervisor"`
+	ConsolePool types.String `tfsdk:"console_pool"`
+	ConsolePath types.String `tfsdk:"console_path"`
 }
 
 // Data is what Configure hands to every resource and data source.
@@ -51,6 +58,8 @@ type Data struct {
 	Client *hypervisor.Client
 	// Hypervisor is the resolved default domain type: kvm, qemu or xen.
 	Hypervisor string
+	// Console is the storage pool that holds instance console logs.
+	Console hypervisor.ConsolePool
 }
 
 // New returns a constructor for the provider at the given version.
@@ -84,6 +93,19 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.OneOf(hypervisorChoices...)},
 			},
+			"console_pool": schema.StringAttribute{
+				MarkdownDescription: "Name of the libvirt `dir` storage pool that holds instance console logs. The provider " +
+					"creates it on the host when it is missing, and reads logs through libvirt, so this works over remote URIs " +
+					"too. Defaults to `" + DefaultConsolePool + "`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.RegexMatches(poolNameRe, "must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
+			},
+			"console_path": schema.StringAttribute{
+				MarkdownDescription: "Host directory of `console_pool` when the provider creates it (mode 0700; logs are 0600). " +
+					"Defaults to `" + DefaultConsolePath + "`.",
+				Optional:   true,
+				Validators: []validator.String{validators.AbsolutePath()},
+			},
 		},
 	}
 }
@@ -116,6 +138,16 @@ func ResolveSettings(m UnikernelProviderModel, getenv func(string) string) (Sett
 		}
 	}
 	return s, nil
+}
+
+var poolNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+
+// stringOr returns the value of v, or def when v is null, unknown or empty.
+func stringOr(v types.String, def string) string {
+	if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
+		return def
+	}
+	return v.ValueString()
 }
 
 func oneOf(v string, choices []string) bool {
@@ -167,13 +199,16 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	tflog.Debug(ctx, "connected to libvirt", map[string]any{"hypervisor": hv})
-	data := &Data{Client: client, Hypervisor: hv}
+	data := &Data{Client: client, Hypervisor: hv, Console: hypervisor.ConsolePool{
+		Name: stringOr(m.ConsolePool, DefaultConsolePool), Path: stringOr(m.ConsolePath, DefaultConsolePath)}}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 }
 
 func (p *UnikernelProvider) Resources(_ context.Context) []func() resource.Resource {
-	return []func() resource.Resource{}
+	return []func() resource.Resource{
+		NewInstanceResource,
+	}
 }
 
 func (p *UnikernelProvider) DataSources(_ context.Context) []func() datasource.DataSource {

@@ -1,0 +1,287 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+)
+
+// consoleTailLines is how many console lines a readiness error shows.
+const consoleTailLines = 20
+
+// gateError is a readiness gate failure: the guest was started but did not
+// become ready.
+type gateError struct{ msg string }
+
+func (e *gateError) Error() string { return e.msg }
+
+func isGateError(err error) bool {
+	var g *gateError
+	return errors.As(err, &g)
+}
+
+// boot writes a boot marker into the console log, starts the domain, and
+// waits for the readiness gate. The marker separates this boot's output from
+// earlier ones, and the gate only looks at what follows it.
+func (r *InstanceResource) boot(ctx context.Context, m *instanceModel, why string) error {
+	c := r.data.Client
+	name := m.Name.ValueString()
+	marker := fmt.Sprintf("\n=== unikernel: %s at %s ===\n", why, time.Now().UTC().Format(time.RFC3339))
+	if err := c.AppendConsole(ctx, r.data.Console, name, marker); err != nil {
+		return err
+	}
+	offset, err := c.ConsoleSize(ctx, r.data.Console, name)
+	if err != nil {
+		return err
+	}
+	tflog.Debug(ctx, "starting domain", map[string]any{"instance": name, "console_offset": offset})
+	start := time.Now()
+	if err := c.StartDomain(ctx, name); err != nil {
+		return err
+	}
+	if err := r.waitReady(ctx, m, offset); err != nil {
+		return err
+	}
+	tflog.Info(ctx, "instance ready", map[string]any{"instance": name, "seconds": time.Since(start).Seconds()})
+	return nil
+}
+
+// gate is the parsed wait_for block.
+type gate struct {
+	console *regexp.Regexp
+	ipv4    bool
+	tcpPort int
+	timeout time.Duration
+}
+
+func (m *instanceModel) gate() gate {
+	g := gate{timeout: 2 * time.Minute}
+	w := m.WaitFor
+	if w == nil {
+		return g
+	}
+	if s := w.Console.ValueString(); s != "" {
+		g.console = regexp.MustCompile(s) // validated at plan time
+	}
+	g.ipv4 = w.IPv4.ValueBool()
+	if p := w.TCPPort.ValueInt64(); p > 0 {
+		g.tcpPort, g.ipv4 = int(p), true
+	}
+	if d, err := time.ParseDuration(w.Timeout.ValueString()); err == nil {
+		g.timeout = d
+	}
+	return g
+}
+
+func (g gate) empty() bool { return g.console == nil && !g.ipv4 && g.tcpPort == 0 }
+
+// waitReady polls until every condition of the gate holds, the guest stops,
+// or the gate times out.
+func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, consoleOffset uint64) error {
+	g := m.gate()
+	if g.empty() {
+		return nil
+	}
+	c := r.data.Client
+	name := m.Name.ValueString()
+	deadline := time.Now().Add(g.timeout)
+	var (
+		consoleOK = g.console == nil
+		ipv4OK    = !g.ipv4
+		tcpOK     = g.tcpPort == 0
+		addrs     map[string][]string
+		out       []byte
+		lastErr   error
+	)
+	for {
+		if !consoleOK {
+			b, err := c.ReadConsole(ctx, r.data.Console, name, consoleOffset, 0)
+			if err != nil {
+				lastErr = err
+			} else {
+				out = b
+				consoleOK = matchLine(g.console, out)
+			}
+		}
+		if !ipv4OK || !tcpOK {
+			info, err := c.ReadDomain(ctx, name)
+			if err != nil {
+				lastErr = err
+			} else {
+				addrs = r.leasesByMAC(ctx, info.Spec.Interfaces)
+				ipv4OK = len(info.Spec.Interfaces) > 0
+				for _, n := range info.Spec.Interfaces {
+					ipv4OK = ipv4OK && len(addrs[n.MAC]) > 0
+				}
+				if ipv4OK && !tcpOK {
+					ip := addrs[info.Spec.Interfaces[0].MAC][0]
+					tcpOK = dialOK(ctx, net.JoinHostPort(ip, strconv.Itoa(g.tcpPort)))
+				}
+			}
+		}
+		if consoleOK && ipv4OK && tcpOK {
+			return nil
+		}
+		st, err := c.DomainState(ctx, name)
+		if err == nil && st != hypervisor.StateRunning {
+			return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("the instance stopped while booting (state %s)", st),
+				consoleOK, ipv4OK, tcpOK, g)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			why := fmt.Sprintf("not ready after %s", g.timeout)
+			if lastErr != nil {
+				why += fmt.Sprintf(" (last error: %s)", lastErr)
+			}
+			return r.gateFailure(ctx, m, consoleOffset, why, consoleOK, ipv4OK, tcpOK, g)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func matchLine(re *regexp.Regexp, out []byte) bool {
+	for _, line := range strings.Split(string(out), "\n") {
+		if re.MatchString(strings.TrimRight(line, "\r")) {
+			return true
+		}
+	}
+	return false
+}
+
+func dialOK(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	_ = conn.Close()
+	return true
+}
+
+// gateFailure builds the readiness error: which conditions did not hold and
+// the last console lines of this boot.
+func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, offset uint64, why string,
+	consoleOK, ipv4OK, tcpOK bool, g gate) error {
+	var failed []string
+	if !consoleOK {
+		failed = append(failed, fmt.Sprintf("wait_for.console: no console line matched %q", g.console.String()))
+	}
+	if !ipv4OK {
+		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 DHCP lease")
+	}
+	if !tcpOK {
+		failed = append(failed, fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort))
+	}
+	out, err := r.data.Client.ReadConsole(ctx, r.data.Console, m.Name.ValueString(), offset, 64*1024)
+	tail := "(console log unavailable: " + fmt.Sprint(err) + ")"
+	if err == nil {
+		tail = lastLines(string(out), consoleTailLines)
+		if tail == "" {
+			tail = "(the guest printed nothing)"
+		}
+	}
+	return &gateError{msg: fmt.Sprintf("Instance %q is %s.\n\nConditions that did not hold:\n  - %s\n\nLast console lines:\n%s",
+		m.Name.ValueString(), why, strings.Join(failed, "\n  - "), tail)}
+}
+
+func lastLines(s string, n int) string {
+	s = strings.TrimRight(strings.ReplaceAll(s, "\r", ""), "\n")
+	if s == "" {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+// checkBootImages inspects the kernel and boot disk when they are volumes
+// of a storage pool (reading their headers through libvirt), refuses
+// combinations that cannot boot, and fills in detected disk formats. It
+// returns the boot format for state.
+func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel, diags *diag.Diagnostics) (string, bool) {
+	bootFormat := "disk"
+	if k := m.Kernel.ValueString(); k != "" {
+		bootFormat = "unknown"
+		res, found := r.detect(ctx, k, path.Root("kernel"), diags)
+		if found {
+			if res.Format == "" || res.Format.Boot() != imageformat.BootKernel {
+				what := string(res.Format)
+				if res.Refused != "" {
+					what = res.Refused
+				}
+				diags.AddAttributeError(path.Root("kernel"), "Image cannot boot as a kernel",
+					fmt.Sprintf("%s is a %s image, which does not boot as a kernel. Kernels must be multiboot, multiboot2, PVH or "+
+						"Linux bzImage. Attach disk images through `disks` instead.", k, what))
+				return "", false
+			}
+			bootFormat = string(res.Format)
+		}
+		if in := m.Initrd.ValueString(); in != "" {
+			if res, found := r.detect(ctx, in, path.Root("initrd"), diags); found && res.Format == imageformat.QCOW2 {
+				diags.AddAttributeError(path.Root("initrd"), "Image cannot be an initrd",
+					fmt.Sprintf("%s is a qcow2 disk image; an initrd is a cpio archive (format raw).", in))
+				return "", false
+			}
+		}
+	}
+	for i := range m.Disks {
+		d := &m.Disks[i]
+		p := path.Root("disks").AtListIndex(i)
+		res, found := r.detect(ctx, d.source(), p, diags)
+		if found && res.Refused != "" {
+			diags.AddAttributeError(p, "Disk image refused", fmt.Sprintf("%s: %s", d.source(), res.Refused))
+			return "", false
+		}
+		if found && i == 0 && m.Kernel.IsNull() && res.Format.Boot() == imageformat.BootKernel {
+			diags.AddAttributeError(p, "Kernel given as boot disk",
+				fmt.Sprintf("%s is a %s kernel, which does not boot from a disk. Set it as `kernel` instead.", d.source(), res.Format))
+			return "", false
+		}
+		if d.Format.IsUnknown() || d.Format.IsNull() {
+			f := "raw"
+			if found && (res.Format == imageformat.QCOW2 || res.Format == imageformat.ISO) {
+				f = string(res.Format)
+			}
+			d.Format = types.StringValue(f)
+		}
+	}
+	return bootFormat, !diags.HasError()
+}
+
+// detect reads an image's headers when it is a storage volume. found is
+// false for host paths outside any pool, which are used as given.
+func (r *InstanceResource) detect(ctx context.Context, p string, attr path.Path, diags *diag.Diagnostics) (imageformat.Result, bool) {
+	v, err := r.data.Client.OpenVolumeByPath(ctx, p)
+	if hypervisor.IsNotFound(err) {
+		tflog.Debug(ctx, "path is not a storage volume; not inspecting it", map[string]any{"path": p})
+		return imageformat.Result{}, false
+	}
+	if err != nil {
+		diags.AddAttributeError(attr, "Unable to inspect image", err.Error())
+		return imageformat.Result{}, false
+	}
+	defer func() { _ = v.Close() }()
+	res, err := imageformat.Detect(v, v.Size())
+	if err != nil {
+		diags.AddAttributeError(attr, "Unable to inspect image", err.Error())
+		return imageformat.Result{}, false
+	}
+	return res, true
+}

@@ -1,0 +1,228 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// instanceModel is the unikernel_instance resource's state.
+type instanceModel struct {
+	ID                types.String    `tfsdk:"id"`
+	Name              types.String    `tfsdk:"name"`
+	Hypervisor        types.String    `tfsdk:"hypervisor"`
+	Description       types.String    `tfsdk:"description"`
+	Kernel            types.String    `tfsdk:"kernel"`
+	Initrd            types.String    `tfsdk:"initrd"`
+	Cmdline           types.String    `tfsdk:"cmdline"`
+	Memory            types.Int64     `tfsdk:"memory"`
+	VCPUs             types.Int64     `tfsdk:"vcpus"`
+	Disks             []diskModel     `tfsdk:"disks"`
+	NetworkInterfaces []nicModel      `tfsdk:"network_interfaces"`
+	Running           types.Bool      `tfsdk:"running"`
+	Autostart         types.Bool      `tfsdk:"autostart"`
+	OnCrash           types.String    `tfsdk:"on_crash"`
+	OnPoweroff        types.String    `tfsdk:"on_poweroff"`
+	ShutdownTimeout   types.String    `tfsdk:"shutdown_timeout"`
+	WaitFor           *waitForModel   `tfsdk:"wait_for"`
+	State             types.String    `tfsdk:"state"`
+	ConsoleLog        types.String    `tfsdk:"console_log"`
+	BootFormat        types.String    `tfsdk:"boot_format"`
+	Timeouts          timeouts.Value  `tfsdk:"timeouts"`
+}
+
+type diskModel struct {
+	Image    types.String `tfsdk:"image"`
+	Path     types.String `tfsdk:"path"`
+	Format   types.String `tfsdk:"format"`
+	ReadOnly types.Bool   `tfsdk:"read_only"`
+	Bus      types.String `tfsdk:"bus"`
+}
+
+type nicModel struct {
+	Network       types.String `tfsdk:"network"`
+	MAC           types.String `tfsdk:"mac"`
+	IPv4Address   types.String `tfsdk:"ipv4_address"`
+	Model         types.String `tfsdk:"model"`
+	IPv4Addresses types.List   `tfsdk:"ipv4_addresses"`
+}
+
+type waitForModel struct {
+	Console types.String `tfsdk:"console"`
+	IPv4    types.Bool   `tfsdk:"ipv4"`
+	TCPPort types.Int64  `tfsdk:"tcp_port"`
+	Timeout types.String `tfsdk:"timeout"`
+}
+
+// source is the host path of a disk: its image id (a volume key, which for
+// dir pools is the path) or its path.
+func (d diskModel) source() string {
+	if s := d.Image.ValueString(); s != "" {
+		return s
+	}
+	return d.Path.ValueString()
+}
+
+// nullIfEmpty maps "" to null, so that unset optional strings round-trip.
+func nullIfEmpty(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// toSpec maps the planned model to the domain spec. Unknown MACs and models
+// are left empty for libvirt to choose.
+func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.DomainSpec {
+	name := m.Name.ValueString()
+	s := hypervisor.DomainSpec{
+		Name:        name,
+		UUID:        m.ID.ValueString(),
+		Type:        m.Hypervisor.ValueString(),
+		Description: m.Description.ValueString(),
+		MemoryMiB:   uint(m.Memory.ValueInt64()),
+		VCPUs:       uint(m.VCPUs.ValueInt64()),
+		Kernel:      m.Kernel.ValueString(),
+		Initrd:      m.Initrd.ValueString(),
+		Cmdline:     m.Cmdline.ValueString(),
+		ConsoleLog:  console.LogPath(name),
+		OnCrash:     m.OnCrash.ValueString(),
+		OnPoweroff:  m.OnPoweroff.ValueString(),
+	}
+	for _, d := range m.Disks {
+		s.Disks = append(s.Disks, hypervisor.DiskSpec{
+			Path: d.source(), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
+		})
+	}
+	for _, n := range m.NetworkInterfaces {
+		s.Interfaces = append(s.Interfaces, hypervisor.InterfaceSpec{
+			Network: n.Network.ValueString(), MAC: n.MAC.ValueString(), Model: n.Model.ValueString(),
+		})
+	}
+	return s
+}
+
+// fromInfo fills the model from what libvirt has. Values libvirt does not
+// hold (image ids, reservations, the readiness gate, timeouts) come from prior.
+func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo, leases map[string][]string, prior *instanceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	s := info.Spec
+	m.ID = types.StringValue(s.UUID)
+	m.Name = types.StringValue(s.Name)
+	m.Hypervisor = types.StringValue(s.Type)
+	m.Description = nullIfEmpty(s.Description)
+	m.Kernel = nullIfEmpty(s.Kernel)
+	m.Initrd = nullIfEmpty(s.Initrd)
+	m.Cmdline = nullIfEmpty(s.Cmdline)
+	m.Memory = types.Int64Value(int64(s.MemoryMiB))
+	m.VCPUs = types.Int64Value(int64(s.VCPUs))
+	m.OnCrash = types.StringValue(s.OnCrash)
+	m.OnPoweroff = types.StringValue(s.OnPoweroff)
+	m.ConsoleLog = nullIfEmpty(s.ConsoleLog)
+	m.State = types.StringValue(string(info.State))
+	m.Running = types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused)
+	m.Autostart = types.BoolValue(info.Autostart)
+
+	m.Disks = nil
+	for i, d := range s.Disks {
+		dm := diskModel{
+			Image: types.StringNull(), Path: types.StringValue(d.Path), Format: types.StringValue(d.Format),
+			ReadOnly: types.BoolValue(d.ReadOnly), Bus: types.StringValue(d.Bus),
+		}
+		if prior != nil && i < len(prior.Disks) && prior.Disks[i].Image.ValueString() == d.Path {
+			dm.Image, dm.Path = types.StringValue(d.Path), types.StringNull()
+		}
+		if prior != nil && i < len(prior.Disks) && d.Format == "iso" && !prior.Disks[i].ReadOnly.IsNull() {
+			dm.ReadOnly = prior.Disks[i].ReadOnly // always read-only; keep what the configuration said
+		}
+		m.Disks = append(m.Disks, dm)
+	}
+	m.NetworkInterfaces = nil
+	for i, n := range s.Interfaces {
+		nm := nicModel{
+			Network: types.StringValue(n.Network), MAC: types.StringValue(n.MAC), Model: types.StringValue(n.Model),
+			IPv4Address: types.StringNull(),
+		}
+		if prior != nil && i < len(prior.NetworkInterfaces) && prior.NetworkInterfaces[i].MAC.ValueString() == n.MAC {
+			nm.IPv4Address = prior.NetworkInterfaces[i].IPv4Address
+		}
+		addrs := leases[n.MAC]
+		if addrs == nil {
+			addrs = []string{}
+		}
+		var d diag.Diagnostics
+		nm.IPv4Addresses, d = types.ListValueFrom(ctx, types.StringType, addrs)
+		diags.Append(d...)
+		m.NetworkInterfaces = append(m.NetworkInterfaces, nm)
+	}
+
+	if prior != nil {
+		m.ShutdownTimeout = prior.ShutdownTimeout
+		m.WaitFor = prior.WaitFor
+		m.Timeouts = prior.Timeouts
+		m.BootFormat = prior.BootFormat
+	}
+	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
+		m.ShutdownTimeout = types.StringValue("10s")
+	}
+	if m.Timeouts.IsNull() || m.Timeouts.IsUnknown() {
+		m.Timeouts = timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}
+	}
+	if m.BootFormat.IsNull() || m.BootFormat.IsUnknown() {
+		m.BootFormat = types.StringValue(bootFormatOf(s, ""))
+	}
+	return diags
+}
+
+var timeoutAttrTypes = map[string]attr.Type{
+	"create": types.StringType, "update": types.StringType, "delete": types.StringType,
+}
+
+// bootFormatOf is "disk" for disk boot, else the kernel's detected format.
+func bootFormatOf(s hypervisor.DomainSpec, kernelFormat string) string {
+	if s.Kernel == "" {
+		return "disk"
+	}
+	if kernelFormat == "" {
+		return "unknown"
+	}
+	return kernelFormat
+}
+
+// shutdownGrace parses shutdown_timeout (validated at plan time).
+func (m *instanceModel) shutdownGrace() time.Duration {
+	d, err := time.ParseDuration(m.ShutdownTimeout.ValueString())
+	if err != nil {
+		return 10 * time.Second
+	}
+	return d
+}
+
+// restartFieldsDiffer reports whether a change needs the instance redefined
+// and, when running, restarted.
+func restartFieldsDiffer(a, b *instanceModel) bool {
+	if !a.Memory.Equal(b.Memory) || !a.VCPUs.Equal(b.VCPUs) || !a.Kernel.Equal(b.Kernel) || !a.Initrd.Equal(b.Initrd) ||
+		!a.Cmdline.Equal(b.Cmdline) || !a.OnCrash.Equal(b.OnCrash) || !a.OnPoweroff.Equal(b.OnPoweroff) ||
+		len(a.Disks) != len(b.Disks) || len(a.NetworkInterfaces) != len(b.NetworkInterfaces) {
+		return true
+	}
+	for i := range a.Disks {
+		x, y := a.Disks[i], b.Disks[i]
+		if x.source() != y.source() || !x.Format.Equal(y.Format) || !x.ReadOnly.Equal(y.ReadOnly) || !x.Bus.Equal(y.Bus) {
+			return true
+		}
+	}
+	for i := range a.NetworkInterfaces {
+		x, y := a.NetworkInterfaces[i], b.NetworkInterfaces[i]
+		if !x.Network.Equal(y.Network) || !x.MAC.Equal(y.MAC) || !x.Model.Equal(y.Model) || !x.IPv4Address.Equal(y.IPv4Address) {
+			return true
+		}
+	}
+	return false
+}

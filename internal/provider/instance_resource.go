@@ -1,0 +1,471 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = &InstanceResource{}
+	_ resource.ResourceWithImportState = &InstanceResource{}
+	_ resource.ResourceWithModifyPlan  = &InstanceResource{}
+)
+
+// InstanceResource manages one unikernel or microVM guest.
+type InstanceResource struct {
+	data *Data
+}
+
+// NewInstanceResource is the constructor registered with the provider.
+func NewInstanceResource() resource.Resource { return &InstanceResource{} }
+
+func (r *InstanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_instance"
+}
+
+func (r *InstanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return // destroy, or provider not configured yet
+	}
+	var plan instanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Hypervisor.IsUnknown() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("hypervisor"), r.data.Hypervisor)...)
+	}
+	if plan.Kernel.IsNull() && len(plan.Disks) == 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("kernel"), "Nothing to boot",
+			"Set `kernel` (a unikernel_image id or a host path) for direct kernel boot, or `disks` to boot from the first disk.")
+		return
+	}
+	var state *instanceModel
+	if !req.State.Raw.IsNull() {
+		state = &instanceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if state == nil || !state.Memory.Equal(plan.Memory) || !state.VCPUs.Equal(plan.VCPUs) {
+		r.checkCapacity(ctx, &plan, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() || !imagesKnown(&plan) {
+		return
+	}
+	// Inspect the images now, so that a kernel that cannot boot fails the plan,
+	// and detected disk formats and the boot format show in it.
+	bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.BootFormat = types.StringValue(bootFormat)
+	if plan.Hypervisor.IsUnknown() {
+		plan.Hypervisor = types.StringValue(r.data.Hypervisor)
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// imagesKnown reports whether every kernel, initrd and disk path is known at plan time.
+func imagesKnown(m *instanceModel) bool {
+	if m.Kernel.IsUnknown() || m.Initrd.IsUnknown() {
+		return false
+	}
+	for _, d := range m.Disks {
+		if d.Image.IsUnknown() || d.Path.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+// checkCapacity bounds memory and vCPUs by what the host has.
+func (r *InstanceResource) checkCapacity(ctx context.Context, plan *instanceModel, diags *diag.Diagnostics) {
+	if plan.Memory.IsUnknown() && plan.VCPUs.IsUnknown() {
+		return
+	}
+	mem, cpus, err := r.data.Client.HostCapacity(ctx)
+	if err != nil {
+		tflog.Warn(ctx, "cannot read host capacity for plan-time checks", map[string]any{"error": err.Error()})
+		return
+	}
+	if !plan.Memory.IsUnknown() && plan.Memory.ValueInt64() > mem {
+		diags.AddAttributeError(path.Root("memory"), "Not enough host memory",
+			fmt.Sprintf("memory = %d MiB, but the host has %d MiB in total. Use at most %d.", plan.Memory.ValueInt64(), mem, mem))
+	}
+	if !plan.VCPUs.IsUnknown() && plan.VCPUs.ValueInt64() > cpus {
+		diags.AddAttributeError(path.Root("vcpus"), "More vCPUs than host CPUs",
+			fmt.Sprintf("vcpus = %d, but the host has %d CPUs. Use at most %d.", plan.VCPUs.ValueInt64(), cpus, cpus))
+	}
+}
+
+func (r *InstanceResource) notConfigured(diags *diag.Diagnostics) bool {
+	if r.data == nil {
+		diags.AddError("Provider not configured", "The unikernel provider was not configured before using unikernel_instance.")
+		return true
+	}
+	return false
+}
+
+func (r *InstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if r.notConfigured(&resp.Diagnostics) {
+		return
+	}
+	var plan instanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, 10*time.Minute)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	name := plan.Name.ValueString()
+	ctx = tflog.SetField(ctx, "instance", name)
+	c := r.data.Client
+	summary := fmt.Sprintf("Unable to create instance %q", name)
+
+	if _, err := c.ReadDomain(ctx, name); err == nil {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), summary,
+			fmt.Sprintf("A libvirt domain named %q already exists on %s. Import it with `terraform import` or choose another name.", name, c.URI()))
+		return
+	} else if !hypervisor.IsNotFound(err) {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("The console log pool could not be prepared: %s", err))
+		return
+	}
+	spec := plan.toSpec(r.data.Console)
+	spec.UUID = ""
+	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
+	if _, err := c.DefineDomain(ctx, spec); err != nil {
+		resp.Diagnostics.AddError(summary, err.Error()+"\n\nCheck that the kernel, initrd and disk paths exist on the host and that the hypervisor type is offered there (see data.unikernel_host).")
+		return
+	}
+	// From here on a failure before the guest runs removes what was made.
+	undo := func(why string, err error) {
+		tflog.Debug(ctx, "undoing partial create", map[string]any{"step": why})
+		r.releaseReservations(ctx, name, plan.NetworkInterfaces)
+		_ = c.UndefineDomain(ctx, name)
+		_ = c.DeleteConsole(ctx, r.data.Console, name)
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s: %s", why, err))
+	}
+	info, err := c.ReadDomain(ctx, name)
+	if err != nil {
+		undo("reading the definition back failed", err)
+		return
+	}
+	if err := r.reserve(ctx, name, plan.NetworkInterfaces, info.Spec.Interfaces, nil); err != nil {
+		undo("reserving interface addresses failed", err)
+		return
+	}
+	if plan.Autostart.ValueBool() {
+		if err := c.SetDomainAutostart(ctx, name, true); err != nil {
+			undo("setting autostart failed", err)
+			return
+		}
+	}
+	if plan.Running.ValueBool() {
+		if err := r.boot(ctx, &plan, "created"); err != nil {
+			if hypervisor.IsNotFound(err) || !isGateError(err) {
+				undo("starting the instance failed", err)
+				return
+			}
+			// The guest runs but did not become ready: keep it in state (tainted), so
+			// its console can be inspected and the next apply replaces it.
+			resp.Diagnostics.AddError(summary, err.Error())
+		}
+	}
+	plan.BootFormat = types.StringValue(bootFormat)
+	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+}
+
+func (r *InstanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.notConfigured(&resp.Diagnostics) {
+		return
+	}
+	var state instanceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := state.Name.ValueString()
+	m, found, diags := r.read(ctx, name, &state)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !found {
+		tflog.Info(ctx, "instance no longer exists; removing it from state", map[string]any{"instance": name})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// read returns the instance as libvirt has it; found is false only when
+// libvirt says the domain does not exist.
+func (r *InstanceResource) read(ctx context.Context, name string, prior *instanceModel) (instanceModel, bool, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	c := r.data.Client
+	tflog.Trace(ctx, "reading domain", map[string]any{"instance": name})
+	info, err := c.ReadDomain(ctx, name)
+	if hypervisor.IsNotFound(err) {
+		return instanceModel{}, false, diags
+	}
+	if err != nil {
+		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), err.Error())
+		return instanceModel{}, true, diags
+	}
+	leases := r.leasesByMAC(ctx, info.Spec.Interfaces)
+	var m instanceModel
+	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
+	return m, true, diags
+}
+
+// readInto reads the instance back after Create or Update and sets state.
+func (r *InstanceResource) readInto(ctx context.Context, name string, planned *instanceModel, state interface {
+	Set(context.Context, any) diag.Diagnostics
+}, diags *diag.Diagnostics) {
+	m, found, d := r.read(ctx, name, planned)
+	diags.Append(d...)
+	if d.HasError() {
+		return
+	}
+	if !found {
+		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), "The domain disappeared right after it was written. Run apply again.")
+		return
+	}
+	diags.Append(state.Set(ctx, &m)...)
+}
+
+// leasesByMAC maps each interface MAC to the IPv4 addresses its network leased to it.
+func (r *InstanceResource) leasesByMAC(ctx context.Context, nics []hypervisor.InterfaceSpec) map[string][]string {
+	out := map[string][]string{}
+	seen := map[string][]hypervisor.Lease{}
+	for _, n := range nics {
+		ls, ok := seen[n.Network]
+		if !ok {
+			var err error
+			ls, err = r.data.Client.Leases(ctx, n.Network)
+			if err != nil {
+				tflog.Debug(ctx, "cannot read leases", map[string]any{"network": n.Network, "error": err.Error()})
+			}
+			seen[n.Network] = ls
+		}
+		for _, l := range ls {
+			if l.MAC == n.MAC && (l.Expiry.IsZero() || l.Expiry.After(time.Now())) {
+				out[n.MAC] = append(out[n.MAC], l.IPv4)
+			}
+		}
+	}
+	return out
+}
+
+func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if r.notConfigured(&resp.Diagnostics) {
+		return
+	}
+	var plan, state instanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, 10*time.Minute)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	name := plan.Name.ValueString()
+	ctx = tflog.SetField(ctx, "instance", name)
+	c := r.data.Client
+	summary := fmt.Sprintf("Unable to update instance %q", name)
+
+	bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.BootFormat = types.StringValue(bootFormat)
+	redefine := restartFieldsDiffer(&plan, &state)
+	if redefine || !plan.Description.Equal(state.Description) {
+		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+		spec := plan.toSpec(r.data.Console)
+		spec.UUID = state.ID.ValueString()
+		tflog.Debug(ctx, "redefining domain", map[string]any{"restart": redefine})
+		if _, err := c.DefineDomain(ctx, spec); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+		info, err := c.ReadDomain(ctx, name)
+		if err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+		if err := r.reserve(ctx, name, plan.NetworkInterfaces, info.Spec.Interfaces, state.NetworkInterfaces); err != nil {
+			resp.Diagnostics.AddError(summary, "Updating the interface address reservations failed: "+err.Error())
+			return
+		}
+	}
+	if !plan.Autostart.Equal(state.Autostart) {
+		if err := c.SetDomainAutostart(ctx, name, plan.Autostart.ValueBool()); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+	}
+	current, err := c.DomainState(ctx, name)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	running := current == hypervisor.StateRunning || current == hypervisor.StatePaused
+	switch {
+	case !plan.Running.ValueBool() && running:
+		if err := c.StopDomain(ctx, name, plan.shutdownGrace()); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+	case plan.Running.ValueBool() && running && redefine:
+		tflog.Info(ctx, "restarting instance to apply its new definition")
+		if err := c.StopDomain(ctx, name, plan.shutdownGrace()); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+		if err := r.boot(ctx, &plan, "restarted by terraform to apply a new definition"); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+		}
+	case plan.Running.ValueBool() && !running:
+		if err := r.boot(ctx, &plan, "started"); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+		}
+	}
+	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+}
+
+func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if r.notConfigured(&resp.Diagnostics) {
+		return
+	}
+	var state instanceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	name := state.Name.ValueString()
+	c := r.data.Client
+	summary := fmt.Sprintf("Unable to delete instance %q", name)
+	tflog.Debug(ctx, "deleting domain", map[string]any{"instance": name})
+	if err := c.StopDomain(ctx, name, state.shutdownGrace()); err != nil && !hypervisor.IsNotFound(err) {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	if err := c.UndefineDomain(ctx, name); err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	r.releaseReservations(ctx, name, state.NetworkInterfaces)
+	if err := c.DeleteConsole(ctx, r.data.Console, name); err != nil {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Console log of instance %q not removed", name), err.Error())
+	}
+}
+
+func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if r.notConfigured(&resp.Diagnostics) {
+		return
+	}
+	name, err := r.data.Client.LookupDomainName(ctx, req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", req.ID),
+			err.Error()+"\n\nImport takes the domain's name or UUID.")
+		return
+	}
+	m, found, diags := r.read(ctx, name, nil)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !found {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", req.ID), "The domain disappeared during import.")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// reserve makes the networks' static DHCP reservations match the planned
+// interfaces: reservations of the prior interfaces that are no longer wanted
+// are released, new ones added. defined carries the MACs libvirt chose.
+func (r *InstanceResource) reserve(ctx context.Context, name string, planned []nicModel, defined []hypervisor.InterfaceSpec, prior []nicModel) error {
+	want := map[string]hypervisor.DHCPHost{} // network/mac -> host
+	for i, n := range planned {
+		if n.IPv4Address.IsNull() || n.IPv4Address.ValueString() == "" || i >= len(defined) {
+			continue
+		}
+		mac := defined[i].MAC
+		want[n.Network.ValueString()+"/"+mac] = hypervisor.DHCPHost{MAC: mac, IPv4: n.IPv4Address.ValueString(), Hostname: name}
+	}
+	for _, n := range prior {
+		if n.IPv4Address.IsNull() || n.MAC.ValueString() == "" {
+			continue
+		}
+		key := n.Network.ValueString() + "/" + n.MAC.ValueString()
+		if h, ok := want[key]; ok && h.IPv4 == n.IPv4Address.ValueString() {
+			continue
+		}
+		tflog.Debug(ctx, "releasing reservation", map[string]any{"network": n.Network.ValueString(), "mac": n.MAC.ValueString()})
+		if err := r.data.Client.RemoveDHCPHost(ctx, n.Network.ValueString(), n.MAC.ValueString()); err != nil {
+			return err
+		}
+	}
+	for key, h := range want {
+		network := key[:len(key)-len(h.MAC)-1]
+		tflog.Debug(ctx, "reserving address", map[string]any{"network": network, "mac": h.MAC, "ipv4": h.IPv4})
+		if err := r.data.Client.AddDHCPHost(ctx, network, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseReservations removes the interfaces' static DHCP reservations.
+func (r *InstanceResource) releaseReservations(ctx context.Context, name string, nics []nicModel) {
+	for _, n := range nics {
+		if n.IPv4Address.IsNull() || n.MAC.IsUnknown() || n.MAC.ValueString() == "" {
+			continue
+		}
+		if err := r.data.Client.RemoveDHCPHost(ctx, n.Network.ValueString(), n.MAC.ValueString()); err != nil {
+			tflog.Warn(ctx, "cannot release reservation", map[string]any{"instance": name, "network": n.Network.ValueString(), "error": err.Error()})
+		}
+	}
+}

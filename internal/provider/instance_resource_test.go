@@ -1,0 +1,117 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// testAccCheckInstanceDestroyed asks libvirt that no instance of the test's
+// state is left, and that their console logs are gone.
+func testAccCheckInstanceDestroyed(s *terraform.State) error {
+	c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
+	if err != nil {
+		return err
+	}
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type != "unikernel_instance" {
+			continue
+		}
+		name := rs.Primary.Attributes["name"]
+		if _, err := c.ReadDomain(context.Background(), name); !hypervisor.IsNotFound(err) {
+			return fmt.Errorf("instance %s still exists (or cannot be read: %v)", name, err)
+		}
+		if log := rs.Primary.Attributes["console_log"]; log != "" {
+			if _, err := os.Stat(log); !os.IsNotExist(err) {
+				return fmt.Errorf("console log %s of %s still exists", log, name)
+			}
+		}
+	}
+	return nil
+}
+
+func multibootConfig(name, cmdline, extra string) string {
+	return fmt.Sprintf(`
+resource "unikernel_instance" "test" {
+  name    = %q
+  kernel  = %q
+  cmdline = %q
+  memory  = 16
+  wait_for = {
+    console = "UNIKERNEL-READY cmdline=%s$"
+    timeout = "60s"
+  }
+  %s
+}
+`, name, acctestGuests.MultibootKernel, cmdline, regexp.QuoteMeta(cmdline), extra)
+}
+
+var acctestGuests acctest.Guests
+
+func testAccInstancePreCheck(t *testing.T) {
+	t.Helper()
+	testAccPreCheck(t)
+	acctestGuests = acctest.TestGuests(t)
+}
+
+func TestAccInstanceMultiboot(t *testing.T) {
+	testAccInstancePreCheck(t)
+	name := acctest.RandName("inst")
+	var uuid string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckInstanceDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: testProviderBlock() + multibootConfig(name, "hello world", ""),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "name", name),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", acctest.Hypervisor()),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "running", "true"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "memory", "16"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "vcpus", "1"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "unknown"),
+					resource.TestMatchResourceAttr("unikernel_instance.test", "id", regexp.MustCompile(`^[0-9a-f-]{36}$`)),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "console_log", "/var/lib/unikernel/console/"+name+".log"),
+					func(s *terraform.State) error {
+						uuid = s.RootModule().Resources["unikernel_instance.test"].Primary.ID
+						return nil
+					},
+				),
+			},
+			{
+				// cmdline changes in place with a restart: same UUID.
+				Config: testProviderBlock() + multibootConfig(name, "second boot", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "cmdline", "second boot"),
+					func(s *terraform.State) error {
+						if got := s.RootModule().Resources["unikernel_instance.test"].Primary.ID; got != uuid {
+							return fmt.Errorf("UUID changed from %s to %s", uuid, got)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            "unikernel_instance.test",
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"wait_for", "timeouts"},
+			},
+		},
+	})
+}

@@ -1,0 +1,248 @@
+package provider
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
+)
+
+var (
+	instanceNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	macRe          = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$`)
+	ipv4Re         = regexp.MustCompile(`^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$`)
+	lifecycleOpts  = []string{"destroy", "restart", "preserve"}
+)
+
+// Default instance settings.
+const (
+	defaultMemoryMiB   = 64
+	defaultVCPUs       = 1
+	maxCmdlineBytes    = 4096
+	defaultWaitTimeout = "2m"
+)
+
+func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	restart := " Changing it redefines the instance and, when it is running, restarts it (same UUID, MACs, reserved addresses and console log)."
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A unikernel or microVM guest: a libvirt domain that boots a kernel directly (multiboot, " +
+			"multiboot2, PVH or Linux bzImage) or from a disk image (Nanos, OSv). Creation returns once the readiness " +
+			"gate (`wait_for`) holds.\n\n" +
+			"Lean by default: no USB controller, memory balloon, graphics or video, and `on_reboot` is `destroy` so a " +
+			"guest that panics stops instead of looping. The serial console is always logged on the host (mode 0600) in the " +
+			"provider's console pool, and can be read with the `unikernel_instance_console` data source.\n\n" +
+			"**Update behaviour.** `running`, `autostart`, `description` and `wait_for` change live. `memory`, `vcpus`, " +
+			"`kernel`, `initrd`, `cmdline`, `disks`, `network_interfaces`, `on_crash` and `on_poweroff` change in place with " +
+			"a restart of a running instance (graceful shutdown, then destroy after `shutdown_timeout`, then start and the " +
+			"readiness gate). `name` and `hypervisor` force a new instance.\n\n" +
+			"**Drift.** Read compares the persistent libvirt definition and the run state with Terraform state, so memory, " +
+			"vCPUs, command line, kernel, interfaces, lifecycle actions, autostart and the run state changed outside Terraform " +
+			"show in the next plan.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The libvirt domain UUID.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Domain name: 1 to 64 characters of `A-Z a-z 0-9 _ . -`. Changing it forces a new instance.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{stringvalidator.RegexMatches(instanceNameRe,
+					"must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
+			},
+			"hypervisor": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "`kvm`, `qemu` (software emulation) or `xen`. Defaults to the provider's `hypervisor` " +
+					"setting. Changing it forces a new instance.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()},
+				Validators:    []validator.String{stringvalidator.OneOf("kvm", "qemu", "xen")},
+			},
+			"description": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Free text stored in the libvirt definition. Changes live.",
+			},
+			"kernel": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Kernel to boot directly: a `unikernel_image` id or an absolute host path. Multiboot, " +
+					"multiboot2, PVH and Linux bzImage kernels boot. Without it, the first entry of `disks` boots." + restart,
+				Validators: []validator.String{validators.AbsolutePath()},
+			},
+			"initrd": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Initial ramdisk for `kernel`: a `unikernel_image` id or an absolute host path." + restart,
+				Validators:          []validator.String{validators.AbsolutePath(), stringvalidator.AlsoRequires(path.MatchRoot("kernel"))},
+			},
+			"cmdline": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Kernel command line, at most 4096 bytes, without newlines or NUL. How it is read " +
+					"depends on the unikernel family (see the examples)." + restart,
+				Validators: []validator.String{
+					stringvalidator.LengthAtMost(maxCmdlineBytes), validators.NoControlChars(),
+					stringvalidator.AlsoRequires(path.MatchRoot("kernel")),
+				},
+			},
+			"memory": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMemoryMiB),
+				MarkdownDescription: "Memory in MiB, at least 1 and at most what the host has. Defaults to 64." + restart,
+				Validators:          []validator.Int64{int64validator.AtLeast(1), int64validator.AtMost(4 * 1024 * 1024)},
+			},
+			"vcpus": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultVCPUs),
+				MarkdownDescription: "Number of virtual CPUs, 1 to 255. Defaults to 1." + restart,
+				Validators:          []validator.Int64{int64validator.Between(1, 255)},
+			},
+			"disks": schema.ListNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Block devices, in order. When `kernel` is not set the first disk boots (qcow2, raw or " +
+					"iso images, as Nanos and OSv ship them)." + restart,
+				Validators: []validator.List{listvalidator.SizeAtMost(26)},
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"image": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "A `unikernel_image` id. Exactly one of `image` and `path` is set.",
+						Validators: []validator.String{validators.AbsolutePath(),
+							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("path"))},
+					},
+					"path": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "An absolute host path of a disk image.",
+						Validators:          []validator.String{validators.AbsolutePath()},
+					},
+					"format": schema.StringAttribute{
+						Optional: true, Computed: true,
+						MarkdownDescription: "`raw`, `qcow2` or `iso`. Detected from the image header when not set.",
+						Validators:          []validator.String{stringvalidator.OneOf("raw", "qcow2", "iso")},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+					"read_only": schema.BoolAttribute{
+						Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+						MarkdownDescription: "Attach read-only. ISO images are always read-only.",
+					},
+					"bus": schema.StringAttribute{
+						Optional: true, Computed: true, Default: stringdefault.StaticString("virtio"),
+						MarkdownDescription: "`virtio` (default), `sata`, `scsi`, `ide` or `xen`.",
+						Validators:          []validator.String{stringvalidator.OneOf("virtio", "sata", "scsi", "ide", "xen")},
+					},
+				}},
+			},
+			"network_interfaces": schema.ListNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "Network interfaces, in order." + restart,
+				Validators:          []validator.List{listvalidator.SizeAtMost(16)},
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"network": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Name of the libvirt network (for example `unikernel_network.x.name`).",
+						Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+					},
+					"mac": schema.StringAttribute{
+						Optional: true, Computed: true,
+						MarkdownDescription: "MAC address. Chosen by libvirt when not set, then kept stable.",
+						Validators:          []validator.String{stringvalidator.RegexMatches(macRe, "must be a MAC address like 52:54:00:12:34:56")},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+					"ipv4_address": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "Reserve this IPv4 address for the interface's MAC on the network (a live DHCP " +
+							"reservation, released on destroy). The address must be inside the network's CIDR.",
+						Validators: []validator.String{stringvalidator.RegexMatches(ipv4Re, "must be an IPv4 address like 10.0.0.5")},
+					},
+					"model": schema.StringAttribute{
+						Optional: true, Computed: true,
+						MarkdownDescription: "NIC model: `virtio` (default with kvm and qemu), `e1000`, `rtl8139` or `netfront` (default with xen).",
+						Validators:          []validator.String{stringvalidator.OneOf("virtio", "e1000", "rtl8139", "netfront")},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+					"ipv4_addresses": schema.ListAttribute{
+						Computed: true, ElementType: types.StringType,
+						MarkdownDescription: "IPv4 addresses the guest holds, from the network's DHCP leases matched by MAC.",
+					},
+				}},
+			},
+			"running": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "Whether the instance runs. Starting or stopping changes it live. Defaults to true.",
+			},
+			"autostart": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Whether libvirt starts the instance when the host boots. Changes live. Defaults to false.",
+			},
+			"on_crash": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("destroy"),
+				MarkdownDescription: "What happens when the guest crashes: `destroy` (default), `restart` or `preserve`." + restart,
+				Validators:          []validator.String{stringvalidator.OneOf(lifecycleOpts...)},
+			},
+			"on_poweroff": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("destroy"),
+				MarkdownDescription: "What happens when the guest powers off: `destroy` (default), `restart` or `preserve`. " +
+					"Together with `on_crash` this is the restart policy." + restart,
+				Validators: []validator.String{stringvalidator.OneOf(lifecycleOpts...)},
+			},
+			"shutdown_timeout": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("10s"),
+				MarkdownDescription: "How long a graceful (ACPI) shutdown may take before the instance is destroyed, as a Go " +
+					"duration. Many unikernels ignore ACPI; `0s` destroys at once. Defaults to `10s`.",
+				Validators: []validator.String{validators.Duration()},
+			},
+			"wait_for": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Readiness gate. Create, start and every restart return only once each condition set " +
+					"here holds. On timeout the error names the condition that did not hold and shows the last console lines.",
+				Attributes: map[string]schema.Attribute{
+					"console": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "A regular expression (Go syntax) that a console line printed during this boot must match.",
+						Validators:          []validator.String{validators.Regexp()},
+					},
+					"ipv4": schema.BoolAttribute{
+						Optional:            true,
+						MarkdownDescription: "Wait until every interface has an IPv4 DHCP lease.",
+					},
+					"tcp_port": schema.Int64Attribute{
+						Optional: true,
+						MarkdownDescription: "Wait until this TCP port accepts connections on the first interface's IPv4 " +
+							"address (implies `ipv4`). The provider must be able to reach the guest network.",
+						Validators: []validator.Int64{int64validator.Between(1, 65535)},
+					},
+					"timeout": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How long to wait, as a Go duration. Defaults to `2m`.",
+						Validators:          []validator.String{validators.Duration()},
+					},
+				},
+			},
+			"state": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Run state as libvirt reports it: `running`, `shutoff`, `crashed`, `paused` or `other`.",
+			},
+			"console_log": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Host path of the persistent serial console log (mode 0600, kept across restarts).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"boot_format": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "How the instance boots: the kernel's detected format (`multiboot`, `multiboot2`, `pvh`, " +
+					"`linux`), or `disk`. `unknown` when the kernel is a host path outside any storage pool.",
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
