@@ -100,6 +100,10 @@ type Guests struct {
 	// command line over HTTP on port MicroVMPort.
 	MicroVMKernel string
 	MicroVMInitrd string
+	// BootDiskRaw and BootDiskQCOW2 are a 1 MiB disk whose MBR boot sector
+	// prints "DISK-READY boot=mbr" on COM1, as raw and as qcow2.
+	BootDiskRaw   string
+	BootDiskQCOW2 string
 }
 
 // MicroVMPort is the TCP port the microVM's HTTP server listens on.
@@ -109,6 +113,7 @@ const MicroVMPort = 8080
 const (
 	MultibootReady = `UNIKERNEL-READY cmdline=(.*)`
 	MicroVMReady   = `MICROVM-READY ipv4=([0-9.]+)/([0-9]+) mac=([0-9a-f:]+)`
+	BootDiskReady  = `DISK-READY boot=mbr`
 )
 
 // TestGuests returns the guest paths and fails the test when one is missing.
@@ -122,8 +127,10 @@ func TestGuests(t testing.TB) Guests {
 		MultibootKernel: filepath.Join(dir, "multiboot", "kernel.elf"),
 		MicroVMKernel:   filepath.Join(dir, "microvm", "vmlinuz"),
 		MicroVMInitrd:   filepath.Join(dir, "microvm", "initramfs.cpio"),
+		BootDiskRaw:     filepath.Join(dir, "bootdisk", "disk.raw"),
+		BootDiskQCOW2:   filepath.Join(dir, "bootdisk", "disk.qcow2"),
 	}
-	for _, p := range []string{g.MultibootKernel, g.MicroVMKernel, g.MicroVMInitrd} {
+	for _, p := range []string{g.MultibootKernel, g.MicroVMKernel, g.MicroVMInitrd, g.BootDiskRaw, g.BootDiskQCOW2} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("test guest missing: %v (build them with `make guests`)", err)
 		}

@@ -121,7 +121,7 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 			if err != nil {
 				lastErr = err
 			} else {
-				addrs = r.leasesByMAC(ctx, info.Spec.Interfaces)
+				addrs = leasesByMAC(ctx, c, info.Spec.Interfaces)
 				ipv4OK = len(info.Spec.Interfaces) > 0
 				for _, n := range info.Spec.Interfaces {
 					ipv4OK = ipv4OK && len(addrs[n.MAC]) > 0

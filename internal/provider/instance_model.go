@@ -149,8 +149,12 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 			Network: types.StringValue(n.Network), MAC: types.StringValue(n.MAC), Model: types.StringValue(n.Model),
 			IPv4Address: types.StringNull(),
 		}
-		if prior != nil && i < len(prior.NetworkInterfaces) && prior.NetworkInterfaces[i].MAC.ValueString() == n.MAC {
-			nm.IPv4Address = prior.NetworkInterfaces[i].IPv4Address
+		if prior != nil && i < len(prior.NetworkInterfaces) {
+			// The reservation lives on the network, not in the domain: keep what
+			// state (or the plan, whose MAC may still be unknown) says.
+			if pm := prior.NetworkInterfaces[i].MAC; pm.IsUnknown() || pm.ValueString() == n.MAC {
+				nm.IPv4Address = prior.NetworkInterfaces[i].IPv4Address
+			}
 		}
 		addrs := leases[n.MAC]
 		if addrs == nil {

@@ -237,7 +237,7 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), err.Error())
 		return instanceModel{}, true, diags
 	}
-	leases := r.leasesByMAC(ctx, info.Spec.Interfaces)
+	leases := leasesByMAC(ctx, c, info.Spec.Interfaces)
 	var m instanceModel
 	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
 	return m, true, diags
@@ -259,15 +259,17 @@ func (r *InstanceResource) readInto(ctx context.Context, name string, planned *i
 	diags.Append(state.Set(ctx, &m)...)
 }
 
-// leasesByMAC maps each interface MAC to the IPv4 addresses its network leased to it.
-func (r *InstanceResource) leasesByMAC(ctx context.Context, nics []hypervisor.InterfaceSpec) map[string][]string {
+// leasesByMAC maps each interface MAC to the IPv4 addresses its network
+// leased to it. Leases of destroyed domains linger, so only unexpired leases
+// of the interface's own MAC count.
+func leasesByMAC(ctx context.Context, c *hypervisor.Client, nics []hypervisor.InterfaceSpec) map[string][]string {
 	out := map[string][]string{}
 	seen := map[string][]hypervisor.Lease{}
 	for _, n := range nics {
 		ls, ok := seen[n.Network]
 		if !ok {
 			var err error
-			ls, err = r.data.Client.Leases(ctx, n.Network)
+			ls, err = c.Leases(ctx, n.Network)
 			if err != nil {
 				tflog.Debug(ctx, "cannot read leases", map[string]any{"network": n.Network, "error": err.Error()})
 			}

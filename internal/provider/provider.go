@@ -208,12 +208,16 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 func (p *UnikernelProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewInstanceResource,
+		NewNetworkResource,
 	}
 }
 
 func (p *UnikernelProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		NewHostDataSource,
+		NewNetworkDataSource,
+		NewInstanceDataSource,
+		NewInstanceConsoleDataSource,
 	}
 }
 

@@ -49,3 +49,23 @@ func (regexpValidator) ValidateString(_ context.Context, req validator.StringReq
 			fmt.Sprintf("%s must be a valid regular expression (Go RE2 syntax): %v", req.Path, err))
 	}
 }
+
+// RFC3339 accepts a time such as `2026-01-02T15:04:05Z`.
+func RFC3339() validator.String { return rfc3339{} }
+
+type rfc3339 struct{}
+
+func (rfc3339) Description(context.Context) string {
+	return "value must be an RFC 3339 time such as `2026-01-02T15:04:05Z`"
+}
+func (v rfc3339) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (rfc3339) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := time.Parse(time.RFC3339, req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid time",
+			fmt.Sprintf("%s must be an RFC 3339 time such as \"2026-01-02T15:04:05Z\", got %q.", req.Path, req.ConfigValue.ValueString()))
+	}
+}

@@ -1,0 +1,126 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
+)
+
+var _ datasource.DataSourceWithConfigure = &InstanceConsoleDataSource{}
+
+// consoleReadLimit bounds how much of a console log one read downloads.
+// virtlogd rotates logs at 2 MiB, so this holds a whole log.
+const consoleReadLimit = 4 << 20
+
+// InstanceConsoleDataSource returns an instance's serial console output.
+type InstanceConsoleDataSource struct {
+	data *Data
+}
+
+type instanceConsoleModel struct {
+	Name   types.String `tfsdk:"name"`
+	Lines  types.Int64  `tfsdk:"lines"`
+	Since  types.String `tfsdk:"since"`
+	ID     types.String `tfsdk:"id"`
+	Output types.String `tfsdk:"output"`
+	Path   types.String `tfsdk:"path"`
+}
+
+// NewInstanceConsoleDataSource is the constructor registered with the provider.
+func NewInstanceConsoleDataSource() datasource.DataSource { return &InstanceConsoleDataSource{} }
+
+func (d *InstanceConsoleDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_instance_console"
+}
+
+func (d *InstanceConsoleDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The serial console output of a `unikernel_instance`, read from its persistent log through " +
+			"libvirt (so it works over remote URIs such as `qemu+ssh://`). Each start made by the provider writes a line " +
+			"`=== unikernel: <why> at <RFC 3339 time> ===` into the log; `since` uses these markers.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the instance."},
+			"lines": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Return at most this many last lines. Defaults to 100.",
+				Validators:          []validator.Int64{int64validator.Between(1, 100000)},
+			},
+			"since": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "An RFC 3339 time: return only the output of boots (started by the provider) at or " +
+					"after it. `lines` still applies.",
+				Validators: []validator.String{validators.RFC3339()},
+			},
+			"id":     schema.StringAttribute{Computed: true, MarkdownDescription: "The instance name."},
+			"output": schema.StringAttribute{Computed: true, MarkdownDescription: "The console output, lines separated by `\\n`."},
+			"path":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host path of the console log."},
+		},
+	}
+}
+
+func (d *InstanceConsoleDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerData(req.ProviderData, &resp.Diagnostics)
+}
+
+var bootMarkerRe = regexp.MustCompile(`^=== unikernel: .* at (\S+) ===$`)
+
+func (d *InstanceConsoleDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.data == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_instance_console.")
+		return
+	}
+	var m instanceConsoleModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := m.Name.ValueString()
+	tflog.Debug(ctx, "reading console log", map[string]any{"instance": name})
+	out, err := d.data.Client.ReadConsole(ctx, d.data.Console, name, 0, consoleReadLimit)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read the console of instance %q", name), err.Error())
+		return
+	}
+	text := strings.ReplaceAll(string(out), "\r", "")
+	if !m.Since.IsNull() {
+		since, _ := time.Parse(time.RFC3339, m.Since.ValueString())
+		text = outputSince(text, since)
+	}
+	n := 100
+	if !m.Lines.IsNull() {
+		n = int(m.Lines.ValueInt64())
+	}
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	m.ID = types.StringValue(name)
+	m.Output = types.StringValue(strings.Join(lines, "\n"))
+	m.Path = types.StringValue(d.data.Console.LogPath(name))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// outputSince keeps the output from the first boot marker at or after since.
+// Without such a marker nothing is returned.
+func outputSince(text string, since time.Time) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if m := bootMarkerRe.FindStringSubmatch(l); m != nil {
+			if t, err := time.Parse(time.RFC3339, m[1]); err == nil && !t.Before(since) {
+				return strings.Join(lines[i:], "\n")
+			}
+		}
+	}
+	return ""
+}

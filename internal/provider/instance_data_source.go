@@ -1,0 +1,143 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+var _ datasource.DataSourceWithConfigure = &InstanceDataSource{}
+
+// InstanceDataSource looks up an existing instance by name.
+type InstanceDataSource struct {
+	data *Data
+}
+
+type instanceDataModel struct {
+	Name              types.String `tfsdk:"name"`
+	ID                types.String `tfsdk:"id"`
+	Hypervisor        types.String `tfsdk:"hypervisor"`
+	State             types.String `tfsdk:"state"`
+	Running           types.Bool   `tfsdk:"running"`
+	Autostart         types.Bool   `tfsdk:"autostart"`
+	Memory            types.Int64  `tfsdk:"memory"`
+	VCPUs             types.Int64  `tfsdk:"vcpus"`
+	Kernel            types.String `tfsdk:"kernel"`
+	Cmdline           types.String `tfsdk:"cmdline"`
+	ConsoleLog        types.String `tfsdk:"console_log"`
+	NetworkInterfaces types.List   `tfsdk:"network_interfaces"`
+}
+
+var instanceDataNICType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"network":        types.StringType,
+	"mac":            types.StringType,
+	"model":          types.StringType,
+	"ipv4_addresses": types.ListType{ElemType: types.StringType},
+}}
+
+// NewInstanceDataSource is the constructor registered with the provider.
+func NewInstanceDataSource() datasource.DataSource { return &InstanceDataSource{} }
+
+func (d *InstanceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_instance"
+}
+
+func (d *InstanceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	str := func(desc string) schema.StringAttribute { return schema.StringAttribute{Computed: true, MarkdownDescription: desc} }
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Looks up an existing instance (any libvirt domain) by name: its run state, size, boot " +
+			"settings, interfaces and the IPv4 addresses they hold.",
+		Attributes: map[string]schema.Attribute{
+			"name":        schema.StringAttribute{Required: true, MarkdownDescription: "Name of the instance (libvirt domain)."},
+			"id":          str("The libvirt domain UUID."),
+			"hypervisor":  str("Domain type: `kvm`, `qemu` or `xen`."),
+			"state":       str("Run state: `running`, `shutoff`, `crashed`, `paused` or `other`."),
+			"running":     schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the instance runs."},
+			"autostart":   schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the instance starts with the host."},
+			"memory":      schema.Int64Attribute{Computed: true, MarkdownDescription: "Memory in MiB."},
+			"vcpus":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Number of virtual CPUs."},
+			"kernel":      str("Host path of the kernel, empty for disk boot."),
+			"cmdline":     str("Kernel command line."),
+			"console_log": str("Host path of the console log, empty when the domain does not log its console."),
+			"network_interfaces": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "Network interfaces, in order.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"network": str("Name of the libvirt network."),
+					"mac":     str("MAC address."),
+					"model":   str("NIC model."),
+					"ipv4_addresses": schema.ListAttribute{Computed: true, ElementType: types.StringType,
+						MarkdownDescription: "IPv4 addresses from the network's DHCP leases, matched by MAC."},
+				}},
+			},
+		},
+	}
+}
+
+func (d *InstanceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *InstanceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.data == nil {
+		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_instance.")
+		return
+	}
+	var m instanceDataModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := m.Name.ValueString()
+	tflog.Debug(ctx, "reading domain", map[string]any{"instance": name})
+	info, err := d.data.Client.ReadDomain(ctx, name)
+	if err != nil {
+		detail := err.Error()
+		if hypervisor.IsNotFound(err) {
+			detail = fmt.Sprintf("No libvirt domain named %q exists on %s.", name, d.data.Client.URI())
+		}
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read instance %q", name), detail)
+		return
+	}
+	s := info.Spec
+	m.ID = types.StringValue(s.UUID)
+	m.Hypervisor = types.StringValue(s.Type)
+	m.State = types.StringValue(string(info.State))
+	m.Running = types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused)
+	m.Autostart = types.BoolValue(info.Autostart)
+	m.Memory = types.Int64Value(int64(s.MemoryMiB))
+	m.VCPUs = types.Int64Value(int64(s.VCPUs))
+	m.Kernel = types.StringValue(s.Kernel)
+	m.Cmdline = types.StringValue(s.Cmdline)
+	m.ConsoleLog = types.StringValue(s.ConsoleLog)
+	leases := leasesByMAC(ctx, d.data.Client, s.Interfaces)
+	nics := make([]attr.Value, 0, len(s.Interfaces))
+	for _, n := range s.Interfaces {
+		addrs := leases[n.MAC]
+		if addrs == nil {
+			addrs = []string{}
+		}
+		list, diags := types.ListValueFrom(ctx, types.StringType, addrs)
+		resp.Diagnostics.Append(diags...)
+		obj, diags := types.ObjectValue(instanceDataNICType.AttrTypes, map[string]attr.Value{
+			"network": types.StringValue(n.Network), "mac": types.StringValue(n.MAC),
+			"model": types.StringValue(n.Model), "ipv4_addresses": list,
+		})
+		resp.Diagnostics.Append(diags...)
+		nics = append(nics, obj)
+	}
+	list, diags := types.ListValue(instanceDataNICType, nics)
+	resp.Diagnostics.Append(diags...)
+	m.NetworkInterfaces = list
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

@@ -1,0 +1,408 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// testNetwork creates a libvirt network for a test through the adapter and
+// removes it afterwards.
+func testNetwork(t *testing.T, mode, cidr string) string {
+	t.Helper()
+	c, err := acctest.Client(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	gw, p, err := hypervisor.Gateway(cidr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = gw
+	base := p.Addr().As4()
+	name := acctest.RandName("net")
+	spec := hypervisor.NetworkSpec{Name: name, Mode: mode, IPv4CIDR: cidr, DHCP: true, NoPing: true,
+		DHCPStart: fmt.Sprintf("%d.%d.%d.100", base[0], base[1], base[2]), DHCPEnd: fmt.Sprintf("%d.%d.%d.200", base[0], base[1], base[2])}
+	if _, err := c.CreateNetwork(ctx, spec, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.DeleteNetwork(ctx, name); err != nil {
+			t.Errorf("delete network %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// captureID stores a resource attribute for comparison in later steps.
+func captureAttr(res, attr string, into *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[res]
+		if !ok {
+			return fmt.Errorf("%s not in state", res)
+		}
+		*into = rs.Primary.Attributes[attr]
+		return nil
+	}
+}
+
+func sameAttr(res, attr string, want *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		got := s.RootModule().Resources[res].Primary.Attributes[attr]
+		if got != *want {
+			return fmt.Errorf("%s.%s changed from %q to %q", res, attr, *want, got)
+		}
+		return nil
+	}
+}
+
+// bootMarkers counts the boots the provider started, from the console log.
+func bootMarkers(t *testing.T, name string) int {
+	t.Helper()
+	c, err := acctest.Client(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := hypervisor.ConsolePool{Name: DefaultConsolePool, Path: DefaultConsolePath}
+	out, err := c.ReadConsole(context.Background(), pool, name, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(out), "=== unikernel: ")
+}
+
+func expectBoots(t *testing.T, name string, want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := bootMarkers(t, name); got != want {
+			return fmt.Errorf("instance %s was started %d times, want %d", name, got, want)
+		}
+		return nil
+	}
+}
+
+func TestAccInstanceMicroVM(t *testing.T) {
+	testAccInstancePreCheck(t)
+	acctest.RequireHarnessNetns(t)
+	netName := testNetwork(t, "nat", "10.215.1.0/24")
+	name := acctest.RandName("vm")
+	config := func(memory int, cmdline string) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "vm" {
+  name    = %q
+  kernel  = %q
+  initrd  = %q
+  cmdline = %q
+  memory  = %d
+  # The test guest's init does not act on ACPI power-off.
+  shutdown_timeout = "1s"
+  network_interfaces = [{
+    network      = %q
+    ipv4_address = "10.215.1.50"
+  }]
+  wait_for = {
+    console  = "MICROVM-READY ipv4=10\\.215\\.1\\.50/24"
+    ipv4     = true
+    tcp_port = 8080
+    timeout  = "90s"
+  }
+}
+
+data "unikernel_instance" "vm" {
+  name = unikernel_instance.vm.name
+}
+
+data "unikernel_instance_console" "vm" {
+  name  = unikernel_instance.vm.name
+  lines = 200
+}
+`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, memory, netName)
+	}
+	httpAnswer := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.215.1.50:8080/")
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if strings.TrimSpace(string(b)) != want {
+				return fmt.Errorf("HTTP answer %q, want %q", b, want)
+			}
+			return nil
+		}
+	}
+	var uuid, mac string
+	cmd1 := "console=ttyS0 panic=-1 quiet app=one"
+	cmd2 := "console=ttyS0 panic=-1 quiet app=two"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(testAccCheckInstanceDestroyed, func(*terraform.State) error {
+			c, _ := acctest.Client(t)
+			if _, found, err := c.DHCPHostByMAC(context.Background(), netName, mac); err != nil || found {
+				return fmt.Errorf("reservation for %s left on %s (%v)", mac, netName, err)
+			}
+			return nil
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config: config(128, cmd1),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
+					resource.TestMatchResourceAttr("unikernel_instance.vm", "network_interfaces.0.mac", regexp.MustCompile(`^52:54:00(:[0-9a-f]{2}){3}$`)),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.model", "virtio"),
+					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "state", "running"),
+					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
+					resource.TestMatchResourceAttr("data.unikernel_instance_console.vm", "output", regexp.MustCompile(`MICROVM-READY ipv4=10\.215\.1\.50/24`)),
+					captureAttr("unikernel_instance.vm", "id", &uuid),
+					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
+					httpAnswer(cmd1),
+				),
+			},
+			{
+				// memory and cmdline: in place, restarted, identity kept.
+				Config: config(160, cmd2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "memory", "160"),
+					sameAttr("unikernel_instance.vm", "id", &uuid),
+					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
+					expectBoots(t, name, 2),
+					httpAnswer(cmd2),
+				),
+			},
+		},
+	})
+}
+
+func TestAccInstanceLiveUpdates(t *testing.T) {
+	testAccInstancePreCheck(t)
+	name := acctest.RandName("live")
+	cfg := func(extra string) string {
+		return testProviderBlock() + multibootConfig(name, "live", `shutdown_timeout = "0s"`+"\n"+extra)
+	}
+	var uuid string
+	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+	}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckInstanceDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(""),
+				Check:  resource.ComposeAggregateTestCheckFunc(captureAttr("unikernel_instance.test", "id", &uuid), expectBoots(t, name, 1)),
+			},
+			{
+				// description and autostart change live: no restart.
+				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
+				ConfigPlanChecks: update,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "description", "edge cache"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "autostart", "true"),
+					sameAttr("unikernel_instance.test", "id", &uuid),
+					expectBoots(t, name, 1),
+					checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+						if info.Spec.Description != "edge cache" || !info.Autostart || info.State != hypervisor.StateRunning {
+							return fmt.Errorf("libvirt has %+v", info)
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// running = false stops it live.
+				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `running = false`),
+				ConfigPlanChecks: update,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "shutoff"),
+					sameAttr("unikernel_instance.test", "id", &uuid),
+					checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+						if info.State != hypervisor.StateShutoff {
+							return fmt.Errorf("state %s, want shutoff", info.State)
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// running = true starts it again through the readiness gate.
+				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
+				ConfigPlanChecks: update,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+					sameAttr("unikernel_instance.test", "id", &uuid),
+					expectBoots(t, name, 2),
+				),
+			},
+			{
+				// vcpus and on_crash: in place with a restart, same UUID.
+				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `vcpus = 2` + "\n" + `on_crash = "preserve"`),
+				ConfigPlanChecks: update,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameAttr("unikernel_instance.test", "id", &uuid),
+					expectBoots(t, name, 3),
+					checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+						if info.Spec.VCPUs != 2 || info.Spec.OnCrash != "preserve" || info.State != hypervisor.StateRunning {
+							return fmt.Errorf("libvirt has %+v", info)
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// name forces a new instance.
+				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+			},
+			{
+				// hypervisor forces a new instance.
+				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", "kvm"),
+			},
+		},
+	})
+}
+
+// checkDomain asserts on what libvirt really has.
+func checkDomain(t *testing.T, name string, f func(hypervisor.DomainInfo) error) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		c, err := acctest.Client(t)
+		if err != nil {
+			return err
+		}
+		info, err := c.ReadDomain(context.Background(), name)
+		if err != nil {
+			return err
+		}
+		return f(info)
+	}
+}
+
+func TestAccInstanceReadinessTimeout(t *testing.T) {
+	testAccInstancePreCheck(t)
+	name := acctest.RandName("slow")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckInstanceDestroyed,
+		Steps: []resource.TestStep{{
+			Config: testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "test" {
+  name             = %q
+  kernel           = %q
+  cmdline          = "never ready"
+  memory           = 16
+  shutdown_timeout = "0s"
+  wait_for = {
+    console = "THIS-LINE-NEVER-COMES"
+    timeout = "3s"
+  }
+}
+`, name, acctestGuests.MultibootKernel),
+			ExpectError: regexp.MustCompile(`(?s)not ready after 3s.*wait_for\.console: no console line matched "THIS-LINE-NEVER-COMES".*Last console lines:.*UNIKERNEL-READY cmdline=never ready`),
+		}},
+	})
+}
+
+func TestAccInstanceDiskBoot(t *testing.T) {
+	testAccInstancePreCheck(t)
+	dir := t.TempDir()
+	raw, qcow := dir+"/disk.raw", dir+"/disk.qcow2"
+	copyFile(t, acctestGuests.BootDiskRaw, raw)
+	copyFile(t, acctestGuests.BootDiskQCOW2, qcow)
+	name := acctest.RandName("disk")
+	cfg := func(path, format string) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "test" {
+  name             = %q
+  memory           = 16
+  shutdown_timeout = "0s"
+  disks = [{
+    path   = %q
+    format = %q
+  }]
+  wait_for = {
+    console = "DISK-READY boot=mbr"
+    timeout = "60s"
+  }
+}
+`, name, path, format)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckInstanceDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(raw, "raw"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "disk"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "disks.0.bus", "virtio"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+				),
+			},
+			{
+				Config: cfg(qcow, "qcow2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+					if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != qcow || info.Spec.Disks[0].Format != "qcow2" {
+						return fmt.Errorf("libvirt has disks %+v", info.Spec.Disks)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+func TestAccInstanceValidation(t *testing.T) {
+	testAccInstancePreCheck(t)
+	cases := map[string]struct{ body, err string }{
+		"bad name":         {`name = "web/1"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
+		"long name":        {`name = "` + strings.Repeat("a", 65) + `"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
+		"relative kernel":  {`name = "x"` + "\n" + `kernel = "k.elf"`, `must be an absolute host path`},
+		"dotdot kernel":    {`name = "x"` + "\n" + `kernel = "/var/../etc/shadow"`, `must not contain .\.\.. components`},
+		"newline cmdline":  {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `cmdline = "a\nb"`, `must not contain a newline`},
+		"long cmdline":     {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `cmdline = "` + strings.Repeat("a", 4097) + `"`, `string length must be at most 4096`},
+		"nothing to boot":  {`name = "x"`, `Nothing to boot`},
+		"cmdline no kernel": {`name = "x"` + "\n" + `cmdline = "a"` + "\n" + `disks = [{ path = "/d" }]`, `"kernel" must be specified`},
+		"too much memory":  {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `memory = 4000000`, `Not enough host memory`},
+		"bad mac":          {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `network_interfaces = [{ network = "n", mac = "52:54:00:zz:00:01" }]`, `must be a MAC address`},
+		"bad on_crash":     {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `on_crash = "reboot"`, `value must be one of`},
+		"bad regexp":       {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `wait_for = { console = "(" }`, `valid regular expression`},
+		"bad timeout":      {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `wait_for = { timeout = "soon" }`, `Go duration|non-negative duration`},
+		"disk image+path":  {`name = "x"` + "\n" + `disks = [{ path = "/d", image = "/e" }]`, `Invalid Attribute Combination`},
+		"bad hypervisor":   {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `hypervisor = "vmware"`, `value must be one of`},
+	}
+	steps := make([]resource.TestStep, 0, len(cases))
+	for label, c := range cases {
+		steps = append(steps, resource.TestStep{
+			Config:      testProviderBlock() + "resource \"unikernel_instance\" \"bad\" {\n" + c.body + "\n}\n",
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)` + c.err),
+		})
+		_ = label
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
