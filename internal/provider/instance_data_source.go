@@ -50,7 +50,9 @@ func (d *InstanceDataSource) Metadata(_ context.Context, req datasource.Metadata
 }
 
 func (d *InstanceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.StringAttribute { return schema.StringAttribute{Computed: true, MarkdownDescription: desc} }
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Looks up an existing instance (any libvirt domain) by name: its run state, size, boot " +
 			"settings, interfaces and the IPv4 addresses they hold.",

@@ -14,27 +14,27 @@ import (
 
 // instanceModel is the unikernel_instance resource's state.
 type instanceModel struct {
-	ID                types.String    `tfsdk:"id"`
-	Name              types.String    `tfsdk:"name"`
-	Hypervisor        types.String    `tfsdk:"hypervisor"`
-	Description       types.String    `tfsdk:"description"`
-	Kernel            types.String    `tfsdk:"kernel"`
-	Initrd            types.String    `tfsdk:"initrd"`
-	Cmdline           types.String    `tfsdk:"cmdline"`
-	Memory            types.Int64     `tfsdk:"memory"`
-	VCPUs             types.Int64     `tfsdk:"vcpus"`
-	Disks             []diskModel     `tfsdk:"disks"`
-	NetworkInterfaces []nicModel      `tfsdk:"network_interfaces"`
-	Running           types.Bool      `tfsdk:"running"`
-	Autostart         types.Bool      `tfsdk:"autostart"`
-	OnCrash           types.String    `tfsdk:"on_crash"`
-	OnPoweroff        types.String    `tfsdk:"on_poweroff"`
-	ShutdownTimeout   types.String    `tfsdk:"shutdown_timeout"`
-	WaitFor           *waitForModel   `tfsdk:"wait_for"`
-	State             types.String    `tfsdk:"state"`
-	ConsoleLog        types.String    `tfsdk:"console_log"`
-	BootFormat        types.String    `tfsdk:"boot_format"`
-	Timeouts          timeouts.Value  `tfsdk:"timeouts"`
+	ID                types.String   `tfsdk:"id"`
+	Name              types.String   `tfsdk:"name"`
+	Hypervisor        types.String   `tfsdk:"hypervisor"`
+	Description       types.String   `tfsdk:"description"`
+	Kernel            types.String   `tfsdk:"kernel"`
+	Initrd            types.String   `tfsdk:"initrd"`
+	Cmdline           types.String   `tfsdk:"cmdline"`
+	Memory            types.Int64    `tfsdk:"memory"`
+	VCPUs             types.Int64    `tfsdk:"vcpus"`
+	Disks             []diskModel    `tfsdk:"disks"`
+	NetworkInterfaces []nicModel     `tfsdk:"network_interfaces"`
+	Running           types.Bool     `tfsdk:"running"`
+	Autostart         types.Bool     `tfsdk:"autostart"`
+	OnCrash           types.String   `tfsdk:"on_crash"`
+	OnPoweroff        types.String   `tfsdk:"on_poweroff"`
+	ShutdownTimeout   types.String   `tfsdk:"shutdown_timeout"`
+	WaitFor           *waitForModel  `tfsdk:"wait_for"`
+	State             types.String   `tfsdk:"state"`
+	ConsoleLog        types.String   `tfsdk:"console_log"`
+	BootFormat        types.String   `tfsdk:"boot_format"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
 type diskModel struct {

@@ -379,21 +379,21 @@ resource "unikernel_instance" "test" {
 func TestAccInstanceValidation(t *testing.T) {
 	testAccInstancePreCheck(t)
 	cases := map[string]struct{ body, err string }{
-		"bad name":         {`name = "web/1"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
-		"long name":        {`name = "` + strings.Repeat("a", 65) + `"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
-		"relative kernel":  {`name = "x"` + "\n" + `kernel = "k.elf"`, `must be an absolute host path`},
-		"dotdot kernel":    {`name = "x"` + "\n" + `kernel = "/var/../etc/shadow"`, `must not contain .\.\.. components`},
-		"newline cmdline":  {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `cmdline = "a\nb"`, `must not contain a newline`},
-		"long cmdline":     {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `cmdline = "` + strings.Repeat("a", 4097) + `"`, `string length must be at most 4096`},
-		"nothing to boot":  {`name = "x"`, `Nothing to boot`},
+		"bad name":          {`name = "web/1"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
+		"long name":         {`name = "` + strings.Repeat("a", 65) + `"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
+		"relative kernel":   {`name = "x"` + "\n" + `kernel = "k.elf"`, `must be an absolute host path`},
+		"dotdot kernel":     {`name = "x"` + "\n" + `kernel = "/var/../etc/shadow"`, `must not contain .\.\.. components`},
+		"newline cmdline":   {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `cmdline = "a\nb"`, `must not contain a newline`},
+		"long cmdline":      {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `cmdline = "` + strings.Repeat("a", 4097) + `"`, `string length must be at most 4096`},
+		"nothing to boot":   {`name = "x"`, `Nothing to boot`},
 		"cmdline no kernel": {`name = "x"` + "\n" + `cmdline = "a"` + "\n" + `disks = [{ path = "/d" }]`, `"kernel" must be specified`},
-		"too much memory":  {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `memory = 4000000`, `Not enough host memory`},
-		"bad mac":          {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `network_interfaces = [{ network = "n", mac = "52:54:00:zz:00:01" }]`, `must be a MAC address`},
-		"bad on_crash":     {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `on_crash = "reboot"`, `value must be one of`},
-		"bad regexp":       {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `wait_for = { console = "(" }`, `valid regular expression`},
-		"bad timeout":      {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `wait_for = { timeout = "soon" }`, `Go duration|non-negative duration`},
-		"disk image+path":  {`name = "x"` + "\n" + `disks = [{ path = "/d", image = "/e" }]`, `Invalid Attribute Combination`},
-		"bad hypervisor":   {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `hypervisor = "vmware"`, `value must be one of`},
+		"too much memory":   {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `memory = 4000000`, `Not enough host memory`},
+		"bad mac":           {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `network_interfaces = [{ network = "n", mac = "52:54:00:zz:00:01" }]`, `must be a MAC address`},
+		"bad on_crash":      {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `on_crash = "reboot"`, `value must be one of`},
+		"bad regexp":        {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `wait_for = { console = "(" }`, `valid regular expression`},
+		"bad timeout":       {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `wait_for = { timeout = "soon" }`, `Go duration|non-negative duration`},
+		"disk image+path":   {`name = "x"` + "\n" + `disks = [{ path = "/d", image = "/e" }]`, `Invalid Attribute Combination`},
+		"bad hypervisor":    {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `hypervisor = "vmware"`, `value must be one of`},
 	}
 	steps := make([]resource.TestStep, 0, len(cases))
 	for label, c := range cases {
