@@ -81,15 +81,16 @@ func TestAccConsoleThroughPool(t *testing.T) {
 	if err != nil || size != uint64(len(log)) {
 		t.Fatalf("ConsoleSize = %d, %v; want %d", size, err, len(log))
 	}
-	if err := c.AppendConsole(ctx, pool, name, "--- separator ---\n"); err != nil {
+	const separator = "--- separator ---\n"
+	if err := c.AppendConsole(ctx, pool, name, separator); err != nil {
 		t.Fatal(err)
 	}
 	tail, err := c.ReadConsole(ctx, pool, name, size, 0)
-	if err != nil || string(tail) != "--- separator ---\n" {
+	if err != nil || string(tail) != separator {
 		t.Fatalf("read from offset %d = %q, %v", size, tail, err)
 	}
 	last, err := c.ReadConsole(ctx, pool, name, 0, 10)
-	if err != nil || len(last) != 10 || !strings.HasSuffix("--- separator ---\n", string(last)) {
+	if err != nil || len(last) != 10 || !strings.HasSuffix(separator, string(last)) {
 		t.Fatalf("limit 10 = %q, %v", last, err)
 	}
 	if err := c.DeleteConsole(ctx, pool, name); err != nil {

@@ -119,6 +119,10 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 			Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: nic.Network}},
 			Model:  &libvirtxml.DomainInterfaceModel{Type: orDefault(nic.Model, defaultNICModel(typ))},
 		}
+		if typ != "xen" {
+			// No PXE option ROM: guests boot a kernel or a disk, never the network.
+			x.ROM = &libvirtxml.DomainROM{Enabled: "no"}
+		}
 		if nic.MAC != "" {
 			x.MAC = &libvirtxml.DomainInterfaceMAC{Address: strings.ToLower(nic.MAC)}
 		}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -45,9 +46,6 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if plan.Hypervisor.IsUnknown() {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("hypervisor"), r.data.Hypervisor)...)
-	}
 	if plan.Kernel.IsNull() && len(plan.Disks) == 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("kernel"), "Nothing to boot",
 			"Set `kernel` (a unikernel_image id or a host path) for direct kernel boot, or `disks` to boot from the first disk.")
@@ -61,20 +59,70 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if state == nil || !state.Memory.Equal(plan.Memory) || !state.VCPUs.Equal(plan.VCPUs) {
 		r.checkCapacity(ctx, &plan, &resp.Diagnostics)
 	}
-	if resp.Diagnostics.HasError() || !imagesKnown(&plan) {
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	// Inspect the images now, so that a kernel that cannot boot fails the plan,
-	// and detected disk formats and the boot format show in it.
-	bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	plan.BootFormat = types.StringValue(bootFormat)
 	if plan.Hypervisor.IsUnknown() {
 		plan.Hypervisor = types.StringValue(r.data.Hypervisor)
 	}
+	if state != nil {
+		keepInterfaceIdentity(&plan, state)
+	}
+	if imagesKnown(&plan) {
+		// Inspect the images now, so that a kernel that cannot boot fails the
+		// plan, and detected disk formats and the boot format show in it.
+		bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+		if !ok {
+			return
+		}
+		plan.BootFormat = types.StringValue(bootFormat)
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// keepInterfaceIdentity gives each planned interface the MAC (and model) it
+// had before: an interface with a configured MAC matches the prior interface
+// with that MAC; one without matches the prior interface on the same network,
+// first at the same position, then any other unclaimed one. So removing or
+// reordering interfaces never moves a MAC, and its reservation, to another
+// network, and an added interface stays unknown for libvirt to choose.
+func keepInterfaceIdentity(plan, state *instanceModel) {
+	claimed := map[string]bool{}
+	take := func(n *nicModel, s nicModel) {
+		claimed[s.MAC.ValueString()] = true
+		n.MAC = s.MAC
+		if n.Model.IsUnknown() {
+			n.Model = s.Model
+		}
+	}
+	for i := range plan.NetworkInterfaces {
+		n := &plan.NetworkInterfaces[i]
+		if n.MAC.IsUnknown() {
+			continue
+		}
+		for _, s := range state.NetworkInterfaces {
+			if strings.EqualFold(s.MAC.ValueString(), n.MAC.ValueString()) {
+				take(n, s)
+			}
+		}
+		claimed[strings.ToLower(n.MAC.ValueString())] = true
+	}
+	fits := func(n *nicModel, s nicModel) bool {
+		return n.MAC.IsUnknown() && s.MAC.ValueString() != "" && !claimed[s.MAC.ValueString()] && n.Network.Equal(s.Network)
+	}
+	for i := range plan.NetworkInterfaces {
+		if i < len(state.NetworkInterfaces) && fits(&plan.NetworkInterfaces[i], state.NetworkInterfaces[i]) {
+			take(&plan.NetworkInterfaces[i], state.NetworkInterfaces[i])
+		}
+	}
+	for i := range plan.NetworkInterfaces {
+		for _, s := range state.NetworkInterfaces {
+			if fits(&plan.NetworkInterfaces[i], s) {
+				take(&plan.NetworkInterfaces[i], s)
+				break
+			}
+		}
+	}
 }
 
 // imagesKnown reports whether every kernel, initrd and disk path is known at plan time.

@@ -24,7 +24,7 @@ import (
 
 var (
 	instanceNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-	macRe          = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$`)
+	macRe          = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 	ipv4Re         = regexp.MustCompile(`^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$`)
 	lifecycleOpts  = []string{"destroy", "restart", "preserve"}
 )
@@ -129,7 +129,6 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 						Optional: true, Computed: true,
 						MarkdownDescription: "`raw`, `qcow2` or `iso`. Detected from the image header when not set.",
 						Validators:          []validator.String{stringvalidator.OneOf("raw", "qcow2", "iso")},
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 					},
 					"read_only": schema.BoolAttribute{
 						Optional: true, Computed: true, Default: booldefault.StaticBool(false),
@@ -154,9 +153,9 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					},
 					"mac": schema.StringAttribute{
 						Optional: true, Computed: true,
-						MarkdownDescription: "MAC address. Chosen by libvirt when not set, then kept stable.",
-						Validators:          []validator.String{stringvalidator.RegexMatches(macRe, "must be a MAC address like 52:54:00:12:34:56")},
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+						MarkdownDescription: "MAC address. Chosen by libvirt when not set, then kept stable: an interface without " +
+							"a configured MAC keeps the MAC it had on the same network, even when the list is reordered.",
+						Validators: []validator.String{stringvalidator.RegexMatches(macRe, "must be a MAC address in lowercase, like 52:54:00:12:34:56")},
 					},
 					"ipv4_address": schema.StringAttribute{
 						Optional: true,
@@ -168,7 +167,6 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 						Optional: true, Computed: true,
 						MarkdownDescription: "NIC model: `virtio` (default with kvm and qemu), `e1000`, `rtl8139` or `netfront` (default with xen).",
 						Validators:          []validator.String{stringvalidator.OneOf("virtio", "e1000", "rtl8139", "netfront")},
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 					},
 					"ipv4_addresses": schema.ListAttribute{
 						Computed: true, ElementType: types.StringType,
