@@ -3,9 +3,11 @@ package hypervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
 )
 
 // VolumeReader gives random read access to a storage volume through libvirt's
@@ -75,4 +77,35 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// VolumeFingerprint identifies the current content of the storage volume at
+// a host path without reading it: its key, size and change time. A volume
+// that is deleted and uploaded again gets a new fingerprint. found is false
+// for a host path outside any pool.
+func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string, found bool, err error) {
+	vol, err := c.conn.LookupStorageVolByPath(path)
+	if codeOf(err) == ErrNotFound {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, wrap(err, "look up", "storage volume", path)
+	}
+	defer func() { _ = vol.Free() }()
+	doc, err := vol.GetXMLDesc(0)
+	if err != nil {
+		return "", false, wrap(err, "read the definition of", "storage volume", path)
+	}
+	var x libvirtxml.StorageVolume
+	if err := x.Unmarshal(doc); err != nil {
+		return "", false, &Error{Op: "parse the definition of", Kind: "storage volume", Name: path, Message: err.Error()}
+	}
+	fp = x.Key
+	if x.Capacity != nil {
+		fp += fmt.Sprintf(" size=%d", x.Capacity.Value)
+	}
+	if x.Target != nil && x.Target.Timestamps != nil {
+		fp += " mtime=" + x.Target.Timestamps.Mtime + " ctime=" + x.Target.Timestamps.Ctime
+	}
+	return fp, true, nil
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -83,9 +84,10 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 // keepInterfaceIdentity gives each planned interface the MAC (and model) it
 // had before: an interface with a configured MAC matches the prior interface
 // with that MAC; one without matches the prior interface on the same network,
-// first at the same position, then any other unclaimed one. So removing or
-// reordering interfaces never moves a MAC, and its reservation, to another
-// network, and an added interface stays unknown for libvirt to choose.
+// first at the same position, then any other unclaimed one, and last the
+// unclaimed interface at its position. So removing or reordering interfaces
+// keeps each MAC with its network, and an added interface stays unknown for
+// libvirt to choose.
 func keepInterfaceIdentity(plan, state *instanceModel) {
 	claimed := map[string]bool{}
 	take := func(n *nicModel, s nicModel) {
@@ -123,6 +125,42 @@ func keepInterfaceIdentity(plan, state *instanceModel) {
 			}
 		}
 	}
+	// Last, an interface whose network was changed (in the configuration or
+	// out of band) keeps the MAC of its position if no other interface took it.
+	for i := range plan.NetworkInterfaces {
+		n := &plan.NetworkInterfaces[i]
+		if i < len(state.NetworkInterfaces) && n.MAC.IsUnknown() {
+			if s := state.NetworkInterfaces[i]; s.MAC.ValueString() != "" && !claimed[s.MAC.ValueString()] {
+				take(n, s)
+			}
+		}
+	}
+}
+
+// privateImages is the private-state key of the images' fingerprint.
+const privateImages = "images"
+
+// imageFingerprint identifies the content of every image the instance boots
+// from (kernel, initrd, disks) that is a storage volume, as JSON.
+func (r *InstanceResource) imageFingerprint(ctx context.Context, m *instanceModel) ([]byte, error) {
+	paths := []string{m.Kernel.ValueString(), m.Initrd.ValueString()}
+	for _, d := range m.Disks {
+		paths = append(paths, d.source())
+	}
+	fps := make(map[string]string, len(paths))
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		fp, found, err := r.data.Client.VolumeFingerprint(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			fps[p] = fp
+		}
+	}
+	return json.Marshal(fps)
 }
 
 // imagesKnown reports whether every kernel, initrd and disk path is known at plan time.
@@ -223,7 +261,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		undo("reading the definition back failed", err)
 		return
 	}
-	if err := r.reserve(ctx, name, plan.NetworkInterfaces, info.Spec.Interfaces, nil); err != nil {
+	if err := r.reserve(ctx, plan.NetworkInterfaces, info.Spec.Interfaces, nil); err != nil {
 		undo("reserving interface addresses failed", err)
 		return
 	}
@@ -245,6 +283,9 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		}
 	}
 	plan.BootFormat = types.StringValue(bootFormat)
+	if fp, err := r.imageFingerprint(ctx, &plan); err == nil {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImages, fp)...)
+	}
 	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
@@ -360,6 +401,20 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	plan.BootFormat = types.StringValue(bootFormat)
 	redefine := restartFieldsDiffer(&plan, &state)
+	// A replaced image keeps its path; its fingerprint tells that the instance
+	// must restart to boot the new build.
+	fp, err := r.imageFingerprint(ctx, &plan)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	old, d := req.Private.GetKey(ctx, privateImages)
+	resp.Diagnostics.Append(d...)
+	if old != nil && string(old) != string(fp) {
+		tflog.Info(ctx, "an image of the instance changed; it will be redefined and restarted")
+		redefine = true
+	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImages, fp)...)
 	if redefine || !plan.Description.Equal(state.Description) {
 		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
@@ -377,7 +432,7 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			resp.Diagnostics.AddError(summary, err.Error())
 			return
 		}
-		if err := r.reserve(ctx, name, plan.NetworkInterfaces, info.Spec.Interfaces, state.NetworkInterfaces); err != nil {
+		if err := r.reserve(ctx, plan.NetworkInterfaces, info.Spec.Interfaces, state.NetworkInterfaces); err != nil {
 			resp.Diagnostics.AddError(summary, "Updating the interface address reservations failed: "+err.Error())
 			return
 		}
@@ -470,20 +525,31 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", req.ID), "The domain disappeared during import.")
 		return
 	}
+	// Reservations live on the networks: adopt the ones made for these MACs.
+	for i := range m.NetworkInterfaces {
+		n := &m.NetworkInterfaces[i]
+		h, ok, err := r.data.Client.DHCPHostByMAC(ctx, n.Network.ValueString(), n.MAC.ValueString())
+		if err == nil && ok {
+			n.IPv4Address = types.StringValue(h.IPv4)
+		}
+	}
+	if fp, err := r.imageFingerprint(ctx, &m); err == nil {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImages, fp)...)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 // reserve makes the networks' static DHCP reservations match the planned
 // interfaces: reservations of the prior interfaces that are no longer wanted
 // are released, new ones added. defined carries the MACs libvirt chose.
-func (r *InstanceResource) reserve(ctx context.Context, name string, planned []nicModel, defined []hypervisor.InterfaceSpec, prior []nicModel) error {
+func (r *InstanceResource) reserve(ctx context.Context, planned []nicModel, defined []hypervisor.InterfaceSpec, prior []nicModel) error {
 	want := map[string]hypervisor.DHCPHost{} // network/mac -> host
 	for i, n := range planned {
 		if n.IPv4Address.IsNull() || n.IPv4Address.ValueString() == "" || i >= len(defined) {
 			continue
 		}
 		mac := defined[i].MAC
-		want[n.Network.ValueString()+"/"+mac] = hypervisor.DHCPHost{MAC: mac, IPv4: n.IPv4Address.ValueString(), Hostname: name}
+		want[n.Network.ValueString()+"/"+mac] = hypervisor.DHCPHost{MAC: mac, IPv4: n.IPv4Address.ValueString()}
 	}
 	for _, n := range prior {
 		if n.IPv4Address.IsNull() || n.MAC.ValueString() == "" {
