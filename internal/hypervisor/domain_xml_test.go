@@ -179,41 +179,6 @@ func TestDomainXMLRejects(t *testing.T) {
 	}
 }
 
-func TestNetworkXMLGolden(t *testing.T) {
-	cases := map[string]NetworkSpec{
-		"nat": {Name: "net-a", Mode: "nat", IPv4CIDR: "10.213.5.0/24", DHCP: true, DHCPStart: "10.213.5.100",
-			DHCPEnd: "10.213.5.200", NoPing: true, Hosts: []DHCPHost{{MAC: "52:54:00:AA:00:01", IPv4: "10.213.5.10", Hostname: "web"}}},
-		"isolated": {Name: "net-b", Mode: "isolated", IPv4CIDR: "10.213.6.0/24"},
-		"bridge":   {Name: "net-c", Mode: "bridge", Bridge: "br0"},
-	}
-	for name, spec := range cases {
-		t.Run(name, func(t *testing.T) {
-			x, err := NetworkXML(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := x.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", "network_"+name+".xml")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.TrimSpace(string(want)) != strings.TrimSpace(got) {
-				t.Errorf("network XML differs from %s (run go test -update):\n%s", golden, got)
-			}
-			validateXML(t, "network", golden)
-		})
-	}
-}
-
 func TestKernelBootTypes(t *testing.T) {
 	caps := &libvirtxml.Caps{
 		Host: libvirtxml.CapsHost{CPU: &libvirtxml.CapsHostCPU{Arch: "x86_64"}},

@@ -209,6 +209,8 @@ func (p *UnikernelProvider) Resources(_ context.Context) []func() resource.Resou
 	return []func() resource.Resource{
 		NewInstanceResource,
 		NewNetworkResource,
+		NewPoolResource,
+		NewImageResource,
 	}
 }
 
@@ -218,6 +220,8 @@ func (p *UnikernelProvider) DataSources(_ context.Context) []func() datasource.D
 		NewNetworkDataSource,
 		NewInstanceDataSource,
 		NewInstanceConsoleDataSource,
+		NewPoolDataSource,
+		NewImageDataSource,
 	}
 }
 

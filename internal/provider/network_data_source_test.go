@@ -1,0 +1,257 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+const testNetData = "data.unikernel_network.test"
+
+func TestAccNetworkDataSource(t *testing.T) {
+	testAccPreCheck(t)
+	name := acctest.RandName("net")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckNetworkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name      = %q
+  ipv4_cidr = "10.214.16.0/24"
+  mtu       = 1450
+  hosts     = [{ mac = "52:54:00:14:10:01", ipv4 = "10.214.16.10", hostname = "one" }]
+  dns = {
+    domain = "data.internal"
+    hosts  = [{ ipv4 = "10.214.16.10", hostnames = ["one", "uno"] }]
+  }
+}
+
+data "unikernel_network" "test" {
+  name = unikernel_network.test.name
+}
+`, name),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPair(testNetData, "id", testNetAddr, "id"),
+					resource.TestCheckResourceAttrPair(testNetData, "bridge", testNetAddr, "bridge"),
+					resource.TestCheckResourceAttrPair(testNetData, "gateway", testNetAddr, "gateway"),
+					resource.TestCheckResourceAttrPair(testNetData, "dhcp.start", testNetAddr, "dhcp.start"),
+					resource.TestCheckResourceAttrPair(testNetData, "dhcp.end", testNetAddr, "dhcp.end"),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("mode"), knownvalue.StringExact("nat")),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("ipv4_cidr"), knownvalue.StringExact("10.214.16.0/24")),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("mtu"), knownvalue.Int64Exact(1450)),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("running"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("autostart"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("dhcp").AtMapKey("no_ping"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("hosts"), knownvalue.SetExact([]knownvalue.Check{
+						knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"mac": knownvalue.StringExact("52:54:00:14:10:01"), "ipv4": knownvalue.StringExact("10.214.16.10"),
+							"hostname": knownvalue.StringExact("one"),
+						}),
+					})),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("dns"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"domain": knownvalue.StringExact("data.internal"),
+						"hosts": knownvalue.SetExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"ipv4":      knownvalue.StringExact("10.214.16.10"),
+							"hostnames": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("one"), knownvalue.StringExact("uno")}),
+						})}),
+					})),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("leases"), knownvalue.ListSizeExact(0)),
+				},
+			},
+			{
+				Config: testProviderBlock() + `
+data "unikernel_network" "missing" {
+  name = "tf-acc-no-such-network"
+}
+`,
+				ExpectError: regexp.MustCompile(`Unable to read network "tf-acc-no-such-network"(?s:.*)virsh\s+net-list`),
+			},
+		},
+	})
+}
+
+// waitNetworkGuestReady polls a console log until re matches, and returns
+// the submatches.
+func waitNetworkGuestReady(path string, re *regexp.Regexp, timeout time.Duration) ([]string, error) {
+	deadline := time.Now().Add(timeout)
+	var last []byte
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil {
+			last = b
+			if m := re.FindStringSubmatch(string(b)); m != nil {
+				return m, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	lines := strings.Split(strings.TrimSpace(string(last)), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return nil, fmt.Errorf("console %s did not match %q within %s; it ends with:\n%s", path, re, timeout, strings.Join(lines, "\n"))
+}
+
+// A microVM guest gets the address reserved for its MAC on a network this
+// resource created, both for a reservation in `hosts` and for one an
+// instance adds itself; the data source then shows both leases, and the
+// network resource's plan stays empty.
+func TestAccNetworkResource_microVMReservation(t *testing.T) {
+	testAccPreCheck(t)
+	acctest.RequireHarnessNetns(t)
+	guests := acctest.TestGuests(t)
+	c := testAccNetworkClient(t)
+	ctx := context.Background()
+	name := acctest.RandName("net")
+	logDir := t.TempDir()
+	const (
+		hostsMAC = "52:54:00:14:11:01"
+		hostsIP  = "10.214.17.10"
+		instMAC  = "52:54:00:14:11:02"
+		instIP   = "10.214.17.20"
+	)
+	var vms []string
+	t.Cleanup(func() {
+		for _, vm := range vms {
+			_ = c.StopDomain(ctx, vm, 0)
+			_ = c.UndefineDomain(ctx, vm)
+		}
+	})
+	// boot starts the microVM with mac on the network and waits for the
+	// address it reports.
+	boot := func(mac string, reserve *hypervisor.DHCPHost) (string, error) {
+		vm := acctest.RandName("vm")
+		vms = append(vms, vm)
+		log := filepath.Join(logDir, vm+".log")
+		start := time.Now()
+		if _, err := c.DefineDomain(ctx, hypervisor.DomainSpec{
+			Name: vm, Type: acctest.Hypervisor(), MemoryMiB: 128, VCPUs: 1,
+			Kernel: guests.MicroVMKernel, Initrd: guests.MicroVMInitrd, Cmdline: "console=ttyS0 panic=-1 quiet",
+			ConsoleLog: log, Interfaces: []hypervisor.InterfaceSpec{{Network: name, MAC: mac}},
+		}); err != nil {
+			return "", err
+		}
+		if reserve != nil {
+			if err := c.AddDHCPHost(ctx, name, *reserve); err != nil {
+				return "", err
+			}
+		}
+		if err := c.StartDomain(ctx, vm); err != nil {
+			return "", err
+		}
+		m, err := waitNetworkGuestReady(log, regexp.MustCompile(acctest.MicroVMReady), 90*time.Second)
+		if err != nil {
+			return "", err
+		}
+		t.Logf("microVM %s ready with %s/%s %.2fs after define+start", mac, m[1], m[2], time.Since(start).Seconds())
+		if m[3] != mac {
+			return "", fmt.Errorf("guest reports mac %s, want %s", m[3], mac)
+		}
+		return m[1], nil
+	}
+	expectAddr := func(mac, want string, reserve *hypervisor.DHCPHost) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			got, err := boot(mac, reserve)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("guest %s got %s, want its reserved %s", mac, got, want)
+			}
+			return nil
+		}
+	}
+	network := testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name      = %q
+  ipv4_cidr = "10.214.17.0/24"
+  hosts     = [{ mac = %q, ipv4 = %q, hostname = "reserved" }]
+}
+`, name, hostsMAC, hostsIP)
+	lease := func(mac, ip string) knownvalue.Check {
+		return knownvalue.ObjectPartial(map[string]knownvalue.Check{
+			"mac": knownvalue.StringExact(mac), "ipv4": knownvalue.StringExact(ip),
+			"expiry": knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckNetworkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: network,
+				Check: resource.ComposeTestCheckFunc(
+					expectAddr(hostsMAC, hostsIP, nil),
+					expectAddr(instMAC, instIP, &hypervisor.DHCPHost{MAC: instMAC, IPv4: instIP, Hostname: "inst"}),
+				),
+			},
+			{
+				Config: network + `
+data "unikernel_network" "test" {
+  name = unikernel_network.test.name
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("leases"), knownvalue.ListExact([]knownvalue.Check{
+						lease(hostsMAC, hostsIP), lease(instMAC, instIP),
+					})),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("hosts"), knownvalue.SetSizeExact(2)),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("hosts"), knownvalue.SetSizeExact(1)),
+				},
+			},
+		},
+	})
+}
+
+// The documentation's examples plan cleanly against the real provider.
+func TestAccNetworkExamplesPlan(t *testing.T) {
+	testAccPreCheck(t)
+	root := acctest.RepoRoot(t)
+	for _, f := range []string{"examples/resources/unikernel_network/resource.tf", "examples/data-sources/unikernel_network/data-source.tf"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		config := string(b)
+		if strings.Contains(f, "data-sources") {
+			// The data source reads a network that must exist: plan it next to the resource example.
+			r, err := os.ReadFile(filepath.Join(root, "examples/resources/unikernel_network/resource.tf"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			config = strings.Replace(string(r), `output "lan"`, `output "lan_resource"`, 1) +
+				strings.Replace(config, `name = "unikernel-lan"`, `name = unikernel_network.lan.name`, 1)
+		}
+		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:             testProviderBlock() + config,
+					PlanOnly:           true,
+					ExpectNonEmptyPlan: true,
+				}},
+			})
+		})
+	}
+}

@@ -1,0 +1,247 @@
+package provider
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// NetworkResourceModel is the state of unikernel_network.
+type NetworkResourceModel struct {
+	ID        types.String `tfsdk:"id"`
+	Name      types.String `tfsdk:"name"`
+	Mode      types.String `tfsdk:"mode"`
+	Bridge    types.String `tfsdk:"bridge"`
+	IPv4CIDR  types.String `tfsdk:"ipv4_cidr"`
+	IPv6CIDR  types.String `tfsdk:"ipv6_cidr"`
+	Gateway   types.String `tfsdk:"gateway"`
+	MTU       types.Int64  `tfsdk:"mtu"`
+	DHCP      types.Object `tfsdk:"dhcp"`
+	Hosts     types.Set    `tfsdk:"hosts"`
+	DNS       types.Object `tfsdk:"dns"`
+	Autostart types.Bool   `tfsdk:"autostart"`
+	Running   types.Bool   `tfsdk:"running"`
+}
+
+// networkDHCPModel is the `dhcp` attribute.
+type networkDHCPModel struct {
+	Enabled types.Bool   `tfsdk:"enabled"`
+	Start   types.String `tfsdk:"start"`
+	End     types.String `tfsdk:"end"`
+	NoPing  types.Bool   `tfsdk:"no_ping"`
+}
+
+// networkHostModel is one element of `hosts`.
+type networkHostModel struct {
+	MAC      types.String `tfsdk:"mac"`
+	IPv4     types.String `tfsdk:"ipv4"`
+	Hostname types.String `tfsdk:"hostname"`
+}
+
+// networkDNSModel is the `dns` attribute.
+type networkDNSModel struct {
+	Domain types.String `tfsdk:"domain"`
+	Hosts  types.Set    `tfsdk:"hosts"`
+}
+
+// networkDNSHostModel is one element of `dns.hosts`.
+type networkDNSHostModel struct {
+	IPv4      types.String `tfsdk:"ipv4"`
+	Hostnames types.List   `tfsdk:"hostnames"`
+}
+
+var (
+	networkDHCPAttrTypes = map[string]attr.Type{
+		"enabled": types.BoolType, "start": types.StringType, "end": types.StringType, "no_ping": types.BoolType,
+	}
+	networkHostAttrTypes = map[string]attr.Type{
+		"mac": types.StringType, "ipv4": types.StringType, "hostname": types.StringType,
+	}
+	networkHostType         = types.ObjectType{AttrTypes: networkHostAttrTypes}
+	networkDNSHostAttrTypes = map[string]attr.Type{
+		"ipv4": types.StringType, "hostnames": types.ListType{ElemType: types.StringType},
+	}
+	networkDNSHostType  = types.ObjectType{AttrTypes: networkDNSHostAttrTypes}
+	networkDNSAttrTypes = map[string]attr.Type{
+		"domain": types.StringType, "hosts": types.SetType{ElemType: networkDNSHostType},
+	}
+	networkLeaseAttrTypes = map[string]attr.Type{
+		"mac": types.StringType, "ipv4": types.StringType, "hostname": types.StringType, "expiry": types.StringType,
+	}
+)
+
+// emptyNetworkDNS is the `dns` value of a network without DNS settings.
+func emptyNetworkDNS() types.Object {
+	return types.ObjectValueMust(networkDNSAttrTypes, map[string]attr.Value{
+		"domain": types.StringNull(), "hosts": types.SetValueMust(networkDNSHostType, nil),
+	})
+}
+
+func stringOrNull(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// toSpec maps a fully known plan to the adapter's spec.
+func (m *NetworkResourceModel) toSpec(ctx context.Context) (hypervisor.NetworkSpec, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	spec := hypervisor.NetworkSpec{
+		Name:     m.Name.ValueString(),
+		UUID:     m.ID.ValueString(),
+		Mode:     m.Mode.ValueString(),
+		IPv4CIDR: m.IPv4CIDR.ValueString(),
+		IPv6CIDR: m.IPv6CIDR.ValueString(),
+		MTU:      uint(m.MTU.ValueInt64()),
+	}
+	if !m.Bridge.IsUnknown() {
+		spec.Bridge = m.Bridge.ValueString()
+	}
+	if m.ID.IsUnknown() {
+		spec.UUID = ""
+	}
+	var dhcp networkDHCPModel
+	diags.Append(m.DHCP.As(ctx, &dhcp, basetypes.ObjectAsOptions{})...)
+	spec.DHCP = dhcp.Enabled.ValueBool()
+	spec.DHCPStart, spec.DHCPEnd = dhcp.Start.ValueString(), dhcp.End.ValueString()
+	spec.NoPing = dhcp.NoPing.ValueBool()
+	hosts, d := networkHosts(ctx, m.Hosts)
+	diags.Append(d...)
+	spec.Hosts = hosts
+	var dns networkDNSModel
+	diags.Append(m.DNS.As(ctx, &dns, basetypes.ObjectAsOptions{})...)
+	spec.DNSDomain = dns.Domain.ValueString()
+	dnsHosts, d := networkDNSHosts(ctx, dns.Hosts)
+	diags.Append(d...)
+	spec.DNSHosts = dnsHosts
+	return spec, diags
+}
+
+// networkHosts converts a `hosts` set. Null and unknown give none.
+func networkHosts(ctx context.Context, set types.Set) ([]hypervisor.DHCPHost, diag.Diagnostics) {
+	if set.IsNull() || set.IsUnknown() {
+		return nil, nil
+	}
+	var ms []networkHostModel
+	diags := set.ElementsAs(ctx, &ms, false)
+	out := make([]hypervisor.DHCPHost, 0, len(ms))
+	for _, h := range ms {
+		out = append(out, hypervisor.DHCPHost{MAC: h.MAC.ValueString(), IPv4: h.IPv4.ValueString(), Hostname: h.Hostname.ValueString()})
+	}
+	return out, diags
+}
+
+// networkDNSHosts converts a `dns.hosts` set. Null and unknown give none.
+func networkDNSHosts(ctx context.Context, set types.Set) ([]hypervisor.DNSHost, diag.Diagnostics) {
+	if set.IsNull() || set.IsUnknown() {
+		return nil, nil
+	}
+	var ms []networkDNSHostModel
+	diags := set.ElementsAs(ctx, &ms, false)
+	out := make([]hypervisor.DNSHost, 0, len(ms))
+	for _, h := range ms {
+		dh := hypervisor.DNSHost{IP: h.IPv4.ValueString()}
+		if !h.Hostnames.IsNull() && !h.Hostnames.IsUnknown() {
+			diags.Append(h.Hostnames.ElementsAs(ctx, &dh.Hostnames, false)...)
+		}
+		out = append(out, dh)
+	}
+	return out, diags
+}
+
+func hostsSetValue(hosts []hypervisor.DHCPHost) (types.Set, diag.Diagnostics) {
+	elems := make([]attr.Value, 0, len(hosts))
+	for _, h := range hosts {
+		elems = append(elems, types.ObjectValueMust(networkHostAttrTypes, map[string]attr.Value{
+			"mac": types.StringValue(h.MAC), "ipv4": types.StringValue(h.IPv4), "hostname": stringOrNull(h.Hostname),
+		}))
+	}
+	return types.SetValue(networkHostType, elems)
+}
+
+func dnsObjectValue(spec hypervisor.NetworkSpec) (types.Object, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	elems := make([]attr.Value, 0, len(spec.DNSHosts))
+	for _, h := range spec.DNSHosts {
+		names := make([]attr.Value, 0, len(h.Hostnames))
+		for _, n := range h.Hostnames {
+			names = append(names, types.StringValue(n))
+		}
+		list, d := types.ListValue(types.StringType, names)
+		diags.Append(d...)
+		elems = append(elems, types.ObjectValueMust(networkDNSHostAttrTypes, map[string]attr.Value{
+			"ipv4": types.StringValue(h.IP), "hostnames": list,
+		}))
+	}
+	set, d := types.SetValue(networkDNSHostType, elems)
+	diags.Append(d...)
+	obj, d := types.ObjectValue(networkDNSAttrTypes, map[string]attr.Value{"domain": stringOrNull(spec.DNSDomain), "hosts": set})
+	diags.Append(d...)
+	return obj, diags
+}
+
+func dhcpObjectValue(spec hypervisor.NetworkSpec) (types.Object, diag.Diagnostics) {
+	start, end := types.StringNull(), types.StringNull()
+	if spec.DHCP {
+		start, end = stringOrNull(spec.DHCPStart), stringOrNull(spec.DHCPEnd)
+	}
+	return types.ObjectValue(networkDHCPAttrTypes, map[string]attr.Value{
+		"enabled": types.BoolValue(spec.DHCP), "start": start, "end": end, "no_ping": types.BoolValue(spec.NoPing),
+	})
+}
+
+// gatewayOf is the first host address of an IPv4 CIDR, or null.
+func gatewayOf(cidr string) types.String {
+	gw, _, err := hypervisor.Gateway(cidr)
+	if cidr == "" || err != nil {
+		return types.StringNull()
+	}
+	return types.StringValue(gw.String())
+}
+
+// networkModelFromInfo maps what the adapter read to state. hosts are the
+// reservations the resource manages (all of them for the data source).
+func networkModelFromInfo(info hypervisor.NetworkInfo, hosts []hypervisor.DHCPHost) (NetworkResourceModel, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s := info.Spec
+	m := NetworkResourceModel{
+		ID:        types.StringValue(s.UUID),
+		Name:      types.StringValue(s.Name),
+		Mode:      types.StringValue(s.Mode),
+		Bridge:    stringOrNull(s.Bridge),
+		IPv4CIDR:  stringOrNull(s.IPv4CIDR),
+		IPv6CIDR:  stringOrNull(s.IPv6CIDR),
+		Gateway:   gatewayOf(s.IPv4CIDR),
+		MTU:       types.Int64Null(),
+		Autostart: types.BoolValue(info.Autostart),
+		Running:   types.BoolValue(info.Active),
+	}
+	if s.MTU != 0 {
+		m.MTU = types.Int64Value(int64(s.MTU))
+	}
+	var d diag.Diagnostics
+	m.DHCP, d = dhcpObjectValue(s)
+	diags.Append(d...)
+	m.Hosts, d = hostsSetValue(hosts)
+	diags.Append(d...)
+	m.DNS, d = dnsObjectValue(s)
+	diags.Append(d...)
+	return m, diags
+}
+
+// prefixOf parses a CIDR attribute; ok is false when it is null, unknown or
+// invalid (validators report the latter).
+func prefixOf(v types.String) (netip.Prefix, bool) {
+	if v.IsNull() || v.IsUnknown() {
+		return netip.Prefix{}, false
+	}
+	p, err := netip.ParsePrefix(v.ValueString())
+	return p, err == nil
+}

@@ -1,0 +1,320 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// known reports whether v is neither null nor unknown.
+func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
+
+// ValidateConfig checks what depends on several attributes. Single values
+// are checked by their validators; unknown values are checked once known.
+func (r *NetworkResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m NetworkResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	validateNetworkConfig(ctx, &m, &resp.Diagnostics)
+}
+
+func validateNetworkConfig(ctx context.Context, m *NetworkResourceModel, diags *diag.Diagnostics) {
+	v4, hasV4 := prefixOf(m.IPv4CIDR)
+	dhcp := dhcpConfig(ctx, m.DHCP, diags)
+	hosts := hostsConfig(ctx, m.Hosts, diags)
+	dns := dnsConfig(ctx, m.DNS, diags)
+
+	mode := hypervisor.NetworkModeNAT
+	if m.Mode.IsUnknown() {
+		mode = ""
+	} else if !m.Mode.IsNull() {
+		mode = m.Mode.ValueString()
+	}
+	switch mode {
+	case hypervisor.NetworkModeBridge:
+		if m.Bridge.IsNull() {
+			diags.AddAttributeError(path.Root("bridge"), "Missing bridge",
+				"mode = \"bridge\" attaches guests to an existing host bridge: set `bridge` to its name, for example \"br0\".")
+		}
+		for _, a := range []struct {
+			name string
+			v    attr.Value
+		}{{"ipv4_cidr", m.IPv4CIDR}, {"ipv6_cidr", m.IPv6CIDR}, {"mtu", m.MTU}} {
+			if !a.v.IsNull() {
+				diags.AddAttributeError(path.Root(a.name), "Invalid attribute combination",
+					fmt.Sprintf("mode = \"bridge\" attaches to an existing host bridge, and libvirt manages no addresses or MTU there: remove `%s`, or use another mode.", a.name))
+			}
+		}
+		if dhcp.Enabled.ValueBool() {
+			diags.AddAttributeError(path.Root("dhcp").AtName("enabled"), "Invalid attribute combination",
+				"mode = \"bridge\" has no DHCP served by libvirt: remove `dhcp.enabled`, or use another mode.")
+		}
+		if dns.Domain.ValueString() != "" || dns.nHosts > 0 {
+			diags.AddAttributeError(path.Root("dns"), "Invalid attribute combination",
+				"mode = \"bridge\" has no DNS served by libvirt: remove `dns`, or use another mode.")
+		}
+	case hypervisor.NetworkModeNAT:
+		if m.IPv4CIDR.IsNull() {
+			diags.AddAttributeError(path.Root("ipv4_cidr"), "Missing ipv4_cidr",
+				"mode = \"nat\" translates guests' IPv4 addresses: set `ipv4_cidr`, for example \"10.213.0.0/24\".")
+		}
+	case hypervisor.NetworkModeRoute:
+		if m.IPv4CIDR.IsNull() && m.IPv6CIDR.IsNull() {
+			diags.AddAttributeError(path.Root("ipv4_cidr"), "Missing CIDR",
+				"mode = \"route\" routes guests' addresses: set `ipv4_cidr` or `ipv6_cidr`.")
+		}
+	}
+	if m.IPv4CIDR.IsNull() && m.IPv6CIDR.IsNull() && (dns.Domain.ValueString() != "" || dns.nHosts > 0) {
+		diags.AddAttributeError(path.Root("dns"), "Invalid attribute combination",
+			"DNS is served on the network's own address: set `ipv4_cidr` or `ipv6_cidr`, or remove `dns`.")
+	}
+
+	// DHCP is on when enabled, or by default when there is an IPv4 CIDR.
+	dhcpOn := dhcp.Enabled.ValueBool() || (dhcp.Enabled.IsNull() && !m.IPv4CIDR.IsNull())
+	if dhcp.Enabled.ValueBool() && m.IPv4CIDR.IsNull() {
+		diags.AddAttributeError(path.Root("dhcp").AtName("enabled"), "Invalid attribute combination",
+			"DHCP serves IPv4 addresses: set `ipv4_cidr`, or remove `dhcp.enabled`.")
+	}
+	// The dynamic range.
+	if !dhcp.Start.IsNull() != !dhcp.End.IsNull() {
+		diags.AddAttributeError(path.Root("dhcp"), "Incomplete DHCP range", "Set both `dhcp.start` and `dhcp.end`, or neither.")
+	}
+	if (!dhcp.Start.IsNull() || !dhcp.End.IsNull()) && !dhcp.Enabled.IsUnknown() && !dhcpOn {
+		diags.AddAttributeError(path.Root("dhcp"), "Invalid attribute combination",
+			"`dhcp.start` and `dhcp.end` need DHCP: set `ipv4_cidr`, and remove `dhcp.enabled = false`.")
+	}
+	start, okStart := addrOf(dhcp.Start)
+	end, okEnd := addrOf(dhcp.End)
+	if hasV4 {
+		gw, _, _ := hypervisor.Gateway(v4.String())
+		if okStart {
+			checkHostAddr(diags, path.Root("dhcp").AtName("start"), "dhcp.start "+start.String(), start, v4, gw)
+		}
+		if okEnd {
+			checkHostAddr(diags, path.Root("dhcp").AtName("end"), "dhcp.end "+end.String(), end, v4, gw)
+		}
+	}
+	if okStart && okEnd && end.Less(start) {
+		diags.AddAttributeError(path.Root("dhcp").AtName("end"), "Invalid DHCP range",
+			fmt.Sprintf("dhcp.end %s comes before dhcp.start %s.", end, start))
+	}
+
+	// Static reservations.
+	if len(hosts) > 0 && !dhcp.Enabled.IsUnknown() && !dhcpOn {
+		diags.AddAttributeError(path.Root("hosts"), "Invalid attribute combination",
+			"Static reservations are handed out by DHCP: set `ipv4_cidr` and keep DHCP enabled, or remove `hosts`.")
+	}
+	seenMAC, seenIP, seenName := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, h := range hosts {
+		if known(h.MAC) {
+			if seenMAC[h.MAC.ValueString()] {
+				diags.AddAttributeError(path.Root("hosts"), "Duplicate MAC address",
+					fmt.Sprintf("%s is reserved twice: each MAC may have one reservation.", h.MAC.ValueString()))
+			}
+			seenMAC[h.MAC.ValueString()] = true
+		}
+		if known(h.Hostname) {
+			name := strings.ToLower(h.Hostname.ValueString())
+			if seenName[name] {
+				diags.AddAttributeError(path.Root("hosts"), "Duplicate hostname",
+					fmt.Sprintf("hostname %q is used by two reservations: hostnames must be unique.", h.Hostname.ValueString()))
+			}
+			seenName[name] = true
+		}
+		a, ok := addrOf(h.IPv4)
+		if !ok {
+			continue
+		}
+		if seenIP[a.String()] {
+			diags.AddAttributeError(path.Root("hosts"), "Duplicate address",
+				fmt.Sprintf("%s is reserved twice: each address may have one reservation.", a))
+		}
+		seenIP[a.String()] = true
+		if hasV4 {
+			gw, _, _ := hypervisor.Gateway(v4.String())
+			checkHostAddr(diags, path.Root("hosts"), "reservation "+a.String(), a, v4, gw)
+		}
+	}
+
+	// DNS hosts: libvirt refuses two records that share an address or a name.
+	seenIP, seenName = map[string]bool{}, map[string]bool{}
+	for _, h := range dns.hosts {
+		if a, ok := addrOf(h.IPv4); ok {
+			if seenIP[a.String()] {
+				diags.AddAttributeError(path.Root("dns").AtName("hosts"), "Duplicate address",
+					fmt.Sprintf("%s appears in two DNS hosts: list all its names in one entry.", a))
+			}
+			seenIP[a.String()] = true
+		}
+		if !known(h.Hostnames) {
+			continue
+		}
+		var names []types.String
+		diags.Append(h.Hostnames.ElementsAs(ctx, &names, false)...)
+		for _, n := range names {
+			if !known(n) {
+				continue
+			}
+			name := strings.ToLower(n.ValueString())
+			if seenName[name] {
+				diags.AddAttributeError(path.Root("dns").AtName("hosts"), "Duplicate hostname",
+					fmt.Sprintf("hostname %q appears twice in the DNS hosts: each name may resolve to one address.", n.ValueString()))
+			}
+			seenName[name] = true
+		}
+	}
+}
+
+// checkHostAddr reports an address outside the network, or one of the
+// addresses guests cannot have: the network address, the gateway and the
+// broadcast address.
+func checkHostAddr(diags *diag.Diagnostics, p path.Path, what string, a netip.Addr, cidr netip.Prefix, gw netip.Addr) {
+	switch {
+	case !cidr.Contains(a):
+		diags.AddAttributeError(p, "Address outside the network", fmt.Sprintf("%s is outside ipv4_cidr %s.", what, cidr))
+	case a == cidr.Addr():
+		diags.AddAttributeError(p, "Invalid address", fmt.Sprintf("%s is the network address of %s.", what, cidr))
+	case a == gw:
+		diags.AddAttributeError(p, "Invalid address", fmt.Sprintf("%s is the gateway %s, which the host uses.", what, gw))
+	case a == hypervisor.LastAddr(cidr):
+		diags.AddAttributeError(p, "Invalid address", fmt.Sprintf("%s is the broadcast address of %s.", what, cidr))
+	}
+}
+
+func addrOf(v types.String) (netip.Addr, bool) {
+	if !known(v) {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(v.ValueString())
+	return a, err == nil && a.Is4()
+}
+
+// dhcpConfig reads the `dhcp` object; null and unknown give an all-null model.
+func dhcpConfig(ctx context.Context, o types.Object, diags *diag.Diagnostics) networkDHCPModel {
+	m := networkDHCPModel{Enabled: types.BoolNull(), Start: types.StringNull(), End: types.StringNull(), NoPing: types.BoolNull()}
+	if o.IsUnknown() {
+		m.Enabled, m.Start, m.End, m.NoPing = types.BoolUnknown(), types.StringUnknown(), types.StringUnknown(), types.BoolUnknown()
+		return m
+	}
+	if !o.IsNull() {
+		diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+	}
+	return m
+}
+
+// hostsConfig reads the `hosts` set; null and unknown give none.
+func hostsConfig(ctx context.Context, s types.Set, diags *diag.Diagnostics) []networkHostModel {
+	if !known(s) {
+		return nil
+	}
+	var hs []networkHostModel
+	diags.Append(s.ElementsAs(ctx, &hs, false)...)
+	return hs
+}
+
+type dnsConfigModel struct {
+	Domain types.String
+	hosts  []networkDNSHostModel
+	nHosts int
+}
+
+func dnsConfig(ctx context.Context, o types.Object, diags *diag.Diagnostics) dnsConfigModel {
+	out := dnsConfigModel{Domain: types.StringNull()}
+	if !known(o) {
+		return out
+	}
+	var m networkDNSModel
+	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{UnhandledNullAsEmpty: true, UnhandledUnknownAsEmpty: true})...)
+	out.Domain = m.Domain
+	if known(m.Hosts) {
+		diags.Append(m.Hosts.ElementsAs(ctx, &out.hosts, false)...)
+	}
+	if !m.Hosts.IsNull() {
+		out.nHosts = len(m.Hosts.Elements())
+		if m.Hosts.IsUnknown() {
+			out.nHosts = 1
+		}
+	}
+	return out
+}
+
+// ModifyPlan fills in what depends on other attributes (the DHCP settings
+// and the gateway), so that the plan shows them, and replaces the network
+// when the DHCP settings change.
+func (r *NetworkResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan, config NetworkResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg := dhcpConfig(ctx, config.DHCP, &resp.Diagnostics)
+	dhcp := plannedDHCP(cfg, plan.Mode, plan.IPv4CIDR)
+	obj, d := types.ObjectValueFrom(ctx, networkDHCPAttrTypes, dhcp)
+	resp.Diagnostics.Append(d...)
+	plan.DHCP = obj
+	switch {
+	case plan.IPv4CIDR.IsUnknown():
+		plan.Gateway = types.StringUnknown()
+	default:
+		plan.Gateway = gatewayOf(plan.IPv4CIDR.ValueString())
+	}
+	if !req.State.Raw.IsNull() {
+		var state NetworkResourceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if !state.DHCP.Equal(plan.DHCP) {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("dhcp"))
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// plannedDHCP applies the defaults of the `dhcp` attributes: enabled when
+// there is an IPv4 CIDR (and the mode is not bridge), no_ping on, and the
+// default range of the CIDR.
+func plannedDHCP(cfg networkDHCPModel, mode, cidr types.String) networkDHCPModel {
+	out := cfg
+	if out.NoPing.IsNull() {
+		out.NoPing = types.BoolValue(true)
+	}
+	if out.Enabled.IsNull() {
+		switch {
+		case mode.IsUnknown() || cidr.IsUnknown():
+			out.Enabled = types.BoolUnknown()
+		default:
+			out.Enabled = types.BoolValue(!cidr.IsNull() && mode.ValueString() != hypervisor.NetworkModeBridge)
+		}
+	}
+	if !out.Start.IsNull() || !out.End.IsNull() {
+		return out
+	}
+	switch {
+	case out.Enabled.IsUnknown() || cidr.IsUnknown():
+		out.Start, out.End = types.StringUnknown(), types.StringUnknown()
+	case !out.Enabled.ValueBool() || cidr.IsNull():
+		out.Start, out.End = types.StringNull(), types.StringNull()
+	default:
+		start, end, err := hypervisor.DefaultDHCPRange(cidr.ValueString())
+		if err != nil { // an invalid CIDR; its validator reports it
+			out.Start, out.End = types.StringUnknown(), types.StringUnknown()
+			return out
+		}
+		out.Start, out.End = types.StringValue(start.String()), types.StringValue(end.String())
+	}
+	return out
+}

@@ -1,0 +1,452 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// Network acceptance tests use 10.214.0.0/16, one /24 per test, so that they
+// never overlap each other or the other resources' tests.
+
+const testNetAddr = "unikernel_network.test"
+
+var (
+	netUUIDRe   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	netBridgeRe = regexp.MustCompile(`^virbr[0-9]+$`)
+)
+
+// testAccNetworkClient is the test's own connection to the daemon, for
+// out-of-band changes and checks.
+func testAccNetworkClient(t *testing.T) *hypervisor.Client {
+	t.Helper()
+	c, err := acctest.Client(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// testAccCheckNetworkDestroyed asks libvirt that no unikernel_network of the
+// state exists any more.
+func testAccCheckNetworkDestroyed(s *terraform.State) error {
+	c, err := hypervisor.Shared(context.Background(), acctest.URI(), hypervisor.DefaultOpenTimeout)
+	if err != nil {
+		return err
+	}
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type != "unikernel_network" {
+			continue
+		}
+		name := rs.Primary.Attributes["name"]
+		if _, err := c.ReadNetwork(context.Background(), name); !hypervisor.IsNotFound(err) {
+			return fmt.Errorf("network %s still exists after destroy (err=%v)", name, err)
+		}
+	}
+	return nil
+}
+
+// testAccCheckNetworkNotDefined asks libvirt that name was never created.
+func testAccCheckNetworkNotDefined(name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		c, err := hypervisor.Shared(context.Background(), acctest.URI(), hypervisor.DefaultOpenTimeout)
+		if err != nil {
+			return err
+		}
+		if _, err := c.ReadNetwork(context.Background(), name); !hypervisor.IsNotFound(err) {
+			return fmt.Errorf("network %s exists (err=%v)", name, err)
+		}
+		return nil
+	}
+}
+
+// testAccCheckNetwork reads the network from libvirt and hands it to check.
+func testAccCheckNetwork(name string, check func(hypervisor.NetworkInfo) error) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		c, err := hypervisor.Shared(context.Background(), acctest.URI(), hypervisor.DefaultOpenTimeout)
+		if err != nil {
+			return err
+		}
+		info, err := c.ReadNetwork(context.Background(), name)
+		if err != nil {
+			return err
+		}
+		return check(info)
+	}
+}
+
+func netWantHosts(want ...hypervisor.DHCPHost) func(hypervisor.NetworkInfo) error {
+	return func(info hypervisor.NetworkInfo) error {
+		got := map[hypervisor.DHCPHost]bool{}
+		for _, h := range info.Spec.Hosts {
+			got[h] = true
+		}
+		w := map[hypervisor.DHCPHost]bool{}
+		for _, h := range want {
+			w[h] = true
+		}
+		if !reflect.DeepEqual(got, w) {
+			return fmt.Errorf("libvirt has reservations %+v, want %+v", info.Spec.Hosts, want)
+		}
+		return nil
+	}
+}
+
+func TestAccNetworkResource_modes(t *testing.T) {
+	cases := []struct {
+		mode, cidr, v6 string
+	}{
+		{"nat", "10.214.1.0/24", ""},
+		{"route", "10.214.2.0/24", "fd00:214:2::/64"},
+		{"open", "10.214.3.0/24", "fd00:214:3::/64"},
+		{"isolated", "10.214.4.0/24", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.mode, func(t *testing.T) {
+			testAccPreCheck(t)
+			name := acctest.RandName("net")
+			v6 := ""
+			if tc.v6 != "" {
+				v6 = fmt.Sprintf("ipv6_cidr = %q", tc.v6)
+			}
+			prefix := strings.TrimSuffix(tc.cidr, "0/24")
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				CheckDestroy:             testAccCheckNetworkDestroyed,
+				Steps: []resource.TestStep{{
+					Config: testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name      = %q
+  mode      = %q
+  ipv4_cidr = %q
+  %s
+}
+`, name, tc.mode, tc.cidr, v6),
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("id"), knownvalue.StringRegexp(netUUIDRe)),
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.StringExact(prefix+"1")),
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("bridge"), knownvalue.StringRegexp(netBridgeRe)),
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"enabled": knownvalue.Bool(true), "no_ping": knownvalue.Bool(true),
+							"start": knownvalue.StringExact(prefix + "128"), "end": knownvalue.StringExact(prefix + "254"),
+						})),
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("hosts"), knownvalue.SetSizeExact(0)),
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true)),
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("autostart"), knownvalue.Bool(true)),
+					},
+					Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+						if info.Spec.Mode != tc.mode || !info.Active || !info.Autostart || info.Spec.IPv4CIDR != tc.cidr ||
+							info.Spec.IPv6CIDR != tc.v6 || !info.Spec.NoPing {
+							return fmt.Errorf("libvirt has %+v", info)
+						}
+						return nil
+					}),
+				}},
+			})
+		})
+	}
+}
+
+// A network in bridge mode attaches to a host bridge that exists already; the
+// test creates one in the harness namespace.
+func TestAccNetworkResource_bridge(t *testing.T) {
+	testAccPreCheck(t)
+	acctest.RequireHarnessNetns(t)
+	br := strings.Replace(acctest.RandName("br"), "-br-", "-br", 1)[:15] // tf-acc-brXXXXXX: the 15 characters Linux allows
+	if out, err := exec.Command("ip", "link", "add", br, "type", "bridge").CombinedOutput(); err != nil {
+		t.Fatalf("ip link add %s: %v\n%s", br, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", br).Run() })
+	name := acctest.RandName("net")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckNetworkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name   = %q
+  mode   = "bridge"
+  bridge = %q
+}
+`, name, br),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("bridge"), knownvalue.StringExact(br)),
+				statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("ipv4_cidr"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp").AtMapKey("enabled"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true)),
+			},
+			Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				if info.Spec.Mode != "bridge" || info.Spec.Bridge != br || !info.Active {
+					return fmt.Errorf("libvirt has %+v", info)
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+func testAccNetworkHostsConfig(name, hosts, dnsHosts string, extra string) string {
+	return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name      = %q
+  ipv4_cidr = "10.214.10.0/24"
+  hosts     = [%s]
+  dns = {
+    domain = "svc.internal"
+    hosts  = [%s]
+  }
+  %s
+}
+`, name, hosts, dnsHosts, extra)
+}
+
+// bridgeIndex is the interface index of the network's bridge: a network
+// restart would recreate the bridge with a new index.
+func netBridgeIndex(t *testing.T, name string) int {
+	t.Helper()
+	info, err := testAccNetworkClient(t).ReadNetwork(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifc, err := net.InterfaceByName(info.Spec.Bridge)
+	if err != nil {
+		t.Fatalf("bridge %s of %s: %v", info.Spec.Bridge, name, err)
+	}
+	return ifc.Index
+}
+
+// testAccCheckLive checks that the running dnsmasq was given the
+// reservations (its hosts file) and that the bridge was not recreated.
+func testAccCheckNetworkLive(t *testing.T, name string, index *int, wantLines ...string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := netBridgeIndex(t, name); *index == 0 {
+			*index = got
+		} else if got != *index {
+			return fmt.Errorf("the bridge was recreated (index %d, was %d): the network was restarted", got, *index)
+		}
+		b, err := os.ReadFile(filepath.Join("/var/lib/libvirt/dnsmasq", name+".hostsfile"))
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		got := strings.Fields(string(b))
+		if !reflect.DeepEqual(netSorted(got), netSorted(wantLines)) {
+			return fmt.Errorf("dnsmasq hosts file has %q, want %q", got, wantLines)
+		}
+		return nil
+	}
+}
+
+func netSorted(s []string) []string {
+	out := append([]string{}, s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// Reservations, DNS hosts, autostart and running change live: plan checks
+// prove Update (not Replace), the UUID stays, and the bridge is never
+// recreated.
+func TestAccNetworkResource_liveUpdate(t *testing.T) {
+	testAccPreCheck(t)
+	acctest.RequireHarnessNetns(t)
+	name := acctest.RandName("net")
+	sameID := statecheck.CompareValue(compare.ValuesSame())
+	index := 0
+	update := []plancheck.PlanCheck{plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate)}
+	a := `{ mac = "52:54:00:14:0a:01", ipv4 = "10.214.10.10", hostname = "alpha" }`
+	a2 := `{ mac = "52:54:00:14:0a:01", ipv4 = "10.214.10.20", hostname = "alpha" }`
+	b := `{ mac = "52:54:00:14:0a:02", ipv4 = "10.214.10.11" }`
+	dx := `{ ipv4 = "10.214.10.10", hostnames = ["alpha", "db"] }`
+	dy := `{ ipv4 = "10.214.10.11", hostnames = ["beta"] }`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckNetworkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:            testAccNetworkHostsConfig(name, a, dx, ""),
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: "10.214.10.10", Hostname: "alpha"})),
+					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,10.214.10.10,alpha"),
+				),
+			},
+			{
+				// Add a reservation, change another's address, replace a DNS host and add one.
+				Config:            testAccNetworkHostsConfig(name, a2+", "+b, dy+`, { ipv4 = "10.214.10.20", hostnames = ["alpha"] }`, ""),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: update},
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckNetwork(name, netWantHosts(
+						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: "10.214.10.20", Hostname: "alpha"},
+						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:02", IPv4: "10.214.10.11"})),
+					testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+						if len(info.Spec.DNSHosts) != 2 || !info.Active {
+							return fmt.Errorf("libvirt has DNS hosts %+v, active %v", info.Spec.DNSHosts, info.Active)
+						}
+						return nil
+					}),
+					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,10.214.10.20,alpha", "52:54:00:14:0a:02,10.214.10.11"),
+				),
+			},
+			{
+				// Remove every reservation and DNS host, and autostart.
+				Config:           testAccNetworkHostsConfig(name, "", "", "autostart = false"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("hosts"), knownvalue.SetSizeExact(0)),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dns").AtMapKey("hosts"), knownvalue.SetSizeExact(0)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckNetwork(name, netWantHosts()),
+					testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+						if info.Autostart || len(info.Spec.DNSHosts) != 0 {
+							return fmt.Errorf("libvirt has autostart %v, DNS hosts %+v", info.Autostart, info.Spec.DNSHosts)
+						}
+						return nil
+					}),
+					testAccCheckNetworkLive(t, name, &index),
+				),
+			},
+			{
+				// Stop it, change a reservation while it is stopped, start it again.
+				Config:           testAccNetworkHostsConfig(name, b, "", "running = false"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(false))},
+				Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+					if info.Active || len(info.Spec.Hosts) != 1 {
+						return fmt.Errorf("libvirt has active %v, hosts %+v", info.Active, info.Spec.Hosts)
+					}
+					return nil
+				}),
+			},
+			{
+				Config:           testAccNetworkHostsConfig(name, b, "", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true))},
+				Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+					if !info.Active || !info.Autostart {
+						return fmt.Errorf("libvirt has active %v, autostart %v", info.Active, info.Autostart)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// Changing the CIDR replaces the network: a new UUID.
+func TestAccNetworkResource_replaceOnCIDR(t *testing.T) {
+	testAccPreCheck(t)
+	name := acctest.RandName("net")
+	differ := statecheck.CompareValue(compare.ValuesDiffer())
+	config := func(cidr string) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name      = %q
+  ipv4_cidr = %q
+}
+`, name, cidr)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckNetworkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:            config("10.214.11.0/24"),
+				ConfigStateChecks: []statecheck.StateCheck{differ.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
+			},
+			{
+				Config: config("10.214.12.0/24"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					differ.AddStateValue(testNetAddr, tfjsonpath.New("id")),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.StringExact("10.214.12.1")),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp").AtMapKey("start"), knownvalue.StringExact("10.214.12.128")),
+				},
+				Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+					if info.Spec.IPv4CIDR != "10.214.12.0/24" || !info.Active {
+						return fmt.Errorf("libvirt has %+v", info)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+func TestAccNetworkResource_import(t *testing.T) {
+	testAccPreCheck(t)
+	name := acctest.RandName("net")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckNetworkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name      = %q
+  mode      = "route"
+  ipv4_cidr = "10.214.14.0/24"
+  ipv6_cidr = "fd00:214:14::/64"
+  mtu       = 1400
+  dhcp = {
+    start   = "10.214.14.50"
+    end     = "10.214.14.99"
+    no_ping = false
+  }
+  hosts = [
+    { mac = "52:54:00:14:0e:01", ipv4 = "10.214.14.10", hostname = "one" },
+    { mac = "52:54:00:14:0e:02", ipv4 = "10.214.14.11" },
+  ]
+  dns = {
+    domain = "import.internal"
+    hosts  = [{ ipv4 = "10.214.14.10", hostnames = ["one", "uno"] }]
+  }
+  autostart = false
+}
+`, name),
+			},
+			{
+				ResourceName:                         testNetAddr,
+				ImportState:                          true,
+				ImportStateId:                        name,
+				ImportStateVerify:                    true,
+				ImportStateVerifyIdentifierAttribute: "name",
+			},
+			{
+				ResourceName:      testNetAddr,
+				ImportState:       true,
+				ImportStateVerify: true, // by UUID
+			},
+		},
+	})
+}
