@@ -3,11 +3,10 @@ package hypervisor
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -74,6 +73,17 @@ func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 	return wrap(pool.SetAutostart(true), "set autostart of", "storage pool", p.Name)
 }
 
+// lookupConsoleVolume finds a log volume that the pool already knows.
+func (c *Client) lookupConsoleVolume(p ConsolePool, vol string) (*libvirt.StorageVol, error) {
+	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	if err != nil {
+		return nil, wrap(err, "look up", "storage pool", p.Name)
+	}
+	defer func() { _ = pool.Free() }()
+	v, err := pool.LookupStorageVolByName(vol)
+	return v, wrap(err, "look up", "console log", vol)
+}
+
 // consoleVolume finds a log volume, refreshing the pool once when libvirt
 // does not know the file yet (virtlogd creates it when the domain starts).
 func (c *Client) consoleVolume(p ConsolePool, vol string) (*libvirt.StorageVol, error) {
@@ -89,15 +99,30 @@ func (c *Client) consoleVolume(p ConsolePool, vol string) (*libvirt.StorageVol, 
 	if codeOf(err) != ErrNotFound {
 		return nil, wrap(err, "look up", "console log", vol)
 	}
-	lock := c.poolLock(p.Name)
-	lock.Lock()
-	err = pool.Refresh(0)
-	lock.Unlock()
-	if err != nil {
-		return nil, wrap(err, "refresh", "storage pool", p.Name)
+	if err := c.refreshPool(pool, p.Name); err != nil {
+		return nil, err
 	}
 	v, err = pool.LookupStorageVolByName(vol)
 	return v, wrap(err, "look up", "console log", vol)
+}
+
+// refreshPool rescans a pool's directory. libvirt refuses while a transfer
+// is being set up in the pool ("asynchronous jobs running"); this process
+// serialises with its own transfers through the pool lock, and retries for
+// a few seconds for other clients' transfers.
+func (c *Client) refreshPool(pool *libvirt.StoragePool, name string) error {
+	lock := c.poolLock(name)
+	var err error
+	for delay := 20 * time.Millisecond; delay < 3*time.Second; delay *= 2 {
+		lock.Lock()
+		err = pool.Refresh(0)
+		lock.Unlock()
+		if err == nil || codeOf(err) == ErrNotFound {
+			break
+		}
+		time.Sleep(delay)
+	}
+	return wrap(err, "refresh", "storage pool", name)
 }
 
 // ConsoleSize returns the size in bytes of the console log of domain, 0 when
@@ -135,47 +160,46 @@ func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, 
 		return nil, err
 	}
 	defer func() { _ = v.Free() }()
-	st, err := c.conn.NewStream(0)
-	if err != nil {
-		return nil, wrap(err, "open a stream for", "console log of", domain)
+	tail := &tailBuffer{limit: limit}
+	if _, err := c.download(ctx, v, p.Name, p.Name+"/"+LogVolume(domain), offset, 0, tail); err != nil {
+		return nil, err
 	}
-	defer func() { _ = st.Free() }()
-	if err := v.Download(st, offset, 0, 0); err != nil {
-		return nil, wrap(err, "download", "console log of", domain)
+	return tail.Bytes(), nil
+}
+
+// tailBuffer keeps the last limit bytes written to it (all when limit is 0).
+type tailBuffer struct {
+	bytes.Buffer
+	limit int
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	n, err := t.Buffer.Write(p)
+	if t.limit > 0 && t.Len() > 2*t.limit {
+		t.Next(t.Len() - t.limit)
 	}
-	var buf bytes.Buffer
-	chunk := make([]byte, 64*1024)
-	for {
-		n, err := st.Recv(chunk)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			_ = st.Abort()
-			return nil, wrap(err, "download", "console log of", domain)
-		}
-		buf.Write(chunk[:n])
-		if limit > 0 && buf.Len() > 2*limit {
-			buf.Next(buf.Len() - limit)
-		}
+	return n, err
+}
+
+func (t *tailBuffer) Bytes() []byte {
+	b := t.Buffer.Bytes()
+	if t.limit > 0 && len(b) > t.limit {
+		b = b[len(b)-t.limit:]
 	}
-	if err := st.Finish(); err != nil {
-		return nil, wrap(err, "download", "console log of", domain)
-	}
-	b := buf.Bytes()
-	if limit > 0 && len(b) > limit {
-		b = b[len(b)-limit:]
-	}
-	return b, nil
+	return b
 }
 
 // AppendConsole appends text to the console log of domain through libvirt's
 // volume upload, creating the log (mode 0600) when it does not exist yet.
 // Only call it while the domain is stopped: virtlogd owns the file while it runs.
 func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
-	v, err := c.consoleVolume(p, LogVolume(domain))
+	// Before the first boot the log does not exist: create it through libvirt
+	// (no pool refresh needed). If virtlogd made it meanwhile, find it by a refresh.
+	v, err := c.lookupConsoleVolume(p, LogVolume(domain))
 	if IsNotFound(err) {
-		v, err = c.createConsoleVolume(p, domain)
+		if v, err = c.createConsoleVolume(p, domain); err != nil {
+			v, err = c.consoleVolume(p, LogVolume(domain))
+		}
 	}
 	if err != nil {
 		return err
@@ -239,11 +263,8 @@ func (c *Client) DeleteConsole(ctx context.Context, p ConsolePool, domain string
 		return wrap(err, "look up", "storage pool", p.Name)
 	}
 	defer func() { _ = pool.Free() }()
-	lock := c.poolLock(p.Name)
-	lock.Lock()
-	defer lock.Unlock()
-	if err := pool.Refresh(0); err != nil {
-		return wrap(err, "refresh", "storage pool", p.Name)
+	if err := c.refreshPool(pool, p.Name); err != nil {
+		return err
 	}
 	vols, err := pool.ListAllStorageVolumes(0)
 	if err != nil {

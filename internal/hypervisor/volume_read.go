@@ -1,8 +1,8 @@
 package hypervisor
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -16,6 +16,7 @@ import (
 type VolumeReader struct {
 	c    *Client
 	vol  *libvirt.StorageVol
+	pool string
 	path string
 	size int64
 }
@@ -32,7 +33,18 @@ func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeRead
 		_ = vol.Free()
 		return nil, wrap(err, "read the size of", "storage volume", path)
 	}
-	return &VolumeReader{c: c, vol: vol, path: path, size: int64(info.Capacity)}, nil
+	pool, err := vol.LookupPoolByVolume()
+	if err != nil {
+		_ = vol.Free()
+		return nil, wrap(err, "look up the pool of", "storage volume", path)
+	}
+	defer func() { _ = pool.Free() }()
+	poolName, err := pool.GetName()
+	if err != nil {
+		_ = vol.Free()
+		return nil, wrap(err, "look up the pool of", "storage volume", path)
+	}
+	return &VolumeReader{c: c, vol: vol, pool: poolName, path: path, size: int64(info.Capacity)}, nil
 }
 
 // Size is the volume's size in bytes.
@@ -50,33 +62,15 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 	if off+want > v.size {
 		want = v.size - off
 	}
-	st, err := v.c.conn.NewStream(0)
+	w := bytes.NewBuffer(p[:0])
+	n, err := v.c.download(context.Background(), v.vol, v.pool, v.path, uint64(off), uint64(want), w)
 	if err != nil {
-		return 0, wrap(err, "open a stream for", "storage volume", v.path)
+		return int(n), err
 	}
-	defer func() { _ = st.Free() }()
-	if err := v.vol.Download(st, uint64(off), uint64(want), 0); err != nil {
-		return 0, wrap(err, "download", "storage volume", v.path)
+	if n < int64(len(p)) {
+		return int(n), io.EOF
 	}
-	n := 0
-	for int64(n) < want {
-		m, err := st.Recv(p[n:want])
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			_ = st.Abort()
-			return n, wrap(err, "download", "storage volume", v.path)
-		}
-		n += m
-	}
-	if err := st.Finish(); err != nil {
-		return n, wrap(err, "download", "storage volume", v.path)
-	}
-	if int64(n) < int64(len(p)) {
-		return n, io.EOF
-	}
-	return n, nil
+	return int(n), nil
 }
 
 // VolumeFingerprint identifies the current content of the storage volume at

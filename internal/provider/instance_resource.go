@@ -251,6 +251,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	// From here on a failure before the guest runs removes what was made.
 	undo := func(why string, err error) {
 		tflog.Debug(ctx, "undoing partial create", map[string]any{"step": why})
+		_ = c.StopDomain(ctx, name, 0)
 		r.releaseReservations(ctx, name, plan.NetworkInterfaces)
 		_ = c.UndefineDomain(ctx, name)
 		_ = c.DeleteConsole(ctx, r.data.Console, name)
@@ -260,6 +261,11 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	if err != nil {
 		undo("reading the definition back failed", err)
 		return
+	}
+	for i := range plan.NetworkInterfaces {
+		if i < len(info.Spec.Interfaces) {
+			plan.NetworkInterfaces[i].MAC = types.StringValue(info.Spec.Interfaces[i].MAC) // chosen by libvirt
+		}
 	}
 	if err := r.reserve(ctx, plan.NetworkInterfaces, info.Spec.Interfaces, nil); err != nil {
 		undo("reserving interface addresses failed", err)
@@ -329,6 +335,23 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 	leases := leasesByMAC(ctx, c, info.Spec.Interfaces)
 	var m instanceModel
 	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
+	// A reservation lost with its network (replaced, or edited by hand) shows
+	// as a change, so that the next apply makes it again.
+	for i := range m.NetworkInterfaces {
+		n := &m.NetworkInterfaces[i]
+		if n.IPv4Address.IsNull() || n.IPv4Address.IsUnknown() {
+			continue
+		}
+		h, ok, err := c.DHCPHostByMAC(ctx, n.Network.ValueString(), n.MAC.ValueString())
+		switch {
+		case err != nil && !hypervisor.IsNotFound(err):
+			diags.AddError(fmt.Sprintf("Unable to read instance %q", name), err.Error())
+		case err != nil || !ok:
+			n.IPv4Address = types.StringNull()
+		default:
+			n.IPv4Address = types.StringValue(h.IPv4)
+		}
+	}
 	return m, true, diags
 }
 
