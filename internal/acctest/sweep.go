@@ -16,6 +16,8 @@ var sweepers = []struct {
 }{
 	{"domains", sweepDomains},
 	{"networks", sweepNetworks},
+	{"images", sweepImages},
+	{"pools", sweepPools},
 }
 
 // Sweep removes every libvirt object whose name starts with Prefix.

@@ -1,0 +1,191 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+)
+
+var (
+	sha256Pattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	imageNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+)
+
+// ValidateConfig checks what is knowable from the configuration alone: the
+// source's form, and that an http:// source is pinned by a sha256.
+func (r *ImageResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg ImageResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.Source.IsUnknown() || cfg.Source.IsNull() {
+		return
+	}
+	kind, err := parseSource(cfg.Source.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("source"), "Invalid image source",
+			fmt.Sprintf("%s. Give a local file path, or an http:// or https:// URL.", err))
+		return
+	}
+	if kind == sourceHTTP && cfg.SHA256.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("sha256"), "Missing sha256 for an http:// source",
+			"An http:// URL is fetched without transport security, so its bytes must be pinned: set sha256 to the "+
+				"image's SHA-256 (`sha256sum <file>`), or use an https:// URL.")
+	}
+}
+
+// ModifyPlan hashes and inspects a local source at plan time. A content
+// change shows as a replacement in this plan (the rollout), a wrong sha256 or
+// an unusable format fails the plan, and a volume whose size changed out of
+// band is replaced. URLs are never downloaded at plan time.
+func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan, config, state ImageResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	creating := req.State.Raw.IsNull()
+	if !creating {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() || plan.Source.IsUnknown() {
+		return
+	}
+	source := plan.Source.ValueString()
+	kind, err := parseSource(source)
+	if err != nil {
+		return // ValidateConfig reports it
+	}
+	replaced := func(attr string) {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root(attr))
+		plan.ID, plan.Path = types.StringUnknown(), types.StringUnknown()
+	}
+	if !creating {
+		if uploaded, ok := uploadedSize(ctx, req); ok && !state.Size.IsNull() && state.Size.ValueInt64() != uploaded {
+			tflog.Info(ctx, "image volume changed size out of band", map[string]any{"volume": state.Name.ValueString(),
+				"uploaded": uploaded, "now": state.Size.ValueInt64()})
+			replaced("size")
+			plan.Size = types.Int64Unknown()
+		}
+	}
+	if creating && !plan.Format.IsUnknown() {
+		plan.Boot = types.StringValue(imageformat.Format(plan.Format.ValueString()).Boot())
+	}
+	if kind == sourceLocal {
+		r.planLocal(ctx, source, creating, &plan, &config, &state, resp, replaced)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planLocal hashes and inspects a local source and fills in the plan.
+func (r *ImageResource) planLocal(ctx context.Context, source string, creating bool, plan, config, state *ImageResourceModel,
+	resp *resource.ModifyPlanResponse, replaced func(string)) {
+	if _, err := os.Stat(source); err != nil {
+		// The file may be produced later in the same apply; Create checks it then.
+		if !creating {
+			resp.Diagnostics.AddAttributeWarning(path.Root("source"), "Image source not readable at plan time",
+				fmt.Sprintf("%s. Whether its content changed could not be checked.", err))
+		}
+		return
+	}
+	tflog.Debug(ctx, "hashing image source at plan time", map[string]any{"source": source})
+	digest, size, err := hashFile(ctx, source)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("source"), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
+			fmt.Sprintf("Reading %s failed: %s.", source, err))
+		return
+	}
+	explicit := imageformat.Format("")
+	if !config.Format.IsNull() && !config.Format.IsUnknown() {
+		explicit = imageformat.Format(config.Format.ValueString())
+	} else if config.Format.IsUnknown() {
+		return
+	}
+	if !config.SHA256.IsNull() && !config.SHA256.IsUnknown() && config.SHA256.ValueString() != digest {
+		resp.Diagnostics.AddAttributeError(path.Root("sha256"), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
+			fmt.Sprintf("Checksum mismatch for %s:\n  expected sha256 %s\n  actual   sha256 %s\n\nCheck that the source "+
+				"is the build you mean, then correct sha256.", source, config.SHA256.ValueString(), digest))
+		return
+	}
+	f, err := os.Open(source)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("source"), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
+			fmt.Sprintf("Reading %s failed: %s.", source, err))
+		return
+	}
+	format, _, err := imageformat.Decide(f, size, explicit)
+	_ = f.Close()
+	if err != nil {
+		attr := "source"
+		if explicit != "" {
+			attr = "format"
+		}
+		resp.Diagnostics.AddAttributeError(path.Root(attr), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
+			fmt.Sprintf("%s: %s.", source, err))
+		return
+	}
+	changed := !creating && (state.SHA256.ValueString() != digest || (explicit == "" && state.Format.ValueString() != string(format)))
+	if creating || changed || plan.Size.IsUnknown() {
+		plan.SHA256 = types.StringValue(digest)
+		plan.Format = types.StringValue(string(format))
+		plan.Boot = types.StringValue(format.Boot())
+		plan.Size = types.Int64Value(size)
+	}
+	if changed {
+		tflog.Info(ctx, "image source changed, planning a replacement", map[string]any{"source": source,
+			"sha256_state": state.SHA256.ValueString(), "sha256_source": digest})
+		replaced("sha256")
+	}
+}
+
+// uploadedSize is the size the provider uploaded (or found on import).
+func uploadedSize(ctx context.Context, req resource.ModifyPlanRequest) (int64, bool) {
+	b, d := req.Private.GetKey(ctx, privateKey)
+	if d.HasError() || b == nil {
+		return 0, false
+	}
+	var rec uploadedRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return 0, false
+	}
+	return rec.Size, true
+}
+
+// imageNameValidator accepts volume names that are safe file names.
+type imageNameValidator struct{}
+
+func (imageNameValidator) Description(context.Context) string {
+	return "value must contain only `A-Z a-z 0-9 . _ -`, must not contain `..` and must not be `.`"
+}
+
+func (v imageNameValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (imageNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	switch {
+	case !imageNamePattern.MatchString(s):
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image name",
+			fmt.Sprintf("%s may contain only letters, digits, `.`, `_` and `-`, got %q.", req.Path, s))
+	case strings.Contains(s, ".."), s == ".":
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image name",
+			fmt.Sprintf("%s must not be `.` or contain `..`, got %q.", req.Path, s))
+	}
+}

@@ -1,0 +1,446 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = &ImageResource{}
+	_ resource.ResourceWithImportState    = &ImageResource{}
+	_ resource.ResourceWithModifyPlan     = &ImageResource{}
+	_ resource.ResourceWithValidateConfig = &ImageResource{}
+)
+
+// ImageResource manages a storage volume holding one unikernel or disk image.
+type ImageResource struct {
+	data *Data
+}
+
+// ImageResourceModel is the resource's state.
+type ImageResourceModel struct {
+	ID     types.String `tfsdk:"id"`
+	Name   types.String `tfsdk:"name"`
+	Pool   types.String `tfsdk:"pool"`
+	Source types.String `tfsdk:"source"`
+	SHA256 types.String `tfsdk:"sha256"`
+	Format types.String `tfsdk:"format"`
+	Boot   types.String `tfsdk:"boot"`
+	Path   types.String `tfsdk:"path"`
+	Size   types.Int64  `tfsdk:"size"`
+}
+
+// NewImageResource is the constructor registered with the provider.
+func NewImageResource() resource.Resource { return &ImageResource{} }
+
+func (r *ImageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_image"
+}
+
+const imageDescription = "An image in a storage pool: a unikernel kernel (multiboot, multiboot2, PVH ELF, Linux " +
+	"bzImage) or a disk image (qcow2, raw, ISO), uploaded from a local file or an http(s) URL.\n\n" +
+	"The bytes are streamed through libvirt's volume upload API, so remote libvirt URIs work too, and memory " +
+	"use stays the same whatever the image's size. The volume gets exactly the image's size. The SHA-256 is " +
+	"checked before anything is created: a `sha256` that does not match fails the apply and nothing is left behind.\n\n" +
+	"**Rollout.** For a local `source` the file is hashed at plan time: when its content differs from the " +
+	"state, the plan shows a replacement, and instances that use the image's `id` follow. Changing `source`, " +
+	"`sha256` or `format` also replaces the image. URLs are not downloaded at plan time; pin them with `sha256` " +
+	"and change it to roll out a new build.\n\n" +
+	"**Drift.** A refresh never downloads the image. It detects a volume deleted out of band (it is created " +
+	"again) and a volume whose size changed (it is replaced). A change of content that keeps the size is not " +
+	"detected: libvirt keeps no checksum or other metadata for volumes of dir pools. While the pool is stopped " +
+	"the state is kept unchecked, with a warning."
+
+func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: imageDescription,
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The volume's key, which for dir pools is its path on the host. Instances refer " +
+					"to images by this value.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The volume's name in the pool, which is also its file name: 1 to 128 characters " +
+					"of `A-Z a-z 0-9 . _ -`, without `..`. Changing it replaces the image.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 128),
+					imageNameValidator{},
+				},
+			},
+			"pool": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the storage pool, for example `unikernel_pool.images.name`. Changing it replaces the image.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{poolNameValidator{}},
+			},
+			"source": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Where the bytes come from: a local file path, or an `http://` or `https://` URL " +
+					"that the provider downloads (into a temporary file, removed afterwards). An `http://` URL needs " +
+					"`sha256`. Changing it replaces the image, except right after an import, where the first apply " +
+					"only records it (after checking that its bytes are the volume's).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(sourceChanged,
+					"Changing the source replaces the image.", "Changing the source replaces the image.")},
+			},
+			"sha256": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "The expected SHA-256 of the image in lowercase hex. When set and the bytes differ, " +
+					"the plan (local files) or the apply (URLs) fails before anything is created, and the message shows " +
+					"both digests. When not set, it is computed and stored. Changing it replaces the image.",
+				PlanModifiers: []planmodifier.String{
+					stringplanmodifier.UseStateForUnknown(),
+					stringplanmodifier.RequiresReplaceIfConfigured(),
+				},
+				Validators: []validator.String{stringvalidator.RegexMatches(sha256Pattern,
+					"must be a SHA-256 digest: 64 lowercase hexadecimal digits")},
+			},
+			"format": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "The image format: `multiboot`, `multiboot2`, `pvh`, `linux` (bzImage), `qcow2`, " +
+					"`raw` or `iso`. When not set it is detected from magic numbers and headers only, in this order: " +
+					"qcow2, linux, multiboot, pvh, multiboot2, iso, and raw for any other data (so an ELF that carries " +
+					"both a multiboot header and a PVH note is `multiboot`, as QEMU would boot it; set `pvh` to choose " +
+					"otherwise). A format that the headers do not support is refused. An ELF without a multiboot header " +
+					"or PVH note is refused unless `raw` is set. A qcow2 image with a backing file or an external data " +
+					"file is refused (libvirt's advice against images that name other files); `raw` stores such bytes " +
+					"as an opaque disk. Changing it replaces the image.",
+				PlanModifiers: []planmodifier.String{
+					stringplanmodifier.UseStateForUnknown(),
+					stringplanmodifier.RequiresReplaceIfConfigured(),
+				},
+				Validators: []validator.String{stringvalidator.OneOf(imageformat.Names()...)},
+			},
+			"boot": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "`kernel` for multiboot, multiboot2, pvh and linux images, which boot as an " +
+					"instance's `kernel`; `disk` for qcow2, raw and iso images, which attach as disks.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"path": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The volume's path on the host.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"size": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "The image's size in bytes, which is the volume file's size on the host.",
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+		},
+	}
+}
+
+// sourceChanged replaces the image when the source changes, but not when
+// the state has no source yet (right after import).
+func sourceChanged(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown() && !req.StateValue.Equal(req.PlanValue)
+}
+
+func (r *ImageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *ImageResource) configured(diags *diag.Diagnostics) bool {
+	if r.data == nil {
+		diags.AddError("Provider not configured", "The unikernel provider was not configured before using unikernel_image.")
+		return false
+	}
+	return true
+}
+
+// privateKey holds what the provider uploaded, to tell later size changes
+// made out of band.
+const privateKey = "uploaded"
+
+type uploadedRecord struct {
+	Size int64 `json:"size"`
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+func setUploaded(ctx context.Context, p privateSetter, size int64) diag.Diagnostics {
+	b, _ := json.Marshal(uploadedRecord{Size: size})
+	return p.SetKey(ctx, privateKey, b)
+}
+
+// read refreshes the volume's facts into m: id, path and size come from
+// libvirt; name, pool, source, sha256, format and boot stay as they are.
+func (r *ImageResource) read(ctx context.Context, m ImageResourceModel) (ImageResourceModel, error) {
+	pool, name := m.Pool.ValueString(), m.Name.ValueString()
+	tflog.Debug(ctx, "reading storage volume", map[string]any{"pool": pool, "volume": name})
+	info, err := r.data.Client.ReadVolume(ctx, pool, name)
+	if err != nil {
+		return m, err
+	}
+	m.ID = types.StringValue(info.Key)
+	m.Path = types.StringValue(info.Path)
+	m.Size = types.Int64Value(int64(info.Size))
+	return m, nil
+}
+
+func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	var plan, config ImageResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pool, name, source := plan.Pool.ValueString(), plan.Name.ValueString(), plan.Source.ValueString()
+	summary := fmt.Sprintf("Unable to create image %q", name)
+	ctx = tflog.SetField(ctx, "pool", pool)
+	ctx = tflog.SetField(ctx, "volume", name)
+
+	// A sha256 from the configuration is verified before anything is
+	// created. One the plan computed from a local file is checked as the
+	// bytes stream, before the upload is committed. The format is known when
+	// the configuration set it or the plan detected it.
+	var checks imageChecks
+	if isSet(config.SHA256) {
+		checks.verify = config.SHA256.ValueString()
+	}
+	if isSet(plan.SHA256) {
+		checks.expect = plan.SHA256.ValueString()
+	}
+	if isSet(plan.Format) {
+		checks.format = imageformat.Format(plan.Format.ValueString())
+	}
+	img, err := prepareImage(ctx, source, checks)
+	if err != nil {
+		addSourceError(&resp.Diagnostics, summary, source, err, "Nothing was created.")
+		return
+	}
+	defer img.Close()
+
+	info, err := uploadImage(ctx, r.data.Client, pool, name, img)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, createVolumeHint(err, pool, name))
+		return
+	}
+	plan.SHA256 = types.StringValue(img.digest)
+	plan.Format = types.StringValue(string(img.format))
+	plan.Boot = types.StringValue(img.format.Boot())
+	plan.ID = types.StringValue(info.Key)
+	state, err := r.read(ctx, plan)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("The image was uploaded, but reading it back failed: %s.", err))
+		return
+	}
+	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, img.size)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// isSet reports whether v is neither null nor unknown.
+func isSet(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
+
+// addSourceError reports a failure to prepare the source on the attribute
+// it belongs to. Nothing has been created at that point.
+func addSourceError(diags *diag.Diagnostics, summary, source string, err error, outcome string) {
+	attr := "source"
+	var se *sourceError
+	if errors.As(err, &se) {
+		attr = se.attr
+	}
+	var mm *imageformat.MismatchError
+	switch {
+	case errors.As(err, &mm):
+		diags.AddAttributeError(path.Root("sha256"), summary, fmt.Sprintf("Checksum mismatch for %s:\n  expected sha256 %s\n  "+
+			"actual   sha256 %s\n\n%s Check that the source is the build you mean, then correct sha256.",
+			source, mm.Want, mm.Got, outcome))
+	case attr == "format" || imageformat.IsFormatError(err):
+		diags.AddAttributeError(path.Root(attr), summary, fmt.Sprintf("%s: %s.\n\n%s", source, err, outcome))
+	default:
+		diags.AddAttributeError(path.Root("source"), summary, fmt.Sprintf("%s.\n\n%s Check that the "+
+			"file exists and is readable by the user running Terraform, or that the URL answers.", err, outcome))
+	}
+}
+
+func createVolumeHint(err error, pool, name string) string {
+	switch {
+	case hypervisor.IsConflict(err):
+		return fmt.Sprintf("%s.\n\nA volume named %q exists in pool %q already. Import it with "+
+			"`terraform import <address> %s/%s`, or choose another name.", err, name, pool, pool, name)
+	case hypervisor.IsPoolInactive(err):
+		return fmt.Sprintf("%s.\n\nStart the pool (apply its unikernel_pool resource, or `virsh pool-start %s`), then apply again.", err, pool)
+	case hypervisor.IsNotFound(err):
+		return fmt.Sprintf("%s.\n\nCheck that pool %q exists (`virsh pool-list --all`).", err, pool)
+	}
+	return fmt.Sprintf("%s.\n\nNo partly written volume was left behind.", err)
+}
+
+func (r *ImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	var prior ImageResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pool, name := prior.Pool.ValueString(), prior.Name.ValueString()
+	state, err := r.read(ctx, prior)
+	switch {
+	case hypervisor.IsNotFound(err):
+		tflog.Info(ctx, "storage volume is gone, removing it from state", map[string]any{"pool": pool, "volume": name})
+		resp.State.RemoveResource(ctx)
+		return
+	case hypervisor.IsPoolInactive(err):
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q not checked", name),
+			fmt.Sprintf("%s, so the image could not be read and its state was kept as it was. Start the pool to check it.", err))
+		return
+	case err != nil:
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read image %q", name),
+			fmt.Sprintf("%s.\n\nThe state was kept. Check that libvirt answers, then refresh again.", err))
+		return
+	}
+	if b, d := req.Private.GetKey(ctx, privateKey); !d.HasError() && b == nil {
+		resp.Diagnostics.Append(setUploaded(ctx, resp.Private, state.Size.ValueInt64())...)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Update runs only to record a source after an import (every other change
+// replaces the image). It checks that the source's bytes are the volume's.
+func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	var plan, state ImageResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name, source := plan.Name.ValueString(), plan.Source.ValueString()
+	summary := fmt.Sprintf("Unable to update image %q", name)
+	img, err := prepareImage(ctx, source, imageChecks{verify: state.SHA256.ValueString(),
+		format: imageformat.Format(state.Format.ValueString())})
+	var mm *imageformat.MismatchError
+	switch {
+	case errors.As(err, &mm):
+		resp.Diagnostics.AddAttributeError(path.Root("source"), summary, fmt.Sprintf("The bytes of %s are not the "+
+			"volume's:\n  volume sha256 %s\n  source sha256 %s\n\nNothing was changed. To upload the source instead, "+
+			"replace the image: `terraform apply -replace=<address>`.", source, mm.Want, mm.Got))
+		return
+	case err != nil:
+		addSourceError(&resp.Diagnostics, summary, source, err, "Nothing was changed.")
+		return
+	}
+	img.Close()
+	state.Source = plan.Source
+	newState, err := r.read(ctx, state)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the image back failed: %s.", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+}
+
+func (r *ImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	var state ImageResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pool, name := state.Pool.ValueString(), state.Name.ValueString()
+	tflog.Debug(ctx, "deleting storage volume", map[string]any{"pool": pool, "volume": name})
+	err := r.data.Client.DeleteVolume(ctx, pool, name)
+	switch {
+	case err == nil, hypervisor.IsNotFound(err):
+	case hypervisor.IsPoolInactive(err):
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to delete image %q", name),
+			fmt.Sprintf("%s.\n\nStart the pool (`virsh pool-start %s`), then destroy again.", err, pool))
+	default:
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to delete image %q", name),
+			fmt.Sprintf("%s.\n\nThe state was kept. If an instance still uses the image, remove it first.", err))
+	}
+}
+
+// ImportState takes `pool/name`. It downloads the volume once through libvirt
+// to compute its SHA-256, and detects its format from its headers.
+func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	summary := fmt.Sprintf("Unable to import image %q", req.ID)
+	pool, name, ok := strings.Cut(req.ID, "/")
+	if !ok || pool == "" || name == "" || strings.Contains(name, "/") {
+		resp.Diagnostics.AddError(summary, "Import an image by `<pool>/<volume name>`, for example `images/kernel.elf`.")
+		return
+	}
+	ctx = tflog.SetField(ctx, "pool", pool)
+	ctx = tflog.SetField(ctx, "volume", name)
+	tflog.Debug(ctx, "reading storage volume")
+	info, err := r.data.Client.ReadVolume(ctx, pool, name)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n`virsh vol-list %s` lists the volumes of the pool.", err, pool))
+		return
+	}
+	tflog.Debug(ctx, "hashing storage volume", map[string]any{"size": info.Size})
+	digest, err := hashVolume(ctx, r.data.Client, pool, name, int64(info.Size))
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	res, err := detectVolume(ctx, r.data.Client, info)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	format := res.Format
+	if res.Refused != "" {
+		format = imageformat.Raw
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q imported as raw", req.ID),
+			res.Refused+". It was imported with format = \"raw\"; set that in the configuration.")
+	}
+	m := ImageResourceModel{
+		ID: types.StringValue(info.Key), Name: types.StringValue(name), Pool: types.StringValue(pool),
+		Source: types.StringNull(), SHA256: types.StringValue(digest),
+		Format: types.StringValue(string(format)), Boot: types.StringValue(format.Boot()),
+		Path: types.StringValue(info.Path), Size: types.Int64Value(int64(info.Size)),
+	}
+	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, int64(info.Size))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// detectVolume reads a volume's headers through ranged downloads.
+func detectVolume(ctx context.Context, c *hypervisor.Client, info hypervisor.VolumeInfo) (imageformat.Result, error) {
+	v, err := c.OpenVolumeByPath(ctx, info.Path)
+	if err != nil {
+		return imageformat.Result{}, err
+	}
+	defer func() { _ = v.Close() }()
+	tflog.Debug(ctx, "detecting image format", map[string]any{"path": info.Path})
+	return imageformat.Detect(v, int64(info.Size))
+}

@@ -1,0 +1,464 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+)
+
+const testImageAddr = "unikernel_image.test"
+
+// testAccImageConfig is a pool named pool in dir plus the given image blocks,
+// which refer to the pool as unikernel_pool.p.name.
+func testAccImageConfig(pool, dir, images string) string {
+	return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = %q
+  path = %q
+}
+`, pool, dir) + images
+}
+
+func imageBlock(label, name, source, extra string) string {
+	return fmt.Sprintf(`
+resource "unikernel_image" %q {
+  name   = %q
+  pool   = unikernel_pool.p.name
+  source = %q
+%s
+}
+`, label, name, source, extra)
+}
+
+// testAccCheckImagesDestroyed asks libvirt whether the volumes and pools in
+// the state are gone.
+func testAccCheckImagesDestroyed(s *terraform.State) error {
+	c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
+	if err != nil {
+		return err
+	}
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type != "unikernel_image" {
+			continue
+		}
+		pool, name := rs.Primary.Attributes["pool"], rs.Primary.Attributes["name"]
+		if _, err := c.ReadVolume(context.Background(), pool, name); !hypervisor.IsNotFound(err) {
+			return fmt.Errorf("volume %s/%s still there after destroy: %v", pool, name, err)
+		}
+	}
+	return testAccCheckPoolsDestroyed(s)
+}
+
+// testAccCheckVolumeHolds checks through libvirt that pool/name exists, has
+// the size of file, and that the file behind it has file's bytes.
+func testAccCheckVolumeHolds(pool, name, file string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
+		if err != nil {
+			return err
+		}
+		info, err := c.ReadVolume(context.Background(), pool, name)
+		if err != nil {
+			return err
+		}
+		want, size, err := imageformat.HashFile(file)
+		if err != nil {
+			return err
+		}
+		got, _, err := imageformat.HashFile(info.Path)
+		if err != nil {
+			return err
+		}
+		if got != want || info.Size != uint64(size) {
+			return fmt.Errorf("volume %s/%s holds %d bytes with sha256 %s, want %d bytes of %s (%s)", pool, name, info.Size, got, size, file, want)
+		}
+		return nil
+	}
+}
+
+func fileDigest(t *testing.T, p string) (string, int64) {
+	t.Helper()
+	d, n, err := imageformat.HashFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, n
+}
+
+func TestAccImageResource_basic(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	digest, size := fileDigest(t, guests.MultibootKernel)
+	config := testAccImageConfig(pool, dir, imageBlock("test", "kernel.elf", guests.MultibootKernel, ""))
+	volPath := filepath.Join(dir, "kernel.elf")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testImageAddr, "id", volPath),
+					resource.TestCheckResourceAttr(testImageAddr, "path", volPath),
+					resource.TestCheckResourceAttr(testImageAddr, "pool", pool),
+					resource.TestCheckResourceAttr(testImageAddr, "size", strconv.FormatInt(size, 10)),
+					resource.TestCheckResourceAttr(testImageAddr, "sha256", digest),
+					resource.TestCheckResourceAttr(testImageAddr, "format", "multiboot"),
+					resource.TestCheckResourceAttr(testImageAddr, "boot", "kernel"),
+					testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
+				),
+			},
+			{
+				ResourceName:                         testImageAddr,
+				ImportState:                          true,
+				ImportStateId:                        pool + "/kernel.elf",
+				ImportStateVerify:                    true,
+				ImportStateVerifyIdentifierAttribute: "id",
+				ImportStateVerifyIgnore:              []string{"source"},
+			},
+			{
+				ResourceName:  testImageAddr,
+				ImportState:   true,
+				ImportStateId: "kernel.elf",
+				ExpectError:   regexp.MustCompile(`<pool>/<volume\s+name>`),
+			},
+		},
+	})
+}
+
+// tempLeftovers lists the provider's temporary download files.
+func tempLeftovers(t *testing.T) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(os.TempDir(), "unikernel-image-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Images fetched from a loopback HTTP server: the microVM kernel pinned by
+// its sha256, a wrong sha256 that fails before anything is created, and the
+// temporary download file removed in both cases.
+func TestAccImageResource_http(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(guests.MicroVMKernel))))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/vmlinuz"
+	digest, size := fileDigest(t, guests.MicroVMKernel)
+	wrong := strings.Repeat("0", 64)
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	c := testAccClient(t)
+	noLeftovers := func(*terraform.State) error {
+		if l := tempLeftovers(t); len(l) > 0 {
+			return fmt.Errorf("temporary download files left behind: %v", l)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccImageConfig(pool, dir, imageBlock("test", "vmlinuz", url, fmt.Sprintf("  sha256 = %q", wrong))),
+				ExpectError: regexp.MustCompile(`(?s)Checksum mismatch for ` + regexp.QuoteMeta(url) + `.*expected sha256 ` +
+					wrong + `.*actual\s+sha256 ` + digest + `.*Nothing was created`),
+			},
+			{
+				// The pool exists from the failed apply; it must hold nothing.
+				Config: testAccImageConfig(pool, dir, ""),
+				Check: resource.ComposeAggregateTestCheckFunc(noLeftovers, func(*terraform.State) error {
+					names, err := c.VolumeNames(context.Background(), pool)
+					if err != nil || len(names) != 0 {
+						return fmt.Errorf("after a checksum mismatch the pool holds %v (%v)", names, err)
+					}
+					return nil
+				}),
+			},
+			{
+				Config: testAccImageConfig(pool, dir, imageBlock("test", "vmlinuz", url, fmt.Sprintf("  sha256 = %q", digest))),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testImageAddr, "sha256", digest),
+					resource.TestCheckResourceAttr(testImageAddr, "size", strconv.FormatInt(size, 10)),
+					resource.TestCheckResourceAttr(testImageAddr, "format", "linux"),
+					resource.TestCheckResourceAttr(testImageAddr, "boot", "kernel"),
+					testAccCheckVolumeHolds(pool, "vmlinuz", guests.MicroVMKernel),
+					noLeftovers,
+				),
+			},
+			{
+				// A URL that answers 404 fails cleanly.
+				Config:      testAccImageConfig(pool, dir, imageBlock("missing", "missing", srv.URL+"/nope", fmt.Sprintf("  sha256 = %q", digest))),
+				ExpectError: regexp.MustCompile(`answered 404 Not Found`),
+			},
+		},
+	})
+}
+
+// A wrong sha256 for a local file fails the plan, showing both digests.
+func TestAccImageResource_checksumMismatchLocal(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	digest, _ := fileDigest(t, guests.MultibootKernel)
+	wrong := strings.Repeat("ab", 32)
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckImagesDestroyed,
+		Steps: []resource.TestStep{{
+			Config:      testAccImageConfig(pool, dir, imageBlock("test", "k", guests.MultibootKernel, fmt.Sprintf("  sha256 = %q", wrong))),
+			ExpectError: regexp.MustCompile(`(?s)Checksum mismatch.*expected sha256 ` + wrong + `.*actual\s+sha256 ` + digest),
+		}, {
+			// The plan failed, so not even the pool was created.
+			Config: testProviderBlock(),
+			Check: func(*terraform.State) error {
+				if _, err := testAccClient(t).ReadPool(context.Background(), pool); !hypervisor.IsNotFound(err) {
+					return fmt.Errorf("pool created despite the failed plan: %v", err)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// A new build of a local file is a replacement in the plan; so are a new
+// source path and a new sha256. Pinning the current sha256 changes nothing.
+func TestAccImageResource_rollout(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	src := filepath.Join(t.TempDir(), "kernel.elf")
+	other := filepath.Join(t.TempDir(), "kernel-copy.elf")
+	acctest.CopyFile(t, guests.MultibootKernel, src)
+	config := func(source, extra string) string {
+		return testAccImageConfig(pool, dir, imageBlock("test", "kernel.elf", source, extra))
+	}
+	replace := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate),
+	}}
+	digestChanged := statecheck.CompareValue(compare.ValuesDiffer())
+	var newDigest string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:            config(src, ""),
+				ConfigStateChecks: []statecheck.StateCheck{digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256"))},
+			},
+			{
+				// A new build: same path, new bytes (a trailing section appended).
+				PreConfig: func() {
+					f, err := os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, _ = f.WriteString("build 2\n")
+					_ = f.Close()
+					newDigest, _ = fileDigest(t, src)
+				},
+				Config:            config(src, ""),
+				ConfigPlanChecks:  replace,
+				ConfigStateChecks: []statecheck.StateCheck{digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256"))},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					func(s *terraform.State) error {
+						return resource.TestCheckResourceAttr(testImageAddr, "sha256", newDigest)(s)
+					},
+					testAccCheckVolumeHolds(pool, "kernel.elf", src),
+				),
+			},
+			{
+				// Pinning the current digest is no change at all.
+				Config: config(src, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionNoop),
+				}},
+			},
+			{
+				// Another source path with the same bytes still replaces.
+				PreConfig:        func() { acctest.CopyFile(t, src, other) },
+				Config:           config(other, ""),
+				ConfigPlanChecks: replace,
+				Check:            testAccCheckVolumeHolds(pool, "kernel.elf", other),
+			},
+			{
+				// An explicit format replaces too: multiboot is what it was detected as, raw is not.
+				Config:           config(other, `  format = "raw"`),
+				ConfigPlanChecks: replace,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testImageAddr, "format", "raw"),
+					resource.TestCheckResourceAttr(testImageAddr, "boot", "disk"),
+				),
+			},
+		},
+	})
+}
+
+// A volume deleted out of band is created again; one whose size changed
+// out of band is replaced.
+func TestAccImageResource_drift(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	c := testAccClient(t)
+	ctx := context.Background()
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	config := testAccImageConfig(pool, dir, imageBlock("test", "kernel.elf", guests.MultibootKernel, ""))
+	_, size := fileDigest(t, guests.MultibootKernel)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					if err := c.DeleteVolume(ctx, pool, "kernel.elf"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:             config,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionCreate),
+				}},
+				Check: testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
+			},
+			{
+				// Someone appends to the volume's file on the host.
+				PreConfig: func() {
+					f, err := os.OpenFile(filepath.Join(dir, "kernel.elf"), os.O_APPEND|os.O_WRONLY, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, _ = f.Write(make([]byte, 512))
+					_ = f.Close()
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testImageAddr, "size", strconv.FormatInt(size, 10)),
+					testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
+				),
+			},
+			{
+				// The pool stopped out of band: the image is kept unchecked (a
+				// warning), and the apply starts the pool again.
+				PreConfig: func() {
+					if err := c.StopPool(ctx, pool); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_pool.p", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionNoop),
+				}},
+				Check: testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
+			},
+			{
+				// Same-size content changes are not detected (documented): the plan stays empty.
+				PreConfig: func() {
+					f, err := os.OpenFile(filepath.Join(dir, "kernel.elf"), os.O_WRONLY, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, _ = f.WriteAt([]byte{0xff}, size-1)
+					_ = f.Close()
+				},
+				Config:   config,
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// A volume uploaded outside Terraform is imported with an import block:
+// its sha256 is computed once from the volume, and the first apply only
+// records the source (an in-place update) after checking that the source
+// holds the volume's bytes. A URL is checked at apply time, so a URL whose
+// bytes differ fails that update and changes nothing. (A local file with
+// other bytes is a replacement at plan time, like any new build.)
+func TestAccImageResource_importAdopt(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	c := testAccClient(t)
+	pool, dir := acctest.TestPool(t, c)
+	digest, _ := fileDigest(t, guests.MicroVMInitrd)
+	f, err := os.Open(guests.MicroVMInitrd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	_, err = c.CreateVolumeFrom(context.Background(), pool, hypervisor.VolumeSpec{Name: "initrd.cpio", Size: uint64(st.Size())}, f, nil)
+	_ = f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(guests.MicroVMKernel))))
+	t.Cleanup(srv.Close)
+	config := func(source, extra string) string {
+		return testProviderBlock() + fmt.Sprintf(`
+import {
+  to = unikernel_image.test
+  id = "%s/initrd.cpio"
+}
+
+resource "unikernel_image" "test" {
+  name   = "initrd.cpio"
+  pool   = %q
+  source = %q
+%s
+}
+`, pool, pool, source, extra)
+	}
+	adopted := resource.ComposeAggregateTestCheckFunc(
+		resource.TestCheckResourceAttr(testImageAddr, "sha256", digest),
+		resource.TestCheckResourceAttr(testImageAddr, "format", "raw"),
+		resource.TestCheckResourceAttr(testImageAddr, "boot", "disk"),
+		resource.TestCheckResourceAttr(testImageAddr, "id", filepath.Join(dir, "initrd.cpio")),
+		testAccCheckVolumeHolds(pool, "initrd.cpio", guests.MicroVMInitrd),
+	)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				// The URL serves the kernel, not the imported initrd.
+				Config:      config(srv.URL+"/vmlinuz", fmt.Sprintf("  sha256 = %q", digest)),
+				ExpectError: regexp.MustCompile(`(?s)are not the\s+volume's.*volume sha256 ` + digest + `.*Nothing was changed`),
+			},
+			{
+				Config: config(guests.MicroVMInitrd, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(adopted,
+					resource.TestCheckResourceAttr(testImageAddr, "source", guests.MicroVMInitrd)),
+			},
+		},
+	})
+}

@@ -1,0 +1,300 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+const testPoolAddr = "unikernel_pool.test"
+
+func testAccClient(t *testing.T) *hypervisor.Client {
+	t.Helper()
+	c, err := acctest.Client(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testAccPoolConfig(name, dir, extra string) string {
+	return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_pool" "test" {
+  name = %q
+  path = %q
+%s
+}
+`, name, dir, extra)
+}
+
+// testAccCheckPoolsDestroyed asks libvirt whether the pools in the state are gone.
+func testAccCheckPoolsDestroyed(s *terraform.State) error {
+	c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
+	if err != nil {
+		return err
+	}
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type != "unikernel_pool" {
+			continue
+		}
+		name := rs.Primary.Attributes["name"]
+		if _, err := c.ReadPool(context.Background(), name); !hypervisor.IsNotFound(err) {
+			return fmt.Errorf("pool %s still defined after destroy: %v", name, err)
+		}
+		if _, err := os.Stat(rs.Primary.Attributes["path"]); !os.IsNotExist(err) {
+			return fmt.Errorf("directory of pool %s still there after destroy: %v", name, err)
+		}
+	}
+	return nil
+}
+
+func testAccCheckPool(name string, check func(hypervisor.PoolInfo) error) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
+		if err != nil {
+			return err
+		}
+		info, err := c.ReadPool(context.Background(), name)
+		if err != nil {
+			return err
+		}
+		return check(info)
+	}
+}
+
+func TestAccPoolResource_basic(t *testing.T) {
+	testAccPreCheck(t)
+	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	sameID := statecheck.CompareValue(compare.ValuesSame())
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckPoolsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: testAccPoolConfig(name, dir, ""),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testPoolAddr, "name", name),
+					resource.TestCheckResourceAttr(testPoolAddr, "path", dir),
+					resource.TestCheckResourceAttr(testPoolAddr, "autostart", "true"),
+					resource.TestCheckResourceAttr(testPoolAddr, "running", "true"),
+					resource.TestMatchResourceAttr(testPoolAddr, "id", regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)),
+					resource.TestMatchResourceAttr(testPoolAddr, "capacity", regexp.MustCompile(`^[1-9]\d*$`)),
+					resource.TestMatchResourceAttr(testPoolAddr, "available", regexp.MustCompile(`^[1-9]\d*$`)),
+					testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+						if !info.Active || !info.Autostart || info.Type != "dir" || info.Spec.Path != dir {
+							return fmt.Errorf("libvirt says %+v", info)
+						}
+						if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+							return fmt.Errorf("pool directory: %v", err)
+						}
+						return nil
+					}),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testPoolAddr, tfjsonpath.New("id"))},
+			},
+			{
+				Config: testAccPoolConfig(name, dir, "  autostart = false"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testPoolAddr, tfjsonpath.New("id"))},
+				Check: testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+					if info.Autostart || !info.Active {
+						return fmt.Errorf("want autostart off and running: %+v", info)
+					}
+					return nil
+				}),
+			},
+			{
+				ResourceName:                         testPoolAddr,
+				ImportState:                          true,
+				ImportStateId:                        name,
+				ImportStateVerify:                    true,
+				ImportStateVerifyIdentifierAttribute: "name",
+				// Free space changes as other tests write to the same file system.
+				ImportStateVerifyIgnore: []string{"allocation", "available"},
+			},
+			{
+				Config: testAccPoolConfig(name, dir, "  autostart = false\n  running = false"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testPoolAddr, "running", "false"),
+					resource.TestCheckResourceAttr(testPoolAddr, "capacity", "0"),
+					testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+						if info.Active {
+							return fmt.Errorf("pool still running")
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				Config: testAccPoolConfig(name, dir+"-moved", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+					if info.Spec.Path != dir+"-moved" || !info.Active {
+						return fmt.Errorf("after moving: %+v", info)
+					}
+					if _, err := os.Stat(dir); !os.IsNotExist(err) {
+						return fmt.Errorf("the old, empty directory must be gone: %v", err)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+	_ = os.RemoveAll(dir + "-moved")
+}
+
+// A pool stopped, stopped with its directory removed, or deleted out of band
+// shows in the next plan, and apply repairs it; the framework's plan after
+// each apply proves nothing is left to do.
+func TestAccPoolResource_drift(t *testing.T) {
+	testAccPreCheck(t)
+	c := testAccClient(t)
+	ctx := context.Background()
+	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	config := testAccPoolConfig(name, dir, "")
+	running := testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+		if !info.Active || !info.Autostart {
+			return fmt.Errorf("pool not repaired: %+v", info)
+		}
+		return nil
+	})
+	pre := func(f func() error) func() {
+		return func() {
+			if err := f(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckPoolsDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig:          pre(func() error { return c.StopPool(ctx, name) }),
+				Config:             config,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: running,
+			},
+			{
+				PreConfig: pre(func() error {
+					if err := c.StopPool(ctx, name); err != nil {
+						return err
+					}
+					return os.Remove(dir)
+				}),
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: running,
+			},
+			{
+				PreConfig: pre(func() error { return c.DeletePool(ctx, name) }),
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionCreate),
+				}},
+				Check: running,
+			},
+		},
+	})
+}
+
+// A pool that holds a volume it does not manage is never deleted: destroy
+// fails, names the volume, and leaves it in place.
+func TestAccPoolResource_notEmpty(t *testing.T) {
+	testAccPreCheck(t)
+	c := testAccClient(t)
+	ctx := context.Background()
+	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	config := testAccPoolConfig(name, dir, "")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckPoolsDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					if _, err := c.CreateVolume(ctx, name, hypervisor.VolumeSpec{Name: "by-hand.img", Size: 4096}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      config,
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)Unable to delete pool.*still holds 1 volume\(s\): by-hand\.img.*Nothing was deleted`),
+			},
+			{
+				PreConfig: func() {
+					if info, err := c.ReadVolume(ctx, name, "by-hand.img"); err != nil || info.Size != 4096 {
+						t.Fatalf("the volume must be untouched after the refused destroy: %+v %v", info, err)
+					}
+					if err := c.DeleteVolume(ctx, name, "by-hand.img"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				Check: testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+					if !info.Active {
+						return fmt.Errorf("the refused pool must still run")
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+func TestAccPoolResource_validation(t *testing.T) {
+	testAccPreCheck(t)
+	cases := map[string]struct {
+		name, path string
+		want       string
+	}{
+		"relative path":     {"p", "var/lib/images", `must\s+be\s+an\s+absolute\s+host\s+path`},
+		"trailing slash":    {"p", "/var/lib/images/", `did\s+you\s+mean\s+"/var/lib/images"`},
+		"dot-dot":           {"p", "/var/lib/../images", `did\s+you\s+mean\s+"/var/images"`},
+		"root":              {"p", "/", `must\s+not\s+be\s+the\s+root\s+directory`},
+		"slash in name":     {"a/b", "/var/lib/images", `Invalid pool name`},
+		"empty name":        {"", "/var/lib/images", `Invalid pool name`},
+		"control character": {"a\tb", "/var/lib/images", `Invalid pool name`},
+	}
+	var steps []resource.TestStep
+	for _, tc := range cases {
+		steps = append(steps, resource.TestStep{
+			Config:      testAccPoolConfig(tc.name, tc.path, ""),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(tc.want),
+		})
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+}
