@@ -28,7 +28,8 @@ func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeRead
 	if err != nil {
 		return nil, wrap(err, "look up", "storage volume", path)
 	}
-	info, err := vol.GetInfo()
+	// The file's size on the host: for qcow2 the capacity is the virtual size.
+	info, err := vol.GetInfoFlags(libvirt.STORAGE_VOL_GET_PHYSICAL)
 	if err != nil {
 		_ = vol.Free()
 		return nil, wrap(err, "read the size of", "storage volume", path)
@@ -44,7 +45,7 @@ func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeRead
 		_ = vol.Free()
 		return nil, wrap(err, "look up the pool of", "storage volume", path)
 	}
-	return &VolumeReader{c: c, vol: vol, pool: poolName, path: path, size: int64(info.Capacity)}, nil
+	return &VolumeReader{c: c, vol: vol, pool: poolName, path: path, size: int64(info.Allocation)}, nil
 }
 
 // Size is the volume's size in bytes.
@@ -74,9 +75,10 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // VolumeFingerprint identifies the current content of the storage volume at
-// a host path without reading it: its key, size and change time. A volume
-// that is deleted and uploaded again gets a new fingerprint. found is false
-// for a host path outside any pool.
+// a host path without reading it: its key, size and modification time. A
+// volume that is deleted and uploaded again gets a new fingerprint. (The
+// change time is left out: starting a domain relabels its images.) found is
+// false for a host path outside any pool.
 func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string, found bool, err error) {
 	vol, err := c.conn.LookupStorageVolByPath(path)
 	if codeOf(err) == ErrNotFound {
@@ -99,7 +101,7 @@ func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string,
 		fp += fmt.Sprintf(" size=%d", x.Capacity.Value)
 	}
 	if x.Target != nil && x.Target.Timestamps != nil {
-		fp += " mtime=" + x.Target.Timestamps.Mtime + " ctime=" + x.Target.Timestamps.Ctime
+		fp += " mtime=" + x.Target.Timestamps.Mtime
 	}
 	return fp, true, nil
 }

@@ -34,6 +34,7 @@ type instanceModel struct {
 	State             types.String   `tfsdk:"state"`
 	ConsoleLog        types.String   `tfsdk:"console_log"`
 	BootFormat        types.String   `tfsdk:"boot_format"`
+	ImagesFingerprint types.String   `tfsdk:"images_fingerprint"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -171,6 +172,7 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		m.WaitFor = prior.WaitFor
 		m.Timeouts = prior.Timeouts
 		m.BootFormat = prior.BootFormat
+		m.ImagesFingerprint = prior.ImagesFingerprint
 	}
 	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
 		m.ShutdownTimeout = types.StringValue("10s")

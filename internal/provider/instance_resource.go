@@ -2,7 +2,8 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -77,6 +78,18 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 			return
 		}
 		plan.BootFormat = types.StringValue(bootFormat)
+		// During apply Terraform plans again once image ids are known; a new
+		// fingerprint then keeps the update (and its restart) in the plan.
+		fp, err := r.imageFingerprint(ctx, &plan)
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to inspect the instance's images", err.Error())
+			return
+		}
+		if state == nil || fp != state.ImagesFingerprint.ValueString() {
+			plan.ImagesFingerprint = types.StringValue(fp)
+		} else {
+			plan.ImagesFingerprint = state.ImagesFingerprint
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -137,30 +150,28 @@ func keepInterfaceIdentity(plan, state *instanceModel) {
 	}
 }
 
-// privateImages is the private-state key of the images' fingerprint.
-const privateImages = "images"
-
 // imageFingerprint identifies the content of every image the instance boots
-// from (kernel, initrd, disks) that is a storage volume, as JSON.
-func (r *InstanceResource) imageFingerprint(ctx context.Context, m *instanceModel) ([]byte, error) {
+// from (kernel, initrd, disks) that is a storage volume, from libvirt's
+// volume metadata, as a short digest. Host paths outside pools do not count.
+func (r *InstanceResource) imageFingerprint(ctx context.Context, m *instanceModel) (string, error) {
 	paths := []string{m.Kernel.ValueString(), m.Initrd.ValueString()}
 	for _, d := range m.Disks {
 		paths = append(paths, d.source())
 	}
-	fps := make(map[string]string, len(paths))
+	h := sha256.New()
 	for _, p := range paths {
 		if p == "" {
 			continue
 		}
 		fp, found, err := r.data.Client.VolumeFingerprint(ctx, p)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if found {
-			fps[p] = fp
+			fmt.Fprintf(h, "%s\x00%s\x00", p, fp)
 		}
 	}
-	return json.Marshal(fps)
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 // imagesKnown reports whether every kernel, initrd and disk path is known at plan time.
@@ -290,7 +301,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	plan.BootFormat = types.StringValue(bootFormat)
 	if fp, err := r.imageFingerprint(ctx, &plan); err == nil {
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImages, fp)...)
+		plan.ImagesFingerprint = types.StringValue(fp)
 	}
 	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
 }
@@ -431,13 +442,11 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	old, d := req.Private.GetKey(ctx, privateImages)
-	resp.Diagnostics.Append(d...)
-	if old != nil && string(old) != string(fp) {
+	if fp != state.ImagesFingerprint.ValueString() && !state.ImagesFingerprint.IsNull() {
 		tflog.Info(ctx, "an image of the instance changed; it will be redefined and restarted")
 		redefine = true
 	}
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImages, fp)...)
+	plan.ImagesFingerprint = types.StringValue(fp)
 	if redefine || !plan.Description.Equal(state.Description) {
 		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
@@ -557,7 +566,7 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 		}
 	}
 	if fp, err := r.imageFingerprint(ctx, &m); err == nil {
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImages, fp)...)
+		m.ImagesFingerprint = types.StringValue(fp)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -240,6 +240,12 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				MarkdownDescription: "How the instance boots: the kernel's detected format (`multiboot`, `multiboot2`, `pvh`, " +
 					"`linux`), or `disk`. `unknown` when the kernel is a host path outside any storage pool.",
 			},
+			"images_fingerprint": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "Identifies the builds of the images the instance boots (kernel, initrd and disks that are " +
+					"storage volumes), from libvirt's volume metadata. When an image is rebuilt under the same path, this changes " +
+					"in the plan and the instance restarts in place to boot the new build.",
+			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}

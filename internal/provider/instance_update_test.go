@@ -328,8 +328,8 @@ func TestAccInstanceDiskBoot(t *testing.T) {
 	testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	raw, qcow := dir+"/disk.raw", dir+"/disk.qcow2"
-	copyFile(t, acctestGuests.BootDiskRaw, raw)
-	copyFile(t, acctestGuests.BootDiskQCOW2, qcow)
+	acctest.CopyFile(t, acctestGuests.BootDiskRaw, raw)
+	acctest.CopyFile(t, acctestGuests.BootDiskQCOW2, qcow)
 	name := acctest.RandName("disk")
 	cfg := func(path, format string) string {
 		return testProviderBlock() + fmt.Sprintf(`
