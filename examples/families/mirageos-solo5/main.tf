@@ -1,0 +1,93 @@
+# MirageOS on Solo5's virtio target: the .virtio binary is a multiboot kernel
+# that libvirt boots directly. The unikernel's runtime arguments are its
+# kernel command line.
+#
+# Build it with:  mirage configure -t virtio && make depend && make build
+# The kernel is then dist/<name>.virtio.
+#
+# The artifact URL and its sha256 are placeholders for your own build.
+
+terraform {
+  required_providers {
+    unikernel = {
+      source = "unikernel-dev/unikernel"
+    }
+  }
+}
+
+provider "unikernel" {
+  uri = "qemu:///system"
+}
+
+locals {
+  version = "0.3.0"
+  cidr    = "10.10.1.0/24"
+  prefix  = split("/", local.cidr)[1]
+  gateway = cidrhost(local.cidr, 1)  # the host: libvirt gives it the first address
+  address = cidrhost(local.cidr, 10) # static, below the DHCP range (.128 to .254)
+}
+
+resource "unikernel_pool" "mirage" {
+  name = "mirage-images"
+  path = "/var/lib/unikernel/mirage"
+}
+
+resource "unikernel_image" "web" {
+  name   = "hello-web-${local.version}.virtio"
+  pool   = unikernel_pool.mirage.name
+  source = "https://artifacts.example.com/mirage/hello-web/${local.version}/hello-web.virtio" # placeholder
+  sha256 = "2222222222222222222222222222222222222222222222222222222222222222"                 # placeholder
+  format = "multiboot"
+}
+
+resource "unikernel_network" "mirage" {
+  name      = "mirage-net"
+  mode      = "nat"
+  ipv4_cidr = local.cidr
+}
+
+resource "unikernel_instance" "web" {
+  name = "mirage-web-1"
+  # Solo5's virtio target runs on KVM, or on plain QEMU (software emulation).
+  # For Xen, build with `mirage configure -t xen` instead: a PVH kernel.
+  hypervisor = "kvm"
+  kernel     = unikernel_image.web.id
+
+  # QEMU's multiboot loader puts the kernel's path in front of the command
+  # line; Solo5 drops that first word and hands the rest to MirageOS, which
+  # parses it with Cmdliner: the network stack's --ipv4 and --ipv4-gateway,
+  # and the unikernel's own arguments (here --port). Solo5 itself only reads
+  # a leading --solo5:quiet or --solo5:debug.
+  cmdline = join(" ", [
+    "--ipv4=${local.address}/${local.prefix}",
+    "--ipv4-gateway=${local.gateway}",
+    "--port=8080",
+  ])
+  memory = 64 # Solo5's virtio target uses at most 1 GiB
+
+  network_interfaces = [{
+    network = unikernel_network.mirage.name
+    model   = "virtio" # Solo5 drives the first virtio-net device only
+    # The unikernel configures this address itself (--ipv4 above). Reserving
+    # it on the network keeps another instance from reserving it too.
+    ipv4_address = local.address
+  }]
+
+  # Solo5's virtio target does not implement ACPI power-off: stopping the
+  # instance would wait for shutdown_timeout and then destroy it anyway.
+  shutdown_timeout = "0s"
+
+  # The address is static, so there is no DHCP lease and neither
+  # wait_for.ipv4 nor wait_for.tcp_port can hold: gate on the line the
+  # unikernel logs once it serves (use your own). The regular expression
+  # matches anywhere in the line, so the timestamp, level and source that
+  # MirageOS's log reporter prints first do not matter.
+  wait_for = {
+    console = "listening on port 8080"
+    timeout = "1m"
+  }
+}
+
+output "console_log" {
+  value = unikernel_instance.web.console_log
+}
