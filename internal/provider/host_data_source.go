@@ -81,8 +81,7 @@ func (d *HostDataSource) Configure(_ context.Context, req datasource.ConfigureRe
 }
 
 func (d *HostDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_host.")
+	if !configured(d.data, "unikernel_host", &resp.Diagnostics) {
 		return
 	}
 	uri := d.data.Client.URI()

@@ -71,8 +71,7 @@ func (d *ImageDataSource) Configure(_ context.Context, req datasource.ConfigureR
 }
 
 func (d *ImageDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_image.")
+	if !configured(d.data, "unikernel_image", &resp.Diagnostics) {
 		return
 	}
 	var cfg ImageDataSourceModel

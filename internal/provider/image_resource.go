@@ -165,11 +165,7 @@ func (r *ImageResource) Configure(_ context.Context, req resource.ConfigureReque
 }
 
 func (r *ImageResource) configured(diags *diag.Diagnostics) bool {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The unikernel provider was not configured before using unikernel_image.")
-		return false
-	}
-	return true
+	return configured(r.data, "unikernel_image", diags)
 }
 
 // privateKey holds what the provider uploaded, to tell later size changes

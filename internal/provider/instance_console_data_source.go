@@ -76,8 +76,7 @@ func (d *InstanceConsoleDataSource) Configure(_ context.Context, req datasource.
 var bootMarkerRe = regexp.MustCompile(`^=== unikernel: .* at (\S+) ===$`)
 
 func (d *InstanceConsoleDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_instance_console.")
+	if !configured(d.data, "unikernel_instance_console", &resp.Diagnostics) {
 		return
 	}
 	var m instanceConsoleModel

@@ -88,8 +88,7 @@ func (d *InstanceDataSource) Configure(_ context.Context, req datasource.Configu
 }
 
 func (d *InstanceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_instance.")
+	if !configured(d.data, "unikernel_instance", &resp.Diagnostics) {
 		return
 	}
 	var m instanceDataModel

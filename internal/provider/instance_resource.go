@@ -208,11 +208,7 @@ func (r *InstanceResource) checkCapacity(ctx context.Context, plan *instanceMode
 }
 
 func (r *InstanceResource) notConfigured(diags *diag.Diagnostics) bool {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The unikernel provider was not configured before using unikernel_instance.")
-		return true
-	}
-	return false
+	return !configured(r.data, "unikernel_instance", diags)
 }
 
 func (r *InstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

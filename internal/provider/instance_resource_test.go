@@ -115,4 +115,3 @@ func TestAccInstanceMultiboot(t *testing.T) {
 		},
 	})
 }
-

@@ -118,8 +118,7 @@ func (d *NetworkDataSource) Configure(_ context.Context, req datasource.Configur
 }
 
 func (d *NetworkDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_network.")
+	if !configured(d.data, "unikernel_network", &resp.Diagnostics) {
 		return
 	}
 	var cfg NetworkDataSourceModel

@@ -37,11 +37,7 @@ func (r *NetworkResource) Configure(_ context.Context, req resource.ConfigureReq
 }
 
 func (r *NetworkResource) configured(diags *diag.Diagnostics) bool {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The unikernel provider was not configured before using unikernel_network.")
-		return false
-	}
-	return true
+	return configured(r.data, "unikernel_network", diags)
 }
 
 // read returns the network as state. managed holds the MACs of the

@@ -73,8 +73,7 @@ func (d *PoolDataSource) Configure(_ context.Context, req datasource.ConfigureRe
 }
 
 func (d *PoolDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The unikernel provider was not configured before reading unikernel_pool.")
+	if !configured(d.data, "unikernel_pool", &resp.Diagnostics) {
 		return
 	}
 	var cfg PoolDataSourceModel

@@ -111,11 +111,7 @@ func (r *PoolResource) Configure(_ context.Context, req resource.ConfigureReques
 }
 
 func (r *PoolResource) configured(diags *diag.Diagnostics) bool {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The unikernel provider was not configured before using unikernel_pool.")
-		return false
-	}
-	return true
+	return configured(r.data, "unikernel_pool", diags)
 }
 
 // read returns the pool as state.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -223,6 +224,17 @@ func (p *UnikernelProvider) DataSources(_ context.Context) []func() datasource.D
 		NewPoolDataSource,
 		NewImageDataSource,
 	}
+}
+
+// configured reports whether the provider handed over its Data. When it did
+// not, it adds the error that every resource and data source reports.
+func configured(d *Data, typeName string, diags *diag.Diagnostics) bool {
+	if d == nil {
+		diags.AddError("Provider not configured",
+			"The unikernel provider was not configured before using "+typeName+". Check the provider block and its errors above.")
+		return false
+	}
+	return true
 }
 
 // providerData extracts the provider's Data in a resource's or data source's
