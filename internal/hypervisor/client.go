@@ -55,6 +55,13 @@ type Client struct {
 	uri  string
 
 	poolLocks sync.Map // pool name -> *sync.Mutex
+
+	// streamMu serialises the short calls that set up and tear down
+	// streams (volume upload/download start, finish, abort) on this
+	// connection; the data transfers themselves run in parallel. libvirtd
+	// 9.0 was seen to stop answering a connection after overlapping stream
+	// teardowns ("stream is not open").
+	streamMu sync.Mutex
 }
 
 // Open connects to uri and returns within timeout (DefaultOpenTimeout when
@@ -120,6 +127,13 @@ func (c *Client) Close() error {
 func (c *Client) Alive() bool {
 	ok, err := c.conn.IsAlive()
 	return err == nil && ok
+}
+
+// streamCall runs one stream setup or teardown call under streamMu.
+func (c *Client) streamCall(f func() error) error {
+	c.streamMu.Lock()
+	defer c.streamMu.Unlock()
+	return f()
 }
 
 // poolLock returns the mutex that serialises operations libvirt refuses to

@@ -217,14 +217,14 @@ func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text 
 		return wrap(err, "open a stream for", "console log of", domain)
 	}
 	defer func() { _ = st.Free() }()
-	if err := v.Upload(st, size, uint64(len(text)), 0); err != nil {
+	if err := c.streamCall(func() error { return v.Upload(st, size, uint64(len(text)), 0) }); err != nil {
 		return wrap(err, "append to", "console log of", domain)
 	}
 	if _, err := st.Send([]byte(text)); err != nil {
-		_ = st.Abort()
+		_ = c.streamCall(st.Abort)
 		return wrap(err, "append to", "console log of", domain)
 	}
-	return wrap(st.Finish(), "append to", "console log of", domain)
+	return wrap(c.streamCall(st.Finish), "append to", "console log of", domain)
 }
 
 func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.StorageVol, error) {

@@ -118,13 +118,13 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 	// (a refresh then fails); the transfer itself is not.
 	lock := c.poolLock(poolName)
 	lock.Lock()
-	err = vol.Upload(st, 0, size, 0)
+	err = c.streamCall(func() error { return vol.Upload(st, 0, size, 0) })
 	lock.Unlock()
 	if err != nil {
 		return wrap(err, "start the upload to", kindVolume, id)
 	}
 	abort := func(err error) error {
-		_ = st.Abort()
+		_ = c.streamCall(st.Abort)
 		return err
 	}
 	// Reading the source (and whatever hashing wraps it) overlaps with
@@ -158,7 +158,7 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 			return abort(err)
 		}
 	}
-	return wrap(st.Finish(), "finish the upload to", kindVolume, id)
+	return wrap(c.streamCall(st.Finish), "finish the upload to", kindVolume, id)
 }
 
 type chunk struct {
@@ -327,7 +327,7 @@ func (c *Client) download(ctx context.Context, vol *libvirt.StorageVol, poolName
 	defer func() { _ = st.Free() }()
 	lock := c.poolLock(poolName)
 	lock.Lock()
-	err = vol.Download(st, offset, length, 0)
+	err = c.streamCall(func() error { return vol.Download(st, offset, length, 0) })
 	lock.Unlock()
 	if err != nil {
 		return 0, wrap(err, "start the download from", kindVolume, id)
@@ -336,15 +336,15 @@ func (c *Client) download(ctx context.Context, vol *libvirt.StorageVol, poolName
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
-			_ = st.Abort()
+			_ = c.streamCall(st.Abort)
 			return total, &Error{Op: "download from", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: err.Error()}
 		}
 		n, err := st.Recv(buf)
 		if errors.Is(err, io.EOF) {
-			return total, wrap(st.Finish(), "finish the download from", kindVolume, id)
+			return total, wrap(c.streamCall(st.Finish), "finish the download from", kindVolume, id)
 		}
 		if err != nil {
-			_ = st.Abort()
+			_ = c.streamCall(st.Abort)
 			return total, wrap(err, "download from", kindVolume, id)
 		}
 		m, werr := w.Write(buf[:n])
@@ -353,7 +353,7 @@ func (c *Client) download(ctx context.Context, vol *libvirt.StorageVol, poolName
 			werr = io.ErrShortWrite
 		}
 		if werr != nil {
-			_ = st.Abort()
+			_ = c.streamCall(st.Abort)
 			return total, werr
 		}
 	}

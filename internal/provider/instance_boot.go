@@ -104,16 +104,22 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 		tcpOK     = g.tcpPort == 0
 		addrs     map[string][]string
 		out       []byte
+		seen      = consoleOffset
 		lastErr   error
 	)
 	for {
 		if !consoleOK {
-			b, err := c.ReadConsole(ctx, r.data.Console, name, consoleOffset, 0)
+			// Download only when the log grew: its size is a cheap call.
+			size, err := c.ConsoleSize(ctx, r.data.Console, name)
+			if err == nil && size > seen {
+				var b []byte
+				if b, err = c.ReadConsole(ctx, r.data.Console, name, consoleOffset, 0); err == nil {
+					out, seen = b, consoleOffset+uint64(len(b))
+					consoleOK = matchLine(g.console, out)
+				}
+			}
 			if err != nil {
 				lastErr = err
-			} else {
-				out = b
-				consoleOK = matchLine(g.console, out)
 			}
 		}
 		if !ipv4OK || !tcpOK {
