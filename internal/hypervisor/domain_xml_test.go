@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"libvirt.org/go/libvirtxml"
@@ -53,18 +52,7 @@ func TestDomainXMLGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", "domain_"+name+".xml")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.TrimSpace(string(want)) != strings.TrimSpace(got) {
-				t.Errorf("domain XML differs from %s (run go test -update):\n%s", golden, got)
-			}
+			checkGolden(t, golden, got)
 			validateXML(t, "domain", golden)
 		})
 	}

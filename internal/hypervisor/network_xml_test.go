@@ -45,18 +45,7 @@ func TestNetworkXMLGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", "network_"+name+".xml")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.TrimSpace(string(want)) != strings.TrimSpace(got) {
-				t.Errorf("network XML differs from %s (run go test -update):\n%s", golden, got)
-			}
+			checkGolden(t, golden, got)
 			validateXML(t, "network", golden)
 		})
 	}
