@@ -418,12 +418,11 @@ func TestDetectTestGuests(t *testing.T) {
 	}
 }
 
-// TestUpdateSeeds regenerates testdata/headers with -update: the first bytes
-// of the test guests and of qemu-img images, never whole files.
-func TestUpdateSeeds(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to regenerate the header seeds")
-	}
+// TestHeaderSeeds makes the fuzz seeds in testdata/headers again (the first
+// bytes of the test guests and of qemu-img images, never whole files) and
+// checks that each detects as the committed seed does. With -update it
+// rewrites the committed seeds.
+func TestHeaderSeeds(t *testing.T) {
 	guests := testGuestsDir(t)
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
@@ -446,8 +445,13 @@ func TestUpdateSeeds(t *testing.T) {
 		"qcow2-datafile.bin":  {p("datafile"), 1024},
 		"raw-qemu-img.bin":    {p("raw"), 512},
 	}
-	if err := os.MkdirAll(filepath.Join("testdata", "headers"), 0o755); err != nil {
-		t.Fatal(err)
+	committed := filepath.Join("testdata", "headers")
+	target := t.TempDir()
+	if *update {
+		target = committed
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, s := range out {
 		f, err := os.Open(s.src)
@@ -460,8 +464,18 @@ func TestUpdateSeeds(t *testing.T) {
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join("testdata", "headers", name), b[:n], 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(target, name), b[:n], 0o644); err != nil {
 			t.Fatal(err)
+		}
+		old, err := os.ReadFile(filepath.Join(committed, name))
+		if err != nil {
+			t.Fatalf("committed seed %s: %v (make it with -update)", name, err)
+		}
+		got, _ := DetectBytes(b[:n])
+		want, _ := DetectBytes(old)
+		if got.Format != want.Format || got.Refused != want.Refused {
+			t.Errorf("%s: made now it detects as %q (refused %q), the committed seed as %q (refused %q)",
+				name, got.Format, got.Refused, want.Format, want.Refused)
 		}
 	}
 }

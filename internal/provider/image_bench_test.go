@@ -190,7 +190,7 @@ type rssResult struct {
 // process of its own, so that its peak RSS is the upload's and nothing else's.
 func runRSSHelper(b *testing.B, pool, src string) rssResult {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestImageUploadRSSHelper$", "-test.count=1", "-test.v")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "UNIKERNEL_RSS_HELPER_POOL="+pool, "UNIKERNEL_RSS_HELPER_SOURCE="+src)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -214,51 +214,56 @@ func runRSSHelper(b *testing.B, pool, src string) rssResult {
 	return res
 }
 
-// TestImageUploadRSSHelper is not a test: BenchmarkImageUpload256MiB runs it
-// in a child process (it skips otherwise). It opens its own connection,
-// records VmHWM, uploads the image the way Create does, and records VmHWM again.
-func TestImageUploadRSSHelper(t *testing.T) {
-	pool, src := os.Getenv("UNIKERNEL_RSS_HELPER_POOL"), os.Getenv("UNIKERNEL_RSS_HELPER_SOURCE")
-	if pool == "" || src == "" {
-		t.Skip("helper process for BenchmarkImageUpload256MiB")
+// TestMain runs the RSS helper instead of the tests when
+// BenchmarkImageUpload256MiB starts this binary as its child process.
+func TestMain(m *testing.M) {
+	if pool, src := os.Getenv("UNIKERNEL_RSS_HELPER_POOL"), os.Getenv("UNIKERNEL_RSS_HELPER_SOURCE"); pool != "" && src != "" {
+		if err := rssHelper(pool, src); err != nil {
+			fmt.Fprintln(os.Stderr, "RSS helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// rssHelper opens its own connection, records VmHWM, uploads the image the
+// way Create does, and records VmHWM again.
+func rssHelper(pool, src string) error {
 	ctx := context.Background()
 	c, err := hypervisor.Open(ctx, acctest.URI(), 0)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer func() { _ = c.Close() }()
 	digest, _, err := imageformat.HashFile(src) // the plan's share of the work, in another process in real use
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	baseline := vmHWM(t)
+	baseline, err := readVmHWM("/proc/self/status")
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	img, err := prepareImage(ctx, src, imageChecks{expect: digest})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	_, err = uploadImage(ctx, c, pool, "bench-rss", img)
 	img.Close()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	seconds := time.Since(start).Seconds()
-	peak := vmHWM(t)
+	peak, err := readVmHWM("/proc/self/status")
+	if err != nil {
+		return err
+	}
 	if err := c.DeleteVolume(ctx, pool, "bench-rss"); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	fmt.Printf("RSS-RESULT baseline_kib=%d peak_kib=%d seconds=%g\n", baseline, peak, seconds)
-}
-
-// vmHWM is this process's peak resident set size so far, in KiB.
-func vmHWM(t *testing.T) int64 {
-	t.Helper()
-	n, err := readVmHWM("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return nil
 }
 
 func readVmHWM(status string) (int64, error) {
