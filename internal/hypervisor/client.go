@@ -62,7 +62,15 @@ type Client struct {
 	// 9.0 was seen to stop answering a connection after overlapping stream
 	// teardowns ("stream is not open").
 	streamMu sync.Mutex
+
+	// transfers bounds the streams open at once on this connection. libvirtd
+	// 9.0 was seen to drop a connection with 50 concurrent uploads.
+	transfers chan struct{}
 }
+
+// maxTransfers is how many volume uploads and downloads one connection runs
+// at once; more wait. A few saturate a local disk and link already.
+const maxTransfers = 4
 
 // Open connects to uri and returns within timeout (DefaultOpenTimeout when
 // zero), even when the daemon accepts the connection and never answers.
@@ -85,7 +93,7 @@ func Open(ctx context.Context, uri string, timeout time.Duration) (*Client, erro
 		if r.err != nil {
 			return nil, &Error{Op: "connect to", Kind: "libvirt daemon", Name: uri, Code: codeOf(r.err), Message: messageOf(r.err)}
 		}
-		c := &Client{conn: r.conn, uri: uri}
+		c := &Client{conn: r.conn, uri: uri, transfers: make(chan struct{}, maxTransfers)}
 		// Keepalive is unsupported by some in-process drivers (test:///, ...); that is not an error.
 		_ = r.conn.SetKeepAlive(keepaliveInterval, keepaliveCount)
 		return c, nil
@@ -127,6 +135,21 @@ func (c *Client) Close() error {
 func (c *Client) Alive() bool {
 	ok, err := c.conn.IsAlive()
 	return err == nil && ok
+}
+
+// openStream waits for a transfer slot and opens a stream; done frees both.
+func (c *Client) openStream(ctx context.Context) (st *libvirt.Stream, done func(), err error) {
+	select {
+	case c.transfers <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	st, err = c.conn.NewStream(0)
+	if err != nil {
+		<-c.transfers
+		return nil, nil, err
+	}
+	return st, func() { _ = st.Free(); <-c.transfers }, nil
 }
 
 // streamCall runs one stream setup or teardown call under streamMu.

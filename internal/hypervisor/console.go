@@ -209,15 +209,18 @@ func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text 
 	if err != nil {
 		return err
 	}
-	lock := c.poolLock(p.Name)
-	lock.Lock()
-	defer lock.Unlock()
-	st, err := c.conn.NewStream(0)
+	st, done, err := c.openStream(ctx)
 	if err != nil {
 		return wrap(err, "open a stream for", "console log of", domain)
 	}
-	defer func() { _ = st.Free() }()
-	if err := c.streamCall(func() error { return v.Upload(st, size, uint64(len(text)), 0) }); err != nil {
+	defer done()
+	// As for every transfer, only the start is a job libvirt refuses to run
+	// alongside a refresh of the pool.
+	lock := c.poolLock(p.Name)
+	lock.Lock()
+	err = c.streamCall(func() error { return v.Upload(st, size, uint64(len(text)), 0) })
+	lock.Unlock()
+	if err != nil {
 		return wrap(err, "append to", "console log of", domain)
 	}
 	if _, err := st.Send([]byte(text)); err != nil {

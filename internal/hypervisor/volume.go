@@ -109,11 +109,11 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 		return err
 	}
 	defer func() { _ = vol.Free() }()
-	st, err := c.conn.NewStream(0)
+	st, done, err := c.openStream(ctx)
 	if err != nil {
 		return wrap(err, "open an upload stream to", kindVolume, id)
 	}
-	defer func() { _ = st.Free() }()
+	defer done()
 	// Starting a transfer is an asynchronous job of the pool for a moment
 	// (a refresh then fails); the transfer itself is not.
 	lock := c.poolLock(poolName)
@@ -320,11 +320,11 @@ func (c *Client) DownloadVolume(ctx context.Context, poolName, name string, w io
 
 // download copies length bytes at offset (0: to the end) of vol into w.
 func (c *Client) download(ctx context.Context, vol *libvirt.StorageVol, poolName, id string, offset, length uint64, w io.Writer) (int64, error) {
-	st, err := c.conn.NewStream(0)
+	st, done, err := c.openStream(ctx)
 	if err != nil {
 		return 0, wrap(err, "open a download stream from", kindVolume, id)
 	}
-	defer func() { _ = st.Free() }()
+	defer done()
 	lock := c.poolLock(poolName)
 	lock.Lock()
 	err = c.streamCall(func() error { return vol.Download(st, offset, length, 0) })
