@@ -71,13 +71,6 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		keepInterfaceIdentity(&plan, state)
 	}
 	if imagesKnown(&plan) {
-		// Inspect the images now, so that a kernel that cannot boot fails the
-		// plan, and detected disk formats and the boot format show in it.
-		bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
-		if !ok {
-			return
-		}
-		plan.BootFormat = types.StringValue(bootFormat)
 		// During apply Terraform plans again once image ids are known; a new
 		// fingerprint then keeps the update (and its restart) in the plan.
 		fp, err := r.imageFingerprint(ctx, &plan)
@@ -85,11 +78,24 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 			resp.Diagnostics.AddError("Unable to inspect the instance's images", err.Error())
 			return
 		}
-		if state == nil || fp != state.ImagesFingerprint.ValueString() {
-			plan.ImagesFingerprint = types.StringValue(fp)
+		if state != nil && fp == state.ImagesFingerprint.ValueString() && sameImages(&plan, state) {
+			// The same builds as before: what was detected then still holds.
+			plan.BootFormat = state.BootFormat
+			for i := range plan.Disks {
+				if plan.Disks[i].Format.IsUnknown() {
+					plan.Disks[i].Format = state.Disks[i].Format
+				}
+			}
 		} else {
-			plan.ImagesFingerprint = state.ImagesFingerprint
+			// Inspect the images now, so that a kernel that cannot boot fails the
+			// plan, and detected disk formats and the boot format show in it.
+			bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+			if !ok {
+				return
+			}
+			plan.BootFormat = types.StringValue(bootFormat)
 		}
+		plan.ImagesFingerprint = types.StringValue(fp)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -172,6 +178,20 @@ func (r *InstanceResource) imageFingerprint(ctx context.Context, m *instanceMode
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// sameImages reports whether the plan boots the same kernel, initrd and disks
+// (by path, and by format where the configuration sets one) as state.
+func sameImages(plan, state *instanceModel) bool {
+	if !plan.Kernel.Equal(state.Kernel) || !plan.Initrd.Equal(state.Initrd) || len(plan.Disks) != len(state.Disks) {
+		return false
+	}
+	for i, d := range plan.Disks {
+		if d.source() != state.Disks[i].source() || (!d.Format.IsUnknown() && !d.Format.Equal(state.Disks[i].Format)) {
+			return false
+		}
+	}
+	return true
 }
 
 // imagesKnown reports whether every kernel, initrd and disk path is known at plan time.
