@@ -56,20 +56,12 @@ type Client struct {
 
 	poolLocks sync.Map // pool name -> *sync.Mutex
 
-	// streamMu serialises the short calls that set up and tear down
-	// streams (volume upload/download start, finish, abort) on this
-	// connection; the data transfers themselves run in parallel. libvirtd
-	// 9.0 was seen to stop answering a connection after overlapping stream
-	// teardowns ("stream is not open").
-	streamMu sync.Mutex
-
-	// transfers bounds the streams open at once on this connection. libvirtd
-	// 9.0 was seen to drop a connection with 50 concurrent uploads.
+	// transfers bounds the volume transfers running at once for this client.
 	transfers chan struct{}
 }
 
-// maxTransfers is how many volume uploads and downloads one connection runs
-// at once; more wait. A few saturate a local disk and link already.
+// maxTransfers is how many volume uploads and downloads one client runs at
+// once; more wait. A few saturate a local disk and link already.
 const maxTransfers = 4
 
 // Open connects to uri and returns within timeout (DefaultOpenTimeout when
@@ -137,26 +129,45 @@ func (c *Client) Alive() bool {
 	return err == nil && ok
 }
 
-// openStream waits for a transfer slot and opens a stream; done frees both.
-func (c *Client) openStream(ctx context.Context) (st *libvirt.Stream, done func(), err error) {
+// openTransfer waits for a transfer slot, then opens a connection of its
+// own for one volume upload or download, looks the volume up on it and opens
+// a stream. done releases all of it.
+//
+// Streams never share the main connection: libvirtd (seen with 9.0) stops
+// answering a connection for good when stream traffic meets its per-client
+// request limit ("stream is not open"), which would hang every other call.
+func (c *Client) openTransfer(ctx context.Context, poolName, volName string) (vol *libvirt.StorageVol, st *libvirt.Stream, done func(), err error) {
+	id := poolName + "/" + volName
 	select {
 	case c.transfers <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, ctx.Err()
+		return nil, nil, nil, &Error{Op: "start a transfer for", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: ctx.Err().Error()}
 	}
-	st, err = c.conn.NewStream(0)
+	release := func() { <-c.transfers }
+	tc, err := Open(ctx, c.uri, DefaultOpenTimeout)
 	if err != nil {
-		<-c.transfers
-		return nil, nil, err
+		release()
+		return nil, nil, nil, err
 	}
-	return st, func() { _ = st.Free(); <-c.transfers }, nil
-}
-
-// streamCall runs one stream setup or teardown call under streamMu.
-func (c *Client) streamCall(f func() error) error {
-	c.streamMu.Lock()
-	defer c.streamMu.Unlock()
-	return f()
+	closeAll := func() { _ = tc.Close(); release() }
+	pool, err := tc.conn.LookupStoragePoolByName(poolName)
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, wrap(err, "look up", kindPool, poolName)
+	}
+	vol, err = pool.LookupStorageVolByName(volName)
+	_ = pool.Free()
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, wrap(err, "look up", kindVolume, id)
+	}
+	st, err = tc.conn.NewStream(0)
+	if err != nil {
+		_ = vol.Free()
+		closeAll()
+		return nil, nil, nil, wrap(err, "open a stream for", kindVolume, id)
+	}
+	return vol, st, func() { _ = st.Free(); _ = vol.Free(); closeAll() }, nil
 }
 
 // poolLock returns the mutex that serialises operations libvirt refuses to

@@ -161,7 +161,7 @@ func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, 
 	}
 	defer func() { _ = v.Free() }()
 	tail := &tailBuffer{limit: limit}
-	if _, err := c.download(ctx, v, p.Name, p.Name+"/"+LogVolume(domain), offset, 0, tail); err != nil {
+	if _, err := c.download(ctx, p.Name, LogVolume(domain), offset, 0, tail); err != nil {
 		return nil, err
 	}
 	return tail.Bytes(), nil
@@ -209,25 +209,25 @@ func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text 
 	if err != nil {
 		return err
 	}
-	st, done, err := c.openStream(ctx)
+	tv, st, done, err := c.openTransfer(ctx, p.Name, LogVolume(domain))
 	if err != nil {
-		return wrap(err, "open a stream for", "console log of", domain)
+		return err
 	}
 	defer done()
 	// As for every transfer, only the start is a job libvirt refuses to run
 	// alongside a refresh of the pool.
 	lock := c.poolLock(p.Name)
 	lock.Lock()
-	err = c.streamCall(func() error { return v.Upload(st, size, uint64(len(text)), 0) })
+	err = tv.Upload(st, size, uint64(len(text)), 0)
 	lock.Unlock()
 	if err != nil {
 		return wrap(err, "append to", "console log of", domain)
 	}
 	if _, err := st.Send([]byte(text)); err != nil {
-		_ = c.streamCall(st.Abort)
+		_ = st.Abort()
 		return wrap(err, "append to", "console log of", domain)
 	}
-	return wrap(c.streamCall(st.Finish), "append to", "console log of", domain)
+	return wrap(st.Finish(), "append to", "console log of", domain)
 }
 
 func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.StorageVol, error) {

@@ -104,27 +104,22 @@ func (c *Client) CreateVolume(ctx context.Context, poolName string, spec VolumeS
 // failure; CreateVolumeFrom does.
 func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader, size uint64, check func() error) error {
 	id := poolName + "/" + name
-	vol, err := c.lookupVolume(poolName, name)
+	vol, st, done, err := c.openTransfer(ctx, poolName, name)
 	if err != nil {
 		return err
-	}
-	defer func() { _ = vol.Free() }()
-	st, done, err := c.openStream(ctx)
-	if err != nil {
-		return wrap(err, "open an upload stream to", kindVolume, id)
 	}
 	defer done()
 	// Starting a transfer is an asynchronous job of the pool for a moment
 	// (a refresh then fails); the transfer itself is not.
 	lock := c.poolLock(poolName)
 	lock.Lock()
-	err = c.streamCall(func() error { return vol.Upload(st, 0, size, 0) })
+	err = vol.Upload(st, 0, size, 0)
 	lock.Unlock()
 	if err != nil {
 		return wrap(err, "start the upload to", kindVolume, id)
 	}
 	abort := func(err error) error {
-		_ = c.streamCall(st.Abort)
+		_ = st.Abort()
 		return err
 	}
 	// Reading the source (and whatever hashing wraps it) overlaps with
@@ -158,7 +153,7 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 			return abort(err)
 		}
 	}
-	return wrap(c.streamCall(st.Finish), "finish the upload to", kindVolume, id)
+	return wrap(st.Finish(), "finish the upload to", kindVolume, id)
 }
 
 type chunk struct {
@@ -309,25 +304,20 @@ func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error 
 // DownloadVolume streams the whole volume into w through libvirt's volume
 // download API with one UploadChunk buffer, and returns the bytes written.
 func (c *Client) DownloadVolume(ctx context.Context, poolName, name string, w io.Writer) (int64, error) {
-	id := poolName + "/" + name
-	vol, err := c.lookupVolume(poolName, name)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = vol.Free() }()
-	return c.download(ctx, vol, poolName, id, 0, 0, w)
+	return c.download(ctx, poolName, name, 0, 0, w)
 }
 
-// download copies length bytes at offset (0: to the end) of vol into w.
-func (c *Client) download(ctx context.Context, vol *libvirt.StorageVol, poolName, id string, offset, length uint64, w io.Writer) (int64, error) {
-	st, done, err := c.openStream(ctx)
+// download copies length bytes at offset (0: to the end) of a volume into w.
+func (c *Client) download(ctx context.Context, poolName, name string, offset, length uint64, w io.Writer) (int64, error) {
+	id := poolName + "/" + name
+	vol, st, done, err := c.openTransfer(ctx, poolName, name)
 	if err != nil {
-		return 0, wrap(err, "open a download stream from", kindVolume, id)
+		return 0, err
 	}
 	defer done()
 	lock := c.poolLock(poolName)
 	lock.Lock()
-	err = c.streamCall(func() error { return vol.Download(st, offset, length, 0) })
+	err = vol.Download(st, offset, length, 0)
 	lock.Unlock()
 	if err != nil {
 		return 0, wrap(err, "start the download from", kindVolume, id)
@@ -336,15 +326,15 @@ func (c *Client) download(ctx context.Context, vol *libvirt.StorageVol, poolName
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
-			_ = c.streamCall(st.Abort)
+			_ = st.Abort()
 			return total, &Error{Op: "download from", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: err.Error()}
 		}
 		n, err := st.Recv(buf)
 		if errors.Is(err, io.EOF) {
-			return total, wrap(c.streamCall(st.Finish), "finish the download from", kindVolume, id)
+			return total, wrap(st.Finish(), "finish the download from", kindVolume, id)
 		}
 		if err != nil {
-			_ = c.streamCall(st.Abort)
+			_ = st.Abort()
 			return total, wrap(err, "download from", kindVolume, id)
 		}
 		m, werr := w.Write(buf[:n])
@@ -353,7 +343,7 @@ func (c *Client) download(ctx context.Context, vol *libvirt.StorageVol, poolName
 			werr = io.ErrShortWrite
 		}
 		if werr != nil {
-			_ = c.streamCall(st.Abort)
+			_ = st.Abort()
 			return total, werr
 		}
 	}

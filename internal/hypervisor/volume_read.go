@@ -17,6 +17,7 @@ type VolumeReader struct {
 	c    *Client
 	vol  *libvirt.StorageVol
 	pool string
+	name string
 	path string
 	size int64
 }
@@ -45,7 +46,12 @@ func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeRead
 		_ = vol.Free()
 		return nil, wrap(err, "look up the pool of", "storage volume", path)
 	}
-	return &VolumeReader{c: c, vol: vol, pool: poolName, path: path, size: int64(info.Allocation)}, nil
+	name, err := vol.GetName()
+	if err != nil {
+		_ = vol.Free()
+		return nil, wrap(err, "read the name of", "storage volume", path)
+	}
+	return &VolumeReader{c: c, vol: vol, pool: poolName, name: name, path: path, size: int64(info.Allocation)}, nil
 }
 
 // Size is the volume's size in bytes.
@@ -64,7 +70,7 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 		want = v.size - off
 	}
 	w := bytes.NewBuffer(p[:0])
-	n, err := v.c.download(context.Background(), v.vol, v.pool, v.path, uint64(off), uint64(want), w)
+	n, err := v.c.download(context.Background(), v.pool, v.name, uint64(off), uint64(want), w)
 	if err != nil {
 		return int(n), err
 	}
