@@ -77,16 +77,24 @@ cmd_up() {
 		touch "$STATE_DIR/netns.created"
 	fi
 	ip netns exec "$NS" ip link set lo up
-	start_daemon virtlogd virtlogd
-	start_daemon libvirtd libvirtd
-	local i
-	for i in $(seq 1 150); do
-		if answers; then
-			log "libvirtd answers on $URI (namespace $NS)"
-			return 0
-		fi
-		pid_alive "$STATE_DIR/libvirtd.pid" || break
-		sleep 0.1
+	# A daemon killed abruptly (for example at the end of a CI job) can leave
+	# state that makes the next start exit at once: try a few times.
+	local attempt i
+	for attempt in 1 2 3; do
+		start_daemon virtlogd virtlogd
+		start_daemon libvirtd libvirtd
+		for i in $(seq 1 150); do
+			if answers; then
+				log "libvirtd answers on $URI (namespace $NS)"
+				return 0
+			fi
+			pid_alive "$STATE_DIR/libvirtd.pid" || break
+			sleep 0.1
+		done
+		log "libvirtd did not answer (attempt $attempt); restarting it"
+		stop_pidfile libvirtd
+		stop_pidfile virtlogd
+		sleep 1
 	done
 	tail -n 20 "$LOG_DIR/libvirtd.log" >&2 || true
 	die "libvirtd did not answer on $URI; see $LOG_DIR/libvirtd.log"
