@@ -73,36 +73,22 @@ func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 	return wrap(pool.SetAutostart(true), "set autostart of", "storage pool", p.Name)
 }
 
-// lookupConsoleVolume finds a log volume that the pool already knows.
-func (c *Client) lookupConsoleVolume(p ConsolePool, vol string) (*libvirt.StorageVol, error) {
+// consoleVolume finds a log volume. With refresh it rescans the pool once
+// when libvirt does not know the file yet (virtlogd creates it when the
+// domain starts).
+func (c *Client) consoleVolume(p ConsolePool, vol string, refresh bool) (*libvirt.StorageVol, error) {
 	pool, err := c.conn.LookupStoragePoolByName(p.Name)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage pool", p.Name)
 	}
 	defer func() { _ = pool.Free() }()
 	v, err := pool.LookupStorageVolByName(vol)
-	return v, wrap(err, "look up", "console log", vol)
-}
-
-// consoleVolume finds a log volume, refreshing the pool once when libvirt
-// does not know the file yet (virtlogd creates it when the domain starts).
-func (c *Client) consoleVolume(p ConsolePool, vol string) (*libvirt.StorageVol, error) {
-	pool, err := c.conn.LookupStoragePoolByName(p.Name)
-	if err != nil {
-		return nil, wrap(err, "look up", "storage pool", p.Name)
+	if refresh && codeOf(err) == ErrNotFound {
+		if err := c.refreshPool(pool, p.Name); err != nil {
+			return nil, err
+		}
+		v, err = pool.LookupStorageVolByName(vol)
 	}
-	defer func() { _ = pool.Free() }()
-	v, err := pool.LookupStorageVolByName(vol)
-	if err == nil {
-		return v, nil
-	}
-	if codeOf(err) != ErrNotFound {
-		return nil, wrap(err, "look up", "console log", vol)
-	}
-	if err := c.refreshPool(pool, p.Name); err != nil {
-		return nil, err
-	}
-	v, err = pool.LookupStorageVolByName(vol)
 	return v, wrap(err, "look up", "console log", vol)
 }
 
@@ -128,7 +114,7 @@ func (c *Client) refreshPool(pool *libvirt.StoragePool, name string) error {
 // ConsoleSize returns the size in bytes of the console log of domain, 0 when
 // there is none yet.
 func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (uint64, error) {
-	v, err := c.consoleVolume(p, LogVolume(domain))
+	v, err := c.consoleVolume(p, LogVolume(domain), true)
 	if IsNotFound(err) {
 		return 0, nil
 	}
@@ -152,7 +138,7 @@ func (c *Client) volumeSize(v *libvirt.StorageVol, domain string) (uint64, error
 // log that does not exist yet reads as empty. At most limit bytes are
 // returned (the last ones) when limit > 0.
 func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
-	v, err := c.consoleVolume(p, LogVolume(domain))
+	v, err := c.consoleVolume(p, LogVolume(domain), true)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -195,10 +181,10 @@ func (t *tailBuffer) Bytes() []byte {
 func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
 	// Before the first boot the log does not exist: create it through libvirt
 	// (no pool refresh needed). If virtlogd made it meanwhile, find it by a refresh.
-	v, err := c.lookupConsoleVolume(p, LogVolume(domain))
+	v, err := c.consoleVolume(p, LogVolume(domain), false)
 	if IsNotFound(err) {
 		if v, err = c.createConsoleVolume(p, domain); err != nil {
-			v, err = c.consoleVolume(p, LogVolume(domain))
+			v, err = c.consoleVolume(p, LogVolume(domain), true)
 		}
 	}
 	if err != nil {
