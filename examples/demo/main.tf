@@ -40,8 +40,6 @@ resource "unikernel_instance" "hello" {
   kernel  = unikernel_image.hello.id
   cmdline = "hello from terraform"
   memory  = 16
-  # This unikernel does not act on ACPI power-off.
-  shutdown_timeout = "0s"
 
   network_interfaces = [{
     network      = unikernel_network.demo.name

@@ -14,7 +14,8 @@ import (
 
 // TestAccInstanceImageRollout boots from a unikernel_image, then rebuilds the
 // image: the image is replaced under the same path and the instance restarts
-// in place (same UUID) to boot the new build. A qcow2 image given as kernel
+// in place (same UUID) to boot the new build, with no graceful shutdown wait
+// since shutdown_timeout is unset and the kernel is multiboot. A qcow2 image given as kernel
 // is refused at plan time.
 func TestAccInstanceImageRollout(t *testing.T) {
 	testAccInstancePreCheck(t)
@@ -49,7 +50,6 @@ resource "unikernel_instance" "test" {
   kernel           = %s
   cmdline          = "rollout"
   memory           = 16
-  shutdown_timeout = "0s"
   wait_for = {
     console = "UNIKERNEL-READY cmdline=rollout"
   }
@@ -65,6 +65,8 @@ resource "unikernel_instance" "test" {
 				Config: config("unikernel_image.kernel.id"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "multiboot"),
+					// Unset, it follows the boot format: a multiboot unikernel ignores ACPI.
+					resource.TestCheckResourceAttr("unikernel_instance.test", "shutdown_timeout", "0s"),
 					resource.TestCheckResourceAttrPair("unikernel_instance.test", "kernel", "unikernel_image.kernel", "path"),
 					captureAttr("unikernel_instance.test", "id", &uuid),
 					expectBoots(t, name, 1),

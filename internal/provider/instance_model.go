@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
 
 // instanceModel is the unikernel_instance resource's state.
@@ -174,16 +175,30 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		m.BootFormat = prior.BootFormat
 		m.ImagesFingerprint = prior.ImagesFingerprint
 	}
-	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
-		m.ShutdownTimeout = types.StringValue("10s")
-	}
 	if m.Timeouts.IsNull() || m.Timeouts.IsUnknown() {
 		m.Timeouts = timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}
 	}
 	if m.BootFormat.IsNull() || m.BootFormat.IsUnknown() {
 		m.BootFormat = types.StringValue(bootFormatOf(s, ""))
 	}
+	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
+		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(m.BootFormat.ValueString()))
+	}
 	return diags
+}
+
+// defaultShutdownTimeout is the graceful shutdown time an instance gets when
+// shutdown_timeout is not set. Linux kernels and disk-booted systems act on
+// the ACPI power button; multiboot and PVH unikernels (Solo5/MirageOS,
+// Unikraft, the test unikernel) never do, and waiting for them only delays
+// every destroy and restart by the whole timeout. An unknown format keeps the
+// cautious graceful default.
+func defaultShutdownTimeout(bootFormat string) string {
+	switch imageformat.Format(bootFormat) {
+	case imageformat.Multiboot, imageformat.Multiboot2, imageformat.PVH:
+		return "0s"
+	}
+	return "10s"
 }
 
 var timeoutAttrTypes = map[string]attr.Type{

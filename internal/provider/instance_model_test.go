@@ -50,3 +50,14 @@ func TestKeepInterfaceIdentity(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultShutdownTimeout(t *testing.T) {
+	for format, want := range map[string]string{
+		"multiboot": "0s", "multiboot2": "0s", "pvh": "0s",
+		"linux": "10s", "disk": "10s", "unknown": "10s", "": "10s",
+	} {
+		if got := defaultShutdownTimeout(format); got != want {
+			t.Errorf("defaultShutdownTimeout(%q) = %q, want %q", format, got, want)
+		}
+	}
+}

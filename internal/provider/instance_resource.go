@@ -97,7 +97,24 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		}
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
+	planShutdownTimeout(ctx, req, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planShutdownTimeout fills in an unset shutdown_timeout from the boot format
+// (see defaultShutdownTimeout), or leaves it unknown until Create has
+// detected the format.
+func planShutdownTimeout(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+	var configured types.String
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("shutdown_timeout"), &configured)...)
+	if !configured.IsNull() {
+		return
+	}
+	if plan.BootFormat.IsUnknown() || plan.BootFormat.IsNull() {
+		plan.ShutdownTimeout = types.StringUnknown()
+		return
+	}
+	plan.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(plan.BootFormat.ValueString()))
 }
 
 // keepInterfaceIdentity gives each planned interface the MAC (and model) it

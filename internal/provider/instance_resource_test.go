@@ -81,6 +81,8 @@ func TestAccInstanceMultiboot(t *testing.T) {
 					resource.TestCheckResourceAttr("unikernel_instance.test", "memory", "16"),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "vcpus", "1"),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "unknown"),
+					// A host path outside any pool is not inspected: the graceful default stays.
+					resource.TestCheckResourceAttr("unikernel_instance.test", "shutdown_timeout", "10s"),
 					resource.TestMatchResourceAttr("unikernel_instance.test", "id", regexp.MustCompile(`^[0-9a-f-]{36}$`)),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "console_log", "/var/lib/unikernel/console/"+name+".log"),
 					func(s *terraform.State) error {

@@ -194,9 +194,12 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Validators: []validator.String{stringvalidator.OneOf(lifecycleOpts...)},
 			},
 			"shutdown_timeout": schema.StringAttribute{
-				Optional: true, Computed: true, Default: stringdefault.StaticString("10s"),
+				Optional: true, Computed: true,
 				MarkdownDescription: "How long a graceful (ACPI) shutdown may take before the instance is destroyed, as a Go " +
-					"duration. Many unikernels ignore ACPI; `0s` destroys at once. Defaults to `10s`.",
+					"duration; `0s` destroys at once. When unset it follows the boot format: `10s` for guests that handle " +
+					"the ACPI power button (a Linux kernel, boot format `linux`, or a disk-booted system), and `0s` for `multiboot`, " +
+					"`multiboot2` and `pvh` unikernels, which ignore it, so destroying them never waits for nothing. A kernel " +
+					"whose format is `unknown` (a host path outside any pool) gets `10s`.",
 				Validators: []validator.String{validators.Duration()},
 			},
 			"wait_for": schema.SingleNestedAttribute{
