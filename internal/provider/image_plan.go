@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -70,10 +69,11 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root(attr))
 		plan.ID, plan.Path = types.StringUnknown(), types.StringUnknown()
 	}
+	rec, recorded := uploaded(ctx, req.Private)
 	if !creating {
-		if uploaded, ok := uploadedSize(ctx, req); ok && !state.Size.IsNull() && state.Size.ValueInt64() != uploaded {
+		if recorded && !state.Size.IsNull() && state.Size.ValueInt64() != rec.Size {
 			tflog.Info(ctx, "image volume changed size out of band", map[string]any{"volume": state.Name.ValueString(),
-				"uploaded": uploaded, "now": state.Size.ValueInt64()})
+				"uploaded": rec.Size, "now": state.Size.ValueInt64()})
 			replaced("size")
 			plan.Size = types.Int64Unknown()
 		}
@@ -82,7 +82,11 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		plan.Boot = types.StringValue(imageformat.Format(plan.Format.ValueString()).Boot())
 	}
 	if kind == sourceLocal {
-		r.planLocal(ctx, source, creating, &plan, &config, &state, resp, replaced)
+		var stamp *sourceStamp
+		if !creating && recorded && rec.Source != nil && rec.Source.SHA256 == state.SHA256.ValueString() {
+			stamp = rec.Source
+		}
+		r.planLocal(ctx, source, creating, stamp, &plan, &config, &state, resp, replaced)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -90,9 +94,12 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// planLocal hashes and inspects a local source and fills in the plan.
-func (r *ImageResource) planLocal(ctx context.Context, source string, creating bool, plan, config, state *ImageResourceModel,
-	resp *resource.ModifyPlanResponse, replaced func(string)) {
+// planLocal hashes and inspects a local source and fills in the plan. When
+// the file still has the stamp recorded at upload (same device, inode, size
+// and modification time), its recorded digest is used and the file is not
+// read again; only its headers are.
+func (r *ImageResource) planLocal(ctx context.Context, source string, creating bool, stamp *sourceStamp,
+	plan, config, state *ImageResourceModel, resp *resource.ModifyPlanResponse, replaced func(string)) {
 	if _, err := os.Stat(source); err != nil {
 		// The file may be produced later in the same apply; Create checks it then.
 		if !creating {
@@ -101,8 +108,7 @@ func (r *ImageResource) planLocal(ctx context.Context, source string, creating b
 		}
 		return
 	}
-	tflog.Debug(ctx, "hashing image source at plan time", map[string]any{"source": source})
-	digest, size, err := hashFile(ctx, source)
+	digest, size, err := planDigest(ctx, source, stamp)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("source"), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
 			fmt.Sprintf("Reading %s failed: %s.", source, err))
@@ -151,17 +157,17 @@ func (r *ImageResource) planLocal(ctx context.Context, source string, creating b
 	}
 }
 
-// uploadedSize is the size the provider uploaded (or found on import).
-func uploadedSize(ctx context.Context, req resource.ModifyPlanRequest) (int64, bool) {
-	b, d := req.Private.GetKey(ctx, privateKey)
-	if d.HasError() || b == nil {
-		return 0, false
+// planDigest returns the source's SHA-256 and size: the recorded ones when
+// the file is unchanged since they were taken, else by reading it.
+func planDigest(ctx context.Context, source string, stamp *sourceStamp) (string, int64, error) {
+	if stamp != nil {
+		if now, ok := stampOf(source); ok && now.sameFile(*stamp) {
+			tflog.Debug(ctx, "image source unchanged since upload, not hashing it", map[string]any{"source": source})
+			return stamp.SHA256, stamp.Size, nil
+		}
 	}
-	var rec uploadedRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return 0, false
-	}
-	return rec.Size, true
+	tflog.Debug(ctx, "hashing image source at plan time", map[string]any{"source": source})
+	return hashFile(ctx, source)
 }
 
 // imageNameValidator accepts volume names that are safe file names.

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -168,23 +167,6 @@ func (r *ImageResource) configured(diags *diag.Diagnostics) bool {
 	return configured(r.data, "unikernel_image", diags)
 }
 
-// privateKey holds what the provider uploaded, to tell later size changes
-// made out of band.
-const privateKey = "uploaded"
-
-type uploadedRecord struct {
-	Size int64 `json:"size"`
-}
-
-type privateSetter interface {
-	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
-}
-
-func setUploaded(ctx context.Context, p privateSetter, size int64) diag.Diagnostics {
-	b, _ := json.Marshal(uploadedRecord{Size: size})
-	return p.SetKey(ctx, privateKey, b)
-}
-
 // read refreshes the volume's facts into m: id, path and size come from
 // libvirt; name, pool, source, sha256, format and boot stay as they are.
 func (r *ImageResource) read(ctx context.Context, m ImageResourceModel) (ImageResourceModel, error) {
@@ -229,6 +211,9 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if isSet(plan.Format) {
 		checks.format = imageformat.Format(plan.Format.ValueString())
 	}
+	// Stamped before the bytes are read: a write during the upload changes
+	// the file's stamp, and the next plan hashes it again.
+	stamp, stamped := stampOf(source)
 	img, err := prepareImage(ctx, source, checks)
 	if err != nil {
 		addSourceError(&resp.Diagnostics, summary, source, err, "Nothing was created.")
@@ -250,7 +235,12 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("The image was uploaded, but reading it back failed: %s.", err))
 		return
 	}
-	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, img.size)...)
+	rec := uploadedRecord{Size: img.size}
+	if stamped && img.remove == "" && stamp.Size == img.size {
+		stamp.SHA256 = img.digest
+		rec.Source = &stamp
+	}
+	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, rec)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -318,7 +308,7 @@ func (r *ImageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		return
 	}
 	if b, d := req.Private.GetKey(ctx, privateKey); !d.HasError() && b == nil {
-		resp.Diagnostics.Append(setUploaded(ctx, resp.Private, state.Size.ValueInt64())...)
+		resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadedRecord{Size: state.Size.ValueInt64()})...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -426,7 +416,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 		Format: types.StringValue(string(format)), Boot: types.StringValue(format.Boot()),
 		Path: types.StringValue(info.Path), Size: types.Int64Value(int64(info.Size)),
 	}
-	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, int64(info.Size))...)
+	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadedRecord{Size: int64(info.Size)})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 

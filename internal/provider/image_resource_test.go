@@ -294,6 +294,30 @@ func TestAccImageResource_rollout(t *testing.T) {
 				}},
 			},
 			{
+				// A rebuild that keeps the size: the file's stamp changes, so the plan
+				// reads it again instead of trusting the digest recorded at upload.
+				PreConfig: func() {
+					b, err := os.ReadFile(src)
+					if err != nil {
+						t.Fatal(err)
+					}
+					copy(b[len(b)-len("build 3\n"):], "build 3\n")
+					if err := os.WriteFile(src, b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					newDigest, _ = fileDigest(t, src)
+				},
+				Config:            config(src, ""),
+				ConfigPlanChecks:  replace,
+				ConfigStateChecks: []statecheck.StateCheck{digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256"))},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					func(s *terraform.State) error {
+						return resource.TestCheckResourceAttr(testImageAddr, "sha256", newDigest)(s)
+					},
+					testAccCheckVolumeHolds(pool, "kernel.elf", src),
+				),
+			},
+			{
 				// Another source path with the same bytes still replaces.
 				PreConfig:        func() { acctest.CopyFile(t, src, other) },
 				Config:           config(other, ""),
