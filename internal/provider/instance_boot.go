@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -271,12 +272,18 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 	return bootFormat, !diags.HasError()
 }
 
-// detect reads an image's headers when it is a storage volume. found is
-// false for host paths outside any pool, which are used as given.
+// detect reads an image's headers: through libvirt when it is a storage
+// volume, and from the file itself when it is a host path and the hypervisor
+// is local (see hypervisor.SharesFilesystem), where a missing file is an
+// error at plan time. found is false for host paths on a remote hypervisor,
+// which are used as given.
 func (r *InstanceResource) detect(ctx context.Context, p string, attr path.Path, diags *diag.Diagnostics) (imageformat.Result, bool) {
 	v, err := r.data.Client.OpenVolumeByPath(ctx, p)
 	if hypervisor.IsNotFound(err) {
-		tflog.Debug(ctx, "path is not a storage volume; not inspecting it", map[string]any{"path": p})
+		if hypervisor.SharesFilesystem(r.data.Client.URI()) {
+			return detectHostFile(p, attr, diags)
+		}
+		tflog.Debug(ctx, "path is not a storage volume on a remote host; not inspecting it", map[string]any{"path": p})
 		return imageformat.Result{}, false
 	}
 	if err != nil {
@@ -290,4 +297,28 @@ func (r *InstanceResource) detect(ctx context.Context, p string, attr path.Path,
 		return imageformat.Result{}, false
 	}
 	return res, true
+}
+
+// detectHostFile reads the headers of a host path on the local hypervisor.
+func detectHostFile(p string, attr path.Path, diags *diag.Diagnostics) (imageformat.Result, bool) {
+	f, err := os.Open(p)
+	if err == nil {
+		defer func() { _ = f.Close() }()
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil && !st.Mode().IsRegular() {
+			err = fmt.Errorf("%s is not a regular file", p)
+		}
+		if err == nil {
+			var res imageformat.Result
+			if res, err = imageformat.Detect(f, st.Size()); err == nil {
+				return res, true
+			}
+		}
+	}
+	what := "Check the path, or upload the file as a unikernel_image and refer to its id."
+	if errors.Is(err, os.ErrNotExist) {
+		err = fmt.Errorf("%s does not exist on the hypervisor host", p)
+	}
+	diags.AddAttributeError(attr, "Unable to inspect image", fmt.Sprintf("%s.\n\n%s", err, what))
+	return imageformat.Result{}, false
 }

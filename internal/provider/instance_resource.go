@@ -601,6 +601,15 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 	if fp, err := r.imageFingerprint(ctx, &m); err == nil {
 		m.ImagesFingerprint = types.StringValue(fp)
 	}
+	// Detect the boot format as a plan would, so that it and the
+	// shutdown_timeout that follows from it need no update after import.
+	var inspect diag.Diagnostics
+	if bootFormat, ok := r.checkBootImages(ctx, &m, &inspect); ok {
+		m.BootFormat = types.StringValue(bootFormat)
+		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(bootFormat))
+	} else {
+		tflog.Info(ctx, "boot images of the imported instance could not be inspected", map[string]any{"instance": name})
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 

@@ -80,9 +80,10 @@ func TestAccInstanceMultiboot(t *testing.T) {
 					resource.TestCheckResourceAttr("unikernel_instance.test", "running", "true"),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "memory", "16"),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "vcpus", "1"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "unknown"),
-					// A host path outside any pool is not inspected: the graceful default stays.
-					resource.TestCheckResourceAttr("unikernel_instance.test", "shutdown_timeout", "10s"),
+					// A host path on the local hypervisor is inspected like a volume.
+					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "multiboot"),
+					// Unset, it follows the boot format: a multiboot unikernel ignores ACPI.
+					resource.TestCheckResourceAttr("unikernel_instance.test", "shutdown_timeout", "0s"),
 					resource.TestMatchResourceAttr("unikernel_instance.test", "id", regexp.MustCompile(`^[0-9a-f-]{36}$`)),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "console_log", "/var/lib/unikernel/console/"+name+".log"),
 					func(s *terraform.State) error {

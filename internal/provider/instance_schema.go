@@ -199,7 +199,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"duration; `0s` destroys at once. When unset it follows the boot format: `10s` for guests that handle " +
 					"the ACPI power button (a Linux kernel, boot format `linux`, or a disk-booted system), and `0s` for `multiboot`, " +
 					"`multiboot2` and `pvh` unikernels, which ignore it, so destroying them never waits for nothing. A kernel " +
-					"whose format is `unknown` (a host path outside any pool) gets `10s`.",
+					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`.",
 				Validators: []validator.String{validators.Duration()},
 			},
 			"wait_for": schema.SingleNestedAttribute{

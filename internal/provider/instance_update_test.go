@@ -394,6 +394,11 @@ func TestAccInstanceValidation(t *testing.T) {
 		"bad timeout":       {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `wait_for = { timeout = "soon" }`, `Go duration|non-negative duration`},
 		"disk image+path":   {`name = "x"` + "\n" + `disks = [{ path = "/d", image = "/e" }]`, `Invalid Attribute Combination`},
 		"bad hypervisor":    {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `hypervisor = "vmware"`, `value must be one of`},
+		// On a local hypervisor host paths are checked at plan time.
+		"missing kernel":   {`name = "x"` + "\n" + `kernel = "/nonexistent/hello.elf"`, `/nonexistent/hello.elf does not exist on the hypervisor host`},
+		"missing initrd":   {`name = "x"` + "\n" + `kernel = "` + acctestGuests.MultibootKernel + `"` + "\n" + `initrd = "/nonexistent/initrd.cpio"`, `/nonexistent/initrd.cpio does not exist on the hypervisor host`},
+		"missing disk":     {`name = "x"` + "\n" + `disks = [{ path = "/nonexistent/disk.qcow2" }]`, `/nonexistent/disk.qcow2 does not exist on the hypervisor host`},
+		"directory kernel": {`name = "x"` + "\n" + `kernel = "/var/lib"`, `/var/lib is not a regular file`},
 	}
 	steps := make([]resource.TestStep, 0, len(cases))
 	for label, c := range cases {
