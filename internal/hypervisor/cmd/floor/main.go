@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +37,9 @@ func main() {
 	prefix := flag.String("prefix", "tf-acc-floor-", "domain name prefix")
 	ready := flag.String("ready", "UNIKERNEL-READY", "console line that marks an instance ready")
 	timeout := flag.Duration("timeout", 2*time.Minute, "readiness timeout per instance")
+	acpi := flag.Bool("acpi", false, "give the guests ACPI (as the provider does), to measure its cost")
+	pty := flag.Bool("pty", false, "a pty serial port logged by virtlogd (as the provider does) instead of a file")
+	pss := flag.Bool("pss", false, "report the mean PSS of the guests' qemu processes once all are ready")
 	flag.Parse()
 
 	abs, err := filepath.Abs(*kernel)
@@ -51,7 +56,7 @@ func main() {
 	create := run(*uri, *p, names, func(c *libvirt.Connect, name string) error {
 		log := filepath.Join(*dir, name+".log")
 		_ = os.Remove(log)
-		x, err := minimalXML(name, *typ, abs, log)
+		x, err := minimalXML(name, *typ, abs, log, *acpi, *pty)
 		if err != nil {
 			return err
 		}
@@ -72,6 +77,13 @@ func main() {
 		}
 		return fmt.Errorf("%s: no %q on its console after %s", name, *ready, *timeout)
 	})
+	if *pss {
+		mean, err := meanPSS(names)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("floor pss_mib=%.2f acpi=%v pty=%v\n", mean, *acpi, *pty)
+	}
 	destroy := run(*uri, *p, names, func(c *libvirt.Connect, name string) error {
 		dom, err := c.LookupDomainByName(name)
 		if err != nil {
@@ -131,9 +143,40 @@ func run(uri string, p int, names []string, f func(*libvirt.Connect, string) err
 	return elapsed
 }
 
+// meanPSS is the mean proportional set size of the guests' qemu processes,
+// in MiB, from /proc (the local host only).
+func meanPSS(names []string) (float64, error) {
+	var total float64
+	for _, name := range names {
+		b, err := os.ReadFile(filepath.Join("/run/libvirt/qemu", name+".pid"))
+		if err != nil {
+			return 0, err
+		}
+		rollup, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(string(b)), "smaps_rollup"))
+		if err != nil {
+			return 0, err
+		}
+		kib := -1.0
+		for _, line := range strings.Split(string(rollup), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "Pss:" {
+				kib, err = strconv.ParseFloat(f[1], 64)
+				if err != nil {
+					return 0, err
+				}
+			}
+		}
+		if kib < 0 {
+			return 0, fmt.Errorf("no Pss line for %s", name)
+		}
+		total += kib / 1024
+	}
+	return total / float64(len(names)), nil
+}
+
 // minimalXML is the least a multiboot guest needs: memory, a kernel and its
-// command line, and a serial port written to a file.
-func minimalXML(name, typ, kernel, log string) (string, error) {
+// command line, and a serial port written to a file. acpi and pty add what
+// the provider's domains carry, to measure what each costs.
+func minimalXML(name, typ, kernel, log string, acpi, pty bool) (string, error) {
 	d := &libvirtxml.Domain{
 		Type:   typ,
 		Name:   name,
@@ -152,6 +195,15 @@ func minimalXML(name, typ, kernel, log string) (string, error) {
 			}},
 			MemBalloon: &libvirtxml.DomainMemBalloon{Model: "none"},
 		},
+	}
+	if acpi {
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}}
+	}
+	if pty {
+		d.Devices.Serials = []libvirtxml.DomainSerial{{
+			Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+			Log:    &libvirtxml.DomainChardevLog{File: log, Append: "on"},
+		}}
 	}
 	return d.Marshal()
 }
