@@ -347,8 +347,17 @@ func detectFile(t *testing.T, path string) Result {
 
 func qemuImg(t *testing.T, args ...string) {
 	t.Helper()
+	qemuImgIn(t, "", args...)
+}
+
+// qemuImgIn runs qemu-img in dir, where relative file names in its options
+// (such as a data_file) are created.
+func qemuImgIn(t *testing.T, dir string, args ...string) {
+	t.Helper()
 	bin := requireTool(t, "qemu-img", "qemu-utils")
-	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("qemu-img %v: %v\n%s", args, err, b)
 	}
 }
@@ -430,7 +439,8 @@ func TestHeaderSeeds(t *testing.T) {
 	qemuImg(t, "create", "-f", "qcow2", p("v3"), "64M")
 	qemuImg(t, "create", "-f", "qcow2", "-o", "compat=0.10", p("v2"), "64M")
 	qemuImg(t, "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "-u", p("backing"), "64M")
-	qemuImg(t, "create", "-f", "qcow2", "-o", "data_file=data.raw", p("datafile"), "1M")
+	// A relative data file name keeps the seed independent of the temporary directory.
+	qemuImgIn(t, dir, "create", "-f", "qcow2", "-o", "data_file=data.raw", p("datafile"), "1M")
 	// The multiboot guest's header sits at 0x1000 (its first loadable section).
 	out := map[string]struct {
 		src string
