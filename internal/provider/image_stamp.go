@@ -42,7 +42,7 @@ func stampOf(path string) (sourceStamp, bool) {
 	if !ok {
 		return sourceStamp{}, false
 	}
-	return sourceStamp{Dev: uint64(st.Dev), Ino: st.Ino, Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}, true
+	return sourceStamp{Dev: uint64(st.Dev), Ino: st.Ino, Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}, true //nolint:unconvert // Dev is not a uint64 on every platform
 }
 
 // sameFile reports whether two stamps name the same, unchanged file.
