@@ -44,8 +44,15 @@ func (c *Client) UpdateNetworkHosts(ctx context.Context, name string, ch Network
 		return err
 	}
 	defer u.close()
+	modify, removeDHCP, addDHCP := pairByMAC(u.spec.Hosts, ch.RemoveDHCP, ch.AddDHCP)
+	ch.RemoveDHCP, ch.AddDHCP = removeDHCP, addDHCP
 	for _, h := range ch.RemoveDHCP {
 		if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
+			return err
+		}
+	}
+	for _, h := range modify {
+		if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_MODIFY, h); err != nil {
 			return err
 		}
 	}
@@ -65,6 +72,52 @@ func (c *Client) UpdateNetworkHosts(ctx context.Context, name string, ch Network
 		}
 	}
 	return nil
+}
+
+// pairByMAC turns a removal and an addition of the same MAC into one
+// modification: a single network update (and dnsmasq reload) instead of two.
+// A pair stays a removal and an addition when the new address or hostname is
+// held by another current reservation, so that the removals that run first
+// can free it.
+func pairByMAC(current, remove, add []DHCPHost) (modify, restRemove, restAdd []DHCPHost) {
+	paired := map[int]bool{}
+	for _, r := range remove {
+		j := -1
+		if r.MAC != "" {
+			for k, a := range add {
+				if !paired[k] && strings.EqualFold(a.MAC, r.MAC) && !heldByOther(current, r, a) {
+					j = k
+					break
+				}
+			}
+		}
+		if j < 0 {
+			restRemove = append(restRemove, r)
+			continue
+		}
+		paired[j] = true
+		modify = append(modify, add[j])
+	}
+	for k, a := range add {
+		if !paired[k] {
+			restAdd = append(restAdd, a)
+		}
+	}
+	return modify, restRemove, restAdd
+}
+
+// heldByOther reports whether a's address or hostname belongs to a current
+// reservation other than the one (old) it replaces.
+func heldByOther(current []DHCPHost, old, a DHCPHost) bool {
+	for _, h := range current {
+		if strings.EqualFold(h.MAC, old.MAC) {
+			continue
+		}
+		if (a.IPv4 != "" && h.IPv4 == a.IPv4) || (a.Hostname != "" && h.Hostname == a.Hostname) {
+			return true
+		}
+	}
+	return false
 }
 
 // AddDHCPHost adds a static DHCP reservation to a network, live (no network
@@ -104,6 +157,37 @@ func (c *Client) AddDHCPHost(ctx context.Context, network string, h DHCPHost) er
 		}
 	}
 	return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h)
+}
+
+// ChangeDHCPHost changes the address (or hostname) of the reservation that
+// h.MAC already has, in one live update (libvirt's modify, a single dnsmasq
+// reload instead of the two that a remove and an add take). Without a
+// reservation for h.MAC it adds one, as AddDHCPHost does. An address or
+// hostname that another reservation holds is refused with ErrConflict.
+func (c *Client) ChangeDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+	h.MAC = strings.ToLower(h.MAC)
+	lock := c.networkLock(network)
+	lock.Lock()
+	defer lock.Unlock()
+	u, err := c.openUpdate(network)
+	if err != nil {
+		return err
+	}
+	defer u.close()
+	cmd := libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST
+	for _, old := range u.spec.Hosts {
+		switch {
+		case old == h:
+			return nil
+		case old.MAC == h.MAC:
+			cmd = libvirt.NETWORK_UPDATE_COMMAND_MODIFY
+		case old.IPv4 == h.IPv4 || (h.Hostname != "" && old.Hostname == h.Hostname):
+			return &Error{Op: "change a DHCP reservation of", Kind: kindNetwork, Name: network, Code: ErrConflict,
+				Message: fmt.Sprintf("the reservation mac=%s ipv4=%s hostname=%q conflicts with mac=%s ipv4=%s hostname=%q",
+					h.MAC, h.IPv4, h.Hostname, old.MAC, old.IPv4, old.Hostname)}
+		}
+	}
+	return u.dhcp(cmd, h)
 }
 
 // RemoveDHCPHost removes the static DHCP reservation of mac from a network,
@@ -246,8 +330,11 @@ func (u *networkUpdate) dns(cmd libvirt.NetworkUpdateCommand, h DNSHost) error {
 }
 
 func updateOp(cmd libvirt.NetworkUpdateCommand, what string) string {
-	if cmd == libvirt.NETWORK_UPDATE_COMMAND_DELETE {
+	switch cmd {
+	case libvirt.NETWORK_UPDATE_COMMAND_DELETE:
 		return "remove a " + what + " from"
+	case libvirt.NETWORK_UPDATE_COMMAND_MODIFY:
+		return "change a " + what + " of"
 	}
 	return "add a " + what + " to"
 }

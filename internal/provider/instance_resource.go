@@ -625,12 +625,14 @@ func (r *InstanceResource) reserve(ctx context.Context, planned []nicModel, defi
 		mac := defined[i].MAC
 		want[n.Network.ValueString()+"/"+mac] = hypervisor.DHCPHost{MAC: mac, IPv4: n.IPv4Address.ValueString()}
 	}
+	changed := map[string]bool{} // an interface that keeps its MAC and network but gets another address
 	for _, n := range prior {
 		if n.IPv4Address.IsNull() || n.MAC.ValueString() == "" {
 			continue
 		}
 		key := n.Network.ValueString() + "/" + n.MAC.ValueString()
-		if h, ok := want[key]; ok && h.IPv4 == n.IPv4Address.ValueString() {
+		if h, ok := want[key]; ok {
+			changed[key] = h.IPv4 != n.IPv4Address.ValueString()
 			continue
 		}
 		tflog.Debug(ctx, "releasing reservation", map[string]any{"network": n.Network.ValueString(), "mac": n.MAC.ValueString()})
@@ -641,7 +643,11 @@ func (r *InstanceResource) reserve(ctx context.Context, planned []nicModel, defi
 	for key, h := range want {
 		network := key[:len(key)-len(h.MAC)-1]
 		tflog.Debug(ctx, "reserving address", map[string]any{"network": network, "mac": h.MAC, "ipv4": h.IPv4})
-		if err := r.data.Client.AddDHCPHost(ctx, network, h); err != nil {
+		add := r.data.Client.AddDHCPHost
+		if changed[key] {
+			add = r.data.Client.ChangeDHCPHost // one network update instead of a remove and an add
+		}
+		if err := add(ctx, network, h); err != nil {
 			return err
 		}
 	}

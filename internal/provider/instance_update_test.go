@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -98,7 +99,11 @@ func TestAccInstanceMicroVM(t *testing.T) {
 	acctest.RequireHarnessNetns(t)
 	netName := testNetwork(t, "nat", "10.215.1.0/24")
 	name := acctest.RandName("vm")
-	config := func(memory int, cmdline string) string {
+	config := func(memory int, cmdline string, host ...int) string {
+		ip := 50
+		if len(host) > 0 {
+			ip = host[0]
+		}
 		return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_instance" "vm" {
   name    = %q
@@ -110,10 +115,10 @@ resource "unikernel_instance" "vm" {
   shutdown_timeout = "1s"
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.215.1.50"
+    ipv4_address = "10.215.1.%d"
   }]
   wait_for = {
-    console  = "MICROVM-READY ipv4=10\\.215\\.1\\.50/24"
+    console  = "MICROVM-READY ipv4=10\\.215\\.1\\.%d/24"
     ipv4     = true
     tcp_port = 8080
     timeout  = "90s"
@@ -128,11 +133,11 @@ data "unikernel_instance_console" "vm" {
   name  = unikernel_instance.vm.name
   lines = 200
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, memory, netName)
+`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, memory, netName, ip, ip)
 	}
-	httpAnswer := func(want string) resource.TestCheckFunc {
+	httpAnswerAt := func(ip, want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
-			resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.215.1.50:8080/")
+			resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + ip + ":8080/")
 			if err != nil {
 				return err
 			}
@@ -144,6 +149,7 @@ data "unikernel_instance_console" "vm" {
 			return nil
 		}
 	}
+	httpAnswer := func(want string) resource.TestCheckFunc { return httpAnswerAt("10.215.1.50", want) }
 	var uuid, mac string
 	cmd1 := "console=ttyS0 panic=-1 quiet app=one"
 	cmd2 := "console=ttyS0 panic=-1 quiet app=two"
@@ -184,6 +190,35 @@ data "unikernel_instance_console" "vm" {
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
 					expectBoots(t, name, 2),
 					httpAnswer(cmd2),
+				),
+			},
+			{
+				// Another reserved address: the reservation is changed in one network
+				// update (same MAC), and the restarted guest takes the new lease.
+				Config: config(160, cmd2, 51),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameAttr("unikernel_instance.vm", "id", &uuid),
+					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.51"),
+					func(*terraform.State) error {
+						c, _ := acctest.Client(t)
+						info, err := c.ReadNetwork(context.Background(), netName)
+						if err != nil {
+							return err
+						}
+						var hosts []string
+						for _, h := range info.Spec.Hosts {
+							hosts = append(hosts, h.MAC+"="+h.IPv4)
+						}
+						if want := []string{mac + "=10.215.1.51"}; !reflect.DeepEqual(hosts, want) {
+							return fmt.Errorf("reservations on %s are %v, want %v", netName, hosts, want)
+						}
+						return nil
+					},
+					httpAnswerAt("10.215.1.51", cmd2),
 				),
 			},
 		},
