@@ -232,11 +232,11 @@ func (c *Client) CreateVolumeFrom(ctx context.Context, poolName string, spec Vol
 	return info, nil
 }
 
-// ReadVolume returns the key, path, size and format of a volume. A volume
+// readVolume returns the key, path, size and format of a volume. A volume
 // whose file was removed behind libvirt's back is reported as not found:
 // when libvirt still lists it but cannot read it, the pool is refreshed and
 // the lookup tried once more. A stopped pool gives a *PoolInactiveError.
-func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (VolumeInfo, error) {
+func (c *Client) readVolume(ctx context.Context, poolName, name string) (VolumeInfo, error) {
 	id := poolName + "/" + name
 	for attempt := 0; ; attempt++ {
 		vol, err := c.lookupVolume(poolName, name)
@@ -269,7 +269,7 @@ func volumeInfo(vol *libvirt.StorageVol, poolName, id string) (VolumeInfo, error
 // LookupVolumeByKey finds a volume by its key (for dir pools, its path) in
 // any pool.
 func (c *Client) LookupVolumeByKey(ctx context.Context, key string) (VolumeInfo, error) {
-	vol, err := c.conn.LookupStorageVolByKey(key)
+	vol, err := c.conn().LookupStorageVolByKey(key)
 	if err != nil {
 		return VolumeInfo{}, wrap(err, "look up", kindVolume, key)
 	}
@@ -286,10 +286,10 @@ func (c *Client) LookupVolumeByKey(ctx context.Context, key string) (VolumeInfo,
 	return volumeInfo(vol, poolName, key)
 }
 
-// DeleteVolume deletes a volume and its file. A missing volume is not an
+// deleteVolume deletes a volume and its file. A missing volume is not an
 // error. libvirt allows deletes while other volumes of the pool are being
 // created or uploaded, so no lock is taken.
-func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error {
+func (c *Client) deleteVolume(ctx context.Context, poolName, name string) error {
 	vol, err := c.lookupVolume(poolName, name)
 	if err != nil {
 		if IsNotFound(err) {
