@@ -126,10 +126,11 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 	// sending: a reader goroutine fills one buffer while the other is sent.
 	chunks, stop := readAhead(r, size)
 	defer stop()
+	prog := c.progress("upload", id, size)
 	var sent uint64
 	for sent < size {
 		if err := ctx.Err(); err != nil {
-			return abort(&Error{Op: "upload to", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: err.Error()})
+			return abort(ctxError(ctx, "upload to", kindVolume, id))
 		}
 		ch := <-chunks.full
 		for off := 0; off < ch.n; {
@@ -140,6 +141,7 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 			off += m
 		}
 		sent += uint64(ch.n)
+		prog.at(sent)
 		switch {
 		case errors.Is(ch.err, io.EOF), errors.Is(ch.err, io.ErrUnexpectedEOF):
 			return abort(fmt.Errorf("the image ended after %d of %d bytes", sent, size))
@@ -153,7 +155,11 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 			return abort(err)
 		}
 	}
-	return wrap(st.Finish(), "finish the upload to", kindVolume, id)
+	if err := st.Finish(); err != nil {
+		return wrap(err, "finish the upload to", kindVolume, id)
+	}
+	prog.done(sent)
+	return nil
 }
 
 type chunk struct {
@@ -324,13 +330,15 @@ func (c *Client) download(ctx context.Context, poolName, name string, offset, le
 	}
 	buf := make([]byte, UploadChunk)
 	var total int64
+	prog := c.progress("download", id, length)
 	for {
 		if err := ctx.Err(); err != nil {
 			_ = st.Abort()
-			return total, &Error{Op: "download from", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: err.Error()}
+			return total, ctxError(ctx, "download from", kindVolume, id)
 		}
 		n, err := st.Recv(buf)
 		if errors.Is(err, io.EOF) {
+			prog.done(uint64(total))
 			return total, wrap(st.Finish(), "finish the download from", kindVolume, id)
 		}
 		if err != nil {
@@ -339,6 +347,7 @@ func (c *Client) download(ctx context.Context, poolName, name string, offset, le
 		}
 		m, werr := w.Write(buf[:n])
 		total += int64(m)
+		prog.at(uint64(total))
 		if werr == nil && m != n {
 			werr = io.ErrShortWrite
 		}

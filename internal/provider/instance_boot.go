@@ -146,7 +146,10 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 			return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("the instance stopped while booting (state %s)", st),
 				consoleOK, ipv4OK, tcpOK, g)
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return cancelledError(ctx, m.Name.ValueString(), "waiting for readiness")
+		}
+		if time.Now().After(deadline) {
 			why := fmt.Sprintf("not ready after %s", g.timeout)
 			if lastErr != nil {
 				why += fmt.Sprintf(" (last error: %s)", lastErr)
@@ -290,4 +293,14 @@ func (r *InstanceResource) detect(ctx context.Context, p string, attr path.Path,
 		return imageformat.Result{}, false
 	}
 	return res, true
+}
+
+// cancelledError says that an operation on an instance ended because
+// Terraform was interrupted or the operation's timeout (the resource's
+// `timeouts`) passed, rather than because the guest failed.
+func cancelledError(ctx context.Context, name, during string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s for instance %q was cancelled: the operation's time limit (the resource's `timeouts`) passed", during, name)
+	}
+	return fmt.Errorf("%s for instance %q was cancelled: Terraform was interrupted", during, name)
 }
