@@ -32,7 +32,7 @@ func (c *Client) progress(dir, id string, size uint64) *transferProgress {
 }
 
 func (p *transferProgress) at(n uint64) {
-	if p.quiet || time.Now().Before(p.next) {
+	if p.quiet || n < progressMin || time.Now().Before(p.next) {
 		return
 	}
 	p.next = time.Now().Add(progressEvery)
@@ -40,7 +40,7 @@ func (p *transferProgress) at(n uint64) {
 }
 
 func (p *transferProgress) done(n uint64) {
-	if p.quiet && n < progressMin {
+	if n < progressMin {
 		return
 	}
 	p.log.Info("volume transfer done", "bytes", n, "seconds", time.Since(p.start).Seconds(), "mib_per_s", p.rate(n))
