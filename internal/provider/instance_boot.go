@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -194,7 +195,12 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 DHCP lease")
 	}
 	if !tcpOK {
-		failed = append(failed, fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort))
+		msg := fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort)
+		if remoteURI(r.data.Client.URI()) {
+			msg += " (the provider dials from where Terraform runs, and over a remote URI the guest's network is often " +
+				"not reachable from there: use wait_for.console or wait_for.ipv4 for guests on remote hosts)"
+		}
+		failed = append(failed, msg)
 	}
 	out, err := r.data.Client.ReadConsole(ctx, r.data.Console, m.Name.ValueString(), offset, 64*1024)
 	tail := "(console log unavailable: " + fmt.Sprint(err) + ")"
@@ -303,4 +309,11 @@ func cancelledError(ctx context.Context, name, during string) error {
 		return fmt.Errorf("%s for instance %q was cancelled: the operation's time limit (the resource's `timeouts`) passed", during, name)
 	}
 	return fmt.Errorf("%s for instance %q was cancelled: Terraform was interrupted", during, name)
+}
+
+// remoteURI reports whether a libvirt URI names another host: a transport
+// other than the local socket, or a host name.
+func remoteURI(uri string) bool {
+	u, err := url.Parse(uri)
+	return err == nil && transportOf(u) != "unix"
 }
