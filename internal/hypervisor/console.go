@@ -35,7 +35,7 @@ var ensurePoolMu sync.Mutex
 // ensureConsolePool defines, builds, starts and autostarts the console pool
 // when it is missing or stopped. The directory is created with mode 0700, so
 // console logs are readable by root only.
-func (c *Client) ensureConsolePool(ctx context.Context, p ConsolePool) error {
+func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
 	ensurePoolMu.Lock()
 	defer ensurePoolMu.Unlock()
 	pool, err := c.conn().LookupStoragePoolByName(p.Name)
@@ -113,7 +113,7 @@ func (c *Client) refreshPool(pool *libvirt.StoragePool, name string) error {
 
 // consoleSize returns the size in bytes of the console log of domain, 0 when
 // there is none yet.
-func (c *Client) consoleSize(ctx context.Context, p ConsolePool, domain string) (uint64, error) {
+func (c *Client) consoleSize(_ context.Context, p ConsolePool, domain string) (uint64, error) {
 	v, err := c.consoleVolume(p, LogVolume(domain), true)
 	if IsNotFound(err) {
 		return 0, nil
@@ -243,7 +243,7 @@ func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.Sto
 
 // deleteConsole removes the console log of domain and virtlogd's rotated
 // copies (<name>.log.0, .1, ...).
-func (c *Client) deleteConsole(ctx context.Context, p ConsolePool, domain string) error {
+func (c *Client) deleteConsole(_ context.Context, p ConsolePool, domain string) error {
 	pool, err := c.conn().LookupStoragePoolByName(p.Name)
 	if codeOf(err) == ErrNotFound {
 		return nil

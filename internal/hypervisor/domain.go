@@ -33,7 +33,7 @@ type DomainInfo struct {
 
 // defineDomain creates or replaces the persistent definition of spec.Name
 // and returns the domain's UUID.
-func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+func (c *Client) defineDomain(_ context.Context, spec DomainSpec) (string, error) {
 	x, err := DomainXML(spec)
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
@@ -57,7 +57,7 @@ func (c *Client) lookupDomain(name string) (*libvirt.Domain, error) {
 }
 
 // lookupDomainName resolves a name or UUID to the domain's name.
-func (c *Client) lookupDomainName(ctx context.Context, nameOrUUID string) (string, error) {
+func (c *Client) lookupDomainName(_ context.Context, nameOrUUID string) (string, error) {
 	dom, err := c.conn().LookupDomainByName(nameOrUUID)
 	if err != nil && codeOf(err) == ErrNotFound {
 		dom, err = c.conn().LookupDomainByUUIDString(nameOrUUID)
@@ -71,7 +71,7 @@ func (c *Client) lookupDomainName(ctx context.Context, nameOrUUID string) (strin
 }
 
 // readDomain returns the persistent definition, state and autostart of name.
-func (c *Client) readDomain(ctx context.Context, name string) (DomainInfo, error) {
+func (c *Client) readDomain(_ context.Context, name string) (DomainInfo, error) {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return DomainInfo{}, err
@@ -112,7 +112,7 @@ func mapState(st libvirt.DomainState) DomainState {
 }
 
 // startDomain starts a defined domain. Starting a running domain is not an error.
-func (c *Client) startDomain(ctx context.Context, name string) error {
+func (c *Client) startDomain(_ context.Context, name string) error {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return err
@@ -155,7 +155,7 @@ func (c *Client) stopDomain(ctx context.Context, name string, grace time.Duratio
 }
 
 // undefineDomain removes the persistent definition. A missing domain is not an error.
-func (c *Client) undefineDomain(ctx context.Context, name string) error {
+func (c *Client) undefineDomain(_ context.Context, name string) error {
 	dom, err := c.lookupDomain(name)
 	if IsNotFound(err) {
 		return nil
@@ -169,7 +169,7 @@ func (c *Client) undefineDomain(ctx context.Context, name string) error {
 }
 
 // setDomainAutostart sets whether the domain starts with the host.
-func (c *Client) setDomainAutostart(ctx context.Context, name string, on bool) error {
+func (c *Client) setDomainAutostart(_ context.Context, name string, on bool) error {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return err
@@ -179,7 +179,7 @@ func (c *Client) setDomainAutostart(ctx context.Context, name string, on bool) e
 }
 
 // domainNames lists the names of all defined domains, sorted.
-func (c *Client) domainNames(ctx context.Context) ([]string, error) {
+func (c *Client) domainNames(_ context.Context) ([]string, error) {
 	doms, err := c.conn().ListAllDomains(0)
 	if err != nil {
 		return nil, wrap(err, "list", "domains on", c.uri)
@@ -196,7 +196,7 @@ func (c *Client) domainNames(ctx context.Context) ([]string, error) {
 }
 
 // domainState returns the run state of name.
-func (c *Client) domainState(ctx context.Context, name string) (DomainState, error) {
+func (c *Client) domainState(_ context.Context, name string) (DomainState, error) {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return "", err

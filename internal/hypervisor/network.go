@@ -191,7 +191,7 @@ func persistentNetworkXML(net *libvirt.Network, name string) (*libvirtxml.Networ
 // readNetwork returns the persistent definition, run state and autostart of
 // name. Spec.Hosts holds every reservation, including those that instances
 // added (see AddDHCPHost).
-func (c *Client) readNetwork(ctx context.Context, name string) (NetworkInfo, error) {
+func (c *Client) readNetwork(_ context.Context, name string) (NetworkInfo, error) {
 	net, err := c.lookupNetwork(name)
 	if err != nil {
 		return NetworkInfo{}, err
@@ -269,7 +269,7 @@ func (c *Client) DeleteNetwork(ctx context.Context, name string) error {
 
 // leases returns the network's current IPv4 DHCP leases. A stopped network
 // has none.
-func (c *Client) leases(ctx context.Context, network string) ([]Lease, error) {
+func (c *Client) leases(_ context.Context, network string) ([]Lease, error) {
 	net, err := c.lookupNetwork(network)
 	if err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func (c *Client) UpdateNetworkHosts(ctx context.Context, name string, ch Network
 // same MAC, address or hostname as a different reservation is refused with
 // an error of class ErrConflict. A network without IPv4 DHCP refuses with
 // ErrInvalid.
-func (c *Client) addDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+func (c *Client) addDHCPHost(_ context.Context, network string, h DHCPHost) error {
 	h.MAC = strings.ToLower(h.MAC)
 	lock := c.networkLock(network)
 	lock.Lock()
@@ -109,7 +109,7 @@ func (c *Client) addDHCPHost(ctx context.Context, network string, h DHCPHost) er
 // removeDHCPHost removes the static DHCP reservation of mac from a network,
 // live and from its persistent definition. A missing reservation or network
 // is not an error, so an instance can call it on every delete.
-func (c *Client) removeDHCPHost(ctx context.Context, network, mac string) error {
+func (c *Client) removeDHCPHost(_ context.Context, network, mac string) error {
 	mac = strings.ToLower(mac)
 	lock := c.networkLock(network)
 	lock.Lock()

@@ -90,7 +90,7 @@ func (c *Client) lookupPool(name string) (*libvirt.StoragePool, error) {
 
 // readPool returns the persistent definition, run state, autostart and
 // sizes of a pool.
-func (c *Client) readPool(ctx context.Context, name string) (PoolInfo, error) {
+func (c *Client) readPool(_ context.Context, name string) (PoolInfo, error) {
 	pool, err := c.lookupPool(name)
 	if err != nil {
 		return PoolInfo{}, err

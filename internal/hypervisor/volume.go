@@ -295,7 +295,7 @@ func (c *Client) LookupVolumeByKey(ctx context.Context, key string) (VolumeInfo,
 // deleteVolume deletes a volume and its file. A missing volume is not an
 // error. libvirt allows deletes while other volumes of the pool are being
 // created or uploaded, so no lock is taken.
-func (c *Client) deleteVolume(ctx context.Context, poolName, name string) error {
+func (c *Client) deleteVolume(_ context.Context, poolName, name string) error {
 	vol, err := c.lookupVolume(poolName, name)
 	if err != nil {
 		if IsNotFound(err) {
