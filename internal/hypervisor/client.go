@@ -313,7 +313,7 @@ func (c *Client) openTransfer(ctx context.Context, poolName, volName string) (vo
 	select {
 	case c.transfers <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, nil, &Error{Op: "start a transfer for", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: ctx.Err().Error()}
+		return nil, nil, nil, ctxError(ctx, "start a transfer for", kindVolume, id)
 	}
 	release := func() { <-c.transfers }
 	tc, err := Open(ctx, c.uri, DefaultOpenTimeout)

@@ -2,8 +2,12 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -50,12 +54,14 @@ data "unikernel_instance_console" "c" {
 
 // testRemoteCycle runs pool, image upload, network, instance with its
 // readiness gate, the console data source, drift (the guest stopped out of
-// band), import and destroy through uri, and returns how long it took.
-func testRemoteCycle(t *testing.T, uri, cidr3 string) time.Duration {
+// band), import and destroy through uri, and returns how long it took. label
+// goes into the guest's command line and the readiness pattern, so it must
+// not contain regular expression syntax.
+func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
 	prefix := acctest.RandName("cy")
 	poolDir := t.TempDir()
 	start := time.Now()
-	config := remoteCycle(uri, prefix, poolDir, cidr3, "over "+strings.SplitN(uri, ":", 2)[0])
+	config := remoteCycle(uri, prefix, poolDir, cidr3, "over "+label)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckInstanceDestroyed,
@@ -91,7 +97,7 @@ func testRemoteCycle(t *testing.T, uri, cidr3 string) time.Duration {
 				ImportState:             true,
 				ImportStateId:           prefix + "-0",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"wait_for", "timeouts"},
+				ImportStateVerifyIgnore: []string{"wait_for", "timeouts", "boot_format", "shutdown_timeout"},
 			},
 			{
 				Config: config,
@@ -109,14 +115,14 @@ func testRemoteCycle(t *testing.T, uri, cidr3 string) time.Duration {
 // host alias from the ssh configuration: its key, its own known_hosts).
 func TestAccRemoteSSHCycle(t *testing.T) {
 	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, sshURI(t), "10.219.4")
+	took := testRemoteCycle(t, sshURI(t), "ssh", "10.219.4")
 	t.Logf("qemu+ssh cycle took %s", took.Round(time.Millisecond))
 }
 
 // TestAccRemoteLocalCycle is the same cycle over the local socket, to compare.
 func TestAccRemoteLocalCycle(t *testing.T) {
 	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, acctest.URI(), "10.219.5")
+	took := testRemoteCycle(t, acctest.URI(), "local", "10.219.5")
 	t.Logf("local socket cycle took %s", took.Round(time.Millisecond))
 }
 
@@ -175,12 +181,40 @@ provider "unikernel" {
   ssh_known_hosts_file = "%s/known_hosts"
 }
 `, acctest.URI(), acctest.Hypervisor(), acctest.Hypervisor(), keyDir, keyDir) + host("local", local, "0") + host("remote", remote, "1")
-	underAlias := func(s *terraform.State) error {
+	// The shimmed state that checks receive drops provider aliases: read the
+	// state file that Terraform wrote in the test's working directory.
+	work := t.TempDir()
+	t.Setenv("TF_ACC_TEMP_DIR", work)
+	underAlias := func(*terraform.State) error {
+		var files []string
+		_ = filepath.WalkDir(work, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.Name() == "terraform.tfstate" {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if len(files) != 1 {
+			return fmt.Errorf("want one terraform.tfstate under %s, found %v", work, files)
+		}
+		b, err := os.ReadFile(files[0])
+		if err != nil {
+			return err
+		}
+		var st struct {
+			Resources []struct {
+				Mode, Type, Name, Provider string
+			}
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			return err
+		}
 		n := 0
-		for addr, rs := range s.RootModule().Resources {
-			alias := addr[strings.LastIndex(addr, ".")+1:]
-			if !strings.HasSuffix(rs.Provider, "].unikernel."+alias) && !strings.HasSuffix(rs.Provider, "]."+alias) {
-				return fmt.Errorf("%s is in the state under provider %s, want alias %s", addr, rs.Provider, alias)
+		for _, r := range st.Resources {
+			if r.Mode != "managed" {
+				continue
+			}
+			if want := `provider["registry.terraform.io/hashicorp/unikernel"].` + r.Name; r.Provider != want {
+				return fmt.Errorf("%s.%s is in the state under %s, want %s", r.Type, r.Name, r.Provider, want)
 			}
 			n++
 		}
@@ -199,5 +233,77 @@ provider "unikernel" {
 				resource.TestCheckResourceAttr("unikernel_instance.remote", "state", "running"),
 			),
 		}},
+	})
+}
+
+// TestAccRemoteTLS connects over qemu+tls:// to a private libvirtd that
+// listens with TLS on the loopback of its own namespace, with a CA, server
+// and client certificate generated for the test. Without the client
+// certificate the connection is refused; risky URI parameters are refused
+// without `insecure`; with `tls_pki_path` an image is uploaded and an
+// instance boots behind its readiness gate.
+func TestAccRemoteTLS(t *testing.T) {
+	testAccInstancePreCheck(t)
+	d := acctest.StartPrivateDaemon(t, "acc-tls", "UNIKERNEL_PRIVATE_TLS=1")
+	addr := acctest.ForwardInto(t, "unikernel-priv-"+d.Name, "127.0.0.1:16514")
+	pki := "/run/unikernel-private/" + d.Name + "/pki"
+	consoleDir, poolDir := t.TempDir(), t.TempDir()
+	prefix := acctest.RandName("tls")
+	provider := func(extra string) string {
+		return fmt.Sprintf(`
+provider "unikernel" {
+  uri          = "qemu+tls://%s/system%s"
+  hypervisor   = %q
+  console_path = %q
+}
+`, addr, extra, acctest.Hypervisor(), consoleDir)
+	}
+	withPKI := strings.Replace(provider(""), "console_path", fmt.Sprintf("tls_pki_path = %q\n  console_path", pki), 1)
+	resources := fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = "%[1]s-pool"
+  path = %[2]q
+}
+
+resource "unikernel_image" "k" {
+  name   = "kernel.elf"
+  pool   = unikernel_pool.p.name
+  source = %[3]q
+}
+
+resource "unikernel_instance" "i" {
+  name             = "%[1]s-0"
+  kernel           = unikernel_image.k.path
+  cmdline          = "over tls"
+  memory           = 16
+  shutdown_timeout = "0s"
+  wait_for = {
+    console = "^UNIKERNEL-READY cmdline=over tls$"
+    timeout = "240s"
+  }
+}
+`, prefix, poolDir, acctestGuests.MultibootKernel)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             fleetCheckNet(t, d, prefix, consoleDir, 0, false, false),
+		Steps: []resource.TestStep{
+			{
+				// libvirt's default certificate locations hold nothing here.
+				Config:      provider("") + `data "unikernel_host" "h" {}`,
+				ExpectError: regexp.MustCompile(`Unable to connect to libvirt`),
+			},
+			{
+				Config:      provider("?no_verify=1") + `data "unikernel_host" "h" {}`,
+				ExpectError: regexp.MustCompile(`insecure = true`),
+			},
+			{
+				Config: withPKI + resources,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
+					resource.TestCheckResourceAttr("unikernel_image.k", "format", "multiboot"),
+					fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
+				),
+			},
+		},
 	})
 }

@@ -72,6 +72,12 @@ resource "unikernel_instance" "i" {
 // fleetCheck counts what the private daemon holds for prefix: domains
 // (running or not), reservations on the network, and console logs.
 func fleetCheck(t *testing.T, d *acctest.PrivateDaemon, prefix, consoleDir string, wantDomains int, wantRunning bool) resource.TestCheckFunc {
+	return fleetCheckNet(t, d, prefix, consoleDir, wantDomains, wantRunning, true)
+}
+
+// fleetCheckNet is fleetCheck; withNet says whether the configuration has the
+// network prefix-net whose reservations are counted.
+func fleetCheckNet(t *testing.T, d *acctest.PrivateDaemon, prefix, consoleDir string, wantDomains int, wantRunning, withNet bool) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		ctx := context.Background()
 		c := d.Client(t)
@@ -99,6 +105,9 @@ func fleetCheck(t *testing.T, d *acctest.PrivateDaemon, prefix, consoleDir strin
 		}
 		net, err := c.ReadNetwork(ctx, prefix+"-net")
 		switch {
+		case !withNet && hypervisor.IsNotFound(err):
+		case !withNet && err == nil:
+			return fmt.Errorf("network %s-net exists", prefix)
 		case wantDomains == 0 && hypervisor.IsNotFound(err):
 		case err != nil:
 			return err
