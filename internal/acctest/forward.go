@@ -22,8 +22,22 @@ func ForwardInto(t *testing.T, netns, target string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = l.Close(); wg.Wait() })
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	// Connections outlive the test's last step (the provider keeps its
+	// connection): the cleanup closes them.
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -38,6 +52,9 @@ func ForwardInto(t *testing.T, netns, target string) string {
 				_ = in.Close()
 				continue
 			}
+			mu.Lock()
+			conns = append(conns, in, out)
+			mu.Unlock()
 			wg.Add(2)
 			go func() { defer wg.Done(); _, _ = io.Copy(out, in); _ = out.(*net.TCPConn).CloseWrite() }()
 			go func() { defer wg.Done(); _, _ = io.Copy(in, out); _ = in.(*net.TCPConn).CloseWrite() }()
@@ -47,8 +64,10 @@ func ForwardInto(t *testing.T, netns, target string) string {
 }
 
 // dialIn dials target from inside netns: on a locked OS thread that joins the
-// namespace for the dial and is then discarded (a socket keeps the namespace
-// it was created in).
+// namespace for the dial and returns to its own namespace afterwards (a
+// socket keeps the namespace it was created in). The thread must not end
+// with the goroutine: a child process started from it earlier (Terraform,
+// with a parent-death signal) would be killed.
 func dialIn(netns, target string) (net.Conn, error) {
 	type result struct {
 		c   net.Conn
@@ -56,18 +75,30 @@ func dialIn(netns, target string) (net.Conn, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		runtime.LockOSThread()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- result{nil, err}
+			return
+		}
+		defer self.Close()
 		f, err := os.Open("/run/netns/" + netns)
 		if err != nil {
+			runtime.UnlockOSThread()
 			done <- result{nil, err}
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			done <- result{nil, err}
 			return
 		}
 		c, err := net.Dial("tcp", target)
+		if rerr := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); rerr == nil {
+			runtime.UnlockOSThread()
+		} // else the thread stays locked and ends with the goroutine: it is in the wrong namespace
 		done <- result{c, err}
 	}()
 	r := <-done

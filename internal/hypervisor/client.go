@@ -74,6 +74,9 @@ type Client struct {
 
 	// transfers bounds the volume transfers running at once for this client.
 	transfers chan struct{}
+	// idle holds transfer connections whose transfer ended, for the next one:
+	// over SSH a new connection costs a handshake (about a second here).
+	idle chan *Client
 }
 
 // DefaultReconnectWait is how long calls wait for a lost daemon to come back.
@@ -91,7 +94,7 @@ func Open(ctx context.Context, uri string, timeout time.Duration) (*Client, erro
 		return nil, err
 	}
 	c := &Client{uri: uri, log: Logger().With("libvirt_uri", redactURI(uri)), cur: conn,
-		ReconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers)}
+		ReconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers), idle: make(chan *Client, maxTransfers)}
 	c.watch(conn)
 	c.log.Debug("libvirt connection open")
 	return c, nil
@@ -172,6 +175,9 @@ func (c *Client) Close() error {
 	cur := c.cur
 	c.cur = nil
 	c.mu.Unlock()
+	for tc := c.idleTransfer(); tc != nil; tc = c.idleTransfer() {
+		_ = tc.Close()
+	}
 	if cur == nil {
 		return nil
 	}
@@ -316,7 +322,10 @@ func (c *Client) openTransfer(ctx context.Context, poolName, volName string) (vo
 		return nil, nil, nil, ctxError(ctx, "start a transfer for", kindVolume, id)
 	}
 	release := func() { <-c.transfers }
-	tc, err := Open(ctx, c.uri, DefaultOpenTimeout)
+	tc, err := c.idleTransfer(), error(nil)
+	if tc == nil {
+		tc, err = Open(ctx, c.uri, DefaultOpenTimeout)
+	}
 	if err != nil && !alive(c.conn()) {
 		// The daemon went away: c.conn() waited for it; try once more.
 		tc, err = Open(ctx, c.uri, DefaultOpenTimeout)
@@ -325,7 +334,19 @@ func (c *Client) openTransfer(ctx context.Context, poolName, volName string) (vo
 		release()
 		return nil, nil, nil, err
 	}
-	closeAll := func() { _ = tc.Close(); release() }
+	closeAll := func() {
+		// A live connection serves the next transfer; one that died is closed.
+		if tc.Alive() {
+			select {
+			case c.idle <- tc:
+				release()
+				return
+			default:
+			}
+		}
+		_ = tc.Close()
+		release()
+	}
 	pool, err := tc.conn().LookupStoragePoolByName(poolName)
 	if err != nil {
 		closeAll()
@@ -344,6 +365,22 @@ func (c *Client) openTransfer(ctx context.Context, poolName, volName string) (vo
 		return nil, nil, nil, wrap(err, "open a stream for", kindVolume, id)
 	}
 	return vol, st, func() { _ = st.Free(); _ = vol.Free(); closeAll() }, nil
+}
+
+// idleTransfer returns a live idle transfer connection, or nil. Dead ones
+// (the daemon restarted, the link dropped) are closed on the way.
+func (c *Client) idleTransfer() *Client {
+	for {
+		select {
+		case tc := <-c.idle:
+			if tc.Alive() {
+				return tc
+			}
+			_ = tc.Close()
+		default:
+			return nil
+		}
+	}
 }
 
 // poolLock returns the mutex that serialises operations libvirt refuses to
