@@ -49,6 +49,9 @@ func (d *PrivateDaemon) run(t *testing.T, env []string, args ...string) string {
 	return string(out)
 }
 
+// Script is the path of scripts/private-libvirtd.sh.
+func (d *PrivateDaemon) Script() string { return d.script }
+
 // Restart stops libvirtd, waits pause, and starts it again. Its guests keep
 // running. It returns how long the daemon was gone. It is safe to call from a
 // goroutine: it reports errors instead of stopping the test.

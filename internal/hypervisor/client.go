@@ -54,7 +54,7 @@ func startEventLoop() error {
 //
 // When libvirt reports the connection dead (the daemon restarted, a keepalive
 // went unanswered, the SSH or TLS link dropped), the next call reopens it,
-// once for all waiting callers, and waits at most ReconnectWait for the daemon
+// once for all waiting callers, and waits at most reconnectWait for the daemon
 // to come back. Operations that are safe to repeat run once more on the new
 // connection (see retry).
 type Client struct {
@@ -66,9 +66,9 @@ type Client struct {
 	reopening chan struct{} // closed when the running reopen ends; nil when none runs
 	reopenErr error         // outcome of the last reopen
 
-	// ReconnectWait bounds how long a call waits for a lost daemon to answer
-	// again. Set it before first use.
-	ReconnectWait time.Duration
+	// reconnectWait bounds how long a call waits for a lost daemon to answer
+	// again (guarded by mu).
+	reconnectWait time.Duration
 
 	poolLocks sync.Map // pool name -> *sync.Mutex
 
@@ -94,7 +94,7 @@ func Open(ctx context.Context, uri string, timeout time.Duration) (*Client, erro
 		return nil, err
 	}
 	c := &Client{uri: uri, log: Logger().With("libvirt_uri", redactURI(uri)), cur: conn,
-		ReconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers), idle: make(chan *Client, maxTransfers)}
+		reconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers), idle: make(chan *Client, maxTransfers)}
 	c.watch(conn)
 	c.log.Debug("libvirt connection open")
 	return c, nil
@@ -203,7 +203,7 @@ func alive(conn *libvirt.Connect) bool {
 }
 
 // conn returns the current connection, reopened first when libvirt reports
-// it dead. When the daemon does not come back within ReconnectWait it returns
+// it dead. When the daemon does not come back within the reconnect wait it returns
 // the dead connection, whose calls then fail with libvirt's own error.
 func (c *Client) conn() *libvirt.Connect {
 	conn, _ := c.live(context.Background())
@@ -237,9 +237,11 @@ func (c *Client) live(ctx context.Context) (*libvirt.Connect, error) {
 }
 
 // reopen opens a new connection, trying every half second for at most
-// ReconnectWait, swaps it in, and closes the dead one.
+// reconnectWait, swaps it in, and closes the dead one.
 func (c *Client) reopen(old *libvirt.Connect, done chan struct{}) {
-	wait := c.ReconnectWait
+	c.mu.Lock()
+	wait := c.reconnectWait
+	c.mu.Unlock()
 	if wait <= 0 {
 		wait = DefaultReconnectWait
 	}
@@ -282,6 +284,14 @@ func (c *Client) reopen(old *libvirt.Connect, done chan struct{}) {
 		_ = old.UnregisterCloseCallback()
 		_, _ = old.Close()
 	}
+}
+
+// SetReconnectWait sets how long calls wait for a lost daemon to come back.
+// Clients are shared per URI: the last setting wins.
+func (c *Client) SetReconnectWait(d time.Duration) {
+	c.mu.Lock()
+	c.reconnectWait = d
+	c.mu.Unlock()
 }
 
 // retry runs fn, whose libvirt calls go through c.conn(). When the

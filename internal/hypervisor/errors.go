@@ -24,7 +24,7 @@ const (
 	// ErrConflict means the object exists already or is busy.
 	ErrConflict
 	// ErrConnection means the connection to the daemon was lost and could not
-	// be reopened within the client's ReconnectWait.
+	// be reopened within the client's reconnect wait.
 	ErrConnection
 	// ErrCancelled means the caller's context was cancelled (Terraform was
 	// interrupted) or its deadline passed before the operation finished.
@@ -47,6 +47,11 @@ func (e *Error) Error() string {
 
 // IsNotFound reports whether err says that the object does not exist.
 func IsNotFound(err error) bool { return hasCode(err, ErrNotFound) }
+
+// IsConnectionLost reports whether err says that the daemon went away and
+// did not come back in time. The outcome of the call is then unknown: it may
+// have taken effect before the connection broke.
+func IsConnectionLost(err error) bool { return hasCode(err, ErrConnection) }
 
 // IsCancelled reports whether err says that the operation was cancelled or
 // ran out of time before it finished.

@@ -272,6 +272,15 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	spec.UUID = ""
 	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
 	uuid, err := c.DefineDomain(ctx, spec)
+	if err != nil && (hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err)) {
+		// The define may have reached the daemon before the connection broke. The
+		// name was free a moment ago, so a domain of that name is this one: keep
+		// it in the state. The next refresh drops it if it does not exist.
+		resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+		resp.Diagnostics.AddError(summary, err.Error()+"\n\nWhether libvirt defined the domain is unknown: it is kept in "+
+			"the state as tainted, and the next apply replaces it, or creates it when it does not exist.")
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error()+"\n\nCheck that the kernel, initrd and disk paths exist on the host and that the hypervisor type is offered there (see data.unikernel_host).")
 		return

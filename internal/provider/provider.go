@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -59,6 +60,7 @@ type UnikernelProviderModel struct {
 	SSHHostKeyCheck   types.String `tfsdk:"ssh_host_key_check"`
 	TLSPKIPath        types.String `tfsdk:"tls_pki_path"`
 	Insecure          types.Bool   `tfsdk:"insecure"`
+	ReconnectTimeout  types.String `tfsdk:"reconnect_timeout"`
 }
 
 // Data is what Configure hands to every resource and data source.
@@ -140,6 +142,13 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 					"the URI parameter `pkipath`. Defaults to libvirt's own locations (`/etc/pki/...` for root).",
 				Optional:   true,
 				Validators: []validator.String{validators.AbsolutePath()},
+			},
+			"reconnect_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long calls wait for a libvirt daemon whose connection was lost (restarted, " +
+					"unreachable) to answer again before they fail, as a Go duration such as `30s` or `2m`. The connection is " +
+					"reopened once for all waiting calls, and calls that are safe to repeat run again. Defaults to `60s`.",
+				Optional:   true,
+				Validators: []validator.String{validators.Duration()},
 			},
 			"insecure": schema.BoolAttribute{
 				MarkdownDescription: "Allow URI parameters that weaken the check of which host the provider talks to, or run " +
@@ -251,6 +260,15 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 				"for example with `virsh -c '%s' uri`, that this user may use its socket, and for remote URIs "+
 				"that SSH or TLS to the host works without a prompt.", err, s.URI))
 		return
+	}
+	if d := stringOr(m.ReconnectTimeout, ""); d != "" {
+		wait, err := time.ParseDuration(d)
+		if err != nil || wait <= 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("reconnect_timeout"), "Invalid reconnect timeout",
+				fmt.Sprintf("%q is not a positive Go duration such as 30s or 2m.", d))
+			return
+		}
+		client.SetReconnectWait(wait)
 	}
 	hv, err := client.ResolveHypervisor(ctx, s.Hypervisor)
 	if err != nil {

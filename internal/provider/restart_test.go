@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
@@ -343,4 +346,83 @@ resource "unikernel_instance" "i" {
   }
 }
 `, prefix, poolDir, acctestGuests.MultibootKernel, prefix, cidr3, prefix, cmdline, cidr3, cmdline)
+}
+
+// TestAccRestartOutageTaints stops libvirtd for longer than the provider's
+// reconnect_timeout while three instances are being created: the apply fails.
+// Every domain that was defined before the outage is in the state (tainted),
+// none is orphaned, and the next apply, with the daemon back, converges to
+// exactly three running instances with three reservations.
+func TestAccRestartOutageTaints(t *testing.T) {
+	testAccInstancePreCheck(t)
+	d := acctest.StartPrivateDaemon(t, "acc-outage")
+	consoleDir := t.TempDir()
+	prefix := acctest.RandName("ro")
+	const n = 3
+	config := strings.Replace(restartProviderBlock(d, consoleDir), "console_pool", `reconnect_timeout = "3s"
+  console_pool`, 1) + strings.Replace(restartFleet(prefix, "10.219.6", `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
+		fmt.Sprintf("count            = %d", restartCount), fmt.Sprintf("count            = %d", n), 1)
+	var (
+		wg     sync.WaitGroup
+		outErr error
+	)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             fleetCheck(t, d, prefix, consoleDir, 0, false),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						deadline := time.Now().Add(5 * time.Minute)
+						for virshCount(d, prefix, "--all") == 0 {
+							if time.Now().After(deadline) {
+								outErr = fmt.Errorf("no domain was ever defined")
+								return
+							}
+							time.Sleep(50 * time.Millisecond)
+						}
+						if out, err := exec.Command(d.Script(), "stop-daemon", d.Name).CombinedOutput(); err != nil {
+							outErr = fmt.Errorf("stop-daemon: %v: %s", err, out)
+							return
+						}
+						time.Sleep(15 * time.Second) // well past reconnect_timeout
+						if out, err := exec.Command(d.Script(), "start-daemon", d.Name).CombinedOutput(); err != nil {
+							outErr = fmt.Errorf("start-daemon: %v: %s", err, out)
+						}
+					}()
+				},
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Unable to create instance.*(did not answer again|daemon)`),
+			},
+			{
+				PreConfig: func() {
+					wg.Wait()
+					if outErr != nil {
+						t.Fatal(outErr)
+					}
+				},
+				Config: config,
+				// At least the domain whose definition triggered the outage is in the
+				// state as tainted: it is replaced, not created a second time.
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{replacesSome{"unikernel_instance."}}},
+				Check:            fleetCheck(t, d, prefix, consoleDir, n, true),
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// replacesSome is a plan check: at least one resource whose address starts
+// with prefix is replaced.
+type replacesSome struct{ prefix string }
+
+func (c replacesSome) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if strings.HasPrefix(rc.Address, c.prefix) && rc.Change.Actions.Replace() {
+			return
+		}
+	}
+	resp.Error = fmt.Errorf("no %s* resource is replaced: nothing made before the outage was in the state", c.prefix)
 }
