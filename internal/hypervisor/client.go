@@ -65,6 +65,7 @@ type Client struct {
 	cur       *libvirt.Connect
 	reopening chan struct{} // closed when the running reopen ends; nil when none runs
 	reopenErr error         // outcome of the last reopen
+	closed    bool          // Close was called: nothing reopens any more
 
 	// reconnectWait bounds how long a call waits for a lost daemon to answer
 	// again (guarded by mu).
@@ -174,6 +175,7 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	cur := c.cur
 	c.cur = nil
+	c.closed = true
 	c.mu.Unlock()
 	for tc := c.idleTransfer(); tc != nil; tc = c.idleTransfer() {
 		_ = tc.Close()
@@ -207,6 +209,10 @@ func alive(conn *libvirt.Connect) bool {
 // the dead connection, whose calls then fail with libvirt's own error.
 func (c *Client) conn() *libvirt.Connect {
 	conn, _ := c.live(context.Background())
+	if conn == nil {
+		// Closed: libvirt refuses every call on a null connection with its own error.
+		return &libvirt.Connect{}
+	}
 	return conn
 }
 
@@ -219,6 +225,10 @@ func (c *Client) live(ctx context.Context) (*libvirt.Connect, error) {
 	if alive(cur) {
 		c.mu.Unlock()
 		return cur, nil
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return nil, &Error{Op: "use", Kind: "libvirt connection to", Name: c.uri, Code: ErrConnection, Message: "the connection was closed"}
 	}
 	if c.reopening == nil {
 		c.reopening = make(chan struct{})
@@ -271,6 +281,10 @@ func (c *Client) reopen(old *libvirt.Connect, done chan struct{}) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	c.mu.Lock()
+	if conn != nil && c.closed {
+		_, _ = conn.Close()
+		conn, err = nil, &Error{Op: "use", Kind: "libvirt connection to", Name: c.uri, Code: ErrConnection, Message: "the connection was closed"}
+	}
 	if conn != nil {
 		c.watch(conn)
 		c.cur = conn

@@ -43,3 +43,20 @@ func TestRetryRunsOnceOnLiveConnection(t *testing.T) {
 		t.Errorf("ran %d times, err %v; want once and not found", n, err)
 	}
 }
+
+// A closed client answers with an error, never a panic, and does not reopen.
+func TestClosedClientFails(t *testing.T) {
+	c, err := Open(context.Background(), "test:///default", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DomainNames(context.Background()); err == nil {
+		t.Error("a closed client listed domains")
+	}
+	if c.Alive() {
+		t.Error("a closed client is alive")
+	}
+}
