@@ -135,7 +135,10 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 				}
 				if ipv4OK && !tcpOK {
 					ip := addrs[info.Spec.Interfaces[0].MAC][0]
-					tcpOK = dialOK(ctx, net.JoinHostPort(ip, strconv.Itoa(g.tcpPort)))
+					var derr error
+					if tcpOK, derr = dialOK(ctx, net.JoinHostPort(ip, strconv.Itoa(g.tcpPort))); derr != nil {
+						lastErr = derr // "network is unreachable" says that this machine cannot reach the guest at all
+					}
 				}
 			}
 		}
@@ -173,14 +176,14 @@ func matchLine(re *regexp.Regexp, out []byte) bool {
 	return false
 }
 
-func dialOK(ctx context.Context, addr string) bool {
+func dialOK(ctx context.Context, addr string) (bool, error) {
 	d := net.Dialer{Timeout: time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return false
+		return false, err
 	}
 	_ = conn.Close()
-	return true
+	return true, nil
 }
 
 // gateFailure builds the readiness error: which conditions did not hold and
