@@ -7,6 +7,13 @@
 #   scripts/harness.sh status  print whether the harness is running
 #   scripts/harness.sh deps    only install the Debian packages that are missing
 #   scripts/harness.sh exec CMD...   run CMD inside the namespace (to reach guest addresses)
+#   scripts/harness.sh ssh-uri       print the qemu+ssh URI of the harness sshd (see below)
+#
+# `up` also runs an sshd inside the namespace, listening on its loopback only
+# (127.0.0.1:22 there), so that qemu+ssh:// can be tested for real. It has a
+# host key and a client key of its own, generated into $STATE_DIR/ssh, and a
+# known_hosts file there that holds only its host key: nothing in ~/.ssh is
+# read or changed. The client key may log in as root and nothing else.
 #
 # Idempotent: `up` twice is fine, `down` without `up` is fine. Needs root on Debian 12.
 set -euo pipefail
@@ -17,7 +24,7 @@ LOG_DIR="/var/log/unikernel-harness"
 URI="qemu:///system"
 
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86 qemu-utils
-	dnsmasq-base iptables iproute2 cpio tini gcc make libxml2-utils)
+	dnsmasq-base iptables iproute2 cpio tini gcc make libxml2-utils openssh-server openssh-client openssl)
 
 log() { printf 'harness: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -86,6 +93,7 @@ cmd_up() {
 		for i in $(seq 1 150); do
 			if answers; then
 				log "libvirtd answers on $URI (namespace $NS)"
+				start_sshd
 				return 0
 			fi
 			pid_alive "$STATE_DIR/libvirtd.pid" || break
@@ -99,6 +107,61 @@ cmd_up() {
 	tail -n 20 "$LOG_DIR/libvirtd.log" >&2 || true
 	die "libvirtd did not answer on $URI; see $LOG_DIR/libvirtd.log"
 }
+
+# start_sshd generates keys on first use and starts sshd in the namespace.
+start_sshd() {
+	local d="$STATE_DIR/ssh"
+	mkdir -p "$d" /run/sshd
+	chmod 700 "$d"
+	[ -f "$d/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C unikernel-harness-host -f "$d/host_ed25519"
+	[ -f "$d/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C unikernel-harness-client -f "$d/id_ed25519"
+	cp "$d/id_ed25519.pub" "$d/authorized_keys"
+	printf '127.0.0.1 %s\n' "$(cut -d' ' -f1,2 "$d/host_ed25519.pub")" >"$d/known_hosts"
+	cat >"$d/sshd_config" <<EOF
+ListenAddress 127.0.0.1:22
+HostKey $d/host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+PermitRootLogin prohibit-password
+AllowUsers root
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes yes
+PrintMotd no
+EOF
+	# The client side, as a user would set it up in ~/.ssh/config: a host alias
+	# with its key and its own known_hosts. OpenSSH reads it from the system
+	# configuration's include directory; it applies to this alias only.
+	if [ -d /etc/ssh/ssh_config.d ]; then
+		cat >/etc/ssh/ssh_config.d/unikernel-harness.conf <<EOF
+# Written by scripts/harness.sh for qemu+ssh:// tests; removed by \`harness.sh down\`.
+Host unikernel-harness
+	HostName 127.0.0.1
+	User root
+	IdentityFile $d/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $d/known_hosts
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking yes
+	BatchMode yes
+EOF
+	fi
+	if ! pid_alive "$STATE_DIR/sshd.pid"; then
+		ip netns exec "$NS" setsid /usr/sbin/sshd -D -e -f "$d/sshd_config" >>"$LOG_DIR/sshd.log" 2>&1 </dev/null &
+		echo $! >"$STATE_DIR/sshd.pid"
+	fi
+	local i
+	for i in $(seq 1 50); do
+		ip netns exec "$NS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/22' 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "sshd in $NS did not listen; see $LOG_DIR/sshd.log"
+}
+
+# ssh_uri is the URI of the shared daemon through the harness sshd, with the
+# host alias of /etc/ssh/ssh_config.d/unikernel-harness.conf.
+ssh_uri() { echo "qemu+ssh://unikernel-harness/system"; }
 
 stop_pidfile() {
 	local f="$STATE_DIR/$1.pid" pid i
@@ -124,6 +187,8 @@ cmd_down() {
 			virsh -q -c "$URI" net-destroy "$d" >/dev/null 2>&1 || true
 		done
 	fi
+	stop_pidfile sshd
+	rm -f /etc/ssh/ssh_config.d/unikernel-harness.conf
 	stop_pidfile libvirtd
 	stop_pidfile virtlogd
 	if [ -f "$STATE_DIR/netns.created" ]; then
@@ -150,5 +215,6 @@ down) cmd_down ;;
 status) cmd_status ;;
 exec) shift; exec ip netns exec "$NS" "$@" ;;
 netns) echo "$NS" ;;
-*) echo "usage: $0 up|down|status|deps|netns|exec CMD..." >&2; exit 2 ;;
+ssh-uri) ssh_uri ;;
+*) echo "usage: $0 up|down|status|deps|netns|ssh-uri|exec CMD..." >&2; exit 2 ;;
 esac

@@ -32,13 +32,13 @@ func LogVolume(domain string) string { return domain + ".log" }
 
 var ensurePoolMu sync.Mutex
 
-// EnsureConsolePool defines, builds, starts and autostarts the console pool
+// ensureConsolePool defines, builds, starts and autostarts the console pool
 // when it is missing or stopped. The directory is created with mode 0700, so
 // console logs are readable by root only.
-func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
+func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
 	ensurePoolMu.Lock()
 	defer ensurePoolMu.Unlock()
-	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	pool, err := c.conn().LookupStoragePoolByName(p.Name)
 	if err != nil && codeOf(err) != ErrNotFound {
 		return wrap(err, "look up", "storage pool", p.Name)
 	}
@@ -55,7 +55,7 @@ func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 		if err != nil {
 			return &Error{Op: "define", Kind: "storage pool", Name: p.Name, Code: ErrInvalid, Message: err.Error()}
 		}
-		if pool, err = c.conn.StoragePoolDefineXML(doc, 0); err != nil {
+		if pool, err = c.conn().StoragePoolDefineXML(doc, 0); err != nil {
 			return wrap(err, "define", "storage pool", p.Name)
 		}
 		if err := pool.Build(libvirt.STORAGE_POOL_BUILD_NEW); err != nil {
@@ -77,7 +77,7 @@ func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 // when libvirt does not know the file yet (virtlogd creates it when the
 // domain starts).
 func (c *Client) consoleVolume(p ConsolePool, vol string, refresh bool) (*libvirt.StorageVol, error) {
-	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	pool, err := c.conn().LookupStoragePoolByName(p.Name)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage pool", p.Name)
 	}
@@ -111,9 +111,9 @@ func (c *Client) refreshPool(pool *libvirt.StoragePool, name string) error {
 	return wrap(err, "refresh", "storage pool", name)
 }
 
-// ConsoleSize returns the size in bytes of the console log of domain, 0 when
+// consoleSize returns the size in bytes of the console log of domain, 0 when
 // there is none yet.
-func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (uint64, error) {
+func (c *Client) consoleSize(_ context.Context, p ConsolePool, domain string) (uint64, error) {
 	v, err := c.consoleVolume(p, LogVolume(domain), true)
 	if IsNotFound(err) {
 		return 0, nil
@@ -134,10 +134,10 @@ func (c *Client) volumeSize(v *libvirt.StorageVol, domain string) (uint64, error
 	return info.Capacity, nil
 }
 
-// ReadConsole returns the console log of domain from offset to its end. A
+// readConsole returns the console log of domain from offset to its end. A
 // log that does not exist yet reads as empty. At most limit bytes are
 // returned (the last ones) when limit > 0.
-func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
+func (c *Client) readConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
 	v, err := c.consoleVolume(p, LogVolume(domain), true)
 	if IsNotFound(err) {
 		return nil, nil
@@ -175,10 +175,10 @@ func (t *tailBuffer) Bytes() []byte {
 	return b
 }
 
-// AppendConsole appends text to the console log of domain through libvirt's
+// appendConsole appends text to the console log of domain through libvirt's
 // volume upload, creating the log (mode 0600) when it does not exist yet.
 // Only call it while the domain is stopped: virtlogd owns the file while it runs.
-func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+func (c *Client) appendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
 	// Before the first boot the log does not exist: create it through libvirt
 	// (no pool refresh needed). If virtlogd made it meanwhile, find it by a refresh.
 	v, err := c.consoleVolume(p, LogVolume(domain), false)
@@ -217,7 +217,7 @@ func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text 
 }
 
 func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.StorageVol, error) {
-	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+	pool, err := c.conn().LookupStoragePoolByName(p.Name)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage pool", p.Name)
 	}
@@ -241,10 +241,10 @@ func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.Sto
 	return v, wrap(err, "create", "console log of", domain)
 }
 
-// DeleteConsole removes the console log of domain and virtlogd's rotated
+// deleteConsole removes the console log of domain and virtlogd's rotated
 // copies (<name>.log.0, .1, ...).
-func (c *Client) DeleteConsole(ctx context.Context, p ConsolePool, domain string) error {
-	pool, err := c.conn.LookupStoragePoolByName(p.Name)
+func (c *Client) deleteConsole(_ context.Context, p ConsolePool, domain string) error {
+	pool, err := c.conn().LookupStoragePoolByName(p.Name)
 	if codeOf(err) == ErrNotFound {
 		return nil
 	}

@@ -11,7 +11,7 @@ import (
 
 const kindDomain = "domain"
 
-// DomainState is the run state of a domain, as the provider reports it.
+// domainState is the run state of a domain, as the provider reports it.
 type DomainState string
 
 // Domain states.
@@ -31,9 +31,9 @@ type DomainInfo struct {
 	Autostart bool
 }
 
-// DefineDomain creates or replaces the persistent definition of spec.Name
+// defineDomain creates or replaces the persistent definition of spec.Name
 // and returns the domain's UUID.
-func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+func (c *Client) defineDomain(_ context.Context, spec DomainSpec) (string, error) {
 	x, err := DomainXML(spec)
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
@@ -42,7 +42,7 @@ func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (string, err
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
 	}
-	dom, err := c.conn.DomainDefineXMLFlags(doc, libvirt.DOMAIN_DEFINE_VALIDATE)
+	dom, err := c.conn().DomainDefineXMLFlags(doc, libvirt.DOMAIN_DEFINE_VALIDATE)
 	if err != nil {
 		return "", wrap(err, "define", kindDomain, spec.Name)
 	}
@@ -52,15 +52,15 @@ func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (string, err
 }
 
 func (c *Client) lookupDomain(name string) (*libvirt.Domain, error) {
-	dom, err := c.conn.LookupDomainByName(name)
+	dom, err := c.conn().LookupDomainByName(name)
 	return dom, wrap(err, "look up", kindDomain, name)
 }
 
-// LookupDomainName resolves a name or UUID to the domain's name.
-func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (string, error) {
-	dom, err := c.conn.LookupDomainByName(nameOrUUID)
+// lookupDomainName resolves a name or UUID to the domain's name.
+func (c *Client) lookupDomainName(_ context.Context, nameOrUUID string) (string, error) {
+	dom, err := c.conn().LookupDomainByName(nameOrUUID)
 	if err != nil && codeOf(err) == ErrNotFound {
-		dom, err = c.conn.LookupDomainByUUIDString(nameOrUUID)
+		dom, err = c.conn().LookupDomainByUUIDString(nameOrUUID)
 	}
 	if err != nil {
 		return "", wrap(err, "look up", kindDomain, nameOrUUID)
@@ -70,8 +70,8 @@ func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (strin
 	return name, wrap(err, "read the name of", kindDomain, nameOrUUID)
 }
 
-// ReadDomain returns the persistent definition, state and autostart of name.
-func (c *Client) ReadDomain(ctx context.Context, name string) (DomainInfo, error) {
+// readDomain returns the persistent definition, state and autostart of name.
+func (c *Client) readDomain(_ context.Context, name string) (DomainInfo, error) {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return DomainInfo{}, err
@@ -111,8 +111,8 @@ func mapState(st libvirt.DomainState) DomainState {
 	return StateOther
 }
 
-// StartDomain starts a defined domain. Starting a running domain is not an error.
-func (c *Client) StartDomain(ctx context.Context, name string) error {
+// startDomain starts a defined domain. Starting a running domain is not an error.
+func (c *Client) startDomain(_ context.Context, name string) error {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return err
@@ -124,10 +124,10 @@ func (c *Client) StartDomain(ctx context.Context, name string) error {
 	return wrap(dom.Create(), "start", kindDomain, name)
 }
 
-// StopDomain asks the guest to shut down, waits up to grace, then destroys it.
+// stopDomain asks the guest to shut down, waits up to grace, then destroys it.
 // Many unikernels ignore ACPI, so a zero grace destroys at once. Stopping a
 // domain that is not running is not an error.
-func (c *Client) StopDomain(ctx context.Context, name string, grace time.Duration) error {
+func (c *Client) stopDomain(ctx context.Context, name string, grace time.Duration) error {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return err
@@ -154,8 +154,8 @@ func (c *Client) StopDomain(ctx context.Context, name string, grace time.Duratio
 	return wrap(err, "destroy", kindDomain, name)
 }
 
-// UndefineDomain removes the persistent definition. A missing domain is not an error.
-func (c *Client) UndefineDomain(ctx context.Context, name string) error {
+// undefineDomain removes the persistent definition. A missing domain is not an error.
+func (c *Client) undefineDomain(_ context.Context, name string) error {
 	dom, err := c.lookupDomain(name)
 	if IsNotFound(err) {
 		return nil
@@ -168,8 +168,8 @@ func (c *Client) UndefineDomain(ctx context.Context, name string) error {
 		libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA), "undefine", kindDomain, name)
 }
 
-// SetDomainAutostart sets whether the domain starts with the host.
-func (c *Client) SetDomainAutostart(ctx context.Context, name string, on bool) error {
+// setDomainAutostart sets whether the domain starts with the host.
+func (c *Client) setDomainAutostart(_ context.Context, name string, on bool) error {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return err
@@ -178,9 +178,9 @@ func (c *Client) SetDomainAutostart(ctx context.Context, name string, on bool) e
 	return wrap(dom.SetAutostart(on), "set autostart of", kindDomain, name)
 }
 
-// DomainNames lists the names of all defined domains, sorted.
-func (c *Client) DomainNames(ctx context.Context) ([]string, error) {
-	doms, err := c.conn.ListAllDomains(0)
+// domainNames lists the names of all defined domains, sorted.
+func (c *Client) domainNames(_ context.Context) ([]string, error) {
+	doms, err := c.conn().ListAllDomains(0)
 	if err != nil {
 		return nil, wrap(err, "list", "domains on", c.uri)
 	}
@@ -195,8 +195,8 @@ func (c *Client) DomainNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// DomainState returns the run state of name.
-func (c *Client) DomainState(ctx context.Context, name string) (DomainState, error) {
+// domainState returns the run state of name.
+func (c *Client) domainState(_ context.Context, name string) (DomainState, error) {
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return "", err

@@ -1,6 +1,7 @@
 package hypervisor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -22,6 +23,12 @@ const (
 	ErrTimeout
 	// ErrConflict means the object exists already or is busy.
 	ErrConflict
+	// ErrConnection means the connection to the daemon was lost and could not
+	// be reopened within the client's reconnect wait.
+	ErrConnection
+	// ErrCancelled means the caller's context was cancelled (Terraform was
+	// interrupted) or its deadline passed before the operation finished.
+	ErrCancelled
 )
 
 // Error is the adapter's error type: what was attempted on which object, the
@@ -40,6 +47,27 @@ func (e *Error) Error() string {
 
 // IsNotFound reports whether err says that the object does not exist.
 func IsNotFound(err error) bool { return hasCode(err, ErrNotFound) }
+
+// IsConnectionLost reports whether err says that the daemon went away and
+// did not come back in time. The outcome of the call is then unknown: it may
+// have taken effect before the connection broke.
+func IsConnectionLost(err error) bool { return hasCode(err, ErrConnection) }
+
+// IsCancelled reports whether err says that the operation was cancelled or
+// ran out of time before it finished.
+func IsCancelled(err error) bool {
+	return hasCode(err, ErrCancelled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// ctxError is the error for an operation that ctx ended: cancelled, or out of
+// time.
+func ctxError(ctx context.Context, op, kind, name string) error {
+	msg := "the operation was cancelled"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		msg = "the operation was cancelled: its time limit passed"
+	}
+	return &Error{Op: op, Kind: kind, Name: name, Code: ErrCancelled, Message: msg}
+}
 
 // IsConflict reports whether err says that the object exists already or is busy.
 func IsConflict(err error) bool { return hasCode(err, ErrConflict) }

@@ -33,29 +33,29 @@ func (c *Client) Host(ctx context.Context) (HostInfo, error) {
 	fail := func(err error, what string) (HostInfo, error) {
 		return HostInfo{}, wrap(err, "read "+what+" of", "host", c.uri)
 	}
-	if h.Hostname, err = c.conn.GetHostname(); err != nil {
+	if h.Hostname, err = c.conn().GetHostname(); err != nil {
 		return fail(err, "the hostname")
 	}
-	if h.Driver, err = c.conn.GetType(); err != nil {
+	if h.Driver, err = c.conn().GetType(); err != nil {
 		return fail(err, "the driver")
 	}
-	lib, err := c.conn.GetLibVersion()
+	lib, err := c.conn().GetLibVersion()
 	if err != nil {
 		return fail(err, "the libvirt version")
 	}
 	h.LibvirtVersion = versionString(uint64(lib))
-	hv, err := c.conn.GetVersion()
+	hv, err := c.conn().GetVersion()
 	if err != nil {
 		return fail(err, "the hypervisor version")
 	}
 	h.HypervisorVersion = versionString(uint64(hv))
-	node, err := c.conn.GetNodeInfo()
+	node, err := c.conn().GetNodeInfo()
 	if err != nil {
 		return fail(err, "the node info")
 	}
 	h.CPUs = int64(node.Cpus)
 	h.MemoryMiB = int64(node.Memory / 1024)
-	free, err := c.conn.GetFreeMemory()
+	free, err := c.conn().GetFreeMemory()
 	if err != nil {
 		return fail(err, "the free memory")
 	}
@@ -76,7 +76,7 @@ func (c *Client) Host(ctx context.Context) (HostInfo, error) {
 }
 
 func (c *Client) capabilities() (*libvirtxml.Caps, error) {
-	doc, err := c.conn.GetCapabilities()
+	doc, err := c.conn().GetCapabilities()
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (c *Client) ResolveHypervisor(ctx context.Context, want string) (string, er
 }
 
 func (c *Client) networkNames() ([]string, error) {
-	nets, err := c.conn.ListAllNetworks(0)
+	nets, err := c.conn().ListAllNetworks(0)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (c *Client) networkNames() ([]string, error) {
 }
 
 func (c *Client) poolNames() ([]string, error) {
-	pools, err := c.conn.ListAllStoragePools(0)
+	pools, err := c.conn().ListAllStoragePools(0)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ var hostArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.
 // HostCapacity returns the host's total memory in MiB and its CPU count: a
 // cheap call for plan-time bounds.
 func (c *Client) HostCapacity(ctx context.Context) (memoryMiB, cpus int64, err error) {
-	node, err := c.conn.GetNodeInfo()
+	node, err := c.conn().GetNodeInfo()
 	if err != nil {
 		return 0, 0, wrap(err, "read the node info of", "host", c.uri)
 	}

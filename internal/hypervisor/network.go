@@ -76,7 +76,7 @@ func (c *Client) DefineNetwork(ctx context.Context, spec NetworkSpec) (string, e
 	if err := c.checkOverlap(spec.Name, networkPrefixes(x)); err != nil {
 		return "", err
 	}
-	net, err := c.conn.NetworkDefineXMLFlags(doc, libvirt.NETWORK_DEFINE_VALIDATE)
+	net, err := c.conn().NetworkDefineXMLFlags(doc, libvirt.NETWORK_DEFINE_VALIDATE)
 	if err != nil {
 		return "", wrap(err, "define", kindNetwork, spec.Name)
 	}
@@ -91,7 +91,7 @@ func (c *Client) checkOverlap(name string, prefixes []netip.Prefix) error {
 	if len(prefixes) == 0 {
 		return nil
 	}
-	nets, err := c.conn.ListAllNetworks(0)
+	nets, err := c.conn().ListAllNetworks(0)
 	if err != nil {
 		return wrap(err, "list", "networks on", c.uri)
 	}
@@ -149,15 +149,15 @@ func (c *Client) CreateNetwork(ctx context.Context, spec NetworkSpec, autostart 
 }
 
 func (c *Client) lookupNetwork(name string) (*libvirt.Network, error) {
-	net, err := c.conn.LookupNetworkByName(name)
+	net, err := c.conn().LookupNetworkByName(name)
 	return net, wrap(err, "look up", kindNetwork, name)
 }
 
 // LookupNetworkName resolves a name or UUID to the network's name.
 func (c *Client) LookupNetworkName(ctx context.Context, nameOrUUID string) (string, error) {
-	net, err := c.conn.LookupNetworkByName(nameOrUUID)
+	net, err := c.conn().LookupNetworkByName(nameOrUUID)
 	if err != nil && codeOf(err) == ErrNotFound {
-		if net2, err2 := c.conn.LookupNetworkByUUIDString(nameOrUUID); err2 == nil {
+		if net2, err2 := c.conn().LookupNetworkByUUIDString(nameOrUUID); err2 == nil {
 			net, err = net2, nil
 		}
 	}
@@ -188,10 +188,10 @@ func persistentNetworkXML(net *libvirt.Network, name string) (*libvirtxml.Networ
 	return &x, nil
 }
 
-// ReadNetwork returns the persistent definition, run state and autostart of
+// readNetwork returns the persistent definition, run state and autostart of
 // name. Spec.Hosts holds every reservation, including those that instances
 // added (see AddDHCPHost).
-func (c *Client) ReadNetwork(ctx context.Context, name string) (NetworkInfo, error) {
+func (c *Client) readNetwork(_ context.Context, name string) (NetworkInfo, error) {
 	net, err := c.lookupNetwork(name)
 	if err != nil {
 		return NetworkInfo{}, err
@@ -251,7 +251,7 @@ func (c *Client) SetNetworkAutostart(ctx context.Context, name string, on bool) 
 
 // DeleteNetwork stops and undefines a network. A missing network is not an error.
 func (c *Client) DeleteNetwork(ctx context.Context, name string) error {
-	net, err := c.conn.LookupNetworkByName(name)
+	net, err := c.conn().LookupNetworkByName(name)
 	if err != nil {
 		if codeOf(err) == ErrNotFound {
 			return nil
@@ -267,9 +267,9 @@ func (c *Client) DeleteNetwork(ctx context.Context, name string) error {
 	return wrap(net.Undefine(), "undefine", kindNetwork, name)
 }
 
-// Leases returns the network's current IPv4 DHCP leases. A stopped network
+// leases returns the network's current IPv4 DHCP leases. A stopped network
 // has none.
-func (c *Client) Leases(ctx context.Context, network string) ([]Lease, error) {
+func (c *Client) leases(_ context.Context, network string) ([]Lease, error) {
 	net, err := c.lookupNetwork(network)
 	if err != nil {
 		return nil, err

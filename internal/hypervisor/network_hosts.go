@@ -120,7 +120,7 @@ func heldByOther(current []DHCPHost, old, a DHCPHost) bool {
 	return false
 }
 
-// AddDHCPHost adds a static DHCP reservation to a network, live (no network
+// addDHCPHost adds a static DHCP reservation to a network, live (no network
 // restart) and to its persistent definition. It is how an instance reserves
 // an address for one of its interfaces.
 //
@@ -136,7 +136,7 @@ func heldByOther(current []DHCPHost, old, a DHCPHost) bool {
 // same MAC, address or hostname as a different reservation is refused with
 // an error of class ErrConflict. A network without IPv4 DHCP refuses with
 // ErrInvalid.
-func (c *Client) AddDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+func (c *Client) addDHCPHost(_ context.Context, network string, h DHCPHost) error {
 	h.MAC = strings.ToLower(h.MAC)
 	lock := c.networkLock(network)
 	lock.Lock()
@@ -159,12 +159,12 @@ func (c *Client) AddDHCPHost(ctx context.Context, network string, h DHCPHost) er
 	return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h)
 }
 
-// ChangeDHCPHost changes the address (or hostname) of the reservation that
+// changeDHCPHost changes the address (or hostname) of the reservation that
 // h.MAC already has, in one live update (libvirt's modify, a single dnsmasq
 // reload instead of the two that a remove and an add take). Without a
-// reservation for h.MAC it adds one, as AddDHCPHost does. An address or
+// reservation for h.MAC it adds one, as addDHCPHost does. An address or
 // hostname that another reservation holds is refused with ErrConflict.
-func (c *Client) ChangeDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+func (c *Client) changeDHCPHost(_ context.Context, network string, h DHCPHost) error {
 	h.MAC = strings.ToLower(h.MAC)
 	lock := c.networkLock(network)
 	lock.Lock()
@@ -190,10 +190,10 @@ func (c *Client) ChangeDHCPHost(ctx context.Context, network string, h DHCPHost)
 	return u.dhcp(cmd, h)
 }
 
-// RemoveDHCPHost removes the static DHCP reservation of mac from a network,
+// removeDHCPHost removes the static DHCP reservation of mac from a network,
 // live and from its persistent definition. A missing reservation or network
 // is not an error, so an instance can call it on every delete.
-func (c *Client) RemoveDHCPHost(ctx context.Context, network, mac string) error {
+func (c *Client) removeDHCPHost(_ context.Context, network, mac string) error {
 	mac = strings.ToLower(mac)
 	lock := c.networkLock(network)
 	lock.Lock()
@@ -234,7 +234,7 @@ func (c *Client) DHCPHostByMAC(ctx context.Context, network, mac string) (DHCPHo
 // (running or not) that is attached to network to the domain's name. A
 // static reservation for one of these MACs belongs to that instance.
 func (c *Client) NetworkMACOwners(ctx context.Context, network string) (map[string]string, error) {
-	doms, err := c.conn.ListAllDomains(0)
+	doms, err := c.conn().ListAllDomains(0)
 	if err != nil {
 		return nil, wrap(err, "list", "domains on", c.uri)
 	}

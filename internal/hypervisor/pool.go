@@ -57,7 +57,7 @@ func (c *Client) CreatePool(ctx context.Context, spec PoolSpec, autostart bool) 
 	if err != nil {
 		return PoolInfo{}, &Error{Op: "define", Kind: kindPool, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
 	}
-	pool, err := c.conn.StoragePoolDefineXML(doc, libvirt.STORAGE_POOL_DEFINE_VALIDATE)
+	pool, err := c.conn().StoragePoolDefineXML(doc, libvirt.STORAGE_POOL_DEFINE_VALIDATE)
 	if err != nil {
 		return PoolInfo{}, wrap(err, "define", kindPool, spec.Name)
 	}
@@ -84,13 +84,13 @@ func (c *Client) CreatePool(ctx context.Context, spec PoolSpec, autostart bool) 
 }
 
 func (c *Client) lookupPool(name string) (*libvirt.StoragePool, error) {
-	pool, err := c.conn.LookupStoragePoolByName(name)
+	pool, err := c.conn().LookupStoragePoolByName(name)
 	return pool, wrap(err, "look up", kindPool, name)
 }
 
-// ReadPool returns the persistent definition, run state, autostart and
+// readPool returns the persistent definition, run state, autostart and
 // sizes of a pool.
-func (c *Client) ReadPool(ctx context.Context, name string) (PoolInfo, error) {
+func (c *Client) readPool(_ context.Context, name string) (PoolInfo, error) {
 	pool, err := c.lookupPool(name)
 	if err != nil {
 		return PoolInfo{}, err
@@ -195,7 +195,7 @@ func (c *Client) refresh(pool *libvirt.StoragePool, name string) error {
 // when it is empty. A pool that cannot be started (its directory is gone) is
 // just undefined. A missing pool is not an error.
 func (c *Client) DeletePool(ctx context.Context, name string) error {
-	pool, err := c.conn.LookupStoragePoolByName(name)
+	pool, err := c.conn().LookupStoragePoolByName(name)
 	if err != nil {
 		if codeOf(err) == ErrNotFound {
 			return nil

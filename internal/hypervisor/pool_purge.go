@@ -7,7 +7,7 @@ import "context"
 // console pool; the pool resource itself refuses to delete a pool that still
 // holds volumes. A missing pool is not an error.
 func (c *Client) PurgePool(ctx context.Context, name string) error {
-	pool, err := c.conn.LookupStoragePoolByName(name)
+	pool, err := c.conn().LookupStoragePoolByName(name)
 	if codeOf(err) == ErrNotFound {
 		return nil
 	}

@@ -126,10 +126,11 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 	// sending: a reader goroutine fills one buffer while the other is sent.
 	chunks, stop := readAhead(r, size)
 	defer stop()
+	prog := c.progress("upload", id, size)
 	var sent uint64
 	for sent < size {
 		if err := ctx.Err(); err != nil {
-			return abort(&Error{Op: "upload to", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: err.Error()})
+			return abort(ctxError(ctx, "upload to", kindVolume, id))
 		}
 		ch := <-chunks.full
 		for off := 0; off < ch.n; {
@@ -140,6 +141,7 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 			off += m
 		}
 		sent += uint64(ch.n)
+		prog.at(sent)
 		switch {
 		case errors.Is(ch.err, io.EOF), errors.Is(ch.err, io.ErrUnexpectedEOF):
 			return abort(fmt.Errorf("the image ended after %d of %d bytes", sent, size))
@@ -153,7 +155,11 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 			return abort(err)
 		}
 	}
-	return wrap(st.Finish(), "finish the upload to", kindVolume, id)
+	if err := st.Finish(); err != nil {
+		return wrap(err, "finish the upload to", kindVolume, id)
+	}
+	prog.done(sent)
+	return nil
 }
 
 type chunk struct {
@@ -232,11 +238,11 @@ func (c *Client) CreateVolumeFrom(ctx context.Context, poolName string, spec Vol
 	return info, nil
 }
 
-// ReadVolume returns the key, path, size and format of a volume. A volume
+// readVolume returns the key, path, size and format of a volume. A volume
 // whose file was removed behind libvirt's back is reported as not found:
 // when libvirt still lists it but cannot read it, the pool is refreshed and
 // the lookup tried once more. A stopped pool gives a *PoolInactiveError.
-func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (VolumeInfo, error) {
+func (c *Client) readVolume(ctx context.Context, poolName, name string) (VolumeInfo, error) {
 	id := poolName + "/" + name
 	for attempt := 0; ; attempt++ {
 		vol, err := c.lookupVolume(poolName, name)
@@ -269,7 +275,7 @@ func volumeInfo(vol *libvirt.StorageVol, poolName, id string) (VolumeInfo, error
 // LookupVolumeByKey finds a volume by its key (for dir pools, its path) in
 // any pool.
 func (c *Client) LookupVolumeByKey(ctx context.Context, key string) (VolumeInfo, error) {
-	vol, err := c.conn.LookupStorageVolByKey(key)
+	vol, err := c.conn().LookupStorageVolByKey(key)
 	if err != nil {
 		return VolumeInfo{}, wrap(err, "look up", kindVolume, key)
 	}
@@ -286,10 +292,10 @@ func (c *Client) LookupVolumeByKey(ctx context.Context, key string) (VolumeInfo,
 	return volumeInfo(vol, poolName, key)
 }
 
-// DeleteVolume deletes a volume and its file. A missing volume is not an
+// deleteVolume deletes a volume and its file. A missing volume is not an
 // error. libvirt allows deletes while other volumes of the pool are being
 // created or uploaded, so no lock is taken.
-func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error {
+func (c *Client) deleteVolume(_ context.Context, poolName, name string) error {
 	vol, err := c.lookupVolume(poolName, name)
 	if err != nil {
 		if IsNotFound(err) {
@@ -324,13 +330,15 @@ func (c *Client) download(ctx context.Context, poolName, name string, offset, le
 	}
 	buf := make([]byte, UploadChunk)
 	var total int64
+	prog := c.progress("download", id, length)
 	for {
 		if err := ctx.Err(); err != nil {
 			_ = st.Abort()
-			return total, &Error{Op: "download from", Kind: kindVolume, Name: id, Code: ErrTimeout, Message: err.Error()}
+			return total, ctxError(ctx, "download from", kindVolume, id)
 		}
 		n, err := st.Recv(buf)
 		if errors.Is(err, io.EOF) {
+			prog.done(uint64(total))
 			return total, wrap(st.Finish(), "finish the download from", kindVolume, id)
 		}
 		if err != nil {
@@ -339,6 +347,7 @@ func (c *Client) download(ctx context.Context, poolName, name string, offset, le
 		}
 		m, werr := w.Write(buf[:n])
 		total += int64(m)
+		prog.at(uint64(total))
 		if werr == nil && m != n {
 			werr = io.ErrShortWrite
 		}

@@ -186,7 +186,7 @@ func TestAccVolumeUploadFailureLeavesNothing(t *testing.T) {
 		"source too short":    {r: &failingReader{n: 5 << 20, err: io.EOF}, want: "ended after 5242880 of 8388608 bytes"},
 		"digest mismatch": {r: &failingReader{n: size, err: io.EOF},
 			check: func() error { return imageformat.Verify(strings.Repeat("a", 64), strings.Repeat("b", 64)) }, want: "sha256 mismatch"},
-		"cancelled": {r: &failingReader{n: size, err: io.EOF}, want: "context canceled", ctx: func() context.Context {
+		"cancelled": {r: &failingReader{n: size, err: io.EOF}, want: "was cancelled", ctx: func() context.Context {
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
 			return cctx

@@ -25,7 +25,7 @@ type VolumeReader struct {
 // OpenVolumeByPath opens the storage volume at a host path. A path that is
 // not a volume of any active pool gives an error of class ErrNotFound.
 func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeReader, error) {
-	vol, err := c.conn.LookupStorageVolByPath(path)
+	vol, err := c.conn().LookupStorageVolByPath(path)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage volume", path)
 	}
@@ -86,7 +86,7 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 // change time is left out: starting a domain relabels its images.) found is
 // false for a host path outside any pool.
 func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string, found bool, err error) {
-	vol, err := c.conn.LookupStorageVolByPath(path)
+	vol, err := c.conn().LookupStorageVolByPath(path)
 	if codeOf(err) == ErrNotFound {
 		return "", false, nil
 	}

@@ -224,6 +224,15 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	info, err := uploadImage(ctx, r.data.Client, pool, name, img)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, createVolumeHint(err, pool, name))
+		// A failed upload removes its volume. When that removal could not run
+		// (the daemon went away), the volume stays in the state as tainted, so
+		// that the next apply replaces it. A name taken by a volume that this
+		// create did not make never enters the state.
+		if !hypervisor.IsConflict(err) {
+			if _, rerr := r.data.Client.ReadVolume(context.WithoutCancel(ctx), pool, name); !hypervisor.IsNotFound(rerr) {
+				resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+			}
+		}
 		return
 	}
 	plan.SHA256 = types.StringValue(img.digest)

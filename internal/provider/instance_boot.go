@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -135,7 +136,10 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 				}
 				if ipv4OK && !tcpOK {
 					ip := addrs[info.Spec.Interfaces[0].MAC][0]
-					tcpOK = dialOK(ctx, net.JoinHostPort(ip, strconv.Itoa(g.tcpPort)))
+					var derr error
+					if tcpOK, derr = dialOK(ctx, net.JoinHostPort(ip, strconv.Itoa(g.tcpPort))); derr != nil {
+						lastErr = derr // "network is unreachable" says that this machine cannot reach the guest at all
+					}
 				}
 			}
 		}
@@ -147,7 +151,10 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 			return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("the instance stopped while booting (state %s)", st),
 				consoleOK, ipv4OK, tcpOK, g)
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return cancelledError(ctx, m.Name.ValueString(), "waiting for readiness")
+		}
+		if time.Now().After(deadline) {
 			why := fmt.Sprintf("not ready after %s", g.timeout)
 			if lastErr != nil {
 				why += fmt.Sprintf(" (last error: %s)", lastErr)
@@ -170,14 +177,14 @@ func matchLine(re *regexp.Regexp, out []byte) bool {
 	return false
 }
 
-func dialOK(ctx context.Context, addr string) bool {
+func dialOK(ctx context.Context, addr string) (bool, error) {
 	d := net.Dialer{Timeout: time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return false
+		return false, err
 	}
 	_ = conn.Close()
-	return true
+	return true, nil
 }
 
 // gateFailure builds the readiness error: which conditions did not hold and
@@ -192,7 +199,12 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 DHCP lease")
 	}
 	if !tcpOK {
-		failed = append(failed, fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort))
+		msg := fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort)
+		if remoteURI(r.data.Client.URI()) {
+			msg += " (the provider dials from where Terraform runs, and over a remote URI the guest's network is often " +
+				"not reachable from there: use wait_for.console or wait_for.ipv4 for guests on remote hosts)"
+		}
+		failed = append(failed, msg)
 	}
 	out, err := r.data.Client.ReadConsole(ctx, r.data.Console, m.Name.ValueString(), offset, 64*1024)
 	tail := "(console log unavailable: " + fmt.Sprint(err) + ")"
@@ -321,4 +333,21 @@ func detectHostFile(p string, attr path.Path, diags *diag.Diagnostics) (imagefor
 	}
 	diags.AddAttributeError(attr, "Unable to inspect image", fmt.Sprintf("%s.\n\n%s", err, what))
 	return imageformat.Result{}, false
+}
+
+// cancelledError says that an operation on an instance ended because
+// Terraform was interrupted or the operation's timeout (the resource's
+// `timeouts`) passed, rather than because the guest failed.
+func cancelledError(ctx context.Context, name, during string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s for instance %q was cancelled: the operation's time limit (the resource's `timeouts`) passed", during, name)
+	}
+	return fmt.Errorf("%s for instance %q was cancelled: Terraform was interrupted", during, name)
+}
+
+// remoteURI reports whether a libvirt URI names another host: a transport
+// other than the local socket, or a host name.
+func remoteURI(uri string) bool {
+	u, err := url.Parse(uri)
+	return err == nil && transportOf(u) != "unix"
 }

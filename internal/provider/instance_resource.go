@@ -288,18 +288,38 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	spec := plan.toSpec(r.data.Console)
 	spec.UUID = ""
 	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
-	if _, err := c.DefineDomain(ctx, spec); err != nil {
+	uuid, err := c.DefineDomain(ctx, spec)
+	if err != nil && (hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err)) {
+		// The define may have reached the daemon before the connection broke. The
+		// name was free a moment ago, so a domain of that name is this one: keep
+		// it in the state. The next refresh drops it if it does not exist.
+		resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+		resp.Diagnostics.AddError(summary, err.Error()+"\n\nWhether libvirt defined the domain is unknown: it is kept in "+
+			"the state as tainted, and the next apply replaces it, or creates it when it does not exist.")
+		return
+	}
+	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error()+"\n\nCheck that the kernel, initrd and disk paths exist on the host and that the hypervisor type is offered there (see data.unikernel_host).")
 		return
 	}
-	// From here on a failure before the guest runs removes what was made.
+	// The domain exists: it is in the state from now on, so that whatever
+	// fails later leaves a tainted resource that the next apply replaces,
+	// never a domain that Terraform does not know about.
+	plan.ID = types.StringValue(uuid)
+	resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+	// A failure before the guest runs removes what was made. When the removal
+	// cannot finish (the daemon is gone), the resource stays in the state.
 	undo := func(why string, err error) {
 		tflog.Debug(ctx, "undoing partial create", map[string]any{"step": why})
-		_ = c.StopDomain(ctx, name, 0)
-		r.releaseReservations(ctx, name, plan.NetworkInterfaces)
-		_ = c.UndefineDomain(ctx, name)
-		_ = c.DeleteConsole(ctx, r.data.Console, name)
+		cleanup := context.WithoutCancel(ctx)
+		_ = c.StopDomain(cleanup, name, 0)
+		r.releaseReservations(cleanup, name, plan.NetworkInterfaces)
+		uerr := c.UndefineDomain(cleanup, name)
+		_ = c.DeleteConsole(cleanup, r.data.Console, name)
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s: %s", why, err))
+		if uerr == nil {
+			resp.State.RemoveResource(ctx)
+		}
 	}
 	info, err := c.ReadDomain(ctx, name)
 	if err != nil {
@@ -311,6 +331,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 			plan.NetworkInterfaces[i].MAC = types.StringValue(info.Spec.Interfaces[i].MAC) // chosen by libvirt
 		}
 	}
+	resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
 	if err := r.reserve(ctx, plan.NetworkInterfaces, info.Spec.Interfaces, nil); err != nil {
 		undo("reserving interface addresses failed", err)
 		return

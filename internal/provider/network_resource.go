@@ -119,8 +119,14 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	undo := func(err error, what string) {
-		if derr := r.data.Client.DeleteNetwork(ctx, name); derr != nil {
+		if derr := r.data.Client.DeleteNetwork(context.WithoutCancel(ctx), name); derr != nil {
+			// It cannot be removed now (for example, the daemon is gone): keep it in
+			// the state, tainted, so that the next apply replaces it.
 			tflog.Warn(ctx, "cannot remove the half-created network", map[string]any{"error": derr.Error()})
+			resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+			resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s Removing it again failed too (%s): it stays in the "+
+				"state as tainted, and the next apply replaces it.", err, what, derr))
+			return
 		}
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s The network was removed again.", err, what))
 	}
@@ -141,7 +147,9 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	state, err := r.read(ctx, name, managedMACs(ctx, &plan, &resp.Diagnostics), &resp.Diagnostics)
 	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("The network was created, but reading it back failed: %s.", err))
+		resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("The network was created, but reading it back failed: %s. "+
+			"It stays in the state as tainted, and the next apply replaces it.", err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -159,8 +160,20 @@ func (r *PoolResource) Create(ctx context.Context, req resource.CreateRequest, r
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nNothing was left defined. Check that no other pool "+
 			"has this name or directory (`virsh pool-list --all`) and that libvirt may create %s; an existing pool "+
 			"can be imported with `terraform import`.", err, spec.Path))
+		// CreatePool undefines what it made when a later step fails. When that
+		// could not run (the daemon went away), the pool stays in the state as
+		// tainted, so that the next apply replaces it. A name that another pool
+		// holds already never enters the state: only a failure after the define
+		// (build, start, autostart) can leave a pool of this create behind.
+		var he *hypervisor.Error
+		if errors.As(err, &he) && he.Op != "define" {
+			if _, rerr := r.data.Client.ReadPool(context.WithoutCancel(ctx), name); !hypervisor.IsNotFound(rerr) {
+				resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+			}
+		}
 		return
 	}
+	resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
 	if !plan.Running.ValueBool() {
 		tflog.Debug(ctx, "stopping storage pool")
 		if err := r.data.Client.StopPool(ctx, name); err != nil {

@@ -5,9 +5,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -52,6 +54,13 @@ type UnikernelProviderModel struct {
 	Hypervisor  types.String `tfsdk:"hypervisor"`
 	ConsolePool types.String `tfsdk:"console_pool"`
 	ConsolePath types.String `tfsdk:"console_path"`
+
+	SSHKeyFile        types.String `tfsdk:"ssh_key_file"`
+	SSHKnownHostsFile types.String `tfsdk:"ssh_known_hosts_file"`
+	SSHHostKeyCheck   types.String `tfsdk:"ssh_host_key_check"`
+	TLSPKIPath        types.String `tfsdk:"tls_pki_path"`
+	Insecure          types.Bool   `tfsdk:"insecure"`
+	ReconnectTimeout  types.String `tfsdk:"reconnect_timeout"`
 }
 
 // Data is what Configure hands to every resource and data source.
@@ -106,6 +115,46 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 					"Defaults to `" + DefaultConsolePath + "`.",
 				Optional:   true,
 				Validators: []validator.String{validators.AbsolutePath()},
+			},
+			"ssh_key_file": schema.StringAttribute{
+				MarkdownDescription: "Private key for SSH URIs (`qemu+ssh://`, `qemu+libssh://`, `qemu+libssh2://`), passed to libvirt " +
+					"as the URI parameter `keyfile`. It must not need a passphrase: libvirt cannot prompt from inside Terraform " +
+					"(use an SSH agent for protected keys). See the Remote hosts guide.",
+				Optional:   true,
+				Validators: []validator.String{validators.AbsolutePath()},
+			},
+			"ssh_known_hosts_file": schema.StringAttribute{
+				MarkdownDescription: "known_hosts file to check the host key against, passed as the URI parameter `known_hosts`. " +
+					"Honoured by libvirt's built-in SSH clients (`qemu+libssh://`, `qemu+libssh2://`). `qemu+ssh://` runs OpenSSH, " +
+					"which takes it from `UserKnownHostsFile` in `~/.ssh/config` instead; setting it there is refused with an error.",
+				Optional:   true,
+				Validators: []validator.String{validators.AbsolutePath()},
+			},
+			"ssh_host_key_check": schema.StringAttribute{
+				MarkdownDescription: "How the SSH host key is checked: `normal` (the default: it must be known), `auto` (unknown " +
+					"keys are added; `qemu+libssh://` and `qemu+libssh2://` only) or `ignore` (any key is accepted; needs " +
+					"`insecure = true`). Maps to libvirt's `known_hosts_verify`, or `no_verify=1` for `qemu+ssh://`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(hostKeyChecks...)},
+			},
+			"tls_pki_path": schema.StringAttribute{
+				MarkdownDescription: "Directory with `cacert.pem`, `clientcert.pem` and `clientkey.pem` for `qemu+tls://`, passed as " +
+					"the URI parameter `pkipath`. Defaults to libvirt's own locations (`/etc/pki/...` for root).",
+				Optional:   true,
+				Validators: []validator.String{validators.AbsolutePath()},
+			},
+			"reconnect_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long calls wait for a libvirt daemon whose connection was lost (restarted, " +
+					"unreachable) to answer again before they fail, as a Go duration such as `30s` or `2m`. The connection is " +
+					"reopened once for all waiting calls, and calls that are safe to repeat run again. Defaults to `60s`.",
+				Optional:   true,
+				Validators: []validator.String{validators.Duration()},
+			},
+			"insecure": schema.BoolAttribute{
+				MarkdownDescription: "Allow URI parameters that weaken the check of which host the provider talks to, or run " +
+					"a local program: `no_verify=1`, `known_hosts_verify=ignore`, `command=`, a custom `proxy=`. Without it they " +
+					"are refused; with it they produce a warning. Defaults to `false`.",
+				Optional: true,
 			},
 		},
 	}
@@ -184,6 +233,24 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Invalid hypervisor", err.Error())
 		return
 	}
+	uri, warnings, err := buildURI(s.URI, remoteSettings{
+		SSHKeyFile: stringOr(m.SSHKeyFile, ""), SSHKnownHostsFile: stringOr(m.SSHKnownHostsFile, ""),
+		SSHHostKeyCheck: stringOr(m.SSHHostKeyCheck, ""), TLSPKIPath: stringOr(m.TLSPKIPath, ""),
+		Insecure: m.Insecure.ValueBool(),
+	})
+	if err != nil {
+		attr := "uri"
+		var ue *uriError
+		if errors.As(err, &ue) {
+			attr = ue.Attr
+		}
+		resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid libvirt connection settings", err.Error())
+		return
+	}
+	for _, w := range warnings {
+		resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "Insecure libvirt connection", w)
+	}
+	s.URI = uri
 	ctx = tflog.SetField(ctx, "libvirt_uri", s.URI)
 	tflog.Debug(ctx, "connecting to libvirt")
 	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.DefaultOpenTimeout)
@@ -193,6 +260,15 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 				"for example with `virsh -c '%s' uri`, that this user may use its socket, and for remote URIs "+
 				"that SSH or TLS to the host works without a prompt.", err, s.URI))
 		return
+	}
+	if d := stringOr(m.ReconnectTimeout, ""); d != "" {
+		wait, err := time.ParseDuration(d)
+		if err != nil || wait <= 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("reconnect_timeout"), "Invalid reconnect timeout",
+				fmt.Sprintf("%q is not a positive Go duration such as 30s or 2m.", d))
+			return
+		}
+		client.SetReconnectWait(wait)
 	}
 	hv, err := client.ResolveHypervisor(ctx, s.Hypervisor)
 	if err != nil {

@@ -1,0 +1,102 @@
+package hypervisor
+
+import "context"
+
+// The operations below run again on a reopened connection when the daemon
+// went away while they ran (see Client.retry). Each is safe to repeat: a
+// read, an idempotent change, or one that checks the current state first.
+// Appending to a console log twice at worst repeats a boot marker line.
+
+// EnsureConsolePool creates, builds and starts the console log pool when it
+// is missing or inactive.
+func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
+	return c.retry(ctx, "prepare", "storage pool", p.Name, func() error { return c.ensureConsolePool(ctx, p) })
+}
+
+// ConsoleSize returns the size in bytes of domain's console log.
+func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (n uint64, err error) {
+	err = c.retry(ctx, "read the size of", "console log of", domain, func() error {
+		n, err = c.consoleSize(ctx, p, domain)
+		return err
+	})
+	return n, err
+}
+
+// ReadConsole reads domain's console log from offset, at most limit bytes
+// (all when limit is 0).
+func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) (b []byte, err error) {
+	err = c.retry(ctx, "read", "console log of", domain, func() error {
+		b, err = c.readConsole(ctx, p, domain, offset, limit)
+		return err
+	})
+	return b, err
+}
+
+// AppendConsole appends text to domain's console log, creating it when missing.
+func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+	return c.retry(ctx, "append to", "console log of", domain, func() error { return c.appendConsole(ctx, p, domain, text) })
+}
+
+// DeleteConsole removes the console log of domain and virtlogd's rotated copies.
+func (c *Client) DeleteConsole(ctx context.Context, p ConsolePool, domain string) error {
+	return c.retry(ctx, "delete", "console log of", domain, func() error { return c.deleteConsole(ctx, p, domain) })
+}
+
+// AddDHCPHost adds a static DHCP reservation; adding an identical one again
+// is not an error.
+func (c *Client) AddDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+	return c.retry(ctx, "add a DHCP reservation to", kindNetwork, network, func() error { return c.addDHCPHost(ctx, network, h) })
+}
+
+// ChangeDHCPHost changes the reservation of h.MAC in one update, or adds it.
+// Setting the same reservation again is not an error.
+func (c *Client) ChangeDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+	return c.retry(ctx, "change a DHCP reservation of", kindNetwork, network, func() error { return c.changeDHCPHost(ctx, network, h) })
+}
+
+// RemoveDHCPHost removes the static DHCP reservation of mac; a missing one is
+// not an error.
+func (c *Client) RemoveDHCPHost(ctx context.Context, network, mac string) error {
+	return c.retry(ctx, "remove a DHCP reservation from", kindNetwork, network, func() error { return c.removeDHCPHost(ctx, network, mac) })
+}
+
+// ReadNetwork returns the persistent definition and state of a network.
+func (c *Client) ReadNetwork(ctx context.Context, name string) (info NetworkInfo, err error) {
+	err = c.retry(ctx, "read", kindNetwork, name, func() error {
+		info, err = c.readNetwork(ctx, name)
+		return err
+	})
+	return info, err
+}
+
+// Leases returns the DHCP leases of a network.
+func (c *Client) Leases(ctx context.Context, network string) (l []Lease, err error) {
+	err = c.retry(ctx, "read the leases of", kindNetwork, network, func() error {
+		l, err = c.leases(ctx, network)
+		return err
+	})
+	return l, err
+}
+
+// ReadVolume returns a volume's facts.
+func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (info VolumeInfo, err error) {
+	err = c.retry(ctx, "read", kindVolume, poolName+"/"+name, func() error {
+		info, err = c.readVolume(ctx, poolName, name)
+		return err
+	})
+	return info, err
+}
+
+// DeleteVolume deletes a volume; a missing one is not an error.
+func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error {
+	return c.retry(ctx, "delete", kindVolume, poolName+"/"+name, func() error { return c.deleteVolume(ctx, poolName, name) })
+}
+
+// ReadPool returns a pool's definition and state.
+func (c *Client) ReadPool(ctx context.Context, name string) (info PoolInfo, err error) {
+	err = c.retry(ctx, "read", kindPool, name, func() error {
+		info, err = c.readPool(ctx, name)
+		return err
+	})
+	return info, err
+}

@@ -1,0 +1,309 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+)
+
+// sshURI is the shared test daemon reached through the harness sshd, by the
+// ssh host alias that scripts/harness.sh writes (key, known_hosts).
+func sshURI(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command(acctest.RepoRoot(t)+"/scripts/harness.sh", "ssh-uri").Output()
+	if err != nil {
+		t.Fatalf("scripts/harness.sh ssh-uri: %v", err)
+	}
+	uri := strings.TrimSpace(string(out))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "virsh", "-q", "-c", uri, "uri").CombinedOutput(); err != nil {
+		t.Fatalf("TF_ACC is set but %s does not answer (start the harness sshd with `scripts/harness.sh up`): %v\n%s", uri, err, out)
+	}
+	return uri
+}
+
+// remoteCycle is the same stack over any URI: pool, uploaded image, network,
+// an instance behind a readiness gate, and the console data source.
+func remoteCycle(uri, prefix, poolDir, cidr3, cmdline string) string {
+	return fmt.Sprintf(`
+provider "unikernel" {
+  uri        = %q
+  hypervisor = %q
+}
+`, uri, acctest.Hypervisor()) + stackConfig(prefix, poolDir, cidr3, cmdline) + `
+data "unikernel_instance_console" "c" {
+  name = unikernel_instance.i.name
+}
+`
+}
+
+// testRemoteCycle runs pool, image upload, network, instance with its
+// readiness gate, the console data source, drift (the guest stopped out of
+// band), import and destroy through uri, and returns how long it took. label
+// goes into the guest's command line and the readiness pattern, so it must
+// not contain regular expression syntax.
+func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
+	prefix := acctest.RandName("cy")
+	poolDir := t.TempDir()
+	start := time.Now()
+	config := remoteCycle(uri, prefix, poolDir, cidr3, "over "+label)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckInstanceDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
+					resource.TestCheckResourceAttr("unikernel_image.k", "format", "multiboot"),
+					resource.TestMatchResourceAttr("data.unikernel_instance_console.c", "output",
+						regexp.MustCompile(`UNIKERNEL-READY cmdline=over `)),
+				),
+			},
+			{
+				// Drift: the guest is stopped behind Terraform's back.
+				PreConfig: func() {
+					c, err := acctest.Client(t)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := c.StopDomain(context.Background(), prefix+"-0", 0); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.i", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
+			},
+			{
+				ResourceName:            "unikernel_instance.i",
+				ImportState:             true,
+				ImportStateId:           prefix + "-0",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"wait_for", "timeouts", "boot_format", "shutdown_timeout"},
+			},
+			{
+				Config: config,
+				Check: func(*terraform.State) error {
+					t.Logf("cycle over %s: %s until the import", uri, time.Since(start).Round(time.Millisecond))
+					return nil
+				},
+			},
+		},
+	})
+	return time.Since(start)
+}
+
+// TestAccRemoteSSHCycle runs the whole cycle over qemu+ssh:// (OpenSSH with a
+// host alias from the ssh configuration: its key, its own known_hosts).
+func TestAccRemoteSSHCycle(t *testing.T) {
+	testAccInstancePreCheck(t)
+	took := testRemoteCycle(t, sshURI(t), "ssh", "10.219.4")
+	t.Logf("qemu+ssh cycle took %s", took.Round(time.Millisecond))
+}
+
+// TestAccRemoteLocalCycle is the same cycle over the local socket, to compare.
+func TestAccRemoteLocalCycle(t *testing.T) {
+	testAccInstancePreCheck(t)
+	took := testRemoteCycle(t, acctest.URI(), "local", "10.219.5")
+	t.Logf("local socket cycle took %s", took.Round(time.Millisecond))
+}
+
+// TestAccRemoteTwoAliases drives the same daemon through two provider aliases
+// at once: the local socket, and qemu+libssh:// with the key and known_hosts
+// given as provider attributes. Each alias uploads an image and boots an
+// instance from it; every object must be in the state under the alias that
+// made it, and destroy goes through each.
+func TestAccRemoteTwoAliases(t *testing.T) {
+	testAccInstancePreCheck(t)
+	sshURI(t) // the harness sshd answers
+	keyDir := "/run/unikernel-harness/ssh"
+	prefix := acctest.RandName("al")
+	local, remote := t.TempDir(), t.TempDir()
+	host := func(alias, poolDir, idx string) string {
+		return fmt.Sprintf(`
+resource "unikernel_pool" "%[1]s" {
+  provider = unikernel.%[1]s
+  name     = "%[2]s-%[1]s"
+  path     = %[3]q
+}
+
+resource "unikernel_image" "%[1]s" {
+  provider = unikernel.%[1]s
+  name     = "kernel.elf"
+  pool     = unikernel_pool.%[1]s.name
+  source   = %[4]q
+}
+
+resource "unikernel_instance" "%[1]s" {
+  provider         = unikernel.%[1]s
+  name             = "%[2]s-%[5]s"
+  kernel           = unikernel_image.%[1]s.path
+  cmdline          = "via %[1]s"
+  memory           = 16
+  shutdown_timeout = "0s"
+  wait_for = {
+    console = "^UNIKERNEL-READY cmdline=via %[1]s$"
+    timeout = "240s"
+  }
+}
+`, alias, prefix, poolDir, acctestGuests.MultibootKernel, idx)
+	}
+	config := fmt.Sprintf(`
+provider "unikernel" {
+  alias      = "local"
+  uri        = %q
+  hypervisor = %q
+}
+
+provider "unikernel" {
+  alias                = "remote"
+  uri                  = "qemu+libssh://root@127.0.0.1/system"
+  hypervisor           = %q
+  ssh_key_file         = "%s/id_ed25519"
+  ssh_known_hosts_file = "%s/known_hosts"
+}
+`, acctest.URI(), acctest.Hypervisor(), acctest.Hypervisor(), keyDir, keyDir) + host("local", local, "0") + host("remote", remote, "1")
+	// The shimmed state that checks receive drops provider aliases: read the
+	// state file that Terraform wrote in the test's working directory.
+	work := t.TempDir()
+	t.Setenv("TF_ACC_TEMP_DIR", work)
+	underAlias := func(*terraform.State) error {
+		var files []string
+		_ = filepath.WalkDir(work, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.Name() == "terraform.tfstate" {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if len(files) != 1 {
+			return fmt.Errorf("want one terraform.tfstate under %s, found %v", work, files)
+		}
+		b, err := os.ReadFile(files[0])
+		if err != nil {
+			return err
+		}
+		var st struct {
+			Resources []struct {
+				Mode, Type, Name, Provider string
+			}
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			return err
+		}
+		n := 0
+		for _, r := range st.Resources {
+			if r.Mode != "managed" {
+				continue
+			}
+			if want := `provider["registry.terraform.io/hashicorp/unikernel"].` + r.Name; r.Provider != want {
+				return fmt.Errorf("%s.%s is in the state under %s, want %s", r.Type, r.Name, r.Provider, want)
+			}
+			n++
+		}
+		if n != 6 {
+			return fmt.Errorf("want 6 resources in the state, found %d", n)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckInstanceDestroyed,
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(underAlias,
+				resource.TestCheckResourceAttr("unikernel_instance.local", "state", "running"),
+				resource.TestCheckResourceAttr("unikernel_instance.remote", "state", "running"),
+			),
+		}},
+	})
+}
+
+// TestAccRemoteTLS connects over qemu+tls:// to a private libvirtd that
+// listens with TLS on the loopback of its own namespace, with a CA, server
+// and client certificate generated for the test. Without the client
+// certificate the connection is refused; risky URI parameters are refused
+// without `insecure`; with `tls_pki_path` an image is uploaded and an
+// instance boots behind its readiness gate.
+func TestAccRemoteTLS(t *testing.T) {
+	testAccInstancePreCheck(t)
+	d := acctest.StartPrivateDaemon(t, "acc-tls", "UNIKERNEL_PRIVATE_TLS=1")
+	addr := acctest.ForwardInto(t, "unikernel-priv-"+d.Name, "127.0.0.1:16514")
+	pki := "/run/unikernel-private/" + d.Name + "/pki"
+	consoleDir, poolDir := t.TempDir(), t.TempDir()
+	prefix := acctest.RandName("tls")
+	provider := func(extra string) string {
+		return fmt.Sprintf(`
+provider "unikernel" {
+  uri          = "qemu+tls://%s/system%s"
+  hypervisor   = %q
+  console_path = %q
+}
+`, addr, extra, acctest.Hypervisor(), consoleDir)
+	}
+	withPKI := strings.Replace(provider(""), "console_path", fmt.Sprintf("tls_pki_path = %q\n  console_path", pki), 1)
+	resources := fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = "%[1]s-pool"
+  path = %[2]q
+}
+
+resource "unikernel_image" "k" {
+  name   = "kernel.elf"
+  pool   = unikernel_pool.p.name
+  source = %[3]q
+}
+
+resource "unikernel_instance" "i" {
+  name             = "%[1]s-0"
+  kernel           = unikernel_image.k.path
+  cmdline          = "over tls"
+  memory           = 16
+  shutdown_timeout = "0s"
+  wait_for = {
+    console = "^UNIKERNEL-READY cmdline=over tls$"
+    timeout = "240s"
+  }
+}
+`, prefix, poolDir, acctestGuests.MultibootKernel)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             fleetCheckNet(t, d, prefix, consoleDir, 0, false, false),
+		Steps: []resource.TestStep{
+			{
+				// libvirt's default certificate locations hold nothing here.
+				Config:      provider("") + `data "unikernel_host" "h" {}`,
+				ExpectError: regexp.MustCompile(`Unable to connect to libvirt`),
+			},
+			{
+				Config:      provider("?no_verify=1") + `data "unikernel_host" "h" {}`,
+				ExpectError: regexp.MustCompile(`insecure = true`),
+			},
+			{
+				Config: withPKI + resources,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
+					resource.TestCheckResourceAttr("unikernel_image.k", "format", "multiboot"),
+					fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
+				),
+			},
+		},
+	})
+}

@@ -1,0 +1,428 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// The restart tests run against a private libvirtd (scripts/private-libvirtd.sh)
+// that they stop and start again while Terraform works. They prove that:
+//   - the provider reopens its connection and the apply succeeds when the
+//     daemon is back within the wait, whether the restart hits the creation of
+//     domains or the readiness wait that follows;
+//   - a later plan is empty, and destroy leaves no domain, console log, network
+//     or DHCP reservation behind (no duplicates, no orphans).
+
+const restartCount = 10
+
+// restartProviderBlock points the provider at the private daemon, with a
+// console directory of its own so that nothing is shared with other daemons.
+func restartProviderBlock(d *acctest.PrivateDaemon, consoleDir string) string {
+	return fmt.Sprintf(`
+provider "unikernel" {
+  uri          = %q
+  hypervisor   = %q
+  console_pool = "unikernel-console"
+  console_path = %q
+}
+`, d.URI, acctest.Hypervisor(), consoleDir)
+}
+
+// restartFleet is a network with ten instances, each with a reserved address.
+// gate is the wait_for.console pattern, with %d for the instance's index.
+func restartFleet(prefix, cidr3, gate string) string {
+	return fmt.Sprintf(`
+resource "unikernel_network" "n" {
+  name      = "%s-net"
+  mode      = "isolated"
+  ipv4_cidr = "%s.0/24"
+}
+
+resource "unikernel_instance" "i" {
+  count            = %d
+  name             = "%s-${count.index}"
+  kernel           = %q
+  cmdline          = "instance ${count.index}"
+  memory           = 16
+  shutdown_timeout = "0s"
+  network_interfaces = [{
+    network      = unikernel_network.n.name
+    ipv4_address = "%s.${count.index + 10}"
+  }]
+  wait_for = {
+    console = "%s"
+    timeout = "240s"
+  }
+}
+`, prefix, cidr3, restartCount, prefix, acctestGuests.MultibootKernel, cidr3, gate)
+}
+
+// fleetCheck counts what the private daemon holds for prefix: domains
+// (running or not), reservations on the network, and console logs.
+func fleetCheck(t *testing.T, d *acctest.PrivateDaemon, prefix, consoleDir string, wantDomains int, wantRunning bool) resource.TestCheckFunc {
+	return fleetCheckNet(t, d, prefix, consoleDir, wantDomains, wantRunning, true)
+}
+
+// fleetCheckNet is fleetCheck; withNet says whether the configuration has the
+// network prefix-net whose reservations are counted.
+func fleetCheckNet(t *testing.T, d *acctest.PrivateDaemon, prefix, consoleDir string, wantDomains int, wantRunning, withNet bool) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		ctx := context.Background()
+		c := d.Client(t)
+		names, err := c.DomainNames(ctx)
+		if err != nil {
+			return err
+		}
+		var ours []string
+		for _, n := range names {
+			if strings.HasPrefix(n, prefix+"-") {
+				ours = append(ours, n)
+			}
+		}
+		if len(ours) != wantDomains {
+			return fmt.Errorf("want %d domains named %s-*, the daemon has %d: %v", wantDomains, prefix, len(ours), ours)
+		}
+		for _, n := range ours {
+			st, err := c.DomainState(ctx, n)
+			if err != nil {
+				return err
+			}
+			if wantRunning && st != hypervisor.StateRunning {
+				return fmt.Errorf("domain %s is %s, want running", n, st)
+			}
+		}
+		net, err := c.ReadNetwork(ctx, prefix+"-net")
+		switch {
+		case !withNet && hypervisor.IsNotFound(err):
+		case !withNet && err == nil:
+			return fmt.Errorf("network %s-net exists", prefix)
+		case wantDomains == 0 && hypervisor.IsNotFound(err):
+		case err != nil:
+			return err
+		case len(net.Spec.Hosts) != wantDomains:
+			return fmt.Errorf("want %d reservations on %s-net, found %d: %+v", wantDomains, prefix, len(net.Spec.Hosts), net.Spec.Hosts)
+		}
+		logs, _ := filepath.Glob(filepath.Join(consoleDir, prefix+"-*"))
+		if wantDomains == 0 && len(logs) != 0 {
+			return fmt.Errorf("console logs left behind: %v", logs)
+		}
+		return nil
+	}
+}
+
+// restartWhen restarts the daemon (2 s down) once ready reports true, and
+// records how long the restart took and any error.
+type restarter struct {
+	d       *acctest.PrivateDaemon
+	wg      sync.WaitGroup
+	err     error
+	took    time.Duration
+	stopped time.Time
+}
+
+func (r *restarter) when(ready func() bool, after func()) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		deadline := time.Now().Add(5 * time.Minute)
+		for !ready() {
+			if time.Now().After(deadline) {
+				r.err = fmt.Errorf("the moment to restart libvirtd never came")
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		r.stopped = time.Now()
+		r.took, r.err = r.d.Restart(2 * time.Second)
+		if r.err == nil && after != nil {
+			after()
+		}
+	}()
+}
+
+func (r *restarter) check(*terraform.State) error {
+	r.wg.Wait()
+	if r.err != nil {
+		return r.err
+	}
+	if r.stopped.IsZero() {
+		return fmt.Errorf("libvirtd was not restarted")
+	}
+	return nil
+}
+
+// virshCount counts the private daemon's domains named prefix-*; list
+// selects them (--all or --state-running).
+func virshCount(d *acctest.PrivateDaemon, prefix, list string) int {
+	out, err := d.Virsh("list", list, "--name")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, l := range strings.Fields(out) {
+		if strings.HasPrefix(l, prefix+"-") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAccRestartDuringCreate restarts libvirtd as soon as the first of ten
+// domains is defined: the apply must still succeed, with every instance
+// running and ready, exactly ten domains and ten reservations.
+func TestAccRestartDuringCreate(t *testing.T) {
+	testAccInstancePreCheck(t)
+	d := acctest.StartPrivateDaemon(t, "acc-restart1")
+	consoleDir := t.TempDir()
+	prefix := acctest.RandName("rc")
+	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, "10.219.1", `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
+	r := &restarter{d: d}
+	start := time.Now()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             fleetCheck(t, d, prefix, consoleDir, 0, false),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					r.when(func() bool { return virshCount(d, prefix, "--all") > 0 }, nil)
+				},
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(r.check,
+					fleetCheck(t, d, prefix, consoleDir, restartCount, true),
+					func(*terraform.State) error {
+						t.Logf("apply of %d instances with a restart of libvirtd during creation: %s (restart took %s)",
+							restartCount, time.Since(start).Round(time.Millisecond), r.took.Round(time.Millisecond))
+						return nil
+					}),
+			},
+			// A second apply has nothing to do.
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// TestAccRestartDuringReadiness restarts libvirtd while ten running instances
+// wait for a console line they have not printed yet. After the restart the
+// test writes that line into each console log: the apply must succeed.
+func TestAccRestartDuringReadiness(t *testing.T) {
+	testAccInstancePreCheck(t)
+	d := acctest.StartPrivateDaemon(t, "acc-restart2")
+	consoleDir := t.TempDir()
+	prefix := acctest.RandName("rr")
+	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, "10.219.2", `^RELEASE-${count.index}$`)
+	r := &restarter{d: d}
+	var recovered time.Duration
+	release := func() {
+		for i := 0; i < restartCount; i++ {
+			f, err := os.OpenFile(filepath.Join(consoleDir, fmt.Sprintf("%s-%d.log", prefix, i)), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				r.err = err
+				return
+			}
+			_, _ = fmt.Fprintf(f, "\r\nRELEASE-%d\r\n", i)
+			_ = f.Close()
+		}
+		recovered = time.Since(r.stopped)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             fleetCheck(t, d, prefix, consoleDir, 0, false),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					r.when(func() bool { return virshCount(d, prefix, "--state-running") == restartCount }, release)
+				},
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(r.check,
+					fleetCheck(t, d, prefix, consoleDir, restartCount, true),
+					func(*terraform.State) error {
+						t.Logf("libvirtd restart during the readiness wait: daemon back after %s, consoles released %s after the stop",
+							r.took.Round(time.Millisecond), recovered.Round(time.Millisecond))
+						return nil
+					}),
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// TestAccRestartBetweenSteps restarts libvirtd between two applies of a pool,
+// an uploaded image, a network and an instance: the refresh after the restart
+// finds everything, the plan is empty, and an update goes through.
+func TestAccRestartBetweenSteps(t *testing.T) {
+	testAccInstancePreCheck(t)
+	d := acctest.StartPrivateDaemon(t, "acc-restart3")
+	consoleDir := t.TempDir()
+	poolDir := t.TempDir()
+	prefix := acctest.RandName("rb")
+	config := func(cmdline string) string {
+		return restartProviderBlock(d, consoleDir) + stackConfig(prefix, poolDir, "10.219.3", cmdline)
+	}
+	var recovery time.Duration
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             fleetCheck(t, d, prefix, consoleDir, 0, false),
+		Steps: []resource.TestStep{
+			{Config: config("first"), Check: resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running")},
+			{
+				PreConfig: func() {
+					took, err := d.Restart(2 * time.Second)
+					if err != nil {
+						t.Fatal(err)
+					}
+					recovery = took
+				},
+				Config:   config("first"),
+				PlanOnly: true,
+			},
+			{
+				PreConfig: func() {
+					if _, err := d.Restart(2 * time.Second); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config("second"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.i", "cmdline", "second"),
+					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
+					func(*terraform.State) error {
+						t.Logf("libvirtd restart between steps: daemon back after %s", recovery.Round(time.Millisecond))
+						return nil
+					}),
+			},
+		},
+	})
+}
+
+// stackConfig is a pool with the multiboot kernel uploaded as an image, a
+// network, and one instance that boots the image with a reserved address.
+func stackConfig(prefix, poolDir, cidr3, cmdline string) string {
+	return fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = "%s-pool"
+  path = %q
+}
+
+resource "unikernel_image" "k" {
+  name   = "kernel.elf"
+  pool   = unikernel_pool.p.name
+  source = %q
+}
+
+resource "unikernel_network" "n" {
+  name      = "%s-net"
+  mode      = "isolated"
+  ipv4_cidr = "%s.0/24"
+}
+
+resource "unikernel_instance" "i" {
+  name             = "%s-0"
+  kernel           = unikernel_image.k.path
+  cmdline          = %q
+  memory           = 16
+  shutdown_timeout = "0s"
+  network_interfaces = [{
+    network      = unikernel_network.n.name
+    ipv4_address = "%s.10"
+  }]
+  wait_for = {
+    console = "^UNIKERNEL-READY cmdline=%s$"
+    timeout = "240s"
+  }
+}
+`, prefix, poolDir, acctestGuests.MultibootKernel, prefix, cidr3, prefix, cmdline, cidr3, cmdline)
+}
+
+// TestAccRestartOutageTaints stops libvirtd for longer than the provider's
+// reconnect_timeout while three instances are being created: the apply fails.
+// Every domain that was defined before the outage is in the state (tainted),
+// none is orphaned, and the next apply, with the daemon back, converges to
+// exactly three running instances with three reservations.
+func TestAccRestartOutageTaints(t *testing.T) {
+	testAccInstancePreCheck(t)
+	d := acctest.StartPrivateDaemon(t, "acc-outage")
+	consoleDir := t.TempDir()
+	prefix := acctest.RandName("ro")
+	const n = 3
+	config := strings.Replace(restartProviderBlock(d, consoleDir), "console_pool", `reconnect_timeout = "3s"
+  console_pool`, 1) + strings.Replace(restartFleet(prefix, "10.219.6", `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
+		fmt.Sprintf("count            = %d", restartCount), fmt.Sprintf("count            = %d", n), 1)
+	var (
+		wg     sync.WaitGroup
+		outErr error
+	)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             fleetCheck(t, d, prefix, consoleDir, 0, false),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						deadline := time.Now().Add(5 * time.Minute)
+						for virshCount(d, prefix, "--all") == 0 {
+							if time.Now().After(deadline) {
+								outErr = fmt.Errorf("no domain was ever defined")
+								return
+							}
+							time.Sleep(50 * time.Millisecond)
+						}
+						if out, err := exec.Command(d.Script(), "stop-daemon", d.Name).CombinedOutput(); err != nil {
+							outErr = fmt.Errorf("stop-daemon: %v: %s", err, out)
+							return
+						}
+						time.Sleep(15 * time.Second) // well past reconnect_timeout
+						if out, err := exec.Command(d.Script(), "start-daemon", d.Name).CombinedOutput(); err != nil {
+							outErr = fmt.Errorf("start-daemon: %v: %s", err, out)
+						}
+					}()
+				},
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Unable to create instance.*(did not answer again|daemon)`),
+			},
+			{
+				PreConfig: func() {
+					wg.Wait()
+					if outErr != nil {
+						t.Fatal(outErr)
+					}
+				},
+				Config: config,
+				// At least the domain whose definition triggered the outage is in the
+				// state as tainted: it is replaced, not created a second time.
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{replacesSome{"unikernel_instance."}}},
+				Check:            fleetCheck(t, d, prefix, consoleDir, n, true),
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// replacesSome is a plan check: at least one resource whose address starts
+// with prefix is replaced.
+type replacesSome struct{ prefix string }
+
+func (c replacesSome) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if strings.HasPrefix(rc.Address, c.prefix) && rc.Change.Actions.Replace() {
+			return
+		}
+	}
+	resp.Error = fmt.Errorf("no %s* resource is replaced: nothing made before the outage was in the state", c.prefix)
+}
