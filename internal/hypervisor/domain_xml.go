@@ -31,6 +31,13 @@ type DomainSpec struct {
 
 	OnPoweroff string // "destroy" (default), "restart" or "preserve"
 	OnCrash    string // "destroy" (default), "restart" or "preserve"
+
+	// Platform (domain_platform.go): the guest CPU (nil: the hypervisor's
+	// default), the machine type (empty: libvirt's default) and a virtio-rng
+	// device fed from the host's /dev/urandom.
+	CPU     *CPUSpec
+	Machine string
+	RNG     bool
 }
 
 // DiskSpec is one block device.
@@ -140,6 +147,7 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 		serial.Log = &libvirtxml.DomainChardevLog{File: spec.ConsoleLog, Append: "on"}
 	}
 	d.Devices.Serials = []libvirtxml.DomainSerial{serial}
+	applyPlatform(d, spec)
 	return d, nil
 }
 
@@ -219,6 +227,7 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 	if d.OS != nil {
 		s.Kernel, s.Initrd, s.Cmdline = d.OS.Kernel, d.OS.Initrd, d.OS.Cmdline
 	}
+	readPlatform(d, &s)
 	if d.Devices == nil {
 		return s
 	}

@@ -92,7 +92,8 @@ func (g gate) empty() bool { return g.console == nil && !g.ipv4 && g.tcpPort == 
 // or the gate times out.
 func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, consoleOffset uint64) error {
 	g := m.gate()
-	if g.empty() {
+	job := m.job()
+	if g.empty() && !job {
 		return nil
 	}
 	c := r.data.Client
@@ -138,16 +139,22 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 				}
 			}
 		}
-		if consoleOK && ipv4OK && tcpOK {
+		if consoleOK && ipv4OK && tcpOK && !job {
 			return nil
 		}
 		st, err := c.DomainState(ctx, name)
 		if err == nil && st != hypervisor.StateRunning {
-			return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("the instance stopped while booting (state %s)", st),
-				consoleOK, ipv4OK, tcpOK, g)
+			if job {
+				return r.jobEnded(ctx, m, consoleOffset, consoleOK, g)
+			}
+			return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("stopped while booting (state %s). If it is meant to "+
+				"run to completion and power off, set mode = \"job\"", st), consoleOK, ipv4OK, tcpOK, g)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			why := fmt.Sprintf("not ready after %s", g.timeout)
+			why := fmt.Sprintf("was not ready after %s", g.timeout)
+			if job {
+				why = fmt.Sprintf("did not power off within %s", g.timeout)
+			}
 			if lastErr != nil {
 				why += fmt.Sprintf(" (last error: %s)", lastErr)
 			}
@@ -201,7 +208,10 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 			tail = "(the guest printed nothing)"
 		}
 	}
-	return &gateError{msg: fmt.Sprintf("Instance %q is %s.\n\nConditions that did not hold:\n  - %s\n\nLast console lines:\n%s",
+	if len(failed) == 0 {
+		failed = append(failed, "mode = \"job\": the guest did not power itself off")
+	}
+	return &gateError{msg: fmt.Sprintf("Instance %q %s.\n\nConditions that did not hold:\n  - %s\n\nLast console lines:\n%s",
 		m.Name.ValueString(), why, strings.Join(failed, "\n  - "), tail)}
 }
 

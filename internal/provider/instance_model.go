@@ -36,6 +36,13 @@ type instanceModel struct {
 	BootFormat        types.String   `tfsdk:"boot_format"`
 	ImagesFingerprint types.String   `tfsdk:"images_fingerprint"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+
+	// Run mode and platform (instance_platform.go).
+	Mode        types.String `tfsdk:"mode"`
+	CPUMode     types.String `tfsdk:"cpu_mode"`
+	CPUFeatures types.Map    `tfsdk:"cpu_features"`
+	Machine     types.String `tfsdk:"machine"`
+	RNG         types.Bool   `tfsdk:"rng"`
 }
 
 type diskModel struct {
@@ -96,6 +103,7 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		OnCrash:     m.OnCrash.ValueString(),
 		OnPoweroff:  m.OnPoweroff.ValueString(),
 	}
+	m.platformToSpec(&s)
 	for _, d := range m.Disks {
 		s.Disks = append(s.Disks, hypervisor.DiskSpec{
 			Path: d.source(), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
@@ -129,6 +137,7 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	m.State = types.StringValue(string(info.State))
 	m.Running = types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused)
 	m.Autostart = types.BoolValue(info.Autostart)
+	diags.Append(m.platformFromSpec(ctx, s, prior)...)
 
 	m.Disks = nil
 	for i, d := range s.Disks {
@@ -215,7 +224,7 @@ func (m *instanceModel) shutdownGrace() time.Duration {
 func restartFieldsDiffer(a, b *instanceModel) bool {
 	if !a.Memory.Equal(b.Memory) || !a.VCPUs.Equal(b.VCPUs) || !a.Kernel.Equal(b.Kernel) || !a.Initrd.Equal(b.Initrd) ||
 		!a.Cmdline.Equal(b.Cmdline) || !a.OnCrash.Equal(b.OnCrash) || !a.OnPoweroff.Equal(b.OnPoweroff) ||
-		len(a.Disks) != len(b.Disks) || len(a.NetworkInterfaces) != len(b.NetworkInterfaces) {
+		len(a.Disks) != len(b.Disks) || len(a.NetworkInterfaces) != len(b.NetworkInterfaces) || platformDiffers(a, b) {
 		return true
 	}
 	for i := range a.Disks {

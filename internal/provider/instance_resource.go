@@ -67,6 +67,9 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if plan.Hypervisor.IsUnknown() {
 		plan.Hypervisor = types.StringValue(r.data.Hypervisor)
 	}
+	if r.planPlatform(ctx, req, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if state != nil {
 		keepInterfaceIdentity(&plan, state)
 	}
@@ -362,6 +365,7 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 	leases := leasesByMAC(ctx, c, info.Spec.Interfaces)
 	var m instanceModel
 	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
+	r.afterRead(ctx, &m, prior)
 	// A reservation lost with its network (replaced, or edited by hand) shows
 	// as a change, so that the next apply makes it again.
 	for i := range m.NetworkInterfaces {
@@ -395,6 +399,7 @@ func (r *InstanceResource) readInto(ctx context.Context, name string, planned *i
 		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), "The domain disappeared right after it was written. Run apply again.")
 		return
 	}
+	settleRunning(planned, &m, diags)
 	diags.Append(state.Set(ctx, &m)...)
 }
 
@@ -498,6 +503,10 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	running := current == hypervisor.StateRunning || current == hypervisor.StatePaused
 	switch {
+	case plan.job():
+		if err := r.updateJob(ctx, &plan, &state, redefine, running); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+		}
 	case !plan.Running.ValueBool() && running:
 		if err := c.StopDomain(ctx, name, plan.shutdownGrace()); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())

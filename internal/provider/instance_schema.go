@@ -249,4 +249,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	for k, v := range platformAttributes(restart) {
+		resp.Schema.Attributes[k] = v
+	}
 }
