@@ -145,10 +145,13 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 		st, err := c.DomainState(ctx, name)
 		if err == nil && st != hypervisor.StateRunning {
 			if job {
-				return r.jobEnded(ctx, m, consoleOffset, consoleOK, g)
+				if done, err := r.jobEnded(ctx, m, consoleOffset, consoleOK, g); done {
+					return err
+				}
+			} else {
+				return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("stopped while booting (state %s). If it is meant to "+
+					"run to completion and power off, set mode = \"job\"", st), consoleOK, ipv4OK, tcpOK, g)
 			}
-			return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("stopped while booting (state %s). If it is meant to "+
-				"run to completion and power off, set mode = \"job\"", st), consoleOK, ipv4OK, tcpOK, g)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			why := fmt.Sprintf("was not ready after %s", g.timeout)
