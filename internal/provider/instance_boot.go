@@ -128,7 +128,7 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 			if err != nil {
 				lastErr = err
 			} else {
-				addrs = leasesByMAC(ctx, c, info.Spec.Interfaces)
+				addrs = r.addresses(ctx, info, m)
 				ipv4OK = len(info.Spec.Interfaces) > 0
 				for _, n := range info.Spec.Interfaces {
 					ipv4OK = ipv4OK && len(addrs[n.MAC]) > 0
@@ -198,7 +198,8 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 		failed = append(failed, fmt.Sprintf("wait_for.console: no console line matched %q", g.console.String()))
 	}
 	if !ipv4OK {
-		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 DHCP lease")
+		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 address (from a DHCP lease, or for a "+
+			"static address, from the neighbour table after a probe of its reserved ipv4_address)")
 	}
 	if !tcpOK {
 		failed = append(failed, fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort))

@@ -362,7 +362,7 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), err.Error())
 		return instanceModel{}, true, diags
 	}
-	leases := leasesByMAC(ctx, c, info.Spec.Interfaces)
+	leases := r.addresses(ctx, info, prior)
 	var m instanceModel
 	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
 	r.afterRead(ctx, &m, prior)
