@@ -54,7 +54,13 @@ resource "unikernel_instance" "httpserver" {
   name       = "osv-httpserver-1"
   hypervisor = "kvm" # OSv also boots under plain QEMU, more slowly
   memory     = 256
-  vcpus      = 2
+  cpu_mode   = "host-passthrough" # run.py: -cpu host,+x2apic under KVM
+  cpu_features = {
+    x2apic = "require"
+  }
+  machine = "pc"
+  rng     = true # run.py: -device virtio-rng-pci
+  vcpus   = 2
 
   # No kernel: the first disk boots. Its format is read from the image.
   disks = [{
