@@ -274,6 +274,9 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 				fmt.Sprintf("%s is a %s kernel, which does not boot from a disk. Set it as `kernel` instead.", d.source(), res.Format))
 			return "", false
 		}
+		if (d.Format.IsUnknown() || d.Format.IsNull()) && d.BaseImage.ValueString() != "" {
+			d.Format = types.StringValue("qcow2") // the overlay's; the base's own format is detected at create
+		}
 		if d.Format.IsUnknown() || d.Format.IsNull() {
 			f := "raw"
 			if found && (res.Format == imageformat.QCOW2 || res.Format == imageformat.ISO) {
@@ -282,6 +285,7 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 			d.Format = types.StringValue(f)
 		}
 	}
+	planOverlays(m, diags)
 	return bootFormat, !diags.HasError()
 }
 

@@ -51,6 +51,8 @@ type diskModel struct {
 	Format   types.String `tfsdk:"format"`
 	ReadOnly types.Bool   `tfsdk:"read_only"`
 	Bus      types.String `tfsdk:"bus"`
+	// BaseImage: the disk is a copy-on-write overlay of this image (instance_overlay.go).
+	BaseImage types.String `tfsdk:"base_image"`
 }
 
 type nicModel struct {
@@ -72,6 +74,9 @@ type waitForModel struct {
 // dir pools is the path) or its path.
 func (d diskModel) source() string {
 	if s := d.Image.ValueString(); s != "" {
+		return s
+	}
+	if s := d.BaseImage.ValueString(); s != "" {
 		return s
 	}
 	return d.Path.ValueString()
@@ -104,9 +109,9 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		OnPoweroff:  m.OnPoweroff.ValueString(),
 	}
 	m.platformToSpec(&s)
-	for _, d := range m.Disks {
+	for i, d := range m.Disks {
 		s.Disks = append(s.Disks, hypervisor.DiskSpec{
-			Path: d.source(), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
+			Path: d.domainPath(name, i), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
 		})
 	}
 	for _, n := range m.NetworkInterfaces {
@@ -143,7 +148,10 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	for i, d := range s.Disks {
 		dm := diskModel{
 			Image: types.StringNull(), Path: types.StringValue(d.Path), Format: types.StringValue(d.Format),
-			ReadOnly: types.BoolValue(d.ReadOnly), Bus: types.StringValue(d.Bus),
+			ReadOnly: types.BoolValue(d.ReadOnly), Bus: types.StringValue(d.Bus), BaseImage: types.StringNull(),
+		}
+		if prior != nil && i < len(prior.Disks) && prior.Disks[i].isOverlayAt(s.Name, i, d.Path) {
+			dm.BaseImage, dm.Path = prior.Disks[i].BaseImage, types.StringNull()
 		}
 		if prior != nil && i < len(prior.Disks) && prior.Disks[i].Image.ValueString() == d.Path {
 			dm.Image, dm.Path = types.StringValue(d.Path), types.StringNull()

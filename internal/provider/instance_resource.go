@@ -271,10 +271,16 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("The console log pool could not be prepared: %s", err))
 		return
 	}
+	if err := r.createOverlays(ctx, &plan); err != nil {
+		_ = r.deleteOverlays(ctx, &plan)
+		resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
+		return
+	}
 	spec := plan.toSpec(r.data.Console)
 	spec.UUID = ""
 	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
 	if _, err := c.DefineDomain(ctx, spec); err != nil {
+		_ = r.deleteOverlays(ctx, &plan)
 		resp.Diagnostics.AddError(summary, err.Error()+"\n\nCheck that the kernel, initrd and disk paths exist on the host and that the hypervisor type is offered there (see data.unikernel_host).")
 		return
 	}
@@ -285,6 +291,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		r.releaseReservations(ctx, name, plan.NetworkInterfaces)
 		_ = c.UndefineDomain(ctx, name)
 		_ = c.DeleteConsole(ctx, r.data.Console, name)
+		_ = r.deleteOverlays(ctx, &plan)
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s: %s", why, err))
 	}
 	info, err := c.ReadDomain(ctx, name)
@@ -558,6 +565,10 @@ func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		return
 	}
 	r.releaseReservations(ctx, name, state.NetworkInterfaces)
+	if err := r.deleteOverlays(ctx, &state); err != nil {
+		resp.Diagnostics.AddError(summary, "Deleting the copy-on-write disks failed: "+err.Error())
+		return
+	}
 	if err := c.DeleteConsole(ctx, r.data.Console, name); err != nil {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Console log of instance %q not removed", name), err.Error())
 	}

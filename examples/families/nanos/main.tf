@@ -31,8 +31,8 @@ resource "unikernel_pool" "nanos" {
 }
 
 resource "unikernel_image" "httpserver" {
-  # The boot disk is this volume itself, and Nanos may write to its root file
-  # system: give each instance its own image.
+  # The base of every instance's copy-on-write boot disk: the guest writes to
+  # its own overlay, and this image stays as uploaded.
   name   = "httpserver-${local.version}.img"
   pool   = unikernel_pool.nanos.name
   source = "https://artifacts.example.com/nanos/httpserver/${local.version}/httpserver.img" # placeholder
@@ -57,8 +57,8 @@ resource "unikernel_instance" "httpserver" {
 
   # No kernel: the first disk boots.
   disks = [{
-    image = unikernel_image.httpserver.id
-    bus   = "virtio"
+    base_image = unikernel_image.httpserver.id
+    bus        = "virtio"
   }]
 
   network_interfaces = [{
