@@ -89,8 +89,23 @@ func rngXML() libvirtxml.DomainRNG {
 	}
 }
 
-// applyPlatform adds the CPU, machine type and RNG of spec to d.
+// Xen guest modes and libvirt's OS types for them.
+var xenOSTypes = map[string]string{"pvh": "xenpvh", "pv": "xen", "hvm": "hvm"}
+
+func xenOSType(mode string) (string, error) {
+	t, ok := xenOSTypes[orDefault(mode, "pvh")]
+	if !ok {
+		return "", fmt.Errorf("xen guest mode %q is not one of pvh, pv, hvm", mode)
+	}
+	return t, nil
+}
+
+// applyPlatform adds the CPU, machine type and RNG of spec to d, and for a
+// Xen HVM guest the ACPI and APIC that its firmware-less boot expects.
 func applyPlatform(d *libvirtxml.Domain, spec DomainSpec) {
+	if d.Type == "xen" && d.OS.Type.Type == "hvm" {
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}, APIC: &libvirtxml.DomainFeatureAPIC{}}
+	}
 	d.CPU = cpuXML(spec.CPU)
 	if spec.Machine != "" {
 		d.OS.Type.Machine = spec.Machine
@@ -105,6 +120,13 @@ func readPlatform(d *libvirtxml.Domain, s *DomainSpec) {
 	s.CPU = cpuFromXML(d.CPU)
 	if d.OS != nil && d.OS.Type != nil {
 		s.Machine = d.OS.Type.Machine
+		if d.Type == "xen" {
+			for mode, t := range xenOSTypes {
+				if t == d.OS.Type.Type {
+					s.XenMode = mode
+				}
+			}
+		}
 	}
 	if d.Devices != nil {
 		for _, r := range d.Devices.RNGs {

@@ -8,6 +8,23 @@ import (
 )
 
 func init() {
+	// The default Xen guest mode reads back by its name.
+	x := domainCases["xen"]
+	x.XenMode = "pvh"
+	domainCases["xen"] = x
+	// Xen guest modes: Unikraft's x86 Xen platform is PV, OSv on Xen is HVM.
+	domainCases["xen_pv"] = DomainSpec{
+		Name: "unikraft-xen-1", Type: "xen", XenMode: "pv", MemoryMiB: 32, VCPUs: 1,
+		Kernel: "/k/helloworld_xen-x86_64", Cmdline: "netdev.ip=10.0.0.2/24:10.0.0.1 --",
+		Interfaces: []InterfaceSpec{{Network: "default", MAC: "00:16:3e:00:00:02"}},
+		ConsoleLog: "/var/log/unikernel/unikraft-xen-1.log",
+	}
+	domainCases["xen_hvm"] = DomainSpec{
+		Name: "osv-xen-1", Type: "xen", XenMode: "hvm", MemoryMiB: 256, VCPUs: 2,
+		Disks:      []DiskSpec{{Path: "/d/osv.qcow2", Format: "qcow2"}},
+		Interfaces: []InterfaceSpec{{Network: "default", MAC: "00:16:3e:00:00:03"}},
+		ConsoleLog: "/var/log/unikernel/osv-xen-1.log",
+	}
 	// Golden, round-trip and schema checks of the platform settings.
 	domainCases["platform_named_cpu"] = DomainSpec{
 		Name: "osv-1", Type: "kvm", MemoryMiB: 256, VCPUs: 2, Machine: "q35", RNG: true,

@@ -38,6 +38,8 @@ type DomainSpec struct {
 	CPU     *CPUSpec
 	Machine string
 	RNG     bool
+	// XenMode is the Xen guest type: "pvh" (default), "pv" or "hvm".
+	XenMode string
 }
 
 // DiskSpec is one block device.
@@ -74,7 +76,10 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 	switch typ {
 	case "kvm", "qemu":
 	case "xen":
-		osType = "xenpvh"
+		var err error
+		if osType, err = xenOSType(spec.XenMode); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("hypervisor %q is not one of kvm, qemu, xen", typ)
 	}
@@ -197,8 +202,8 @@ func diskXML(disk DiskSpec, index int, typ string) (libvirtxml.DomainDisk, error
 		Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: disk.Path}},
 		Target: &libvirtxml.DomainDiskTarget{Dev: prefix + string(rune('a'+index)), Bus: bus},
 	}
-	if typ == "xen" {
-		x.Driver = nil
+	if typ == "xen" && driverType != "qcow2" {
+		x.Driver = nil // libxl picks the backend; qcow2 needs QEMU's (qdisk)
 	}
 	if disk.ReadOnly || format == "iso" {
 		x.ReadOnly = &libvirtxml.DomainDiskReadOnly{}

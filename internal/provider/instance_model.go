@@ -43,6 +43,7 @@ type instanceModel struct {
 	CPUFeatures types.Map    `tfsdk:"cpu_features"`
 	Machine     types.String `tfsdk:"machine"`
 	RNG         types.Bool   `tfsdk:"rng"`
+	XenMode     types.String `tfsdk:"xen_mode"`
 }
 
 type diskModel struct {

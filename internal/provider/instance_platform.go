@@ -83,6 +83,13 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			Validators:    []validator.String{stringvalidator.RegexMatches(cpuNameRe, "must be a machine type such as pc or q35")},
 		},
+		"xen_mode": schema.StringAttribute{
+			Optional: true, Computed: true,
+			MarkdownDescription: "Xen guest type, with `hypervisor = \"xen\"` only: `pvh` (the default; MirageOS and Solo5's " +
+				"Xen target, Linux), `pv` (paravirtualised; Unikraft's x86 Xen platform) or `hvm` (full virtualisation; OSv " +
+				"on Xen, disk images)." + restart,
+			Validators: []validator.String{stringvalidator.OneOf("pvh", "pv", "hvm")},
+		},
 		"rng": schema.BoolAttribute{
 			Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			MarkdownDescription: "Attach a virtio-rng device fed from the host's `/dev/urandom` (Nanos and OSv expect " +
@@ -116,6 +123,9 @@ func (m *instanceModel) platformToSpec(s *hypervisor.DomainSpec) {
 		s.Machine = m.Machine.ValueString()
 	}
 	s.RNG = m.RNG.ValueBool()
+	if !m.XenMode.IsUnknown() {
+		s.XenMode = m.XenMode.ValueString()
+	}
 }
 
 // platformFromSpec fills the CPU, machine type, RNG and run mode from what
@@ -131,6 +141,7 @@ func (m *instanceModel) platformFromSpec(ctx context.Context, s hypervisor.Domai
 	}
 	m.Machine = nullIfEmpty(s.Machine)
 	m.RNG = types.BoolValue(s.RNG)
+	m.XenMode = nullIfEmpty(s.XenMode)
 	m.Mode = types.StringValue(modeService)
 	if prior != nil && !prior.Mode.IsNull() && !prior.Mode.IsUnknown() {
 		m.Mode = prior.Mode
@@ -141,7 +152,7 @@ func (m *instanceModel) platformFromSpec(ctx context.Context, s hypervisor.Domai
 // platformDiffers reports whether the run mode, CPU, machine type or RNG
 // differ, which redefines the instance and restarts (or reruns) it.
 func platformDiffers(a, b *instanceModel) bool {
-	return !a.Mode.Equal(b.Mode) || !a.CPUMode.Equal(b.CPUMode) || !a.CPUFeatures.Equal(b.CPUFeatures) || !a.Machine.Equal(b.Machine) || !a.RNG.Equal(b.RNG)
+	return !a.Mode.Equal(b.Mode) || !a.CPUMode.Equal(b.CPUMode) || !a.CPUFeatures.Equal(b.CPUFeatures) || !a.Machine.Equal(b.Machine) || !a.RNG.Equal(b.RNG) || !a.XenMode.Equal(b.XenMode)
 }
 
 // keepMachineAlias keeps a configured alias such as "pc" in state when
@@ -171,6 +182,19 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 		plan.CPUMode = types.StringValue(defaultCPUMode)
 		if typ == "xen" {
 			plan.CPUMode = types.StringNull()
+		}
+	}
+	var cfgXen types.String
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("xen_mode"), &cfgXen)...)
+	if !plan.Hypervisor.IsUnknown() {
+		switch {
+		case typ != "xen" && !cfgXen.IsNull():
+			diags.AddAttributeError(path.Root("xen_mode"), "xen_mode needs Xen",
+				fmt.Sprintf("xen_mode chooses the guest type of a Xen guest; this instance uses hypervisor = %q. Remove xen_mode.", typ))
+		case typ != "xen":
+			plan.XenMode = types.StringNull()
+		case cfgXen.IsNull():
+			plan.XenMode = types.StringValue("pvh")
 		}
 	}
 	if !plan.CPUFeatures.IsNull() && plan.CPUMode.IsNull() && !plan.Hypervisor.IsUnknown() {

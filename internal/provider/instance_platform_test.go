@@ -91,6 +91,17 @@ func TestAccInstanceCPU_Validation(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)cpu_features.*value must be one of`),
 		},
 		{
+			Config:      jobConfig(name, "job", "x", "x", `xen_mode = "pv"`),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)xen_mode needs Xen.*Remove xen_mode`),
+		},
+		{
+			Config: jobConfig(name, "job", "x", "x", `rng = true
+  hypervisor = "xen"`),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`No virtio-rng on Xen`),
+		},
+		{
 			Config:      jobConfig(name, "job", "x", "x", `machine = "nosuchmachine"`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)machine = "nosuchmachine" is not offered.*pc-i440fx`),
