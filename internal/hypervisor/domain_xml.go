@@ -31,6 +31,15 @@ type DomainSpec struct {
 
 	OnPoweroff string // "destroy" (default), "restart" or "preserve"
 	OnCrash    string // "destroy" (default), "restart" or "preserve"
+
+	// Platform (domain_platform.go): the guest CPU (nil: the hypervisor's
+	// default), the machine type (empty: libvirt's default) and a virtio-rng
+	// device fed from the host's /dev/urandom.
+	CPU     *CPUSpec
+	Machine string
+	RNG     bool
+	// XenMode is the Xen guest type: "pvh" (default), "pv" or "hvm".
+	XenMode string
 }
 
 // DiskSpec is one block device.
@@ -67,7 +76,10 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 	switch typ {
 	case "kvm", "qemu":
 	case "xen":
-		osType = "xenpvh"
+		var err error
+		if osType, err = xenOSType(spec.XenMode); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("hypervisor %q is not one of kvm, qemu, xen", typ)
 	}
@@ -140,6 +152,7 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 		serial.Log = &libvirtxml.DomainChardevLog{File: spec.ConsoleLog, Append: "on"}
 	}
 	d.Devices.Serials = []libvirtxml.DomainSerial{serial}
+	applyPlatform(d, spec)
 	return d, nil
 }
 
@@ -189,8 +202,8 @@ func diskXML(disk DiskSpec, index int, typ string) (libvirtxml.DomainDisk, error
 		Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: disk.Path}},
 		Target: &libvirtxml.DomainDiskTarget{Dev: prefix + string(rune('a'+index)), Bus: bus},
 	}
-	if typ == "xen" {
-		x.Driver = nil
+	if typ == "xen" && driverType != "qcow2" {
+		x.Driver = nil // libxl picks the backend; qcow2 needs QEMU's (qdisk)
 	}
 	if disk.ReadOnly || format == "iso" {
 		x.ReadOnly = &libvirtxml.DomainDiskReadOnly{}
@@ -219,6 +232,7 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 	if d.OS != nil {
 		s.Kernel, s.Initrd, s.Cmdline = d.OS.Kernel, d.OS.Initrd, d.OS.Cmdline
 	}
+	readPlatform(d, &s)
 	if d.Devices == nil {
 		return s
 	}

@@ -94,7 +94,8 @@ func (g gate) empty() bool { return g.console == nil && !g.ipv4 && g.tcpPort == 
 // or the gate times out.
 func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, consoleOffset uint64) error {
 	g := m.gate()
-	if g.empty() {
+	job := m.job()
+	if g.empty() && !job {
 		return nil
 	}
 	c := r.data.Client
@@ -129,7 +130,7 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 			if err != nil {
 				lastErr = err
 			} else {
-				addrs = leasesByMAC(ctx, c, info.Spec.Interfaces)
+				addrs = r.addresses(ctx, info, m)
 				ipv4OK = len(info.Spec.Interfaces) > 0
 				for _, n := range info.Spec.Interfaces {
 					ipv4OK = ipv4OK && len(addrs[n.MAC]) > 0
@@ -143,19 +144,28 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 				}
 			}
 		}
-		if consoleOK && ipv4OK && tcpOK {
+		if consoleOK && ipv4OK && tcpOK && !job {
 			return nil
 		}
 		st, err := c.DomainState(ctx, name)
 		if err == nil && st != hypervisor.StateRunning {
-			return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("the instance stopped while booting (state %s)", st),
-				consoleOK, ipv4OK, tcpOK, g)
+			if job {
+				if done, err := r.jobEnded(ctx, m, consoleOffset, consoleOK, g); done {
+					return err
+				}
+			} else {
+				return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("stopped while booting (state %s). If it is meant to "+
+					"run to completion and power off, set mode = \"job\"", st), consoleOK, ipv4OK, tcpOK, g)
+			}
 		}
 		if ctx.Err() != nil {
 			return cancelledError(ctx, m.Name.ValueString(), "waiting for readiness")
 		}
 		if time.Now().After(deadline) {
-			why := fmt.Sprintf("not ready after %s", g.timeout)
+			why := fmt.Sprintf("was not ready after %s", g.timeout)
+			if job {
+				why = fmt.Sprintf("did not power off within %s", g.timeout)
+			}
 			if lastErr != nil {
 				why += fmt.Sprintf(" (last error: %s)", lastErr)
 			}
@@ -196,7 +206,8 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 		failed = append(failed, fmt.Sprintf("wait_for.console: no console line matched %q", g.console.String()))
 	}
 	if !ipv4OK {
-		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 DHCP lease")
+		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 address (from a DHCP lease, or for a "+
+			"static address, from the neighbour table after a probe of its reserved ipv4_address)")
 	}
 	if !tcpOK {
 		msg := fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort)
@@ -214,7 +225,10 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 			tail = "(the guest printed nothing)"
 		}
 	}
-	return &gateError{msg: fmt.Sprintf("Instance %q is %s.\n\nConditions that did not hold:\n  - %s\n\nLast console lines:\n%s",
+	if len(failed) == 0 {
+		failed = append(failed, "mode = \"job\": the guest did not power itself off")
+	}
+	return &gateError{msg: fmt.Sprintf("Instance %q %s.\n\nConditions that did not hold:\n  - %s\n\nLast console lines:\n%s",
 		m.Name.ValueString(), why, strings.Join(failed, "\n  - "), tail)}
 }
 
@@ -273,6 +287,9 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 				fmt.Sprintf("%s is a %s kernel, which does not boot from a disk. Set it as `kernel` instead.", d.source(), res.Format))
 			return "", false
 		}
+		if (d.Format.IsUnknown() || d.Format.IsNull()) && d.BaseImage.ValueString() != "" {
+			d.Format = types.StringValue("qcow2") // the overlay's; the base's own format is detected at create
+		}
 		if d.Format.IsUnknown() || d.Format.IsNull() {
 			f := "raw"
 			if found && (res.Format == imageformat.QCOW2 || res.Format == imageformat.ISO) {
@@ -281,6 +298,7 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 			d.Format = types.StringValue(f)
 		}
 	}
+	planOverlays(m, diags)
 	return bootFormat, !diags.HasError()
 }
 

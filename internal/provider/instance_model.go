@@ -37,6 +37,14 @@ type instanceModel struct {
 	BootFormat        types.String   `tfsdk:"boot_format"`
 	ImagesFingerprint types.String   `tfsdk:"images_fingerprint"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+
+	// Run mode and platform (instance_platform.go).
+	Mode        types.String `tfsdk:"mode"`
+	CPUMode     types.String `tfsdk:"cpu_mode"`
+	CPUFeatures types.Map    `tfsdk:"cpu_features"`
+	Machine     types.String `tfsdk:"machine"`
+	RNG         types.Bool   `tfsdk:"rng"`
+	XenMode     types.String `tfsdk:"xen_mode"`
 }
 
 type diskModel struct {
@@ -45,6 +53,8 @@ type diskModel struct {
 	Format   types.String `tfsdk:"format"`
 	ReadOnly types.Bool   `tfsdk:"read_only"`
 	Bus      types.String `tfsdk:"bus"`
+	// BaseImage: the disk is a copy-on-write overlay of this image (instance_overlay.go).
+	BaseImage types.String `tfsdk:"base_image"`
 }
 
 type nicModel struct {
@@ -66,6 +76,9 @@ type waitForModel struct {
 // dir pools is the path) or its path.
 func (d diskModel) source() string {
 	if s := d.Image.ValueString(); s != "" {
+		return s
+	}
+	if s := d.BaseImage.ValueString(); s != "" {
 		return s
 	}
 	return d.Path.ValueString()
@@ -97,9 +110,10 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		OnCrash:     m.OnCrash.ValueString(),
 		OnPoweroff:  m.OnPoweroff.ValueString(),
 	}
-	for _, d := range m.Disks {
+	m.platformToSpec(&s)
+	for i, d := range m.Disks {
 		s.Disks = append(s.Disks, hypervisor.DiskSpec{
-			Path: d.source(), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
+			Path: d.domainPath(name, i), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
 		})
 	}
 	for _, n := range m.NetworkInterfaces {
@@ -130,12 +144,16 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	m.State = types.StringValue(string(info.State))
 	m.Running = types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused)
 	m.Autostart = types.BoolValue(info.Autostart)
+	diags.Append(m.platformFromSpec(ctx, s, prior)...)
 
 	m.Disks = nil
 	for i, d := range s.Disks {
 		dm := diskModel{
 			Image: types.StringNull(), Path: types.StringValue(d.Path), Format: types.StringValue(d.Format),
-			ReadOnly: types.BoolValue(d.ReadOnly), Bus: types.StringValue(d.Bus),
+			ReadOnly: types.BoolValue(d.ReadOnly), Bus: types.StringValue(d.Bus), BaseImage: types.StringNull(),
+		}
+		if prior != nil && i < len(prior.Disks) && prior.Disks[i].isOverlayAt(s.Name, i, d.Path) {
+			dm.BaseImage, dm.Path = prior.Disks[i].BaseImage, types.StringNull()
 		}
 		if prior != nil && i < len(prior.Disks) && prior.Disks[i].Image.ValueString() == d.Path {
 			dm.Image, dm.Path = types.StringValue(d.Path), types.StringNull()
@@ -230,7 +248,7 @@ func (m *instanceModel) shutdownGrace() time.Duration {
 func restartFieldsDiffer(a, b *instanceModel) bool {
 	if !a.Memory.Equal(b.Memory) || !a.VCPUs.Equal(b.VCPUs) || !a.Kernel.Equal(b.Kernel) || !a.Initrd.Equal(b.Initrd) ||
 		!a.Cmdline.Equal(b.Cmdline) || !a.OnCrash.Equal(b.OnCrash) || !a.OnPoweroff.Equal(b.OnPoweroff) ||
-		len(a.Disks) != len(b.Disks) || len(a.NetworkInterfaces) != len(b.NetworkInterfaces) {
+		len(a.Disks) != len(b.Disks) || len(a.NetworkInterfaces) != len(b.NetworkInterfaces) || platformDiffers(a, b) {
 		return true
 	}
 	for i := range a.Disks {

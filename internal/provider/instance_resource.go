@@ -67,6 +67,9 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if plan.Hypervisor.IsUnknown() {
 		plan.Hypervisor = types.StringValue(r.data.Hypervisor)
 	}
+	if r.planPlatform(ctx, req, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if state != nil {
 		keepInterfaceIdentity(&plan, state)
 	}
@@ -285,6 +288,11 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("The console log pool could not be prepared: %s", err))
 		return
 	}
+	if err := r.createOverlays(ctx, &plan); err != nil {
+		_ = r.deleteOverlays(ctx, &plan)
+		resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
+		return
+	}
 	spec := plan.toSpec(r.data.Console)
 	spec.UUID = ""
 	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
@@ -299,6 +307,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	if err != nil {
+		_ = r.deleteOverlays(ctx, &plan)
 		resp.Diagnostics.AddError(summary, err.Error()+"\n\nCheck that the kernel, initrd and disk paths exist on the host and that the hypervisor type is offered there (see data.unikernel_host).")
 		return
 	}
@@ -316,6 +325,11 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		r.releaseReservations(cleanup, name, plan.NetworkInterfaces)
 		uerr := c.UndefineDomain(cleanup, name)
 		_ = c.DeleteConsole(cleanup, r.data.Console, name)
+		if uerr == nil {
+			// Overlays go with the domain; a domain that stays in the state keeps
+			// them until its destroy.
+			_ = r.deleteOverlays(cleanup, &plan)
+		}
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s: %s", why, err))
 		if uerr == nil {
 			resp.State.RemoveResource(ctx)
@@ -397,9 +411,10 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), err.Error())
 		return instanceModel{}, true, diags
 	}
-	leases := leasesByMAC(ctx, c, info.Spec.Interfaces)
+	leases := r.addresses(ctx, info, prior)
 	var m instanceModel
 	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
+	r.afterRead(ctx, &m, prior)
 	// A reservation lost with its network (replaced, or edited by hand) shows
 	// as a change, so that the next apply makes it again.
 	for i := range m.NetworkInterfaces {
@@ -433,6 +448,7 @@ func (r *InstanceResource) readInto(ctx context.Context, name string, planned *i
 		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), "The domain disappeared right after it was written. Run apply again.")
 		return
 	}
+	settleRunning(planned, &m, diags)
 	diags.Append(state.Set(ctx, &m)...)
 }
 
@@ -536,6 +552,10 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	running := current == hypervisor.StateRunning || current == hypervisor.StatePaused
 	switch {
+	case plan.job():
+		if err := r.updateJob(ctx, &plan, &state, redefine, running); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+		}
 	case !plan.Running.ValueBool() && running:
 		if err := c.StopDomain(ctx, name, plan.shutdownGrace()); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
@@ -587,6 +607,10 @@ func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		return
 	}
 	r.releaseReservations(ctx, name, state.NetworkInterfaces)
+	if err := r.deleteOverlays(ctx, &state); err != nil {
+		resp.Diagnostics.AddError(summary, "Deleting the copy-on-write disks failed: "+err.Error())
+		return
+	}
 	if err := c.DeleteConsole(ctx, r.data.Console, name); err != nil {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Console log of instance %q not removed", name), err.Error())
 	}

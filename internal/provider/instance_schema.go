@@ -116,10 +116,12 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"image": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "A `unikernel_image` id. Exactly one of `image` and `path` is set.",
+						MarkdownDescription: "A `unikernel_image` id. Exactly one of `image`, `path` and `base_image` is set.",
 						Validators: []validator.String{validators.AbsolutePath(),
-							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("path"))},
+							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("path"),
+								path.MatchRelative().AtParent().AtName("base_image"))},
 					},
+					"base_image": baseImageAttribute(),
 					"path": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "An absolute host path of a disk image.",
@@ -251,5 +253,8 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
+	}
+	for k, v := range platformAttributes(restart) {
+		resp.Schema.Attributes[k] = v
 	}
 }

@@ -69,8 +69,10 @@ resource "unikernel_instance" "api" {
   # /init too: with "=" in its environment, without as arguments.
   cmdline = "console=ttyS0 panic=-1 quiet -- --listen=:8080 --log-level=info"
 
-  memory = 128 # this kernel needs at least 80 MiB
-  vcpus  = 1
+  memory   = 128       # this kernel needs at least 80 MiB
+  cpu_mode = "maximum" # the default: the host CPU under KVM, everything TCG emulates under QEMU
+  rng      = true      # feeds the kernel's hwrng (virtio_rng module)
+  vcpus    = 1
 
   network_interfaces = [{
     network = unikernel_network.microvm.name

@@ -63,7 +63,9 @@ resource "unikernel_instance" "web" {
     "--ipv4-gateway=${local.gateway}",
     "--port=8080",
   ])
-  memory = 64 # Solo5's virtio target uses at most 1 GiB
+  memory   = 64                 # Solo5's virtio target uses at most 1 GiB
+  cpu_mode = "host-passthrough" # solo5-virtio-run: -cpu host under KVM (Westmere under TCG)
+  machine  = "pc"
 
   network_interfaces = [{
     network = unikernel_network.mirage.name

@@ -31,8 +31,8 @@ resource "unikernel_pool" "nanos" {
 }
 
 resource "unikernel_image" "httpserver" {
-  # The boot disk is this volume itself, and Nanos may write to its root file
-  # system: give each instance its own image.
+  # The base of every instance's copy-on-write boot disk: the guest writes to
+  # its own overlay, and this image stays as uploaded.
   name   = "httpserver-${local.version}.img"
   pool   = unikernel_pool.nanos.name
   source = "https://artifacts.example.com/nanos/httpserver/${local.version}/httpserver.img" # placeholder
@@ -50,12 +50,15 @@ resource "unikernel_instance" "httpserver" {
   name       = "nanos-httpserver-1"
   hypervisor = "kvm" # Nanos also boots under plain QEMU, much more slowly
   memory     = 256
+  cpu_mode   = "host-passthrough" # ops: -cpu host under KVM, max otherwise
+  machine    = "q35"              # ops: -machine q35
+  rng        = true               # ops: -device virtio-rng-pci
   vcpus      = 1
 
   # No kernel: the first disk boots.
   disks = [{
-    image = unikernel_image.httpserver.id
-    bus   = "virtio"
+    base_image = unikernel_image.httpserver.id
+    bus        = "virtio"
   }]
 
   network_interfaces = [{

@@ -34,9 +34,9 @@ resource "unikernel_pool" "osv" {
 }
 
 resource "unikernel_image" "httpserver" {
-  # The boot disk is this volume itself, and OSv's default ZFS root is
-  # written to: give each instance its own image. A qcow2 image with a backing
-  # file is refused; flatten it with `qemu-img convert -O qcow2` first.
+  # The base of every instance's copy-on-write boot disk (OSv's ZFS root is
+  # written to). A qcow2 image with a backing file is refused; flatten it with
+  # `qemu-img convert -O qcow2` first.
   name   = "httpserver-${local.version}.qcow2"
   pool   = unikernel_pool.osv.name
   source = "https://artifacts.example.com/osv/httpserver/${local.version}/usr.img" # placeholder
@@ -54,12 +54,18 @@ resource "unikernel_instance" "httpserver" {
   name       = "osv-httpserver-1"
   hypervisor = "kvm" # OSv also boots under plain QEMU, more slowly
   memory     = 256
-  vcpus      = 2
+  cpu_mode   = "host-passthrough" # run.py: -cpu host,+x2apic under KVM
+  cpu_features = {
+    x2apic = "require"
+  }
+  machine = "pc"
+  rng     = true # run.py: -device virtio-rng-pci
+  vcpus   = 2
 
   # No kernel: the first disk boots. Its format is read from the image.
   disks = [{
-    image = unikernel_image.httpserver.id
-    bus   = "virtio"
+    base_image = unikernel_image.httpserver.id
+    bus        = "virtio"
   }]
 
   network_interfaces = [{

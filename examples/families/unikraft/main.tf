@@ -59,7 +59,7 @@ resource "unikernel_network" "unikraft" {
 
 resource "unikernel_instance" "http" {
   name       = "unikraft-http-1"
-  hypervisor = "kvm" # the qemu/x86_64 platform also runs under plain QEMU
+  hypervisor = "kvm" # current Unikraft needs RDRAND and RDSEED; QEMU 7.2 TCG has no RDSEED
   kernel     = unikernel_image.kernel.id
   initrd     = unikernel_image.rootfs.id
 
@@ -80,7 +80,13 @@ resource "unikernel_instance" "http" {
     "--",
     "/usr/bin/httpserver --port 8080",
   ])
-  memory = 128 # the initrd is extracted into RAM
+  memory   = 128                # the initrd is extracted into RAM
+  cpu_mode = "host-passthrough" # kraftkit: -cpu host under KVM
+  cpu_features = {
+    rdrand = "require" # ukarch_random_init fails with "Could not initialize the HWRNG (-95)" without them
+    rdseed = "require"
+  }
+  machine = "pc"
 
   network_interfaces = [{
     network = unikernel_network.unikraft.name

@@ -14,6 +14,18 @@
  * (preceded by \r\n, because the firmware's last message on COM1 has no line
  * end) and then idle forever with cli; hlt.
  *
+ * Before the ready line it reports the CPUID bits that unikernels care about,
+ * so that tests can see which CPU model reached the guest:
+ *     UNIKERNEL-CPUID vendor=<12 chars> hv=<12 chars> rdrand=0|1 rdseed=0|1 x2apic=0|1 ...
+ *
+ * Run-to-completion mode: when a word of the command line is "poweroff", the
+ * guest prints its ready line and then powers itself off through ACPI, as
+ * Solo5's solo5_exit() and Unikraft do: it writes SLP_TYP=0 (S5 on QEMU) with
+ * SLP_EN (0x2000) to the PM1a control register, port 0x604 on QEMU's pc and
+ * q35 machines (SeaBIOS puts the PM I/O base at 0x600). The PM device only
+ * exists when the domain has ACPI; without it the write does nothing, and the
+ * guest prints UNIKERNEL-POWEROFF-FAILED and idles.
+ *
  * Build (no libc, no headers):
  *   gcc -m32 -ffreestanding -fno-pic -fno-stack-protector -O2 -nostdlib -c main.c -o main.o
  *   ld -m elf_i386 -T link.ld -o kernel.elf main.o
@@ -70,6 +82,11 @@ static inline void outb(u16 port, u8 val)
 	__asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
 }
 
+static inline void outw(u16 port, u16 val)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(val), "Nd"(port));
+}
+
 static inline u8 inb(u16 port)
 {
 	u8 v;
@@ -108,6 +125,85 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static void cpuid(u32 leaf, u32 sub, u32 r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+static void put_reg_chars(u32 v)
+{
+	for (int i = 0; i < 4; i++) {
+		char c = (char)((v >> (8 * i)) & 0xff);
+		serial_putc(c >= 0x21 && c < 0x7f ? c : '_');
+	}
+}
+
+static void put_bit(const char *name, u32 reg, int bit)
+{
+	serial_puts(" ");
+	serial_puts(name);
+	serial_puts((reg >> bit) & 1 ? "=1" : "=0");
+}
+
+/* report_cpuid prints the vendor, the hypervisor signature (leaf 0x40000000,
+ * when CPUID.1:ECX.hypervisor is set) and the feature bits unikernels check:
+ * RDRAND and RDSEED (Unikraft's random driver), x2APIC (OSv), and a few
+ * that tell CPU models apart. */
+static void report_cpuid(void)
+{
+	u32 r[4], l1[4], l7[4] = {0, 0, 0, 0};
+	u32 max;
+
+	cpuid(0, 0, r);
+	max = r[0];
+	serial_puts("UNIKERNEL-CPUID vendor=");
+	put_reg_chars(r[1]);
+	put_reg_chars(r[3]);
+	put_reg_chars(r[2]);
+	cpuid(1, 0, l1);
+	if (max >= 7)
+		cpuid(7, 0, l7);
+	serial_puts(" hv=");
+	if ((l1[2] >> 31) & 1) {
+		cpuid(0x40000000, 0, r);
+		put_reg_chars(r[1]);
+		put_reg_chars(r[2]);
+		put_reg_chars(r[3]);
+	} else {
+		serial_puts("none");
+	}
+	put_bit("rdrand", l1[2], 30);
+	put_bit("rdseed", l7[1], 18);
+	put_bit("x2apic", l1[2], 21);
+	put_bit("sse4_2", l1[2], 20);
+	put_bit("avx", l1[2], 28);
+	put_bit("avx2", l7[1], 5);
+	put_bit("smep", l7[1], 7);
+	serial_puts("\r\n");
+}
+
+/* has_word reports whether w is a whole word of [s, end). */
+static int has_word(const char *s, const char *end, const char *w)
+{
+	while (s < end) {
+		const char *p = s, *q = w;
+		while (p < end && *q && *p == *q) {
+			p++;
+			q++;
+		}
+		if (!*q && (p == end || is_space(*p)))
+			return 1;
+		while (s < end && !is_space(*s))
+			s++;
+		while (s < end && is_space(*s))
+			s++;
+	}
+	return 0;
+}
+
+#define PM1A_CNT 0x604
+#define PM1_SLP_EN 0x2000
+
 void kmain(u32 magic, const struct multiboot_info *mbi);
 
 void kmain(u32 magic, const struct multiboot_info *mbi)
@@ -132,9 +228,19 @@ void kmain(u32 magic, const struct multiboot_info *mbi)
 
 	/* Start on a fresh line: SeaBIOS leaves "Booting from ROM.." without a
 	 * newline on the same serial port. */
-	serial_puts("\r\nUNIKERNEL-READY cmdline=");
-	while (cmd < end)
-		serial_putc(*cmd++);
 	serial_puts("\r\n");
+	report_cpuid();
+	serial_puts("UNIKERNEL-READY cmdline=");
+	for (const char *p = cmd; p < end; p++)
+		serial_putc(*p);
+	serial_puts("\r\n");
+	if (has_word(cmd, end, "poweroff")) {
+		serial_puts("UNIKERNEL-POWEROFF\r\n");
+		outw(PM1A_CNT, PM1_SLP_EN);
+		/* Still here: no ACPI PM device answered. */
+		for (volatile u32 i = 0; i < 10000000; i++)
+			;
+		serial_puts("UNIKERNEL-POWEROFF-FAILED\r\n");
+	}
 	/* Return to _start, which idles with cli; hlt. */
 }

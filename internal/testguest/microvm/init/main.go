@@ -9,6 +9,11 @@
 //
 // to the serial console and then serves HTTP on TCP port 8080, where GET /
 // returns the kernel command line (/proc/cmdline, trimmed) as text/plain.
+//
+// Static-address mode: with microvm.ipv4=<addr>/<prefix> (and optionally
+// microvm.gw=<addr>) on the kernel command line, eth0 gets that address and
+// no DHCP request is ever sent, as MirageOS (--ipv4), Solo5 and Unikraft
+// guests with a configured address behave. The ready line is the same.
 // Failures are reported as "MICROVM-ERROR <reason>" lines and retried: PID 1
 // must never exit, or the kernel panics.
 package main
@@ -19,6 +24,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -61,7 +67,7 @@ func main() {
 	var mac net.HardwareAddr
 	for attempt := 1; ; attempt++ {
 		var err error
-		if l, mac, err = configure(uint32(time.Now().UnixNano()) + uint32(attempt)); err == nil {
+		if l, mac, err = configure(uint32(time.Now().UnixNano())+uint32(attempt), staticLease()); err == nil {
 			break
 		}
 		logf("MICROVM-ERROR %v", err)
@@ -131,8 +137,47 @@ func loadModules() {
 	}
 }
 
-// configure waits for eth0, brings it up, runs DHCP and applies the lease.
-func configure(xid uint32) (*lease, net.HardwareAddr, error) {
+// staticLease is the address given on the kernel command line, nil when
+// there is none (or it does not parse, which is reported).
+func staticLease() *lease {
+	b, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return nil
+	}
+	var l *lease
+	for _, f := range strings.Fields(string(b)) {
+		switch {
+		case strings.HasPrefix(f, "microvm.ipv4="):
+			p, err := netip.ParsePrefix(strings.TrimPrefix(f, "microvm.ipv4="))
+			if err != nil || !p.Addr().Is4() {
+				logf("MICROVM-ERROR %s: want microvm.ipv4=<ipv4>/<prefix>", f)
+				return nil
+			}
+			if l == nil {
+				l = &lease{}
+			}
+			l.Addr, l.Mask = p.Addr(), net.CIDRMask(p.Bits(), 32)
+		case strings.HasPrefix(f, "microvm.gw="):
+			a, err := netip.ParseAddr(strings.TrimPrefix(f, "microvm.gw="))
+			if err != nil || !a.Is4() {
+				logf("MICROVM-ERROR %s: want microvm.gw=<ipv4>", f)
+				continue
+			}
+			if l == nil {
+				l = &lease{}
+			}
+			l.Router = a
+		}
+	}
+	if l != nil && !l.Addr.IsValid() {
+		return nil
+	}
+	return l
+}
+
+// configure waits for eth0, brings it up, and applies the static address
+// when there is one, else runs DHCP and applies the lease.
+func configure(xid uint32, static *lease) (*lease, net.HardwareAddr, error) {
 	var ifc *net.Interface
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
 		var err error
@@ -154,14 +199,17 @@ func configure(xid uint32) (*lease, net.HardwareAddr, error) {
 		}
 	}
 
-	pt, err := newPacketTransport(ifc.Index)
-	if err != nil {
-		return nil, nil, err
-	}
-	l, err := runDHCP(pt, ifc.HardwareAddr, xid)
-	unix.Close(pt.fd)
-	if err != nil {
-		return nil, nil, err
+	l := static
+	if l == nil {
+		pt, err := newPacketTransport(ifc.Index)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err = runDHCP(pt, ifc.HardwareAddr, xid)
+		unix.Close(pt.fd)
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 
 	addr := l.Addr.As4()

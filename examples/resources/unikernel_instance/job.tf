@@ -1,0 +1,16 @@
+# A run-to-completion unikernel (a Solo5 test, Unikraft's helloworld, a batch
+# job): apply boots it, waits until it printed its line and powered itself
+# off, and succeeds. The next plan is empty; a new build or command line runs
+# it again.
+resource "unikernel_instance" "migrate" {
+  name    = "db-migrate"
+  kernel  = unikernel_image.migrate.id
+  cmdline = "--target=v42"
+  memory  = 32
+  mode    = "job"
+
+  wait_for = {
+    console = "^migration complete"
+    timeout = "10m"
+  }
+}

@@ -1,0 +1,100 @@
+package hypervisor
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"libvirt.org/go/libvirt"
+)
+
+// ARPAddresses returns the IPv4 addresses libvirt's ARP source knows for the
+// domain's interfaces, by MAC. It works over remote URIs too, but libvirt
+// 9.0 on recent kernels fails with "wrong nlmsg len"; callers treat an error
+// as "no addresses from this source".
+func (c *Client) ARPAddresses(ctx context.Context, name string) (map[string][]string, error) {
+	dom, err := c.lookupDomain(name)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = dom.Free() }()
+	ifaces, err := dom.ListAllInterfaceAddresses(libvirt.DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
+	if err != nil {
+		return nil, wrap(err, "read the ARP addresses of", kindDomain, name)
+	}
+	out := map[string][]string{}
+	for _, i := range ifaces {
+		for _, a := range i.Addrs {
+			if a.Type == libvirt.IP_ADDR_TYPE_IPV4 {
+				mac := strings.ToLower(i.Hwaddr)
+				out[mac] = append(out[mac], a.Addr)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Local reports whether the connection's daemon runs on this host (a URI
+// without a host part, such as qemu:///system), so that the guests'
+// networks are those of this host.
+func (c *Client) Local() bool {
+	u, err := url.Parse(c.uri)
+	return err == nil && u.Host == ""
+}
+
+// NeighbourTable reads this host's IPv4 neighbour (ARP) table, in the
+// network namespace of the calling process, as MAC to addresses. Only
+// complete entries count.
+func NeighbourTable() (map[string][]string, error) {
+	f, err := os.Open("/proc/net/arp")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	return ParseNeighbourTable(f)
+}
+
+// ParseNeighbourTable parses /proc/net/arp. Pure.
+func ParseNeighbourTable(r io.Reader) (map[string][]string, error) {
+	out := map[string][]string{}
+	sc := bufio.NewScanner(r)
+	first := true
+	for sc.Scan() {
+		if first { // header
+			first = false
+			continue
+		}
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || net.ParseIP(f[0]).To4() == nil {
+			continue
+		}
+		flags, err := strconv.ParseUint(strings.TrimPrefix(f[2], "0x"), 16, 32)
+		if err != nil || flags&0x2 == 0 { // ATF_COM: the entry is complete
+			continue
+		}
+		mac := strings.ToLower(f[3])
+		if mac == "00:00:00:00:00:00" {
+			continue
+		}
+		out[mac] = append(out[mac], f[0])
+	}
+	return out, sc.Err()
+}
+
+// ProbeNeighbour makes this host resolve ip's link-layer address by sending
+// one UDP datagram to its discard port: the kernel learns a neighbour only
+// after it has talked to it. The datagram itself needs no answer.
+func ProbeNeighbour(ip string) {
+	conn, err := net.DialTimeout("udp4", net.JoinHostPort(ip, "9"), time.Second)
+	if err != nil {
+		return
+	}
+	_, _ = conn.Write([]byte{0})
+	_ = conn.Close()
+}
