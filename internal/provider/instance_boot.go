@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -277,6 +278,9 @@ func (r *InstanceResource) detect(ctx context.Context, p string, attr path.Path,
 	v, err := r.data.Client.OpenVolumeByPath(ctx, p)
 	if hypervisor.IsNotFound(err) {
 		tflog.Debug(ctx, "path is not a storage volume; not inspecting it", map[string]any{"path": p})
+		if localURI(r.data.Client.URI()) {
+			checkLocalImage(p, attr, diags)
+		}
 		return imageformat.Result{}, false
 	}
 	if err != nil {
@@ -290,4 +294,48 @@ func (r *InstanceResource) detect(ctx context.Context, p string, attr path.Path,
 		return imageformat.Result{}, false
 	}
 	return res, true
+}
+
+// checkLocalImage checks a host path outside any storage pool on a local
+// hypervisor at plan time: the file must exist, and a kernel must not be a
+// disk image nor a disk an image that libvirt must refuse (a qcow2 with a
+// backing or data file). Otherwise the plan would succeed and the apply fail.
+func checkLocalImage(p string, attr path.Path, diags *diag.Diagnostics) {
+	f, err := os.Open(p)
+	if err != nil {
+		what := "cannot be read"
+		if os.IsNotExist(err) {
+			what = "does not exist"
+		}
+		diags.AddAttributeError(attr, "Image file not found",
+			fmt.Sprintf("%s %s on the hypervisor host (%v). Give the absolute path of an existing file, or a unikernel_image id.", p, what, err))
+		return
+	}
+	defer func() { _ = f.Close() }()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		diags.AddAttributeError(attr, "Not a regular file",
+			fmt.Sprintf("%s is not a regular file on the hypervisor host. Give the path of an image file.", p))
+		return
+	}
+	res, err := imageformat.Detect(f, st.Size())
+	if err != nil {
+		return // unreadable headers are left to libvirt, as before
+	}
+	if res.Refused != "" {
+		diags.AddAttributeError(attr, "Image refused", fmt.Sprintf("%s: %s", p, res.Refused))
+		return
+	}
+	if attr.Equal(path.Root("kernel")) && (res.Format == imageformat.QCOW2 || res.Format == imageformat.ISO) {
+		diags.AddAttributeError(attr, "Image cannot boot as a kernel",
+			fmt.Sprintf("%s is a %s disk image, which does not boot as a kernel. Kernels must be multiboot, multiboot2, PVH or "+
+				"Linux bzImage. Attach disk images through `disks` instead.", p, res.Format))
+	}
+}
+
+// localURI reports whether uri names a hypervisor on this machine (no host
+// and no remote transport), whose files the provider can check itself.
+func localURI(uri string) bool {
+	i := strings.Index(uri, "://")
+	return i > 0 && strings.HasPrefix(uri[i+3:], "/") && !strings.Contains(uri[:i], "+")
 }

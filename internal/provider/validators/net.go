@@ -119,7 +119,9 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 		return
 	}
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error()+".")
+		// The path is in the message too: for attributes of nested objects
+		// Terraform can only point at the enclosing block.
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, req.Path.String()+": "+err.Error()+".")
 	}
 }
 
