@@ -54,6 +54,7 @@ func PreCheck(t testing.TB) {
 	if _, err := Client(t); err != nil {
 		t.Fatalf("TF_ACC is set but libvirt at %s does not answer: %v (start it with `scripts/harness.sh up`)", URI(), err)
 	}
+	CheckLeaks(t)
 }
 
 // Client returns the shared connection to the test daemon.
@@ -64,11 +65,15 @@ func Client(t testing.TB) (*hypervisor.Client, error) {
 	return hypervisor.Shared(ctx, URI(), 10*time.Second)
 }
 
-// RandName returns a unique name with the acceptance prefix.
+// RandName returns a unique name with the acceptance prefix, and registers
+// it with the running tests for the leak checker (see CheckLeaks): anything
+// on the host whose name contains it belongs to them.
 func RandName(kind string) string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return Prefix + kind + "-" + hex.EncodeToString(b)
+	name := Prefix + kind + "-" + hex.EncodeToString(b)
+	registerName(name)
+	return name
 }
 
 // RepoRoot is the directory holding go.mod.

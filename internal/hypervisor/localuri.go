@@ -9,15 +9,16 @@ import (
 // filesystem as this process: a local daemon reached without a network
 // transport (`qemu:///system`, `qemu+unix:///session`, `xen:///system`).
 // Host paths given for kernels and disks can then be inspected directly.
-// Remote URIs (any host, or a transport such as ssh or tls) and libvirt's
-// in-process test driver, whose guests never open their files, do not.
+// libvirt's test driver (`test:///default`) runs inside this process, so its
+// host is this machine too. Remote URIs (any host, or a transport such as ssh
+// or tls) do not share it.
 func SharesFilesystem(uri string) bool {
 	u, err := url.Parse(uri)
 	if err != nil || u.Host != "" {
 		return false
 	}
 	driver, transport, _ := strings.Cut(u.Scheme, "+")
-	if driver == "" || driver == "test" {
+	if driver == "" {
 		return false
 	}
 	return transport == "" || transport == "unix"

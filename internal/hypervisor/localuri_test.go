@@ -9,7 +9,7 @@ func TestSharesFilesystem(t *testing.T) {
 		"qemu+unix:///system":                  true,
 		"qemu:///system?socket=/run/x/sock":    true,
 		"xen:///system":                        true,
-		"test:///default":                      false,
+		"test:///default":                      true,
 		"qemu+ssh://root@host/system":          false,
 		"qemu+ssh://localhost/system":          false,
 		"qemu+tls://host.example/system":       false,

@@ -64,7 +64,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				MarkdownDescription: "Domain name: 1 to 64 characters of `A-Z a-z 0-9 _ . -`. Changing it forces a new instance.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators: []validator.String{stringvalidator.RegexMatches(instanceNameRe,
-					"must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
+					"must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.' and '-'"), validators.NotDotName()},
 			},
 			"hypervisor": schema.StringAttribute{
 				Optional: true,
@@ -146,7 +146,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"network_interfaces": schema.ListNestedAttribute{
 				Optional:            true,
 				MarkdownDescription: "Network interfaces, in order." + restart,
-				Validators:          []validator.List{listvalidator.SizeAtMost(16)},
+				Validators:          []validator.List{listvalidator.SizeAtMost(16), validators.UniqueNestedString("mac")},
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"network": schema.StringAttribute{
 						Required:            true,
@@ -226,8 +226,8 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					},
 					"timeout": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "How long to wait, as a Go duration. Defaults to `2m`.",
-						Validators:          []validator.String{validators.Duration()},
+						MarkdownDescription: "How long to wait, as a Go duration greater than zero. Defaults to `2m`.",
+						Validators:          []validator.String{validators.PositiveDuration()},
 					},
 				},
 			},

@@ -74,7 +74,7 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Required:      true,
 				PlanModifiers: replace,
 				Validators: []validator.String{stringvalidator.RegexMatches(networkNameRe,
-					"must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '+' and '-'")},
+					"must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.', '+' and '-'"), validators.NotDotName()},
 			},
 			"mode": schema.StringAttribute{
 				MarkdownDescription: "How the network reaches the outside: `nat` (default: guests reach out through the host's " +

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
 var (
@@ -68,7 +69,7 @@ func (r *PoolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Required:            true,
 				MarkdownDescription: "The pool's name. Changing it replaces the pool.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{poolNameValidator{}},
+				Validators:          []validator.String{poolNameValidator{}, validators.NotDotName()},
 			},
 			"path": schema.StringAttribute{
 				Required: true,

@@ -81,6 +81,8 @@ func CheckInterfaceName(s string) error {
 		return fmt.Errorf("%q has %d characters: Linux interface names have at most %d", s, len(s), MaxInterfaceName)
 	case s == "." || s == "..", strings.ContainsAny(s, "/: \t\n\r"):
 		return fmt.Errorf("%q is not a valid interface name: it must not contain '/', ':' or white space", s)
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return fmt.Errorf("%q is not a valid interface name: it must not contain control characters", s)
 	}
 	return nil
 }
@@ -119,7 +121,9 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 		return
 	}
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error()+".")
+		// The path is in the message too: for attributes of nested objects
+		// Terraform can only point at the enclosing block.
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, req.Path.String()+": "+err.Error()+".")
 	}
 }
 

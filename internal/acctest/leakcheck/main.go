@@ -1,0 +1,36 @@
+// Command leakcheck lists what is left on the host of the objects named with
+// the given names (domains, networks, pools, volumes, console logs, qemu
+// processes), and exits with status 1 when anything is. Scripts that drive
+// the Terraform CLI (the stress run) use it as acceptance tests use the leak
+// checker: `go run ./internal/acctest/leakcheck NAME...`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: leakcheck NAME...")
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	leaks, err := acctest.FindLeaks(ctx, os.Args[1:], nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "leakcheck:", err)
+		os.Exit(1)
+	}
+	for _, l := range leaks {
+		fmt.Println("left behind:", l)
+	}
+	if len(leaks) > 0 {
+		os.Exit(1)
+	}
+	fmt.Println("leakcheck: nothing left")
+}
