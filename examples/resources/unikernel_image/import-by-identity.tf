@@ -1,0 +1,8 @@
+# The same, by resource identity (Terraform 1.12+, OpenTofu 1.12+).
+import {
+  to = unikernel_image.web
+  identity = {
+    pool = "unikernel-images"
+    name = "web.elf"
+  }
+}
