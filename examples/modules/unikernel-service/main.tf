@@ -39,8 +39,8 @@ resource "unikernel_network" "this" {
 resource "unikernel_instance" "this" {
   count = var.instance_count
 
-  name    = "${var.name}-${count.index + 1}"
-  kernel  = var.boot == "kernel" ? unikernel_image.this.id : null
+  name   = "${var.name}-${count.index + 1}"
+  kernel = var.boot == "kernel" ? unikernel_image.this.id : null
   # Every instance boots the same image, so a disk is attached read-only.
   disks   = var.boot == "disk" ? [{ image = unikernel_image.this.id, read_only = true }] : null
   cmdline = var.boot == "kernel" ? replace(var.cmdline, "$${index}", tostring(count.index + 1)) : null
