@@ -41,6 +41,10 @@ func ReadCLIVersion(t testing.TB, path string) CLIVersion {
 	var v struct {
 		TerraformVersion string `json:"terraform_version"`
 	}
+	// OpenTofu prints warnings about the CLI configuration before the JSON.
+	if i := strings.IndexByte(string(out), '{'); i > 0 {
+		out = out[i:]
+	}
 	if err := json.Unmarshal(out, &v); err != nil {
 		t.Fatalf("%s version -json printed %q: %v", path, out, err)
 	}
