@@ -1,4 +1,4 @@
-# The same, by resource identity (Terraform 1.12+, OpenTofu 1.12+).
+# Adopt the network by its resource identity (Terraform 1.12+, OpenTofu 1.12+).
 import {
   to = unikernel_network.lan
   identity = {
