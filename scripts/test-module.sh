@@ -32,10 +32,14 @@ for dir in "$root"/examples/modules/*/; do
 	mod="$(basename "$dir")"
 	name="tf-acc-mod-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 	echo "terraform test: examples/modules/$mod (name $name, $(basename "$cli"))"
-	# Variables that the module does not declare are read as expressions by
-	# `terraform test`, hence the quotes.
-	if ! (cd "$dir" && TF_DATA_DIR="$work/$mod.tfdata" "$cli" test -no-color \
-		-var "name=$name" -var "kernel=\"$kernel\"" -var "kernel_sha256=\"$digest\""); then
+	# A variables file, because Terraform reads -var values of variables that
+	# the module does not declare as expressions and OpenTofu as strings.
+	cat >"$work/$mod.tfvars" <<VARS
+name          = "$name"
+kernel        = "$kernel"
+kernel_sha256 = "$digest"
+VARS
+	if ! (cd "$dir" && TF_DATA_DIR="$work/$mod.tfdata" "$cli" test -no-color -var-file="$work/$mod.tfvars"); then
 		failed=$((failed + 1))
 	fi
 done

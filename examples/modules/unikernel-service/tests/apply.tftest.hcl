@@ -66,6 +66,7 @@ run "scale_to_three" {
     image_source     = var.kernel
     image_sha256     = var.kernel_sha256
     instance_count   = 3
+    previous_ids     = run.two_instances.ids
     memory           = 16
     cmdline          = "service=${var.name} instance=$${index}"
     ready_console    = "UNIKERNEL-READY cmdline=service="
@@ -77,7 +78,7 @@ run "scale_to_three" {
     error_message = "after scaling: ${jsonencode(output.names)} ${jsonencode(output.addresses)}"
   }
   assert {
-    condition     = slice(output.ids, 0, 2) == run.two_instances.ids
-    error_message = "the first two instances were replaced: ${jsonencode(run.two_instances.ids)} became ${jsonencode(output.ids)}"
+    condition     = slice(output.ids, 0, 2) == var.previous_ids
+    error_message = "the first two instances were replaced: ${jsonencode(var.previous_ids)} became ${jsonencode(output.ids)}"
   }
 }
