@@ -119,5 +119,34 @@ team_b="tf-acc-b-$(rnd)"
 run_example two-teams check_two_teams "kernel=$kernel" "kernel_sha256=$digest" "hypervisor=qemu" "uri=$uri" \
 	"teams={a={name=\"$team_a\",cidr=\"10.220.141.0/24\"},b={name=\"$team_b\",cidr=\"10.220.142.0/24\"}}"
 
+check_mirage() {
+	local j
+	j="$(tr -d '\n')"
+	echo "$j" | grep -q "/var/lib/unikernel/console/$mirage-web-1.log" || { echo "no console log in $j"; return 1; }
+}
+
+check_microvm() {
+	local j
+	j="$(tr -d '\n')"
+	echo "$j" | grep -q '"address".*"10.220.144.10"' || { echo "no leased address in $j"; return 1; }
+	echo "$j" | grep -q '"boot_format".*"linux"' || { echo "wrong boot format in $j"; return 1; }
+}
+
+# Family examples: their artifacts are replaced by the test guests, their
+# readiness gates by the test guests' ready lines.
+mirage="tf-acc-mirage-$(rnd)"
+run_example families/mirageos-solo5 check_mirage "image_source=$kernel" "image_sha256=$digest" \
+	"name_prefix=$mirage" "cidr=10.220.143.0/24" "hypervisor=qemu" "ready_console=UNIKERNEL-READY cmdline=--ipv4=10.220.143.10/24 "
+
+vmdir="$root/build/guests/microvm"
+if [ -f "$vmdir/vmlinuz" ] && [ -f "$vmdir/initramfs.cpio" ]; then
+	run_example families/linux-microvm check_microvm \
+		"kernel_source=$vmdir/vmlinuz" "kernel_sha256=$(sha256sum "$vmdir/vmlinuz" | cut -d' ' -f1)" \
+		"initramfs_source=$vmdir/initramfs.cpio" "initramfs_sha256=$(sha256sum "$vmdir/initramfs.cpio" | cut -d' ' -f1)" \
+		"name_prefix=tf-acc-microvm-$(rnd)" "cidr=10.220.144.0/24" "hypervisor=qemu"
+else
+	fail "families/linux-microvm: test microVM missing in $vmdir (make guests)"
+fi
+
 echo "examples applied and destroyed: $failed failed"
 [ "$failed" -eq 0 ]
