@@ -148,5 +148,22 @@ else
 	fail "families/linux-microvm: test microVM missing in $vmdir (make guests)"
 fi
 
+check_has_outputs() { # the apply's readiness gate already saw the ready line
+	tr -d '\n' | grep -q '"value"' || { echo "no outputs"; return 1; }
+}
+
+run_example families/unikraft check_has_outputs "kernel_source=$kernel" "kernel_sha256=$digest" \
+	"rootfs_source=$vmdir/initramfs.cpio" "rootfs_sha256=$(sha256sum "$vmdir/initramfs.cpio" | cut -d' ' -f1)" \
+	"name_prefix=tf-acc-unikraft-$(rnd)" "cidr=10.220.145.0/24" "hypervisor=qemu" \
+	"ready_console=UNIKERNEL-READY cmdline=netdev.ip=10.220.145.10/24:10.220.145.1:10.220.145.1 "
+
+disk="$root/build/guests/bootdisk"
+run_example families/nanos check_has_outputs "image_source=$disk/disk.raw" \
+	"image_sha256=$(sha256sum "$disk/disk.raw" | cut -d' ' -f1)" "name_prefix=tf-acc-nanos-$(rnd)" \
+	"cidr=10.220.146.0/24" "hypervisor=qemu" "ready_console=DISK-READY" "gate_on_network=false"
+run_example families/osv check_has_outputs "image_source=$disk/disk.qcow2" \
+	"image_sha256=$(sha256sum "$disk/disk.qcow2" | cut -d' ' -f1)" "name_prefix=tf-acc-osv-$(rnd)" \
+	"cidr=10.220.147.0/24" "hypervisor=qemu" "ready_console=DISK-READY" "gate_on_network=false"
+
 echo "examples applied and destroyed: $failed failed"
 [ "$failed" -eq 0 ]
