@@ -13,6 +13,10 @@ CACHE="${UNIKERNEL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provid
 
 build_tofu() {
 	local out="$CACHE/tofu-$TOFU_VERSION/tofu"
+	mkdir -p "$(dirname "$out")"
+	# One build at a time: a second caller waits for the first one's binary.
+	exec 9>"$CACHE/tofu-$TOFU_VERSION.lock"
+	flock 9
 	if [ ! -x "$out" ]; then
 		echo "building OpenTofu $TOFU_VERSION into $out (once)" >&2
 		local dir
