@@ -13,6 +13,24 @@ variable "kernel" {
   type        = string
 }
 
+variable "name" {
+  description = "Name of the demo's pool and network, and prefix of its instance."
+  type        = string
+  default     = "unikernel-demo"
+}
+
+variable "pool_path" {
+  description = "Host directory of the demo's storage pool."
+  type        = string
+  default     = "/var/lib/unikernel/demo"
+}
+
+variable "ipv4_cidr" {
+  description = "The demo network. The instance gets the address .10 in it."
+  type        = string
+  default     = "10.213.200.0/24"
+}
+
 provider "unikernel" {
   uri = "qemu:///system"
   # Software emulation boots fastest on nested test machines; use "kvm" on bare metal.
@@ -20,8 +38,8 @@ provider "unikernel" {
 }
 
 resource "unikernel_pool" "demo" {
-  name = "unikernel-demo"
-  path = "/var/lib/unikernel/demo"
+  name = var.name
+  path = var.pool_path
 }
 
 resource "unikernel_image" "hello" {
@@ -31,19 +49,19 @@ resource "unikernel_image" "hello" {
 }
 
 resource "unikernel_network" "demo" {
-  name      = "unikernel-demo"
-  ipv4_cidr = "10.213.200.0/24"
+  name      = var.name
+  ipv4_cidr = var.ipv4_cidr
 }
 
 resource "unikernel_instance" "hello" {
-  name    = "unikernel-demo-hello"
+  name    = "${var.name}-hello"
   kernel  = unikernel_image.hello.id
   cmdline = "hello from terraform"
   memory  = 16
 
   network_interfaces = [{
     network      = unikernel_network.demo.name
-    ipv4_address = "10.213.200.10"
+    ipv4_address = cidrhost(var.ipv4_cidr, 10)
   }]
 
   wait_for = {

@@ -251,6 +251,7 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	}
 	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, rec)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 }
 
 // isSet reports whether v is neither null nor unknown.
@@ -301,6 +302,7 @@ func (r *ImageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		return
 	}
 	pool, name := prior.Pool.ValueString(), prior.Name.ValueString()
+	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 	state, err := r.read(ctx, prior)
 	switch {
 	case hypervisor.IsNotFound(err):
@@ -357,6 +359,7 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), name, &resp.Diagnostics)
 }
 
 func (r *ImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -388,8 +391,12 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	if !r.configured(&resp.Diagnostics) {
 		return
 	}
-	summary := fmt.Sprintf("Unable to import image %q", req.ID)
-	pool, name, ok := strings.Cut(req.ID, "/")
+	id := importID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	summary := fmt.Sprintf("Unable to import image %q", id)
+	pool, name, ok := strings.Cut(id, "/")
 	if !ok || pool == "" || name == "" || strings.Contains(name, "/") {
 		resp.Diagnostics.AddError(summary, "Import an image by `<pool>/<volume name>`, for example `images/kernel.elf`.")
 		return
@@ -416,7 +423,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	format := res.Format
 	if res.Refused != "" {
 		format = imageformat.Raw
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q imported as raw", req.ID),
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q imported as raw", id),
 			res.Refused+". It was imported with format = \"raw\"; set that in the configuration.")
 	}
 	m := ImageResourceModel{
@@ -427,6 +434,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	}
 	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadedRecord{Size: int64(info.Size)})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 }
 
 // detectVolume reads a volume's headers through ranged downloads.

@@ -372,6 +372,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
 	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
 func (r *InstanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -384,6 +385,7 @@ func (r *InstanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	name := state.Name.ValueString()
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 	m, found, diags := r.read(ctx, name, &state)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -576,6 +578,7 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		}
 	}
 	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
 func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -620,9 +623,13 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 	if r.notConfigured(&resp.Diagnostics) {
 		return
 	}
-	name, err := r.data.Client.LookupDomainName(ctx, req.ID)
+	id := importID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name, err := r.data.Client.LookupDomainName(ctx, id)
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", req.ID),
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id),
 			err.Error()+"\n\nImport takes the domain's name or UUID.")
 		return
 	}
@@ -632,7 +639,7 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 		return
 	}
 	if !found {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", req.ID), "The domain disappeared during import.")
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), "The domain disappeared during import.")
 		return
 	}
 	// Reservations live on the networks: adopt the ones made for these MACs.
@@ -656,6 +663,7 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 		tflog.Info(ctx, "boot images of the imported instance could not be inspected", map[string]any{"instance": name})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
 // reserve makes the networks' static DHCP reservations match the planned

@@ -153,6 +153,7 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
 func (r *NetworkResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -165,6 +166,7 @@ func (r *NetworkResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	name := prior.Name.ValueString()
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 	state, err := r.read(ctx, name, managedMACs(ctx, &prior, &resp.Diagnostics), &resp.Diagnostics)
 	if hypervisor.IsNotFound(err) {
 		tflog.Info(ctx, "network is gone, removing it from state", map[string]any{"network": name})
@@ -212,6 +214,7 @@ func (r *NetworkResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &got)...)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
 // applyUpdate makes the live changes an update can have: reservations, DNS
@@ -297,12 +300,17 @@ func (r *NetworkResource) ImportState(ctx context.Context, req resource.ImportSt
 	if !r.configured(&resp.Diagnostics) {
 		return
 	}
-	tflog.Debug(ctx, "looking up network to import", map[string]any{"id": req.ID})
-	name, err := r.data.Client.LookupNetworkName(ctx, req.ID)
+	id := importID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tflog.Debug(ctx, "looking up network to import", map[string]any{"id": id})
+	name, err := r.data.Client.LookupNetworkName(ctx, id)
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import network %q", req.ID),
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import network %q", id),
 			fmt.Sprintf("%s.\n\nGive the name or UUID of a libvirt network on this host (`virsh net-list --all`).", err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }

@@ -99,15 +99,20 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Validators: []validator.String{validators.InterfaceName()},
 			},
 			"ipv4_cidr": schema.StringAttribute{
-				MarkdownDescription: "IPv4 network, for example `10.213.0.0/24`, at most /30. The host (the guests' " +
-					"gateway and DNS server) takes the first host address." + networkReplaceNote,
+				MarkdownDescription: "IPv4 network, for example `10.213.0.0/24`. \"At most /30\" means the prefix length " +
+					"is 30 or less: a /30 (four addresses: the network, the host, one guest and broadcast) is the smallest " +
+					"network accepted, a /24 (254 usable addresses) or a /16 is fine, and /31 or /32 is refused. The host " +
+					"(the guests' gateway and DNS server) takes the first host address." + networkReplaceNote,
 				Optional:      true,
 				PlanModifiers: replace,
 				Validators:    []validator.String{validators.IPv4CIDR(maxIPv4Bits)},
 			},
 			"ipv6_cidr": schema.StringAttribute{
-				MarkdownDescription: "IPv6 network, for example `fd00:213::/64`, at most /64. The host takes the first " +
-					"host address and sends router advertisements, so guests configure themselves." + networkReplaceNote,
+				MarkdownDescription: "IPv6 network, for example `fd00:213::/64`. \"At most /64\" means the prefix length " +
+					"is 64 or less: a /64 is the smallest network accepted, a /56 or /48 is fine, and anything longer " +
+					"(a /80, a /120) is refused, because guests configure their addresses from router advertisements " +
+					"(SLAAC), which work only on a /64 or larger. The host takes the first host address and sends the " +
+					"router advertisements." + networkReplaceNote,
 				Optional:      true,
 				PlanModifiers: replace,
 				Validators:    []validator.String{validators.IPv6CIDR(maxIPv6Bits)},

@@ -187,6 +187,7 @@ func (r *PoolResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
 func (r *PoolResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -199,6 +200,7 @@ func (r *PoolResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		return
 	}
 	name := prior.Name.ValueString()
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 	state, err := r.read(ctx, name)
 	if hypervisor.IsNotFound(err) {
 		tflog.Info(ctx, "storage pool is gone, removing it from state", map[string]any{"pool": name})
@@ -254,6 +256,7 @@ func (r *PoolResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
 func (r *PoolResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -285,13 +288,18 @@ func (r *PoolResource) ImportState(ctx context.Context, req resource.ImportState
 	if !r.configured(&resp.Diagnostics) {
 		return
 	}
-	state, err := r.read(ctx, req.ID)
+	id := importID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	state, err := r.read(ctx, id)
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import pool %q", req.ID),
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import pool %q", id),
 			fmt.Sprintf("%s.\n\nImport a dir pool by its name, as `virsh pool-list --all` shows it.", err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setNameIdentity(ctx, resp.Identity, id, &resp.Diagnostics)
 }
 
 // poolNameValidator accepts the names libvirt accepts for pools: not empty,

@@ -22,43 +22,88 @@ provider "unikernel" {
   uri = "qemu:///system"
 }
 
+# The defaults are this example's own values; tests set them to run it with
+# the provider's test microVM.
+variable "kernel_source" {
+  description = "Where the kernel comes from (a path or an https:// URL)."
+  type        = string
+  default     = "https://artifacts.example.com/linux/vmlinuz-6.1.0-37-cloud-amd64" # placeholder
+}
+
+variable "kernel_sha256" {
+  description = "SHA-256 of the kernel."
+  type        = string
+  default     = "7777777777777777777777777777777777777777777777777777777777777777" # placeholder
+}
+
+variable "initramfs_source" {
+  description = "Where the initramfs comes from (a path or an https:// URL)."
+  type        = string
+  default     = "https://artifacts.example.com/api/2.0.1/initramfs.cpio" # placeholder
+}
+
+variable "initramfs_sha256" {
+  description = "SHA-256 of the initramfs."
+  type        = string
+  default     = "8888888888888888888888888888888888888888888888888888888888888888" # placeholder
+}
+
+variable "name_prefix" {
+  description = "Prefix of the pool, network and instance names."
+  type        = string
+  default     = "microvm"
+}
+
+variable "cidr" {
+  description = "The network of the example; the microVM gets the address .10 in it."
+  type        = string
+  default     = "10.10.5.0/24"
+}
+
+variable "hypervisor" {
+  description = "Domain type: kvm, or qemu (software emulation)."
+  type        = string
+  default     = "kvm"
+}
+
 locals {
   kernel_version = "6.1.0-37-cloud-amd64"
   app_version    = "2.0.1"
+  address        = cidrhost(var.cidr, 10)
 }
 
 resource "unikernel_pool" "microvm" {
-  name = "microvm-images"
-  path = "/var/lib/unikernel/microvm"
+  name = "${var.name_prefix}-images"
+  path = "/var/lib/unikernel/${var.name_prefix}"
 }
 
 resource "unikernel_image" "kernel" {
   name   = "vmlinuz-${local.kernel_version}"
   pool   = unikernel_pool.microvm.name
-  source = "https://artifacts.example.com/linux/vmlinuz-${local.kernel_version}" # placeholder
-  sha256 = "7777777777777777777777777777777777777777777777777777777777777777"    # placeholder
+  source = var.kernel_source
+  sha256 = var.kernel_sha256
   format = "linux"
 }
 
 resource "unikernel_image" "initramfs" {
   name   = "api-${local.app_version}.cpio"
   pool   = unikernel_pool.microvm.name
-  source = "https://artifacts.example.com/api/${local.app_version}/initramfs.cpio" # placeholder
-  sha256 = "8888888888888888888888888888888888888888888888888888888888888888"      # placeholder
+  source = var.initramfs_source
+  sha256 = var.initramfs_sha256
   format = "raw"
 }
 
 resource "unikernel_network" "microvm" {
-  name      = "microvm-net"
+  name      = "${var.name_prefix}-net"
   mode      = "nat"
-  ipv4_cidr = "10.10.5.0/24"
+  ipv4_cidr = var.cidr
 }
 
 resource "unikernel_instance" "api" {
-  name = "microvm-api-1"
+  name = "${var.name_prefix}-api-1"
   # kvm on bare metal. Under nested virtualization, where KVM is slow,
   # "qemu" (software emulation) boots this kernel faster.
-  hypervisor = "kvm"
+  hypervisor = var.hypervisor
   kernel     = unikernel_image.kernel.id
   initrd     = unikernel_image.initramfs.id
 
@@ -78,7 +123,7 @@ resource "unikernel_instance" "api" {
     network = unikernel_network.microvm.name
     model   = "virtio"
     # /init asks for an address by DHCP, and this reservation makes it fixed.
-    ipv4_address = "10.10.5.10"
+    ipv4_address = local.address
   }]
 
   # A custom /init does not act on the ACPI power button, so a graceful
@@ -86,7 +131,7 @@ resource "unikernel_instance" "api" {
   shutdown_timeout = "0s"
 
   wait_for = {
-    console  = "^MICROVM-READY ipv4=10\\.10\\.5\\.10/24 "
+    console  = "^MICROVM-READY ipv4=${replace(local.address, ".", "\\.")}/${split("/", var.cidr)[1]} "
     ipv4     = true
     tcp_port = 8080
     timeout  = "2m"

@@ -19,38 +19,76 @@ provider "unikernel" {
   uri = "qemu:///system"
 }
 
+# The defaults are this example's own values; tests set them to run it with a
+# local test unikernel.
+variable "image_source" {
+  description = "Where the unikernel comes from (a path or an https:// URL)."
+  type        = string
+  default     = "https://artifacts.example.com/mirage/hello-web/0.3.0/hello-web.virtio" # placeholder
+}
+
+variable "image_sha256" {
+  description = "SHA-256 of the unikernel (`sha256sum` prints it)."
+  type        = string
+  default     = "2222222222222222222222222222222222222222222222222222222222222222" # placeholder
+}
+
+variable "name_prefix" {
+  description = "Prefix of the pool, network and instance names."
+  type        = string
+  default     = "mirage"
+}
+
+variable "cidr" {
+  description = "The network of the example."
+  type        = string
+  default     = "10.10.1.0/24"
+}
+
+variable "hypervisor" {
+  description = "Domain type: kvm, or qemu (software emulation)."
+  type        = string
+  default     = "kvm"
+}
+
+variable "ready_console" {
+  description = "Regular expression of the console line that says the unikernel serves."
+  type        = string
+  default     = "listening on port 8080"
+}
+
 locals {
   version = "0.3.0"
-  cidr    = "10.10.1.0/24"
+  cidr    = var.cidr
   prefix  = split("/", local.cidr)[1]
   gateway = cidrhost(local.cidr, 1)  # the host: libvirt gives it the first address
   address = cidrhost(local.cidr, 10) # static, below the DHCP range (.128 to .254)
 }
 
 resource "unikernel_pool" "mirage" {
-  name = "mirage-images"
-  path = "/var/lib/unikernel/mirage"
+  name = "${var.name_prefix}-images"
+  path = "/var/lib/unikernel/${var.name_prefix}"
 }
 
 resource "unikernel_image" "web" {
   name   = "hello-web-${local.version}.virtio"
   pool   = unikernel_pool.mirage.name
-  source = "https://artifacts.example.com/mirage/hello-web/${local.version}/hello-web.virtio" # placeholder
-  sha256 = "2222222222222222222222222222222222222222222222222222222222222222"                 # placeholder
+  source = var.image_source
+  sha256 = var.image_sha256
   format = "multiboot"
 }
 
 resource "unikernel_network" "mirage" {
-  name      = "mirage-net"
+  name      = "${var.name_prefix}-net"
   mode      = "nat"
   ipv4_cidr = local.cidr
 }
 
 resource "unikernel_instance" "web" {
-  name = "mirage-web-1"
+  name = "${var.name_prefix}-web-1"
   # Solo5's virtio target runs on KVM, or on plain QEMU (software emulation).
   # For Xen, build with `mirage configure -t xen` instead: a PVH kernel.
-  hypervisor = "kvm"
+  hypervisor = var.hypervisor
   kernel     = unikernel_image.web.id
 
   # QEMU's multiboot loader puts the kernel's path in front of the command
@@ -85,7 +123,7 @@ resource "unikernel_instance" "web" {
   # matches anywhere in the line, so the timestamp, level and source that
   # MirageOS's log reporter prints first do not matter.
   wait_for = {
-    console = "listening on port 8080"
+    console = var.ready_console
     timeout = "1m"
   }
 }

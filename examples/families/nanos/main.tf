@@ -21,13 +21,58 @@ provider "unikernel" {
   uri = "qemu:///system"
 }
 
+
+# The defaults are this example's own values; tests set them to run it with a
+# local test guest.
+variable "image_source" {
+  description = "Where the disk image comes from (a path or an https:// URL)."
+  type        = string
+  default     = "https://artifacts.example.com/nanos/httpserver/1.2.0/httpserver.img" # placeholder
+}
+
+variable "image_sha256" {
+  description = "SHA-256 of the disk image (`sha256sum` prints it)."
+  type        = string
+  default     = "5555555555555555555555555555555555555555555555555555555555555555" # placeholder
+}
+
+variable "name_prefix" {
+  description = "Prefix of the pool, network and instance names."
+  type        = string
+  default     = "nanos"
+}
+
+variable "cidr" {
+  description = "The network of the example; the instance gets the address .10 in it."
+  type        = string
+  default     = "10.10.3.0/24"
+}
+
+variable "hypervisor" {
+  description = "Domain type: kvm, or qemu (software emulation)."
+  type        = string
+  default     = "kvm"
+}
+
+variable "ready_console" {
+  description = "Regular expression of the console line the gate waits for first."
+  type        = string
+  default     = "en1: assigned [0-9]+\\."
+}
+
+variable "gate_on_network" {
+  description = "Whether the readiness gate also waits for a DHCP lease and for TCP port 8080 to accept connections."
+  type        = bool
+  default     = true
+}
+
 locals {
   version = "1.2.0"
 }
 
 resource "unikernel_pool" "nanos" {
-  name = "nanos-images"
-  path = "/var/lib/unikernel/nanos"
+  name = "${var.name_prefix}-images"
+  path = "/var/lib/unikernel/${var.name_prefix}"
 }
 
 resource "unikernel_image" "httpserver" {
@@ -35,20 +80,20 @@ resource "unikernel_image" "httpserver" {
   # its own overlay, and this image stays as uploaded.
   name   = "httpserver-${local.version}.img"
   pool   = unikernel_pool.nanos.name
-  source = "https://artifacts.example.com/nanos/httpserver/${local.version}/httpserver.img" # placeholder
-  sha256 = "5555555555555555555555555555555555555555555555555555555555555555"               # placeholder
+  source = var.image_source
+  sha256 = var.image_sha256
   format = "raw"
 }
 
 resource "unikernel_network" "nanos" {
-  name      = "nanos-net"
+  name      = "${var.name_prefix}-net"
   mode      = "nat"
-  ipv4_cidr = "10.10.3.0/24"
+  ipv4_cidr = var.cidr
 }
 
 resource "unikernel_instance" "httpserver" {
-  name       = "nanos-httpserver-1"
-  hypervisor = "kvm" # Nanos also boots under plain QEMU, much more slowly
+  name       = "${var.name_prefix}-httpserver-1"
+  hypervisor = var.hypervisor # Nanos also boots under plain QEMU, much more slowly
   memory     = 256
   cpu_mode   = "host-passthrough" # ops: -cpu host under KVM, max otherwise
   machine    = "q35"              # ops: -machine q35
@@ -67,15 +112,15 @@ resource "unikernel_instance" "httpserver" {
     # Nanos configures its first interface by DHCP unless the image carries a
     # static address (RunConfig.IPAddress, NetMask and Gateway in config.json).
     # With DHCP, this reservation hands it a fixed address.
-    ipv4_address = "10.10.3.10"
+    ipv4_address = cidrhost(var.cidr, 10)
   }]
 
   # Nanos prints "en1: assigned <address>" once DHCP has configured the
   # interface; the gate then waits until the program accepts connections.
   wait_for = {
-    console  = "en1: assigned [0-9]+\\."
-    ipv4     = true
-    tcp_port = 8080
+    console  = var.ready_console
+    ipv4     = var.gate_on_network
+    tcp_port = var.gate_on_network ? 8080 : null
     timeout  = "2m"
   }
 }

@@ -24,13 +24,58 @@ provider "unikernel" {
   uri = "qemu:///system"
 }
 
+
+# The defaults are this example's own values; tests set them to run it with a
+# local test guest.
+variable "image_source" {
+  description = "Where the disk image comes from (a path or an https:// URL)."
+  type        = string
+  default     = "https://artifacts.example.com/osv/httpserver/0.57.0/usr.img" # placeholder
+}
+
+variable "image_sha256" {
+  description = "SHA-256 of the disk image (`sha256sum` prints it)."
+  type        = string
+  default     = "6666666666666666666666666666666666666666666666666666666666666666" # placeholder
+}
+
+variable "name_prefix" {
+  description = "Prefix of the pool, network and instance names."
+  type        = string
+  default     = "osv"
+}
+
+variable "cidr" {
+  description = "The network of the example; the instance gets the address .10 in it."
+  type        = string
+  default     = "10.10.4.0/24"
+}
+
+variable "hypervisor" {
+  description = "Domain type: kvm, or qemu (software emulation)."
+  type        = string
+  default     = "kvm"
+}
+
+variable "ready_console" {
+  description = "Regular expression of the console line the gate waits for first."
+  type        = string
+  default     = "Booted up in [0-9.]+ ms"
+}
+
+variable "gate_on_network" {
+  description = "Whether the readiness gate also waits for a DHCP lease and for TCP port 8080 to accept connections."
+  type        = bool
+  default     = true
+}
+
 locals {
   version = "0.57.0"
 }
 
 resource "unikernel_pool" "osv" {
-  name = "osv-images"
-  path = "/var/lib/unikernel/osv"
+  name = "${var.name_prefix}-images"
+  path = "/var/lib/unikernel/${var.name_prefix}"
 }
 
 resource "unikernel_image" "httpserver" {
@@ -39,20 +84,20 @@ resource "unikernel_image" "httpserver" {
   # `qemu-img convert -O qcow2` first.
   name   = "httpserver-${local.version}.qcow2"
   pool   = unikernel_pool.osv.name
-  source = "https://artifacts.example.com/osv/httpserver/${local.version}/usr.img" # placeholder
-  sha256 = "6666666666666666666666666666666666666666666666666666666666666666"      # placeholder
+  source = var.image_source
+  sha256 = var.image_sha256
   format = "qcow2"
 }
 
 resource "unikernel_network" "osv" {
-  name      = "osv-net"
+  name      = "${var.name_prefix}-net"
   mode      = "nat"
-  ipv4_cidr = "10.10.4.0/24"
+  ipv4_cidr = var.cidr
 }
 
 resource "unikernel_instance" "httpserver" {
-  name       = "osv-httpserver-1"
-  hypervisor = "kvm" # OSv also boots under plain QEMU, more slowly
+  name       = "${var.name_prefix}-httpserver-1"
+  hypervisor = var.hypervisor # OSv also boots under plain QEMU, more slowly
   memory     = 256
   cpu_mode   = "host-passthrough" # run.py: -cpu host,+x2apic under KVM
   cpu_features = {
@@ -74,15 +119,15 @@ resource "unikernel_instance" "httpserver" {
     # OSv configures eth0 by DHCP unless its command line says otherwise
     # (--ip=eth0,<address>,<netmask> --defaultgw=<gateway>). With DHCP, this
     # reservation hands it a fixed address.
-    ipv4_address = "10.10.4.10"
+    ipv4_address = cidrhost(var.cidr, 10)
   }]
 
   # OSv prints "Booted up in <n> ms" when it starts the application, then the
   # gate waits until the application accepts connections.
   wait_for = {
-    console  = "Booted up in [0-9.]+ ms"
-    ipv4     = true
-    tcp_port = 8080
+    console  = var.ready_console
+    ipv4     = var.gate_on_network
+    tcp_port = var.gate_on_network ? 8080 : null
     timeout  = "2m"
   }
 }

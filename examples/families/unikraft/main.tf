@@ -22,44 +22,95 @@ provider "unikernel" {
   uri = "qemu:///system"
 }
 
+
+# The defaults are this example's own values; tests set them to run it with a
+# local test guest.
+variable "kernel_source" {
+  description = "Where the kernel comes from (a path or an https:// URL)."
+  type        = string
+  default     = "https://artifacts.example.com/unikraft/elfloader/0.16.3/elfloader_qemu-x86_64" # placeholder
+}
+
+variable "kernel_sha256" {
+  description = "SHA-256 of the kernel (`sha256sum` prints it)."
+  type        = string
+  default     = "3333333333333333333333333333333333333333333333333333333333333333" # placeholder
+}
+
+variable "rootfs_source" {
+  description = "Where the root file system archive comes from (a path or an https:// URL)."
+  type        = string
+  default     = "https://artifacts.example.com/unikraft/httpserver/0.16.3/rootfs.cpio" # placeholder
+}
+
+variable "rootfs_sha256" {
+  description = "SHA-256 of the root file system archive (`sha256sum` prints it)."
+  type        = string
+  default     = "4444444444444444444444444444444444444444444444444444444444444444" # placeholder
+}
+
+variable "name_prefix" {
+  description = "Prefix of the pool, network and instance names."
+  type        = string
+  default     = "unikraft"
+}
+
+variable "cidr" {
+  description = "The network of the example; the instance gets the address .10 in it."
+  type        = string
+  default     = "10.10.2.0/24"
+}
+
+variable "hypervisor" {
+  description = "Domain type: kvm, or qemu (software emulation)."
+  type        = string
+  default     = "kvm"
+}
+
+variable "ready_console" {
+  description = "Regular expression of the console line that says the program serves."
+  type        = string
+  default     = "listening on port 8080"
+}
+
 locals {
   version = "0.16.3"
-  cidr    = "10.10.2.0/24"
+  cidr    = var.cidr
   prefix  = split("/", local.cidr)[1]
   gateway = cidrhost(local.cidr, 1)  # the host: libvirt gives it the first address
   address = cidrhost(local.cidr, 10) # static, below the DHCP range (.128 to .254)
 }
 
 resource "unikernel_pool" "unikraft" {
-  name = "unikraft-images"
-  path = "/var/lib/unikernel/unikraft"
+  name = "${var.name_prefix}-images"
+  path = "/var/lib/unikernel/${var.name_prefix}"
 }
 
 resource "unikernel_image" "kernel" {
   name   = "elfloader-${local.version}_qemu-x86_64"
   pool   = unikernel_pool.unikraft.name
-  source = "https://artifacts.example.com/unikraft/elfloader/${local.version}/elfloader_qemu-x86_64" # placeholder
-  sha256 = "3333333333333333333333333333333333333333333333333333333333333333"                        # placeholder
+  source = var.kernel_source
+  sha256 = var.kernel_sha256
   format = "multiboot"
 }
 
 resource "unikernel_image" "rootfs" {
   name   = "httpserver-rootfs-${local.version}.cpio"
   pool   = unikernel_pool.unikraft.name
-  source = "https://artifacts.example.com/unikraft/httpserver/${local.version}/rootfs.cpio" # placeholder
-  sha256 = "4444444444444444444444444444444444444444444444444444444444444444"               # placeholder
+  source = var.rootfs_source
+  sha256 = var.rootfs_sha256
   format = "raw"
 }
 
 resource "unikernel_network" "unikraft" {
-  name      = "unikraft-net"
+  name      = "${var.name_prefix}-net"
   mode      = "nat"
   ipv4_cidr = local.cidr
 }
 
 resource "unikernel_instance" "http" {
-  name       = "unikraft-http-1"
-  hypervisor = "kvm" # current Unikraft needs RDRAND and RDSEED; QEMU 7.2 TCG has no RDSEED
+  name       = "${var.name_prefix}-http-1"
+  hypervisor = var.hypervisor # kvm: current Unikraft needs RDRAND and RDSEED, and QEMU 7.2 TCG has no RDSEED
   kernel     = unikernel_image.kernel.id
   initrd     = unikernel_image.rootfs.id
 
@@ -99,7 +150,7 @@ resource "unikernel_instance" "http" {
   # A static address means no DHCP lease, so gate on the console: a line the
   # program prints once it serves (use your own).
   wait_for = {
-    console = "listening on port 8080"
+    console = var.ready_console
     timeout = "1m"
   }
 }

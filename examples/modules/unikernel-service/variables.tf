@@ -1,0 +1,118 @@
+variable "name" {
+  description = "Name of the service. It prefixes every object the module creates on the host: the pool (<name>-images), the network (<name>-net) and the instances (<name>-1, <name>-2, ...)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.name))
+    error_message = "name must be 2 to 32 characters of lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen, for example \"web\" or \"team-a-api\"."
+  }
+}
+
+variable "image_source" {
+  description = "Where the unikernel comes from: a local path, or an https:// URL."
+  type        = string
+  validation {
+    condition     = length(trimspace(var.image_source)) > 0
+    error_message = "image_source must be a local path or an https:// URL of the unikernel image."
+  }
+  validation {
+    condition     = !startswith(var.image_source, "http://")
+    error_message = "image_source must not be a plain http:// URL: use https://, or a local path."
+  }
+}
+
+variable "image_sha256" {
+  description = "SHA-256 of the image, as 64 hexadecimal digits (`sha256sum` prints it). The bytes are checked against it before anything boots."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9a-f]{64}$", var.image_sha256))
+    error_message = "image_sha256 must be 64 lower-case hexadecimal digits, as `sha256sum <image>` prints them."
+  }
+}
+
+variable "boot" {
+  description = "How the image boots: \"kernel\" for a unikernel kernel (multiboot, PVH, bzImage) that QEMU loads directly, \"disk\" for a bootable disk image."
+  type        = string
+  default     = "kernel"
+  validation {
+    condition     = contains(["kernel", "disk"], var.boot)
+    error_message = "boot must be \"kernel\" or \"disk\"."
+  }
+}
+
+variable "instance_count" {
+  description = "How many instances of the unikernel to run, 1 to 100."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.instance_count >= 1 && var.instance_count <= 100 && floor(var.instance_count) == var.instance_count
+    error_message = "instance_count must be a whole number from 1 to 100."
+  }
+}
+
+variable "memory" {
+  description = "Memory of each instance in MiB."
+  type        = number
+  default     = 64
+  validation {
+    condition     = var.memory >= 8 && var.memory <= 65536 && floor(var.memory) == var.memory
+    error_message = "memory must be a whole number of MiB from 8 to 65536."
+  }
+}
+
+variable "cmdline" {
+  description = "Kernel command line of each instance. The unikernel reads it; `$${index}` in it is replaced with the instance's number (1, 2, ...)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = length(var.cmdline) <= 2048
+    error_message = "cmdline must be at most 2048 characters."
+  }
+}
+
+variable "network_cidr" {
+  description = "IPv4 network of the service, for example \"10.30.0.0/24\". It must not overlap another network on the host. Instances get reserved addresses from .10 on, and the upper half is the DHCP range, so a /24 holds up to 100 instances."
+  type        = string
+  validation {
+    condition     = can(cidrhost(var.network_cidr, 0)) && can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+/[0-9]+$", var.network_cidr))
+    error_message = "network_cidr must be an IPv4 network in CIDR notation, for example \"10.30.0.0/24\"."
+  }
+  validation {
+    condition     = try(tonumber(split("/", var.network_cidr)[1]) >= 8 && tonumber(split("/", var.network_cidr)[1]) <= 26, true)
+    error_message = "network_cidr must have a prefix length from /8 to /26, so that reserved addresses (.10 and up) stay below the DHCP range in the upper half."
+  }
+  validation {
+    condition     = try(cidrhost(var.network_cidr, 0) == split("/", var.network_cidr)[0], true)
+    error_message = "network_cidr must name the network address itself, for example \"10.30.0.0/24\" rather than \"10.30.0.5/24\"."
+  }
+}
+
+variable "ready_console" {
+  description = "Regular expression that a console line of each instance matches once it is ready. Apply waits for it on every boot."
+  type        = string
+  validation {
+    condition     = length(var.ready_console) > 0
+    error_message = "ready_console must be a regular expression that the unikernel's ready line matches, for example \"listening on\"."
+  }
+}
+
+variable "ready_timeout" {
+  description = "How long apply waits for each instance's ready line, for example \"2m\"."
+  type        = string
+  default     = "2m"
+  validation {
+    condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.ready_timeout))
+    error_message = "ready_timeout must be a duration such as \"90s\" or \"2m\"."
+  }
+}
+
+variable "shutdown_timeout" {
+  description = "How long an instance gets to power off after an ACPI shutdown request before it is stopped hard. Use \"0s\" for unikernels that ignore ACPI."
+  type        = string
+  default     = "30s"
+}
+
+variable "pool_path" {
+  description = "Host directory of the service's storage pool. Defaults to /var/lib/unikernel/<name>."
+  type        = string
+  default     = null
+}
