@@ -70,6 +70,9 @@ func Open(ctx context.Context, uri string, timeout time.Duration) (*Client, erro
 	if timeout <= 0 {
 		timeout = DefaultOpenTimeout
 	}
+	if err := checkLibrary(); err != nil {
+		return nil, err
+	}
 	if err := startEventLoop(); err != nil {
 		return nil, wrap(err, "start", "event loop", "libvirt")
 	}
