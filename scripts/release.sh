@@ -26,6 +26,7 @@ work="$root/build/release"
 dist="$root/dist"
 
 step() { echo "release: $*" >&2; }
+flat() { tr '\n' ' ' | tr -s ' '; } # Terraform wraps long diagnostics
 fail() { echo "release: FAIL: $*" >&2; exit 1; }
 
 tools() {
@@ -87,7 +88,9 @@ snapshot() {
 	step "goreleaser snapshot release (unsigned)"
 	goreleaser release --snapshot --clean --skip=sign,publish
 	step "snapshot built in $((SECONDS - t0))s: version $(version)"
-	ls -l "$dist"/*.zip "$dist"/*SHA256SUMS "$dist"/*manifest.json >&2
+	ls -l "$dist"/*.zip "$dist"/*SHA256SUMS >&2
+	grep -q " terraform-provider-unikernel_$(version)_manifest.json\$" "$dist"/*_SHA256SUMS ||
+		fail "the registry manifest is not in SHA256SUMS"
 	for f in "$dist"/*.zip; do
 		(cd "$dist" && grep " $(basename "$f")\$" ./*_SHA256SUMS | sha256sum -c --quiet -) || fail "checksum of $f"
 	done
@@ -167,7 +170,9 @@ install() {
 	tfrun "$dir" init -input=false -no-color >"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; fail "init"; }
 	grep -q "Installed unikernel-dev/unikernel v$(version)" "$dir/init.log" ||
 		{ cat "$dir/init.log" >&2; fail "init did not install unikernel-dev/unikernel v$(version) from the mirror"; }
-	grep -q '"zh:' "$dir/config/.terraform.lock.hcl" || fail "the lock file has no zip hash of the archive"
+	grep -q '"h1:' "$dir/config/.terraform.lock.hcl" || fail "the lock file has no hash of the provider"
+	cmp "$dir/config/.terraform/providers/$(registry_host "$(cli)")/unikernel-dev/unikernel/$(version)/linux_amd64/terraform-provider-unikernel_v$(version)" \
+		"$work/unpacked/amd64/terraform-provider-unikernel_v$(version)" || fail "the installed provider is not the released binary"
 	step "terraform plan against the local libvirtd"
 	out="$(tfrun "$dir" plan -input=false -no-color 2>&1)" || { echo "$out" >&2; fail "plan"; }
 	echo "$out" | grep -q 'unikernel_pool.images will be created' || { echo "$out" >&2; fail "plan does not create the pool"; }
@@ -184,14 +189,14 @@ library() {
 	step "plan with $lib hidden (a private mount namespace)"
 	out="$(unshare --mount --propagation private bash -c \
 		'mount --bind /dev/null "$1" && shift && "$@"' _ "$lib" \
-		env TF_CLI_CONFIG_FILE="$dir/cli.tfrc" "$(cli)" -chdir="$dir/config" plan -input=false -no-color 2>&1)" &&
+		env TF_CLI_CONFIG_FILE="$dir/cli.tfrc" "$(cli)" -chdir="$dir/config" plan -input=false -no-color 2>&1 | flat)" &&
 		fail "plan succeeded without libvirt.so.0"
 	for want in "libvirt client library not found" "unable to load libvirt client library" \
 		"apt-get install libvirt0" "libvirt 7.7.0 or newer"; do
 		echo "$out" | grep -q "$want" || { echo "$out" >&2; fail "the missing-library error does not say '$want'"; }
 	done
 	echo "$out" | grep -q "virsh" && { echo "$out" >&2; fail "the missing-library error gives daemon advice"; }
-	step "missing library: $(echo "$out" | grep -m1 'Error:')"
+	step "missing library: $(echo "$out" | grep -o 'Error: .*' | cut -c1-200)"
 
 	step "plan with a libvirt.so.0 that reports version 6.0.0"
 	mkdir -p "$old"
@@ -209,11 +214,11 @@ int virGetVersion(unsigned long *libVer, const char *type, unsigned long *typeVe
 }
 EOF
 	gcc -shared -fPIC -Wl,-soname,libvirt.so.0 -o "$old/libvirt.so.0" "$old/stub.c"
-	out="$(LD_LIBRARY_PATH="$old" tfrun "$dir" plan -input=false -no-color 2>&1)" && fail "plan succeeded with libvirt 6.0.0"
+	out="$(LD_LIBRARY_PATH="$old" tfrun "$dir" plan -input=false -no-color 2>&1 | flat)" && fail "plan succeeded with libvirt 6.0.0"
 	for want in "libvirt client library too old" "it is version 6.0.0, and this provider needs 7.7.0 or newer"; do
 		echo "$out" | grep -q "$want" || { echo "$out" >&2; fail "the too-old error does not say '$want'"; }
 	done
-	step "old library: $(echo "$out" | grep -m1 'Error:')"
+	step "old library: $(echo "$out" | grep -o 'Error: .*' | cut -c1-200)"
 }
 
 arm64() {
