@@ -255,7 +255,8 @@ terraform {
 
 # libvirt's in-process test driver: configure loads the arm64 libvirt.so.0 and opens it.
 provider "unikernel" {
-  uri = "test:///default"
+  uri        = "test:///default"
+  hypervisor = "qemu"
 }
 
 data "unikernel_host" "this" {}
@@ -273,7 +274,7 @@ EOF
 	step "arm64: plan (configure on test:///default, read data.unikernel_host)"
 	out="$(TF_CLI_CONFIG_FILE="$dir/cli.tfrc" "$(cli)" -chdir="$dir/config" plan -input=false -no-color 2>&1)" ||
 		{ echo "$out" >&2; fail "plan with the arm64 binary"; }
-	echo "$out" | grep -q 'host *= *"Test .* libvirt 9\.0\.0"' || { echo "$out" >&2; fail "the arm64 binary did not read the host"; }
+	echo "$out" | grep -q 'host *= *"TEST .* libvirt [0-9]' || { echo "$out" >&2; fail "the arm64 binary did not read the host"; }
 	step "arm64 binary served: $(echo "$out" | grep -m1 'host *=')"
 }
 
