@@ -196,7 +196,7 @@ library() {
 		echo "$out" | grep -q "$want" || { echo "$out" >&2; fail "the missing-library error does not say '$want'"; }
 	done
 	echo "$out" | grep -q "virsh" && { echo "$out" >&2; fail "the missing-library error gives daemon advice"; }
-	step "missing library: $(echo "$out" | grep -o 'Error: .*' | cut -c1-200)"
+	step "missing library: $(echo "$out" | sed -n 's/.*Error: \(libvirt client library [a-z ]*\) with .*\(unable to load [^ ]* [^ ]* [^ ]* [^ ]*: .*\) The provider loads.*/\1: \2/p')"
 
 	step "plan with a libvirt.so.0 that reports version 6.0.0"
 	mkdir -p "$old"
@@ -218,7 +218,7 @@ EOF
 	for want in "libvirt client library too old" "it is version 6.0.0, and this provider needs 7.7.0 or newer"; do
 		echo "$out" | grep -q "$want" || { echo "$out" >&2; fail "the too-old error does not say '$want'"; }
 	done
-	step "old library: $(echo "$out" | grep -o 'Error: .*' | cut -c1-200)"
+	step "old library: $(echo "$out" | sed -n 's/.*Error: \(libvirt client library [a-z ]*\) with .*\(unable to use .* or newer\)\. Upgrade.*/\1: \2/p')"
 }
 
 arm64() {
