@@ -35,8 +35,9 @@ func IsLibraryTooOld(err error) bool { return hasCode(err, ErrLibraryTooOld) }
 
 // checkLibrary asks the client library for its version. In release builds
 // (the bindings' libvirt_dlopen tag) this is the first call that loads
-// libvirt.so.0, so a missing library surfaces here, with the loader's reason,
-// instead of as a failure of whatever libvirt call happens to come first.
+// libvirt.so.0, so a missing library surfaces here instead of as a failure of
+// whatever libvirt call happens to come first. (The bindings say only "Failed
+// to open libvirt.so.0": the dynamic loader's reason does not reach Go.)
 func checkLibrary() error {
 	v, err := libvirt.GetVersion()
 	if err != nil {
@@ -52,9 +53,8 @@ func checkLibrary() error {
 
 // classifyLibraryError turns a failed virGetVersion into the adapter's error.
 // The bindings report a library they could not load, or a function missing
-// from it, as an internal error outside any libvirt domain with the dynamic
-// loader's message; libvirt itself never fails virGetVersion without a
-// domain.
+// from it, as an internal error outside any libvirt domain; libvirt itself
+// never fails virGetVersion without a domain.
 func classifyLibraryError(err error) error {
 	var lv libvirt.Error
 	if errors.As(err, &lv) && lv.Domain == libvirt.FROM_NONE && lv.Code == libvirt.ERR_INTERNAL_ERROR {
