@@ -227,7 +227,9 @@ arm64() {
 	bin="$work/unpacked/arm64/terraform-provider-unikernel_v$(version)"
 	[ -x "$bin" ] || fail "no arm64 binary: run scripts/release.sh snapshot first"
 	readelf -h "$bin" | grep -q 'Machine:.*AArch64' || fail "$bin is not an arm64 binary"
-	step "arm64: $(file -b "$sysroot"/usr/lib/aarch64-linux-gnu/libvirt.so.0.* | cut -d, -f1-2) from Debian's libvirt0:arm64"
+	readelf -h "$sysroot/usr/lib/aarch64-linux-gnu/libvirt.so.0" | grep -q 'Machine:.*AArch64' ||
+		fail "no arm64 libvirt.so.0 in $sysroot"
+	step "arm64: $(basename "$(readlink -f "$sysroot/usr/lib/aarch64-linux-gnu/libvirt.so.0")") (AArch64) from Debian's libvirt0:arm64"
 	rm -rf "$dir"
 	mkdir -p "$dir/plugin" "$dir/config"
 	# Terraform starts the plugin; the plugin is the arm64 binary run by qemu-user-static, with the
