@@ -106,6 +106,9 @@ func openConn(ctx context.Context, uri string, timeout time.Duration) (*libvirt.
 	if timeout <= 0 {
 		timeout = DefaultOpenTimeout
 	}
+	if err := checkLibrary(); err != nil {
+		return nil, err
+	}
 	if err := startEventLoop(); err != nil {
 		return nil, wrap(err, "start", "event loop", "libvirt")
 	}

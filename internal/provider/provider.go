@@ -254,6 +254,10 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	ctx = tflog.SetField(ctx, "libvirt_uri", s.URI)
 	tflog.Debug(ctx, "connecting to libvirt")
 	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.DefaultOpenTimeout)
+	if summary, detail, ok := libraryError(err); ok {
+		resp.Diagnostics.AddError(summary, detail)
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to connect to libvirt at %q", s.URI),
 			fmt.Sprintf("%s.\n\nCheck that libvirtd (or virtqemud) runs on that host and answers on this URI, "+
