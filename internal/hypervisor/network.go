@@ -58,11 +58,11 @@ func (c *Client) networkLock(name string) *sync.Mutex {
 	return m.(*sync.Mutex)
 }
 
-// DefineNetwork defines spec.Name without starting it and returns its UUID.
+// defineNetwork defines spec.Name without starting it and returns its UUID.
 // Before anything is created it compares spec's address ranges with the
 // persistent definitions of all other networks, and returns an *OverlapError
 // naming the first one that overlaps.
-func (c *Client) DefineNetwork(ctx context.Context, spec NetworkSpec) (string, error) {
+func (c *Client) defineNetwork(_ context.Context, spec NetworkSpec) (string, error) {
 	x, err := NetworkXML(spec)
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindNetwork, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}

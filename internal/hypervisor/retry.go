@@ -100,3 +100,23 @@ func (c *Client) ReadPool(ctx context.Context, name string) (info PoolInfo, err 
 	})
 	return info, err
 }
+
+// DefineNetwork defines spec.Name without starting it and returns its UUID,
+// after checking that its address ranges overlap no other network's. When
+// the connection was lost during a define without a UUID (a create), the
+// repeat first looks for the network: the lost call may have defined it.
+func (c *Client) DefineNetwork(ctx context.Context, spec NetworkSpec) (uuid string, err error) {
+	first := true
+	err = c.retry(ctx, "define", kindNetwork, spec.Name, func() error {
+		if !first && spec.UUID == "" {
+			if info, rerr := c.readNetwork(ctx, spec.Name); rerr == nil {
+				uuid = info.Spec.UUID
+				return nil
+			}
+		}
+		first = false
+		uuid, err = c.defineNetwork(ctx, spec)
+		return err
+	})
+	return uuid, err
+}

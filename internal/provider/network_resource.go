@@ -103,6 +103,15 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	tflog.Debug(ctx, "defining network", map[string]any{"mode": spec.Mode, "ipv4_cidr": spec.IPv4CIDR,
 		"ipv6_cidr": spec.IPv6CIDR, "hosts": len(spec.Hosts), "dns_hosts": len(spec.DNSHosts)})
 	if _, err := r.data.Client.DefineNetwork(ctx, spec); err != nil {
+		if hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err) {
+			// The define may have reached the daemon before the connection broke:
+			// keep the network in the state (tainted); the next refresh drops it
+			// if it does not exist, and the next apply replaces it if it does.
+			resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+			resp.Diagnostics.AddError(summary, err.Error()+"\n\nWhether libvirt defined the network is unknown: it is kept "+
+				"in the state as tainted, and the next apply replaces it, or creates it when it does not exist.")
+			return
+		}
 		var ov *hypervisor.OverlapError
 		if errors.As(err, &ov) {
 			attr := "ipv4_cidr"
