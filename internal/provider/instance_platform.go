@@ -275,6 +275,7 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 			"rng = true attaches a virtio-rng device, which kvm and qemu offer; Xen guests get entropy from RDRAND or the PV "+
 				"interfaces. Remove rng or use hypervisor = \"kvm\" or \"qemu\".")
 	}
+	checkOverlayFormats(ctx, req.Config, diags)
 	if len(plan.Filesystems) > 0 && typ == "xen" {
 		diags.AddAttributeError(path.Root("filesystems"), "No shared folders on Xen",
 			"filesystems shares directories over virtio-9p or virtiofs, which kvm and qemu offer. Remove filesystems or use "+
