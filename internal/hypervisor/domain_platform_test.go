@@ -8,6 +8,16 @@ import (
 )
 
 func init() {
+	domainCases["filesystems"] = DomainSpec{
+		Name: "unikraft-1", Type: "qemu", MemoryMiB: 64, VCPUs: 1,
+		Kernel: "/k/app_qemu-x86_64", Cmdline: "vfs.fstab=[ \"fs0:/:9pfs:::\" ] --",
+		Filesystems: []FilesystemSpec{
+			{Source: "/srv/rootfs", Tag: "fs0", Driver: "9p"},
+			{Source: "/srv/static", Tag: "static", ReadOnly: true, Driver: "9p"},
+			{Source: "/srv/data", Tag: "data", Driver: "virtiofs"},
+		},
+		ConsoleLog: "/var/log/unikernel/unikraft-1.log",
+	}
 	// The default Xen guest mode reads back by its name.
 	x := domainCases["xen"]
 	x.XenMode = "pvh"

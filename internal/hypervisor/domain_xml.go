@@ -40,6 +40,8 @@ type DomainSpec struct {
 	RNG     bool
 	// XenMode is the Xen guest type: "pvh" (default), "pv" or "hvm".
 	XenMode string
+	// Filesystems are host directories shared with the guest (domain_filesystem.go).
+	Filesystems []FilesystemSpec
 }
 
 // DiskSpec is one block device.
@@ -153,6 +155,9 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 	}
 	d.Devices.Serials = []libvirtxml.DomainSerial{serial}
 	applyPlatform(d, spec)
+	if err := applyFilesystems(d, spec); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -233,6 +238,7 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 		s.Kernel, s.Initrd, s.Cmdline = d.OS.Kernel, d.OS.Initrd, d.OS.Cmdline
 	}
 	readPlatform(d, &s)
+	readFilesystems(d, &s)
 	if d.Devices == nil {
 		return s
 	}

@@ -287,7 +287,7 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 				fmt.Sprintf("%s is a %s kernel, which does not boot from a disk. Set it as `kernel` instead.", d.source(), res.Format))
 			return "", false
 		}
-		if (d.Format.IsUnknown() || d.Format.IsNull()) && d.BaseImage.ValueString() != "" {
+		if d.BaseImage.ValueString() != "" {
 			d.Format = types.StringValue("qcow2") // the overlay's; the base's own format is detected at create
 		}
 		if d.Format.IsUnknown() || d.Format.IsNull() {
@@ -298,7 +298,6 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 			d.Format = types.StringValue(f)
 		}
 	}
-	planOverlays(m, diags)
 	return bootFormat, !diags.HasError()
 }
 

@@ -45,6 +45,7 @@ type instanceModel struct {
 	Machine     types.String `tfsdk:"machine"`
 	RNG         types.Bool   `tfsdk:"rng"`
 	XenMode     types.String `tfsdk:"xen_mode"`
+	Filesystems []fsModel    `tfsdk:"filesystems"`
 }
 
 type diskModel struct {

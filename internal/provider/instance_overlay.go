@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
@@ -28,9 +29,18 @@ func baseImageAttribute() schema.StringAttribute {
 			"with its format pinned in the overlay (never probed). The guest's writes go to the overlay only, so any number " +
 			"of instances share one base image, which stays unchanged. The overlay is deleted with the instance. The disk's " +
 			"`format` is `qcow2`. Changing it forces a new instance.",
-		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-		Validators:    []validator.String{validators.AbsolutePath()},
+		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(baseImageChanged,
+			"A new base image needs a new overlay: the instance is replaced.",
+			"A new base image needs a new overlay: the instance is replaced.")},
+		Validators: []validator.String{validators.AbsolutePath()},
 	}
+}
+
+// baseImageChanged replaces the instance when the configured base image
+// changes. A disk that was pointed elsewhere out of band reads back without
+// a base image; that drift is repaired in place, onto the same overlay.
+func baseImageChanged(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.Equal(req.StateValue)
 }
 
 // overlayName is the overlay volume of disk index of instance name.
@@ -51,19 +61,20 @@ func (d diskModel) isOverlayAt(name string, index int, p string) bool {
 	return d.BaseImage.ValueString() != "" && d.domainPath(name, index) == p
 }
 
-// planOverlays sets the format of copy-on-write disks to qcow2 (the
-// overlay's), refusing any other.
-func planOverlays(m *instanceModel, diags *diag.Diagnostics) {
-	for i := range m.Disks {
-		d := &m.Disks[i]
-		if d.BaseImage.IsNull() || d.BaseImage.IsUnknown() {
+// checkOverlayFormats refuses a configured format other than qcow2 on a
+// copy-on-write disk: the disk is the overlay, whatever the base's format.
+func checkOverlayFormats(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
+	var disks []diskModel
+	if d := config.GetAttribute(ctx, tfpath.Root("disks"), &disks); d.HasError() {
+		return
+	}
+	for i, d := range disks {
+		if d.BaseImage.IsNull() || d.Format.IsNull() || d.Format.IsUnknown() || d.Format.ValueString() == "qcow2" {
 			continue
 		}
-		if !d.Format.IsNull() && !d.Format.IsUnknown() && d.Format.ValueString() != "qcow2" {
-			diags.AddAttributeError(tfpath.Root("disks").AtListIndex(i).AtName("format"), "Overlay disks are qcow2",
-				fmt.Sprintf("A disk with base_image is a qcow2 overlay; remove format = %q or set it to \"qcow2\". The base "+
-					"image's own format is detected.", d.Format.ValueString()))
-		}
+		diags.AddAttributeError(tfpath.Root("disks").AtListIndex(i).AtName("format"), "Overlay disks are qcow2",
+			fmt.Sprintf("A disk with base_image is a qcow2 overlay; remove format = %q or set it to \"qcow2\". The base "+
+				"image's own format is detected.", d.Format.ValueString()))
 	}
 }
 
@@ -76,6 +87,9 @@ func (r *InstanceResource) createOverlays(ctx context.Context, m *instanceModel)
 		base := d.BaseImage.ValueString()
 		if base == "" {
 			continue
+		}
+		if _, err := c.LookupVolumeByKey(ctx, d.domainPath(name, i)); err == nil {
+			continue // made before (an apply that failed later, or a redefinition)
 		}
 		vol, err := c.LookupVolumeByKey(ctx, base)
 		if err != nil {
@@ -99,15 +113,21 @@ func (r *InstanceResource) createOverlays(ctx context.Context, m *instanceModel)
 	return nil
 }
 
-// deleteOverlays deletes the overlays of the copy-on-write disks.
+// deleteOverlays deletes the overlays of the copy-on-write disks. A disk
+// that was pointed elsewhere out of band (so that state no longer knows its
+// base image) still has its overlay, named after the instance, beside it.
 func (r *InstanceResource) deleteOverlays(ctx context.Context, m *instanceModel) error {
 	c := r.data.Client
 	name := m.Name.ValueString()
 	for i, d := range m.Disks {
+		p := d.domainPath(name, i)
 		if d.BaseImage.ValueString() == "" {
-			continue
+			if d.source() == "" {
+				continue
+			}
+			p = filepath.Join(path.Dir(d.source()), overlayName(name, i))
 		}
-		vol, err := c.LookupVolumeByKey(ctx, d.domainPath(name, i))
+		vol, err := c.LookupVolumeByKey(ctx, p)
 		if hypervisor.IsNotFound(err) {
 			continue
 		}

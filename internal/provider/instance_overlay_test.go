@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,9 +11,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 // Two instances boot from copy-on-write overlays of one base disk image.
@@ -130,5 +133,48 @@ resource "unikernel_instance" "test" {
 				),
 			},
 		},
+	})
+}
+
+// A copy-on-write disk pointed at the base image itself out of band (so the
+// guest would write into the shared base) is pointed back at its overlay,
+// in place, with the UUID kept.
+func TestAccInstanceDrift_BaseImage(t *testing.T) {
+	testAccInstancePreCheck(t)
+	c, err := acctest.Client(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pool := hypervisor.PoolSpec{Name: acctest.RandName("pool"), Path: acctest.PoolDir(t)}
+	if _, err := c.CreatePool(ctx, pool, false); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(acctestGuests.BootDiskRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	base, err := c.CreateVolumeFrom(ctx, pool.Name, hypervisor.VolumeSpec{Name: "base.raw", Size: uint64(st.Size()), Format: "raw"}, f, nil)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.DeleteVolume(ctx, pool.Name, "base.raw")
+		if err := c.DeletePool(ctx, pool.Name); err != nil {
+			t.Errorf("deleting pool %s: %v", pool.Name, err)
+		}
+	})
+	testAccInstanceDrift(t, driftCase{
+		cmdline: "drift base image",
+		extra:   fmt.Sprintf(`disks = [{ base_image = %q }]`, base.Key),
+		drift: func(t *testing.T, c *hypervisor.Client, name string) {
+			driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) {
+				s.Disks = []hypervisor.DiskSpec{{Path: base.Path, Format: "raw", Bus: "virtio"}}
+			})
+		},
+		action: plancheck.ResourceActionUpdate,
+		boots:  1,
 	})
 }

@@ -3,10 +3,13 @@ package provider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -22,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
 // Run modes of an instance.
@@ -90,12 +94,52 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 				"on Xen, disk images)." + restart,
 			Validators: []validator.String{stringvalidator.OneOf("pvh", "pv", "hvm")},
 		},
+		"filesystems": schema.ListNestedAttribute{
+			Optional: true,
+			MarkdownDescription: "Host directories shared with the guest, in order: over virtio-9p (`9p`, in libvirt's " +
+				"`mapped` mode) or, where the host has virtiofsd, over `virtiofs` (which also shares the guest's memory " +
+				"with virtiofsd). Unikraft mounts its root file system over 9p from the tag `fs0`. The available drivers " +
+				"are checked against the host's domain capabilities at plan time. `kvm` and `qemu` only." + restart,
+			Validators: []validator.List{listvalidator.SizeBetween(1, 16)},
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"source": schema.StringAttribute{
+					Required:            true,
+					MarkdownDescription: "Absolute path of the directory on the host that runs the guest.",
+					Validators:          []validator.String{validators.AbsolutePath()},
+				},
+				"tag": schema.StringAttribute{
+					Required:            true,
+					MarkdownDescription: "Mount tag the guest uses, 1 to 31 characters of `A-Z a-z 0-9 _ . -` (for Unikraft's root, `fs0`).",
+					Validators:          []validator.String{stringvalidator.RegexMatches(fsTagRe, "must be 1 to 31 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
+				},
+				"read_only": schema.BoolAttribute{
+					Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+					MarkdownDescription: "Share read-only (9p only). Defaults to false.",
+				},
+				"driver": schema.StringAttribute{
+					Optional: true, Computed: true, Default: stringdefault.StaticString("9p"),
+					MarkdownDescription: "`9p` (default) or `virtiofs`.",
+					Validators:          []validator.String{stringvalidator.OneOf("9p", "virtiofs")},
+				},
+			}},
+		},
 		"rng": schema.BoolAttribute{
 			Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			MarkdownDescription: "Attach a virtio-rng device fed from the host's `/dev/urandom` (Nanos and OSv expect " +
 				"one). `kvm` and `qemu` only. Defaults to false." + restart,
 		},
 	}
+}
+
+// fsTagRe is the shape of a share's mount tag (9p allows 31 bytes).
+var fsTagRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,31}$`)
+
+// fsModel is one entry of filesystems.
+type fsModel struct {
+	Source   types.String `tfsdk:"source"`
+	Tag      types.String `tfsdk:"tag"`
+	ReadOnly types.Bool   `tfsdk:"read_only"`
+	Driver   types.String `tfsdk:"driver"`
 }
 
 // cpuNameRe is the shape of CPU modes, models, feature and machine names.
@@ -126,6 +170,11 @@ func (m *instanceModel) platformToSpec(s *hypervisor.DomainSpec) {
 	if !m.XenMode.IsUnknown() {
 		s.XenMode = m.XenMode.ValueString()
 	}
+	for _, f := range m.Filesystems {
+		s.Filesystems = append(s.Filesystems, hypervisor.FilesystemSpec{
+			Source: f.Source.ValueString(), Tag: f.Tag.ValueString(), ReadOnly: f.ReadOnly.ValueBool(), Driver: f.Driver.ValueString(),
+		})
+	}
 }
 
 // platformFromSpec fills the CPU, machine type, RNG and run mode from what
@@ -142,6 +191,13 @@ func (m *instanceModel) platformFromSpec(ctx context.Context, s hypervisor.Domai
 	m.Machine = nullIfEmpty(s.Machine)
 	m.RNG = types.BoolValue(s.RNG)
 	m.XenMode = nullIfEmpty(s.XenMode)
+	m.Filesystems = nil
+	for _, f := range s.Filesystems {
+		m.Filesystems = append(m.Filesystems, fsModel{
+			Source: types.StringValue(f.Source), Tag: types.StringValue(f.Tag),
+			ReadOnly: types.BoolValue(f.ReadOnly), Driver: types.StringValue(f.Driver),
+		})
+	}
 	m.Mode = types.StringValue(modeService)
 	if prior != nil && !prior.Mode.IsNull() && !prior.Mode.IsUnknown() {
 		m.Mode = prior.Mode
@@ -152,7 +208,8 @@ func (m *instanceModel) platformFromSpec(ctx context.Context, s hypervisor.Domai
 // platformDiffers reports whether the run mode, CPU, machine type or RNG
 // differ, which redefines the instance and restarts (or reruns) it.
 func platformDiffers(a, b *instanceModel) bool {
-	return !a.Mode.Equal(b.Mode) || !a.CPUMode.Equal(b.CPUMode) || !a.CPUFeatures.Equal(b.CPUFeatures) || !a.Machine.Equal(b.Machine) || !a.RNG.Equal(b.RNG) || !a.XenMode.Equal(b.XenMode)
+	return !a.Mode.Equal(b.Mode) || !a.CPUMode.Equal(b.CPUMode) || !a.CPUFeatures.Equal(b.CPUFeatures) || !a.Machine.Equal(b.Machine) || !a.RNG.Equal(b.RNG) || !a.XenMode.Equal(b.XenMode) ||
+		!reflect.DeepEqual(a.Filesystems, b.Filesystems)
 }
 
 // keepMachineAlias keeps a configured alias such as "pc" in state when
@@ -218,9 +275,22 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 			"rng = true attaches a virtio-rng device, which kvm and qemu offer; Xen guests get entropy from RDRAND or the PV "+
 				"interfaces. Remove rng or use hypervisor = \"kvm\" or \"qemu\".")
 	}
+	checkOverlayFormats(ctx, req.Config, diags)
+	if len(plan.Filesystems) > 0 && typ == "xen" {
+		diags.AddAttributeError(path.Root("filesystems"), "No shared folders on Xen",
+			"filesystems shares directories over virtio-9p or virtiofs, which kvm and qemu offer. Remove filesystems or use "+
+				"hypervisor = \"kvm\" or \"qemu\".")
+	}
+	for i, f := range plan.Filesystems {
+		if f.Driver.ValueString() == "virtiofs" && f.ReadOnly.ValueBool() {
+			diags.AddAttributeError(path.Root("filesystems").AtListIndex(i).AtName("read_only"), "virtiofs shares are writable",
+				"libvirt cannot make a virtiofs share read-only. Use driver = \"9p\" for a read-only share, or remove read_only.")
+		}
+	}
 	if plan.Hypervisor.IsUnknown() || diags.HasError() {
 		return
 	}
+	r.checkFilesystemDrivers(ctx, plan, state, diags)
 	c := r.data.Client
 	if cpu := plan.cpuSpec(ctx); cpu != nil && (state == nil || !plan.CPUMode.Equal(state.CPUMode) || !plan.CPUFeatures.Equal(state.CPUFeatures) || !plan.Hypervisor.Equal(state.Hypervisor)) {
 		if err := c.CheckCPU(ctx, typ, *cpu); err != nil {
@@ -242,6 +312,29 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 			diags.AddAttributeError(path.Root("machine"), "Machine type not available on the host",
 				fmt.Sprintf("machine = %q is not offered for domain type %s on this host. Available: %s.",
 					plan.Machine.ValueString(), typ, strings.Join(names, ", ")))
+		}
+	}
+}
+
+// checkFilesystemDrivers refuses share drivers the host does not offer.
+func (r *InstanceResource) checkFilesystemDrivers(ctx context.Context, plan, state *instanceModel, diags *diag.Diagnostics) {
+	if len(plan.Filesystems) == 0 || (state != nil && reflect.DeepEqual(plan.Filesystems, state.Filesystems)) {
+		return
+	}
+	typ := plan.Hypervisor.ValueString()
+	offered, err := r.data.Client.FilesystemDrivers(ctx, typ)
+	if err != nil {
+		tflog.Warn(ctx, "cannot read filesystem drivers for plan-time checks", map[string]any{"error": err.Error()})
+		return
+	}
+	for i, f := range plan.Filesystems {
+		if d := f.Driver.ValueString(); !f.Driver.IsUnknown() && !slices.Contains(offered, d) {
+			hint := ""
+			if d == "virtiofs" {
+				hint = " virtiofs needs virtiofsd on the host (Debian: qemu-system-common ships /usr/lib/qemu/virtiofsd; newer releases the virtiofsd package)."
+			}
+			diags.AddAttributeError(path.Root("filesystems").AtListIndex(i).AtName("driver"), "Share driver not available on the host",
+				fmt.Sprintf("driver = %q is not offered for domain type %s on this host; it offers: %s.%s", d, typ, strings.Join(offered, ", "), hint))
 		}
 	}
 }

@@ -207,7 +207,8 @@ func sameImages(plan, state *instanceModel) bool {
 		return false
 	}
 	for i, d := range plan.Disks {
-		if d.source() != state.Disks[i].source() || (!d.Format.IsUnknown() && !d.Format.Equal(state.Disks[i].Format)) {
+		if d.source() != state.Disks[i].source() || !d.BaseImage.Equal(state.Disks[i].BaseImage) ||
+			(!d.Format.IsUnknown() && !d.Format.Equal(state.Disks[i].Format)) {
 			return false
 		}
 	}
@@ -220,7 +221,7 @@ func imagesKnown(m *instanceModel) bool {
 		return false
 	}
 	for _, d := range m.Disks {
-		if d.Image.IsUnknown() || d.Path.IsUnknown() {
+		if d.Image.IsUnknown() || d.Path.IsUnknown() || d.BaseImage.IsUnknown() {
 			return false
 		}
 	}
@@ -522,6 +523,10 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if redefine || !plan.Description.Equal(state.Description) {
 		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+		if err := r.createOverlays(ctx, &plan); err != nil {
+			resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
 			return
 		}
 		spec := plan.toSpec(r.data.Console)

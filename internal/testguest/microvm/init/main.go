@@ -14,6 +14,10 @@
 // microvm.gw=<addr>) on the kernel command line, eth0 gets that address and
 // no DHCP request is ever sent, as MirageOS (--ipv4), Solo5 and Unikraft
 // guests with a configured address behave. The ready line is the same.
+//
+// Shared folder: with microvm.virtiofs=<tag>, the virtiofs share of that tag
+// is mounted read-only at /share before the ready line, and GET /share/<path>
+// serves its files. A failed mount is reported as "MICROVM-ERROR share: ...".
 // Failures are reported as "MICROVM-ERROR <reason>" lines and retried: PID 1
 // must never exit, or the kernel panics.
 package main
@@ -35,7 +39,7 @@ import (
 // Load order matters: each module depends on the ones before it. Any of them
 // may be built into the kernel, in which case its file is simply absent.
 var modules = []string{"virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
-	"virtio_pci", "failover", "net_failover", "virtio_net"}
+	"virtio_pci", "failover", "net_failover", "virtio_net", "fuse", "virtiofs"}
 
 const (
 	moduleDir = "/lib/modules"
@@ -74,6 +78,14 @@ func main() {
 		time.Sleep(time.Second)
 	}
 	prefix, _ := l.Mask.Size()
+	if tag := cmdlineValue("microvm.virtiofs"); tag != "" {
+		_ = os.MkdirAll("/share", 0o755)
+		if err := unix.Mount(tag, "/share", "virtiofs", unix.MS_RDONLY, ""); err != nil {
+			logf("MICROVM-ERROR share: mount virtiofs %s: %v", tag, err)
+		} else {
+			http.Handle("/share/", http.StripPrefix("/share/", http.FileServer(http.Dir("/share"))))
+		}
+	}
 
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
@@ -135,6 +147,20 @@ func loadModules() {
 		}
 		f.Close()
 	}
+}
+
+// cmdlineValue returns the value of key=value on the kernel command line.
+func cmdlineValue(key string) string {
+	b, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return ""
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // staticLease is the address given on the kernel command line, nil when
