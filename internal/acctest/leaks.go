@@ -331,7 +331,7 @@ func TakeInventory(ctx context.Context) (Inventory, error) {
 			inv.Objects = append(inv.Objects, Object{Kind: "volume", Name: v, Pool: p})
 		}
 	}
-	if isLocalURI(URI()) {
+	if hypervisor.LocalURI(URI()) {
 		entries, _ := os.ReadDir(ConsoleDir)
 		for _, e := range entries {
 			inv.Objects = append(inv.Objects, Object{Kind: "console-log", Name: filepath.Join(ConsoleDir, e.Name())})
@@ -465,17 +465,6 @@ func QemuPID(name string) int {
 		}
 	}
 	return 0
-}
-
-// isLocalURI reports whether uri names a hypervisor on this machine, whose
-// files and processes the checker can see.
-func isLocalURI(uri string) bool {
-	i := strings.Index(uri, "://")
-	if i < 0 {
-		return false
-	}
-	rest := uri[i+3:]
-	return strings.HasPrefix(rest, "/") && !strings.Contains(uri[:i], "+")
 }
 
 func containsAny(s string, names []string) bool {

@@ -79,17 +79,6 @@ func TestAccLeakChecker(t *testing.T) {
 	}
 }
 
-func TestIsLocalURI(t *testing.T) {
-	for uri, want := range map[string]bool{
-		"qemu:///system": true, "test:///default": true, "xen:///system": true,
-		"qemu+ssh://h/system": false, "qemu://host/system": false, "qemu+unix:///system": false, "bogus": false,
-	} {
-		if got := isLocalURI(uri); got != want {
-			t.Errorf("isLocalURI(%q) = %v, want %v", uri, got, want)
-		}
-	}
-}
-
 // TestLeakRegistryShared proves the attribution rule: a name handed out
 // while two tests are tracked belongs to both, and is not checked by the
 // first to end while the other still runs.

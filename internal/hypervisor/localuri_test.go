@@ -2,7 +2,7 @@ package hypervisor
 
 import "testing"
 
-func TestSharesFilesystem(t *testing.T) {
+func TestLocalURI(t *testing.T) {
 	for uri, want := range map[string]bool{
 		"qemu:///system":                       true,
 		"qemu:///session":                      true,
@@ -19,8 +19,8 @@ func TestSharesFilesystem(t *testing.T) {
 		"":                                     false,
 		"%zz":                                  false,
 	} {
-		if got := SharesFilesystem(uri); got != want {
-			t.Errorf("SharesFilesystem(%q) = %v, want %v", uri, got, want)
+		if got := LocalURI(uri); got != want {
+			t.Errorf("LocalURI(%q) = %v, want %v", uri, got, want)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -43,10 +42,7 @@ func (c *Client) ARPAddresses(ctx context.Context, name string) (map[string][]st
 // Local reports whether the connection's daemon runs on this host (a URI
 // without a host part, such as qemu:///system), so that the guests'
 // networks are those of this host.
-func (c *Client) Local() bool {
-	u, err := url.Parse(c.uri)
-	return err == nil && u.Host == ""
-}
+func (c *Client) Local() bool { return LocalURI(c.uri) }
 
 // NeighbourTable reads this host's IPv4 neighbour (ARP) table, in the
 // network namespace of the calling process, as MAC to addresses. Only

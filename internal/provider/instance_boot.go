@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -211,7 +210,7 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 	}
 	if !tcpOK {
 		msg := fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort)
-		if remoteURI(r.data.Client.URI()) {
+		if !hypervisor.LocalURI(r.data.Client.URI()) {
 			msg += " (the provider dials from where Terraform runs, and over a remote URI the guest's network is often " +
 				"not reachable from there: use wait_for.console or wait_for.ipv4 for guests on remote hosts)"
 		}
@@ -303,13 +302,13 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 
 // detect reads an image's headers: through libvirt when it is a storage
 // volume, and from the file itself when it is a host path and the hypervisor
-// is local (see hypervisor.SharesFilesystem), where a missing file is an
+// is local (see hypervisor.LocalURI), where a missing file is an
 // error at plan time. found is false for host paths on a remote hypervisor,
 // which are used as given.
 func (r *InstanceResource) detect(ctx context.Context, p string, attr path.Path, diags *diag.Diagnostics) (imageformat.Result, bool) {
 	v, err := r.data.Client.OpenVolumeByPath(ctx, p)
 	if hypervisor.IsNotFound(err) {
-		if hypervisor.SharesFilesystem(r.data.Client.URI()) {
+		if hypervisor.LocalURI(r.data.Client.URI()) {
 			return detectHostFile(p, attr, diags)
 		}
 		tflog.Debug(ctx, "path is not a storage volume on a remote host; not inspecting it", map[string]any{"path": p})
@@ -362,9 +361,3 @@ func cancelledError(ctx context.Context, name, during string) error {
 	return fmt.Errorf("%s for instance %q was cancelled: Terraform was interrupted", during, name)
 }
 
-// remoteURI reports whether a libvirt URI names another host: a transport
-// other than the local socket, or a host name.
-func remoteURI(uri string) bool {
-	u, err := url.Parse(uri)
-	return err == nil && transportOf(u) != "unix"
-}

@@ -67,21 +67,3 @@ func TestBuildURI(t *testing.T) {
 		})
 	}
 }
-
-func TestRemoteURI(t *testing.T) {
-	for uri, want := range map[string]bool{
-		"qemu:///system":                         false,
-		"qemu:///system?socket=/run/x/sock":      false,
-		"qemu+unix:///system":                    false,
-		"test:///default":                        false,
-		"qemu+ssh://root@h/system":               true,
-		"qemu+libssh://h/system":                 true,
-		"qemu+tls://h/system":                    true,
-		"qemu://h/system":                        true,
-		"xen+ssh://root@dom0.example.com/system": true,
-	} {
-		if got := remoteURI(uri); got != want {
-			t.Errorf("remoteURI(%q) = %v, want %v", uri, got, want)
-		}
-	}
-}
