@@ -360,4 +360,3 @@ func cancelledError(ctx context.Context, name, during string) error {
 	}
 	return fmt.Errorf("%s for instance %q was cancelled: Terraform was interrupted", during, name)
 }
-
