@@ -60,6 +60,20 @@ func parseSource(s string) (sourceKind, error) {
 	return 0, fmt.Errorf("only local paths and http:// or https:// URLs are supported, not %s://", u.Scheme)
 }
 
+// redactSource is how a source appears in logs and messages: a URL's
+// password (https://user:secret@host/...) is replaced by "xxxxx", so that
+// credentials never reach a log at any level, nor an error.
+func redactSource(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
+}
+
 // progress logs every progressStep bytes that pass through a reader or writer.
 type progress struct {
 	ctx   context.Context
@@ -183,7 +197,7 @@ func prepareImage(ctx context.Context, source string, checks imageChecks) (*prep
 			checks.verify = checks.expect
 		}
 	case checks.verify != "":
-		tflog.Debug(ctx, "hashing image source", map[string]any{"source": source})
+		tflog.Debug(ctx, "hashing image source", map[string]any{"source": redactSource(source)})
 		img.expect, img.size, err = hashFile(ctx, source)
 		if err != nil {
 			return nil, &sourceError{"source", err}
@@ -216,7 +230,7 @@ func prepareImage(ctx context.Context, source string, checks imageChecks) (*prep
 		return fail("source", err)
 	}
 	if st, err := img.file.Stat(); err != nil || st.Size() != img.size {
-		return fail("source", fmt.Errorf("%s changed while it was being read; try again", source))
+		return fail("source", fmt.Errorf("%s changed while it was being read; try again", redactSource(source)))
 	}
 	img.format, img.result, err = imageformat.Decide(img.file, img.size, checks.format)
 	if err != nil {
@@ -226,7 +240,7 @@ func prepareImage(ctx context.Context, source string, checks imageChecks) (*prep
 		}
 		return fail(attr, err)
 	}
-	tflog.Debug(ctx, "image source checked", map[string]any{"source": source, "sha256": img.expect,
+	tflog.Debug(ctx, "image source checked", map[string]any{"source": redactSource(source), "sha256": img.expect,
 		"size": img.size, "format": string(img.format)})
 	return img, nil
 }
@@ -249,9 +263,10 @@ func hashFile(ctx context.Context, path string) (string, int64, error) {
 
 // fetchToTemp downloads url into a new file under os.TempDir (mode 0600)
 // while hashing it. The caller removes the file.
-func fetchToTemp(ctx context.Context, src string) (file, digest string, size int64, err error) {
+func fetchToTemp(ctx context.Context, source string) (file, digest string, size int64, err error) {
+	src := redactSource(source) // for logs and messages
 	tflog.Debug(ctx, "downloading image source", map[string]any{"source": src})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
 	if err != nil {
 		return "", "", 0, err
 	}
