@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,13 +124,45 @@ func (w progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// maxImageDownload caps what an http(s) source may send, so that a wrong
+// or hostile URL cannot fill the host's temporary directory. Large disk
+// images fit; UNIKERNEL_MAX_IMAGE_BYTES changes it.
+var maxImageDownload = func() int64 {
+	if v, err := strconv.ParseInt(os.Getenv("UNIKERNEL_MAX_IMAGE_BYTES"), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return 64 << 30
+}()
+
+// maxImageRedirects bounds how many redirects an image download follows.
+const maxImageRedirects = 5
+
 // imageHTTPClient fetches http(s) sources. There is no overall timeout, since
 // images can be large: the Terraform operation's context cancels a transfer.
+// Certificates are checked against the system's roots (SSL_CERT_FILE and
+// SSL_CERT_DIR are honoured). Redirects: at most maxImageRedirects, only to
+// http(s), and never from https to http.
 var imageHTTPClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = time.Minute
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: t, CheckRedirect: checkImageRedirect}
 }()
+
+func checkImageRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxImageRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxImageRedirects)
+	}
+	switch req.URL.Scheme {
+	case "http":
+		if via[len(via)-1].URL.Scheme == "https" {
+			return fmt.Errorf("refused a redirect from https to plain http (%s)", req.URL.Redacted())
+		}
+	case "https":
+	default:
+		return fmt.Errorf("refused a redirect to a %s:// URL", req.URL.Scheme)
+	}
+	return nil
+}
 
 // sourceError says which attribute a preparation failure belongs to.
 type sourceError struct {
@@ -278,6 +311,10 @@ func fetchToTemp(ctx context.Context, source string) (file, digest string, size 
 	if resp.StatusCode != http.StatusOK {
 		return "", "", 0, fmt.Errorf("GET %s answered %s", src, resp.Status)
 	}
+	if resp.ContentLength > maxImageDownload {
+		return "", "", 0, fmt.Errorf("download %s: the image has %d bytes, more than the limit of %d (UNIKERNEL_MAX_IMAGE_BYTES)",
+			src, resp.ContentLength, maxImageDownload)
+	}
 	f, err := os.CreateTemp("", "unikernel-image-*")
 	if err != nil {
 		return "", "", 0, err
@@ -288,13 +325,16 @@ func fetchToTemp(ctx context.Context, source string) (file, digest string, size 
 			_ = os.Remove(tmp)
 		}
 	}()
-	hr := imageformat.NewHashingReader(resp.Body)
+	hr := imageformat.NewHashingReader(io.LimitReader(resp.Body, maxImageDownload+1))
 	n, err := imageformat.Copy(progressWriter{f, newProgress(ctx, "downloading image source", resp.ContentLength)}, hr)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return "", "", 0, fmt.Errorf("download %s: %w", src, err)
+	}
+	if n > maxImageDownload {
+		return "", "", 0, fmt.Errorf("download %s: the image is larger than the limit of %d bytes (UNIKERNEL_MAX_IMAGE_BYTES)", src, maxImageDownload)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return "", "", 0, fmt.Errorf("download %s: got %d of %d bytes", src, n, resp.ContentLength)
