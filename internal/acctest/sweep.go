@@ -42,8 +42,12 @@ func Sweep(ctx context.Context, c *hypervisor.Client) error {
 		if err := RemoveLeaks(ctx, leaks); err != nil {
 			return fmt.Errorf("sweep: %w", err)
 		}
-		if left, err := FindLeaks(ctx, []string{Prefix}, nil); err != nil || len(left) > 0 {
-			return fmt.Errorf("sweep: still left after sweeping: %v %v", left, err)
+		left, err := FindLeaks(ctx, []string{Prefix}, nil)
+		if err != nil {
+			return fmt.Errorf("sweep: leak check after sweeping: %w", err)
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("sweep: still left after sweeping: %v", left)
 		}
 	}
 	return nil

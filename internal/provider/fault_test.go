@@ -69,11 +69,34 @@ resource "unikernel_instance" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
 				}},
-				Check: resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+					checkConsoleLogMode("unikernel_instance.test"),
+				),
 			},
 			{Config: config("UNIKERNEL-READY cmdline=gate$", "60s"), PlanOnly: true},
 		},
 	})
+}
+
+// checkConsoleLogMode checks that the instance's console log on the host is
+// readable by its owner (root) only.
+func checkConsoleLogMode(addr string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		p := rs.Primary.Attributes["console_log"]
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("console log of %s: %v", addr, err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			return fmt.Errorf("console log %s has mode %v, want 0600", p, st.Mode().Perm())
+		}
+		return nil
+	}
 }
 
 // A network deleted out of band while an instance on it runs: the next

@@ -224,7 +224,14 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	cleanup, err := setupTestCA()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test CA:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
 }
 
 // rssHelper opens its own connection, records VmHWM, uploads the image the

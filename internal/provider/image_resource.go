@@ -270,9 +270,9 @@ func addSourceError(diags *diag.Diagnostics, summary, source string, err error, 
 	case errors.As(err, &mm):
 		diags.AddAttributeError(path.Root("sha256"), summary, fmt.Sprintf("Checksum mismatch for %s:\n  expected sha256 %s\n  "+
 			"actual   sha256 %s\n\n%s Check that the source is the build you mean, then correct sha256.",
-			source, mm.Want, mm.Got, outcome))
+			redactSource(source), mm.Want, mm.Got, outcome))
 	case attr == "format" || imageformat.IsFormatError(err):
-		diags.AddAttributeError(path.Root(attr), summary, fmt.Sprintf("%s: %s.\n\n%s", source, err, outcome))
+		diags.AddAttributeError(path.Root(attr), summary, fmt.Sprintf("%s: %s.\n\n%s", redactSource(source), err, outcome))
 	default:
 		diags.AddAttributeError(path.Root("source"), summary, fmt.Sprintf("%s.\n\n%s Check that the "+
 			"file exists and is readable by the user running Terraform, or that the URL answers.", err, outcome))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,20 @@ func parseSource(s string) (sourceKind, error) {
 		return sourceHTTPS, nil
 	}
 	return 0, fmt.Errorf("only local paths and http:// or https:// URLs are supported, not %s://", u.Scheme)
+}
+
+// redactSource is how a source appears in logs and messages: a URL's
+// password (https://user:secret@host/...) is replaced by "xxxxx", so that
+// credentials never reach a log at any level, nor an error.
+func redactSource(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // progress logs every progressStep bytes that pass through a reader or writer.
@@ -109,13 +124,45 @@ func (w progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// maxImageDownload caps what an http(s) source may send, so that a wrong
+// or hostile URL cannot fill the host's temporary directory. Large disk
+// images fit; UNIKERNEL_MAX_IMAGE_BYTES changes it.
+var maxImageDownload = func() int64 {
+	if v, err := strconv.ParseInt(os.Getenv("UNIKERNEL_MAX_IMAGE_BYTES"), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return 64 << 30
+}()
+
+// maxImageRedirects bounds how many redirects an image download follows.
+const maxImageRedirects = 5
+
 // imageHTTPClient fetches http(s) sources. There is no overall timeout, since
 // images can be large: the Terraform operation's context cancels a transfer.
+// Certificates are checked against the system's roots (SSL_CERT_FILE and
+// SSL_CERT_DIR are honoured). Redirects: at most maxImageRedirects, only to
+// http(s), and never from https to http.
 var imageHTTPClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = time.Minute
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: t, CheckRedirect: checkImageRedirect}
 }()
+
+func checkImageRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxImageRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxImageRedirects)
+	}
+	switch req.URL.Scheme {
+	case "http":
+		if via[len(via)-1].URL.Scheme == "https" {
+			return fmt.Errorf("refused a redirect from https to plain http (%s)", req.URL.Redacted())
+		}
+	case "https":
+	default:
+		return fmt.Errorf("refused a redirect to a %s:// URL", req.URL.Scheme)
+	}
+	return nil
+}
 
 // sourceError says which attribute a preparation failure belongs to.
 type sourceError struct {
@@ -183,7 +230,7 @@ func prepareImage(ctx context.Context, source string, checks imageChecks) (*prep
 			checks.verify = checks.expect
 		}
 	case checks.verify != "":
-		tflog.Debug(ctx, "hashing image source", map[string]any{"source": source})
+		tflog.Debug(ctx, "hashing image source", map[string]any{"source": redactSource(source)})
 		img.expect, img.size, err = hashFile(ctx, source)
 		if err != nil {
 			return nil, &sourceError{"source", err}
@@ -216,7 +263,7 @@ func prepareImage(ctx context.Context, source string, checks imageChecks) (*prep
 		return fail("source", err)
 	}
 	if st, err := img.file.Stat(); err != nil || st.Size() != img.size {
-		return fail("source", fmt.Errorf("%s changed while it was being read; try again", source))
+		return fail("source", fmt.Errorf("%s changed while it was being read; try again", redactSource(source)))
 	}
 	img.format, img.result, err = imageformat.Decide(img.file, img.size, checks.format)
 	if err != nil {
@@ -226,7 +273,7 @@ func prepareImage(ctx context.Context, source string, checks imageChecks) (*prep
 		}
 		return fail(attr, err)
 	}
-	tflog.Debug(ctx, "image source checked", map[string]any{"source": source, "sha256": img.expect,
+	tflog.Debug(ctx, "image source checked", map[string]any{"source": redactSource(source), "sha256": img.expect,
 		"size": img.size, "format": string(img.format)})
 	return img, nil
 }
@@ -249,9 +296,10 @@ func hashFile(ctx context.Context, path string) (string, int64, error) {
 
 // fetchToTemp downloads url into a new file under os.TempDir (mode 0600)
 // while hashing it. The caller removes the file.
-func fetchToTemp(ctx context.Context, src string) (file, digest string, size int64, err error) {
+func fetchToTemp(ctx context.Context, source string) (file, digest string, size int64, err error) {
+	src := redactSource(source) // for logs and messages
 	tflog.Debug(ctx, "downloading image source", map[string]any{"source": src})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
 	if err != nil {
 		return "", "", 0, err
 	}
@@ -263,6 +311,10 @@ func fetchToTemp(ctx context.Context, src string) (file, digest string, size int
 	if resp.StatusCode != http.StatusOK {
 		return "", "", 0, fmt.Errorf("GET %s answered %s", src, resp.Status)
 	}
+	if resp.ContentLength > maxImageDownload {
+		return "", "", 0, fmt.Errorf("download %s: the image has %d bytes, more than the limit of %d (UNIKERNEL_MAX_IMAGE_BYTES)",
+			src, resp.ContentLength, maxImageDownload)
+	}
 	f, err := os.CreateTemp("", "unikernel-image-*")
 	if err != nil {
 		return "", "", 0, err
@@ -273,13 +325,16 @@ func fetchToTemp(ctx context.Context, src string) (file, digest string, size int
 			_ = os.Remove(tmp)
 		}
 	}()
-	hr := imageformat.NewHashingReader(resp.Body)
+	hr := imageformat.NewHashingReader(io.LimitReader(resp.Body, maxImageDownload+1))
 	n, err := imageformat.Copy(progressWriter{f, newProgress(ctx, "downloading image source", resp.ContentLength)}, hr)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return "", "", 0, fmt.Errorf("download %s: %w", src, err)
+	}
+	if n > maxImageDownload {
+		return "", "", 0, fmt.Errorf("download %s: the image is larger than the limit of %d bytes (UNIKERNEL_MAX_IMAGE_BYTES)", src, maxImageDownload)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return "", "", 0, fmt.Errorf("download %s: got %d of %d bytes", src, n, resp.ContentLength)

@@ -19,18 +19,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: leakcheck NAME...")
 		os.Exit(2)
 	}
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(names []string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	leaks, err := acctest.FindLeaks(ctx, os.Args[1:], nil)
+	leaks, err := acctest.FindLeaks(ctx, names, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "leakcheck:", err)
-		os.Exit(1)
+		return 1
 	}
 	for _, l := range leaks {
 		fmt.Println("left behind:", l)
 	}
 	if len(leaks) > 0 {
-		os.Exit(1)
+		return 1
 	}
 	fmt.Println("leakcheck: nothing left")
+	return 0
 }

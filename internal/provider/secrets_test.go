@@ -1,0 +1,73 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+)
+
+// Credentials in an image URL never reach a log (at trace level, the most
+// verbose) nor an error message, whether the download succeeds or fails.
+func TestImageSourceSecretsNotLogged(t *testing.T) {
+	const secret = "s3cr3t-Pa55"
+	body := bytes.Repeat([]byte{0}, 4096)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "user" || p != secret {
+			t.Errorf("the server did not get the credentials: %v %q", ok, u)
+		}
+		switch r.URL.Path {
+		case "/ok.raw":
+			_, _ = w.Write(body)
+		case "/short.raw":
+			w.Header().Set("Content-Length", "8192")
+			_, _ = w.Write(body)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	base := strings.Replace(srv.URL, "http://", "http://user:"+secret+"@", 1)
+	var logs bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &logs)
+	var msgs []string
+	for _, p := range []string{"/ok.raw", "/missing.raw", "/short.raw"} {
+		img, err := prepareImage(ctx, base+p, imageChecks{})
+		if err == nil {
+			img.Close()
+			continue
+		}
+		msgs = append(msgs, err.Error())
+		var diags diag.Diagnostics
+		addSourceError(&diags, "Unable to create image", base+p, err, "Nothing was created.")
+		for _, d := range diags {
+			msgs = append(msgs, d.Summary()+" "+d.Detail())
+		}
+	}
+	// A checksum mismatch message names the source too.
+	var diags diag.Diagnostics
+	addSourceError(&diags, "Unable to create image", base+"/ok.raw", &sourceError{"sha256", errors.New("x")}, "")
+	for _, d := range diags {
+		msgs = append(msgs, d.Detail())
+	}
+	if len(msgs) < 2 {
+		t.Fatalf("expected the failing downloads to fail: %v", msgs)
+	}
+	if !strings.Contains(logs.String(), "downloading image source") {
+		t.Fatalf("no download was logged; the check below would prove nothing:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("the password is in the logs:\n%s", logs.String())
+	}
+	for _, m := range msgs {
+		if strings.Contains(m, secret) {
+			t.Errorf("the password is in a message: %s", m)
+		}
+	}
+}
