@@ -165,8 +165,16 @@ func badInputs() []badInput {
 		{name: "provider URI scheme", provider: `provider "unikernel" {
   uri = "bogus://nowhere/system"
 }`, resource: instK(""), attr: "uri", want: `Unable to connect to libvirt`},
-		// The insecure URI parameter case belongs with the URI policy, which is
-		// not part of this code base yet.
+		{name: "provider URI no_verify without insecure", provider: `provider "unikernel" {
+  uri = "qemu+tls://127.0.0.1/system?no_verify=1"
+}`, resource: instK(""), attr: "uri", want: `set .insecure = true.`},
+		{name: "provider URI command without insecure", provider: `provider "unikernel" {
+  uri = "qemu+ssh://root@127.0.0.1/system?command=/bin/sh"
+}`, resource: instK(""), attr: "uri", want: `set .insecure = true.`},
+		{name: "provider host key check ignore without insecure", provider: `provider "unikernel" {
+  uri                = "qemu+libssh://root@127.0.0.1/system"
+  ssh_host_key_check = "ignore"
+}`, resource: instK(""), attr: "ssh_host_key_check", want: `set .insecure = true.`},
 	}
 }
 
