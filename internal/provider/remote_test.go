@@ -213,7 +213,7 @@ provider "unikernel" {
 			if r.Mode != "managed" {
 				continue
 			}
-			if want := `provider["registry.terraform.io/hashicorp/unikernel"].` + r.Name; r.Provider != want {
+			if want := `provider["` + providerHost() + `/hashicorp/unikernel"].` + r.Name; r.Provider != want {
 				return fmt.Errorf("%s.%s is in the state under %s, want %s", r.Type, r.Name, r.Provider, want)
 			}
 			n++
@@ -306,4 +306,14 @@ resource "unikernel_instance" "i" {
 			},
 		},
 	})
+}
+
+// providerHost is the registry host under which the test framework names the
+// provider in state: registry.terraform.io, or what TF_ACC_PROVIDER_HOST says
+// (registry.opentofu.org when the CLI is OpenTofu).
+func providerHost() string {
+	if h := os.Getenv("TF_ACC_PROVIDER_HOST"); h != "" {
+		return h
+	}
+	return "registry.terraform.io"
 }
