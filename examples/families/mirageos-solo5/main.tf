@@ -101,8 +101,8 @@ resource "unikernel_instance" "web" {
     "--ipv4-gateway=${local.gateway}",
     "--port=8080",
   ])
-  memory   = 64                 # Solo5's virtio target uses at most 1 GiB
-  cpu_mode = "host-passthrough" # solo5-virtio-run: -cpu host under KVM (Westmere under TCG)
+  memory   = 64                                                        # Solo5's virtio target uses at most 1 GiB
+  cpu_mode = var.hypervisor == "kvm" ? "host-passthrough" : "Westmere" # solo5-virtio-run: -cpu host under KVM, Westmere under TCG
   machine  = "pc"
 
   network_interfaces = [{

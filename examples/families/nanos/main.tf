@@ -95,9 +95,9 @@ resource "unikernel_instance" "httpserver" {
   name       = "${var.name_prefix}-httpserver-1"
   hypervisor = var.hypervisor # Nanos also boots under plain QEMU, much more slowly
   memory     = 256
-  cpu_mode   = "host-passthrough" # ops: -cpu host under KVM, max otherwise
-  machine    = "q35"              # ops: -machine q35
-  rng        = true               # ops: -device virtio-rng-pci
+  cpu_mode   = var.hypervisor == "kvm" ? "host-passthrough" : "maximum" # ops: -cpu host under KVM, max otherwise
+  machine    = "q35"                                                    # ops: -machine q35
+  rng        = true                                                     # ops: -device virtio-rng-pci
   vcpus      = 1
 
   # No kernel: the first disk boots.

@@ -99,13 +99,12 @@ resource "unikernel_instance" "httpserver" {
   name       = "${var.name_prefix}-httpserver-1"
   hypervisor = var.hypervisor # OSv also boots under plain QEMU, more slowly
   memory     = 256
-  cpu_mode   = "host-passthrough" # run.py: -cpu host,+x2apic under KVM
-  cpu_features = {
-    x2apic = "require"
-  }
-  machine = "pc"
-  rng     = true # run.py: -device virtio-rng-pci
-  vcpus   = 2
+  # run.py: -cpu host,+x2apic under KVM; everything QEMU emulates otherwise.
+  cpu_mode     = var.hypervisor == "kvm" ? "host-passthrough" : "maximum"
+  cpu_features = var.hypervisor == "kvm" ? { x2apic = "require" } : null
+  machine      = "pc"
+  rng          = true # run.py: -device virtio-rng-pci
+  vcpus        = 2
 
   # No kernel: the first disk boots. Its format is read from the image.
   disks = [{

@@ -131,13 +131,12 @@ resource "unikernel_instance" "http" {
     "--",
     "/usr/bin/httpserver --port 8080",
   ])
-  memory   = 128                # the initrd is extracted into RAM
-  cpu_mode = "host-passthrough" # kraftkit: -cpu host under KVM
-  cpu_features = {
-    rdrand = "require" # ukarch_random_init fails with "Could not initialize the HWRNG (-95)" without them
-    rdseed = "require"
-  }
-  machine = "pc"
+  memory = 128 # the initrd is extracted into RAM
+  # kraftkit: -cpu host under KVM. ukarch_random_init fails with "Could not initialize the HWRNG (-95)"
+  # without RDRAND and RDSEED; QEMU's TCG cannot provide RDSEED, so under qemu the features are left out.
+  cpu_mode     = var.hypervisor == "kvm" ? "host-passthrough" : "maximum"
+  cpu_features = var.hypervisor == "kvm" ? { rdrand = "require", rdseed = "require" } : null
+  machine      = "pc"
 
   network_interfaces = [{
     network = unikernel_network.unikraft.name
