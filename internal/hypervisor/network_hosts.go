@@ -151,12 +151,18 @@ func (c *Client) addDHCPHost(_ context.Context, network string, h DHCPHost) erro
 			return nil
 		}
 		if old.MAC == h.MAC || old.IPv4 == h.IPv4 || (h.Hostname != "" && old.Hostname == h.Hostname) {
-			return &Error{Op: "add a DHCP reservation to", Kind: kindNetwork, Name: network, Code: ErrConflict,
-				Message: fmt.Sprintf("the reservation mac=%s ipv4=%s hostname=%q conflicts with mac=%s ipv4=%s hostname=%q",
-					h.MAC, h.IPv4, h.Hostname, old.MAC, old.IPv4, old.Hostname)}
+			return reservationConflict("add a DHCP reservation to", network, h, old)
 		}
 	}
 	return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h)
+}
+
+// reservationConflict is the ErrConflict error for a reservation h that
+// clashes with the existing reservation old.
+func reservationConflict(op, network string, h, old DHCPHost) error {
+	return &Error{Op: op, Kind: kindNetwork, Name: network, Code: ErrConflict,
+		Message: fmt.Sprintf("the reservation mac=%s ipv4=%s hostname=%q conflicts with mac=%s ipv4=%s hostname=%q",
+			h.MAC, h.IPv4, h.Hostname, old.MAC, old.IPv4, old.Hostname)}
 }
 
 // changeDHCPHost changes the address (or hostname) of the reservation that
@@ -182,9 +188,7 @@ func (c *Client) changeDHCPHost(_ context.Context, network string, h DHCPHost) e
 		case old.MAC == h.MAC:
 			cmd = libvirt.NETWORK_UPDATE_COMMAND_MODIFY
 		case old.IPv4 == h.IPv4 || (h.Hostname != "" && old.Hostname == h.Hostname):
-			return &Error{Op: "change a DHCP reservation of", Kind: kindNetwork, Name: network, Code: ErrConflict,
-				Message: fmt.Sprintf("the reservation mac=%s ipv4=%s hostname=%q conflicts with mac=%s ipv4=%s hostname=%q",
-					h.MAC, h.IPv4, h.Hostname, old.MAC, old.IPv4, old.Hostname)}
+			return reservationConflict("change a DHCP reservation of", network, h, old)
 		}
 	}
 	return u.dhcp(cmd, h)
