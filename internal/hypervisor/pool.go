@@ -250,7 +250,7 @@ func (c *Client) PoolNames(ctx context.Context) ([]string, error) {
 
 // VolumeNames lists the names of the volumes in a running pool, sorted.
 func (c *Client) VolumeNames(ctx context.Context, poolName string) ([]string, error) {
-	pool, err := c.lookupPool(poolName)
+	pool, err := c.activePool(poolName) // an inactive pool is a PoolInactiveError, not libvirt's generic refusal
 	if err != nil {
 		return nil, err
 	}
