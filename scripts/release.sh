@@ -2,6 +2,7 @@
 # Release builds, and the checks that they work as users install them.
 #
 #   scripts/release.sh tools      install goreleaser, actionlint and the Debian packages the builds need
+#   scripts/release.sh go-tools   install only goreleaser and actionlint
 #   scripts/release.sh check      goreleaser check, actionlint on the workflows, and the oldest libvirt
 #                                 the provider works with (recomputed from the code, compared with
 #                                 hypervisor.MinLibvirtVersion and docs/index.md)
@@ -39,6 +40,12 @@ tools() {
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	fi
+	go_tools
+}
+
+# go_tools installs goreleaser and actionlint from the Go module proxy (no apt,
+# so it can run beside the harness's package installs).
+go_tools() {
 	if ! goreleaser --version 2>/dev/null | grep -q "GitVersion:.*${GORELEASER_VERSION#v}"; then
 		step "installing goreleaser $GORELEASER_VERSION"
 		(cd /tmp && go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION")
@@ -282,6 +289,7 @@ EOF
 
 case "${1:-}" in
 tools) tools ;;
+go-tools) go_tools ;;
 check) check ;;
 snapshot) snapshot ;;
 install) install ;;
