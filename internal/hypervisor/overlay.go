@@ -41,31 +41,9 @@ func OverlayXML(spec OverlaySpec) (*libvirtxml.StorageVolume, error) {
 	}, nil
 }
 
-// CreateOverlay creates the overlay volume in pool. An overlay of that name
-// that already has this base is kept (a create that failed midway left it),
-// so that the next apply repairs.
+// CreateOverlay creates the overlay volume in pool (an instance's create
+// skips overlays that a create which failed midway already made).
 func (c *Client) CreateOverlay(ctx context.Context, poolName string, spec OverlaySpec) (VolumeInfo, error) {
-	id := poolName + "/" + spec.Name
 	x, err := OverlayXML(spec)
-	if err != nil {
-		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
-	}
-	doc, err := x.Marshal()
-	if err != nil {
-		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
-	}
-	pool, err := c.activePool(poolName)
-	if err != nil {
-		return VolumeInfo{}, err
-	}
-	defer func() { _ = pool.Free() }()
-	lock := c.poolLock(poolName)
-	lock.Lock()
-	vol, err := pool.StorageVolCreateXML(doc, 0)
-	lock.Unlock()
-	if err != nil {
-		return VolumeInfo{}, wrap(err, "create", kindVolume, id)
-	}
-	defer func() { _ = vol.Free() }()
-	return volumeInfo(vol, poolName, id)
+	return c.createVolume(poolName, spec.Name, x, err)
 }

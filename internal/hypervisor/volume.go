@@ -71,10 +71,16 @@ func (c *Client) lookupVolume(poolName, name string) (*libvirt.StorageVol, error
 // asynchronous jobs running"). So those short calls and refreshes hold the
 // pool's lock, and the streaming of the bytes does not.
 func (c *Client) CreateVolume(ctx context.Context, poolName string, spec VolumeSpec) (VolumeInfo, error) {
-	id := poolName + "/" + spec.Name
 	x, err := VolumeXML(spec)
-	if err != nil {
-		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
+	return c.createVolume(poolName, spec.Name, x, err)
+}
+
+// createVolume defines the volume x (built with error xerr) in a running
+// pool, under the pool's lock (see CreateVolume).
+func (c *Client) createVolume(poolName, name string, x *libvirtxml.StorageVolume, xerr error) (VolumeInfo, error) {
+	id := poolName + "/" + name
+	if xerr != nil {
+		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: xerr.Error()}
 	}
 	doc, err := x.Marshal()
 	if err != nil {
