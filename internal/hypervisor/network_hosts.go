@@ -36,42 +36,36 @@ func (c *Client) UpdateNetworkHosts(ctx context.Context, name string, ch Network
 	if ch.Empty() {
 		return nil
 	}
-	lock := c.networkLock(name)
-	lock.Lock()
-	defer lock.Unlock()
-	u, err := c.openUpdate(name)
-	if err != nil {
-		return err
-	}
-	defer u.close()
-	modify, removeDHCP, addDHCP := pairByMAC(u.spec.Hosts, ch.RemoveDHCP, ch.AddDHCP)
-	ch.RemoveDHCP, ch.AddDHCP = removeDHCP, addDHCP
-	for _, h := range ch.RemoveDHCP {
-		if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
-			return err
+	return c.withUpdate(name, func(u *networkUpdate) error {
+		modify, removeDHCP, addDHCP := pairByMAC(u.spec.Hosts, ch.RemoveDHCP, ch.AddDHCP)
+		ch.RemoveDHCP, ch.AddDHCP = removeDHCP, addDHCP
+		for _, h := range ch.RemoveDHCP {
+			if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
+				return err
+			}
 		}
-	}
-	for _, h := range modify {
-		if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_MODIFY, h); err != nil {
-			return err
+		for _, h := range modify {
+			if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_MODIFY, h); err != nil {
+				return err
+			}
 		}
-	}
-	for _, h := range ch.RemoveDNS {
-		if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
-			return err
+		for _, h := range ch.RemoveDNS {
+			if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
+				return err
+			}
 		}
-	}
-	for _, h := range ch.AddDHCP {
-		if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
-			return err
+		for _, h := range ch.AddDHCP {
+			if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
+				return err
+			}
 		}
-	}
-	for _, h := range ch.AddDNS {
-		if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
-			return err
+		for _, h := range ch.AddDNS {
+			if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // pairByMAC turns a removal and an addition of the same MAC into one
@@ -138,23 +132,17 @@ func heldByOther(current []DHCPHost, old, a DHCPHost) bool {
 // ErrInvalid.
 func (c *Client) addDHCPHost(_ context.Context, network string, h DHCPHost) error {
 	h.MAC = strings.ToLower(h.MAC)
-	lock := c.networkLock(network)
-	lock.Lock()
-	defer lock.Unlock()
-	u, err := c.openUpdate(network)
-	if err != nil {
-		return err
-	}
-	defer u.close()
-	for _, old := range u.spec.Hosts {
-		if old == h {
-			return nil
+	return c.withUpdate(network, func(u *networkUpdate) error {
+		for _, old := range u.spec.Hosts {
+			if old == h {
+				return nil
+			}
+			if old.MAC == h.MAC || old.IPv4 == h.IPv4 || (h.Hostname != "" && old.Hostname == h.Hostname) {
+				return reservationConflict("add a DHCP reservation to", network, h, old)
+			}
 		}
-		if old.MAC == h.MAC || old.IPv4 == h.IPv4 || (h.Hostname != "" && old.Hostname == h.Hostname) {
-			return reservationConflict("add a DHCP reservation to", network, h, old)
-		}
-	}
-	return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h)
+		return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h)
+	})
 }
 
 // reservationConflict is the ErrConflict error for a reservation h that
@@ -172,26 +160,20 @@ func reservationConflict(op, network string, h, old DHCPHost) error {
 // hostname that another reservation holds is refused with ErrConflict.
 func (c *Client) changeDHCPHost(_ context.Context, network string, h DHCPHost) error {
 	h.MAC = strings.ToLower(h.MAC)
-	lock := c.networkLock(network)
-	lock.Lock()
-	defer lock.Unlock()
-	u, err := c.openUpdate(network)
-	if err != nil {
-		return err
-	}
-	defer u.close()
-	cmd := libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST
-	for _, old := range u.spec.Hosts {
-		switch {
-		case old == h:
-			return nil
-		case old.MAC == h.MAC:
-			cmd = libvirt.NETWORK_UPDATE_COMMAND_MODIFY
-		case old.IPv4 == h.IPv4 || (h.Hostname != "" && old.Hostname == h.Hostname):
-			return reservationConflict("change a DHCP reservation of", network, h, old)
+	return c.withUpdate(network, func(u *networkUpdate) error {
+		cmd := libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST
+		for _, old := range u.spec.Hosts {
+			switch {
+			case old == h:
+				return nil
+			case old.MAC == h.MAC:
+				cmd = libvirt.NETWORK_UPDATE_COMMAND_MODIFY
+			case old.IPv4 == h.IPv4 || (h.Hostname != "" && old.Hostname == h.Hostname):
+				return reservationConflict("change a DHCP reservation of", network, h, old)
+			}
 		}
-	}
-	return u.dhcp(cmd, h)
+		return u.dhcp(cmd, h)
+	})
 }
 
 // removeDHCPHost removes the static DHCP reservation of mac from a network,
@@ -199,23 +181,18 @@ func (c *Client) changeDHCPHost(_ context.Context, network string, h DHCPHost) e
 // is not an error, so an instance can call it on every delete.
 func (c *Client) removeDHCPHost(_ context.Context, network, mac string) error {
 	mac = strings.ToLower(mac)
-	lock := c.networkLock(network)
-	lock.Lock()
-	defer lock.Unlock()
-	u, err := c.openUpdate(network)
+	err := c.withUpdate(network, func(u *networkUpdate) error {
+		for _, old := range u.spec.Hosts {
+			if old.MAC == mac {
+				return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, DHCPHost{MAC: mac})
+			}
+		}
+		return nil
+	})
 	if IsNotFound(err) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	defer u.close()
-	for _, old := range u.spec.Hosts {
-		if old.MAC == mac {
-			return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, DHCPHost{MAC: mac})
-		}
-	}
-	return nil
+	return err
 }
 
 // DHCPHostByMAC returns the static DHCP reservation of mac in the network's
@@ -282,6 +259,20 @@ type networkUpdate struct {
 	flags     libvirt.NetworkUpdateFlags
 	dhcpIndex int
 	spec      NetworkSpec
+}
+
+// withUpdate runs fn on the open network name, holding the network's lock,
+// so that the changes of one caller are not interleaved with another's.
+func (c *Client) withUpdate(name string, fn func(u *networkUpdate) error) error {
+	lock := c.networkLock(name)
+	lock.Lock()
+	defer lock.Unlock()
+	u, err := c.openUpdate(name)
+	if err != nil {
+		return err
+	}
+	defer u.close()
+	return fn(u)
 }
 
 func (c *Client) openUpdate(name string) (*networkUpdate, error) {
