@@ -1,0 +1,224 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return // destroy, or provider not configured yet
+	}
+	var plan instanceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Kernel.IsNull() && len(plan.Disks) == 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("kernel"), "Nothing to boot",
+			"Set `kernel` (a unikernel_image id or a host path) for direct kernel boot, or `disks` to boot from the first disk.")
+		return
+	}
+	var state *instanceModel
+	if !req.State.Raw.IsNull() {
+		state = &instanceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if state == nil || !state.Memory.Equal(plan.Memory) || !state.VCPUs.Equal(plan.VCPUs) {
+		r.checkCapacity(ctx, &plan, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Hypervisor.IsUnknown() {
+		plan.Hypervisor = types.StringValue(r.data.Hypervisor)
+	}
+	if r.planPlatform(ctx, req, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	if state != nil {
+		keepInterfaceIdentity(&plan, state)
+	}
+	if imagesKnown(&plan) {
+		// During apply Terraform plans again once image ids are known; a new
+		// fingerprint then keeps the update (and its restart) in the plan.
+		fp, err := r.imageFingerprint(ctx, &plan)
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to inspect the instance's images", err.Error())
+			return
+		}
+		if state != nil && fp == state.ImagesFingerprint.ValueString() && sameImages(&plan, state) {
+			// The same builds as before: what was detected then still holds.
+			plan.BootFormat = state.BootFormat
+			for i := range plan.Disks {
+				if plan.Disks[i].Format.IsUnknown() {
+					plan.Disks[i].Format = state.Disks[i].Format
+				}
+			}
+		} else {
+			// Inspect the images now, so that a kernel that cannot boot fails the
+			// plan, and detected disk formats and the boot format show in it.
+			bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+			if !ok {
+				return
+			}
+			plan.BootFormat = types.StringValue(bootFormat)
+		}
+		plan.ImagesFingerprint = types.StringValue(fp)
+	}
+	planShutdownTimeout(ctx, req, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planShutdownTimeout fills in an unset shutdown_timeout from the boot format
+// (see defaultShutdownTimeout), or leaves it unknown until Create has
+// detected the format.
+func planShutdownTimeout(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+	var configured types.String
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("shutdown_timeout"), &configured)...)
+	if !configured.IsNull() {
+		return
+	}
+	if plan.BootFormat.IsUnknown() || plan.BootFormat.IsNull() {
+		plan.ShutdownTimeout = types.StringUnknown()
+		return
+	}
+	plan.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(plan.BootFormat.ValueString()))
+}
+
+// keepInterfaceIdentity gives each planned interface the MAC (and model) it
+// had before: an interface with a configured MAC matches the prior interface
+// with that MAC; one without matches the prior interface on the same network,
+// first at the same position, then any other unclaimed one, and last the
+// unclaimed interface at its position. So removing or reordering interfaces
+// keeps each MAC with its network, and an added interface stays unknown for
+// libvirt to choose.
+func keepInterfaceIdentity(plan, state *instanceModel) {
+	claimed := map[string]bool{}
+	take := func(n *nicModel, s nicModel) {
+		claimed[s.MAC.ValueString()] = true
+		n.MAC = s.MAC
+		if n.Model.IsUnknown() {
+			n.Model = s.Model
+		}
+	}
+	for i := range plan.NetworkInterfaces {
+		n := &plan.NetworkInterfaces[i]
+		if n.MAC.IsUnknown() {
+			continue
+		}
+		for _, s := range state.NetworkInterfaces {
+			if strings.EqualFold(s.MAC.ValueString(), n.MAC.ValueString()) {
+				take(n, s)
+			}
+		}
+		claimed[strings.ToLower(n.MAC.ValueString())] = true
+	}
+	fits := func(n *nicModel, s nicModel) bool {
+		return n.MAC.IsUnknown() && s.MAC.ValueString() != "" && !claimed[s.MAC.ValueString()] && n.Network.Equal(s.Network)
+	}
+	for i := range plan.NetworkInterfaces {
+		if i < len(state.NetworkInterfaces) && fits(&plan.NetworkInterfaces[i], state.NetworkInterfaces[i]) {
+			take(&plan.NetworkInterfaces[i], state.NetworkInterfaces[i])
+		}
+	}
+	for i := range plan.NetworkInterfaces {
+		for _, s := range state.NetworkInterfaces {
+			if fits(&plan.NetworkInterfaces[i], s) {
+				take(&plan.NetworkInterfaces[i], s)
+				break
+			}
+		}
+	}
+	// Last, an interface whose network was changed (in the configuration or
+	// out of band) keeps the MAC of its position if no other interface took it.
+	for i := range plan.NetworkInterfaces {
+		n := &plan.NetworkInterfaces[i]
+		if i < len(state.NetworkInterfaces) && n.MAC.IsUnknown() {
+			if s := state.NetworkInterfaces[i]; s.MAC.ValueString() != "" && !claimed[s.MAC.ValueString()] {
+				take(n, s)
+			}
+		}
+	}
+}
+
+// imageFingerprint identifies the content of every image the instance boots
+// from (kernel, initrd, disks) that is a storage volume, from libvirt's
+// volume metadata, as a short digest. Host paths outside pools do not count.
+func (r *InstanceResource) imageFingerprint(ctx context.Context, m *instanceModel) (string, error) {
+	paths := []string{m.Kernel.ValueString(), m.Initrd.ValueString()}
+	for _, d := range m.Disks {
+		paths = append(paths, d.source())
+	}
+	h := sha256.New()
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		fp, found, err := r.data.Client.VolumeFingerprint(ctx, p)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			fmt.Fprintf(h, "%s\x00%s\x00", p, fp)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// sameImages reports whether the plan boots the same kernel, initrd and disks
+// (by path, and by format where the configuration sets one) as state.
+func sameImages(plan, state *instanceModel) bool {
+	if !plan.Kernel.Equal(state.Kernel) || !plan.Initrd.Equal(state.Initrd) || len(plan.Disks) != len(state.Disks) {
+		return false
+	}
+	for i, d := range plan.Disks {
+		if d.source() != state.Disks[i].source() || !d.BaseImage.Equal(state.Disks[i].BaseImage) ||
+			(!d.Format.IsUnknown() && !d.Format.Equal(state.Disks[i].Format)) {
+			return false
+		}
+	}
+	return true
+}
+
+// imagesKnown reports whether every kernel, initrd and disk path is known at plan time.
+func imagesKnown(m *instanceModel) bool {
+	if m.Kernel.IsUnknown() || m.Initrd.IsUnknown() {
+		return false
+	}
+	for _, d := range m.Disks {
+		if d.Image.IsUnknown() || d.Path.IsUnknown() || d.BaseImage.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+// checkCapacity bounds memory and vCPUs by what the host has.
+func (r *InstanceResource) checkCapacity(ctx context.Context, plan *instanceModel, diags *diag.Diagnostics) {
+	if plan.Memory.IsUnknown() && plan.VCPUs.IsUnknown() {
+		return
+	}
+	mem, cpus, err := r.data.Client.HostCapacity(ctx)
+	if err != nil {
+		tflog.Warn(ctx, "cannot read host capacity for plan-time checks", map[string]any{"error": err.Error()})
+		return
+	}
+	if !plan.Memory.IsUnknown() && plan.Memory.ValueInt64() > mem {
+		diags.AddAttributeError(path.Root("memory"), "Not enough host memory",
+			fmt.Sprintf("memory = %d MiB, but the host has %d MiB in total. Use at most %d.", plan.Memory.ValueInt64(), mem, mem))
+	}
+	if !plan.VCPUs.IsUnknown() && plan.VCPUs.ValueInt64() > cpus {
+		diags.AddAttributeError(path.Root("vcpus"), "More vCPUs than host CPUs",
+			fmt.Sprintf("vcpus = %d, but the host has %d CPUs. Use at most %d.", plan.VCPUs.ValueInt64(), cpus, cpus))
+	}
+}
