@@ -12,6 +12,7 @@ import (
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
 var _ datasource.DataSourceWithConfigure = &ImageDataSource{}
@@ -48,7 +49,7 @@ func (d *ImageDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			"pool": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Name of the storage pool.",
-				Validators:          []validator.String{poolNameValidator{}},
+				Validators:          []validator.String{validators.PoolName()},
 			},
 			"name": schema.StringAttribute{
 				Required:            true,

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -17,8 +15,7 @@ import (
 )
 
 var (
-	sha256Pattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	imageNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
 // ValidateConfig checks what is knowable from the configuration alone: the
@@ -168,30 +165,4 @@ func planDigest(ctx context.Context, source string, stamp *sourceStamp) (string,
 	}
 	tflog.Debug(ctx, "hashing image source at plan time", map[string]any{"source": source})
 	return hashFile(ctx, source)
-}
-
-// imageNameValidator accepts volume names that are safe file names.
-type imageNameValidator struct{}
-
-func (imageNameValidator) Description(context.Context) string {
-	return "value must contain only `A-Z a-z 0-9 . _ -`, must not contain `..` and must not be `.`"
-}
-
-func (v imageNameValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (imageNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	s := req.ConfigValue.ValueString()
-	switch {
-	case !imageNamePattern.MatchString(s):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image name",
-			fmt.Sprintf("%s may contain only letters, digits, `.`, `_` and `-`, got %q.", req.Path, s))
-	case strings.Contains(s, ".."), s == ".":
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid image name",
-			fmt.Sprintf("%s must not be `.` or contain `..`, got %q.", req.Path, s))
-	}
 }

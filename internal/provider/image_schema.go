@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
 const imageDescription = "An image in a storage pool: a unikernel kernel (multiboot, multiboot2, PVH ELF, Linux " +
@@ -45,14 +46,14 @@ func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators: []validator.String{
 					stringvalidator.LengthBetween(1, 128),
-					imageNameValidator{},
+					validators.ImageName(),
 				},
 			},
 			"pool": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Name of the storage pool, for example `unikernel_pool.images.name`. Changing it replaces the image.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{poolNameValidator{}},
+				Validators:          []validator.String{validators.PoolName()},
 			},
 			"source": schema.StringAttribute{
 				Required: true,

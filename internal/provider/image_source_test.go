@@ -9,10 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat/imagetest"
 )
@@ -31,34 +27,6 @@ func TestParseSource(t *testing.T) {
 	for _, s := range []string{"", "ftp://host/k", "file:///k", "http:///k", "/a\x00b", "s3://bucket/k"} {
 		if _, err := parseSource(s); err == nil {
 			t.Errorf("parseSource(%q) must fail", s)
-		}
-	}
-}
-
-func validate(v validator.String, s string) bool {
-	resp := &validator.StringResponse{}
-	v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("x"), ConfigValue: types.StringValue(s)}, resp)
-	return !resp.Diagnostics.HasError()
-}
-
-func TestNameAndPathValidators(t *testing.T) {
-	for s, ok := range map[string]bool{
-		"kernel.elf": true, "a-b_c.1": true, ".hidden": true, "..": false, "a..b": false, ".": false,
-		"a/b": false, "a b": false, "é": false, "": false,
-	} {
-		if validate(imageNameValidator{}, s) != ok {
-			t.Errorf("image name %q: want ok=%v", s, ok)
-		}
-	}
-	for s, ok := range map[string]bool{"images": true, "a b": true, "a/b": false, "": false, "a\nb": false,
-		strings.Repeat("p", 129): false} {
-		if validate(poolNameValidator{}, s) != ok {
-			t.Errorf("pool name %q: want ok=%v", s, ok)
-		}
-	}
-	for s, ok := range map[string]bool{"/var/lib/images": true, "/": false, "rel": false, "/a/": false, "/a/../b": false, "/a//b": false} {
-		if validate(cleanAbsPathValidator{}, s) != ok {
-			t.Errorf("pool path %q: want ok=%v", s, ok)
 		}
 	}
 }

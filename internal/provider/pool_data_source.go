@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
 var _ datasource.DataSourceWithConfigure = &PoolDataSource{}
@@ -49,7 +50,7 @@ func (d *PoolDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			"name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The pool's name.",
-				Validators:          []validator.String{poolNameValidator{}},
+				Validators:          []validator.String{validators.PoolName()},
 			},
 			"id":         schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's UUID."},
 			"type":       schema.StringAttribute{Computed: true, MarkdownDescription: "The libvirt pool type, for example `dir` or `logical`."},

@@ -29,18 +29,19 @@ func (r *PoolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "The pool's name. Changing it replaces the pool.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{poolNameValidator{}, validators.NotDotName()},
+				Required: true,
+				MarkdownDescription: "The pool's name: 1 to 128 characters without `/` or control characters, other than " +
+					"`.` and `..` (what libvirt accepts that is also safe as a directory name). Changing it replaces the pool.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{validators.PoolName()},
 			},
 			"path": schema.StringAttribute{
 				Required: true,
-				MarkdownDescription: "Absolute, clean path of the pool's directory on the host, for example " +
+				MarkdownDescription: "Absolute, clean path of the pool's directory on the host, other than `/`, for example " +
 					"`/var/lib/unikernel/images`. It is created when missing. Changing it replaces the pool (which is " +
 					"refused while the pool holds images).",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{cleanAbsPathValidator{}},
+				Validators:    []validator.String{validators.PoolPath()},
 			},
 			"autostart": schema.BoolAttribute{
 				Optional:            true,

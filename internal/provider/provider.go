@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -106,15 +105,17 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"console_pool": schema.StringAttribute{
 				MarkdownDescription: "Name of the libvirt `dir` storage pool that holds instance console logs. The provider " +
 					"creates it on the host when it is missing, and reads logs through libvirt, so this works over remote URIs " +
-					"too. Defaults to `" + DefaultConsolePool + "`.",
+					"too. Defaults to `" + DefaultConsolePool + "`. The same name rule as `unikernel_pool.name`: 1 to 128 characters " +
+					"without `/` or control characters, other than `.` and `..`.",
 				Optional:   true,
-				Validators: []validator.String{stringvalidator.RegexMatches(poolNameRe, "must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
+				Validators: []validator.String{validators.PoolName()},
 			},
 			"console_path": schema.StringAttribute{
 				MarkdownDescription: "Host directory of `console_pool` when the provider creates it (mode 0700; logs are 0600). " +
-					"Defaults to `" + DefaultConsolePath + "`.",
+					"Defaults to `" + DefaultConsolePath + "`. The same path rule as `unikernel_pool.path`: absolute and clean, " +
+					"other than `/`.",
 				Optional:   true,
-				Validators: []validator.String{validators.AbsolutePath()},
+				Validators: []validator.String{validators.PoolPath()},
 			},
 			"ssh_key_file": schema.StringAttribute{
 				MarkdownDescription: "Private key for SSH URIs (`qemu+ssh://`, `qemu+libssh://`, `qemu+libssh2://`), passed to libvirt " +
@@ -189,8 +190,6 @@ func ResolveSettings(m UnikernelProviderModel, getenv func(string) string) (Sett
 	}
 	return s, nil
 }
-
-var poolNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 
 // stringOr returns the value of v, or def when v is null, unknown or empty.
 func stringOr(v types.String, def string) string {

@@ -25,7 +25,7 @@ func CheckNotDotName(s string) error {
 
 // NotDotName validates that a name is not "." or "..".
 func NotDotName() validator.String {
-	return stringCheck{"Invalid name", "value must not be `.` or `..`", CheckNotDotName}
+	return String("Invalid name", "value must not be `.` or `..`", CheckNotDotName)
 }
 
 // CheckPositiveDuration parses a Go duration that must be greater than zero.
@@ -43,11 +43,11 @@ func CheckPositiveDuration(s string) (time.Duration, error) {
 // PositiveDuration validates a Go duration greater than zero, for timeouts
 // where zero could never succeed.
 func PositiveDuration() validator.String {
-	return stringCheck{"Invalid duration", "value must be a Go duration greater than zero, such as `30s` or `2m`",
+	return String("Invalid duration", "value must be a Go duration greater than zero, such as `30s` or `2m`",
 		func(s string) error {
 			_, err := CheckPositiveDuration(s)
 			return err
-		}}
+		})
 }
 
 // UniqueNestedString validates that the string attribute attrName of the

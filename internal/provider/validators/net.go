@@ -10,7 +10,6 @@ package validators
 // after every apply.
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -103,67 +102,43 @@ func CheckDNSName(s string) error {
 	return nil
 }
 
-// stringCheck adapts a check function to validator.String. Null and unknown
-// values pass; they are checked once known.
-type stringCheck struct {
-	summary string
-	desc    string
-	check   func(string) error
-}
-
-var _ validator.String = stringCheck{}
-
-func (v stringCheck) Description(context.Context) string         { return v.desc }
-func (v stringCheck) MarkdownDescription(context.Context) string { return v.desc }
-
-func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		// The path is in the message too: for attributes of nested objects
-		// Terraform can only point at the enclosing block.
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, req.Path.String()+": "+err.Error()+".")
-	}
-}
-
 // MAC validates a unicast MAC address in lowercase, colon-separated form.
 func MAC() validator.String {
-	return stringCheck{"Invalid MAC address", "value must be a unicast MAC address such as 52:54:00:ab:cd:ef", CheckMAC}
+	return String("Invalid MAC address", "value must be a unicast MAC address such as 52:54:00:ab:cd:ef", CheckMAC)
 }
 
 // IPv4Address validates an IPv4 address.
 func IPv4Address() validator.String {
-	return stringCheck{"Invalid IPv4 address", "value must be an IPv4 address", func(s string) error {
+	return String("Invalid IPv4 address", "value must be an IPv4 address", func(s string) error {
 		_, err := CheckIPv4(s)
 		return err
-	}}
+	})
 }
 
 // IPv4CIDR validates an IPv4 network of at most maxBits prefix bits.
 func IPv4CIDR(maxBits int) validator.String {
-	return stringCheck{"Invalid IPv4 CIDR", fmt.Sprintf("value must be an IPv4 network such as 10.0.0.0/24, at most /%d", maxBits),
+	return String("Invalid IPv4 CIDR", fmt.Sprintf("value must be an IPv4 network such as 10.0.0.0/24, at most /%d", maxBits),
 		func(s string) error {
 			_, err := CheckCIDR(s, false, maxBits)
 			return err
-		}}
+		})
 }
 
 // IPv6CIDR validates an IPv6 network of at most maxBits prefix bits.
 func IPv6CIDR(maxBits int) validator.String {
-	return stringCheck{"Invalid IPv6 CIDR", fmt.Sprintf("value must be an IPv6 network such as fd00:1::/64, at most /%d", maxBits),
+	return String("Invalid IPv6 CIDR", fmt.Sprintf("value must be an IPv6 network such as fd00:1::/64, at most /%d", maxBits),
 		func(s string) error {
 			_, err := CheckCIDR(s, true, maxBits)
 			return err
-		}}
+		})
 }
 
 // InterfaceName validates a Linux network interface name (at most 15 characters).
 func InterfaceName() validator.String {
-	return stringCheck{"Invalid interface name", "value must be a network interface name of at most 15 characters", CheckInterfaceName}
+	return String("Invalid interface name", "value must be a network interface name of at most 15 characters", CheckInterfaceName)
 }
 
 // DNSName validates a host or domain name.
 func DNSName() validator.String {
-	return stringCheck{"Invalid DNS name", "value must be a host or domain name such as web-1.example.internal", CheckDNSName}
+	return String("Invalid DNS name", "value must be a host or domain name such as web-1.example.internal", CheckDNSName)
 }

@@ -1,8 +1,7 @@
-// Package validators holds plan-time validators shared by resources.
 package validators
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -10,35 +9,29 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
-// AbsolutePath accepts an absolute, clean host path without `..` components.
-func AbsolutePath() validator.String { return absolutePath{} }
+// Host paths are checked with package path, not path/filepath: they name
+// files on the libvirt host, which may be another machine than the one
+// running Terraform.
 
-type absolutePath struct{}
-
-func (absolutePath) Description(context.Context) string {
-	return "value must be an absolute host path without `..` components"
-}
-
-func (v absolutePath) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (absolutePath) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	p := req.ConfigValue.ValueString()
+// CheckAbsolutePath accepts an absolute, clean host path without `..`
+// components.
+func CheckAbsolutePath(p string) error {
 	switch {
 	case !strings.HasPrefix(p, "/"):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid path",
-			fmt.Sprintf("%s must be an absolute host path (or a unikernel_image id), got %q.", req.Path, p))
+		return fmt.Errorf("must be an absolute host path (or a unikernel_image id), got %q", p)
 	case strings.ContainsRune(p, 0):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid path", fmt.Sprintf("%s must not contain a NUL byte.", req.Path))
+		return errors.New("must not contain a NUL byte")
 	case containsDotDot(p):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid path",
-			fmt.Sprintf("%s must not contain `..` components, got %q.", req.Path, p))
+		return fmt.Errorf("must not contain `..` components, got %q", p)
 	case path.Clean(p) != p:
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid path",
-			fmt.Sprintf("%s must be a clean path (no `//`, `.` or trailing `/`); did you mean %q?", req.Path, path.Clean(p)))
+		return fmt.Errorf("must be a clean path (no `//`, `.` or trailing `/`); did you mean %q?", path.Clean(p))
 	}
+	return nil
+}
+
+// AbsolutePath accepts an absolute, clean host path without `..` components.
+func AbsolutePath() validator.String {
+	return String("Invalid path", "value must be an absolute host path without `..` components", CheckAbsolutePath)
 }
 
 func containsDotDot(p string) bool {
@@ -50,24 +43,17 @@ func containsDotDot(p string) bool {
 	return false
 }
 
-// NoControlChars rejects newlines and NUL bytes, which a kernel command line
-// cannot carry.
-func NoControlChars() validator.String { return noControlChars{} }
-
-type noControlChars struct{}
-
-func (noControlChars) Description(context.Context) string {
-	return "value must not contain a newline, carriage return or NUL byte"
+// CheckNoControlChars refuses newlines, carriage returns and NUL bytes,
+// which a kernel command line cannot carry.
+func CheckNoControlChars(s string) error {
+	if strings.ContainsAny(s, "\n\r\x00") {
+		return errors.New("must not contain a newline, carriage return or NUL byte")
+	}
+	return nil
 }
 
-func (v noControlChars) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (noControlChars) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if strings.ContainsAny(req.ConfigValue.ValueString(), "\n\r\x00") {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid value",
-			fmt.Sprintf("%s must not contain a newline, carriage return or NUL byte.", req.Path))
-	}
+// NoControlChars rejects newlines and NUL bytes, which a kernel command line
+// cannot carry.
+func NoControlChars() validator.String {
+	return String("Invalid value", "value must not contain a newline, carriage return or NUL byte", CheckNoControlChars)
 }
