@@ -105,10 +105,13 @@ func (d *ImageDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 		format = imageformat.Raw
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q reported as raw", pool+"/"+name), res.Refused+".")
 	}
+	// The resource's mapping, less the fields only the resource has.
+	var rm ImageResourceModel
+	rm.fromVolume(info)
+	rm.setFormat(format)
 	m := ImageDataSourceModel{
-		ID: types.StringValue(info.Key), Name: types.StringValue(name), Pool: types.StringValue(pool),
-		Format: types.StringValue(string(format)), Boot: types.StringValue(format.Boot()),
-		Path: types.StringValue(info.Path), Size: types.Int64Value(int64(info.Size)),
+		ID: rm.ID, Name: types.StringValue(name), Pool: types.StringValue(pool),
+		Format: rm.Format, Boot: rm.Boot, Path: rm.Path, Size: rm.Size,
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

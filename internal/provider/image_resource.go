@@ -52,9 +52,7 @@ func (r *ImageResource) read(ctx context.Context, m ImageResourceModel) (ImageRe
 	if err != nil {
 		return m, err
 	}
-	m.ID = types.StringValue(info.Key)
-	m.Path = types.StringValue(info.Path)
-	m.Size = types.Int64Value(int64(info.Size))
+	m.fromVolume(info)
 	return m, nil
 }
 
@@ -112,8 +110,7 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 		return
 	}
 	plan.SHA256 = types.StringValue(img.digest)
-	plan.Format = types.StringValue(string(img.format))
-	plan.Boot = types.StringValue(img.format.Boot())
+	plan.setFormat(img.format)
 	plan.ID = types.StringValue(info.Key)
 	state, err := r.read(ctx, plan)
 	if err != nil {
@@ -303,11 +300,10 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 			res.Refused+". It was imported with format = \"raw\"; set that in the configuration.")
 	}
 	m := ImageResourceModel{
-		ID: types.StringValue(info.Key), Name: types.StringValue(name), Pool: types.StringValue(pool),
-		Source: types.StringNull(), SHA256: types.StringValue(digest),
-		Format: types.StringValue(string(format)), Boot: types.StringValue(format.Boot()),
-		Path: types.StringValue(info.Path), Size: types.Int64Value(int64(info.Size)),
+		Name: types.StringValue(name), Pool: types.StringValue(pool), Source: types.StringNull(), SHA256: types.StringValue(digest),
 	}
+	m.fromVolume(info)
+	m.setFormat(format)
 	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadedRecord{Size: int64(info.Size)})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)

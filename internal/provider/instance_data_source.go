@@ -65,9 +65,9 @@ func (d *InstanceDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"autostart":   schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the instance starts with the host."},
 			"memory":      schema.Int64Attribute{Computed: true, MarkdownDescription: "Memory in MiB."},
 			"vcpus":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Number of virtual CPUs."},
-			"kernel":      str("Host path of the kernel, empty for disk boot."),
-			"cmdline":     str("Kernel command line."),
-			"console_log": str("Host path of the console log, empty when the domain does not log its console."),
+			"kernel":      str("Host path of the kernel, null for disk boot."),
+			"cmdline":     str("Kernel command line, null when it has none."),
+			"console_log": str("Host path of the console log, null when the domain does not log its console."),
 			"network_interfaces": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "Network interfaces, in order.",
@@ -107,29 +107,16 @@ func (d *InstanceDataSource) Read(ctx context.Context, req datasource.ReadReques
 		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read instance %q", name), detail)
 		return
 	}
-	s := info.Spec
-	m.ID = types.StringValue(s.UUID)
-	m.Hypervisor = types.StringValue(s.Type)
-	m.State = types.StringValue(string(info.State))
-	m.Running = types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused)
-	m.Autostart = types.BoolValue(info.Autostart)
-	m.Memory = types.Int64Value(int64(s.MemoryMiB))
-	m.VCPUs = types.Int64Value(int64(s.VCPUs))
-	m.Kernel = types.StringValue(s.Kernel)
-	m.Cmdline = types.StringValue(s.Cmdline)
-	m.ConsoleLog = types.StringValue(s.ConsoleLog)
-	leases := leasesByMAC(ctx, d.data.Client, s.Interfaces)
-	nics := make([]attr.Value, 0, len(s.Interfaces))
-	for _, n := range s.Interfaces {
-		addrs := leases[n.MAC]
-		if addrs == nil {
-			addrs = []string{}
-		}
-		list, diags := types.ListValueFrom(ctx, types.StringType, addrs)
-		resp.Diagnostics.Append(diags...)
+	// The resource's mapping, so that both read the same domain the same way:
+	// unset strings (the kernel of a disk-booted domain) are null in both.
+	var rm instanceModel
+	resp.Diagnostics.Append(rm.fromInfo(ctx, info, leasesByMAC(ctx, d.data.Client, info.Spec.Interfaces), nil)...)
+	m.ID, m.Hypervisor, m.State, m.Running, m.Autostart = rm.ID, rm.Hypervisor, rm.State, rm.Running, rm.Autostart
+	m.Memory, m.VCPUs, m.Kernel, m.Cmdline, m.ConsoleLog = rm.Memory, rm.VCPUs, rm.Kernel, rm.Cmdline, rm.ConsoleLog
+	nics := make([]attr.Value, 0, len(rm.NetworkInterfaces))
+	for _, n := range rm.NetworkInterfaces {
 		obj, diags := types.ObjectValue(instanceDataNICType.AttrTypes, map[string]attr.Value{
-			"network": types.StringValue(n.Network), "mac": types.StringValue(n.MAC),
-			"model": types.StringValue(n.Model), "ipv4_addresses": list,
+			"network": n.Network, "mac": n.MAC, "model": n.Model, "ipv4_addresses": n.IPv4Addresses,
 		})
 		resp.Diagnostics.Append(diags...)
 		nics = append(nics, obj)

@@ -381,6 +381,10 @@ resource "unikernel_instance" "test" {
     timeout = "60s"
   }
 }
+
+data "unikernel_instance" "test" {
+  name = unikernel_instance.test.name
+}
 `, name, path, format)
 	}
 	resource.Test(t, resource.TestCase{
@@ -393,6 +397,11 @@ resource "unikernel_instance" "test" {
 					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "disk"),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "disks.0.bus", "virtio"),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+					// The data source reads the domain through the resource's
+					// mapping: no kernel is null in both, never "".
+					resource.TestCheckNoResourceAttr("unikernel_instance.test", "kernel"),
+					resource.TestCheckNoResourceAttr("data.unikernel_instance.test", "kernel"),
+					resource.TestCheckResourceAttr("data.unikernel_instance.test", "state", "running"),
 				),
 			},
 			{

@@ -102,16 +102,11 @@ func (d *PoolDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 			return
 		}
 	}
+	// The resource's mapping, plus the fields only the data source has.
+	rm := poolModel(info)
 	m := PoolDataSourceModel{
-		ID:         types.StringValue(info.Spec.UUID),
-		Name:       types.StringValue(info.Spec.Name),
-		Type:       types.StringValue(info.Type),
-		Path:       types.StringValue(info.Spec.Path),
-		Autostart:  types.BoolValue(info.Autostart),
-		Running:    types.BoolValue(info.Active),
-		Capacity:   types.Int64Value(int64(info.Capacity)),
-		Allocation: types.Int64Value(int64(info.Allocation)),
-		Available:  types.Int64Value(int64(info.Available)),
+		ID: rm.ID, Name: rm.Name, Type: types.StringValue(info.Type), Path: rm.Path, Autostart: rm.Autostart,
+		Running: rm.Running, Capacity: rm.Capacity, Allocation: rm.Allocation, Available: rm.Available,
 	}
 	list, diags := types.ListValueFrom(ctx, types.StringType, volumes)
 	resp.Diagnostics.Append(diags...)
