@@ -40,8 +40,8 @@ const (
 const defaultCPUMode = hypervisor.CPUMaximum
 
 // platformAttributes are the schema attributes of the run mode, CPU,
-// machine type and RNG. restart is the sentence about restarts.
-func platformAttributes(restart string) map[string]schema.Attribute {
+// machine type and RNG.
+func platformAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"mode": schema.StringAttribute{
 			Optional: true, Computed: true, Default: stringdefault.StaticString(modeService),
@@ -54,7 +54,7 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 				"console line fails the apply. Afterwards the job stays defined and shut off, the next plan is empty, and a " +
 				"change to its kernel, image builds, command line or other settings that restart a service runs it again. " +
 				"`running = false` defines a job without running it. Jobs need `on_poweroff = \"destroy\"` and cannot use " +
-				"`wait_for.ipv4` or `wait_for.tcp_port`.",
+				"`wait_for.ipv4` or `wait_for.tcp_port`." + restartNote,
 			Validators: []validator.String{stringvalidator.OneOf(modeService, modeJob)},
 		},
 		"cpu_mode": schema.StringAttribute{
@@ -64,7 +64,7 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 				"under KVM and every feature TCG emulates under TCG), or the name of a CPU model such as `Westmere` or " +
 				"`Skylake-Server` (`virsh domcapabilities` lists the models usable on the host). Checked against the host's " +
 				"domain capabilities at plan time. Defaults to `maximum` with `kvm` and `qemu`, which boots every family " +
-				"under both, and to the hypervisor's default with `xen`." + restart,
+				"under both, and to the hypervisor's default with `xen`." + restartNote,
 			Validators: []validator.String{stringvalidator.RegexMatches(cpuNameRe, "must be a CPU mode or model name such as maximum or Westmere")},
 		},
 		"cpu_features": schema.MapAttribute{
@@ -72,7 +72,7 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 			MarkdownDescription: "CPUID features to change on top of `cpu_mode`, by libvirt's name, each with a policy: " +
 				"`require` (fail at plan time unless the host can provide it), `disable`, `force`, `forbid` or `optional`. " +
 				"For example `{ rdrand = \"require\", rdseed = \"require\" }` for Unikraft, `{ x2apic = \"require\" }` for OSv. " +
-				"Unknown feature names fail the plan." + restart,
+				"Unknown feature names fail the plan." + restartNote,
 			Validators: []validator.Map{
 				mapvalidator.SizeAtLeast(1),
 				mapvalidator.KeysAre(stringvalidator.RegexMatches(cpuNameRe, "must be a CPU feature name such as rdrand")),
@@ -83,7 +83,7 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 			Optional: true, Computed: true,
 			MarkdownDescription: "Machine type, such as `pc`, `q35` or a versioned name like `pc-i440fx-7.2`, checked " +
 				"against the host's capabilities at plan time. Defaults to the hypervisor's default, which state then " +
-				"holds in its versioned form. An alias such as `pc` stays as written." + restart,
+				"holds in its versioned form. An alias such as `pc` stays as written." + restartNote,
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			Validators:    []validator.String{stringvalidator.RegexMatches(cpuNameRe, "must be a machine type such as pc or q35")},
 		},
@@ -91,7 +91,7 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 			Optional: true, Computed: true,
 			MarkdownDescription: "Xen guest type, with `hypervisor = \"xen\"` only: `pvh` (the default; MirageOS and Solo5's " +
 				"Xen target, Linux), `pv` (paravirtualised; Unikraft's x86 Xen platform) or `hvm` (full virtualisation; OSv " +
-				"on Xen, disk images)." + restart,
+				"on Xen, disk images)." + restartNote,
 			Validators: []validator.String{stringvalidator.OneOf("pvh", "pv", "hvm")},
 		},
 		"filesystems": schema.ListNestedAttribute{
@@ -99,7 +99,7 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 			MarkdownDescription: "Host directories shared with the guest, in order: over virtio-9p (`9p`, in libvirt's " +
 				"`mapped` mode) or, where the host has virtiofsd, over `virtiofs` (which also shares the guest's memory " +
 				"with virtiofsd). Unikraft mounts its root file system over 9p from the tag `fs0`. The available drivers " +
-				"are checked against the host's domain capabilities at plan time. `kvm` and `qemu` only." + restart,
+				"are checked against the host's domain capabilities at plan time. `kvm` and `qemu` only." + restartNote,
 			Validators: []validator.List{listvalidator.SizeBetween(1, 16)},
 			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 				"source": schema.StringAttribute{
@@ -126,7 +126,7 @@ func platformAttributes(restart string) map[string]schema.Attribute {
 		"rng": schema.BoolAttribute{
 			Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			MarkdownDescription: "Attach a virtio-rng device fed from the host's `/dev/urandom` (Nanos and OSv expect " +
-				"one). `kvm` and `qemu` only. Defaults to false." + restart,
+				"one). `kvm` and `qemu` only. Defaults to false." + restartNote,
 		},
 	}
 }
@@ -203,13 +203,6 @@ func (m *instanceModel) platformFromSpec(ctx context.Context, s hypervisor.Domai
 		m.Mode = prior.Mode
 	}
 	return diags
-}
-
-// platformDiffers reports whether the run mode, CPU, machine type or RNG
-// differ, which redefines the instance and restarts (or reruns) it.
-func platformDiffers(a, b *instanceModel) bool {
-	return !a.Mode.Equal(b.Mode) || !a.CPUMode.Equal(b.CPUMode) || !a.CPUFeatures.Equal(b.CPUFeatures) || !a.Machine.Equal(b.Machine) || !a.RNG.Equal(b.RNG) || !a.XenMode.Equal(b.XenMode) ||
-		!reflect.DeepEqual(a.Filesystems, b.Filesystems)
 }
 
 // keepMachineAlias keeps a configured alias such as "pc" in state when

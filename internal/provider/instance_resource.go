@@ -295,7 +295,7 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	plan.BootFormat = types.StringValue(bootFormat)
-	redefine := restartFieldsDiffer(&plan, &state)
+	redefine := restartDiffers(&plan, &state)
 	// A replaced image keeps its path; its fingerprint tells that the instance
 	// must restart to boot the new build.
 	fp, err := r.imageFingerprint(ctx, &plan)

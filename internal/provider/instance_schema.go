@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -38,7 +40,6 @@ const (
 )
 
 func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	restart := " Changing it redefines the instance and, when it is running, restarts it (same UUID, MACs, reserved addresses and console log)."
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A unikernel or microVM guest: a libvirt domain that boots a kernel directly (multiboot, " +
 			"multiboot2, PVH or Linux bzImage) or from a disk image (Nanos, OSv). Creation returns once the readiness " +
@@ -46,10 +47,10 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"Lean by default: no USB controller, memory balloon, graphics or video, and `on_reboot` is `destroy` so a " +
 			"guest that panics stops instead of looping. The serial console is always logged on the host (mode 0600) in the " +
 			"provider's console pool, and can be read with the `unikernel_instance_console` data source.\n\n" +
-			"**Update behaviour.** `running`, `autostart`, `description` and `wait_for` change live. `memory`, `vcpus`, " +
-			"`kernel`, `initrd`, `cmdline`, `disks`, `network_interfaces`, `on_crash` and `on_poweroff` change in place with " +
-			"a restart of a running instance (graceful shutdown, then destroy after `shutdown_timeout`, then start and the " +
-			"readiness gate). `name` and `hypervisor` force a new instance.\n\n" +
+			"**Update behaviour.** " + attributesOfClass(classLive) + " change live. " + attributesOfClass(classRestart) +
+			" change in place with a restart of a running instance (graceful shutdown, then destroy after " +
+			"`shutdown_timeout`, then start and the readiness gate; a job runs again). " + attributesOfClass(classReplace) +
+			" force a new instance.\n\n" +
 			"**Drift.** Read compares the persistent libvirt definition and the run state with Terraform state, so memory, " +
 			"vCPUs, command line, kernel, interfaces, lifecycle actions, autostart and the run state changed outside Terraform " +
 			"show in the next plan.",
@@ -61,7 +62,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"name": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: "Domain name: 1 to 64 characters of `A-Z a-z 0-9 _ . -`. Changing it forces a new instance.",
+				MarkdownDescription: "Domain name: 1 to 64 characters of `A-Z a-z 0-9 _ . -`." + replaceNote,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators: []validator.String{stringvalidator.RegexMatches(instanceNameRe,
 					"must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '.' and '-'"), validators.NotDotName()},
@@ -70,29 +71,29 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Optional: true,
 				Computed: true,
 				MarkdownDescription: "`kvm`, `qemu` (software emulation) or `xen`. Defaults to the provider's `hypervisor` " +
-					"setting. Changing it forces a new instance.",
+					"setting." + replaceNote,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()},
 				Validators:    []validator.String{stringvalidator.OneOf("kvm", "qemu", "xen")},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Free text stored in the libvirt definition. Changes live.",
+				MarkdownDescription: "Free text stored in the libvirt definition." + liveNote,
 			},
 			"kernel": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Kernel to boot directly: a `unikernel_image` id or an absolute host path. Multiboot, " +
-					"multiboot2, PVH and Linux bzImage kernels boot. Without it, the first entry of `disks` boots." + restart,
+					"multiboot2, PVH and Linux bzImage kernels boot. Without it, the first entry of `disks` boots." + restartNote,
 				Validators: []validator.String{validators.AbsolutePath()},
 			},
 			"initrd": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Initial ramdisk for `kernel`: a `unikernel_image` id or an absolute host path." + restart,
+				MarkdownDescription: "Initial ramdisk for `kernel`: a `unikernel_image` id or an absolute host path." + restartNote,
 				Validators:          []validator.String{validators.AbsolutePath(), stringvalidator.AlsoRequires(path.MatchRoot("kernel"))},
 			},
 			"cmdline": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Kernel command line, at most 4096 bytes, without newlines or NUL. How it is read " +
-					"depends on the unikernel family (see the examples)." + restart,
+					"depends on the unikernel family (see the examples)." + restartNote,
 				Validators: []validator.String{
 					stringvalidator.LengthAtMost(maxCmdlineBytes), validators.NoControlChars(),
 					stringvalidator.AlsoRequires(path.MatchRoot("kernel")),
@@ -100,18 +101,18 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"memory": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMemoryMiB),
-				MarkdownDescription: "Memory in MiB, at least 1 and at most what the host has. Defaults to 64." + restart,
+				MarkdownDescription: "Memory in MiB, at least 1 and at most what the host has. Defaults to 64." + restartNote,
 				Validators:          []validator.Int64{int64validator.AtLeast(1), int64validator.AtMost(4 * 1024 * 1024)},
 			},
 			"vcpus": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultVCPUs),
-				MarkdownDescription: "Number of virtual CPUs, 1 to 255. Defaults to 1." + restart,
+				MarkdownDescription: "Number of virtual CPUs, 1 to 255. Defaults to 1." + restartNote,
 				Validators:          []validator.Int64{int64validator.Between(1, 255)},
 			},
 			"disks": schema.ListNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "Block devices, in order. When `kernel` is not set the first disk boots (qcow2, raw or " +
-					"iso images, as Nanos and OSv ship them)." + restart,
+					"iso images, as Nanos and OSv ship them)." + restartNote,
 				Validators: []validator.List{listvalidator.SizeAtMost(26)},
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"image": schema.StringAttribute{
@@ -145,7 +146,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"network_interfaces": schema.ListNestedAttribute{
 				Optional:            true,
-				MarkdownDescription: "Network interfaces, in order." + restart,
+				MarkdownDescription: "Network interfaces, in order." + restartNote,
 				Validators:          []validator.List{listvalidator.SizeAtMost(16), validators.UniqueNestedString("mac")},
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"network": schema.StringAttribute{
@@ -178,21 +179,21 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"running": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "Whether the instance runs. Starting or stopping changes it live. Defaults to true.",
+				MarkdownDescription: "Whether the instance runs: changing it starts or stops the instance. Defaults to true." + liveNote,
 			},
 			"autostart": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Whether libvirt starts the instance when the host boots. Changes live. Defaults to false.",
+				MarkdownDescription: "Whether libvirt starts the instance when the host boots. Defaults to false." + liveNote,
 			},
 			"on_crash": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("destroy"),
-				MarkdownDescription: "What happens when the guest crashes: `destroy` (default), `restart` or `preserve`." + restart,
+				MarkdownDescription: "What happens when the guest crashes: `destroy` (default), `restart` or `preserve`." + restartNote,
 				Validators:          []validator.String{stringvalidator.OneOf(lifecycleOpts...)},
 			},
 			"on_poweroff": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("destroy"),
 				MarkdownDescription: "What happens when the guest powers off: `destroy` (default), `restart` or `preserve`. " +
-					"Together with `on_crash` this is the restart policy." + restart,
+					"Together with `on_crash` this is the restart policy." + restartNote,
 				Validators: []validator.String{stringvalidator.OneOf(lifecycleOpts...)},
 			},
 			"shutdown_timeout": schema.StringAttribute{
@@ -201,13 +202,13 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"duration; `0s` destroys at once. When unset it follows the boot format: `10s` for guests that handle " +
 					"the ACPI power button (a Linux kernel, boot format `linux`, or a disk-booted system), and `0s` for `multiboot`, " +
 					"`multiboot2` and `pvh` unikernels, which ignore it, so destroying them never waits for nothing. A kernel " +
-					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`.",
+					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`." + liveNote,
 				Validators: []validator.String{validators.Duration()},
 			},
 			"wait_for": schema.SingleNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "Readiness gate. Create, start and every restart return only once each condition set " +
-					"here holds. On timeout the error names the condition that did not hold and shows the last console lines.",
+					"here holds. On timeout the error names the condition that did not hold and shows the last console lines." + liveNote,
 				Attributes: map[string]schema.Attribute{
 					"console": schema.StringAttribute{
 						Optional:            true,
@@ -251,10 +252,34 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"storage volumes), from libvirt's volume metadata. When an image is rebuilt under the same path, this changes " +
 					"in the plan and the instance restarts in place to boot the new build.",
 			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsAttribute(ctx),
 		},
 	}
-	for k, v := range platformAttributes(restart) {
+	for k, v := range platformAttributes() {
 		resp.Schema.Attributes[k] = v
 	}
+}
+
+// timeoutsAttribute is the timeouts block, with a description of its own.
+func timeoutsAttribute(ctx context.Context) schema.Attribute {
+	a := timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}).(schema.SingleNestedAttribute)
+	a.MarkdownDescription = "How long create, update and delete may take before they fail, as Go durations such as `10m`. Defaults to `10m` " +
+		"for create and update and `5m` for delete." + liveNote
+	return a
+}
+
+// attributesOfClass lists the top-level attributes of a class for the
+// resource's description, sorted: "`a`, `b` and `c`".
+func attributesOfClass(c updateClass) string {
+	var names []string
+	for name, class := range instanceAttributeClass {
+		if class == c {
+			names = append(names, "`"+name+"`")
+		}
+	}
+	sort.Strings(names)
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
