@@ -1,5 +1,8 @@
 // Package acctest holds helpers shared by acceptance tests: where the test
-// guests are, checks that the local hypervisor harness is up, and naming.
+// guests are, checks that the local hypervisor harness is up, naming, the
+// connection to the test daemon and the checks made through it (checks.go:
+// MustClient, CheckDomain and the like, and the CheckDestroy of every
+// resource type).
 //
 // Acceptance tests run only with TF_ACC=1. When TF_ACC is set, a missing
 // prerequisite (daemon, guest images, Terraform CLI, namespace) fails the
@@ -7,7 +10,6 @@
 package acctest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -15,9 +17,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 // Prefix starts the name of every object an acceptance test creates, so that
@@ -55,14 +54,6 @@ func PreCheck(t testing.TB) {
 		t.Fatalf("TF_ACC is set but libvirt at %s does not answer: %v (start it with `scripts/harness.sh up`)", URI(), err)
 	}
 	CheckLeaks(t)
-}
-
-// Client returns the shared connection to the test daemon.
-func Client(t testing.TB) (*hypervisor.Client, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	return hypervisor.Shared(ctx, URI(), 10*time.Second)
 }
 
 // RandName returns a unique name with the acceptance prefix, and registers

@@ -58,7 +58,7 @@ resource "unikernel_instance" "test" {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:      config("NEVER-PRINTED", "8s"),
@@ -104,7 +104,7 @@ func checkConsoleLogMode(addr string) resource.TestCheckFunc {
 // is empty.
 func TestAccFaultNetworkDeleted(t *testing.T) {
 	testAccInstancePreCheck(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	net, name := acctest.RandName("net"), acctest.RandName("onnet")
 	config := testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "n" {
@@ -127,7 +127,7 @@ resource "unikernel_instance" "test" {
 `, net, name, acctestGuests.MultibootKernel)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
@@ -180,7 +180,7 @@ func harnessMountNS(t *testing.T, args ...string) {
 func TestAccFaultPoolFull(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	// The tmpfs holds the pool's directory, so that deleting the pool can
 	// remove the directory.
 	pool, mnt := acctest.RandName("pool"), acctest.PoolDir(t)
@@ -198,7 +198,7 @@ func TestAccFaultPoolFull(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:      testAccImageConfig(pool, dir, imageBlock("big", "big.raw", big, `  format = "raw"`)),
@@ -219,7 +219,7 @@ func TestAccFaultPoolFull(t *testing.T) {
 // half-written image can never boot; the same image served whole converges.
 func TestAccFaultUploadCutOff(t *testing.T) {
 	testAccPreCheck(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	img := make([]byte, 2<<20)
 	if _, err := io.ReadFull(rand.Reader, img); err != nil {
 		t.Fatal(err)
@@ -250,7 +250,7 @@ func TestAccFaultUploadCutOff(t *testing.T) {
 	block := imageBlock("img", "data.raw", srv.URL+"/data.raw", fmt.Sprintf("  sha256 = %q\n  format = \"raw\"", digest))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:      testAccImageConfig(pool, dir, block),

@@ -17,10 +17,7 @@ import (
 
 func TestAccHostDataSource(t *testing.T) {
 	testAccPreCheck(t)
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	// A network created out of band must be listed, proving the values come from the daemon.
 	netName := acctest.RandName("host")

@@ -104,7 +104,7 @@ func TestAccResourceIdentity(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
-			testAccCheckInstanceDestroyed, testAccCheckImagesDestroyed, testAccCheckPoolsDestroyed),
+			acctest.CheckInstancesDestroyed, acctest.CheckImagesDestroyed, acctest.CheckPoolsDestroyed),
 		Steps: []resource.TestStep{
 			{
 				Config:            first,

@@ -38,10 +38,7 @@ const benchImageSize = 256 << 20
 // Run with `make bench` (TF_ACC=1 inside the harness).
 func BenchmarkImageUpload256MiB(b *testing.B) {
 	acctest.PreCheck(b)
-	c, err := acctest.Client(b)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := acctest.MustClient(b)
 	ctx := context.Background()
 	pool, _ := acctest.TestPool(b, c)
 	src := filepath.Join(b.TempDir(), "image.raw")
@@ -212,26 +209,6 @@ func runRSSHelper(b *testing.B, pool, src string) rssResult {
 		b.Fatalf("RSS helper printed no result:\n%s", out)
 	}
 	return res
-}
-
-// TestMain runs the RSS helper instead of the tests when
-// BenchmarkImageUpload256MiB starts this binary as its child process.
-func TestMain(m *testing.M) {
-	if pool, src := os.Getenv("UNIKERNEL_RSS_HELPER_POOL"), os.Getenv("UNIKERNEL_RSS_HELPER_SOURCE"); pool != "" && src != "" {
-		if err := rssHelper(pool, src); err != nil {
-			fmt.Fprintln(os.Stderr, "RSS helper:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	cleanup, err := setupTestCA()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test CA:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
 }
 
 // rssHelper opens its own connection, records VmHWM, uploads the image the

@@ -28,7 +28,7 @@ data "unikernel_image" "test" {
 	const addr = "data.unikernel_image.test"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: testAccImageConfig(pool, dir, images),

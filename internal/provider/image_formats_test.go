@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
@@ -103,7 +102,7 @@ func TestAccImageResource_formats(t *testing.T) {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{Config: config, Check: resource.ComposeAggregateTestCheckFunc(checks...)},
 			refused(fx.overlay, "", `(?s)has\s+a\s+backing\s+file.*disk\.qcow2`),
@@ -117,12 +116,8 @@ func TestAccImageResource_formats(t *testing.T) {
 
 // testAccCheckVolumeFormat checks the target format and capacity libvirt reports.
 func testAccCheckVolumeFormat(pool, name, want string, capacity uint64) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
-		if err != nil {
-			return err
-		}
-		info, err := c.ReadVolume(context.Background(), pool, name)
+	return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+		info, err := c.ReadVolume(ctx, pool, name)
 		if err != nil {
 			return err
 		}
@@ -131,7 +126,7 @@ func testAccCheckVolumeFormat(pool, name, want string, capacity uint64) resource
 				info.Format, info.Capacity, want, capacity)
 		}
 		return nil
-	}
+	})
 }
 
 func TestAccImageResource_validation(t *testing.T) {

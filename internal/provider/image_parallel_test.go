@@ -42,7 +42,7 @@ resource "unikernel_image" "many" {
 		checks = append(checks, testAccCheckVolumeHolds(pool, name, filepath.Join(src, name)))
 	}
 	checks = append(checks, func(*terraform.State) error {
-		names, err := testAccClient(t).VolumeNames(context.Background(), pool)
+		names, err := acctest.MustClient(t).VolumeNames(context.Background(), pool)
 		if err != nil || len(names) != n {
 			return fmt.Errorf("pool holds %d volumes (%v), want %d", len(names), err, n)
 		}
@@ -51,7 +51,7 @@ resource "unikernel_image" "many" {
 	start := time.Now()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{{
 			Config: config,
 			Check:  resource.ComposeAggregateTestCheckFunc(checks...),

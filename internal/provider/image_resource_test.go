@@ -48,34 +48,11 @@ resource "unikernel_image" %q {
 `, label, name, source, extra)
 }
 
-// testAccCheckImagesDestroyed asks libvirt whether the volumes and pools in
-// the state are gone.
-func testAccCheckImagesDestroyed(s *terraform.State) error {
-	c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
-	if err != nil {
-		return err
-	}
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "unikernel_image" {
-			continue
-		}
-		pool, name := rs.Primary.Attributes["pool"], rs.Primary.Attributes["name"]
-		if _, err := c.ReadVolume(context.Background(), pool, name); !hypervisor.IsNotFound(err) {
-			return fmt.Errorf("volume %s/%s still there after destroy: %v", pool, name, err)
-		}
-	}
-	return testAccCheckPoolsDestroyed(s)
-}
-
 // testAccCheckVolumeHolds checks through libvirt that pool/name exists, has
 // the size of file, and that the file behind it has file's bytes.
 func testAccCheckVolumeHolds(pool, name, file string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
-		if err != nil {
-			return err
-		}
-		info, err := c.ReadVolume(context.Background(), pool, name)
+	return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+		info, err := c.ReadVolume(ctx, pool, name)
 		if err != nil {
 			return err
 		}
@@ -91,7 +68,7 @@ func testAccCheckVolumeHolds(pool, name, file string) resource.TestCheckFunc {
 			return fmt.Errorf("volume %s/%s holds %d bytes with sha256 %s, want %d bytes of %s (%s)", pool, name, info.Size, got, size, file, want)
 		}
 		return nil
-	}
+	})
 }
 
 func fileDigest(t *testing.T, p string) (string, int64) {
@@ -112,7 +89,7 @@ func TestAccImageResource_basic(t *testing.T) {
 	volPath := filepath.Join(dir, "kernel.elf")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: config,
@@ -167,7 +144,7 @@ func TestAccImageResource_http(t *testing.T) {
 	digest, size := fileDigest(t, guests.MicroVMKernel)
 	wrong := strings.Repeat("0", 64)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	noLeftovers := func(*terraform.State) error {
 		if l := tempLeftovers(t); len(l) > 0 {
 			return fmt.Errorf("temporary download files left behind: %v", l)
@@ -176,7 +153,7 @@ func TestAccImageResource_http(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: testAccImageConfig(pool, dir, imageBlock("test", "vmlinuz", url, fmt.Sprintf("  sha256 = %q", wrong))),
@@ -223,7 +200,7 @@ func TestAccImageResource_checksumMismatchLocal(t *testing.T) {
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{{
 			Config:      testAccImageConfig(pool, dir, imageBlock("test", "k", guests.MultibootKernel, fmt.Sprintf("  sha256 = %q", wrong))),
 			ExpectError: regexp.MustCompile(`(?s)Checksum mismatch.*expected sha256 ` + wrong + `.*actual\s+sha256 ` + digest),
@@ -231,7 +208,7 @@ func TestAccImageResource_checksumMismatchLocal(t *testing.T) {
 			// The plan failed, so not even the pool was created.
 			Config: testProviderBlock(),
 			Check: func(*terraform.State) error {
-				if _, err := testAccClient(t).ReadPool(context.Background(), pool); !hypervisor.IsNotFound(err) {
+				if _, err := acctest.MustClient(t).ReadPool(context.Background(), pool); !hypervisor.IsNotFound(err) {
 					return fmt.Errorf("pool created despite the failed plan: %v", err)
 				}
 				return nil
@@ -259,7 +236,7 @@ func TestAccImageResource_rollout(t *testing.T) {
 	var newDigest string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:            config(src, ""),
@@ -342,14 +319,14 @@ func TestAccImageResource_rollout(t *testing.T) {
 func TestAccImageResource_drift(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	config := testAccImageConfig(pool, dir, imageBlock("test", "kernel.elf", guests.MultibootKernel, ""))
 	_, size := fileDigest(t, guests.MultibootKernel)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
@@ -429,7 +406,7 @@ func TestAccImageResource_drift(t *testing.T) {
 func TestAccImageResource_importAdopt(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	pool, dir := acctest.TestPool(t, c)
 	digest, _ := fileDigest(t, guests.MicroVMInitrd)
 	f, err := os.Open(guests.MicroVMInitrd)
@@ -468,7 +445,7 @@ resource "unikernel_image" "test" {
 	)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckImagesDestroyed,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				// The URL serves the kernel, not the imported initrd.

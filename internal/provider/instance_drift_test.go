@@ -86,10 +86,7 @@ func readyLines(c *hypervisor.Client, name string) (int, error) {
 
 func testAccInstanceDrift(t *testing.T, dc driftCase) {
 	testAccInstancePreCheck(t)
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("drift")
 	config := dc.config(name) // built before the test runs in parallel
@@ -102,7 +99,7 @@ func testAccInstanceDrift(t *testing.T, dc driftCase) {
 
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				// Create, and record what libvirt holds.
@@ -292,10 +289,7 @@ func waitDomainState(t *testing.T, c *hypervisor.Client, name string, states ...
 func testAccDriftNetworks(t *testing.T, cidrs ...string) []string {
 	t.Helper()
 	testAccPreCheck(t)
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acctest.MustClient(t)
 	var names []string
 	for _, cidr := range cidrs {
 		spec := hypervisor.NetworkSpec{Name: acctest.RandName("net"), Mode: "isolated", IPv4CIDR: cidr, DHCP: true, NoPing: true}

@@ -61,7 +61,7 @@ resource "unikernel_instance" "vm" {
 `, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, shared, static, netName)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: config,

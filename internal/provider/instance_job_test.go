@@ -10,7 +10,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
@@ -39,32 +38,24 @@ resource "unikernel_instance" "test" {
 
 // checkJobDomain checks what libvirt holds for the test's instance.
 func checkJobDomain(name string, check func(hypervisor.DomainInfo, string) error) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
+	return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+		info, err := c.ReadDomain(ctx, name)
 		if err != nil {
 			return err
 		}
-		info, err := c.ReadDomain(context.Background(), name)
-		if err != nil {
-			return err
-		}
-		reason, err := c.DomainStopReason(context.Background(), name)
+		reason, err := c.DomainStopReason(ctx, name)
 		if err != nil {
 			return err
 		}
 		return check(info, reason)
-	}
+	})
 }
 
 // checkConsoleCount checks how many lines matching re this instance's
 // console log holds in total.
 func checkConsoleCount(name, re string, want int) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
-		if err != nil {
-			return err
-		}
-		log, err := c.ReadConsole(context.Background(), testAccConsolePool, name, 0, 0)
+	return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+		log, err := c.ReadConsole(ctx, testAccConsolePool, name, 0, 0)
 		if err != nil {
 			return err
 		}
@@ -73,7 +64,7 @@ func checkConsoleCount(name, re string, want int) resource.TestCheckFunc {
 			return fmt.Errorf("console log of %s has %d lines matching %q, want %d:\n%s", name, n, re, want, bytes.TrimSpace(log))
 		}
 		return nil
-	}
+	})
 }
 
 // A job boots, prints, powers itself off, and apply succeeds; the next plan
@@ -94,7 +85,7 @@ func TestAccInstanceJob(t *testing.T) {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: jobConfig(name, "job", "job one poweroff", "UNIKERNEL-READY cmdline=job one poweroff$", ""),
@@ -137,7 +128,7 @@ func TestAccInstanceJob_Failures(t *testing.T) {
 	testAccInstancePreCheck(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:      jobConfig(acctest.RandName("job"), "job", "wrong poweroff", "NEVER-PRINTED", ""),
@@ -160,7 +151,7 @@ func TestAccInstanceServiceStopsOnItsOwn(t *testing.T) {
 	name := acctest.RandName("svc")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:             jobConfig(name, "service", "svc poweroff", "UNIKERNEL-READY cmdline=svc poweroff$", ""),

@@ -73,7 +73,7 @@ resource "unikernel_instance" "test" {
 	marker := []byte("UNIKERNEL-DISK-DATA tick=")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(testAccCheckInstanceDestroyed, func(*terraform.State) error {
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
 			for _, n := range names {
 				if _, err := os.Stat(filepath.Join(poolDir, n+"-disk0.qcow2")); !os.IsNotExist(err) {
 					return fmt.Errorf("overlay of %s left behind (%v)", n, err)
@@ -141,10 +141,7 @@ resource "unikernel_instance" "test" {
 // in place, with the UUID kept.
 func TestAccInstanceDrift_BaseImage(t *testing.T) {
 	testAccInstancePreCheck(t)
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	pool := hypervisor.PoolSpec{Name: acctest.RandName("pool"), Path: acctest.PoolDir(t)}
 	if _, err := c.CreatePool(ctx, pool, false); err != nil {

@@ -33,7 +33,7 @@ func TestAccInstanceCPU(t *testing.T) {
   cpu_mode = "maximum"`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: westmere,

@@ -1,9 +1,7 @@
 package provider
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"testing"
 
@@ -12,32 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
-	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
-
-// testAccCheckInstanceDestroyed asks libvirt that no instance of the test's
-// state is left, and that their console logs are gone.
-func testAccCheckInstanceDestroyed(s *terraform.State) error {
-	c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
-	if err != nil {
-		return err
-	}
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "unikernel_instance" {
-			continue
-		}
-		name := rs.Primary.Attributes["name"]
-		if _, err := c.ReadDomain(context.Background(), name); !hypervisor.IsNotFound(err) {
-			return fmt.Errorf("instance %s still exists (or cannot be read: %v)", name, err)
-		}
-		if log := rs.Primary.Attributes["console_log"]; log != "" {
-			if _, err := os.Stat(log); !os.IsNotExist(err) {
-				return fmt.Errorf("console log %s of %s still exists", log, name)
-			}
-		}
-	}
-	return nil
-}
 
 func multibootConfig(name, cmdline, extra string) string {
 	return fmt.Sprintf(`
@@ -69,7 +42,7 @@ func TestAccInstanceMultiboot(t *testing.T) {
 	var uuid string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: testProviderBlock() + multibootConfig(name, "hello world", ""),

@@ -23,10 +23,7 @@ import (
 // removes it afterwards.
 func testNetwork(t *testing.T, mode, cidr string) string {
 	t.Helper()
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	gw, p, err := hypervisor.Gateway(cidr)
 	if err != nil {
@@ -73,10 +70,7 @@ func sameAttr(res, attr string, want *string) resource.TestCheckFunc {
 // bootMarkers counts the boots the provider started, from the console log.
 func bootMarkers(t *testing.T, name string) int {
 	t.Helper()
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acctest.MustClient(t)
 	pool := hypervisor.ConsolePool{Name: DefaultConsolePool, Path: DefaultConsolePath}
 	out, err := c.ReadConsole(context.Background(), pool, name, 0, 0)
 	if err != nil {
@@ -155,7 +149,7 @@ data "unikernel_instance_console" "vm" {
 	cmd2 := "console=ttyS0 panic=-1 quiet app=two"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(testAccCheckInstanceDestroyed, func(*terraform.State) error {
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
 			c, _ := acctest.Client(t)
 			if _, found, err := c.DHCPHostByMAC(context.Background(), netName, mac); err != nil || found {
 				return fmt.Errorf("reservation for %s left on %s (%v)", mac, netName, err)
@@ -237,7 +231,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 	}}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(""),
@@ -252,7 +246,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 					resource.TestCheckResourceAttr("unikernel_instance.test", "autostart", "true"),
 					sameAttr("unikernel_instance.test", "id", &uuid),
 					expectBoots(t, name, 1),
-					checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 						if info.Spec.Description != "edge cache" || !info.Autostart || info.State != hypervisor.StateRunning {
 							return fmt.Errorf("libvirt has %+v", info)
 						}
@@ -267,7 +261,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "shutoff"),
 					sameAttr("unikernel_instance.test", "id", &uuid),
-					checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 						if info.State != hypervisor.StateShutoff {
 							return fmt.Errorf("state %s, want shutoff", info.State)
 						}
@@ -292,7 +286,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameAttr("unikernel_instance.test", "id", &uuid),
 					expectBoots(t, name, 3),
-					checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 						if info.Spec.VCPUs != 2 || info.Spec.OnCrash != "preserve" || info.State != hypervisor.StateRunning {
 							return fmt.Errorf("libvirt has %+v", info)
 						}
@@ -319,27 +313,12 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 	})
 }
 
-// checkDomain asserts on what libvirt really has.
-func checkDomain(t *testing.T, name string, f func(hypervisor.DomainInfo) error) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := acctest.Client(t)
-		if err != nil {
-			return err
-		}
-		info, err := c.ReadDomain(context.Background(), name)
-		if err != nil {
-			return err
-		}
-		return f(info)
-	}
-}
-
 func TestAccInstanceReadinessTimeout(t *testing.T) {
 	testAccInstancePreCheck(t)
 	name := acctest.RandName("slow")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{{
 			Config: testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_instance" "test" {
@@ -389,7 +368,7 @@ data "unikernel_instance" "test" {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(raw, "raw"),
@@ -409,7 +388,7 @@ data "unikernel_instance" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
 				}},
-				Check: checkDomain(t, name, func(info hypervisor.DomainInfo) error {
+				Check: acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 					if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != qcow || info.Spec.Disks[0].Format != "qcow2" {
 						return fmt.Errorf("libvirt has disks %+v", info.Spec.Disks)
 					}

@@ -28,7 +28,7 @@ func TestAccNetworkDataSource(t *testing.T) {
 	name := acctest.RandName("net")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: testProviderBlock() + fmt.Sprintf(`
@@ -118,7 +118,7 @@ func TestAccNetworkResource_microVMReservation(t *testing.T) {
 	testAccPreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	guests := acctest.TestGuests(t)
-	c := testAccNetworkClient(t)
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
 	logDir := t.TempDir()
@@ -194,7 +194,7 @@ resource "unikernel_network" "test" {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: network,

@@ -20,7 +20,7 @@ import (
 // plan after each apply proves the repair leaves no diff.
 func TestAccNetworkResource_drift(t *testing.T) {
 	testAccPreCheck(t)
-	c := testAccNetworkClient(t)
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
 	config := testProviderBlock() + fmt.Sprintf(`
@@ -54,7 +54,7 @@ resource "unikernel_network" "test" {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:            config,
@@ -62,7 +62,7 @@ resource "unikernel_network" "test" {
 			},
 			// Stopped out of band: the apply starts it.
 			repaired(func() error { return c.StopNetwork(ctx, name) },
-				testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 					if !info.Active {
 						return fmt.Errorf("network not running after apply")
 					}
@@ -70,7 +70,7 @@ resource "unikernel_network" "test" {
 				})),
 			// Autostart switched off by hand.
 			repaired(func() error { return c.SetNetworkAutostart(ctx, name, false) },
-				testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 					if !info.Autostart {
 						return fmt.Errorf("autostart not restored")
 					}
@@ -78,18 +78,18 @@ resource "unikernel_network" "test" {
 				})),
 			// A managed reservation removed by hand comes back.
 			repaired(func() error { return c.RemoveDHCPHost(ctx, name, kept.MAC) },
-				testAccCheckNetwork(name, netWantHosts(kept))),
+				acctest.CheckNetwork(name, netWantHosts(kept))),
 			// A reservation added by hand, for a MAC that no instance on the network has, is removed.
 			repaired(func() error {
 				return c.AddDHCPHost(ctx, name, hypervisor.DHCPHost{MAC: "52:54:00:14:0d:99", IPv4: "10.214.13.99"})
-			}, testAccCheckNetwork(name, netWantHosts(kept))),
+			}, acctest.CheckNetwork(name, netWantHosts(kept))),
 			// A DNS host removed and another added by hand.
 			repaired(func() error {
 				return c.UpdateNetworkHosts(ctx, name, hypervisor.NetworkHostsChange{
 					RemoveDNS: []hypervisor.DNSHost{keptDNS},
 					AddDNS:    []hypervisor.DNSHost{{IP: "10.214.13.98", Hostnames: []string{"intruder"}}},
 				})
-			}, testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+			}, acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 				if len(info.Spec.DNSHosts) != 1 || info.Spec.DNSHosts[0].IP != keptDNS.IP {
 					return fmt.Errorf("libvirt has DNS hosts %+v, want only %+v", info.Spec.DNSHosts, keptDNS)
 				}
@@ -107,7 +107,7 @@ resource "unikernel_network" "test" {
 					plancheck.ExpectNonEmptyPlan(),
 					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 					if !info.Active || len(info.Spec.Hosts) != 1 {
 						return fmt.Errorf("libvirt has %+v", info)
 					}
@@ -123,7 +123,7 @@ resource "unikernel_network" "test" {
 // network resource leaves it alone, also when its own hosts change.
 func TestAccNetworkResource_instanceReservation(t *testing.T) {
 	testAccPreCheck(t)
-	c := testAccNetworkClient(t)
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
 	dom := acctest.RandName("dom")
@@ -140,7 +140,7 @@ resource "unikernel_network" "test" {
 	t.Cleanup(func() { _ = c.UndefineDomain(ctx, dom) })
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{Config: config(`{ mac = "52:54:00:14:13:01", ipv4 = "10.214.19.10" }`)},
 			{
@@ -158,7 +158,7 @@ resource "unikernel_network" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
-				Check: testAccCheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:01", IPv4: "10.214.19.10"}, inst)),
+				Check: acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:01", IPv4: "10.214.19.10"}, inst)),
 			},
 			{
 				// Changing the network's own reservations keeps the instance's.
@@ -166,7 +166,7 @@ resource "unikernel_network" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate),
 				}},
-				Check: testAccCheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:02", IPv4: "10.214.19.11"}, inst)),
+				Check: acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:02", IPv4: "10.214.19.11"}, inst)),
 			},
 		},
 	})

@@ -34,65 +34,6 @@ var (
 	netBridgeRe = regexp.MustCompile(`^virbr[0-9]+$`)
 )
 
-// testAccNetworkClient is the test's own connection to the daemon, for
-// out-of-band changes and checks.
-func testAccNetworkClient(t *testing.T) *hypervisor.Client {
-	t.Helper()
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// testAccCheckNetworkDestroyed asks libvirt that no unikernel_network of the
-// state exists any more.
-func testAccCheckNetworkDestroyed(s *terraform.State) error {
-	c, err := hypervisor.Shared(context.Background(), acctest.URI(), hypervisor.DefaultOpenTimeout)
-	if err != nil {
-		return err
-	}
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "unikernel_network" {
-			continue
-		}
-		name := rs.Primary.Attributes["name"]
-		if _, err := c.ReadNetwork(context.Background(), name); !hypervisor.IsNotFound(err) {
-			return fmt.Errorf("network %s still exists after destroy (err=%v)", name, err)
-		}
-	}
-	return nil
-}
-
-// testAccCheckNetworkNotDefined asks libvirt that name was never created.
-func testAccCheckNetworkNotDefined(name string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := hypervisor.Shared(context.Background(), acctest.URI(), hypervisor.DefaultOpenTimeout)
-		if err != nil {
-			return err
-		}
-		if _, err := c.ReadNetwork(context.Background(), name); !hypervisor.IsNotFound(err) {
-			return fmt.Errorf("network %s exists (err=%v)", name, err)
-		}
-		return nil
-	}
-}
-
-// testAccCheckNetwork reads the network from libvirt and hands it to check.
-func testAccCheckNetwork(name string, check func(hypervisor.NetworkInfo) error) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := hypervisor.Shared(context.Background(), acctest.URI(), hypervisor.DefaultOpenTimeout)
-		if err != nil {
-			return err
-		}
-		info, err := c.ReadNetwork(context.Background(), name)
-		if err != nil {
-			return err
-		}
-		return check(info)
-	}
-}
-
 func netWantHosts(want ...hypervisor.DHCPHost) func(hypervisor.NetworkInfo) error {
 	return func(info hypervisor.NetworkInfo) error {
 		got := map[hypervisor.DHCPHost]bool{}
@@ -130,7 +71,7 @@ func TestAccNetworkResource_modes(t *testing.T) {
 			prefix := strings.TrimSuffix(tc.cidr, "0/24")
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				CheckDestroy:             testAccCheckNetworkDestroyed,
+				CheckDestroy:             acctest.CheckNetworksDestroyed,
 				Steps: []resource.TestStep{{
 					Config: testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
@@ -152,7 +93,7 @@ resource "unikernel_network" "test" {
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true)),
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("autostart"), knownvalue.Bool(true)),
 					},
-					Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+					Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 						if info.Spec.Mode != tc.mode || !info.Active || !info.Autostart || info.Spec.IPv4CIDR != tc.cidr ||
 							info.Spec.IPv6CIDR != tc.v6 || !info.Spec.NoPing {
 							return fmt.Errorf("libvirt has %+v", info)
@@ -178,7 +119,7 @@ func TestAccNetworkResource_bridge(t *testing.T) {
 	name := acctest.RandName("net")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{{
 			Config: testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
@@ -194,7 +135,7 @@ resource "unikernel_network" "test" {
 				statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp").AtMapKey("enabled"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true)),
 			},
-			Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+			Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 				if info.Spec.Mode != "bridge" || info.Spec.Bridge != br || !info.Active {
 					return fmt.Errorf("libvirt has %+v", info)
 				}
@@ -223,7 +164,7 @@ resource "unikernel_network" "test" {
 // restart would recreate the bridge with a new index.
 func netBridgeIndex(t *testing.T, name string) int {
 	t.Helper()
-	info, err := testAccNetworkClient(t).ReadNetwork(context.Background(), name)
+	info, err := acctest.MustClient(t).ReadNetwork(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,13 +225,13 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 	dy := `{ ipv4 = "10.214.10.11", hostnames = ["beta"] }`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:            testAccNetworkHostsConfig(name, a, dx, ""),
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					testAccCheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: "10.214.10.10", Hostname: "alpha"})),
+					acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: "10.214.10.10", Hostname: "alpha"})),
 					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,10.214.10.10,alpha"),
 				),
 			},
@@ -300,10 +241,10 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					testAccCheckNetwork(name, netWantHosts(
+					acctest.CheckNetwork(name, netWantHosts(
 						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: "10.214.10.20", Hostname: "alpha"},
 						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:02", IPv4: "10.214.10.11"})),
-					testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+					acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 						if len(info.Spec.DNSHosts) != 2 || !info.Active {
 							return fmt.Errorf("libvirt has DNS hosts %+v, active %v", info.Spec.DNSHosts, info.Active)
 						}
@@ -322,8 +263,8 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dns").AtMapKey("hosts"), knownvalue.SetSizeExact(0)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					testAccCheckNetwork(name, netWantHosts()),
-					testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+					acctest.CheckNetwork(name, netWantHosts()),
+					acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 						if info.Autostart || len(info.Spec.DNSHosts) != 0 {
 							return fmt.Errorf("libvirt has autostart %v, DNS hosts %+v", info.Autostart, info.Spec.DNSHosts)
 						}
@@ -338,7 +279,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(false))},
-				Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 					if info.Active || len(info.Spec.Hosts) != 1 {
 						return fmt.Errorf("libvirt has active %v, hosts %+v", info.Active, info.Spec.Hosts)
 					}
@@ -350,7 +291,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true))},
-				Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 					if !info.Active || !info.Autostart {
 						return fmt.Errorf("libvirt has active %v, autostart %v", info.Active, info.Autostart)
 					}
@@ -376,7 +317,7 @@ resource "unikernel_network" "test" {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config:            config("10.214.11.0/24"),
@@ -392,7 +333,7 @@ resource "unikernel_network" "test" {
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.StringExact("10.214.12.1")),
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp").AtMapKey("start"), knownvalue.StringExact("10.214.12.128")),
 				},
-				Check: testAccCheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 					if info.Spec.IPv4CIDR != "10.214.12.0/24" || !info.Active {
 						return fmt.Errorf("libvirt has %+v", info)
 					}
@@ -408,7 +349,7 @@ func TestAccNetworkResource_import(t *testing.T) {
 	name := acctest.RandName("net")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkDestroyed,
+		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: testProviderBlock() + fmt.Sprintf(`

@@ -152,7 +152,7 @@ resource "unikernel_network" "test" {
 // network's name, and nothing is created.
 func TestAccNetworkResource_overlap(t *testing.T) {
 	testAccPreCheck(t)
-	c := testAccNetworkClient(t)
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	other := acctest.RandName("other")
 	if _, err := c.DefineNetwork(ctx, hypervisor.NetworkSpec{Name: other, Mode: "isolated", IPv4CIDR: "10.214.15.0/24",
@@ -172,7 +172,7 @@ resource "unikernel_network" "test" {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckNetworkNotDefined(name),
+		CheckDestroy:             acctest.CheckNetworkNotDefined(name),
 		Steps: []resource.TestStep{
 			{
 				Config: config(`ipv4_cidr = "10.214.15.128/25"`),

@@ -15,7 +15,7 @@ import (
 // A pool created outside Terraform, with a volume in it, is read from libvirt.
 func TestAccPoolDataSource(t *testing.T) {
 	testAccPreCheck(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	pool, dir := acctest.TestPool(t, c)
 	info, err := c.ReadPool(context.Background(), pool)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
@@ -19,15 +18,6 @@ import (
 )
 
 const testPoolAddr = "unikernel_pool.test"
-
-func testAccClient(t *testing.T) *hypervisor.Client {
-	t.Helper()
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func testAccPoolConfig(name, dir, extra string) string {
 	return testProviderBlock() + fmt.Sprintf(`
@@ -39,48 +29,13 @@ resource "unikernel_pool" "test" {
 `, name, dir, extra)
 }
 
-// testAccCheckPoolsDestroyed asks libvirt whether the pools in the state are gone.
-func testAccCheckPoolsDestroyed(s *terraform.State) error {
-	c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
-	if err != nil {
-		return err
-	}
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "unikernel_pool" {
-			continue
-		}
-		name := rs.Primary.Attributes["name"]
-		if _, err := c.ReadPool(context.Background(), name); !hypervisor.IsNotFound(err) {
-			return fmt.Errorf("pool %s still defined after destroy: %v", name, err)
-		}
-		if _, err := os.Stat(rs.Primary.Attributes["path"]); !os.IsNotExist(err) {
-			return fmt.Errorf("directory of pool %s still there after destroy: %v", name, err)
-		}
-	}
-	return nil
-}
-
-func testAccCheckPool(name string, check func(hypervisor.PoolInfo) error) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		c, err := hypervisor.Shared(context.Background(), acctest.URI(), 0)
-		if err != nil {
-			return err
-		}
-		info, err := c.ReadPool(context.Background(), name)
-		if err != nil {
-			return err
-		}
-		return check(info)
-	}
-}
-
 func TestAccPoolResource_basic(t *testing.T) {
 	testAccPreCheck(t)
 	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckPoolsDestroyed,
+		CheckDestroy:             acctest.CheckPoolsDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: testAccPoolConfig(name, dir, ""),
@@ -92,7 +47,7 @@ func TestAccPoolResource_basic(t *testing.T) {
 					resource.TestMatchResourceAttr(testPoolAddr, "id", regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)),
 					resource.TestMatchResourceAttr(testPoolAddr, "capacity", regexp.MustCompile(`^[1-9]\d*$`)),
 					resource.TestMatchResourceAttr(testPoolAddr, "available", regexp.MustCompile(`^[1-9]\d*$`)),
-					testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+					acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 						if !info.Active || !info.Autostart || info.Type != "dir" || info.Spec.Path != dir {
 							return fmt.Errorf("libvirt says %+v", info)
 						}
@@ -110,7 +65,7 @@ func TestAccPoolResource_basic(t *testing.T) {
 					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testPoolAddr, tfjsonpath.New("id"))},
-				Check: testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+				Check: acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 					if info.Autostart || !info.Active {
 						return fmt.Errorf("want autostart off and running: %+v", info)
 					}
@@ -134,7 +89,7 @@ func TestAccPoolResource_basic(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(testPoolAddr, "running", "false"),
 					resource.TestCheckResourceAttr(testPoolAddr, "capacity", "0"),
-					testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+					acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 						if info.Active {
 							return fmt.Errorf("pool still running")
 						}
@@ -147,7 +102,7 @@ func TestAccPoolResource_basic(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
-				Check: testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+				Check: acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 					if info.Spec.Path != dir+"-moved" || !info.Active {
 						return fmt.Errorf("after moving: %+v", info)
 					}
@@ -167,11 +122,11 @@ func TestAccPoolResource_basic(t *testing.T) {
 // each apply proves nothing is left to do.
 func TestAccPoolResource_drift(t *testing.T) {
 	testAccPreCheck(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	config := testAccPoolConfig(name, dir, "")
-	running := testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+	running := acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 		if !info.Active || !info.Autostart {
 			return fmt.Errorf("pool not repaired: %+v", info)
 		}
@@ -186,7 +141,7 @@ func TestAccPoolResource_drift(t *testing.T) {
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckPoolsDestroyed,
+		CheckDestroy:             acctest.CheckPoolsDestroyed,
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
@@ -231,13 +186,13 @@ func TestAccPoolResource_drift(t *testing.T) {
 // fails, names the volume, and leaves it in place.
 func TestAccPoolResource_notEmpty(t *testing.T) {
 	testAccPreCheck(t)
-	c := testAccClient(t)
+	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	config := testAccPoolConfig(name, dir, "")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckPoolsDestroyed,
+		CheckDestroy:             acctest.CheckPoolsDestroyed,
 		Steps: []resource.TestStep{
 			{Config: config},
 			{
@@ -260,7 +215,7 @@ func TestAccPoolResource_notEmpty(t *testing.T) {
 					}
 				},
 				Config: config,
-				Check: testAccCheckPool(name, func(info hypervisor.PoolInfo) error {
+				Check: acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 					if !info.Active {
 						return fmt.Errorf("the refused pool must still run")
 					}

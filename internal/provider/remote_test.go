@@ -64,7 +64,7 @@ func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
 	config := remoteCycle(uri, prefix, poolDir, cidr3, "over "+label)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: config,
@@ -78,10 +78,7 @@ func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
 			{
 				// Drift: the guest is stopped behind Terraform's back.
 				PreConfig: func() {
-					c, err := acctest.Client(t)
-					if err != nil {
-						t.Fatal(err)
-					}
+					c := acctest.MustClient(t)
 					if err := c.StopDomain(context.Background(), prefix+"-0", 0); err != nil {
 						t.Fatal(err)
 					}
@@ -225,7 +222,7 @@ provider "unikernel" {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{{
 			Config: config,
 			Check: resource.ComposeAggregateTestCheckFunc(underAlias,
