@@ -104,7 +104,7 @@ var CheckImagesDestroyed = resource.ComposeTestCheckFunc(
 var CheckNetworksDestroyed = checkDestroyed("unikernel_network", func(ctx context.Context, c *hypervisor.Client, a map[string]string) error {
 	name := a["name"]
 	if _, err := c.ReadNetwork(ctx, name); !hypervisor.IsNotFound(err) {
-		return fmt.Errorf("network %s still exists after destroy (err=%v)", name, err)
+		return fmt.Errorf("network %s still exists after destroy (err=%s)", name, fmt.Sprint(err))
 	}
 	return nil
 })
@@ -114,7 +114,7 @@ var CheckNetworksDestroyed = checkDestroyed("unikernel_network", func(ctx contex
 var CheckInstancesDestroyed = checkDestroyed("unikernel_instance", func(ctx context.Context, c *hypervisor.Client, a map[string]string) error {
 	name := a["name"]
 	if _, err := c.ReadDomain(ctx, name); !hypervisor.IsNotFound(err) {
-		return fmt.Errorf("instance %s still exists (or cannot be read: %v)", name, err)
+		return fmt.Errorf("instance %s still exists (or cannot be read: %s)", name, fmt.Sprint(err))
 	}
 	if log := a["console_log"]; log != "" {
 		if _, err := os.Stat(log); !os.IsNotExist(err) {
@@ -129,7 +129,7 @@ var CheckInstancesDestroyed = checkDestroyed("unikernel_instance", func(ctx cont
 func CheckNetworkNotDefined(name string) resource.TestCheckFunc {
 	return CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
 		if _, err := c.ReadNetwork(ctx, name); !hypervisor.IsNotFound(err) {
-			return fmt.Errorf("network %s exists (err=%v)", name, err)
+			return fmt.Errorf("network %s exists (err=%s)", name, fmt.Sprint(err))
 		}
 		return nil
 	})
