@@ -49,8 +49,10 @@ func startEventLoop() error {
 }
 
 // Client is one libvirt connection that reopens itself. It is safe for
-// concurrent use: libvirt connections are thread-safe, and the client guards
-// the current connection with a mutex.
+// concurrent use: libvirt connections are thread-safe, and the client's
+// mutable state is guarded: the current connection, the reopen in progress
+// and the reconnect wait by mu; the per-pool locks by a sync.Map; the
+// transfer slots and the idle transfer connections are channels.
 //
 // When libvirt reports the connection dead (the daemon restarted, a keepalive
 // went unanswered, the SSH or TLS link dropped), the next call reopens it,

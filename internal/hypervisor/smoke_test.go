@@ -32,16 +32,8 @@ func waitConsole(t *testing.T, path string, re *regexp.Regexp, timeout time.Dura
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("console %s did not match %q within %s; it holds:\n%s", path, re, timeout, tail(string(last), 20))
+	t.Fatalf("console %s did not match %q within %s; it holds:\n%s", path, re, timeout, hypervisor.LastLines(string(last), 20))
 	return nil
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // TestSmokeBootTestGuests boots both test guests through the adapter on the

@@ -76,13 +76,13 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	// bytes stream, before the upload is committed. The format is known when
 	// the configuration set it or the plan detected it.
 	var checks imageChecks
-	if isSet(config.SHA256) {
+	if known(config.SHA256) {
 		checks.verify = config.SHA256.ValueString()
 	}
-	if isSet(plan.SHA256) {
+	if known(plan.SHA256) {
 		checks.expect = plan.SHA256.ValueString()
 	}
-	if isSet(plan.Format) {
+	if known(plan.Format) {
 		checks.format = imageformat.Format(plan.Format.ValueString())
 	}
 	// Stamped before the bytes are read: a write during the upload changes
@@ -126,9 +126,6 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 }
-
-// isSet reports whether v is neither null nor unknown.
-func isSet(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
 
 // addSourceError reports a failure to prepare the source on the attribute
 // it belongs to. Nothing has been created at that point.

@@ -231,16 +231,13 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 		m.Name.ValueString(), why, strings.Join(failed, "\n  - "), tail)}
 }
 
+// lastLines is the end of the console for an error message, indented.
 func lastLines(s string, n int) string {
-	s = strings.TrimRight(strings.ReplaceAll(s, "\r", ""), "\n")
-	if s == "" {
+	tail := hypervisor.LastLines(s, n)
+	if tail == "" {
 		return ""
 	}
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  " + strings.Join(lines, "\n  ")
+	return "  " + strings.ReplaceAll(tail, "\n", "\n  ")
 }
 
 // checkBootImages inspects the kernel and boot disk when they are volumes

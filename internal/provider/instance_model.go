@@ -86,14 +86,6 @@ func (d diskModel) source() string {
 	return d.Path.ValueString()
 }
 
-// nullIfEmpty maps "" to null, so that unset optional strings round-trip.
-func nullIfEmpty(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
 // toSpec maps the planned model to the domain spec. Unknown MACs and models
 // are left empty for libvirt to choose.
 func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.DomainSpec {

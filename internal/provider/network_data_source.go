@@ -164,7 +164,7 @@ func leasesValue(leases []hypervisor.Lease) (types.List, diag.Diagnostics) {
 			expiry = types.StringValue(l.Expiry.UTC().Format(time.RFC3339))
 		}
 		elems = append(elems, types.ObjectValueMust(networkLeaseAttrTypes, map[string]attr.Value{
-			"mac": types.StringValue(l.MAC), "ipv4": types.StringValue(l.IPv4), "hostname": stringOrNull(l.Hostname), "expiry": expiry,
+			"mac": types.StringValue(l.MAC), "ipv4": types.StringValue(l.IPv4), "hostname": nullIfEmpty(l.Hostname), "expiry": expiry,
 		}))
 	}
 	return types.ListValue(types.ObjectType{AttrTypes: networkLeaseAttrTypes}, elems)

@@ -83,13 +83,6 @@ func emptyNetworkDNS() types.Object {
 	})
 }
 
-func stringOrNull(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
 // toSpec maps a fully known plan to the adapter's spec.
 func (m *NetworkResourceModel) toSpec(ctx context.Context) (hypervisor.NetworkSpec, diag.Diagnostics) {
 	var diags diag.Diagnostics
@@ -160,7 +153,7 @@ func hostsSetValue(hosts []hypervisor.DHCPHost) (types.Set, diag.Diagnostics) {
 	elems := make([]attr.Value, 0, len(hosts))
 	for _, h := range hosts {
 		elems = append(elems, types.ObjectValueMust(networkHostAttrTypes, map[string]attr.Value{
-			"mac": types.StringValue(h.MAC), "ipv4": types.StringValue(h.IPv4), "hostname": stringOrNull(h.Hostname),
+			"mac": types.StringValue(h.MAC), "ipv4": types.StringValue(h.IPv4), "hostname": nullIfEmpty(h.Hostname),
 		}))
 	}
 	return types.SetValue(networkHostType, elems)
@@ -182,7 +175,7 @@ func dnsObjectValue(spec hypervisor.NetworkSpec) (types.Object, diag.Diagnostics
 	}
 	set, d := types.SetValue(networkDNSHostType, elems)
 	diags.Append(d...)
-	obj, d := types.ObjectValue(networkDNSAttrTypes, map[string]attr.Value{"domain": stringOrNull(spec.DNSDomain), "hosts": set})
+	obj, d := types.ObjectValue(networkDNSAttrTypes, map[string]attr.Value{"domain": nullIfEmpty(spec.DNSDomain), "hosts": set})
 	diags.Append(d...)
 	return obj, diags
 }
@@ -190,7 +183,7 @@ func dnsObjectValue(spec hypervisor.NetworkSpec) (types.Object, diag.Diagnostics
 func dhcpObjectValue(spec hypervisor.NetworkSpec) (types.Object, diag.Diagnostics) {
 	start, end := types.StringNull(), types.StringNull()
 	if spec.DHCP {
-		start, end = stringOrNull(spec.DHCPStart), stringOrNull(spec.DHCPEnd)
+		start, end = nullIfEmpty(spec.DHCPStart), nullIfEmpty(spec.DHCPEnd)
 	}
 	return types.ObjectValue(networkDHCPAttrTypes, map[string]attr.Value{
 		"enabled": types.BoolValue(spec.DHCP), "start": start, "end": end, "no_ping": types.BoolValue(spec.NoPing),
@@ -215,9 +208,9 @@ func networkModelFromInfo(info hypervisor.NetworkInfo, hosts []hypervisor.DHCPHo
 		ID:        types.StringValue(s.UUID),
 		Name:      types.StringValue(s.Name),
 		Mode:      types.StringValue(s.Mode),
-		Bridge:    stringOrNull(s.Bridge),
-		IPv4CIDR:  stringOrNull(s.IPv4CIDR),
-		IPv6CIDR:  stringOrNull(s.IPv6CIDR),
+		Bridge:    nullIfEmpty(s.Bridge),
+		IPv4CIDR:  nullIfEmpty(s.IPv4CIDR),
+		IPv6CIDR:  nullIfEmpty(s.IPv6CIDR),
 		Gateway:   gatewayOf(s.IPv4CIDR),
 		MTU:       types.Int64Null(),
 		Autostart: types.BoolValue(info.Autostart),

@@ -16,9 +16,6 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// known reports whether v is neither null nor unknown.
-func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
-
 // ValidateConfig checks what depends on several attributes. Single values
 // are checked by their validators; unknown values are checked once known.
 func (r *NetworkResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
