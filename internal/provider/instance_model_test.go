@@ -1,7 +1,13 @@
 package provider
 
 import (
+	"context"
+	"reflect"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"libvirt.org/go/libvirtxml"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -59,5 +65,73 @@ func TestDefaultShutdownTimeout(t *testing.T) {
 		if got := defaultShutdownTimeout(format); got != want {
 			t.Errorf("defaultShutdownTimeout(%q) = %q, want %q", format, got, want)
 		}
+	}
+}
+
+// TestInstanceModelRoundTrip maps models to the domain spec, through
+// libvirt's XML, and back with fromInfo: every attribute libvirt holds must
+// come back as it went in, so that no attribute is mapped one way only.
+func TestInstanceModelRoundTrip(t *testing.T) {
+	console := hypervisor.ConsolePool{Name: "unikernel-console", Path: "/var/lib/unikernel/console"}
+	diskBoot := restartBaseModel()
+	diskBoot.Kernel, diskBoot.Initrd, diskBoot.Cmdline = types.StringNull(), types.StringNull(), types.StringNull()
+	diskBoot.BootFormat = types.StringValue("disk")
+	diskBoot.Description = types.StringNull()
+	diskBoot.CPUFeatures = types.MapNull(types.StringType)
+	diskBoot.Machine = types.StringNull()
+	diskBoot.Filesystems = nil
+	diskBoot.RNG = types.BoolValue(false)
+
+	images := restartBaseModel()
+	images.Disks = []diskModel{
+		{Image: types.StringValue("/var/lib/unikernel/images/root.img"), Path: types.StringNull(), BaseImage: types.StringNull(),
+			Format: types.StringValue("raw"), ReadOnly: types.BoolValue(false), Bus: types.StringValue("virtio")},
+		{Image: types.StringNull(), Path: types.StringNull(), BaseImage: types.StringValue("/var/lib/unikernel/images/base.qcow2"),
+			Format: types.StringValue("qcow2"), ReadOnly: types.BoolValue(false), Bus: types.StringValue("sata")},
+		{Image: types.StringNull(), Path: types.StringValue("/srv/seed.iso"), BaseImage: types.StringNull(),
+			Format: types.StringValue("iso"), ReadOnly: types.BoolValue(true), Bus: types.StringValue("sata")},
+	}
+	images.Mode = types.StringValue(modeJob)
+	images.NetworkInterfaces = append(images.NetworkInterfaces, nicModel{Network: types.StringValue("second"),
+		MAC: types.StringValue("52:54:00:00:00:02"), Model: types.StringValue("e1000"), IPv4Address: types.StringNull(),
+		IPv4Addresses: types.ListValueMust(types.StringType, []attr.Value{})})
+
+	for name, m := range map[string]*instanceModel{"kernel boot": restartBaseModel(), "disk boot": diskBoot, "images": images} {
+		t.Run(name, func(t *testing.T) {
+			m.ConsoleLog = types.StringValue(console.LogPath(m.Name.ValueString()))
+			x, err := hypervisor.DomainXML(m.toSpec(console))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := x.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back libvirtxml.Domain
+			if err := back.Unmarshal(doc); err != nil {
+				t.Fatal(err)
+			}
+			leases := map[string][]string{}
+			for _, n := range m.NetworkInterfaces {
+				var addrs []string
+				for _, a := range n.IPv4Addresses.Elements() {
+					addrs = append(addrs, a.(types.String).ValueString())
+				}
+				leases[n.MAC.ValueString()] = addrs
+			}
+			info := hypervisor.DomainInfo{Spec: hypervisor.SpecFromDomainXML(&back), State: hypervisor.StateRunning, Autostart: m.Autostart.ValueBool()}
+			var got instanceModel
+			if diags := got.fromInfo(context.Background(), info, leases, m); diags.HasError() {
+				t.Fatal(diags)
+			}
+			if !reflect.DeepEqual(&got, m) {
+				gv, wv := reflect.ValueOf(got), reflect.ValueOf(*m)
+				for i := range gv.NumField() {
+					if !reflect.DeepEqual(gv.Field(i).Interface(), wv.Field(i).Interface()) {
+						t.Errorf("%s: got %v, want %v", gv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface())
+					}
+				}
+			}
+		})
 	}
 }
