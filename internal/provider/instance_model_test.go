@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 func nic(network, mac string) nicModel {
