@@ -6,35 +6,11 @@
 # check). Used by `make testacc-faults`.
 #   scripts/fault-sigint.sh [N]
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=fleet.sh
+. "$(dirname "$0")/fleet.sh"
+fleet_init sigint
 n="${1:-10}"
-name="tf-acc-sigint-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-config() { # readiness pattern
-	cat >"$work/main.tf" <<TF
-terraform {
-  required_providers {
-    unikernel = { source = "unikernel-dev/unikernel" }
-  }
-}
-provider "unikernel" {
-  hypervisor = "qemu"
-}
-resource "unikernel_instance" "s" {
-  count            = $n
-  name             = "$name-\${count.index}"
-  kernel           = "$root/build/guests/multiboot/kernel.elf"
-  cmdline          = "sigint \${count.index}"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "$1"
-    timeout = "5m"
-  }
-}
-TF
-}
+config() { fleet_config "$n" sigint "$1"; } # readiness pattern
 tf() { "$root/scripts/tf-dev.sh" "$work" "$@"; }
 fail() {
 	echo "fault-sigint: $*" >&2
@@ -66,7 +42,7 @@ stop=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
 grep -q "Interrupt received" "$work/out.log" || fail "terraform did not see the interrupt"
 echo "fault-sigint: interrupted apply of $n instances stopped in ${stop}s (exit $rc), $(running) of them running"
 
-config "UNIKERNEL-READY cmdline=sigint [0-9]+\$"
+config 'UNIKERNEL-READY cmdline=sigint [0-9]+$'
 tf apply -auto-approve -input=false >"$work/out.log" 2>&1 || fail "the apply after the interrupt did not converge"
 rc=0
 tf plan -input=false -detailed-exitcode >"$work/out.log" 2>&1 || rc=$?

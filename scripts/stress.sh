@@ -6,35 +6,14 @@
 # Prints the time of each step. Used by `make testacc-faults`.
 #   scripts/stress.sh [N] [P] [C]
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-100}"
 p="${2:-50}"
 cycles="${3:-3}"
-name="tf-acc-stress-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cat >"$work/main.tf" <<TF
-terraform {
-  required_providers {
-    unikernel = { source = "unikernel-dev/unikernel" }
-  }
-}
-provider "unikernel" {
-  hypervisor = "qemu"
-}
-resource "unikernel_instance" "s" {
-  count            = $n
-  name             = "$name-\${count.index}"
-  kernel           = "$root/build/guests/multiboot/kernel.elf"
-  cmdline          = "stress \${count.index}"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "UNIKERNEL-READY cmdline=stress \${count.index}\$"
-    timeout = "5m"
-  }
-}
-TF
+# shellcheck source-path=SCRIPTDIR source=fleet.sh
+. "$(dirname "$0")/fleet.sh"
+fleet_init stress
+# shellcheck disable=SC2016 # ${count.index} is Terraform's
+fleet_config "$n" stress 'UNIKERNEL-READY cmdline=stress ${count.index}$'
 tf() { "$root/scripts/tf-dev.sh" "$work" "$@" >"$work/out.log" 2>&1; }
 secs() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }'; }
 fail() {
