@@ -15,6 +15,8 @@ package hypervisor
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -84,15 +86,19 @@ func domainWith(v string) DomainSpec {
 	return s
 }
 
-func checkDomainInjection(t testing.TB, v string) {
+// checkInjection requires the document that build makes for v to have the
+// structure of the one it makes for a harmless value, and, when XML can
+// carry v, stored to find v back in it verbatim. A value build refuses
+// generates nothing, which passes.
+func checkInjection[X interface{ Marshal() (string, error) }](t testing.TB, what, v string,
+	build func(string) (X, error), stored func(doc string) error) {
 	t.Helper()
-	base, err := DomainXML(domainWith("plain"))
+	base, err := build("plain")
 	if err != nil {
 		t.Fatal(err)
 	}
 	baseDoc, _ := base.Marshal()
-	spec := domainWith(v)
-	x, err := DomainXML(spec)
+	x, err := build(v)
 	if err != nil {
 		return // refused: nothing is generated
 	}
@@ -101,18 +107,29 @@ func checkDomainInjection(t testing.TB, v string) {
 		t.Fatalf("marshal: %v", err)
 	}
 	if got, want := xmlShape(t, doc), xmlShape(t, baseDoc); got != want {
-		t.Fatalf("value %q changed the domain XML's structure:\n%s", v, doc)
+		t.Fatalf("value %q changed the %s XML's structure:\n%s", v, what, doc)
 	}
 	if !xmlSafe(v) {
 		return
 	}
-	var back libvirtxml.Domain
-	if err := back.Unmarshal(doc); err != nil {
-		t.Fatalf("unmarshal: %v", err)
+	if err := stored(doc); err != nil {
+		t.Fatalf("value %q not stored verbatim: %v", v, err)
 	}
-	if got := SpecFromDomainXML(&back); !reflect.DeepEqual(got, normalize(spec)) {
-		t.Fatalf("value %q not stored verbatim:\n got %+v\nwant %+v", v, got, normalize(spec))
-	}
+}
+
+func checkDomainInjection(t testing.TB, v string) {
+	t.Helper()
+	checkInjection(t, "domain", v, func(v string) (*libvirtxml.Domain, error) { return DomainXML(domainWith(v)) },
+		func(doc string) error {
+			var back libvirtxml.Domain
+			if err := back.Unmarshal(doc); err != nil {
+				return fmt.Errorf("unmarshal: %w", err)
+			}
+			if got, want := SpecFromDomainXML(&back), normalize(domainWith(v)); !reflect.DeepEqual(got, want) {
+				return fmt.Errorf("\n got %+v\nwant %+v", got, want)
+			}
+			return nil
+		})
 }
 
 func networkWith(v string) NetworkSpec {
@@ -123,87 +140,45 @@ func networkWith(v string) NetworkSpec {
 
 func checkNetworkInjection(t testing.TB, v string) {
 	t.Helper()
-	base, err := NetworkXML(networkWith("plain"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseDoc, _ := base.Marshal()
-	spec := networkWith(v)
-	x, err := NetworkXML(spec)
-	if err != nil {
-		return
-	}
-	doc, err := x.Marshal()
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	if got, want := xmlShape(t, doc), xmlShape(t, baseDoc); got != want {
-		t.Fatalf("value %q changed the network XML's structure:\n%s", v, doc)
-	}
-	if !xmlSafe(v) {
-		return
-	}
-	var back libvirtxml.Network
-	if err := back.Unmarshal(doc); err != nil {
-		t.Fatalf("unmarshal: %v", err)
-	}
-	if got := SpecFromNetworkXML(&back); !reflect.DeepEqual(got, normalizeNetwork(spec)) {
-		t.Fatalf("value %q not stored verbatim:\n got %+v\nwant %+v", v, got, normalizeNetwork(spec))
-	}
+	checkInjection(t, "network", v, func(v string) (*libvirtxml.Network, error) { return NetworkXML(networkWith(v)) },
+		func(doc string) error {
+			var back libvirtxml.Network
+			if err := back.Unmarshal(doc); err != nil {
+				return fmt.Errorf("unmarshal: %w", err)
+			}
+			if got, want := SpecFromNetworkXML(&back), normalizeNetwork(networkWith(v)); !reflect.DeepEqual(got, want) {
+				return fmt.Errorf("\n got %+v\nwant %+v", got, want)
+			}
+			return nil
+		})
 }
 
 func checkPoolInjection(t testing.TB, v string) {
 	t.Helper()
-	base, err := PoolXML(PoolSpec{Name: "plain", Path: "/p/plain"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseDoc, _ := base.Marshal()
-	spec := PoolSpec{Name: v, Path: "/p/" + v}
-	x, err := PoolXML(spec)
-	if err != nil {
-		return
-	}
-	doc, err := x.Marshal()
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	if got, want := xmlShape(t, doc), xmlShape(t, baseDoc); got != want {
-		t.Fatalf("value %q changed the pool XML's structure:\n%s", v, doc)
-	}
-	if !xmlSafe(v) {
-		return
-	}
-	var back libvirtxml.StoragePool
-	if err := back.Unmarshal(doc); err != nil {
-		t.Fatalf("unmarshal: %v", err)
-	}
-	if got := PoolSpecFromXML(&back); got != spec {
-		t.Fatalf("value %q not stored verbatim: got %+v, want %+v", v, got, spec)
-	}
+	spec := func(v string) PoolSpec { return PoolSpec{Name: v, Path: "/p/" + v} }
+	checkInjection(t, "pool", v, func(v string) (*libvirtxml.StoragePool, error) { return PoolXML(spec(v)) },
+		func(doc string) error {
+			var back libvirtxml.StoragePool
+			if err := back.Unmarshal(doc); err != nil {
+				return fmt.Errorf("unmarshal: %w", err)
+			}
+			if got := PoolSpecFromXML(&back); got != spec(v) {
+				return fmt.Errorf("got %+v, want %+v", got, spec(v))
+			}
+			return nil
+		})
 }
 
 func checkVolumeInjection(t testing.TB, v string) {
 	t.Helper()
-	base, err := VolumeXML(VolumeSpec{Name: "plain", Size: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseDoc, _ := base.Marshal()
-	x, err := VolumeXML(VolumeSpec{Name: v, Size: 1 << 20})
-	if err != nil {
-		return
-	}
-	doc, err := x.Marshal()
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	if got, want := xmlShape(t, doc), xmlShape(t, baseDoc); got != want {
-		t.Fatalf("value %q changed the volume XML's structure:\n%s", v, doc)
-	}
-	if xmlSafe(v) && !bytes.Contains([]byte(doc), []byte(">")) {
-		t.Fatal("empty document")
-	}
+	checkInjection(t, "volume", v, func(v string) (*libvirtxml.StorageVolume, error) {
+		return VolumeXML(VolumeSpec{Name: v, Size: 1 << 20})
+	}, func(doc string) error {
+		if !bytes.Contains([]byte(doc), []byte(">")) {
+			return errors.New("empty document")
+		}
+		return nil
+	})
 }
 
 func TestXMLInjectionHostileValues(t *testing.T) {
