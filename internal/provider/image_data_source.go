@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
-	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
@@ -95,15 +94,13 @@ func (d *ImageDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s", err, hint))
 		return
 	}
-	res, err := detectVolume(ctx, d.data.Client, info)
+	format, refused, err := volumeFormat(ctx, d.data.Client, info)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	format := res.Format
-	if res.Refused != "" {
-		format = imageformat.Raw
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q reported as raw", pool+"/"+name), res.Refused+".")
+	if refused != "" {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q reported as raw", pool+"/"+name), refused+".")
 	}
 	// The resource's mapping, less the fields only the resource has.
 	var rm ImageResourceModel

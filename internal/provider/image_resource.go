@@ -285,16 +285,14 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	res, err := detectVolume(ctx, r.data.Client, info)
+	format, refused, err := volumeFormat(ctx, r.data.Client, info)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	format := res.Format
-	if res.Refused != "" {
-		format = imageformat.Raw
+	if refused != "" {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q imported as raw", id),
-			res.Refused+". It was imported with format = \"raw\"; set that in the configuration.")
+			refused+". It was imported with format = \"raw\"; set that in the configuration.")
 	}
 	m := ImageResourceModel{
 		Name: types.StringValue(name), Pool: types.StringValue(pool), Source: types.StringNull(), SHA256: types.StringValue(digest),
@@ -315,4 +313,18 @@ func detectVolume(ctx context.Context, c *hypervisor.Client, info hypervisor.Vol
 	defer func() { _ = v.Close() }()
 	tflog.Debug(ctx, "detecting image format", map[string]any{"path": info.Path})
 	return imageformat.Detect(v, int64(info.Size))
+}
+
+// volumeFormat is the format of a volume that import and the data source
+// report: the detected one, or raw with the reason when detection refused
+// the image (a qcow2 with a backing file, for example).
+func volumeFormat(ctx context.Context, c *hypervisor.Client, info hypervisor.VolumeInfo) (format imageformat.Format, refused string, err error) {
+	res, err := detectVolume(ctx, c, info)
+	if err != nil {
+		return "", "", err
+	}
+	if res.Refused != "" {
+		return imageformat.Raw, res.Refused, nil
+	}
+	return res.Format, "", nil
 }
