@@ -135,35 +135,34 @@ func CheckNetworkNotDefined(name string) resource.TestCheckFunc {
 	})
 }
 
-// CheckPool reads the pool name from libvirt and hands it to check.
-func CheckPool(name string, check func(hypervisor.PoolInfo) error) resource.TestCheckFunc {
+// checkRead reads one object from the test daemon and hands it to check.
+func checkRead[T any](read func(context.Context, *hypervisor.Client) (T, error), check func(T) error) resource.TestCheckFunc {
 	return CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
-		info, err := c.ReadPool(ctx, name)
+		info, err := read(ctx, c)
 		if err != nil {
 			return err
 		}
 		return check(info)
 	})
+}
+
+// CheckPool reads the pool name from libvirt and hands it to check.
+func CheckPool(name string, check func(hypervisor.PoolInfo) error) resource.TestCheckFunc {
+	return checkRead(func(ctx context.Context, c *hypervisor.Client) (hypervisor.PoolInfo, error) {
+		return c.ReadPool(ctx, name)
+	}, check)
 }
 
 // CheckNetwork reads the network name from libvirt and hands it to check.
 func CheckNetwork(name string, check func(hypervisor.NetworkInfo) error) resource.TestCheckFunc {
-	return CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
-		info, err := c.ReadNetwork(ctx, name)
-		if err != nil {
-			return err
-		}
-		return check(info)
-	})
+	return checkRead(func(ctx context.Context, c *hypervisor.Client) (hypervisor.NetworkInfo, error) {
+		return c.ReadNetwork(ctx, name)
+	}, check)
 }
 
 // CheckDomain reads the domain name from libvirt and hands it to check.
 func CheckDomain(name string, check func(hypervisor.DomainInfo) error) resource.TestCheckFunc {
-	return CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
-		info, err := c.ReadDomain(ctx, name)
-		if err != nil {
-			return err
-		}
-		return check(info)
-	})
+	return checkRead(func(ctx context.Context, c *hypervisor.Client) (hypervisor.DomainInfo, error) {
+		return c.ReadDomain(ctx, name)
+	}, check)
 }

@@ -21,18 +21,12 @@ type PoolDataSource struct {
 	data *Data
 }
 
-// PoolDataSourceModel is the data source's state.
+// PoolDataSourceModel is the data source's state: the resource's, plus the
+// pool's type and its volumes.
 type PoolDataSourceModel struct {
-	ID         types.String `tfsdk:"id"`
-	Name       types.String `tfsdk:"name"`
-	Type       types.String `tfsdk:"type"`
-	Path       types.String `tfsdk:"path"`
-	Autostart  types.Bool   `tfsdk:"autostart"`
-	Running    types.Bool   `tfsdk:"running"`
-	Capacity   types.Int64  `tfsdk:"capacity"`
-	Allocation types.Int64  `tfsdk:"allocation"`
-	Available  types.Int64  `tfsdk:"available"`
-	Volumes    types.List   `tfsdk:"volumes"`
+	PoolResourceModel
+	Type    types.String `tfsdk:"type"`
+	Volumes types.List   `tfsdk:"volumes"`
 }
 
 // NewPoolDataSource is the constructor registered with the provider.
@@ -103,11 +97,7 @@ func (d *PoolDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 		}
 	}
 	// The resource's mapping, plus the fields only the data source has.
-	rm := poolModel(info)
-	m := PoolDataSourceModel{
-		ID: rm.ID, Name: rm.Name, Type: types.StringValue(info.Type), Path: rm.Path, Autostart: rm.Autostart,
-		Running: rm.Running, Capacity: rm.Capacity, Allocation: rm.Allocation, Available: rm.Available,
-	}
+	m := PoolDataSourceModel{PoolResourceModel: poolModel(info), Type: types.StringValue(info.Type)}
 	list, diags := types.ListValueFrom(ctx, types.StringType, volumes)
 	resp.Diagnostics.Append(diags...)
 	m.Volumes = list
