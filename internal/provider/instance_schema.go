@@ -174,7 +174,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 						Computed: true, ElementType: types.StringType,
 						MarkdownDescription: "IPv4 addresses the guest holds: its DHCP leases, matched by MAC, and for a guest with a " +
 							"static address its reserved `ipv4_address` once found (libvirt's ARP source; on a local daemon the neighbour " +
-							"table after a probe; over a remote URI a TCP connection on `wait_for.tcp_port`). See Addresses below.",
+							"table after a probe; over a remote URI a TCP connection on `wait_for.tcp_port`). See the Addresses section.",
 					},
 				}},
 			},
