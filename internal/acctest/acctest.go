@@ -96,6 +96,10 @@ type Guests struct {
 	// command line over HTTP on port MicroVMPort.
 	MicroVMKernel string
 	MicroVMInitrd string
+	// MicroVMGenericKernel and MicroVMGenericInitrd are the same guest on
+	// Debian's generic kernel, with the 9p modules (microvm.9p=<tag>).
+	MicroVMGenericKernel string
+	MicroVMGenericInitrd string
 	// BootDiskRaw and BootDiskQCOW2 are a 1 MiB disk whose MBR boot sector
 	// prints "DISK-READY boot=mbr" on COM1, as raw and as qcow2.
 	BootDiskRaw   string
@@ -125,8 +129,12 @@ func TestGuests(t testing.TB) Guests {
 		MicroVMInitrd:   filepath.Join(dir, "microvm", "initramfs.cpio"),
 		BootDiskRaw:     filepath.Join(dir, "bootdisk", "disk.raw"),
 		BootDiskQCOW2:   filepath.Join(dir, "bootdisk", "disk.qcow2"),
+
+		MicroVMGenericKernel: filepath.Join(dir, "microvm-generic", "vmlinuz"),
+		MicroVMGenericInitrd: filepath.Join(dir, "microvm-generic", "initramfs.cpio"),
 	}
-	for _, p := range []string{g.MultibootKernel, g.MicroVMKernel, g.MicroVMInitrd, g.BootDiskRaw, g.BootDiskQCOW2} {
+	for _, p := range []string{g.MultibootKernel, g.MicroVMKernel, g.MicroVMInitrd, g.MicroVMGenericKernel,
+		g.MicroVMGenericInitrd, g.BootDiskRaw, g.BootDiskQCOW2} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("test guest missing: %v (build them with `make guests`)", err)
 		}

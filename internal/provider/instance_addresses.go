@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"net"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -22,8 +24,12 @@ import (
 //     address (ipv4_address) without a lease is first probed with one UDP
 //     datagram. An address counts only when the neighbour's MAC is the
 //     interface's.
+//  4. on a remote daemon only, where the host's neighbour table is out of
+//     reach: a reserved address (ipv4_address) counts once it accepts a TCP
+//     connection, from where Terraform runs, on the wait_for.tcp_port of the
+//     instance. Without tcp_port nothing is dialled.
 //
-// Sources 2 and 3 are asked only for running domains with an interface that
+// Sources 2 to 4 are asked only for running domains with an interface that
 // has no lease. The prior model gives the reserved addresses by position.
 func (r *InstanceResource) addresses(ctx context.Context, info hypervisor.DomainInfo, prior *instanceModel) map[string][]string {
 	c := r.data.Client
@@ -57,6 +63,15 @@ func (r *InstanceResource) addresses(ctx context.Context, info hypervisor.Domain
 		tflog.Trace(ctx, "libvirt's ARP address source failed", map[string]any{"error": err.Error()})
 	}
 	if !c.Local() {
+		for _, i := range missing {
+			if ip, addr := reservedPort(prior, i); addr != "" {
+				if ok, err := dialOK(ctx, addr); ok {
+					add(nics[i].MAC, []string{ip}, "tcp-connect")
+				} else {
+					tflog.Trace(ctx, "the reserved address does not accept connections", map[string]any{"address": addr, "error": err.Error()})
+				}
+			}
+		}
 		return out
 	}
 	probed := false
@@ -86,4 +101,18 @@ func (r *InstanceResource) addresses(ctx context.Context, info hypervisor.Domain
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// reservedPort returns interface i's reserved address and, as addr, that
+// address with the wait_for.tcp_port to dial; addr is "" when the interface
+// has no reserved address or the gate no TCP port.
+func reservedPort(prior *instanceModel, i int) (ip, addr string) {
+	if prior == nil || i >= len(prior.NetworkInterfaces) || prior.WaitFor == nil {
+		return "", ""
+	}
+	ip, port := prior.NetworkInterfaces[i].IPv4Address.ValueString(), prior.WaitFor.TCPPort.ValueInt64()
+	if ip == "" || port <= 0 {
+		return "", ""
+	}
+	return ip, net.JoinHostPort(ip, strconv.FormatInt(port, 10))
 }

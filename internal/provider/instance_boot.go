@@ -205,8 +205,13 @@ func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, of
 		failed = append(failed, fmt.Sprintf("wait_for.console: no console line matched %q", g.console.String()))
 	}
 	if !ipv4OK {
-		failed = append(failed, "wait_for.ipv4: not every interface has an IPv4 address (from a DHCP lease, or for a "+
-			"static address, from the neighbour table after a probe of its reserved ipv4_address)")
+		msg := "wait_for.ipv4: not every interface has an IPv4 address (from a DHCP lease, or for a " +
+			"static address, from the neighbour table after a probe of its reserved ipv4_address)"
+		if !hypervisor.LocalURI(r.data.Client.URI()) {
+			msg = "wait_for.ipv4: not every interface has an IPv4 address (from a DHCP lease; over a remote URI a " +
+				"static address counts only once its reserved ipv4_address accepts a connection on wait_for.tcp_port)"
+		}
+		failed = append(failed, msg)
 	}
 	if !tcpOK {
 		msg := fmt.Sprintf("wait_for.tcp_port: port %d did not accept connections", g.tcpPort)

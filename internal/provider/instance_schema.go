@@ -173,7 +173,9 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					},
 					"ipv4_addresses": schema.ListAttribute{
 						Computed: true, ElementType: types.StringType,
-						MarkdownDescription: "IPv4 addresses the guest holds, from the network's DHCP leases matched by MAC.",
+						MarkdownDescription: "IPv4 addresses the guest holds: its DHCP leases, matched by MAC, and for a guest with a " +
+							"static address its reserved `ipv4_address` once found (libvirt's ARP source; on a local daemon the neighbour " +
+							"table after a probe; over a remote URI a TCP connection on `wait_for.tcp_port`). See the Addresses section.",
 					},
 				}},
 			},
@@ -217,7 +219,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					},
 					"ipv4": schema.BoolAttribute{
 						Optional:            true,
-						MarkdownDescription: "Wait until every interface has an IPv4 DHCP lease.",
+						MarkdownDescription: "Wait until every interface has an IPv4 address in `ipv4_addresses`.",
 					},
 					"tcp_port": schema.Int64Attribute{
 						Optional: true,

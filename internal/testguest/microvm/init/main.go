@@ -18,6 +18,16 @@
 // Shared folder: with microvm.virtiofs=<tag>, the virtiofs share of that tag
 // is mounted read-only at /share before the ready line, and GET /share/<path>
 // serves its files. A failed mount is reported as "MICROVM-ERROR share: ...".
+//
+// 9p share: with microvm.9p=<tag>, the virtio-9p share of that tag is mounted
+// at /share instead (the generic kernel's variant of the guest; the cloud
+// kernel has no 9p). It is mounted read-write, so that the share's own
+// read-only flag decides: init writes /share/microvm-write-probe and prints
+//
+//	MICROVM-SHARE tag=<tag> write=ok
+//
+// or "write=denied (<error>)" before the ready line.
+//
 // Failures are reported as "MICROVM-ERROR <reason>" lines and retried: PID 1
 // must never exit, or the kernel panics.
 package main
@@ -39,7 +49,8 @@ import (
 // Load order matters: each module depends on the ones before it. Any of them
 // may be built into the kernel, in which case its file is simply absent.
 var modules = []string{"virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
-	"virtio_pci", "failover", "net_failover", "virtio_net", "fuse", "virtiofs"}
+	"virtio_pci", "failover", "net_failover", "virtio_net", "fuse", "virtiofs",
+	"netfs", "fscache", "9pnet", "9pnet_virtio", "9p"}
 
 const (
 	moduleDir = "/lib/modules"
@@ -85,6 +96,8 @@ func main() {
 		} else {
 			http.Handle("/share/", http.StripPrefix("/share/", http.FileServer(http.Dir("/share"))))
 		}
+	} else if tag := cmdlineValue("microvm.9p"); tag != "" {
+		mount9p(tag)
 	}
 
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -115,6 +128,23 @@ func main() {
 		logf("MICROVM-ERROR http: %v", err)
 		time.Sleep(time.Second)
 	}
+}
+
+// mount9p mounts the virtio-9p share tag at /share, serves it under /share/,
+// and reports whether the guest may write to it.
+func mount9p(tag string) {
+	_ = os.MkdirAll("/share", 0o755)
+	if err := unix.Mount(tag, "/share", "9p", 0, "trans=virtio,version=9p2000.L,msize=131072"); err != nil {
+		logf("MICROVM-ERROR share: mount 9p %s: %v", tag, err)
+		return
+	}
+	http.Handle("/share/", http.StripPrefix("/share/", http.FileServer(http.Dir("/share"))))
+	err := os.WriteFile("/share/microvm-write-probe", []byte("written by the guest\n"), 0o644)
+	if err != nil {
+		logf("MICROVM-SHARE tag=%s write=denied (%v)", tag, err)
+		return
+	}
+	logf("MICROVM-SHARE tag=%s write=ok", tag)
 }
 
 // openConsole makes the serial port (or /dev/console) stdin, stdout and
