@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,10 +26,7 @@ import (
 func TestAccInstanceFilesystem9p(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	c, err := acctest.Client(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := acctest.MustClient(t)
 	netName := testNetwork(t, "nat", "10.231.1.0/24")
 	shared, other := t.TempDir(), t.TempDir()
 	content := "served over 9p " + acctest.RandName("file")
@@ -88,7 +84,7 @@ resource "unikernel_instance" "vm" {
 	var uuid string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckInstanceDestroyed,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				Config: config(true),
@@ -125,7 +121,7 @@ resource "unikernel_instance" "vm" {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttrPtr(addr, "id", &uuid),
-					checkDomainShare(c, name, shared, true),
+					checkDomainShare(name, shared, true),
 					serves,
 					checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=denied`, 2),
 					noProbe,
@@ -140,7 +136,7 @@ resource "unikernel_instance" "vm" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "filesystems.0.read_only", "false"),
 					resource.TestCheckResourceAttrPtr(addr, "id", &uuid),
-					checkDomainShare(c, name, shared, false),
+					checkDomainShare(name, shared, false),
 					serves,
 					checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=ok`, 1),
 					func(*terraform.State) error {
@@ -160,16 +156,12 @@ resource "unikernel_instance" "vm" {
 }
 
 // checkDomainShare checks the one share libvirt holds for name.
-func checkDomainShare(c *hypervisor.Client, name, source string, readOnly bool) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		info, err := c.ReadDomain(context.Background(), name)
-		if err != nil {
-			return err
-		}
+func checkDomainShare(name, source string, readOnly bool) resource.TestCheckFunc {
+	return acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 		want := []hypervisor.FilesystemSpec{{Source: source, Tag: "fs0", Driver: "9p", ReadOnly: readOnly}}
 		if fmt.Sprint(info.Spec.Filesystems) != fmt.Sprint(want) {
 			return fmt.Errorf("libvirt holds shares %+v, want %+v", info.Spec.Filesystems, want)
 		}
 		return nil
-	}
+	})
 }
