@@ -7,7 +7,8 @@ import (
 
 // The domain operations below run again on a reopened connection when the
 // daemon went away while they ran (see Client.retry). Each is safe to repeat:
-// reads, and changes that check the current state first.
+// reads, and changes that check the current state first. Reads are spread
+// over the read connections (see Client.spread).
 
 // DefineDomain creates or replaces the persistent definition of spec.Name
 // and returns the domain's UUID. When the connection was lost during a define
@@ -31,8 +32,8 @@ func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (uuid string
 
 // LookupDomainName resolves a name or UUID to the domain's name.
 func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (name string, err error) {
-	err = c.retry(ctx, "look up", kindDomain, nameOrUUID, func() error {
-		name, err = c.lookupDomainName(ctx, nameOrUUID)
+	err = c.spread(ctx, "look up", kindDomain, nameOrUUID, func(rc *Client) error {
+		name, err = rc.lookupDomainName(ctx, nameOrUUID)
 		return err
 	})
 	return name, err
@@ -40,8 +41,8 @@ func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (name 
 
 // ReadDomain returns the persistent definition, state and autostart of name.
 func (c *Client) ReadDomain(ctx context.Context, name string) (info DomainInfo, err error) {
-	err = c.retry(ctx, "read", kindDomain, name, func() error {
-		info, err = c.readDomain(ctx, name)
+	err = c.spread(ctx, "read", kindDomain, name, func(rc *Client) error {
+		info, err = rc.readDomain(ctx, name)
 		return err
 	})
 	return info, err
@@ -80,8 +81,8 @@ func (c *Client) DomainNames(ctx context.Context) (names []string, err error) {
 
 // DomainState returns the run state of name.
 func (c *Client) DomainState(ctx context.Context, name string) (st DomainState, err error) {
-	err = c.retry(ctx, "read the state of", kindDomain, name, func() error {
-		st, err = c.domainState(ctx, name)
+	err = c.spread(ctx, "read the state of", kindDomain, name, func(rc *Client) error {
+		st, err = rc.domainState(ctx, name)
 		return err
 	})
 	return st, err

@@ -6,6 +6,7 @@ import "context"
 // went away while they ran (see Client.retry). Each is safe to repeat: a
 // read, an idempotent change, or one that checks the current state first.
 // Appending to a console log twice at worst repeats a boot marker line.
+// Reads are spread over the read connections (see Client.spread).
 
 // EnsureConsolePool creates, builds and starts the console log pool when it
 // is missing or inactive.
@@ -15,8 +16,8 @@ func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 
 // ConsoleSize returns the size in bytes of domain's console log.
 func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (n uint64, err error) {
-	err = c.retry(ctx, "read the size of", "console log of", domain, func() error {
-		n, err = c.consoleSize(ctx, p, domain)
+	err = c.spread(ctx, "read the size of", "console log of", domain, func(rc *Client) error {
+		n, err = rc.consoleSize(ctx, p, domain)
 		return err
 	})
 	return n, err
@@ -62,8 +63,8 @@ func (c *Client) RemoveDHCPHost(ctx context.Context, network, mac string) error 
 
 // ReadNetwork returns the persistent definition and state of a network.
 func (c *Client) ReadNetwork(ctx context.Context, name string) (info NetworkInfo, err error) {
-	err = c.retry(ctx, "read", kindNetwork, name, func() error {
-		info, err = c.readNetwork(ctx, name)
+	err = c.spread(ctx, "read", kindNetwork, name, func(rc *Client) error {
+		info, err = rc.readNetwork(ctx, name)
 		return err
 	})
 	return info, err
@@ -71,8 +72,8 @@ func (c *Client) ReadNetwork(ctx context.Context, name string) (info NetworkInfo
 
 // Leases returns the DHCP leases of a network.
 func (c *Client) Leases(ctx context.Context, network string) (l []Lease, err error) {
-	err = c.retry(ctx, "read the leases of", kindNetwork, network, func() error {
-		l, err = c.leases(ctx, network)
+	err = c.spread(ctx, "read the leases of", kindNetwork, network, func(rc *Client) error {
+		l, err = rc.leases(ctx, network)
 		return err
 	})
 	return l, err
@@ -80,8 +81,8 @@ func (c *Client) Leases(ctx context.Context, network string) (l []Lease, err err
 
 // ReadVolume returns a volume's facts.
 func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (info VolumeInfo, err error) {
-	err = c.retry(ctx, "read", kindVolume, poolName+"/"+name, func() error {
-		info, err = c.readVolume(ctx, poolName, name)
+	err = c.spread(ctx, "read", kindVolume, poolName+"/"+name, func(rc *Client) error {
+		info, err = rc.readVolume(ctx, poolName, name)
 		return err
 	})
 	return info, err
@@ -94,8 +95,8 @@ func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error 
 
 // ReadPool returns a pool's definition and state.
 func (c *Client) ReadPool(ctx context.Context, name string) (info PoolInfo, err error) {
-	err = c.retry(ctx, "read", kindPool, name, func() error {
-		info, err = c.readPool(ctx, name)
+	err = c.spread(ctx, "read", kindPool, name, func(rc *Client) error {
+		info, err = rc.readPool(ctx, name)
 		return err
 	})
 	return info, err
