@@ -45,11 +45,12 @@ type readConn struct {
 }
 
 // SetReadConnections sets how many connections reads are spread over,
-// counting the main one (1 keeps every call on it). Clients are shared per
-// URI: the last setting wins. Extra connections above n close once idle.
+// counting the main one (1 keeps every call on it; 0 gives the default for
+// the URI). Clients are shared per URI: the last setting wins. Extra
+// connections above n close once idle.
 func (c *Client) SetReadConnections(n int) {
-	if n < 1 {
-		n = 1
+	if n <= 0 {
+		n = defaultReadMax(c.uri)
 	}
 	if n > MaxReadConnections {
 		n = MaxReadConnections

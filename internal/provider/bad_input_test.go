@@ -175,6 +175,14 @@ func badInputs() []badInput {
   uri                = "qemu+libssh://root@127.0.0.1/system"
   ssh_host_key_check = "ignore"
 }`, resource: instK(""), attr: "ssh_host_key_check", want: `set .insecure = true.`},
+		{name: "provider read_connections zero", provider: `provider "unikernel" {
+  uri              = "%[4]s"
+  read_connections = 0
+}`, resource: instK(""), attr: "read_connections", want: `value must be between 1 and 16`},
+		{name: "provider read_connections too many", provider: `provider "unikernel" {
+  uri              = "%[4]s"
+  read_connections = 17
+}`, resource: instK(""), attr: "read_connections", want: `value must be between 1 and 16`},
 	}
 }
 
