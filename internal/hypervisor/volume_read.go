@@ -86,6 +86,14 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 // change time is left out: starting a domain relabels its images.) found is
 // false for a host path outside any pool.
 func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string, found bool, err error) {
+	err = c.spread(ctx, "look up", "storage volume", path, func(rc *Client) error {
+		fp, found, err = rc.volumeFingerprint(path)
+		return err
+	})
+	return fp, found, err
+}
+
+func (c *Client) volumeFingerprint(path string) (fp string, found bool, err error) {
 	vol, err := c.conn().LookupStorageVolByPath(path)
 	if codeOf(err) == ErrNotFound {
 		return "", false, nil
