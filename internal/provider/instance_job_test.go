@@ -163,7 +163,8 @@ func TestAccInstanceServiceStopsOnItsOwn(t *testing.T) {
 		CheckDestroy:             testAccCheckInstanceDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:             jobConfig(name, "service", "svc poweroff", "UNIKERNEL-READY cmdline=svc poweroff$", ""),
+				// A multiboot service with shutdown_timeout = "0s" has no ACPI unless asked for.
+				Config:             jobConfig(name, "service", "svc poweroff", "UNIKERNEL-READY cmdline=svc poweroff$", "acpi = true"),
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, plancheck.ResourceActionUpdate)},

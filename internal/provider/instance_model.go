@@ -31,6 +31,7 @@ type instanceModel struct {
 	OnCrash           types.String   `tfsdk:"on_crash"`
 	OnPoweroff        types.String   `tfsdk:"on_poweroff"`
 	ShutdownTimeout   types.String   `tfsdk:"shutdown_timeout"`
+	ACPI              types.Bool     `tfsdk:"acpi"`
 	WaitFor           *waitForModel  `tfsdk:"wait_for"`
 	State             types.String   `tfsdk:"state"`
 	ConsoleLog        types.String   `tfsdk:"console_log"`
@@ -112,6 +113,7 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		OnPoweroff:  m.OnPoweroff.ValueString(),
 	}
 	m.platformToSpec(&s)
+	s.NoACPI = !m.acpi()
 	for i, d := range m.Disks {
 		s.Disks = append(s.Disks, hypervisor.DiskSpec{
 			Path: d.domainPath(name, i), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
@@ -145,6 +147,14 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	m.State = types.StringValue(string(info.State))
 	m.Running = types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused)
 	m.Autostart = types.BoolValue(info.Autostart)
+	m.ACPI = types.BoolValue(!s.NoACPI)
+	if s.Type == "xen" {
+		// Xen's domain types decide ACPI themselves (xen_mode); the attribute does not apply.
+		m.ACPI = types.BoolNull()
+		if prior != nil && !prior.ACPI.IsUnknown() {
+			m.ACPI = prior.ACPI
+		}
+	}
 	diags.Append(m.platformFromSpec(ctx, s, prior)...)
 
 	m.Disks = nil
@@ -244,9 +254,48 @@ func (m *instanceModel) shutdownGrace() time.Duration {
 	return d
 }
 
+// needsACPI is the default of acpi. Only a multiboot or PVH unikernel run
+// as a service, with a shutdown_timeout of 0s and on_poweroff = "destroy",
+// does without: it is destroyed, never asked to shut down, and it is not
+// expected to power itself off as a job does. Leaving ACPI out saves about
+// 2.4 MiB of host memory per guest. Everything else keeps it: Linux and
+// disk-booted guests shut down gracefully through it, jobs power off
+// through it, and an unknown format is treated with caution.
+func (m *instanceModel) needsACPI() bool {
+	if m.job() || m.BootFormat.IsUnknown() || m.BootFormat.IsNull() {
+		return true
+	}
+	if p := m.OnPoweroff.ValueString(); p != "" && p != "destroy" {
+		return true
+	}
+	format := m.BootFormat.ValueString()
+	switch imageformat.Format(format) {
+	case imageformat.Multiboot, imageformat.Multiboot2, imageformat.PVH:
+	default:
+		return true
+	}
+	timeout := m.ShutdownTimeout.ValueString()
+	if m.ShutdownTimeout.IsUnknown() || m.ShutdownTimeout.IsNull() {
+		timeout = defaultShutdownTimeout(format)
+	}
+	d, err := time.ParseDuration(timeout)
+	return err != nil || d > 0
+}
+
+// acpi is whether the domain gets ACPI: the attribute when known, else its default.
+func (m *instanceModel) acpi() bool {
+	if m.ACPI.IsNull() || m.ACPI.IsUnknown() {
+		return m.needsACPI()
+	}
+	return m.ACPI.ValueBool()
+}
+
 // restartFieldsDiffer reports whether a change needs the instance redefined
 // and, when running, restarted.
 func restartFieldsDiffer(a, b *instanceModel) bool {
+	if a.acpi() != b.acpi() {
+		return true // ACPI is added or left out: only a new definition and a restart change it
+	}
 	if !a.Memory.Equal(b.Memory) || !a.VCPUs.Equal(b.VCPUs) || !a.Kernel.Equal(b.Kernel) || !a.Initrd.Equal(b.Initrd) ||
 		!a.Cmdline.Equal(b.Cmdline) || !a.OnCrash.Equal(b.OnCrash) || !a.OnPoweroff.Equal(b.OnPoweroff) ||
 		len(a.Disks) != len(b.Disks) || len(a.NetworkInterfaces) != len(b.NetworkInterfaces) || platformDiffers(a, b) {

@@ -101,7 +101,53 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
 	planShutdownTimeout(ctx, req, &plan, &resp.Diagnostics)
+	planACPI(ctx, req, &plan, state, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planACPI fills in an unset acpi: what state has while the settings it
+// follows (boot format, mode, shutdown_timeout, on_poweroff) stay the same,
+// so that an instance defined with ACPI by an earlier version keeps it;
+// otherwise its default (needsACPI), or unknown until Create has detected the
+// boot format. acpi = false is refused where something needs ACPI.
+func planACPI(ctx context.Context, req resource.ModifyPlanRequest, plan, state *instanceModel, diags *diag.Diagnostics) {
+	var configured types.Bool
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("acpi"), &configured)...)
+	if plan.Hypervisor.ValueString() == "xen" {
+		if configured.IsNull() {
+			plan.ACPI = types.BoolNull()
+		}
+		return
+	}
+	if !configured.IsNull() {
+		if !configured.IsUnknown() && !configured.ValueBool() {
+			switch {
+			case plan.job():
+				diags.AddAttributeError(path.Root("acpi"), "ACPI needed", "A job (`mode = \"job\"`) powers itself off through ACPI: "+
+					"remove `acpi = false`.")
+			case !plan.OnPoweroff.IsUnknown() && plan.OnPoweroff.ValueString() != "destroy":
+				diags.AddAttributeError(path.Root("acpi"), "ACPI needed", fmt.Sprintf("`on_poweroff = %q` acts when the guest powers "+
+					"itself off, which it does through ACPI: remove `acpi = false`.", plan.OnPoweroff.ValueString()))
+			case !plan.ShutdownTimeout.IsUnknown() && plan.shutdownGrace() > 0:
+				diags.AddAttributeError(path.Root("acpi"), "ACPI needed", fmt.Sprintf("A graceful shutdown (`shutdown_timeout = %q`) "+
+					"presses the ACPI power button: set `shutdown_timeout = \"0s\"` or remove `acpi = false`.", plan.ShutdownTimeout.ValueString()))
+			}
+		}
+		return
+	}
+	if state != nil && !state.ACPI.IsNull() && !state.ACPI.IsUnknown() && plan.BootFormat.Equal(state.BootFormat) &&
+		plan.Mode.Equal(state.Mode) && plan.ShutdownTimeout.Equal(state.ShutdownTimeout) && plan.OnPoweroff.Equal(state.OnPoweroff) {
+		plan.ACPI = state.ACPI
+		return
+	}
+	if plan.BootFormat.IsUnknown() || plan.ShutdownTimeout.IsUnknown() || plan.Mode.IsUnknown() || plan.OnPoweroff.IsUnknown() {
+		plan.ACPI = types.BoolUnknown()
+		return
+	}
+	plan.ACPI = types.BoolValue(plan.needsACPI())
 }
 
 // planShutdownTimeout fills in an unset shutdown_timeout from the boot format
@@ -293,6 +339,9 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		_ = r.deleteOverlays(ctx, &plan)
 		resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
 		return
+	}
+	if plan.BootFormat.IsUnknown() {
+		plan.BootFormat = types.StringValue(bootFormat) // the definition depends on it (ACPI)
 	}
 	spec := plan.toSpec(r.data.Console)
 	spec.UUID = ""

@@ -201,8 +201,21 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"duration; `0s` destroys at once. When unset it follows the boot format: `10s` for guests that handle " +
 					"the ACPI power button (a Linux kernel, boot format `linux`, or a disk-booted system), and `0s` for `multiboot`, " +
 					"`multiboot2` and `pvh` unikernels, which ignore it, so destroying them never waits for nothing. A kernel " +
-					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`.",
+					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`. " +
+					"It also decides the default of `acpi`.",
 				Validators: []validator.String{validators.Duration()},
+			},
+			"acpi": schema.BoolAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "Whether the guest gets ACPI (kvm and qemu; Xen guests follow `xen_mode`). ACPI is how a guest " +
+					"is asked to shut down (`shutdown_timeout`) and how it powers itself off (`mode = \"job\"`, `on_poweroff`); " +
+					"it costs about 2.4 MiB of host memory per guest. When unset it is `false` for a `multiboot`, `multiboot2` " +
+					"or `pvh` unikernel in `service` mode with `shutdown_timeout = \"0s\"` (the default for those formats) and " +
+					"`on_poweroff = \"destroy\"`, which is destroyed without being asked, and `true` otherwise. Such a service " +
+					"cannot power itself off: when it tries it halts and stays `running`; set `acpi = true` for a service that " +
+					"may power itself off and should show as stopped. An instance keeps the value it was created with until one " +
+					"of those settings changes. A change redefines the instance and restarts it when it runs. `false` is refused " +
+					"where ACPI is needed (a job, a graceful shutdown, an `on_poweroff` policy).",
 			},
 			"wait_for": schema.SingleNestedAttribute{
 				Optional: true,
