@@ -71,7 +71,8 @@ type Client struct {
 	// again (guarded by mu).
 	reconnectWait time.Duration
 
-	poolLocks sync.Map // pool name -> *sync.Mutex
+	poolLocks     sync.Map // pool name -> *sync.Mutex
+	poolRefreshes sync.Map // pool name -> *poolRefresh
 
 	// transfers bounds the volume transfers running at once for this client.
 	transfers chan struct{}
