@@ -177,7 +177,7 @@ func TestNetworkLifecycleOnTestDriver(t *testing.T) {
 
 // The test driver keeps one connection: a test:///path URI gives every
 // connection a host of its own.
-func TestReadConnectionsTestDriver(t *testing.T) {
+func TestConnectionsTestDriver(t *testing.T) {
 	c, err := Open(context.Background(), "test:///default", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestReadConnectionsTestDriver(t *testing.T) {
 	}
 	wg.Wait()
 	time.Sleep(100 * time.Millisecond)
-	if n := c.ReadConnections(); n != 1 {
+	if n := c.Connections(); n != 1 {
 		t.Errorf("test driver: %d read connections, want 1", n)
 	}
 }

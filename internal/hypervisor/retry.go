@@ -6,7 +6,8 @@ import "context"
 // went away while they ran (see Client.retry). Each is safe to repeat: a
 // read, an idempotent change, or one that checks the current state first.
 // Appending to a console log twice at worst repeats a boot marker line.
-// Reads are spread over the read connections (see Client.spread).
+// Reads and console log deletes are spread over the client's connections
+// (see Client.spread).
 
 // EnsureConsolePool creates, builds and starts the console log pool when it
 // is missing or inactive.
@@ -40,7 +41,7 @@ func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text 
 
 // DeleteConsole removes the console log of domain and virtlogd's rotated copies.
 func (c *Client) DeleteConsole(ctx context.Context, p ConsolePool, domain string) error {
-	return c.retry(ctx, "delete", "console log of", domain, func() error { return c.deleteConsole(ctx, p, domain) })
+	return c.spread(ctx, "delete", "console log of", domain, func(rc *Client) error { return rc.deleteConsole(ctx, p, domain) })
 }
 
 // AddDHCPHost adds a static DHCP reservation; adding an identical one again

@@ -183,14 +183,14 @@ func badInputs() []badInput {
 		{name: "acpi false with on_poweroff restart", resource: instK(`  shutdown_timeout = "0s"
   on_poweroff = "restart"
   acpi = false`), attr: "acpi", want: `on_poweroff = "restart"`},
-		{name: "provider read_connections zero", provider: `provider "unikernel" {
+		{name: "provider connections zero", provider: `provider "unikernel" {
   uri              = "%[4]s"
-  read_connections = 0
-}`, resource: instK(""), attr: "read_connections", want: `value must be between 1 and 16`},
-		{name: "provider read_connections too many", provider: `provider "unikernel" {
+  connections = 0
+}`, resource: instK(""), attr: "connections", want: `value must be between 1 and 16`},
+		{name: "provider connections too many", provider: `provider "unikernel" {
   uri              = "%[4]s"
-  read_connections = 17
-}`, resource: instK(""), attr: "read_connections", want: `value must be between 1 and 16`},
+  connections = 17
+}`, resource: instK(""), attr: "connections", want: `value must be between 1 and 16`},
 	}
 }
 

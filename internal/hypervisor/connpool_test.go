@@ -40,10 +40,10 @@ func readBurst(ctx context.Context, c *hypervisor.Client, name string) error {
 	return <-errs
 }
 
-// TestAccReadConnections spreads reads over extra connections when the main
+// TestAccConnections spreads reads over extra connections when the main
 // one is busy, never beyond the configured number, and drops them when the
 // number is lowered.
-func TestAccReadConnections(t *testing.T) {
+func TestAccConnections(t *testing.T) {
 	acctest.PreCheck(t)
 	ctx := context.Background()
 	c, err := hypervisor.Open(ctx, acctest.URI(), 0)
@@ -56,40 +56,40 @@ func TestAccReadConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = c.UndefineDomain(ctx, name) }()
-	if n := c.ReadConnections(); n != 1 {
+	if n := c.Connections(); n != 1 {
 		t.Fatalf("a fresh client has %d read connections, want 1 (extra ones open on demand)", n)
 	}
 	// Extra connections open in the background; a few bursts give them time.
-	for i := 0; i < 20 && c.ReadConnections() < hypervisor.DefaultReadConnections; i++ {
+	for i := 0; i < 20 && c.Connections() < hypervisor.DefaultConnections; i++ {
 		if err := readBurst(ctx, c, name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := c.ReadConnections(); n != hypervisor.DefaultReadConnections {
-		t.Fatalf("after 50 concurrent readers: %d read connections, want %d", n, hypervisor.DefaultReadConnections)
+	if n := c.Connections(); n != hypervisor.DefaultConnections {
+		t.Fatalf("after 50 concurrent readers: %d read connections, want %d", n, hypervisor.DefaultConnections)
 	}
 	if err := readBurst(ctx, c, name); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.ReadConnections(); n != hypervisor.DefaultReadConnections {
+	if n := c.Connections(); n != hypervisor.DefaultConnections {
 		t.Fatalf("the pool grew past its size: %d read connections", n)
 	}
-	c.SetReadConnections(2)
-	if n := c.ReadConnections(); n != 2 {
-		t.Fatalf("after SetReadConnections(2): %d read connections", n)
+	c.SetConnections(2)
+	if n := c.Connections(); n != 2 {
+		t.Fatalf("after SetConnections(2): %d read connections", n)
 	}
-	c.SetReadConnections(1)
+	c.SetConnections(1)
 	if err := readBurst(ctx, c, name); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.ReadConnections(); n != 1 {
-		t.Fatalf("after SetReadConnections(1) and a burst: %d read connections", n)
+	if n := c.Connections(); n != 1 {
+		t.Fatalf("after SetConnections(1) and a burst: %d read connections", n)
 	}
 }
 
-// TestAccRestartReadConnections restarts a private libvirtd while reads run
+// TestAccRestartConnections restarts a private libvirtd while reads run
 // on every read connection: each connection reopens, and every read succeeds.
-func TestAccRestartReadConnections(t *testing.T) {
+func TestAccRestartConnections(t *testing.T) {
 	acctest.PreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart-reads")
 	ctx := context.Background()
@@ -104,13 +104,13 @@ func TestAccRestartReadConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = c.UndefineDomain(ctx, name) }()
-	for i := 0; i < 20 && c.ReadConnections() < hypervisor.DefaultReadConnections; i++ {
+	for i := 0; i < 20 && c.Connections() < hypervisor.DefaultConnections; i++ {
 		if err := readBurst(ctx, c, name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := c.ReadConnections(); n != hypervisor.DefaultReadConnections {
-		t.Fatalf("before the restart: %d read connections, want %d", n, hypervisor.DefaultReadConnections)
+	if n := c.Connections(); n != hypervisor.DefaultConnections {
+		t.Fatalf("before the restart: %d read connections, want %d", n, hypervisor.DefaultConnections)
 	}
 	restarted := make(chan error, 1)
 	go func() {
@@ -131,8 +131,8 @@ func TestAccRestartReadConnections(t *testing.T) {
 	if err := readBurst(ctx, c, name); err != nil {
 		t.Fatalf("read after the restart: %v", err)
 	}
-	if n := c.ReadConnections(); n != hypervisor.DefaultReadConnections {
-		t.Errorf("after the restart: %d read connections, want %d", n, hypervisor.DefaultReadConnections)
+	if n := c.Connections(); n != hypervisor.DefaultConnections {
+		t.Errorf("after the restart: %d read connections, want %d", n, hypervisor.DefaultConnections)
 	}
 	t.Logf("reads across the restart all succeeded in %s", time.Since(start).Round(time.Millisecond))
 }

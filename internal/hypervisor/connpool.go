@@ -6,37 +6,42 @@ import (
 	"time"
 )
 
-// Reads are spread over a few connections. libvirtd serves at most
+// Calls are spread over a few connections. libvirtd serves at most
 // max_client_requests (5 by default) calls of one connection at once and
-// queues the rest, so at Terraform's parallelism of 10 or more a refresh on
-// one connection waits in that queue while the daemon idles. Calls that only
-// read (lookups, definitions, states, leases) run on the least busy of the
-// main connection and up to ReadConnections-1 extra ones. Everything that
-// changes something, and everything that needs one connection's view (events,
-// locks), stays on the main connection; volume transfers have their own.
+// queues the rest, so at Terraform's parallelism of 10 or more one connection
+// makes a refresh wait in that queue while the daemon idles, and lets only
+// five domains start or stop at a time (each call holds its slot while QEMU
+// starts or exits). Reads (lookups, definitions, states, leases) and the
+// domain lifecycle calls (define, start, stop, undefine, autostart, deleting
+// a console log) run on the least busy of the main connection and up to
+// Connections-1 extra ones: libvirt orders the calls on one domain itself.
+// Everything that needs one connection's view stays on the main connection
+// (network and pool changes with their locks); volume transfers have their
+// own connections. Pool locks and pool rescans are shared with the main
+// connection.
 //
 // Extra connections open lazily, in the background, when every open one is
 // busy: no call waits for a handshake (about a second over SSH). Each is a
 // Client of its own, so it reopens itself after a daemon restart exactly as
-// the main one does, and the read that met the dead connection runs once more.
+// the main one does, and the call that met the dead connection runs once
+// more when it is safe to repeat.
 
-// DefaultReadConnections is how many connections reads use by default: the
-// main one and three more, that is up to 20 reads in flight at libvirtd's
-// default per-connection limit.
-const DefaultReadConnections = 4
+// DefaultConnections is how many connections calls are spread over by
+// default: the main one and three more, that is up to 20 calls in flight at
+// libvirtd's default per-connection limit (and its default of 20 workers).
+const DefaultConnections = 4
 
-// MaxReadConnections bounds the read_connections setting: libvirtd's default
-// max_clients is 5000, but every connection is a socket and a worker slot on
-// the daemon, and over SSH a process and a handshake.
-const MaxReadConnections = 16
+// MaxConnections bounds the connections setting: every connection is a
+// socket and a client on the daemon, and over SSH a process and a handshake.
+const MaxConnections = 16
 
-// readBusy is how many reads in flight make a connection busy: one below
-// libvirtd's default per-connection limit, so a change on the main connection
-// rarely queues behind reads.
+// readBusy is how many calls in flight make a connection busy: one below
+// libvirtd's default per-connection limit, so a change on the main
+// connection rarely queues behind them.
 const readBusy = 4
 
 // readRetryAfter is how long the client waits after a failed open of an extra
-// connection before it tries another; reads use the open ones meanwhile.
+// connection before it tries another; calls use the open ones meanwhile.
 const readRetryAfter = 10 * time.Second
 
 type readConn struct {
@@ -44,16 +49,16 @@ type readConn struct {
 	busy int
 }
 
-// SetReadConnections sets how many connections reads are spread over,
+// SetConnections sets how many connections calls are spread over,
 // counting the main one (1 keeps every call on it; 0 gives the default for
 // the URI). Clients are shared per URI: the last setting wins. Extra
 // connections above n close once idle.
-func (c *Client) SetReadConnections(n int) {
+func (c *Client) SetConnections(n int) {
 	if n <= 0 {
 		n = defaultReadMax(c.uri)
 	}
-	if n > MaxReadConnections {
-		n = MaxReadConnections
+	if n > MaxConnections {
+		n = MaxConnections
 	}
 	c.rmu.Lock()
 	c.readMax = n
@@ -73,16 +78,16 @@ func (c *Client) SetReadConnections(n int) {
 	}
 }
 
-// ReadConnections reports how many connections reads use now, counting the
-// main one.
-func (c *Client) ReadConnections() int {
+// Connections reports how many connections are open for spread calls,
+// counting the main one.
+func (c *Client) Connections() int {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	return len(c.readers) + 1
 }
 
-// spread runs the read fn on the least busy read connection, with the same
-// retry on a lost connection as Client.retry. fn must make its libvirt calls
+// spread runs fn on the least busy connection, with the same retry on a
+// lost connection as Client.retry. fn must make its libvirt calls
 // through the client it is given.
 func (c *Client) spread(ctx context.Context, op, kind, name string, fn func(rc *Client) error) error {
 	rc, done := c.reader()
@@ -90,7 +95,7 @@ func (c *Client) spread(ctx context.Context, op, kind, name string, fn func(rc *
 	return rc.retry(ctx, op, kind, name, func() error { return fn(rc) })
 }
 
-// reader picks the least busy read connection and marks it busy until done
+// reader picks the least busy connection and marks it busy until done
 // is called. When every open one is busy and the pool may grow, it starts
 // opening one more in the background.
 func (c *Client) reader() (rc *Client, done func()) {
@@ -118,7 +123,7 @@ func (c *Client) reader() (rc *Client, done func()) {
 	}
 }
 
-// openReader opens one more read connection and adds it to the pool.
+// openReader opens one more connection and adds it to the pool.
 func (c *Client) openReader() {
 	rc, err := Open(context.Background(), c.uri, DefaultOpenTimeout)
 	c.rmu.Lock()
@@ -131,23 +136,23 @@ func (c *Client) openReader() {
 	case err != nil:
 		c.readRetryAt = time.Now().Add(readRetryAfter)
 		c.rmu.Unlock()
-		c.log.Debug("cannot open another libvirt connection for reads; reads share the open ones", "error", err.Error())
+		c.log.Debug("cannot open another libvirt connection; calls share the open ones", "error", err.Error())
 		return
 	case closed || len(c.readers)+1 >= c.readMax:
 		c.rmu.Unlock()
 		_ = rc.Close()
 		return
 	}
-	rc.readMax = 1 // a read connection spreads nothing further
+	rc.readMax = 1 // an extra connection spreads nothing further
 	rc.parent = c  // and shares the main connection's pool locks
 	rc.SetReconnectWait(wait)
 	c.readers = append(c.readers, &readConn{c: rc})
 	n := len(c.readers) + 1
 	c.rmu.Unlock()
-	c.log.Debug("opened another libvirt connection for reads", "read_connections", n)
+	c.log.Debug("opened another libvirt connection", "connections", n)
 }
 
-// closeReaders closes the extra read connections.
+// closeReaders closes the extra connections.
 func (c *Client) closeReaders() {
 	c.rmu.Lock()
 	rs := c.readers
@@ -165,5 +170,5 @@ func defaultReadMax(uri string) int {
 	if strings.HasPrefix(uri, "test:") || strings.HasPrefix(uri, "test+") {
 		return 1
 	}
-	return DefaultReadConnections
+	return DefaultConnections
 }
