@@ -17,6 +17,11 @@ func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 
 // ConsoleSize returns the size in bytes of domain's console log.
 func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (n uint64, err error) {
+	if file, ok := c.consoleFile(p, domain); ok {
+		if n, ok := localConsoleSize(file); ok {
+			return n, nil
+		}
+	}
 	err = c.spread(ctx, "read the size of", "console log of", domain, func(rc *Client) error {
 		n, err = rc.consoleSize(ctx, p, domain)
 		return err
@@ -27,6 +32,11 @@ func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) 
 // ReadConsole reads domain's console log from offset, at most limit bytes
 // (all when limit is 0).
 func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) (b []byte, err error) {
+	if file, ok := c.consoleFile(p, domain); ok {
+		if b, ok := readLocalConsole(file, offset, limit); ok {
+			return b, nil
+		}
+	}
 	err = c.retry(ctx, "read", "console log of", domain, func() error {
 		b, err = c.readConsole(ctx, p, domain, offset, limit)
 		return err
@@ -36,6 +46,9 @@ func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, 
 
 // AppendConsole appends text to domain's console log, creating it when missing.
 func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+	if file, ok := c.consoleFile(p, domain); ok && appendLocalConsole(file, text) {
+		return nil
+	}
 	return c.retry(ctx, "append to", "console log of", domain, func() error { return c.appendConsole(ctx, p, domain, text) })
 }
 
