@@ -73,6 +73,37 @@ func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
 	return wrap(pool.SetAutostart(true), "set autostart of", "storage pool", p.Name)
 }
 
+// ensureConsoleVolume creates domain's console log through libvirt when the
+// pool has none.
+func (c *Client) ensureConsoleVolume(p ConsolePool, domain string) error {
+	v, err := c.consoleVolume(p, LogVolume(domain), false)
+	if IsNotFound(err) {
+		if v, err = c.createConsoleVolume(p, domain); err != nil {
+			v, err = c.consoleVolume(p, LogVolume(domain), true)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return wrap(v.Free(), "release", "console log", LogVolume(domain))
+}
+
+// consolePoolReady reports whether the console pool exists, is active and
+// starts with the host.
+func (c *Client) consolePoolReady(p ConsolePool) bool {
+	pool, err := c.conn().LookupStoragePoolByName(p.Name)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = pool.Free() }()
+	active, err := pool.IsActive()
+	if err != nil || !active {
+		return false
+	}
+	auto, err := pool.GetAutostart()
+	return err == nil && auto
+}
+
 // consoleVolume finds a log volume. With refresh it rescans the pool once
 // when libvirt does not know the file yet (virtlogd creates it when the
 // domain starts).

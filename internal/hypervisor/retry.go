@@ -12,6 +12,15 @@ import "context"
 // EnsureConsolePool creates, builds and starts the console log pool when it
 // is missing or inactive.
 func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
+	// Every create asks; almost always the pool is there, active and
+	// autostarted, which three reads on any connection tell.
+	var ready bool
+	if err := c.spread(ctx, "look up", "storage pool", p.Name, func(rc *Client) error {
+		ready = rc.consolePoolReady(p)
+		return nil
+	}); err == nil && ready {
+		return nil
+	}
 	return c.retry(ctx, "prepare", "storage pool", p.Name, func() error { return c.ensureConsolePool(ctx, p) })
 }
 
@@ -46,8 +55,15 @@ func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, 
 
 // AppendConsole appends text to domain's console log, creating it when missing.
 func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
-	if file, ok := c.consoleFile(p, domain); ok && appendLocalConsole(file, text) {
-		return nil
+	if file, ok := c.consoleFile(p, domain); ok {
+		if appendLocalConsole(file, text) {
+			return nil
+		}
+		// No log yet: libvirt creates it, so that its pool knows it; then it is a file again.
+		err := c.spread(ctx, "create", "console log of", domain, func(rc *Client) error { return rc.ensureConsoleVolume(p, domain) })
+		if err == nil && appendLocalConsole(file, text) {
+			return nil
+		}
 	}
 	return c.retry(ctx, "append to", "console log of", domain, func() error { return c.appendConsole(ctx, p, domain, text) })
 }
