@@ -73,21 +73,6 @@ func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
 	return wrap(pool.SetAutostart(true), "set autostart of", "storage pool", p.Name)
 }
 
-// ensureConsoleVolume creates domain's console log through libvirt when the
-// pool has none.
-func (c *Client) ensureConsoleVolume(p ConsolePool, domain string) error {
-	v, err := c.consoleVolume(p, LogVolume(domain), false)
-	if IsNotFound(err) {
-		if v, err = c.createConsoleVolume(p, domain); err != nil {
-			v, err = c.consoleVolume(p, LogVolume(domain), true)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	return wrap(v.Free(), "release", "console log", LogVolume(domain))
-}
-
 // consolePoolReady reports whether the console pool exists, is active and
 // starts with the host.
 func (c *Client) consolePoolReady(p ConsolePool) bool {

@@ -58,10 +58,16 @@ func readLocalConsole(file string, offset uint64, limit int) (b []byte, ok bool)
 	return tail.Bytes(), true
 }
 
-// appendLocalConsole appends text to an existing log file; ok is false when
-// it cannot (no file yet: libvirt creates it, so that the pool knows it).
-func appendLocalConsole(file, text string) bool {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND, 0)
+// appendLocalConsole appends text to the log file, creating it (mode 0600,
+// as the pool's volumes) when create is set; ok is false when it cannot.
+// The pool learns of a file made here at its next rescan, as it does of the
+// files virtlogd makes.
+func appendLocalConsole(file, text string, create bool) bool {
+	flags := os.O_WRONLY | os.O_APPEND
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(file, flags, 0o600)
 	if err != nil {
 		return false
 	}

@@ -15,13 +15,16 @@ func TestLocalConsoleFile(t *testing.T) {
 	if b, ok := readLocalConsole(file, 0, 0); !ok || b != nil {
 		t.Fatalf("missing log: %q, %v", b, ok)
 	}
-	if appendLocalConsole(file, "x") {
-		t.Fatal("append must not create the log (libvirt creates it, so that its pool knows it)")
+	if appendLocalConsole(file, "x", false) {
+		t.Fatal("append without create made the log")
 	}
-	if err := os.WriteFile(file, []byte("boot 1\n"), 0o600); err != nil {
-		t.Fatal(err)
+	if !appendLocalConsole(file, "boot 1\n", true) {
+		t.Fatal("append with create failed")
 	}
-	if !appendLocalConsole(file, "=== marker ===\nREADY\n") {
+	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("created log: %v, %v; want mode 0600", st.Mode(), err)
+	}
+	if !appendLocalConsole(file, "=== marker ===\nREADY\n", false) {
 		t.Fatal("append to an existing log failed")
 	}
 	if n, ok := localConsoleSize(file); !ok || n != 28 {

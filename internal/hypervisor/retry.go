@@ -56,12 +56,7 @@ func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, 
 // AppendConsole appends text to domain's console log, creating it when missing.
 func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
 	if file, ok := c.consoleFile(p, domain); ok {
-		if appendLocalConsole(file, text) {
-			return nil
-		}
-		// No log yet: libvirt creates it, so that its pool knows it; then it is a file again.
-		err := c.spread(ctx, "create", "console log of", domain, func(rc *Client) error { return rc.ensureConsoleVolume(p, domain) })
-		if err == nil && appendLocalConsole(file, text) {
+		if appendLocalConsole(file, text, true) {
 			return nil
 		}
 	}

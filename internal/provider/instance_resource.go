@@ -347,6 +347,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	spec.UUID = ""
 	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
 	uuid, err := c.DefineDomain(ctx, spec)
+	tflog.Debug(ctx, "domain defined", map[string]any{"uuid": uuid})
 	if err != nil && (hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err)) {
 		// The define may have reached the daemon before the connection broke. The
 		// name was free a moment ago, so a domain of that name is this one: keep
