@@ -10,6 +10,9 @@
 # the instances are only defined, and the floor (which starts its guests) is skipped.
 # Also reported: the load average before the run, the provider's peak RSS
 # (VmHWM) during the apply, and the mean qemu PSS of its guests once applied.
+# With BENCH_HOST=1 (make bench-density): host memory per guest (MemAvailable
+# before and after the apply) and the open file descriptors of libvirtd,
+# virtlogd and the provider with their limits.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-30}"
@@ -69,6 +72,26 @@ guest_pss() {
 }
 
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
+mem_avail() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+# fds NAME prints "open/limit" for the oldest process whose command starts with NAME.
+fds() {
+	local pid
+	pid=$(pgrep -o -x "$1" || true)
+	[ -n "$pid" ] || { printf -- '-'; return; }
+	printf '%s/%s' "$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)" "$(awk '/^Max open files/ {print $4}' "/proc/$pid/limits")"
+}
+fd_sampler() {
+	local max=0 n pid
+	while [ ! -e "$work/stop" ]; do
+		for pid in $(pgrep -f "^$root/build/bin/terraform-provider-unikernel" || true); do
+			n=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+			[ "$n" -gt "$max" ] && max=$n
+		done
+		sleep 0.5
+	done
+	echo "$max" >"$work/provider_fds"
+}
+mem_before=$(mem_avail)
 floor_create="" floor_destroy=""
 if ! grep -q 'running *= *false' <<<"$settings"; then
 	floor_line="$("$root/build/bin/floor" -n "$n" -p "$p" -kernel "$kernel")"
@@ -77,16 +100,25 @@ if ! grep -q 'running *= *false' <<<"$settings"; then
 fi
 
 peak_rss &
+[ -z "${BENCH_HOST:-}" ] || fd_sampler &
 apply=$(time_it tf apply -auto-approve -input=false -parallelism="$p")
 touch "$work/stop"
 wait
 pss="$(guest_pss)"
+host_line=""
+if [ -n "${BENCH_HOST:-}" ]; then
+	mem_after=$(mem_avail)
+	host_line=$(printf '  host:     mem_per_instance_mib=%s libvirtd_fds=%s virtlogd_fds=%s provider_peak_fds=%s (open/limit after the apply)' \
+		"$(awk -v b="$mem_before" -v a="$mem_after" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / 1024 / n }')" \
+		"$(fds libvirtd)" "$(fds virtlogd)" "$(cat "$work/provider_fds")")
+fi
 plan=$(time_it tf plan -input=false -parallelism="$p" -detailed-exitcode)
 destroy=$(time_it tf destroy -auto-approve -input=false -parallelism="$p")
 printf 'instances=%s parallelism=%s settings=%s load_before=%s\n' "$n" "$p" "${settings:-defaults}" "$load"
 printf '  provider: apply_s=%.2f plan_s=%.2f destroy_s=%.2f plan_ms_per_instance=%.1f\n' "$apply" "$plan" "$destroy" \
 	"$(awk -v t="$plan" -v n="$n" 'BEGIN { print t * 1000 / n }')"
 printf '  provider: peak_rss_mib=%s (during the apply) guest_pss_mib=%s\n' "$(cat "$work/rss")" "$pss"
+[ -z "$host_line" ] || echo "$host_line"
 if [ -n "$floor_create" ]; then
 	printf '  floor:    create_s=%.2f destroy_s=%.2f\n' "$floor_create" "$floor_destroy"
 	awk -v a="$apply" -v d="$destroy" -v fa="$floor_create" -v fd="$floor_destroy" \
