@@ -6,7 +6,13 @@
 # and their ratios. Used by `make bench`.
 #   scripts/bench-apply.sh [N] [P] [SETTINGS]
 # SETTINGS are extra instance arguments in HCL (for example 'shutdown_timeout = "0s"');
-# without them the instances use the provider's defaults.
+# without them the instances use the provider's defaults. With 'running = false'
+# the instances are only defined, and the floor (which starts its guests) is skipped.
+# Also reported: the load average before the run, the provider's peak RSS
+# (VmHWM) during the apply, and the mean qemu PSS of its guests once applied.
+# With BENCH_HOST=1 (make bench-density): host memory per guest (MemAvailable
+# before and after the apply) and the open file descriptors of libvirtd,
+# virtlogd and the provider with their limits.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-30}"
@@ -39,15 +45,82 @@ TF
 tf() { "$root/scripts/tf-dev.sh" "$work" "$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; exit 1; }; }
 time_it() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 
-floor_line="$("$root/build/bin/floor" -n "$n" -p "$p" -kernel "$kernel")"
-floor_create="$(sed -n 's/.*create_s=\([0-9.]*\).*/\1/p' <<<"$floor_line")"
-floor_destroy="$(sed -n 's/.*destroy_s=\([0-9.]*\).*/\1/p' <<<"$floor_line")"
+# peak_rss samples the VmHWM of this checkout's provider processes until
+# $work/stop exists, and writes the largest, in MiB, to $work/rss.
+peak_rss() {
+	local max=0 pid kb
+	while [ ! -e "$work/stop" ]; do
+		for pid in $(pgrep -f "^$root/build/bin/terraform-provider-unikernel" || true); do
+			kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+			[ "${kb:-0}" -gt "$max" ] && max=$kb
+		done
+		sleep 0.2
+	done
+	awk -v k="$max" 'BEGIN { printf "%.1f", k / 1024 }' >"$work/rss"
+}
 
+# guest_pss prints the mean PSS in MiB of the running bench guests' qemu processes.
+guest_pss() {
+	local total=0 count=0 f pid kb
+	for f in /run/libvirt/qemu/tf-acc-bench-*.pid; do
+		[ -e "$f" ] || continue
+		pid=$(cat "$f")
+		kb=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+		total=$((total + kb)); count=$((count + 1))
+	done
+	awk -v t="$total" -v c="$count" 'BEGIN { if (c) printf "%.2f", t / c / 1024; else printf "-" }'
+}
+
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
+mem_avail() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+# fds NAME prints "open/limit" for the oldest process whose command starts with NAME.
+fds() {
+	local pid
+	pid=$(pgrep -o -x "$1" || true)
+	[ -n "$pid" ] || { printf -- '-'; return; }
+	printf '%s/%s' "$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)" "$(awk '/^Max open files/ {print $4}' "/proc/$pid/limits")"
+}
+fd_sampler() {
+	local max=0 n pid
+	while [ ! -e "$work/stop" ]; do
+		for pid in $(pgrep -f "^$root/build/bin/terraform-provider-unikernel" || true); do
+			n=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+			[ "$n" -gt "$max" ] && max=$n
+		done
+		sleep 0.5
+	done
+	echo "$max" >"$work/provider_fds"
+}
+mem_before=$(mem_avail)
+floor_create="" floor_destroy=""
+if ! grep -q 'running *= *false' <<<"$settings"; then
+	floor_line="$("$root/build/bin/floor" -n "$n" -p "$p" -kernel "$kernel")"
+	floor_create="$(sed -n 's/.*create_s=\([0-9.]*\).*/\1/p' <<<"$floor_line")"
+	floor_destroy="$(sed -n 's/.*destroy_s=\([0-9.]*\).*/\1/p' <<<"$floor_line")"
+fi
+
+peak_rss &
+[ -z "${BENCH_HOST:-}" ] || fd_sampler &
 apply=$(time_it tf apply -auto-approve -input=false -parallelism="$p")
+touch "$work/stop"
+wait
+pss="$(guest_pss)"
+host_line=""
+if [ -n "${BENCH_HOST:-}" ]; then
+	mem_after=$(mem_avail)
+	host_line=$(printf '  host:     mem_per_instance_mib=%s libvirtd_fds=%s virtlogd_fds=%s provider_peak_fds=%s (open/limit after the apply)' \
+		"$(awk -v b="$mem_before" -v a="$mem_after" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / 1024 / n }')" \
+		"$(fds libvirtd)" "$(fds virtlogd)" "$(cat "$work/provider_fds")")
+fi
 plan=$(time_it tf plan -input=false -parallelism="$p" -detailed-exitcode)
 destroy=$(time_it tf destroy -auto-approve -input=false -parallelism="$p")
-printf 'instances=%s parallelism=%s settings=%s\n' "$n" "$p" "${settings:-defaults}"
-printf '  provider: apply_s=%.2f plan_s=%.2f destroy_s=%.2f\n' "$apply" "$plan" "$destroy"
-printf '  floor:    create_s=%.2f destroy_s=%.2f\n' "$floor_create" "$floor_destroy"
-awk -v a="$apply" -v d="$destroy" -v fa="$floor_create" -v fd="$floor_destroy" \
-	'BEGIN { printf "  ratio:    apply=%.2fx destroy=%.2fx\n", a / fa, d / fd }'
+printf 'instances=%s parallelism=%s settings=%s load_before=%s\n' "$n" "$p" "${settings:-defaults}" "$load"
+printf '  provider: apply_s=%.2f plan_s=%.2f destroy_s=%.2f plan_ms_per_instance=%.1f\n' "$apply" "$plan" "$destroy" \
+	"$(awk -v t="$plan" -v n="$n" 'BEGIN { print t * 1000 / n }')"
+printf '  provider: peak_rss_mib=%s (during the apply) guest_pss_mib=%s\n' "$(cat "$work/rss")" "$pss"
+[ -z "$host_line" ] || echo "$host_line"
+if [ -n "$floor_create" ]; then
+	printf '  floor:    create_s=%.2f destroy_s=%.2f\n' "$floor_create" "$floor_destroy"
+	awk -v a="$apply" -v d="$destroy" -v fa="$floor_create" -v fd="$floor_destroy" \
+		'BEGIN { printf "  ratio:    apply=%.2fx destroy=%.2fx\n", a / fa, d / fd }'
+fi

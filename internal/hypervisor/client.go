@@ -73,13 +73,23 @@ type Client struct {
 	// again (guarded by mu).
 	reconnectWait time.Duration
 
-	poolLocks sync.Map // pool name -> *sync.Mutex
+	poolLocks     sync.Map // pool name -> *sync.Mutex
+	poolRefreshes sync.Map // pool name -> *poolRefresh
 
 	// transfers bounds the volume transfers running at once for this client.
 	transfers chan struct{}
 	// idle holds transfer connections whose transfer ended, for the next one:
 	// over SSH a new connection costs a handshake (about a second here).
 	idle chan *Client
+
+	// The connections reads are spread over (see spread), guarded by rmu.
+	rmu         sync.Mutex
+	readMax     int         // connections for reads, counting the main one
+	mainReads   readConn    // reads in flight on the main connection
+	readers     []*readConn // extra connections, opened on demand
+	readOpening bool        // an extra connection is being opened
+	readRetryAt time.Time   // no new open before this, after one failed
+	parent      *Client     // set on an extra read connection: the client it serves
 }
 
 // DefaultReconnectWait is how long calls wait for a lost daemon to come back.
@@ -97,7 +107,8 @@ func Open(ctx context.Context, uri string, timeout time.Duration) (*Client, erro
 		return nil, err
 	}
 	c := &Client{uri: uri, log: Logger().With("libvirt_uri", redactURI(uri)), cur: conn,
-		reconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers), idle: make(chan *Client, maxTransfers)}
+		reconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers), idle: make(chan *Client, maxTransfers),
+		readMax: defaultReadMax(uri)}
 	c.watch(conn)
 	c.log.Debug("libvirt connection open")
 	return c, nil
@@ -185,6 +196,7 @@ func (c *Client) Close() error {
 	for tc := c.idleTransfer(); tc != nil; tc = c.idleTransfer() {
 		_ = tc.Close()
 	}
+	c.closeReaders()
 	if cur == nil {
 		return nil
 	}
@@ -311,6 +323,12 @@ func (c *Client) SetReconnectWait(d time.Duration) {
 	c.mu.Lock()
 	c.reconnectWait = d
 	c.mu.Unlock()
+	c.rmu.Lock()
+	rs := append([]*readConn(nil), c.readers...)
+	c.rmu.Unlock()
+	for _, r := range rs {
+		r.c.SetReconnectWait(d)
+	}
 }
 
 // retry runs fn, whose libvirt calls go through c.conn(). When the
@@ -415,6 +433,9 @@ func (c *Client) idleTransfer() *Client {
 // poolLock returns the mutex that serialises operations libvirt refuses to
 // run concurrently on one pool ("pool has asynchronous jobs running").
 func (c *Client) poolLock(pool string) *sync.Mutex {
+	if c.parent != nil {
+		return c.parent.poolLock(pool)
+	}
 	m, _ := c.poolLocks.LoadOrStore(pool, &sync.Mutex{})
 	return m.(*sync.Mutex)
 }

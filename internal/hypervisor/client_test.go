@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -171,5 +172,30 @@ func TestNetworkLifecycleOnTestDriver(t *testing.T) {
 	}
 	if _, err := c.Leases(ctx, spec.Name); !IsNotFound(err) {
 		t.Errorf("Leases of a missing network: want not-found, got %v", err)
+	}
+}
+
+// The test driver keeps one connection: a test:///path URI gives every
+// connection a host of its own.
+func TestConnectionsTestDriver(t *testing.T) {
+	c, err := Open(context.Background(), "test:///default", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.ReadDomain(context.Background(), "test"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(100 * time.Millisecond)
+	if n := c.Connections(); n != 1 {
+		t.Errorf("test driver: %d read connections, want 1", n)
 	}
 }

@@ -3,8 +3,8 @@ package hypervisor
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path"
-	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +73,22 @@ func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
 	return wrap(pool.SetAutostart(true), "set autostart of", "storage pool", p.Name)
 }
 
+// consolePoolReady reports whether the console pool exists, is active and
+// starts with the host.
+func (c *Client) consolePoolReady(p ConsolePool) bool {
+	pool, err := c.conn().LookupStoragePoolByName(p.Name)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = pool.Free() }()
+	active, err := pool.IsActive()
+	if err != nil || !active {
+		return false
+	}
+	auto, err := pool.GetAutostart()
+	return err == nil && auto
+}
+
 // consoleVolume finds a log volume. With refresh it rescans the pool once
 // when libvirt does not know the file yet (virtlogd creates it when the
 // domain starts).
@@ -82,9 +98,10 @@ func (c *Client) consoleVolume(p ConsolePool, vol string, refresh bool) (*libvir
 		return nil, wrap(err, "look up", "storage pool", p.Name)
 	}
 	defer func() { _ = pool.Free() }()
+	since := time.Now()
 	v, err := pool.LookupStorageVolByName(vol)
 	if refresh && codeOf(err) == ErrNotFound {
-		if err := c.refreshPool(pool, p.Name); err != nil {
+		if err := c.refreshSince(pool, p.Name, since); err != nil {
 			return nil, err
 		}
 		v, err = pool.LookupStorageVolByName(vol)
@@ -109,6 +126,59 @@ func (c *Client) refreshPool(pool *libvirt.StoragePool, name string) error {
 		time.Sleep(delay)
 	}
 	return wrap(err, "refresh", "storage pool", name)
+}
+
+// poolRefresh lets concurrent callers share refreshes of one pool: at
+// parallelism 50, fifty instances that each need the console pool rescanned
+// (a log file virtlogd just created, or rotated copies to delete) would
+// otherwise queue fifty scans of a directory of N files behind the pool lock.
+type poolRefresh struct {
+	mu        sync.Mutex
+	running   chan struct{} // closed when the running refresh ends; nil when none runs
+	started   time.Time     // when the running refresh started
+	lastStart time.Time     // when the last finished refresh started
+	lastErr   error
+}
+
+// refreshSince makes sure the pool was rescanned by a refresh that started
+// at or after since: it returns at once when one has finished, waits for a
+// running one that qualifies, and otherwise starts one (after any running
+// one ends, as libvirt runs one at a time anyway).
+func (c *Client) refreshSince(pool *libvirt.StoragePool, name string, since time.Time) error {
+	if c.parent != nil {
+		return c.parent.refreshSince(pool, name, since)
+	}
+	v, _ := c.poolRefreshes.LoadOrStore(name, &poolRefresh{})
+	r := v.(*poolRefresh)
+	for {
+		r.mu.Lock()
+		if !r.lastStart.IsZero() && !r.lastStart.Before(since) {
+			err := r.lastErr
+			r.mu.Unlock()
+			return err
+		}
+		if r.running != nil {
+			wait, qualifies := r.running, !r.started.Before(since)
+			r.mu.Unlock()
+			<-wait
+			if qualifies {
+				r.mu.Lock()
+				err := r.lastErr
+				r.mu.Unlock()
+				return err
+			}
+			continue
+		}
+		done := make(chan struct{})
+		r.running, r.started = done, time.Now()
+		r.mu.Unlock()
+		err := c.refreshPool(pool, name)
+		r.mu.Lock()
+		r.lastStart, r.lastErr, r.running = r.started, err, nil
+		r.mu.Unlock()
+		close(done)
+		return err
+	}
 }
 
 // consoleSize returns the size in bytes of the console log of domain, 0 when
@@ -252,23 +322,33 @@ func (c *Client) deleteConsole(_ context.Context, p ConsolePool, domain string) 
 		return wrap(err, "look up", "storage pool", p.Name)
 	}
 	defer func() { _ = pool.Free() }()
-	if err := c.refreshPool(pool, p.Name); err != nil {
+	// The domain is gone: a rescan that starts now sees every copy virtlogd
+	// made, and one rescan serves all the instances deleted at the same time.
+	if err := c.refreshSince(pool, p.Name, time.Now()); err != nil {
 		return err
 	}
-	vols, err := pool.ListAllStorageVolumes(0)
-	if err != nil {
-		return wrap(err, "list the volumes of", "storage pool", p.Name)
-	}
+	// virtlogd names its copies <log>.0, <log>.1, ... without gaps.
 	base := LogVolume(domain)
 	var firstErr error
-	for i := range vols {
-		n, err := vols[i].GetName()
-		if err == nil && (n == base || strings.HasPrefix(n, base+".")) {
-			if err := vols[i].Delete(0); err != nil && codeOf(err) != ErrNotFound && firstErr == nil {
-				firstErr = wrap(err, "delete", "console log", n)
-			}
+	for i := -1; ; i++ {
+		n := base
+		if i >= 0 {
+			n = fmt.Sprintf("%s.%d", base, i)
 		}
-		_ = vols[i].Free()
+		v, err := pool.LookupStorageVolByName(n)
+		if codeOf(err) == ErrNotFound {
+			if i >= 0 {
+				break
+			}
+			continue // no log at all (never started), but maybe copies
+		}
+		if err != nil {
+			return wrap(err, "look up", "console log", n)
+		}
+		if err := v.Delete(0); err != nil && codeOf(err) != ErrNotFound && firstErr == nil {
+			firstErr = wrap(err, "delete", "console log", n)
+		}
+		_ = v.Free()
 	}
 	return firstErr
 }

@@ -93,10 +93,24 @@ func TestAccConsoleThroughPool(t *testing.T) {
 	if err != nil || len(last) != 10 || !strings.HasSuffix(separator, string(last)) {
 		t.Fatalf("limit 10 = %q, %v", last, err)
 	}
+	// Copies rotated by virtlogd (unknown to libvirt until the pool is
+	// rescanned) go too; another instance's log whose name starts the same stays.
+	other := pool.LogPath(name + "-other")
+	for _, f := range []string{pool.LogPath(name) + ".0", pool.LogPath(name) + ".1", other} {
+		if err := os.WriteFile(f, []byte("old\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() { _ = os.Remove(other) }()
 	if err := c.DeleteConsole(ctx, pool, name); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(pool.LogPath(name)); !os.IsNotExist(err) {
-		t.Errorf("console log still there after DeleteConsole: %v", err)
+	for _, f := range []string{pool.LogPath(name), pool.LogPath(name) + ".0", pool.LogPath(name) + ".1"} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s still there after DeleteConsole: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another instance's log was removed: %v", err)
 	}
 }

@@ -7,7 +7,10 @@ import (
 
 // The domain operations below run again on a reopened connection when the
 // daemon went away while they ran (see Client.retry). Each is safe to repeat:
-// reads, and changes that check the current state first.
+// reads, and changes that check the current state first. They are spread
+// over the client's connections (see Client.spread): libvirt orders the
+// calls on one domain itself, and a destroy or a start keeps one of the
+// daemon's per-connection request slots busy while QEMU stops or starts.
 
 // DefineDomain creates or replaces the persistent definition of spec.Name
 // and returns the domain's UUID. When the connection was lost during a define
@@ -15,15 +18,15 @@ import (
 // call may have defined it, and a second define would then be refused.
 func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (uuid string, err error) {
 	first := true
-	err = c.retry(ctx, "define", kindDomain, spec.Name, func() error {
+	err = c.spread(ctx, "define", kindDomain, spec.Name, func(rc *Client) error {
 		if !first && spec.UUID == "" {
-			if info, rerr := c.readDomain(ctx, spec.Name); rerr == nil {
+			if info, rerr := rc.readDomain(ctx, spec.Name); rerr == nil {
 				uuid = info.Spec.UUID
 				return nil
 			}
 		}
 		first = false
-		uuid, err = c.defineDomain(ctx, spec)
+		uuid, err = rc.defineDomain(ctx, spec)
 		return err
 	})
 	return uuid, err
@@ -31,8 +34,8 @@ func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (uuid string
 
 // LookupDomainName resolves a name or UUID to the domain's name.
 func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (name string, err error) {
-	err = c.retry(ctx, "look up", kindDomain, nameOrUUID, func() error {
-		name, err = c.lookupDomainName(ctx, nameOrUUID)
+	err = c.spread(ctx, "look up", kindDomain, nameOrUUID, func(rc *Client) error {
+		name, err = rc.lookupDomainName(ctx, nameOrUUID)
 		return err
 	})
 	return name, err
@@ -40,8 +43,8 @@ func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (name 
 
 // ReadDomain returns the persistent definition, state and autostart of name.
 func (c *Client) ReadDomain(ctx context.Context, name string) (info DomainInfo, err error) {
-	err = c.retry(ctx, "read", kindDomain, name, func() error {
-		info, err = c.readDomain(ctx, name)
+	err = c.spread(ctx, "read", kindDomain, name, func(rc *Client) error {
+		info, err = rc.readDomain(ctx, name)
 		return err
 	})
 	return info, err
@@ -49,24 +52,24 @@ func (c *Client) ReadDomain(ctx context.Context, name string) (info DomainInfo, 
 
 // StartDomain starts a defined domain. Starting a running domain is not an error.
 func (c *Client) StartDomain(ctx context.Context, name string) error {
-	return c.retry(ctx, "start", kindDomain, name, func() error { return c.startDomain(ctx, name) })
+	return c.spread(ctx, "start", kindDomain, name, func(rc *Client) error { return rc.startDomain(ctx, name) })
 }
 
 // StopDomain asks the guest to shut down, waits up to grace, then destroys it.
 // Many unikernels ignore ACPI, so a zero grace destroys at once. Stopping a
 // domain that is not running is not an error.
 func (c *Client) StopDomain(ctx context.Context, name string, grace time.Duration) error {
-	return c.retry(ctx, "stop", kindDomain, name, func() error { return c.stopDomain(ctx, name, grace) })
+	return c.spread(ctx, "stop", kindDomain, name, func(rc *Client) error { return rc.stopDomain(ctx, name, grace) })
 }
 
 // UndefineDomain removes the persistent definition. A missing domain is not an error.
 func (c *Client) UndefineDomain(ctx context.Context, name string) error {
-	return c.retry(ctx, "undefine", kindDomain, name, func() error { return c.undefineDomain(ctx, name) })
+	return c.spread(ctx, "undefine", kindDomain, name, func(rc *Client) error { return rc.undefineDomain(ctx, name) })
 }
 
 // SetDomainAutostart sets whether the domain starts with the host.
 func (c *Client) SetDomainAutostart(ctx context.Context, name string, on bool) error {
-	return c.retry(ctx, "set autostart of", kindDomain, name, func() error { return c.setDomainAutostart(ctx, name, on) })
+	return c.spread(ctx, "set autostart of", kindDomain, name, func(rc *Client) error { return rc.setDomainAutostart(ctx, name, on) })
 }
 
 // DomainNames lists the names of all defined domains, sorted.
@@ -80,8 +83,8 @@ func (c *Client) DomainNames(ctx context.Context) (names []string, err error) {
 
 // DomainState returns the run state of name.
 func (c *Client) DomainState(ctx context.Context, name string) (st DomainState, err error) {
-	err = c.retry(ctx, "read the state of", kindDomain, name, func() error {
-		st, err = c.domainState(ctx, name)
+	err = c.spread(ctx, "read the state of", kindDomain, name, func(rc *Client) error {
+		st, err = rc.domainState(ctx, name)
 		return err
 	})
 	return st, err

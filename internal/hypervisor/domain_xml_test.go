@@ -18,6 +18,11 @@ var domainCases = map[string]DomainSpec{
 		Kernel: "/var/lib/unikernel/pool/kernel.elf", Cmdline: `hello <&> "world"`,
 		ConsoleLog: "/var/log/unikernel/mb-1.log",
 	},
+	"multiboot_no_acpi": {
+		Name: "mb-2", Type: "qemu", MemoryMiB: 16, VCPUs: 1, NoACPI: true,
+		Kernel: "/var/lib/unikernel/pool/kernel.elf", Cmdline: "service",
+		ConsoleLog: "/var/log/unikernel/mb-2.log",
+	},
 	"microvm": {
 		Name: "vm-1", Type: "kvm", MemoryMiB: 128, VCPUs: 2, Description: "web tier",
 		Kernel: "/k/vmlinuz", Initrd: "/k/initramfs.cpio", Cmdline: "console=ttyS0 panic=-1",

@@ -6,17 +6,33 @@ import "context"
 // went away while they ran (see Client.retry). Each is safe to repeat: a
 // read, an idempotent change, or one that checks the current state first.
 // Appending to a console log twice at worst repeats a boot marker line.
+// Reads and console log deletes are spread over the client's connections
+// (see Client.spread).
 
 // EnsureConsolePool creates, builds and starts the console log pool when it
 // is missing or inactive.
 func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
+	// Every create asks; almost always the pool is there, active and
+	// autostarted, which three reads on any connection tell.
+	var ready bool
+	if err := c.spread(ctx, "look up", "storage pool", p.Name, func(rc *Client) error {
+		ready = rc.consolePoolReady(p)
+		return nil
+	}); err == nil && ready {
+		return nil
+	}
 	return c.retry(ctx, "prepare", "storage pool", p.Name, func() error { return c.ensureConsolePool(ctx, p) })
 }
 
 // ConsoleSize returns the size in bytes of domain's console log.
 func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (n uint64, err error) {
-	err = c.retry(ctx, "read the size of", "console log of", domain, func() error {
-		n, err = c.consoleSize(ctx, p, domain)
+	if file, ok := c.consoleFile(p, domain); ok {
+		if n, ok := localConsoleSize(file); ok {
+			return n, nil
+		}
+	}
+	err = c.spread(ctx, "read the size of", "console log of", domain, func(rc *Client) error {
+		n, err = rc.consoleSize(ctx, p, domain)
 		return err
 	})
 	return n, err
@@ -25,6 +41,11 @@ func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) 
 // ReadConsole reads domain's console log from offset, at most limit bytes
 // (all when limit is 0).
 func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) (b []byte, err error) {
+	if file, ok := c.consoleFile(p, domain); ok {
+		if b, ok := readLocalConsole(file, offset, limit); ok {
+			return b, nil
+		}
+	}
 	err = c.retry(ctx, "read", "console log of", domain, func() error {
 		b, err = c.readConsole(ctx, p, domain, offset, limit)
 		return err
@@ -34,12 +55,17 @@ func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, 
 
 // AppendConsole appends text to domain's console log, creating it when missing.
 func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+	if file, ok := c.consoleFile(p, domain); ok {
+		if appendLocalConsole(file, text, true) {
+			return nil
+		}
+	}
 	return c.retry(ctx, "append to", "console log of", domain, func() error { return c.appendConsole(ctx, p, domain, text) })
 }
 
 // DeleteConsole removes the console log of domain and virtlogd's rotated copies.
 func (c *Client) DeleteConsole(ctx context.Context, p ConsolePool, domain string) error {
-	return c.retry(ctx, "delete", "console log of", domain, func() error { return c.deleteConsole(ctx, p, domain) })
+	return c.spread(ctx, "delete", "console log of", domain, func(rc *Client) error { return rc.deleteConsole(ctx, p, domain) })
 }
 
 // AddDHCPHost adds a static DHCP reservation; adding an identical one again
@@ -62,8 +88,8 @@ func (c *Client) RemoveDHCPHost(ctx context.Context, network, mac string) error 
 
 // ReadNetwork returns the persistent definition and state of a network.
 func (c *Client) ReadNetwork(ctx context.Context, name string) (info NetworkInfo, err error) {
-	err = c.retry(ctx, "read", kindNetwork, name, func() error {
-		info, err = c.readNetwork(ctx, name)
+	err = c.spread(ctx, "read", kindNetwork, name, func(rc *Client) error {
+		info, err = rc.readNetwork(ctx, name)
 		return err
 	})
 	return info, err
@@ -71,8 +97,8 @@ func (c *Client) ReadNetwork(ctx context.Context, name string) (info NetworkInfo
 
 // Leases returns the DHCP leases of a network.
 func (c *Client) Leases(ctx context.Context, network string) (l []Lease, err error) {
-	err = c.retry(ctx, "read the leases of", kindNetwork, network, func() error {
-		l, err = c.leases(ctx, network)
+	err = c.spread(ctx, "read the leases of", kindNetwork, network, func(rc *Client) error {
+		l, err = rc.leases(ctx, network)
 		return err
 	})
 	return l, err
@@ -80,8 +106,8 @@ func (c *Client) Leases(ctx context.Context, network string) (l []Lease, err err
 
 // ReadVolume returns a volume's facts.
 func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (info VolumeInfo, err error) {
-	err = c.retry(ctx, "read", kindVolume, poolName+"/"+name, func() error {
-		info, err = c.readVolume(ctx, poolName, name)
+	err = c.spread(ctx, "read", kindVolume, poolName+"/"+name, func(rc *Client) error {
+		info, err = rc.readVolume(ctx, poolName, name)
 		return err
 	})
 	return info, err
@@ -94,8 +120,8 @@ func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error 
 
 // ReadPool returns a pool's definition and state.
 func (c *Client) ReadPool(ctx context.Context, name string) (info PoolInfo, err error) {
-	err = c.retry(ctx, "read", kindPool, name, func() error {
-		info, err = c.readPool(ctx, name)
+	err = c.spread(ctx, "read", kindPool, name, func(rc *Client) error {
+		info, err = rc.readPool(ctx, name)
 		return err
 	})
 	return info, err

@@ -24,7 +24,20 @@ type VolumeReader struct {
 
 // OpenVolumeByPath opens the storage volume at a host path. A path that is
 // not a volume of any active pool gives an error of class ErrNotFound.
-func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeReader, error) {
+func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (v *VolumeReader, err error) {
+	// The lookup is a read that may run on any connection; the reader's
+	// downloads use this client's transfer connections.
+	err = c.spread(ctx, "look up", "storage volume", path, func(rc *Client) error {
+		v, err = rc.openVolumeByPath(path)
+		return err
+	})
+	if v != nil {
+		v.c = c
+	}
+	return v, err
+}
+
+func (c *Client) openVolumeByPath(path string) (*VolumeReader, error) {
 	vol, err := c.conn().LookupStorageVolByPath(path)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage volume", path)
@@ -86,6 +99,14 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 // change time is left out: starting a domain relabels its images.) found is
 // false for a host path outside any pool.
 func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string, found bool, err error) {
+	err = c.spread(ctx, "look up", "storage volume", path, func(rc *Client) error {
+		fp, found, err = rc.volumeFingerprint(path)
+		return err
+	})
+	return fp, found, err
+}
+
+func (c *Client) volumeFingerprint(path string) (fp string, found bool, err error) {
 	vol, err := c.conn().LookupStorageVolByPath(path)
 	if codeOf(err) == ErrNotFound {
 		return "", false, nil

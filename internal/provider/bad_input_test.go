@@ -175,6 +175,22 @@ func badInputs() []badInput {
   uri                = "qemu+libssh://root@127.0.0.1/system"
   ssh_host_key_check = "ignore"
 }`, resource: instK(""), attr: "ssh_host_key_check", want: `set .insecure = true.`},
+		{name: "acpi false for a job", resource: instK(`  mode = "job"
+  shutdown_timeout = "0s"
+  acpi = false`), attr: "acpi", want: `powers itself off through ACPI`},
+		{name: "acpi false with a graceful shutdown", resource: instK(`  shutdown_timeout = "5s"
+  acpi = false`), attr: "acpi", want: `presses the ACPI power button`},
+		{name: "acpi false with on_poweroff restart", resource: instK(`  shutdown_timeout = "0s"
+  on_poweroff = "restart"
+  acpi = false`), attr: "acpi", want: `on_poweroff = "restart"`},
+		{name: "provider connections zero", provider: `provider "unikernel" {
+  uri              = "%[4]s"
+  connections = 0
+}`, resource: instK(""), attr: "connections", want: `value must be between 1 and 16`},
+		{name: "provider connections too many", provider: `provider "unikernel" {
+  uri              = "%[4]s"
+  connections = 17
+}`, resource: instK(""), attr: "connections", want: `value must be between 1 and 16`},
 	}
 }
 

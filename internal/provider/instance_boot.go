@@ -108,7 +108,15 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 		out       []byte
 		seen      = consoleOffset
 		lastErr   error
+		stateAt   time.Time
 	)
+	// A local console log is a file: poll it often, so that readiness is seen
+	// soon after the line is printed. Libvirt is asked for the domain's state
+	// at most five times a second.
+	interval := 200 * time.Millisecond
+	if c.Local() {
+		interval = 50 * time.Millisecond
+	}
 	for {
 		if !consoleOK {
 			// Download only when the log grew: its size is a cheap call.
@@ -146,7 +154,14 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 		if consoleOK && ipv4OK && tcpOK && !job {
 			return nil
 		}
-		st, err := c.DomainState(ctx, name)
+		var (
+			st  = hypervisor.StateRunning
+			err error
+		)
+		if time.Since(stateAt) >= 200*time.Millisecond || time.Now().After(deadline) {
+			st, err = c.DomainState(ctx, name)
+			stateAt = time.Now()
+		}
 		if err == nil && st != hypervisor.StateRunning {
 			if job {
 				if done, err := r.jobEnded(ctx, m, consoleOffset, consoleOK, g); done {
@@ -172,7 +187,7 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(interval):
 		}
 	}
 }

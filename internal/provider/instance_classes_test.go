@@ -170,6 +170,7 @@ var instanceChanges = map[string]func(*instanceModel){
 	"xen_mode":     func(m *instanceModel) { m.XenMode = types.StringValue("hvm") },
 	"filesystems":  func(m *instanceModel) { m.Filesystems = nil },
 	"rng":          func(m *instanceModel) { m.RNG = types.BoolValue(false) },
+	"acpi":         func(m *instanceModel) { m.ACPI = types.BoolValue(false) },
 	"network_interfaces": func(m *instanceModel) {
 		m.NetworkInterfaces = append(m.NetworkInterfaces, nicModel{Network: types.StringValue("second"),
 			MAC: types.StringValue("52:54:00:00:00:03"), Model: types.StringValue("virtio"), IPv4Address: types.StringNull()})
@@ -206,7 +207,7 @@ func restartBaseModel() *instanceModel {
 		Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)},
 		Mode:     types.StringValue(modeService), CPUMode: types.StringValue("maximum"),
 		CPUFeatures: strMap(map[string]string{"rdrand": "require"}), Machine: types.StringValue("pc"),
-		RNG: types.BoolValue(true), XenMode: types.StringNull(),
+		RNG: types.BoolValue(true), ACPI: types.BoolValue(true), XenMode: types.StringNull(),
 		Filesystems: []fsModel{{Source: types.StringValue("/srv/root"), Tag: types.StringValue("fs0"),
 			ReadOnly: types.BoolValue(false), Driver: types.StringValue("9p")}},
 	}

@@ -154,6 +154,7 @@ func TestAccInstanceServiceStopsOnItsOwn(t *testing.T) {
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
+				// The defaults: ACPI is on, so the service's power-off reaches libvirt.
 				Config:             jobConfig(name, "service", "svc poweroff", "UNIKERNEL-READY cmdline=svc poweroff$", ""),
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{

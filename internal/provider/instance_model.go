@@ -32,6 +32,7 @@ type instanceModel struct {
 	OnCrash           types.String   `tfsdk:"on_crash"`
 	OnPoweroff        types.String   `tfsdk:"on_poweroff"`
 	ShutdownTimeout   types.String   `tfsdk:"shutdown_timeout"`
+	ACPI              types.Bool     `tfsdk:"acpi"`
 	WaitFor           *waitForModel  `tfsdk:"wait_for"`
 	State             types.String   `tfsdk:"state"`
 	ConsoleLog        types.String   `tfsdk:"console_log"`
@@ -105,6 +106,7 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		OnPoweroff:  m.OnPoweroff.ValueString(),
 	}
 	m.platformToSpec(&s)
+	s.NoACPI = !m.acpi()
 	for i, d := range m.Disks {
 		s.Disks = append(s.Disks, hypervisor.DiskSpec{
 			Path: d.domainPath(name, i), Format: d.Format.ValueString(), ReadOnly: d.ReadOnly.ValueBool(), Bus: d.Bus.ValueString(),
@@ -138,6 +140,14 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	m.State = types.StringValue(string(info.State))
 	m.Running = types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused)
 	m.Autostart = types.BoolValue(info.Autostart)
+	m.ACPI = types.BoolValue(!s.NoACPI)
+	if s.Type == "xen" {
+		// Xen's domain types decide ACPI themselves (xen_mode); the attribute does not apply.
+		m.ACPI = types.BoolNull()
+		if prior != nil && !prior.ACPI.IsUnknown() {
+			m.ACPI = prior.ACPI
+		}
+	}
 	diags.Append(m.platformFromSpec(ctx, s, prior)...)
 
 	m.Disks = nil
@@ -237,6 +247,18 @@ func (m *instanceModel) shutdownGrace() time.Duration {
 	return d
 }
 
+// acpi is whether the domain gets ACPI: the attribute when known, else its
+// default, true. ACPI is how a guest is asked to shut down and how it powers
+// itself off (a job, or a service that exits, which must then show as
+// stopped); acpi = false saves about 2.4 MiB of host memory per guest where
+// neither is wanted.
+func (m *instanceModel) acpi() bool {
+	if m.ACPI.IsNull() || m.ACPI.IsUnknown() {
+		return true
+	}
+	return m.ACPI.ValueBool()
+}
+
 // updateClass is how a change of an attribute reaches an existing instance.
 type updateClass string
 
@@ -271,7 +293,7 @@ var specFieldClass = map[string]updateClass{
 	"MemoryMiB": classRestart, "VCPUs": classRestart, "Kernel": classRestart, "Initrd": classRestart,
 	"Cmdline": classRestart, "Disks": classRestart, "Interfaces": classRestart, "ConsoleLog": classComputed,
 	"OnPoweroff": classRestart, "OnCrash": classRestart, "CPU": classRestart, "Machine": classRestart,
-	"RNG": classRestart, "XenMode": classRestart, "Filesystems": classRestart,
+	"RNG": classRestart, "XenMode": classRestart, "Filesystems": classRestart, "NoACPI": classRestart,
 }
 
 // instanceAttributeClass classifies every attribute of unikernel_instance
@@ -288,7 +310,7 @@ var instanceAttributeClass = map[string]updateClass{
 	"kernel": classRestart, "initrd": classRestart, "cmdline": classRestart, "memory": classRestart, "vcpus": classRestart,
 	"disks": classRestart, "network_interfaces": classRestart, "on_crash": classRestart, "on_poweroff": classRestart,
 	"mode": classRestart, "cpu_mode": classRestart, "cpu_features": classRestart, "machine": classRestart,
-	"xen_mode": classRestart, "filesystems": classRestart, "rng": classRestart,
+	"xen_mode": classRestart, "filesystems": classRestart, "rng": classRestart, "acpi": classRestart,
 }
 
 // restartDiffers reports whether an update from state to plan needs the

@@ -81,6 +81,7 @@ func TestInstanceModelRoundTrip(t *testing.T) {
 	diskBoot.Machine = types.StringNull()
 	diskBoot.Filesystems = nil
 	diskBoot.RNG = types.BoolValue(false)
+	diskBoot.ACPI = types.BoolValue(false)
 
 	images := restartBaseModel()
 	images.Disks = []diskModel{

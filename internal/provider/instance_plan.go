@@ -76,7 +76,43 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
 	planShutdownTimeout(ctx, req, &plan, &resp.Diagnostics)
+	planACPI(ctx, req, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planACPI fills in an unset acpi with its default, true (null on Xen, whose
+// domain types decide ACPI themselves), and refuses acpi = false where
+// something needs ACPI.
+func planACPI(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+	var configured types.Bool
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("acpi"), &configured)...)
+	if plan.Hypervisor.ValueString() == "xen" {
+		if configured.IsNull() {
+			plan.ACPI = types.BoolNull()
+		}
+		return
+	}
+	if configured.IsNull() {
+		plan.ACPI = types.BoolValue(true)
+		return
+	}
+	if configured.IsUnknown() || configured.ValueBool() {
+		return
+	}
+	switch {
+	case plan.job():
+		diags.AddAttributeError(path.Root("acpi"), "ACPI needed", "A job (`mode = \"job\"`) powers itself off through ACPI: "+
+			"remove `acpi = false`.")
+	case !plan.OnPoweroff.IsUnknown() && plan.OnPoweroff.ValueString() != "destroy":
+		diags.AddAttributeError(path.Root("acpi"), "ACPI needed", fmt.Sprintf("`on_poweroff = %q` acts when the guest powers "+
+			"itself off, which it does through ACPI: remove `acpi = false`.", plan.OnPoweroff.ValueString()))
+	case !plan.ShutdownTimeout.IsUnknown() && plan.shutdownGrace() > 0:
+		diags.AddAttributeError(path.Root("acpi"), "ACPI needed", fmt.Sprintf("A graceful shutdown (`shutdown_timeout = %q`) "+
+			"presses the ACPI power button: set `shutdown_timeout = \"0s\"` or remove `acpi = false`.", plan.ShutdownTimeout.ValueString()))
+	}
 }
 
 // planShutdownTimeout fills in an unset shutdown_timeout from the boot format

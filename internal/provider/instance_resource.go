@@ -82,10 +82,14 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
 		return
 	}
+	if plan.BootFormat.IsUnknown() {
+		plan.BootFormat = types.StringValue(bootFormat) // the definition depends on it (ACPI)
+	}
 	spec := plan.toSpec(r.data.Console)
 	spec.UUID = ""
 	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
 	uuid, err := c.DefineDomain(ctx, spec)
+	tflog.Debug(ctx, "domain defined", map[string]any{"uuid": uuid})
 	if err != nil && (hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err)) {
 		// The define may have reached the daemon before the connection broke. The
 		// name was free a moment ago, so a domain of that name is this one: keep

@@ -207,6 +207,15 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`." + liveNote,
 				Validators: []validator.String{validators.Duration()},
 			},
+			"acpi": schema.BoolAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "Whether the guest gets ACPI (kvm and qemu; Xen guests follow `xen_mode`). Defaults to `true`. " +
+					"ACPI is how a guest is asked to shut down (`shutdown_timeout`) and how it powers itself off (`mode = \"job\"`, " +
+					"`on_poweroff`, or a service that exits and then shows as stopped). It costs about 2.4 MiB of host memory per " +
+					"guest. `false` suits dense fleets of `multiboot`, `multiboot2` or `pvh` services with `shutdown_timeout = " +
+					"\"0s\"`: such a service cannot power itself off, so when it exits it halts and stays `running`. `false` is " +
+					"refused where ACPI is needed (a job, a graceful shutdown, an `on_poweroff` policy other than `destroy`)." + restartNote,
+			},
 			"wait_for": schema.SingleNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "Readiness gate. Create, start and every restart return only once each condition set " +

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -60,6 +61,7 @@ type UnikernelProviderModel struct {
 	TLSPKIPath        types.String `tfsdk:"tls_pki_path"`
 	Insecure          types.Bool   `tfsdk:"insecure"`
 	ReconnectTimeout  types.String `tfsdk:"reconnect_timeout"`
+	Connections       types.Int64  `tfsdk:"connections"`
 }
 
 // Data is what Configure hands to every resource and data source.
@@ -150,6 +152,17 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 					"reopened once for all waiting calls, and calls that are safe to repeat run again. Defaults to `60s`.",
 				Optional:   true,
 				Validators: []validator.String{validators.Duration()},
+			},
+			"connections": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many connections to libvirt the provider spreads refreshes and instance "+
+					"starts, stops and deletes over, counting the main one, from 1 to %d. libvirtd serves at most "+
+					"`max_client_requests` (5 by default) calls of one connection at a time, so with Terraform's parallelism of "+
+					"10 or more one connection makes them queue. The extra connections open only when calls wait, one at a time "+
+					"and in the background; over SSH or TLS each costs a handshake. Network and pool changes stay on the main "+
+					"connection; image transfers use their own. `1` keeps every call on one connection. Defaults to `%d`.",
+					hypervisor.MaxConnections, hypervisor.DefaultConnections),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, hypervisor.MaxConnections)},
 			},
 			"insecure": schema.BoolAttribute{
 				MarkdownDescription: "Allow URI parameters that weaken the check of which host the provider talks to, or run " +
@@ -273,6 +286,9 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 		}
 		client.SetReconnectWait(wait)
 	}
+	// Unset gives the default (0): clients are shared per URI, and an earlier
+	// provider block's setting must not stick.
+	client.SetConnections(int(m.Connections.ValueInt64()))
 	hv, err := client.ResolveHypervisor(ctx, s.Hypervisor)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Unable to choose a hypervisor", err.Error())

@@ -1,0 +1,174 @@
+package hypervisor
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Calls are spread over a few connections. libvirtd serves at most
+// max_client_requests (5 by default) calls of one connection at once and
+// queues the rest, so at Terraform's parallelism of 10 or more one connection
+// makes a refresh wait in that queue while the daemon idles, and lets only
+// five domains start or stop at a time (each call holds its slot while QEMU
+// starts or exits). Reads (lookups, definitions, states, leases) and the
+// domain lifecycle calls (define, start, stop, undefine, autostart, deleting
+// a console log) run on the least busy of the main connection and up to
+// Connections-1 extra ones: libvirt orders the calls on one domain itself.
+// Everything that needs one connection's view stays on the main connection
+// (network and pool changes with their locks); volume transfers have their
+// own connections. Pool locks and pool rescans are shared with the main
+// connection.
+//
+// Extra connections open lazily, in the background, when every open one is
+// busy: no call waits for a handshake (about a second over SSH). Each is a
+// Client of its own, so it reopens itself after a daemon restart exactly as
+// the main one does, and the call that met the dead connection runs once
+// more when it is safe to repeat.
+
+// DefaultConnections is how many connections calls are spread over by
+// default: the main one and three more, that is up to 20 calls in flight at
+// libvirtd's default per-connection limit (and its default of 20 workers).
+const DefaultConnections = 4
+
+// MaxConnections bounds the connections setting: every connection is a
+// socket and a client on the daemon, and over SSH a process and a handshake.
+const MaxConnections = 16
+
+// readBusy is how many calls in flight make a connection busy: one below
+// libvirtd's default per-connection limit, so a change on the main
+// connection rarely queues behind them.
+const readBusy = 4
+
+// readRetryAfter is how long the client waits after a failed open of an extra
+// connection before it tries another; calls use the open ones meanwhile.
+const readRetryAfter = 10 * time.Second
+
+type readConn struct {
+	c    *Client // nil for the main connection
+	busy int
+}
+
+// SetConnections sets how many connections calls are spread over,
+// counting the main one (1 keeps every call on it; 0 gives the default for
+// the URI). Clients are shared per URI: the last setting wins. Extra
+// connections above n close once idle.
+func (c *Client) SetConnections(n int) {
+	if n <= 0 {
+		n = defaultReadMax(c.uri)
+	}
+	if n > MaxConnections {
+		n = MaxConnections
+	}
+	c.rmu.Lock()
+	c.readMax = n
+	var drop []*Client
+	keep := c.readers[:0]
+	for _, r := range c.readers {
+		if len(keep)+1 < n || r.busy > 0 {
+			keep = append(keep, r)
+			continue
+		}
+		drop = append(drop, r.c)
+	}
+	c.readers = keep
+	c.rmu.Unlock()
+	for _, r := range drop {
+		_ = r.Close()
+	}
+}
+
+// Connections reports how many connections are open for spread calls,
+// counting the main one.
+func (c *Client) Connections() int {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	return len(c.readers) + 1
+}
+
+// spread runs fn on the least busy connection, with the same retry on a
+// lost connection as Client.retry. fn must make its libvirt calls
+// through the client it is given.
+func (c *Client) spread(ctx context.Context, op, kind, name string, fn func(rc *Client) error) error {
+	rc, done := c.reader()
+	defer done()
+	return rc.retry(ctx, op, kind, name, func() error { return fn(rc) })
+}
+
+// reader picks the least busy connection and marks it busy until done
+// is called. When every open one is busy and the pool may grow, it starts
+// opening one more in the background.
+func (c *Client) reader() (rc *Client, done func()) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	best := &c.mainReads
+	for _, r := range c.readers {
+		if r.busy < best.busy {
+			best = r
+		}
+	}
+	if best.busy >= readBusy && len(c.readers)+1 < c.readMax && !c.readOpening && time.Now().After(c.readRetryAt) {
+		c.readOpening = true
+		go c.openReader()
+	}
+	best.busy++
+	rc = best.c
+	if rc == nil {
+		rc = c
+	}
+	return rc, func() {
+		c.rmu.Lock()
+		best.busy--
+		c.rmu.Unlock()
+	}
+}
+
+// openReader opens one more connection and adds it to the pool.
+func (c *Client) openReader() {
+	rc, err := Open(context.Background(), c.uri, DefaultOpenTimeout)
+	c.rmu.Lock()
+	// Lock order: rmu, then mu (Close takes mu, lets go, then rmu).
+	c.mu.Lock()
+	closed, wait := c.closed, c.reconnectWait
+	c.mu.Unlock()
+	c.readOpening = false
+	switch {
+	case err != nil:
+		c.readRetryAt = time.Now().Add(readRetryAfter)
+		c.rmu.Unlock()
+		c.log.Debug("cannot open another libvirt connection; calls share the open ones", "error", err.Error())
+		return
+	case closed || len(c.readers)+1 >= c.readMax:
+		c.rmu.Unlock()
+		_ = rc.Close()
+		return
+	}
+	rc.readMax = 1 // an extra connection spreads nothing further
+	rc.parent = c  // and shares the main connection's pool locks
+	rc.SetReconnectWait(wait)
+	c.readers = append(c.readers, &readConn{c: rc})
+	n := len(c.readers) + 1
+	c.rmu.Unlock()
+	c.log.Debug("opened another libvirt connection", "connections", n)
+}
+
+// closeReaders closes the extra connections.
+func (c *Client) closeReaders() {
+	c.rmu.Lock()
+	rs := c.readers
+	c.readers = nil
+	c.rmu.Unlock()
+	for _, r := range rs {
+		_ = r.c.Close()
+	}
+}
+
+// defaultReadMax is the pool size a new client starts with: the in-process
+// test driver has no request limit, and a test:///path URI gives every
+// connection its own fresh host, so it keeps one connection.
+func defaultReadMax(uri string) int {
+	if strings.HasPrefix(uri, "test:") || strings.HasPrefix(uri, "test+") {
+		return 1
+	}
+	return DefaultConnections
+}
