@@ -19,7 +19,7 @@ set -euo pipefail
 root=$PWD
 cache=$root/build/cache
 out=$root/build/guests/microvm
-modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net fuse virtiofs)
+modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net fuse virtiofs xen-netfront)
 mkdir -p "$cache" "$out"
 
 # 1. Resolve the concrete kernel package behind the meta package.

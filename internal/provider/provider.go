@@ -106,13 +106,14 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"console_pool": schema.StringAttribute{
 				MarkdownDescription: "Name of the libvirt `dir` storage pool that holds instance console logs. The provider " +
 					"creates it on the host when it is missing, and reads logs through libvirt, so this works over remote URIs " +
-					"too. Defaults to `" + DefaultConsolePool + "`.",
+					"too. Defaults to `" + DefaultConsolePool + "`, and on a Xen host to `" + DefaultXenConsolePool + "`.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.RegexMatches(poolNameRe, "must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
 			},
 			"console_path": schema.StringAttribute{
 				MarkdownDescription: "Host directory of `console_pool` when the provider creates it (mode 0700; logs are 0600). " +
-					"Defaults to `" + DefaultConsolePath + "`.",
+					"Defaults to `" + DefaultConsolePath + "`. On a Xen host it must be the directory that xenconsoled logs guest " +
+					"consoles to (its `--log-dir`), and defaults to `" + hypervisor.XenConsolePath + "`.",
 				Optional:   true,
 				Validators: []validator.String{validators.AbsolutePath()},
 			},
@@ -280,8 +281,12 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	tflog.Debug(ctx, "connected to libvirt", map[string]any{"hypervisor": hv})
-	data := &Data{Client: client, Hypervisor: hv, Console: hypervisor.ConsolePool{
-		Name: stringOr(m.ConsolePool, DefaultConsolePool), Path: stringOr(m.ConsolePath, DefaultConsolePath)}}
+	console, err := consolePool(ctx, client, m)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to read the driver of %q", s.URI), err.Error())
+		return
+	}
+	data := &Data{Client: client, Hypervisor: hv, Console: console}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 }
