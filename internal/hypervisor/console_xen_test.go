@@ -1,0 +1,30 @@
+package hypervisor
+
+import "testing"
+
+func TestConsolePoolNames(t *testing.T) {
+	q := ConsolePool{Name: "unikernel-console", Path: "/var/lib/unikernel/console"}
+	x := ConsolePool{Name: "unikernel-xen-console", Path: XenConsolePath, Xen: true}
+	for _, c := range []struct {
+		p          ConsolePool
+		vol, path string
+	}{
+		{q, "web.log", "/var/lib/unikernel/console/web.log"},
+		{x, "guest-web.log", "/var/log/xen/console/guest-web.log"},
+	} {
+		if got := c.p.Volume("web"); got != c.vol {
+			t.Errorf("Volume = %q, want %q", got, c.vol)
+		}
+		if got := c.p.LogPath("web"); got != c.path {
+			t.Errorf("LogPath = %q, want %q", got, c.path)
+		}
+	}
+}
+
+func TestIsXenOnTestDriver(t *testing.T) {
+	c := testClient(t)
+	xen, err := c.IsXen(t.Context())
+	if err != nil || xen {
+		t.Fatalf("IsXen on test:///default = %v, %v; want false, nil", xen, err)
+	}
+}
