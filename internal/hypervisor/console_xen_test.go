@@ -6,7 +6,7 @@ func TestConsolePoolNames(t *testing.T) {
 	q := ConsolePool{Name: "unikernel-console", Path: "/var/lib/unikernel/console"}
 	x := ConsolePool{Name: "unikernel-xen-console", Path: XenConsolePath, Xen: true}
 	for _, c := range []struct {
-		p          ConsolePool
+		p         ConsolePool
 		vol, path string
 	}{
 		{q, "web.log", "/var/lib/unikernel/console/web.log"},
