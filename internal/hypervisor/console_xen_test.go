@@ -1,6 +1,10 @@
 package hypervisor
 
-import "testing"
+import (
+	"testing"
+
+	"libvirt.org/go/libvirtxml"
+)
 
 func TestConsolePoolNames(t *testing.T) {
 	q := ConsolePool{Name: "unikernel-console", Path: "/var/lib/unikernel/console"}
@@ -26,5 +30,18 @@ func TestIsXenOnTestDriver(t *testing.T) {
 	xen, err := c.IsXen(t.Context())
 	if err != nil || xen {
 		t.Fatalf("IsXen on test:///default = %v, %v; want false, nil", xen, err)
+	}
+}
+
+func TestSpecFromDomainXMLConsoleLog(t *testing.T) {
+	var d libvirtxml.Domain
+	doc := `<domain type="xen"><name>x</name><os><type>xenpvh</type></os><devices>
+<console type="pty"><log file="/var/log/xen/console/guest-x.log" append="on"/><target type="xen"/></console>
+</devices></domain>`
+	if err := d.Unmarshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := SpecFromDomainXML(&d).ConsoleLog; got != "/var/log/xen/console/guest-x.log" {
+		t.Fatalf("ConsoleLog = %q, want the console's log file", got)
 	}
 }
