@@ -53,9 +53,9 @@ func xenHost(t *testing.T) (string, *hypervisor.Client) {
 		}
 		uri = strings.TrimSpace(string(out))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	c, err := hypervisor.Shared(ctx, uri, time.Minute)
+	c, err := hypervisor.Shared(ctx, uri, 5*time.Minute)
 	if err != nil {
 		t.Fatalf("TF_ACC is set but the Xen test host at %s does not answer: %v (start it with `make xen-up`)", uri, err)
 	}
