@@ -17,6 +17,20 @@ import (
 // DefaultOpenTimeout bounds how long Open waits for a daemon to answer.
 const DefaultOpenTimeout = 10 * time.Second
 
+// RemoteOpenTimeout bounds it over a network transport, where each new
+// connection is an SSH or TLS handshake first: into a busy or emulated host
+// (a Xen dom0 under TCG, for instance) that alone takes tens of seconds.
+const RemoteOpenTimeout = 2 * time.Minute
+
+// OpenTimeout is the open timeout for uri: DefaultOpenTimeout for a local
+// daemon, RemoteOpenTimeout for one reached over the network.
+func OpenTimeout(uri string) time.Duration {
+	if LocalURI(uri) {
+		return DefaultOpenTimeout
+	}
+	return RemoteOpenTimeout
+}
+
 // Keepalive settings: a probe every 5 s, and the connection is considered dead
 // after 3 unanswered probes.
 const (
@@ -70,6 +84,8 @@ type Client struct {
 	// reconnectWait bounds how long a call waits for a lost daemon to answer
 	// again (guarded by mu).
 	reconnectWait time.Duration
+	// openTimeout bounds each new connection: transfers and reopens (set by Open).
+	openTimeout time.Duration
 
 	poolLocks sync.Map // pool name -> *sync.Mutex
 
@@ -90,11 +106,14 @@ const maxTransfers = 4
 // Open connects to uri and returns within timeout (DefaultOpenTimeout when
 // zero), even when the daemon accepts the connection and never answers.
 func Open(ctx context.Context, uri string, timeout time.Duration) (*Client, error) {
+	if timeout <= 0 {
+		timeout = DefaultOpenTimeout
+	}
 	conn, err := openConn(ctx, uri, timeout)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{uri: uri, log: Logger().With("libvirt_uri", redactURI(uri)), cur: conn,
+	c := &Client{uri: uri, log: Logger().With("libvirt_uri", redactURI(uri)), cur: conn, openTimeout: timeout,
 		reconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers), idle: make(chan *Client, maxTransfers)}
 	c.watch(conn)
 	c.log.Debug("libvirt connection open")
@@ -266,8 +285,8 @@ func (c *Client) reopen(old *libvirt.Connect, done chan struct{}) {
 	)
 	for attempt := 1; ; attempt++ {
 		left := wait - time.Since(start)
-		if left > DefaultOpenTimeout {
-			left = DefaultOpenTimeout
+		if left > c.openTimeout {
+			left = c.openTimeout
 		}
 		conn, err = openConn(context.Background(), c.uri, left)
 		if err == nil {
@@ -351,11 +370,11 @@ func (c *Client) openTransfer(ctx context.Context, poolName, volName string) (vo
 	release := func() { <-c.transfers }
 	tc, err := c.idleTransfer(), error(nil)
 	if tc == nil {
-		tc, err = Open(ctx, c.uri, DefaultOpenTimeout)
+		tc, err = Open(ctx, c.uri, c.openTimeout)
 	}
 	if err != nil && !alive(c.conn()) {
 		// The daemon went away: c.conn() waited for it; try once more.
-		tc, err = Open(ctx, c.uri, DefaultOpenTimeout)
+		tc, err = Open(ctx, c.uri, c.openTimeout)
 	}
 	if err != nil {
 		release()

@@ -2,6 +2,7 @@ package hypervisor
 
 import (
 	"testing"
+	"time"
 
 	"libvirt.org/go/libvirtxml"
 )
@@ -43,5 +44,18 @@ func TestSpecFromDomainXMLConsoleLog(t *testing.T) {
 	}
 	if got := SpecFromDomainXML(&d).ConsoleLog; got != "/var/log/xen/console/guest-x.log" {
 		t.Fatalf("ConsoleLog = %q, want the console's log file", got)
+	}
+}
+
+func TestOpenTimeout(t *testing.T) {
+	for uri, want := range map[string]time.Duration{
+		"qemu:///system":                DefaultOpenTimeout,
+		"xen:///system":                 DefaultOpenTimeout,
+		"xen+ssh://root@dom0/system":    RemoteOpenTimeout,
+		"qemu+tls://kvm.example/system": RemoteOpenTimeout,
+	} {
+		if got := OpenTimeout(uri); got != want {
+			t.Errorf("OpenTimeout(%q) = %s, want %s", uri, got, want)
+		}
 	}
 }

@@ -254,7 +254,7 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	s.URI = uri
 	ctx = tflog.SetField(ctx, "libvirt_uri", s.URI)
 	tflog.Debug(ctx, "connecting to libvirt")
-	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.DefaultOpenTimeout)
+	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.OpenTimeout(s.URI))
 	if summary, detail, ok := libraryError(err); ok {
 		resp.Diagnostics.AddError(summary, detail)
 		return
