@@ -36,7 +36,9 @@
  * signature's names (so the same code runs on AMD and Intel), finds the console
  * ring's page and event channel with HVMOP_get_param (HVM_PARAM_CONSOLE_PFN and
  * _EVTCHN), and writes the same lines into the ring, which xenconsoled logs;
- * "poweroff" ends the guest with SCHEDOP_shutdown (SHUTDOWN_poweroff). Under a
+ * "poweroff" ends the guest with SCHEDOP_shutdown (SHUTDOWN_poweroff). It idles
+ * with SCHEDOP_block, because Xen powers off a guest whose last vCPU halts with
+ * interrupts disabled. Under a
  * PVH boot that is not Xen (QEMU's own PVH loader) it writes to COM1 as above.
  *
  * Build (no libc, no headers):
@@ -173,6 +175,7 @@ struct xencons {
 #define HYPERVISOR_event_channel_op 32
 #define HYPERVISOR_hvm_op 34
 #define SCHEDOP_yield 0
+#define SCHEDOP_block 1
 #define SCHEDOP_shutdown 2
 #define SHUTDOWN_poweroff 0
 #define EVTCHNOP_send 4
@@ -451,4 +454,9 @@ void pvh_main(const struct hvm_start_info *si)
 	if (si && si->magic == HVM_START_MAGIC && si->cmdline_lo && !si->cmdline_hi)
 		cmd = (const char *)si->cmdline_lo;
 	run(cmd);
+	/* Xen takes HLT with interrupts off as the last vCPU going down and
+	 * powers the domain off: idle by blocking in Xen instead. No event
+	 * reaches the guest (it registers no callback), so it stays there. */
+	while (xen_cons)
+		hypercall2(HYPERVISOR_sched_op, SCHEDOP_block, 0);
 }
