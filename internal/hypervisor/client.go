@@ -32,11 +32,24 @@ func OpenTimeout(uri string) time.Duration {
 }
 
 // Keepalive settings: a probe every 5 s, and the connection is considered dead
-// after 3 unanswered probes.
+// after 3 unanswered probes. Over a network transport the daemon gets 90 s (9
+// probes 10 s apart): a remote host that is busy, or an emulated one such as a
+// Xen dom0 under TCG during an upload, can leave probes unanswered for longer
+// than 15 s without being gone, and a dropped connection costs a new handshake.
 const (
-	keepaliveInterval = 5
-	keepaliveCount    = 3
+	keepaliveInterval       = 5
+	keepaliveCount          = 3
+	remoteKeepaliveInterval = 10
+	remoteKeepaliveCount    = 9
 )
+
+// keepalive returns the keepalive interval (seconds) and count for uri.
+func keepalive(uri string) (int, uint) {
+	if LocalURI(uri) {
+		return keepaliveInterval, keepaliveCount
+	}
+	return remoteKeepaliveInterval, remoteKeepaliveCount
+}
 
 var (
 	eventLoopOnce sync.Once
@@ -144,7 +157,7 @@ func openConn(ctx context.Context, uri string, timeout time.Duration) (*libvirt.
 			return nil, &Error{Op: "connect to", Kind: "libvirt daemon", Name: uri, Code: codeOf(r.err), Message: messageOf(r.err)}
 		}
 		// Keepalive is unsupported by some in-process drivers (test:///, ...); that is not an error.
-		_ = r.conn.SetKeepAlive(keepaliveInterval, keepaliveCount)
+		_ = r.conn.SetKeepAlive(keepalive(uri))
 		return r.conn, nil
 	case <-timer.C:
 		go closeLate(done)
@@ -163,7 +176,7 @@ func (c *Client) watch(conn *libvirt.Connect) {
 		why := map[libvirt.ConnectCloseReason]string{
 			libvirt.CONNECT_CLOSE_REASON_ERROR:     "I/O error",
 			libvirt.CONNECT_CLOSE_REASON_EOF:       "the daemon closed the connection",
-			libvirt.CONNECT_CLOSE_REASON_KEEPALIVE: "keepalive: no answer to 3 probes 5 s apart",
+			libvirt.CONNECT_CLOSE_REASON_KEEPALIVE: "keepalive: no answer to several probes in a row",
 			libvirt.CONNECT_CLOSE_REASON_CLIENT:    "closed by the provider",
 		}[reason]
 		if reason == libvirt.CONNECT_CLOSE_REASON_CLIENT {
