@@ -59,3 +59,14 @@ func TestOpenTimeout(t *testing.T) {
 		}
 	}
 }
+
+// libvirt's libxl driver reports a PV guest's OS type as "linux", not "xen".
+func TestXenPVReadBack(t *testing.T) {
+	var d libvirtxml.Domain
+	if err := d.Unmarshal(`<domain type="xen"><name>x</name><os><type arch="x86_64">linux</type></os></domain>`); err != nil {
+		t.Fatal(err)
+	}
+	if got := SpecFromDomainXML(&d).XenMode; got != "pv" {
+		t.Fatalf("XenMode = %q, want pv", got)
+	}
+}

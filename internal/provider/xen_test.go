@@ -310,14 +310,16 @@ data "unikernel_instance_console" "c" {
 func TestAccXenMicroVM(t *testing.T) {
 	uri, c := xenHost(t)
 	prefix := acctest.RandName("xvm")
-	instance := func(label, mode string) string {
+	// As a PV guest of 128 MiB, the microVM's kernel had only 79 MiB available
+	// (51 MiB reserved), too little for its initramfs and init: PV gets 256.
+	instance := func(label, mode string, memory int) string {
 		return fmt.Sprintf(`
 resource "unikernel_instance" "%[2]s" {
   name     = "%[1]s-%[2]s"
   kernel   = unikernel_image.vmlinuz.path
   initrd   = unikernel_image.initrd.path
   cmdline  = "console=hvc0 panic=-1 xen=%[2]s"
-  memory   = 128
+  memory   = %[4]d
   xen_mode = %[3]q
   network_interfaces = [{
     network = unikernel_network.n.name
@@ -328,7 +330,7 @@ resource "unikernel_instance" "%[2]s" {
     timeout = "600s"
   }
 }
-`, prefix, label, mode)
+`, prefix, label, mode, memory)
 	}
 	config := xenProvider(uri) + xenPool(prefix) + fmt.Sprintf(`
 resource "unikernel_image" "vmlinuz" {
@@ -348,7 +350,7 @@ resource "unikernel_network" "n" {
   mode      = "isolated"
   ipv4_cidr = "10.229.1.0/24"
 }
-`, prefix, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd) + instance("pvh", "pvh") + instance("pv", "pv")
+`, prefix, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd) + instance("pvh", "pvh", 128) + instance("pv", "pv", 256)
 	addr := regexp.MustCompile(`^10\.229\.1\.\d+$`)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
