@@ -88,7 +88,7 @@ resource "unikernel_instance" "vm" {
   kernel   = unikernel_image.vmlinuz.path
   initrd   = unikernel_image.initrd.path
   cmdline  = "console=hvc0 panic=-1"
-  memory   = 256 # as a PV guest Linux reserves more of its memory than under PVH
+  memory   = 256 # Debian's kernel keeps about 50 MiB of it on Xen
   xen_mode = "pv"
   network_interfaces = [{
     network = unikernel_network.lan.name

@@ -310,8 +310,8 @@ data "unikernel_instance_console" "c" {
 func TestAccXenMicroVM(t *testing.T) {
 	uri, c := xenHost(t)
 	prefix := acctest.RandName("xvm")
-	// As a PV guest of 128 MiB, the microVM's kernel had only 79 MiB available
-	// (51 MiB reserved), too little for its initramfs and init: PV gets 256.
+	// With 128 MiB on Xen, PVH and PV alike, the microVM's kernel has only 79 MiB
+	// available (51 MiB reserved), and its init was sometimes killed: 256 MiB.
 	instance := func(label, mode string, memory int) string {
 		return fmt.Sprintf(`
 resource "unikernel_instance" "%[2]s" {
@@ -350,7 +350,7 @@ resource "unikernel_network" "n" {
   mode      = "isolated"
   ipv4_cidr = "10.229.1.0/24"
 }
-`, prefix, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd) + instance("pvh", "pvh", 128) + instance("pv", "pv", 256)
+`, prefix, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd) + instance("pvh", "pvh", 256) + instance("pv", "pv", 256)
 	addr := regexp.MustCompile(`^10\.229\.1\.\d+$`)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
