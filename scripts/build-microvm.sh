@@ -29,7 +29,7 @@ set -euo pipefail
 root=$PWD
 cache=$root/build/cache
 # Load order: each module after the ones it depends on (modinfo -F depends).
-modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net fuse virtiofs)
+modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net fuse virtiofs xen-netfront)
 case ${1:-cloud} in
 cloud)
 	meta=linux-image-cloud-amd64

@@ -17,12 +17,39 @@ import (
 // DefaultOpenTimeout bounds how long Open waits for a daemon to answer.
 const DefaultOpenTimeout = 10 * time.Second
 
+// RemoteOpenTimeout bounds it over a network transport, where each new
+// connection is an SSH or TLS handshake first: into a busy or emulated host
+// (a Xen dom0 under TCG, for instance) that alone takes tens of seconds.
+const RemoteOpenTimeout = 2 * time.Minute
+
+// OpenTimeout is the open timeout for uri: DefaultOpenTimeout for a local
+// daemon, RemoteOpenTimeout for one reached over the network.
+func OpenTimeout(uri string) time.Duration {
+	if LocalURI(uri) {
+		return DefaultOpenTimeout
+	}
+	return RemoteOpenTimeout
+}
+
 // Keepalive settings: a probe every 5 s, and the connection is considered dead
-// after 3 unanswered probes.
+// after 3 unanswered probes. Over a network transport the daemon gets 90 s (9
+// probes 10 s apart): a remote host that is busy, or an emulated one such as a
+// Xen dom0 under TCG during an upload, can leave probes unanswered for longer
+// than 15 s without being gone, and a dropped connection costs a new handshake.
 const (
-	keepaliveInterval = 5
-	keepaliveCount    = 3
+	keepaliveInterval       = 5
+	keepaliveCount          = 3
+	remoteKeepaliveInterval = 10
+	remoteKeepaliveCount    = 9
 )
+
+// keepalive returns the keepalive interval (seconds) and count for uri.
+func keepalive(uri string) (int, uint) {
+	if LocalURI(uri) {
+		return keepaliveInterval, keepaliveCount
+	}
+	return remoteKeepaliveInterval, remoteKeepaliveCount
+}
 
 var (
 	eventLoopOnce sync.Once
@@ -72,6 +99,8 @@ type Client struct {
 	// reconnectWait bounds how long a call waits for a lost daemon to answer
 	// again (guarded by mu).
 	reconnectWait time.Duration
+	// openTimeout bounds each new connection: transfers and reopens (set by Open).
+	openTimeout time.Duration
 
 	poolLocks     sync.Map // pool name -> *sync.Mutex
 	poolRefreshes sync.Map // pool name -> *poolRefresh
@@ -102,11 +131,14 @@ const maxTransfers = 4
 // Open connects to uri and returns within timeout (DefaultOpenTimeout when
 // zero), even when the daemon accepts the connection and never answers.
 func Open(ctx context.Context, uri string, timeout time.Duration) (*Client, error) {
+	if timeout <= 0 {
+		timeout = DefaultOpenTimeout
+	}
 	conn, err := openConn(ctx, uri, timeout)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{uri: uri, log: Logger().With("libvirt_uri", redactURI(uri)), cur: conn,
+	c := &Client{uri: uri, log: Logger().With("libvirt_uri", redactURI(uri)), cur: conn, openTimeout: timeout,
 		reconnectWait: DefaultReconnectWait, transfers: make(chan struct{}, maxTransfers), idle: make(chan *Client, maxTransfers),
 		readMax: defaultReadMax(uri)}
 	c.watch(conn)
@@ -138,7 +170,7 @@ func openConn(ctx context.Context, uri string, timeout time.Duration) (*libvirt.
 			return nil, &Error{Op: "connect to", Kind: "libvirt daemon", Name: uri, Code: codeOf(r.err), Message: messageOf(r.err)}
 		}
 		// Keepalive is unsupported by some in-process drivers (test:///, ...); that is not an error.
-		_ = r.conn.SetKeepAlive(keepaliveInterval, keepaliveCount)
+		_ = r.conn.SetKeepAlive(keepalive(uri))
 		return r.conn, nil
 	case <-timer.C:
 		go closeLate(done)
@@ -157,7 +189,7 @@ func (c *Client) watch(conn *libvirt.Connect) {
 		why := map[libvirt.ConnectCloseReason]string{
 			libvirt.CONNECT_CLOSE_REASON_ERROR:     "I/O error",
 			libvirt.CONNECT_CLOSE_REASON_EOF:       "the daemon closed the connection",
-			libvirt.CONNECT_CLOSE_REASON_KEEPALIVE: "keepalive: no answer to 3 probes 5 s apart",
+			libvirt.CONNECT_CLOSE_REASON_KEEPALIVE: "keepalive: no answer to several probes in a row",
 			libvirt.CONNECT_CLOSE_REASON_CLIENT:    "closed by the provider",
 		}[reason]
 		if reason == libvirt.CONNECT_CLOSE_REASON_CLIENT {
@@ -280,8 +312,8 @@ func (c *Client) reopen(old *libvirt.Connect, done chan struct{}) {
 	)
 	for attempt := 1; ; attempt++ {
 		left := wait - time.Since(start)
-		if left > DefaultOpenTimeout {
-			left = DefaultOpenTimeout
+		if left > c.openTimeout {
+			left = c.openTimeout
 		}
 		conn, err = openConn(context.Background(), c.uri, left)
 		if err == nil {
@@ -371,11 +403,11 @@ func (c *Client) openTransfer(ctx context.Context, poolName, volName string) (vo
 	release := func() { <-c.transfers }
 	tc, err := c.idleTransfer(), error(nil)
 	if tc == nil {
-		tc, err = Open(ctx, c.uri, DefaultOpenTimeout)
+		tc, err = Open(ctx, c.uri, c.openTimeout)
 	}
 	if err != nil && !alive(c.conn()) {
 		// The daemon went away: c.conn() waited for it; try once more.
-		tc, err = Open(ctx, c.uri, DefaultOpenTimeout)
+		tc, err = Open(ctx, c.uri, c.openTimeout)
 	}
 	if err != nil {
 		release()

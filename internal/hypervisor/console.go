@@ -19,13 +19,24 @@ import (
 // such as qemu+ssh://, where the provider cannot open the host's files.
 
 // ConsolePool names the pool that holds console logs and its host directory.
+// On a Xen host (Xen set) the directory is xenconsoled's log directory and the
+// logs are xenconsoled's own (see console_xen.go).
 type ConsolePool struct {
 	Name string
 	Path string
+	Xen  bool
 }
 
 // LogPath is the host path of the console log of domain.
-func (p ConsolePool) LogPath(domain string) string { return path.Join(p.Path, LogVolume(domain)) }
+func (p ConsolePool) LogPath(domain string) string { return path.Join(p.Path, p.Volume(domain)) }
+
+// Volume is the volume name of the console log of domain in this pool.
+func (p ConsolePool) Volume(domain string) string {
+	if p.Xen {
+		return XenLogVolume(domain)
+	}
+	return LogVolume(domain)
+}
 
 // LogVolume is the volume name of the console log of domain.
 func LogVolume(domain string) string { return domain + ".log" }
@@ -184,7 +195,7 @@ func (c *Client) refreshSince(pool *libvirt.StoragePool, name string, since time
 // consoleSize returns the size in bytes of the console log of domain, 0 when
 // there is none yet.
 func (c *Client) consoleSize(_ context.Context, p ConsolePool, domain string) (uint64, error) {
-	v, err := c.consoleVolume(p, LogVolume(domain), true)
+	v, err := c.consoleVolume(p, p.Volume(domain), true)
 	if IsNotFound(err) {
 		return 0, nil
 	}
@@ -208,7 +219,7 @@ func (c *Client) volumeSize(v *libvirt.StorageVol, domain string) (uint64, error
 // log that does not exist yet reads as empty. At most limit bytes are
 // returned (the last ones) when limit > 0.
 func (c *Client) readConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
-	v, err := c.consoleVolume(p, LogVolume(domain), true)
+	v, err := c.consoleVolume(p, p.Volume(domain), true)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -217,7 +228,7 @@ func (c *Client) readConsole(ctx context.Context, p ConsolePool, domain string, 
 	}
 	defer func() { _ = v.Free() }()
 	tail := &tailBuffer{limit: limit}
-	if _, err := c.download(ctx, p.Name, LogVolume(domain), offset, 0, tail); err != nil {
+	if _, err := c.download(ctx, p.Name, p.Volume(domain), offset, 0, tail); err != nil {
 		return nil, err
 	}
 	return tail.Bytes(), nil
@@ -247,14 +258,20 @@ func (t *tailBuffer) Bytes() []byte {
 
 // appendConsole appends text to the console log of domain through libvirt's
 // volume upload, creating the log (mode 0600) when it does not exist yet.
-// Only call it while the domain is stopped: virtlogd owns the file while it runs.
+// Only call it while the domain is stopped: virtlogd (xenconsoled on Xen)
+// owns the file while it runs.
 func (c *Client) appendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+	if p.Xen {
+		if err := c.settleXenLog(ctx, p, domain); err != nil {
+			return err
+		}
+	}
 	// Before the first boot the log does not exist: create it through libvirt
 	// (no pool refresh needed). If virtlogd made it meanwhile, find it by a refresh.
-	v, err := c.consoleVolume(p, LogVolume(domain), false)
+	v, err := c.consoleVolume(p, p.Volume(domain), false)
 	if IsNotFound(err) {
 		if v, err = c.createConsoleVolume(p, domain); err != nil {
-			v, err = c.consoleVolume(p, LogVolume(domain), true)
+			v, err = c.consoleVolume(p, p.Volume(domain), true)
 		}
 	}
 	if err != nil {
@@ -265,7 +282,7 @@ func (c *Client) appendConsole(ctx context.Context, p ConsolePool, domain, text 
 	if err != nil {
 		return err
 	}
-	tv, st, done, err := c.openTransfer(ctx, p.Name, LogVolume(domain))
+	tv, st, done, err := c.openTransfer(ctx, p.Name, p.Volume(domain))
 	if err != nil {
 		return err
 	}
@@ -293,7 +310,7 @@ func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.Sto
 	}
 	defer func() { _ = pool.Free() }()
 	x := &libvirtxml.StorageVolume{
-		Name:     LogVolume(domain),
+		Name:     p.Volume(domain),
 		Capacity: &libvirtxml.StorageVolumeSize{Value: 0, Unit: "bytes"},
 		Target: &libvirtxml.StorageVolumeTarget{
 			Format:      &libvirtxml.StorageVolumeTargetFormat{Type: "raw"},
@@ -311,8 +328,8 @@ func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.Sto
 	return v, wrap(err, "create", "console log of", domain)
 }
 
-// deleteConsole removes the console log of domain and virtlogd's rotated
-// copies (<name>.log.0, .1, ...).
+// deleteConsole removes the console log of domain and its rotated copies
+// (<name>.log.0, .1, ...).
 func (c *Client) deleteConsole(_ context.Context, p ConsolePool, domain string) error {
 	pool, err := c.conn().LookupStoragePoolByName(p.Name)
 	if codeOf(err) == ErrNotFound {
@@ -328,7 +345,7 @@ func (c *Client) deleteConsole(_ context.Context, p ConsolePool, domain string) 
 		return err
 	}
 	// virtlogd names its copies <log>.0, <log>.1, ... without gaps.
-	base := LogVolume(domain)
+	base := p.Volume(domain)
 	var firstErr error
 	for i := -1; ; i++ {
 		n := base

@@ -14,11 +14,12 @@ import (
 // stream, which at parallelism 50 queue for the transfer slots and the pool
 // lock. The file is the domain's serial log by construction (the domain's
 // <log file> is ConsolePool.LogPath). Anything else (a remote host, no
-// permission) goes through libvirt as before.
+// permission) goes through libvirt as before, and so do xenconsoled's logs
+// on a local Xen host: markers wait for such a log to settle (console_xen.go).
 
 // consoleFile is the local path of domain's console log, when it can be used.
 func (c *Client) consoleFile(p ConsolePool, domain string) (string, bool) {
-	if p.Path == "" || !c.Local() {
+	if p.Path == "" || p.Xen || !c.Local() {
 		return "", false
 	}
 	return p.LogPath(domain), true

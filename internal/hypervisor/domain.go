@@ -2,6 +2,7 @@ package hypervisor
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -164,8 +165,19 @@ func (c *Client) undefineDomain(_ context.Context, name string) error {
 		return err
 	}
 	defer func() { _ = dom.Free() }()
-	return wrap(dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE|
-		libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA), "undefine", kindDomain, name)
+	err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+	if isUnsupportedFlags(err) {
+		// libvirt's libxl driver (Xen) has no snapshots and refuses the flag.
+		err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE)
+	}
+	return wrap(err, "undefine", kindDomain, name)
+}
+
+// isUnsupportedFlags reports whether a driver refused the flags of a call
+// (libvirt's virCheckFlags: VIR_ERR_INVALID_ARG).
+func isUnsupportedFlags(err error) bool {
+	var lv libvirt.Error
+	return errors.As(err, &lv) && lv.Code == libvirt.ERR_INVALID_ARG
 }
 
 // setDomainAutostart sets whether the domain starts with the host.

@@ -127,6 +127,9 @@ func readPlatform(d *libvirtxml.Domain, s *DomainSpec) {
 					s.XenMode = mode
 				}
 			}
+			if d.OS.Type.Type == "linux" {
+				s.XenMode = "pv" // libvirt's libxl driver reports PV guests as "linux"
+			}
 		}
 	}
 	if d.Devices != nil {

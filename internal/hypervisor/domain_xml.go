@@ -285,6 +285,13 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 			break
 		}
 	}
+	// A Xen PV or PVH guest's definition may carry the serial port as its
+	// console instead (libvirt's console compatibility), with the same log.
+	for _, console := range d.Devices.Consoles {
+		if s.ConsoleLog == "" && console.Log != nil {
+			s.ConsoleLog = console.Log.File
+		}
+	}
 	return s
 }
 

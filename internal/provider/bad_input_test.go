@@ -110,6 +110,7 @@ func badInputs() []badInput {
 		{name: "initrd missing", resource: instK(`  initrd = "/nonexistent/tf-acc/initrd.cpio"`), attr: "initrd", want: `does not exist on the hypervisor host`},
 		{name: "disk missing", resource: inst(`  disks = [{ path = "/nonexistent/tf-acc/disk.qcow2" }]`),
 			attr: "disks", path: "disks[0]", want: `does not exist on the hypervisor host`},
+		{name: "xen multiboot-only kernel", resource: instK(`  hypervisor = "xen"`), attr: "kernel", want: `cannot boot as a Xen PVH guest`},
 		{name: "kernel relative", resource: inst(`  kernel = "kernel.elf"`), attr: "kernel", want: `must be an absolute host path`},
 		{name: "kernel dotdot", resource: inst(`  kernel = "/var/../etc/shadow"`), attr: "kernel", want: `must not contain .\.\.. components`},
 		{name: "disk image as kernel", resource: inst(`  kernel = "%[3]s/qcow2-v3.bin"`), attr: "kernel", want: `does not boot as a kernel`},

@@ -269,6 +269,11 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 	if k := m.Kernel.ValueString(); k != "" {
 		bootFormat = "unknown"
 		res, found := r.detect(ctx, k, path.Root("kernel"), diags)
+		xenFormat, ok := r.checkXenImage(m, path.Root("kernel"), k, true, res, found, diags)
+		if !ok {
+			return "", false
+		}
+		res.Format = xenFormat
 		if found {
 			if res.Format == "" || res.Format.Boot() != imageformat.BootKernel {
 				what := string(res.Format)
@@ -283,7 +288,11 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 			bootFormat = string(res.Format)
 		}
 		if in := m.Initrd.ValueString(); in != "" {
-			if res, found := r.detect(ctx, in, path.Root("initrd"), diags); found && res.Format == imageformat.QCOW2 {
+			res, found := r.detect(ctx, in, path.Root("initrd"), diags)
+			if _, ok := r.checkXenImage(m, path.Root("initrd"), in, false, res, found, diags); !ok {
+				return "", false
+			}
+			if found && res.Format == imageformat.QCOW2 {
 				diags.AddAttributeError(path.Root("initrd"), "Image cannot be an initrd",
 					fmt.Sprintf("%s is a qcow2 disk image; an initrd is a cpio archive (format raw).", in))
 				return "", false

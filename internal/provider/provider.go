@@ -107,15 +107,17 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"console_pool": schema.StringAttribute{
 				MarkdownDescription: "Name of the libvirt `dir` storage pool that holds instance console logs. The provider " +
 					"creates it on the host when it is missing, and reads logs through libvirt, so this works over remote URIs " +
-					"too. Defaults to `" + DefaultConsolePool + "`. The same name rule as `unikernel_pool.name`: 1 to 128 characters " +
-					"without `/` or control characters, other than `.` and `..`.",
+					"too. Defaults to `" + DefaultConsolePool + "`, and on a Xen host to `" + DefaultXenConsolePool + "`. " +
+					"The same name rule as `unikernel_pool.name`: 1 to 128 characters without `/` or control characters, " +
+					"other than `.` and `..`.",
 				Optional:   true,
 				Validators: []validator.String{validators.PoolName()},
 			},
 			"console_path": schema.StringAttribute{
 				MarkdownDescription: "Host directory of `console_pool` when the provider creates it (mode 0700; logs are 0600). " +
-					"Defaults to `" + DefaultConsolePath + "`. The same path rule as `unikernel_pool.path`: absolute and clean, " +
-					"other than `/`.",
+					"Defaults to `" + DefaultConsolePath + "`. On a Xen host it must be the directory that xenconsoled logs guest " +
+					"consoles to (its `--log-dir`), and defaults to `" + hypervisor.XenConsolePath + "`. The same path rule as " +
+					"`unikernel_pool.path`: absolute and clean, other than `/`.",
 				Optional:   true,
 				Validators: []validator.String{validators.PoolPath()},
 			},
@@ -265,7 +267,7 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	s.URI = uri
 	ctx = tflog.SetField(ctx, "libvirt_uri", s.URI)
 	tflog.Debug(ctx, "connecting to libvirt")
-	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.DefaultOpenTimeout)
+	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.OpenTimeout(s.URI))
 	if summary, detail, ok := libraryError(err); ok {
 		resp.Diagnostics.AddError(summary, detail)
 		return
@@ -295,8 +297,12 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	tflog.Debug(ctx, "connected to libvirt", map[string]any{"hypervisor": hv})
-	data := &Data{Client: client, Hypervisor: hv, Console: hypervisor.ConsolePool{
-		Name: stringOr(m.ConsolePool, DefaultConsolePool), Path: stringOr(m.ConsolePath, DefaultConsolePath)}}
+	console, err := consolePool(ctx, client, m)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to read the driver of %q", s.URI), err.Error())
+		return
+	}
+	data := &Data{Client: client, Hypervisor: hv, Console: console}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 }

@@ -30,6 +30,10 @@
 //
 // Failures are reported as "MICROVM-ERROR <reason>" lines and retried: PID 1
 // must never exit, or the kernel panics.
+//
+// On Xen (PVH or PV) the NIC is a Xen netfront (xen-netfront.ko in the
+// initramfs) and the console is the Xen console: with console=hvc0 on the
+// command line, init writes to /dev/hvc0, which xenconsoled logs.
 package main
 
 import (
@@ -49,7 +53,7 @@ import (
 // Load order matters: each module depends on the ones before it. Any of them
 // may be built into the kernel, in which case its file is simply absent.
 var modules = []string{"virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
-	"virtio_pci", "failover", "net_failover", "virtio_net", "fuse", "virtiofs",
+	"virtio_pci", "failover", "net_failover", "virtio_net", "fuse", "virtiofs", "xen-netfront",
 	"netfs", "fscache", "9pnet", "9pnet_virtio", "9p"}
 
 const (
@@ -147,11 +151,18 @@ func mount9p(tag string) {
 	logf("MICROVM-SHARE tag=%s write=ok", tag)
 }
 
-// openConsole makes the serial port (or /dev/console) stdin, stdout and
+// openConsole makes the console named by the last console= argument (the
+// serial port by default, hvc0 on Xen), or /dev/console, stdin, stdout and
 // stderr. The initramfs has no /dev/console node, so the kernel started init
 // with no open file descriptors at all.
 func openConsole() {
-	for _, p := range []string{"/dev/ttyS0", "/dev/console"} {
+	first := "/dev/ttyS0"
+	if b, err := os.ReadFile("/proc/cmdline"); err == nil {
+		if name := consoleDevice(string(b)); name != "" {
+			first = "/dev/" + name
+		}
+	}
+	for _, p := range []string{first, "/dev/ttyS0", "/dev/console"} {
 		f, err := os.OpenFile(p, os.O_RDWR|unix.O_NOCTTY, 0)
 		if err != nil {
 			continue
@@ -164,15 +175,32 @@ func openConsole() {
 	}
 }
 
-// loadModules loads the virtio network modules; missing files (built in) and
-// EEXIST (already loaded) are fine, other errors are only logged.
+// consoleDevice returns the device of the last console= argument of a kernel
+// command line ("hvc0" for console=hvc0, "ttyS0" for console=ttyS0,115200),
+// or "" when there is none or it names no plain device.
+func consoleDevice(cmdline string) string {
+	dev := ""
+	for _, f := range strings.Fields(cmdline) {
+		if v, ok := strings.CutPrefix(f, "console="); ok {
+			dev, _, _ = strings.Cut(v, ",")
+		}
+	}
+	if dev == "" || strings.ContainsAny(dev, "/.") {
+		return ""
+	}
+	return dev
+}
+
+// loadModules loads the network modules; missing files (built in), EEXIST
+// (already loaded) and ENODEV (xen-netfront outside Xen) are fine, other
+// errors are only logged.
 func loadModules() {
 	for _, name := range modules {
 		f, err := os.Open(moduleDir + "/" + name + ".ko")
 		if err != nil {
 			continue
 		}
-		if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && !errors.Is(err, unix.EEXIST) && !errors.Is(err, unix.ENODEV) {
 			logf("microvm-init: load %s: %v", name, err)
 		}
 		f.Close()
