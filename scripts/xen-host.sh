@@ -53,9 +53,13 @@
 #   session) and libvirtd started at boot without an idle timeout.
 # - QEMU holds about 2.3 GB resident with -m 2048 and uses both CPUs while dom0
 #   boots: run one such host per machine.
-# - From QEMU start to dom0's sshd takes 50-100 s here; libvirtd answers a few
-#   seconds later. Each new xen+ssh connection costs about 2 s (the ssh
+# - From QEMU start to dom0's sshd takes 50-100 s on a quiet machine and about
+#   4 minutes when the machine is loaded (load 15-20 on 2 CPUs); libvirtd answers
+#   a few seconds later. Each new xen+ssh connection costs about 3 s (the ssh
 #   handshake into a TCG guest); about one in 45 has been reset by the peer.
+# - libvirt clients should not use a short keepalive against this host: with
+#   virsh's default (5 s x 5) a loaded machine dropped a connection in the
+#   middle of a domain start.
 set -euo pipefail
 
 HARNESS="$(cd "$(dirname "$0")" && pwd)/harness.sh"
@@ -285,10 +289,17 @@ ssh_opts() {
 		-p "$(port)"
 }
 
+# dom0_ssh runs a command in dom0. A new connection is occasionally reset
+# during the handshake (exit status 255, nothing has run): it is tried again.
 dom0_ssh() {
-	local opts
+	local opts i rc
 	mapfile -t opts < <(ssh_opts)
-	ip netns exec "$NETNS" ssh "${opts[@]}" root@127.0.0.1 "$@"
+	for i in 1 2 3; do
+		rc=0
+		ip netns exec "$NETNS" ssh "${opts[@]}" root@127.0.0.1 "$@" || rc=$?
+		[ "$rc" -eq 255 ] && [ "$i" -lt 3 ] && { sleep 2; continue; }
+		return "$rc"
+	done
 }
 
 # uri: the ssh alias (written by `up` into the system ssh configuration) carries
@@ -353,7 +364,8 @@ cmd_up() {
 	mkdir -p "$STATE_DIR"
 	chmod 700 "$STATE_DIR"
 	# One `up` at a time; a second caller waits and then finds the host up.
-	exec 9>"$STATE_DIR/.lock"
+	# (QEMU must not inherit this descriptor: it would hold the lock for its whole life.)
+	exec 9>"$STATE_DIR/up.lock"
 	flock 9
 	if pid_alive && [ -f "$STATE_DIR/ready" ] && dom0_ssh true 2>/dev/null; then
 		log "already up: $(uri)"
@@ -382,7 +394,7 @@ cmd_up() {
 		-drive "file=$STATE_DIR/overlay.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap" \
 		-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$(port)-:22" \
 		-serial "file:$STATE_DIR/serial.log" -monitor "unix:$STATE_DIR/monitor.sock,server=on,wait=off" \
-		-pidfile "$STATE_DIR/qemu.pid" -daemonize
+		-pidfile "$STATE_DIR/qemu.pid" -daemonize 9>&-
 	local deadline=$((SECONDS + UP_TIMEOUT)) t_ssh="" t_virt=""
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		if ! pid_alive; then
@@ -489,7 +501,25 @@ cmd_check() {
 	# shellcheck disable=SC2064 # expand now: the names are fixed
 	trap "check_cleanup '$u' '$name' '$work'" EXIT
 	# -k 0: no client keepalive; a starved dom0 answers late (see libvirtd.conf in the build).
-	v() { ip netns exec "$NETNS" timeout 600 virsh -k 0 -q -c "$u" "$@"; }
+	# A new connection is occasionally reset during the ssh handshake: nothing has
+	# run then, so the same commands are tried again.
+	v() {
+		local i out rc
+		for i in 1 2 3; do
+			rc=0
+			out="$(ip netns exec "$NETNS" timeout 600 virsh -k 0 -q -c "$u" "$@" 2>"$work/virsh.err")" || rc=$?
+			if [ "$rc" -ne 0 ] && grep -q 'failed to connect to the hypervisor' "$work/virsh.err"; then
+				log "connection failed (attempt $i), retrying: $(tail -n1 "$work/virsh.err")"
+				sleep 2
+				continue
+			fi
+			cat "$work/virsh.err" >&2
+			printf '%s\n' "$out"
+			return "$rc"
+		done
+		cat "$work/virsh.err" >&2
+		return 1
+	}
 	check_guest_initrd "$work"
 	cp "$(cat "$STATE_DIR/cache")/vmlinuz" "$work/vmlinuz"
 
