@@ -566,7 +566,7 @@ EOF
 	local cpool setup=""
 	# shellcheck disable=SC2016 # expanded in dom0
 	cpool="$(dom0_ssh 'for p in $(virsh -q pool-list --all --name); do
-		virsh -q pool-dumpxml "$p" | grep -q "<path>/var/log/xen/console</path>" && echo "$p"; done' | head -n1)"
+		virsh -q pool-dumpxml "$p" | grep -q "<path>/var/log/xen/console</path>" && echo "$p"; done; true' | head -n1)"
 	if [ -z "$cpool" ]; then
 		cpool="$name-console"
 		setup="pool-define console-pool.xml; pool-start $cpool;"
@@ -582,7 +582,12 @@ EOF
 		vol-create-as $name-images vmlinuz $(stat -c %s "$work/vmlinuz"); vol-upload --pool $name-images vmlinuz vmlinuz;
 		vol-create-as $name-images initrd.gz $(stat -c %s "$work/initrd.gz"); vol-upload --pool $name-images initrd.gz initrd.gz;
 		net-define net.xml; net-start $name") >/dev/null
-	v vol-list "$name-images" | grep -q initrd.gz || die "the uploaded initrd is not in pool $name-images"
+	local f want got
+	for f in vmlinuz initrd.gz; do
+		want="$(sha256sum <"$work/$f" | cut -d' ' -f1)"
+		got="$(dom0_ssh "sha256sum < /var/lib/libvirt/images/$name/$f" | cut -d' ' -f1)"
+		[ "$want" = "$got" ] || die "the uploaded $f differs in dom0 (sha256 $got, sent $want)"
+	done
 	v net-list --name | grep -qx "$name" || die "network $name is not active"
 	dom0_ssh "pgrep -f 'dnsmasq/$name.conf'" >/dev/null ||
 		die "no dnsmasq serves network $name in dom0"
@@ -605,12 +610,14 @@ EOF
 }
 
 check_cleanup() {
-	local u="$1" name="$2" work="$3" cpool="" drop=""
+	local name="$2" work="$3" cpool="" drop=""
 	[ -f "$work/console-pool" ] && cpool="$(cat "$work/console-pool")"
 	[ -f "$work/console-pool.created" ] && drop="virsh -q pool-destroy $cpool; virsh -q pool-undefine $cpool"
-	ip netns exec "$NETNS" timeout 600 virsh -k 0 -q -c "$u" "destroy $name; undefine $name; net-destroy $name; net-undefine $name;
-		vol-delete --pool $name-images vmlinuz; vol-delete --pool $name-images initrd.gz;
-		pool-destroy $name-images; pool-delete $name-images; pool-undefine $name-images" >/dev/null 2>&1 || true
+	# Over ssh in dom0 (tried again when the connection is reset): a virsh batch
+	# stops at its first error, so each object is removed on its own.
+	dom0_ssh "virsh -q destroy $name; virsh -q undefine $name; virsh -q net-destroy $name; virsh -q net-undefine $name;
+		virsh -q vol-delete --pool $name-images vmlinuz; virsh -q vol-delete --pool $name-images initrd.gz;
+		virsh -q pool-destroy $name-images; virsh -q pool-delete $name-images; virsh -q pool-undefine $name-images; true" >/dev/null 2>&1 || true
 	# The guest's console log goes too (xenconsoled keeps the file after the guest is gone).
 	dom0_ssh "rm -f /var/log/xen/console/guest-$name.log; $drop" >/dev/null 2>&1 || true
 	rm -rf "$work"
