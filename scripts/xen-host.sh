@@ -10,6 +10,7 @@
 #   scripts/xen-host.sh uri         print the xen+ssh URI (valid inside the harness namespace)
 #   scripts/xen-host.sh ssh         print an ssh command line that logs into dom0
 #   scripts/xen-host.sh exec CMD... run CMD in dom0 over ssh (from the harness namespace)
+#   scripts/xen-host.sh check       pools, uploads, a network with DHCP and a PVH guest over xen+ssh
 #
 # Everything is built from Debian packages: `debootstrap --variant=minbase` of the
 # dom0 root filesystem, with Xen, the dom0 kernel and the initrd taken from that
@@ -45,11 +46,20 @@
 # - Without dbus and libpam-systemd in the debootstrap list, the virtual packages
 #   default-dbus-system-bus and default-logind do not resolve and
 #   libvirt-daemon-system stays unconfigured.
+# - Under TCG, dom0's systemd (PID 1) has been seen to segfault in libc when a
+#   guest was created, and then freezes: logind, D-Bus activation and socket
+#   activation stop working while the processes already running go on. dom0 is
+#   therefore set up not to need PID 1 after boot: sshd without PAM (no logind
+#   session) and libvirtd started at boot without an idle timeout.
 # - QEMU holds about 2.3 GB resident with -m 2048 and uses both CPUs while dom0
 #   boots: run one such host per machine.
-# - From QEMU start to dom0's sshd takes 50-100 s here; libvirtd answers a few
-#   seconds later. Each new xen+ssh connection costs about 2 s (the ssh
+# - From QEMU start to dom0's sshd takes 50-100 s on a quiet machine and about
+#   4 minutes when the machine is loaded (load 15-20 on 2 CPUs); libvirtd answers
+#   a few seconds later. Each new xen+ssh connection costs about 3 s (the ssh
 #   handshake into a TCG guest); about one in 45 has been reset by the peer.
+# - libvirt clients should not use a short keepalive against this host: with
+#   virsh's default (5 s x 5) a loaded machine dropped a connection in the
+#   middle of a domain start.
 set -euo pipefail
 
 HARNESS="$(cd "$(dirname "$0")" && pwd)/harness.sh"
@@ -117,6 +127,9 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 PrintMotd no
+# Without PAM a login needs neither logind nor a systemd user manager: with PAM
+# each new connection spent 10-60 s there under TCG.
+UsePAM no
 MaxStartups 100:30:200
 MaxSessions 100
 EOF
@@ -131,23 +144,34 @@ EOF
 	# TCG cannot provide VME: without this, the libxl driver does not start.
 	sed -i "/<feature name='vme'\/>/d" "$r/usr/share/libvirt/cpu_map/x86_486.xml"
 	grep -q "name='vme'" "$r/usr/share/libvirt/cpu_map/x86_486.xml" && { log "vme still in x86_486.xml"; return 1; }
-	# libvirtd runs for the whole life of the host (no idle timeout), started at boot.
-	if [ -f "$r/etc/default/libvirtd" ]; then
-		sed -i 's|^LIBVIRTD_ARGS=.*|LIBVIRTD_ARGS=""|' "$r/etc/default/libvirtd"
-	else
-		echo 'LIBVIRTD_ARGS=""' >"$r/etc/default/libvirtd"
-	fi
+	# libvirtd runs for the whole life of the host, started at boot: Debian's unit
+	# passes --timeout 120, after which an idle libvirtd exits and waits for
+	# socket activation by PID 1 (see the systemd crash below).
+	mkdir -p "$r/etc/systemd/system/libvirtd.service.d"
+	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/libvirtd\n' >"$r/etc/systemd/system/libvirtd.service.d/no-timeout.conf"
+	# A dom0 starved of CPU (TCG on a loaded machine) answers keepalives late: the
+	# default (5 s x 5) dropped clients in the middle of a domain start.
+	printf 'keepalive_interval = 15\nkeepalive_count = 20\n' >>"$r/etc/libvirt/libvirtd.conf"
 	chroot "$r" systemctl enable libvirtd.service virtlogd.service ssh.service 2>&1 | grep -v '^Created symlink' >&2 || true
-	[ -e "$r/etc/systemd/system/multi-user.target.wants/libvirtd.service" ] || { log "libvirtd.service is not enabled"; return 1; }
+	[ -L "$r/etc/systemd/system/multi-user.target.wants/libvirtd.service" ] || { log "libvirtd.service is not enabled"; return 1; }
 	# The network driver stays; its default NAT network does not autostart (tests create their own).
 	rm -f "$r/etc/libvirt/qemu/networks/autostart/default.xml"
 	# Faster boot: nothing periodic, no domain save/restore, no getty on a display that does not exist.
 	local u
 	for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
 		man-db.timer dpkg-db-backup.timer logrotate.timer xendomains.service getty@tty1.service \
-		systemd-networkd-wait-online.service libvirt-guests.service; do
+		systemd-networkd-wait-online.service libvirt-guests.service serial-getty@hvc0.service cron.service; do
 		ln -sf /dev/null "$r/etc/systemd/system/$u"
 	done
+	# A small initrd: the generic one (MODULES=most, 36 MB) spends a minute of
+	# TCG time loading modules. dom0's root is a virtio disk with ext4.
+	sed -i 's/^MODULES=.*/MODULES=list/' "$r/etc/initramfs-tools/initramfs.conf"
+	printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic >>"$r/etc/initramfs-tools/modules"
+	mount -t proc proc "$r/proc"
+	chroot "$r" update-initramfs -u -k all >&2
+	umount "$r/proc"
+	# Devices QEMU does not have (-nodefaults) or that nothing uses.
+	printf 'blacklist %s\n' floppy pcspkr parport_pc ppdev snd_pcsp >"$r/etc/modprobe.d/xen-host.conf"
 	# The journal stays in memory; the console (hvc0, routed to Xen's serial) shows the boot.
 	mkdir -p "$r/etc/systemd/journald.conf.d"
 	printf '[Journal]\nStorage=volatile\n' >"$r/etc/systemd/journald.conf.d/volatile.conf"
@@ -234,6 +258,17 @@ cmd_build() {
 	mv "$tmp" "$dir"
 	exec 8>&-
 	log "built in $((SECONDS - start)) s: $dir ($(du -sh "$dir" | cut -f1) on disk)"
+	# Builds of other inputs go, except the one a running host boots from.
+	local old
+	for old in "$CACHE_ROOT"/*/; do
+		old="${old%/}"
+		[ "$old" != "$dir" ] || continue
+		if [ -f "$STATE_DIR/cache" ] && [ "$(cat "$STATE_DIR/cache")" = "$old" ]; then
+			continue
+		fi
+		log "removing an older build: $old"
+		rm -rf "$old"
+	done
 }
 
 # --- the running host ---
@@ -254,10 +289,17 @@ ssh_opts() {
 		-p "$(port)"
 }
 
+# dom0_ssh runs a command in dom0. A new connection is occasionally reset
+# during the handshake (exit status 255, nothing has run): it is tried again.
 dom0_ssh() {
-	local opts
+	local opts i rc
 	mapfile -t opts < <(ssh_opts)
-	ip netns exec "$NETNS" ssh "${opts[@]}" root@127.0.0.1 "$@"
+	for i in 1 2 3; do
+		rc=0
+		ip netns exec "$NETNS" ssh "${opts[@]}" root@127.0.0.1 "$@" || rc=$?
+		[ "$rc" -eq 255 ] && [ "$i" -lt 3 ] && { sleep 2; continue; }
+		return "$rc"
+	done
 }
 
 # uri: the ssh alias (written by `up` into the system ssh configuration) carries
@@ -269,7 +311,7 @@ dom0_ssh() {
 uri() { echo "xen+ssh://$SSH_ALIAS/system"; }
 explicit_uri() { echo "xen+ssh://root@127.0.0.1:$(port)/system?keyfile=$(cat "$STATE_DIR/cache")/id_ed25519&no_verify=1"; }
 
-virsh_answers() { ip netns exec "$NETNS" timeout 60 virsh -q -c "$(uri)" version >/dev/null 2>&1; }
+virsh_answers() { ip netns exec "$NETNS" timeout 120 virsh -k 0 -q -c "$(uri)" version >/dev/null 2>&1; }
 
 serial_tail() {
 	log "last lines of the serial console ($STATE_DIR/serial.log):"
@@ -322,7 +364,8 @@ cmd_up() {
 	mkdir -p "$STATE_DIR"
 	chmod 700 "$STATE_DIR"
 	# One `up` at a time; a second caller waits and then finds the host up.
-	exec 9>"$STATE_DIR/.lock"
+	# (QEMU must not inherit this descriptor: it would hold the lock for its whole life.)
+	exec 9>"$STATE_DIR/up.lock"
 	flock 9
 	if pid_alive && [ -f "$STATE_DIR/ready" ] && dom0_ssh true 2>/dev/null; then
 		log "already up: $(uri)"
@@ -344,14 +387,14 @@ cmd_up() {
 	# dom0's kernel command line and its initrd are multiboot modules after Xen.
 	ip netns exec "$NETNS" qemu-system-x86_64 -name unikernel-xen \
 		-machine pc -accel tcg,tb-size=256 -cpu max,-rdtscp -m 2048 -smp 2 \
-		-display none -vga none -no-reboot -no-user-config \
+		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$dir/xen" \
 		-append "dom0_mem=768M,max:768M dom0_max_vcpus=2 console=com1 com1=115200,8n1 smap=0 noreboot" \
 		-initrd "$dir/vmlinuz root=/dev/vda rw console=hvc0 net.ifnames=0 panic=10,$dir/initrd.img" \
 		-drive "file=$STATE_DIR/overlay.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap" \
 		-nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$(port)-:22" \
 		-serial "file:$STATE_DIR/serial.log" -monitor "unix:$STATE_DIR/monitor.sock,server=on,wait=off" \
-		-pidfile "$STATE_DIR/qemu.pid" -daemonize
+		-pidfile "$STATE_DIR/qemu.pid" -daemonize 9>&-
 	local deadline=$((SECONDS + UP_TIMEOUT)) t_ssh="" t_virt=""
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		if ! pid_alive; then
@@ -417,7 +460,170 @@ cmd_ssh() {
 	echo "ip netns exec $NETNS ssh ${opts[*]} root@127.0.0.1"
 }
 
-usage() { sed -n '2,13p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# --- check: the host does what the Xen acceptance tests need ---
+
+# check_guest_initrd DIR: a 5 KB initramfs whose /init prints a marker on the
+# console (fd 1 is /dev/console, which is hvc0 on Xen) and then waits.
+check_guest_initrd() {
+	local d="$1"
+	mkdir -p "$d/root/dev"
+	cat >"$d/init.S" <<'EOF'
+	.globl _start
+_start:
+	mov $1, %eax
+	mov $1, %edi
+	lea msg(%rip), %rsi
+	mov $len, %edx
+	syscall
+1:	mov $34, %eax
+	syscall
+	jmp 1b
+msg:	.ascii "XEN-CHECK-READY\n"
+	len = . - msg
+EOF
+	gcc -nostdlib -static -o "$d/root/init" "$d/init.S"
+	mknod "$d/root/dev/console" c 5 1
+	(cd "$d/root" && find . | cpio -o -H newc --quiet) | gzip -9 >"$d/initrd.gz"
+}
+
+# cmd_check: capabilities, a pool on xenconsoled's log directory and one for
+# images, uploads, a network with DHCP, and a PVH guest (dom0's Debian kernel
+# with a tiny initrd) whose console line is read back through the volume API.
+# Everything it creates is removed at the end, also when it fails.
+cmd_check() {
+	need_root
+	need_up
+	local u work name t0 t
+	u="$(uri)"
+	work="$(mktemp -d)"
+	name="xen-check-$$"
+	t0=$SECONDS
+	# shellcheck disable=SC2064 # expand now: the names are fixed
+	trap "check_cleanup '$u' '$name' '$work'" EXIT
+	# -k 0: no client keepalive; a starved dom0 answers late (see libvirtd.conf in the build).
+	# A new connection is occasionally reset during the ssh handshake: nothing has
+	# run then, so the same commands are tried again.
+	v() {
+		local i out rc
+		for i in 1 2 3; do
+			rc=0
+			out="$(ip netns exec "$NETNS" timeout 600 virsh -k 0 -q -c "$u" "$@" 2>"$work/virsh.err")" || rc=$?
+			if [ "$rc" -ne 0 ] && grep -q 'failed to connect to the hypervisor' "$work/virsh.err"; then
+				log "connection failed (attempt $i), retrying: $(tail -n1 "$work/virsh.err")"
+				sleep 2
+				continue
+			fi
+			cat "$work/virsh.err" >&2
+			printf '%s\n' "$out"
+			return "$rc"
+		done
+		cat "$work/virsh.err" >&2
+		return 1
+	}
+	check_guest_initrd "$work"
+	cp "$(cat "$STATE_DIR/cache")/vmlinuz" "$work/vmlinuz"
+
+	local caps
+	caps="$(v capabilities)"
+	for t in xen xenpvh hvm; do
+		grep -q "<os_type>$t</os_type>" <<<"$caps" || die "libvirt on the Xen host does not offer guest type $t"
+	done
+	log "capabilities: guest types xen, xenpvh and hvm ($((SECONDS - t0)) s)"
+
+	cat >"$work/console-pool.xml" <<EOF
+<pool type='dir'><name>$name-console</name><target><path>/var/log/xen/console</path></target></pool>
+EOF
+	cat >"$work/image-pool.xml" <<EOF
+<pool type='dir'><name>$name-images</name><target><path>/var/lib/libvirt/images/$name</path></target></pool>
+EOF
+	cat >"$work/net.xml" <<EOF
+<network><name>$name</name><bridge name='xck$$'/>
+  <ip address='10.230.1.1' netmask='255.255.255.0'><dhcp><range start='10.230.1.10' end='10.230.1.100'/></dhcp></ip>
+</network>
+EOF
+	cat >"$work/domain.xml" <<EOF
+<domain type='xen'>
+  <name>$name</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='xenpvh'>xenpvh</type>
+    <kernel>/var/lib/libvirt/images/$name/vmlinuz</kernel>
+    <initrd>/var/lib/libvirt/images/$name/initrd.gz</initrd>
+    <cmdline>console=hvc0 panic=-1</cmdline>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <console type='pty'><target type='xen' port='0'/></console>
+    <interface type='network'><source network='$name'/></interface>
+  </devices>
+</domain>
+EOF
+	# libvirt allows one pool per directory: use the pool that already serves
+	# xenconsoled's directory (the acceptance tests may have made one), or make one.
+	local cpool setup=""
+	# shellcheck disable=SC2016 # expanded in dom0
+	cpool="$(dom0_ssh 'for p in $(virsh -q pool-list --all --name); do
+		virsh -q pool-dumpxml "$p" | grep -q "<path>/var/log/xen/console</path>" && echo "$p"; done; true' | head -n1)"
+	if [ -z "$cpool" ]; then
+		cpool="$name-console"
+		setup="pool-define console-pool.xml; pool-start $cpool;"
+		echo "$cpool" >"$work/console-pool.created"
+	else
+		log "using the existing pool $cpool on /var/log/xen/console"
+		dom0_ssh "virsh -q pool-start $cpool" >/dev/null 2>&1 || true
+	fi
+	echo "$cpool" >"$work/console-pool"
+	t=$SECONDS
+	(cd "$work" && v "$setup
+		pool-define image-pool.xml; pool-build $name-images; pool-start $name-images;
+		vol-create-as $name-images vmlinuz $(stat -c %s "$work/vmlinuz"); vol-upload --pool $name-images vmlinuz vmlinuz;
+		vol-create-as $name-images initrd.gz $(stat -c %s "$work/initrd.gz"); vol-upload --pool $name-images initrd.gz initrd.gz;
+		net-define net.xml; net-start $name") >/dev/null
+	local f want got
+	for f in vmlinuz initrd.gz; do
+		want="$(sha256sum <"$work/$f" | cut -d' ' -f1)"
+		got="$(dom0_ssh "sha256sum < /var/lib/libvirt/images/$name/$f" | cut -d' ' -f1)"
+		[ "$want" = "$got" ] || die "the uploaded $f differs in dom0 (sha256 $got, sent $want)"
+	done
+	v net-list --name | grep -qx "$name" || die "network $name is not active"
+	dom0_ssh "pgrep -f 'dnsmasq/$name.conf'" >/dev/null ||
+		die "no dnsmasq serves network $name in dom0"
+	log "pools, uploads (kernel $(stat -c %s "$work/vmlinuz") bytes) and a network with DHCP: $((SECONDS - t)) s"
+
+	t=$SECONDS
+	(cd "$work" && v "define domain.xml; start $name") >/dev/null
+	log "PVH guest defined and started: $((SECONDS - t)) s"
+	local deadline=$((SECONDS + 300))
+	while :; do
+		if v "pool-refresh $cpool; vol-download --pool $cpool guest-$name.log $work/console.log" >/dev/null 2>&1 &&
+			grep -q XEN-CHECK-READY "$work/console.log"; then
+			break
+		fi
+		[ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$work/console.log" >&2 2>/dev/null; die "the PVH guest printed no ready line in 300 s"; }
+		sleep 3
+	done
+	log "PVH guest's ready line read from guest-$name.log through pool $cpool: $((SECONDS - t)) s after start"
+	log "check passed in $((SECONDS - t0)) s"
+}
+
+check_cleanup() {
+	local name="$2" work="$3" cpool="" drop=""
+	[ -f "$work/console-pool" ] && cpool="$(cat "$work/console-pool")"
+	[ -f "$work/console-pool.created" ] && drop="virsh -q pool-destroy $cpool; virsh -q pool-undefine $cpool"
+	# Over ssh in dom0 (tried again when the connection is reset): a virsh batch
+	# stops at its first error, so each object is removed on its own.
+	dom0_ssh "virsh -q destroy $name; virsh -q undefine $name; virsh -q net-destroy $name; virsh -q net-undefine $name;
+		virsh -q vol-delete --pool $name-images vmlinuz; virsh -q vol-delete --pool $name-images initrd.gz;
+		virsh -q pool-destroy $name-images; virsh -q pool-delete $name-images; virsh -q pool-undefine $name-images; true" >/dev/null 2>&1 || true
+	# The guest's console log goes too (xenconsoled keeps the file after the guest is gone).
+	dom0_ssh "rm -f /var/log/xen/console/guest-$name.log; $drop" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+
+usage() { sed -n '2,14p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 case "${1:-}" in
 build) cmd_build ;;
@@ -430,6 +636,7 @@ uri)
 	;;
 ssh) cmd_ssh ;;
 exec) shift; need_up; dom0_ssh "$@" ;;
+check) cmd_check ;;
 cache-dir) cache_dir ;;
 *) usage ;;
 esac
