@@ -17,9 +17,9 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
 
-const benchImageSize = 256 << 20
+const benchImageSize = 1 << 30
 
-// BenchmarkImageUpload256MiB uploads the same 256 MiB raw image (random
+// BenchmarkImageUpload1GiB uploads the same 1 GiB raw image (random
 // bytes, in the page cache) into one dir pool on the local daemon, per run:
 //
 //   - provider: what unikernel_image's Create does for a local file whose
@@ -36,7 +36,7 @@ const benchImageSize = 256 << 20
 //     sampled while it runs.
 //
 // Run with `make bench` (TF_ACC=1 inside the harness).
-func BenchmarkImageUpload256MiB(b *testing.B) {
+func BenchmarkImageUpload1GiB(b *testing.B) {
 	acctest.PreCheck(b)
 	c := acctest.MustClient(b)
 	ctx := context.Background()

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestMain runs the RSS helper of BenchmarkImageUpload256MiB (image_bench_test.go)
+// TestMain runs the RSS helper of BenchmarkImageUpload1GiB (image_bench_test.go)
 // instead of the tests when that benchmark starts this binary as its child
 // process, and otherwise runs the tests with the test CA (setupTestCA) that
 // the TLS tests trust.
