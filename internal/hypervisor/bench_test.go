@@ -15,12 +15,7 @@ import (
 
 // benchBoot measures define + start until the ready line appears in the
 // console log, then stop + undefine (not timed). `make bench` runs it.
-func benchBoot(b *testing.B, spec func(name, log string) hypervisor.DomainSpec, ready string) {
-	acctest.PreCheck(b)
-	c, err := acctest.Client(b)
-	if err != nil {
-		b.Fatal(err)
-	}
+func benchBoot(b *testing.B, c *hypervisor.Client, spec func(name, log string) hypervisor.DomainSpec, ready string) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	re := regexp.MustCompile(ready)
@@ -58,8 +53,13 @@ func benchBoot(b *testing.B, spec func(name, log string) hypervisor.DomainSpec, 
 
 // BenchmarkBootMultiboot: the C multiboot unikernel (16 MiB), start to ready line.
 func BenchmarkBootMultiboot(b *testing.B) {
+	acctest.PreCheck(b) // first: its leak check must run after this benchmark's own cleanups
 	g := acctest.TestGuests(b)
-	benchBoot(b, func(name, log string) hypervisor.DomainSpec {
+	c, err := acctest.Client(b)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchBoot(b, c, func(name, log string) hypervisor.DomainSpec {
 		return hypervisor.DomainSpec{Name: name, Type: acctest.Hypervisor(), MemoryMiB: 16, Kernel: g.MultibootKernel,
 			Cmdline: "bench", ConsoleLog: log}
 	}, acctest.MultibootReady)
@@ -67,6 +67,7 @@ func BenchmarkBootMultiboot(b *testing.B) {
 
 // BenchmarkBootMicroVM: the Linux microVM (128 MiB) to its DHCP address.
 func BenchmarkBootMicroVM(b *testing.B) {
+	acctest.PreCheck(b) // first: its leak check must run after this benchmark's own cleanups
 	g := acctest.TestGuests(b)
 	c, err := acctest.Client(b)
 	if err != nil {
@@ -79,7 +80,7 @@ func BenchmarkBootMicroVM(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = c.DeleteNetwork(ctx, net) })
-	benchBoot(b, func(name, log string) hypervisor.DomainSpec {
+	benchBoot(b, c, func(name, log string) hypervisor.DomainSpec {
 		return hypervisor.DomainSpec{Name: name, Type: acctest.Hypervisor(), MemoryMiB: 128, Kernel: g.MicroVMKernel,
 			Initrd: g.MicroVMInitrd, Cmdline: "console=ttyS0 panic=-1 quiet", ConsoleLog: log,
 			Interfaces: []hypervisor.InterfaceSpec{{Network: net}}}
