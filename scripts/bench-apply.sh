@@ -54,7 +54,10 @@ time_it() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); awk -v s="$s" -
 # CPU accounting: on this kind of host (TCG, few cores) every phase is
 # CPU-bound, so the CPU seconds each party spends explain the wall times.
 hz=$(getconf CLK_TCK)
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# cpu_ticks prints the machine's busy (user, nice, system, irq, softirq,
+# steal) and idle (idle, iowait) clock ticks since boot.
+cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+busy_ticks() { cpu_ticks | cut -d' ' -f1; }
 proc_ticks() {
 	local pid
 	pid=$(pgrep -o -x "$1" || true)
@@ -128,9 +131,9 @@ fd_sampler() {
 # iowait) over SECONDS, in percent.
 cpu_busy() {
 	local a b
-	a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	a=$(cpu_ticks)
 	sleep "$1"
-	b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	b=$(cpu_ticks)
 	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]; printf "%.0f", 100 * busy / (busy + idle) }'
 }
 mem_before=$(mem_avail)
