@@ -173,7 +173,7 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 			}
 		}
 		if ctx.Err() != nil {
-			return cancelledError(ctx, m.Name.ValueString(), "waiting for readiness")
+			return r.gateCancelled(ctx, m, consoleOffset, consoleOK, ipv4OK, tcpOK, g)
 		}
 		if time.Now().After(deadline) {
 			why := fmt.Sprintf("was not ready after %s", g.timeout)
@@ -209,6 +209,24 @@ func dialOK(ctx context.Context, addr string) (bool, error) {
 	}
 	_ = conn.Close()
 	return true, nil
+}
+
+// gateCancelled is the error of a readiness wait that Terraform interrupted
+// or whose operation time limit (the resource's `timeouts`) passed. When the
+// limit passed it also says, as a gate timeout does, which conditions did not
+// hold and what the guest printed: the console is read on a context of its
+// own, since the operation's has expired. It is not a gateError: the caller
+// removes what it started rather than keep it.
+func (r *InstanceResource) gateCancelled(ctx context.Context, m *instanceModel, offset uint64,
+	consoleOK, ipv4OK, tcpOK bool, g gate) error {
+	err := cancelledError(ctx, m.Name.ValueString(), "waiting for readiness")
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	detail := r.gateFailure(dctx, m, offset, "was not ready when the time limit passed", consoleOK, ipv4OK, tcpOK, g)
+	return fmt.Errorf("%w\n\n%s", err, detail.Error())
 }
 
 // gateFailure builds the readiness error: which conditions did not hold and

@@ -143,6 +143,24 @@ func TestAccInstanceJob_Failures(t *testing.T) {
 	})
 }
 
+// A readiness wait cut short by the resource's create timeout says what it
+// was still waiting for and what the guest printed, and leaves nothing behind.
+func TestAccInstanceGate_TimeLimit(t *testing.T) {
+	testAccInstancePreCheck(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: jobConfig(acctest.RandName("limit"), "service", "limit", "NEVER-PRINTED",
+					`timeouts = { create = "6s" }`),
+				ExpectError: regexp.MustCompile(`(?s)time limit .*passed.*was not ready when the time limit passed.*` +
+					`wait_for.console: no console line matched "NEVER-PRINTED".*Last console lines:.*UNIKERNEL-READY cmdline=limit`),
+			},
+		},
+	})
+}
+
 // A service that powers itself off right after its ready line: apply
 // succeeds (no inconsistent result), and the refreshed plan shows it as
 // stopped, to be started again.
