@@ -20,8 +20,10 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
 
-// consoleTailLines is how many console lines a readiness error shows.
-const consoleTailLines = 20
+// consoleTailLines is how many console lines a readiness error shows. A
+// Linux guest's panic trace alone is about 30 lines, and its cause (a dying
+// init's own message, the panic's reason) is printed just above it.
+const consoleTailLines = 60
 
 // gateError is a readiness gate failure: the guest was started but did not
 // become ready.
