@@ -48,7 +48,9 @@ resource "unikernel_instance" "bench" {
   }
 }
 TF
-tf() { "$root/scripts/tf-dev.sh" "$work" "$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; exit 1; }; }
+# tf_in DIR ARGS... runs Terraform in DIR, quietly unless it fails; tf runs it on the provider's configuration.
+tf_in() { local dir="$1"; shift; "$root/scripts/tf-dev.sh" "$dir" "$@" >"$dir/tf.log" 2>&1 || { cat "$dir/tf.log" >&2; exit 1; }; }
+tf() { tf_in "$work" "$@"; }
 time_it() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 
 # CPU accounting: on this kind of host (TCG, few cores) every phase is
@@ -172,10 +174,9 @@ resource "terraform_data" "bench" {
   input = "bench \${count.index}"
 }
 TF
-tfc() { "$root/scripts/tf-dev.sh" "$work/core" "$@" >"$work/core.log" 2>&1 || { cat "$work/core.log" >&2; exit 1; }; }
-core_apply=$(cpu_it core_apply tfc apply -auto-approve -input=false -parallelism="$p")
-core_plan=$(cpu_it core_plan tfc plan -input=false -parallelism="$p" -detailed-exitcode)
-core_destroy=$(cpu_it core_destroy tfc destroy -auto-approve -input=false -parallelism="$p")
+core_apply=$(cpu_it core_apply tf_in "$work/core" apply -auto-approve -input=false -parallelism="$p")
+core_plan=$(cpu_it core_plan tf_in "$work/core" plan -input=false -parallelism="$p" -detailed-exitcode)
+core_destroy=$(cpu_it core_destroy tf_in "$work/core" destroy -auto-approve -input=false -parallelism="$p")
 
 destroy=$(cpu_it destroy tf destroy -auto-approve -input=false -parallelism="$p")
 printf 'instances=%s parallelism=%s settings=%s load_before=%s\n' "$n" "$p" "${settings:-defaults}" "$load"
