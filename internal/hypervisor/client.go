@@ -95,6 +95,14 @@ type Client struct {
 	reopening chan struct{} // closed when the running reopen ends; nil when none runs
 	reopenErr error         // outcome of the last reopen
 	closed    bool          // Close was called: nothing reopens any more
+	// aside is a connection set aside because a read on it got no answer
+	// (see spreadRead): it counts as dead, and is never closed, since a
+	// call may still be inside it.
+	aside *libvirt.Connect
+	// stall overrides how long a read waits for an answer when stallSet
+	// (see spreadRead); tests set it.
+	stall    time.Duration
+	stallSet bool
 
 	// reconnectWait bounds how long a call waits for a lost daemon to answer
 	// again (guarded by mu).
@@ -271,7 +279,7 @@ func (c *Client) conn() *libvirt.Connect {
 func (c *Client) live(ctx context.Context) (*libvirt.Connect, error) {
 	c.mu.Lock()
 	cur := c.cur
-	if alive(cur) {
+	if cur != c.aside && alive(cur) {
 		c.mu.Unlock()
 		return cur, nil
 	}
@@ -340,9 +348,10 @@ func (c *Client) reopen(old *libvirt.Connect, done chan struct{}) {
 	}
 	c.reopenErr = err
 	c.reopening = nil
+	setAside := old != nil && old == c.aside
 	c.mu.Unlock()
 	close(done)
-	if conn != nil && old != nil {
+	if conn != nil && old != nil && !setAside {
 		// Objects looked up on the old connection keep their own references.
 		_ = old.UnregisterCloseCallback()
 		_, _ = old.Close()

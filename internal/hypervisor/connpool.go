@@ -2,6 +2,7 @@ package hypervisor
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -87,12 +88,125 @@ func (c *Client) Connections() int {
 }
 
 // spread runs fn on the least busy connection, with the same retry on a
-// lost connection as Client.retry. fn must make its libvirt calls
-// through the client it is given.
+// lost connection as Client.retry, and over a network transport a bound of
+// RemoteChangeStall on the wait for an answer (see spreadWait). fn must make
+// its libvirt calls through the client it is given, and be safe to repeat.
 func (c *Client) spread(ctx context.Context, op, kind, name string, fn func(rc *Client) error) error {
-	rc, done := c.reader()
-	defer done()
-	return rc.retry(ctx, op, kind, name, func() error { return fn(rc) })
+	_, err := spreadWait(ctx, c, c.stallFor(RemoteChangeStall), op, kind, name, func(rc *Client) (struct{}, error) {
+		return struct{}{}, fn(rc)
+	})
+	return err
+}
+
+// spreadRead is spread for reads, whose answer is awaited for at most
+// RemoteReadStall over a network transport.
+func spreadRead[T any](ctx context.Context, c *Client, op, kind, name string, fn func(rc *Client) (T, error)) (T, error) {
+	return spreadWait(ctx, c, c.stallFor(RemoteReadStall), op, kind, name, fn)
+}
+
+// Over a network transport, keepalive finds a dead peer, not a live one that
+// never answers one call: libvirtd 9.0 in a Xen dom0 reached over xen+ssh has
+// been seen to leave a network lookup unanswered for good while it answered
+// keepalive probes and other connections, and to never answer a domain start
+// whose hotplug script hung. Without a bound such a call outlives every
+// timeout of the resource that made it.
+//
+// RemoteReadStall bounds reads: far above what a read takes on a loaded
+// emulated host (a few seconds), and above the keepalive window (90 s), so
+// that a dead peer is still found by keepalive first. RemoteChangeStall
+// bounds the domain lifecycle calls (define, start, destroy, undefine,
+// autostart), of which a start on a busy Xen host takes tens of seconds; a
+// stop adds its grace period.
+const (
+	RemoteReadStall   = 2 * time.Minute
+	RemoteChangeStall = 5 * time.Minute
+)
+
+// spreadWait runs fn as spread does, waiting at most stall for the answer
+// (no bound when stall is 0). A call without an answer in time sets its
+// connection aside: that client reopens, the abandoned call is left to end
+// or not (its connection is never closed under it, and whatever it returns
+// goes nowhere), and fn runs once more, which the calls spread are safe to.
+// A second call without an answer is an error of class ErrTimeout. The wait
+// also ends when ctx ends; a call still inside its connection then sets it
+// aside as well.
+func spreadWait[T any](ctx context.Context, c *Client, stall time.Duration, op, kind, name string, fn func(rc *Client) (T, error)) (T, error) {
+	if stall <= 0 {
+		rc, done := c.reader()
+		defer done()
+		var v T
+		err := rc.retry(ctx, op, kind, name, func() (err error) {
+			v, err = fn(rc)
+			return err
+		})
+		return v, err
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	var zero T
+	for attempt := 1; ; attempt++ {
+		rc, done := c.reader()
+		rc.mu.Lock()
+		used := rc.cur
+		rc.mu.Unlock()
+		// Each attempt has its own result: one abandoned that answers late
+		// writes nothing the caller sees.
+		res := make(chan result, 1)
+		go func() {
+			defer done()
+			var r result
+			r.err = rc.retry(ctx, op, kind, name, func() (err error) {
+				r.v, err = fn(rc)
+				return err
+			})
+			res <- r
+		}()
+		timer := time.NewTimer(stall)
+		var cancelled bool
+		select {
+		case r := <-res:
+			timer.Stop()
+			return r.v, r.err
+		case <-ctx.Done():
+			timer.Stop()
+			cancelled = true
+		case <-timer.C:
+		}
+		rc.mu.Lock()
+		if used != nil && rc.cur == used {
+			rc.aside = used
+		}
+		rc.mu.Unlock()
+		if cancelled {
+			return zero, ctxError(ctx, op, kind, name)
+		}
+		c.log.Warn("a libvirt call got no answer; opening another connection", "op", op, "kind", kind, "name", name,
+			"waited", stall.String(), "attempt", attempt)
+		if attempt == 2 {
+			return zero, &Error{Op: op, Kind: kind, Name: name, Code: ErrTimeout,
+				Message: fmt.Sprintf("the daemon did not answer within %s, twice, on different connections", stall)}
+		}
+	}
+}
+
+// stallFor is how long spreadWait waits for an answer: remote over a
+// network transport, 0 (no bound) on a local daemon, where keepalive and the
+// socket tell all, or what a test set.
+func (c *Client) stallFor(remote time.Duration) time.Duration {
+	if c.parent != nil {
+		return c.parent.stallFor(remote)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stallSet {
+		return c.stall
+	}
+	if LocalURI(c.uri) {
+		return 0
+	}
+	return remote
 }
 
 // reader picks the least busy connection and marks it busy until done

@@ -2,6 +2,7 @@ package hypervisor
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,38 +17,30 @@ import (
 // and returns the domain's UUID. When the connection was lost during a define
 // without a UUID (a create), the repeat first looks for the domain: the lost
 // call may have defined it, and a second define would then be refused.
-func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (uuid string, err error) {
-	first := true
-	err = c.spread(ctx, "define", kindDomain, spec.Name, func(rc *Client) error {
-		if !first && spec.UUID == "" {
+func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+	var tried atomic.Bool
+	return spreadWait(ctx, c, c.stallFor(RemoteChangeStall), "define", kindDomain, spec.Name, func(rc *Client) (string, error) {
+		if tried.Swap(true) && spec.UUID == "" {
 			if info, rerr := rc.readDomain(ctx, spec.Name); rerr == nil {
-				uuid = info.Spec.UUID
-				return nil
+				return info.Spec.UUID, nil
 			}
 		}
-		first = false
-		uuid, err = rc.defineDomain(ctx, spec)
-		return err
+		return rc.defineDomain(ctx, spec)
 	})
-	return uuid, err
 }
 
 // LookupDomainName resolves a name or UUID to the domain's name.
-func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (name string, err error) {
-	err = c.spread(ctx, "look up", kindDomain, nameOrUUID, func(rc *Client) error {
-		name, err = rc.lookupDomainName(ctx, nameOrUUID)
-		return err
+func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (string, error) {
+	return spreadRead(ctx, c, "look up", kindDomain, nameOrUUID, func(rc *Client) (string, error) {
+		return rc.lookupDomainName(ctx, nameOrUUID)
 	})
-	return name, err
 }
 
 // ReadDomain returns the persistent definition, state and autostart of name.
-func (c *Client) ReadDomain(ctx context.Context, name string) (info DomainInfo, err error) {
-	err = c.spread(ctx, "read", kindDomain, name, func(rc *Client) error {
-		info, err = rc.readDomain(ctx, name)
-		return err
+func (c *Client) ReadDomain(ctx context.Context, name string) (DomainInfo, error) {
+	return spreadRead(ctx, c, "read", kindDomain, name, func(rc *Client) (DomainInfo, error) {
+		return rc.readDomain(ctx, name)
 	})
-	return info, err
 }
 
 // StartDomain starts a defined domain. Starting a running domain is not an error.
@@ -59,7 +52,15 @@ func (c *Client) StartDomain(ctx context.Context, name string) error {
 // Many unikernels ignore ACPI, so a zero grace destroys at once. Stopping a
 // domain that is not running is not an error.
 func (c *Client) StopDomain(ctx context.Context, name string, grace time.Duration) error {
-	return c.spread(ctx, "stop", kindDomain, name, func(rc *Client) error { return rc.stopDomain(ctx, name, grace) })
+	// The call itself waits for the guest up to grace.
+	stall := c.stallFor(RemoteChangeStall)
+	if stall > 0 {
+		stall += grace
+	}
+	_, err := spreadWait(ctx, c, stall, "stop", kindDomain, name, func(rc *Client) (struct{}, error) {
+		return struct{}{}, rc.stopDomain(ctx, name, grace)
+	})
+	return err
 }
 
 // UndefineDomain removes the persistent definition. A missing domain is not an error.
@@ -82,10 +83,8 @@ func (c *Client) DomainNames(ctx context.Context) (names []string, err error) {
 }
 
 // DomainState returns the run state of name.
-func (c *Client) DomainState(ctx context.Context, name string) (st DomainState, err error) {
-	err = c.spread(ctx, "read the state of", kindDomain, name, func(rc *Client) error {
-		st, err = rc.domainState(ctx, name)
-		return err
+func (c *Client) DomainState(ctx context.Context, name string) (DomainState, error) {
+	return spreadRead(ctx, c, "read the state of", kindDomain, name, func(rc *Client) (DomainState, error) {
+		return rc.domainState(ctx, name)
 	})
-	return st, err
 }

@@ -14,10 +14,8 @@ import "context"
 func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 	// Every create asks; almost always the pool is there, active and
 	// autostarted, which three reads on any connection tell.
-	var ready bool
-	if err := c.spread(ctx, "look up", "storage pool", p.Name, func(rc *Client) error {
-		ready = rc.consolePoolReady(p)
-		return nil
+	if ready, err := spreadRead(ctx, c, "look up", "storage pool", p.Name, func(rc *Client) (bool, error) {
+		return rc.consolePoolReady(p), nil
 	}); err == nil && ready {
 		return nil
 	}
@@ -31,11 +29,9 @@ func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) 
 			return n, nil
 		}
 	}
-	err = c.spread(ctx, "read the size of", "console log of", domain, func(rc *Client) error {
-		n, err = rc.consoleSize(ctx, p, domain)
-		return err
+	return spreadRead(ctx, c, "read the size of", "console log of", domain, func(rc *Client) (uint64, error) {
+		return rc.consoleSize(ctx, p, domain)
 	})
-	return n, err
 }
 
 // ReadConsole reads domain's console log from offset, at most limit bytes
@@ -87,30 +83,24 @@ func (c *Client) RemoveDHCPHost(ctx context.Context, network, mac string) error 
 }
 
 // ReadNetwork returns the persistent definition and state of a network.
-func (c *Client) ReadNetwork(ctx context.Context, name string) (info NetworkInfo, err error) {
-	err = c.spread(ctx, "read", kindNetwork, name, func(rc *Client) error {
-		info, err = rc.readNetwork(ctx, name)
-		return err
+func (c *Client) ReadNetwork(ctx context.Context, name string) (NetworkInfo, error) {
+	return spreadRead(ctx, c, "read", kindNetwork, name, func(rc *Client) (NetworkInfo, error) {
+		return rc.readNetwork(ctx, name)
 	})
-	return info, err
 }
 
 // Leases returns the DHCP leases of a network.
-func (c *Client) Leases(ctx context.Context, network string) (l []Lease, err error) {
-	err = c.spread(ctx, "read the leases of", kindNetwork, network, func(rc *Client) error {
-		l, err = rc.leases(ctx, network)
-		return err
+func (c *Client) Leases(ctx context.Context, network string) ([]Lease, error) {
+	return spreadRead(ctx, c, "read the leases of", kindNetwork, network, func(rc *Client) ([]Lease, error) {
+		return rc.leases(ctx, network)
 	})
-	return l, err
 }
 
 // ReadVolume returns a volume's facts.
-func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (info VolumeInfo, err error) {
-	err = c.spread(ctx, "read", kindVolume, poolName+"/"+name, func(rc *Client) error {
-		info, err = rc.readVolume(ctx, poolName, name)
-		return err
+func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (VolumeInfo, error) {
+	return spreadRead(ctx, c, "read", kindVolume, poolName+"/"+name, func(rc *Client) (VolumeInfo, error) {
+		return rc.readVolume(ctx, poolName, name)
 	})
-	return info, err
 }
 
 // DeleteVolume deletes a volume; a missing one is not an error.
@@ -119,12 +109,10 @@ func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error 
 }
 
 // ReadPool returns a pool's definition and state.
-func (c *Client) ReadPool(ctx context.Context, name string) (info PoolInfo, err error) {
-	err = c.spread(ctx, "read", kindPool, name, func(rc *Client) error {
-		info, err = rc.readPool(ctx, name)
-		return err
+func (c *Client) ReadPool(ctx context.Context, name string) (PoolInfo, error) {
+	return spreadRead(ctx, c, "read", kindPool, name, func(rc *Client) (PoolInfo, error) {
+		return rc.readPool(ctx, name)
 	})
-	return info, err
 }
 
 // DefineNetwork defines spec.Name without starting it and returns its UUID,

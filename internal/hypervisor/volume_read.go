@@ -24,12 +24,11 @@ type VolumeReader struct {
 
 // OpenVolumeByPath opens the storage volume at a host path. A path that is
 // not a volume of any active pool gives an error of class ErrNotFound.
-func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (v *VolumeReader, err error) {
+func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeReader, error) {
 	// The lookup is a read that may run on any connection; the reader's
 	// downloads use this client's transfer connections.
-	err = c.spread(ctx, "look up", "storage volume", path, func(rc *Client) error {
-		v, err = rc.openVolumeByPath(path)
-		return err
+	v, err := spreadRead(ctx, c, "look up", "storage volume", path, func(rc *Client) (*VolumeReader, error) {
+		return rc.openVolumeByPath(path)
 	})
 	if v != nil {
 		v.c = c
@@ -99,11 +98,15 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 // change time is left out: starting a domain relabels its images.) found is
 // false for a host path outside any pool.
 func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string, found bool, err error) {
-	err = c.spread(ctx, "look up", "storage volume", path, func(rc *Client) error {
-		fp, found, err = rc.volumeFingerprint(path)
-		return err
+	type fingerprint struct {
+		fp    string
+		found bool
+	}
+	p, err := spreadRead(ctx, c, "look up", "storage volume", path, func(rc *Client) (fingerprint, error) {
+		fp, found, err := rc.volumeFingerprint(path)
+		return fingerprint{fp, found}, err
 	})
-	return fp, found, err
+	return p.fp, p.found, err
 }
 
 func (c *Client) volumeFingerprint(path string) (fp string, found bool, err error) {
