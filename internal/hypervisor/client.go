@@ -232,12 +232,14 @@ func (c *Client) Close() error {
 	cur := c.cur
 	c.cur = nil
 	c.closed = true
+	setAside := cur != nil && cur == c.aside
 	c.mu.Unlock()
 	for tc := c.idleTransfer(); tc != nil; tc = c.idleTransfer() {
 		_ = tc.Close()
 	}
 	c.closeReaders()
-	if cur == nil {
+	if cur == nil || setAside {
+		// A connection set aside may still have a call inside: it is left alone.
 		return nil
 	}
 	_ = cur.UnregisterCloseCallback()
