@@ -56,9 +56,10 @@
 # - Other processes in dom0 crash at random too: segfaults and general
 #   protection faults in libc, libcrypto and libpcre2 of libvirtd, sshd,
 #   dnsmasq's lease helper and plain shell tools, four in dom0's first 20
-#   minutes under the Xen tests. Hiding AVX from the CPU model did not stop
-#   them, nor did QEMU's single-threaded TCG (thread=single, which also slows
-#   the boot to sshd from about 60 s to 100 s). A crashed lease helper leaves a
+#   minutes under the Xen tests, and the Go init of a PV guest likewise (PVH
+#   guests were not seen to). Hiding AVX or FSGSBASE from the CPU model did not
+#   stop them, nor did QEMU's single-threaded TCG (thread=single, which also
+#   slows the boot to sshd from about 60 s to 100 s). A crashed lease helper leaves a
 #   guest's DHCP lease unrecorded (`dnsmasq: script process killed by signal
 #   11`); a crashed libvirtd drops every connection. `diag` lists them;
 #   scripts/testacc-xen.sh runs tests that failed beside such a crash once more
