@@ -9,10 +9,12 @@
 # The host runs under QEMU's TCG, where processes in dom0 have been seen to
 # crash at random (segfaults and general protection faults in libc, libcrypto
 # and libpcre2 of libvirtd, sshd, dnsmasq's lease helper and plain shell
-# tools), the init of a PV guest likewise, and where libvirtd has left calls
-# unanswered for good (see scripts/xen-host.sh). When a failed run shows such
-# a failure of the host (a crashed process in dom0, a guest whose init was
-# killed, or a libvirt call that the provider gave up waiting for), the host
+# tools), the init of a PV guest likewise, PVH guests have triple-faulted in
+# their kernel's first instructions, and libvirtd has left calls unanswered
+# for good (see scripts/xen-host.sh). When a failed run shows such a failure
+# of the host (a crashed process in dom0, a guest whose init was killed, a
+# guest that Xen saw triple-fault, or a libvirt call that the provider gave up
+# waiting for), the host
 # is restarted from its pristine image and only the failed tests run once
 # more; the run fails when they fail again. Any other failure fails the run at
 # once.
@@ -40,15 +42,16 @@ echo "$diag"
 crashes="$(sed -n '/^--- dom0: crashed processes/,/^--- xl dmesg/p' <<<"$diag" | grep -cE 'traps:|segfault')"
 stalls="$(grep -c 'a libvirt call got no answer' build/testacc-xen.log)"
 killed="$(grep -c 'Kernel panic - not syncing: Attempted to kill init' build/testacc-xen.log)"
+faults="$(sed -n '/^--- guests that Xen saw crash/,/^--- xl dmesg/p' <<<"$diag" | grep -c 'Triple fault')"
 failed="$(grep -oE '^--- FAIL: TestAccXen[A-Za-z0-9_]*' build/testacc-xen.log | awk '{print $3}' | sort -u | paste -sd'|')"
-if [ -z "$failed" ] || [ "$((crashes + stalls + killed))" -eq 0 ]; then
+if [ -z "$failed" ] || [ "$((crashes + stalls + killed + faults))" -eq 0 ]; then
 	echo "testacc-xen: failed; the Xen host shows no failure of its own (no crashed process in dom0, no guest" \
-		"init killed, no unanswered libvirt call)"
+		"init killed, no guest triple fault, no unanswered libvirt call)"
 	exit 1
 fi
 echo "testacc-xen: ${failed//|/, } failed while the Xen host failed on its own: $crashes crashed process(es) in" \
-	"dom0, $killed guest init(s) killed, $stalls libvirt call(s) without an answer (see above). Restarting the" \
-	"Xen host and running them once more."
+	"dom0, $killed guest init(s) killed, $faults guest triple fault(s), $stalls libvirt call(s) without an" \
+	"answer (see above). Restarting the Xen host and running them once more."
 scripts/xen-host.sh down
 scripts/xen-host.sh up || exit 1
 if run "^($failed)\$" build/testacc-xen-again.log "$@"; then

@@ -61,7 +61,9 @@
 #   stop them, nor did QEMU's single-threaded TCG (thread=single, which also
 #   slows the boot to sshd from about 60 s to 100 s). A crashed lease helper leaves a
 #   guest's DHCP lease unrecorded (`dnsmasq: script process killed by signal
-#   11`); a crashed libvirtd drops every connection. `diag` lists them;
+#   11`); a crashed libvirtd drops every connection. PVH guests have been seen
+#   to triple-fault early in their Linux kernel's boot, before the console
+#   (`(XEN) d9v0 Triple fault - invoking HVM shutdown action 1`). `diag` lists them;
 #   scripts/testacc-xen.sh runs tests that failed beside such a crash once more
 #   on a restarted host.
 # - QEMU holds about 2.3 GB resident with -m 2048 and uses both CPUs while dom0
@@ -636,14 +638,17 @@ check_cleanup() {
 	rm -rf "$work"
 }
 
-# cmd_diag: dom0's own account of a failure, printed by `make testacc-xen` when a
-# test fails: processes that crashed in dom0 (a DHCP lease that libvirt never
-# recorded is a crashed lease helper), the end of Xen's log, and the last
-# messages of dnsmasq and libvirtd.
+# cmd_diag: the host's own account of a failure, printed by `make testacc-xen`
+# when a test fails: processes that crashed in dom0 (a DHCP lease that libvirt
+# never recorded is a crashed lease helper), guests that Xen saw crash (a PVH
+# guest that printed nothing and stopped has been seen to triple-fault in its
+# kernel's first instructions), the end of Xen's log, and the last messages of
+# dnsmasq and libvirtd.
 cmd_diag() {
 	need_root
 	need_up
 	dom0_ssh 'echo "--- dom0: crashed processes (dmesg)"; dmesg | grep -E "traps:|segfault" | tail -n 20
+		echo "--- guests that Xen saw crash (xl dmesg)"; xl dmesg | grep -E "Triple fault|domain_crash" | tail -n 20
 		echo "--- xl dmesg (last 15 lines)"; xl dmesg | tail -n 15
 		echo "--- dnsmasq and libvirtd (last 30 messages)"
 		journalctl --no-pager -q -n 30 -t dnsmasq -t dnsmasq-dhcp -t libvirtd'
