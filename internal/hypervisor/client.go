@@ -95,12 +95,12 @@ type Client struct {
 	reopening chan struct{} // closed when the running reopen ends; nil when none runs
 	reopenErr error         // outcome of the last reopen
 	closed    bool          // Close was called: nothing reopens any more
-	// aside is a connection set aside because a read on it got no answer
-	// (see spreadRead): it counts as dead, and is never closed, since a
+	// aside is a connection set aside because a call on it got no answer
+	// (see spreadWait): it counts as dead, and is never closed, since the
 	// call may still be inside it.
 	aside *libvirt.Connect
-	// stall overrides how long a read waits for an answer when stallSet
-	// (see spreadRead); tests set it.
+	// stall overrides how long spreadWait waits for an answer when stallSet;
+	// tests set it.
 	stall    time.Duration
 	stallSet bool
 
