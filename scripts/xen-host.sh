@@ -61,11 +61,11 @@
 #   stop them, nor did QEMU's single-threaded TCG (thread=single, which also
 #   slows the boot to sshd from about 60 s to 100 s). A crashed lease helper leaves a
 #   guest's DHCP lease unrecorded (`dnsmasq: script process killed by signal
-#   11`); a crashed libvirtd drops every connection. PVH guests have been seen
-#   to triple-fault early in their Linux kernel's boot, before the console
-#   (`(XEN) d9v0 Triple fault - invoking HVM shutdown action 1`). `diag` lists them;
-#   scripts/testacc-xen.sh runs tests that failed beside such a crash once more
-#   on a restarted host.
+#   11`); a crashed libvirtd drops every connection. PVH guests' Linux kernels
+#   have been seen to triple-fault, early in the boot before the console and
+#   later too (`(XEN) d9v0 Triple fault - invoking HVM shutdown action 1`).
+#   `diag` lists all of these; scripts/testacc-xen.sh runs tests that failed
+#   beside one of them once more on a restarted host, at most twice.
 # - QEMU holds about 2.3 GB resident with -m 2048 and uses both CPUs while dom0
 #   boots: run one such host per machine.
 # - From QEMU start to dom0's sshd takes 50-100 s on a quiet machine and about
