@@ -92,7 +92,12 @@ func (c *Client) Connections() int {
 // RemoteChangeStall on the wait for an answer (see spreadWait). fn must make
 // its libvirt calls through the client it is given, and be safe to repeat.
 func (c *Client) spread(ctx context.Context, op, kind, name string, fn func(rc *Client) error) error {
-	_, err := spreadWait(ctx, c, c.stallFor(RemoteChangeStall), op, kind, name, func(rc *Client) (struct{}, error) {
+	return c.spreadFor(ctx, c.stallFor(RemoteChangeStall), op, kind, name, fn)
+}
+
+// spreadFor is spread with its own bound on the wait for an answer.
+func (c *Client) spreadFor(ctx context.Context, stall time.Duration, op, kind, name string, fn func(rc *Client) error) error {
+	_, err := spreadWait(ctx, c, stall, op, kind, name, func(rc *Client) (struct{}, error) {
 		return struct{}{}, fn(rc)
 	})
 	return err

@@ -57,10 +57,7 @@ func (c *Client) StopDomain(ctx context.Context, name string, grace time.Duratio
 	if stall > 0 {
 		stall += grace
 	}
-	_, err := spreadWait(ctx, c, stall, "stop", kindDomain, name, func(rc *Client) (struct{}, error) {
-		return struct{}{}, rc.stopDomain(ctx, name, grace)
-	})
-	return err
+	return c.spreadFor(ctx, stall, "stop", kindDomain, name, func(rc *Client) error { return rc.stopDomain(ctx, name, grace) })
 }
 
 // UndefineDomain removes the persistent definition. A missing domain is not an error.

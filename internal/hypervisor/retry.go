@@ -23,7 +23,7 @@ func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
 }
 
 // ConsoleSize returns the size in bytes of domain's console log.
-func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (n uint64, err error) {
+func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (uint64, error) {
 	if file, ok := c.consoleFile(p, domain); ok {
 		if n, ok := localConsoleSize(file); ok {
 			return n, nil
