@@ -91,6 +91,10 @@ func (m *instanceModel) gate() gate {
 
 func (g gate) empty() bool { return g.console == nil && !g.ipv4 && g.tcpPort == 0 }
 
+// afterConsolePoll, when set, runs after each console poll of the readiness
+// wait. Tests set it to have a guest print and stop between two polls.
+var afterConsolePoll func()
+
 // waitReady polls until every condition of the gate holds, the guest stops,
 // or the gate times out.
 func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, consoleOffset uint64) error {
@@ -134,6 +138,9 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 				lastErr = err
 			}
 		}
+		if afterConsolePoll != nil {
+			afterConsolePoll()
+		}
 		if !ipv4OK || !tcpOK {
 			info, err := c.ReadDomain(ctx, name)
 			if err != nil {
@@ -170,6 +177,14 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 					return err
 				}
 			} else {
+				if !consoleOK {
+					// The ready line may have been printed just before a
+					// power-off that came between two polls.
+					consoleOK = r.consoleMatchesAfterStop(ctx, m, consoleOffset, g)
+					if consoleOK && ipv4OK && tcpOK {
+						return nil
+					}
+				}
 				return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("stopped while booting (state %s). If it is meant to "+
 					"run to completion and power off, set mode = \"job\"", st), consoleOK, ipv4OK, tcpOK, g)
 			}
@@ -190,6 +205,28 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 		select {
 		case <-ctx.Done():
 		case <-time.After(interval):
+		}
+	}
+}
+
+// consoleMatchesAfterStop reads this boot's console once more after the
+// guest stopped: its last lines may have been printed between the previous
+// read and the power-off. The log is written by libvirt's log daemon, which
+// can still be draining the guest's output when libvirt reports the domain
+// stopped, so a miss is read again twice, 100 ms apart.
+func (r *InstanceResource) consoleMatchesAfterStop(ctx context.Context, m *instanceModel, offset uint64, g gate) bool {
+	for i := 0; ; i++ {
+		out, err := r.data.Client.ReadConsole(ctx, r.data.Console, m.Name.ValueString(), offset, 0)
+		if err == nil && matchLine(g.console, out) {
+			return true
+		}
+		if i == 2 {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

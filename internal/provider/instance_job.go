@@ -70,9 +70,7 @@ func (r *InstanceResource) jobEnded(ctx context.Context, m *instanceModel, offse
 	}
 	if !consoleOK {
 		// The last lines may have arrived with the power-off.
-		if out, err := c.ReadConsole(ctx, r.data.Console, name, offset, 0); err == nil {
-			consoleOK = matchLine(g.console, out)
-		}
+		consoleOK = r.consoleMatchesAfterStop(ctx, m, offset, g)
 	}
 	if reason == "shutdown" && consoleOK {
 		tflog.Info(ctx, "job finished", map[string]any{"instance": name})

@@ -1,0 +1,85 @@
+package provider
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// bootUnit is a readiness wait on the test driver: a running domain of its
+// own and a console log in a directory of the test.
+func bootUnit(t *testing.T, name, mode, console string) (*InstanceResource, *instanceModel, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := hypervisor.Open(ctx, "test:///default", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if _, err := c.DefineDomain(ctx, hypervisor.DomainSpec{Name: name, Type: "qemu", MemoryMiB: 16, Kernel: "/k"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.StopDomain(ctx, name, 0)
+		_ = c.UndefineDomain(ctx, name)
+	})
+	if err := c.StartDomain(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	pool := hypervisor.ConsolePool{Name: "console", Path: t.TempDir()}
+	r := &InstanceResource{data: &Data{Client: c, Hypervisor: "qemu", Console: pool}}
+	m := &instanceModel{
+		Name:    types.StringValue(name),
+		Mode:    types.StringValue(mode),
+		WaitFor: &waitForModel{Console: types.StringValue(console), Timeout: types.StringValue("20s")},
+	}
+	return r, m, pool.LogPath(name)
+}
+
+// printAndStop has the guest print text and stop right after the readiness
+// wait's first console poll, so that the wait sees the guest stopped before
+// it reads the console again.
+func printAndStop(t *testing.T, r *InstanceResource, name, log, text string) {
+	t.Helper()
+	done := false
+	afterConsolePoll = func() {
+		if done {
+			return
+		}
+		done = true
+		if err := os.WriteFile(log, []byte(text), 0o600); err != nil {
+			t.Error(err)
+		}
+		if err := r.data.Client.StopDomain(context.Background(), name, 0); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { afterConsolePoll = nil })
+}
+
+// A service that prints its ready line and powers off between two polls of
+// the readiness wait is ready: the console is read once more after the stop.
+func TestWaitReadyReadsTheConsoleOfAStoppedGuestOnceMore(t *testing.T) {
+	r, m, log := bootUnit(t, "unit-ready-then-off", modeService, "^READY$")
+	printAndStop(t, r, "unit-ready-then-off", log, "boot\nREADY\r\n")
+	if err := r.waitReady(t.Context(), m, 0); err != nil {
+		t.Fatalf("waitReady: %v", err)
+	}
+}
+
+// A service that stops without its ready line fails the wait, and says so.
+func TestWaitReadyFailsWhenAStoppedGuestNeverPrintedTheLine(t *testing.T) {
+	r, m, log := bootUnit(t, "unit-off-not-ready", modeService, "^READY$")
+	printAndStop(t, r, "unit-off-not-ready", log, "boot\npanic\n")
+	err := r.waitReady(t.Context(), m, 0)
+	if err == nil || !isGateError(err) || !strings.Contains(err.Error(), "stopped while booting") ||
+		!strings.Contains(err.Error(), `no console line matched "^READY$"`) || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("waitReady = %v; want a readiness error that names the console condition and shows the console", err)
+	}
+}
