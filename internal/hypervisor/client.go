@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -103,6 +104,10 @@ type Client struct {
 	// tests set it.
 	stall    time.Duration
 	stallSet bool
+
+	// arpRefused is the driver's refusal of libvirt's ARP address source,
+	// once seen (see ARPAddresses).
+	arpRefused atomic.Pointer[Error]
 
 	// reconnectWait bounds how long a call waits for a lost daemon to answer
 	// again (guarded by mu).

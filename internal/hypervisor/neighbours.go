@@ -3,6 +3,7 @@ package hypervisor
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -16,8 +17,13 @@ import (
 // ARPAddresses returns the IPv4 addresses libvirt's ARP source knows for the
 // domain's interfaces, by MAC. It works over remote URIs too, but libvirt
 // 9.0 on recent kernels fails with "wrong nlmsg len"; callers treat an error
-// as "no addresses from this source".
+// as "no addresses from this source". A driver without the source (libxl
+// refuses it) is asked once per client: its refusal is kept and returned
+// from then on, so that polls do not fill the daemon's log with it.
 func (c *Client) ARPAddresses(ctx context.Context, name string) (map[string][]string, error) {
+	if refused := c.arpRefused.Load(); refused != nil {
+		return nil, refused
+	}
 	dom, err := c.lookupDomain(name)
 	if err != nil {
 		return nil, err
@@ -25,7 +31,11 @@ func (c *Client) ARPAddresses(ctx context.Context, name string) (map[string][]st
 	defer func() { _ = dom.Free() }()
 	ifaces, err := dom.ListAllInterfaceAddresses(libvirt.DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
 	if err != nil {
-		return nil, wrap(err, "read the ARP addresses of", kindDomain, name)
+		werr := wrap(err, "read the ARP addresses of", kindDomain, name)
+		if e := (*Error)(nil); arpSourceRefused(err) && asError(werr, &e) {
+			c.arpRefused.Store(e)
+		}
+		return nil, werr
 	}
 	out := map[string][]string{}
 	for _, i := range ifaces {
@@ -37,6 +47,20 @@ func (c *Client) ARPAddresses(ctx context.Context, name string) (map[string][]st
 		}
 	}
 	return out, nil
+}
+
+// arpSourceRefused reports whether err is a driver's refusal of the ARP
+// address source itself, which no later call changes.
+func arpSourceRefused(err error) bool {
+	var lv libvirt.Error
+	if !errors.As(err, &lv) {
+		return false
+	}
+	switch lv.Code {
+	case libvirt.ERR_ARGUMENT_UNSUPPORTED, libvirt.ERR_NO_SUPPORT, libvirt.ERR_OPERATION_UNSUPPORTED:
+		return true
+	}
+	return false
 }
 
 // Local reports whether the connection's daemon runs on this host (a URI

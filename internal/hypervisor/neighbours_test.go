@@ -1,9 +1,12 @@
 package hypervisor
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
+
+	"libvirt.org/go/libvirt"
 )
 
 func TestParseNeighbourTable(t *testing.T) {
@@ -23,5 +26,37 @@ func TestParseNeighbourTable(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestARPSourceRefused(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{libvirt.Error{Code: libvirt.ERR_ARGUMENT_UNSUPPORTED, Message: "Unsupported IP address data source 2"}, true},
+		{libvirt.Error{Code: libvirt.ERR_NO_SUPPORT}, true},
+		{libvirt.Error{Code: libvirt.ERR_OPERATION_UNSUPPORTED}, true},
+		{libvirt.Error{Code: libvirt.ERR_INTERNAL_ERROR, Message: "wrong nlmsg len"}, false},
+		{libvirt.Error{Code: libvirt.ERR_NO_DOMAIN}, false},
+		{errors.New("connection lost"), false},
+	} {
+		if got := arpSourceRefused(tc.err); got != tc.want {
+			t.Errorf("arpSourceRefused(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// Once the driver refused the ARP source, the client answers with that
+// refusal without asking again: even for a domain that does not exist.
+func TestARPAddressesKeepsTheDriversRefusal(t *testing.T) {
+	c := testClient(t)
+	if _, err := c.ARPAddresses(t.Context(), "unit-no-such-domain"); !IsNotFound(err) {
+		t.Fatalf("before a refusal: want not-found, got %v", err)
+	}
+	refusal := &Error{Op: "read the ARP addresses of", Kind: kindDomain, Name: "x", Message: "Unsupported IP address data source 2"}
+	c.arpRefused.Store(refusal)
+	if _, err := c.ARPAddresses(t.Context(), "unit-no-such-domain"); err != refusal {
+		t.Fatalf("after a refusal: got %v, want the kept refusal", err)
 	}
 }
