@@ -647,11 +647,17 @@ check_cleanup() {
 cmd_diag() {
 	need_root
 	need_up
-	dom0_ssh 'echo "--- dom0: crashed processes (dmesg)"; dmesg | grep -E "traps:|segfault" | tail -n 20
+	# dom0's kernel messages also go to its console, the serial log here: they
+	# name crashed processes even when dom0 no longer answers SSH (its sshd, or
+	# its init, crashed).
+	echo "--- dom0: crashed processes (kernel messages on the serial console)"
+	tr -d '\r' <"$STATE_DIR/serial.log" | grep -aE 'traps:|segfault' | tail -n 20 || true
+	dom0_ssh '
 		echo "--- guests that Xen saw crash (xl dmesg)"; xl dmesg | grep -E "Triple fault|domain_crash" | tail -n 20
 		echo "--- xl dmesg (last 15 lines)"; xl dmesg | tail -n 15
 		echo "--- dnsmasq and libvirtd (last 30 messages)"
-		journalctl --no-pager -q -n 30 -t dnsmasq -t dnsmasq-dhcp -t libvirtd'
+		journalctl --no-pager -q -n 30 -t dnsmasq -t dnsmasq-dhcp -t libvirtd' ||
+		echo "--- dom0 did not answer SSH"
 }
 
 usage() { sed -n '2,16p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2; }
