@@ -165,9 +165,16 @@ func (c *Client) undefineDomain(_ context.Context, name string) error {
 		return err
 	}
 	defer func() { _ = dom.Free() }()
-	err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-	if isUnsupportedFlags(err) {
-		// libvirt's libxl driver (Xen) has no snapshots and refuses the flag.
+	// libvirt's libxl driver (Xen) has no snapshots and refuses their flag:
+	// once it did, the client leaves the flag out.
+	root := c
+	if c.parent != nil {
+		root = c.parent
+	}
+	if root.undefineNoSnapshots.Load() {
+		err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE)
+	} else if err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA); isUnsupportedFlags(err) {
+		root.undefineNoSnapshots.Store(true)
 		err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE)
 	}
 	return wrap(err, "undefine", kindDomain, name)
