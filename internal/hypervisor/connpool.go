@@ -139,12 +139,7 @@ func spreadWait[T any](ctx context.Context, c *Client, stall time.Duration, op, 
 	if stall <= 0 {
 		rc, done := c.reader()
 		defer done()
-		var v T
-		err := rc.retry(ctx, op, kind, name, func() (err error) {
-			v, err = fn(rc)
-			return err
-		})
-		return v, err
+		return retryOn(ctx, rc, op, kind, name, fn)
 	}
 	type result struct {
 		v   T
@@ -162,10 +157,7 @@ func spreadWait[T any](ctx context.Context, c *Client, stall time.Duration, op, 
 		go func() {
 			defer done()
 			var r result
-			r.err = rc.retry(ctx, op, kind, name, func() (err error) {
-				r.v, err = fn(rc)
-				return err
-			})
+			r.v, r.err = retryOn(ctx, rc, op, kind, name, fn)
 			res <- r
 		}()
 		timer := time.NewTimer(stall)
@@ -194,6 +186,15 @@ func spreadWait[T any](ctx context.Context, c *Client, stall time.Duration, op, 
 				Message: fmt.Sprintf("the daemon did not answer within %s, twice, on different connections", stall)}
 		}
 	}
+}
+
+// retryOn runs fn on rc, with rc's retry on a lost connection.
+func retryOn[T any](ctx context.Context, rc *Client, op, kind, name string, fn func(rc *Client) (T, error)) (v T, err error) {
+	err = rc.retry(ctx, op, kind, name, func() (err error) {
+		v, err = fn(rc)
+		return err
+	})
+	return v, err
 }
 
 // stallFor is how long spreadWait waits for an answer: remote over a

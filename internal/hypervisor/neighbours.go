@@ -32,8 +32,9 @@ func (c *Client) ARPAddresses(ctx context.Context, name string) (map[string][]st
 	ifaces, err := dom.ListAllInterfaceAddresses(libvirt.DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
 	if err != nil {
 		werr := wrap(err, "read the ARP addresses of", kindDomain, name)
-		if e := (*Error)(nil); arpSourceRefused(err) && asError(werr, &e) {
-			c.arpRefused.Store(e)
+		var refusal *Error
+		if arpSourceRefused(err) && asError(werr, &refusal) {
+			c.arpRefused.Store(refusal)
 		}
 		return nil, werr
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// bootUnit is a readiness wait on the test driver: a running domain of its
-// own and a console log in a directory of the test.
-func bootUnit(t *testing.T, name, mode, console string) (*InstanceResource, *instanceModel, string) {
+// bootUnit is a service's readiness wait on the test driver: a running
+// domain of its own and a console log in a directory of the test.
+func bootUnit(t *testing.T, name, console string) (*InstanceResource, *instanceModel, string) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := hypervisor.Open(ctx, "test:///default", 5*time.Second)
@@ -36,7 +36,7 @@ func bootUnit(t *testing.T, name, mode, console string) (*InstanceResource, *ins
 	r := &InstanceResource{data: &Data{Client: c, Hypervisor: "qemu", Console: pool}}
 	m := &instanceModel{
 		Name:    types.StringValue(name),
-		Mode:    types.StringValue(mode),
+		Mode:    types.StringValue(modeService),
 		WaitFor: &waitForModel{Console: types.StringValue(console), Timeout: types.StringValue("20s")},
 	}
 	return r, m, pool.LogPath(name)
@@ -66,7 +66,7 @@ func printAndStop(t *testing.T, r *InstanceResource, name, log, text string) {
 // A service that prints its ready line and powers off between two polls of
 // the readiness wait is ready: the console is read once more after the stop.
 func TestWaitReadyReadsTheConsoleOfAStoppedGuestOnceMore(t *testing.T) {
-	r, m, log := bootUnit(t, "unit-ready-then-off", modeService, "^READY$")
+	r, m, log := bootUnit(t, "unit-ready-then-off", "^READY$")
 	printAndStop(t, r, "unit-ready-then-off", log, "boot\nREADY\r\n")
 	if err := r.waitReady(t.Context(), m, 0); err != nil {
 		t.Fatalf("waitReady: %v", err)
@@ -75,7 +75,7 @@ func TestWaitReadyReadsTheConsoleOfAStoppedGuestOnceMore(t *testing.T) {
 
 // A service that stops without its ready line fails the wait, and says so.
 func TestWaitReadyFailsWhenAStoppedGuestNeverPrintedTheLine(t *testing.T) {
-	r, m, log := bootUnit(t, "unit-off-not-ready", modeService, "^READY$")
+	r, m, log := bootUnit(t, "unit-off-not-ready", "^READY$")
 	printAndStop(t, r, "unit-off-not-ready", log, "boot\npanic\n")
 	err := r.waitReady(t.Context(), m, 0)
 	if err == nil || !isGateError(err) || !strings.Contains(err.Error(), "stopped while booting") ||
