@@ -23,7 +23,14 @@ var (
 func (r *ImageResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg ImageResourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.Source.IsUnknown() || cfg.Source.IsNull() {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if at, msg := ociConfigError(&cfg); msg != "" {
+		resp.Diagnostics.AddAttributeError(at, "Invalid image source", msg)
+		return
+	}
+	if cfg.Source.IsUnknown() || cfg.Source.IsNull() {
 		return
 	}
 	kind, err := parseSource(cfg.Source.ValueString())
@@ -57,9 +64,12 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() || plan.Source.IsUnknown() {
 		return
 	}
+	if plan.OCI == nil {
+		plan.setOCINull()
+	}
 	source := plan.Source.ValueString()
 	kind, err := parseSource(source)
-	if err != nil {
+	if err != nil && plan.OCI == nil {
 		return // ValidateConfig reports it
 	}
 	replaced := func(attr string) {
@@ -78,7 +88,9 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if creating && !plan.Format.IsUnknown() {
 		plan.Boot = types.StringValue(imageformat.Format(plan.Format.ValueString()).Boot())
 	}
-	if kind == sourceLocal {
+	if plan.OCI != nil {
+		r.planOCI(ctx, creating, &plan, &config, &state, &resp.Diagnostics, replaced)
+	} else if kind == sourceLocal {
 		var stamp *sourceStamp
 		if !creating && recorded && rec.Source != nil && rec.Source.SHA256 == state.SHA256.ValueString() {
 			stamp = rec.Source

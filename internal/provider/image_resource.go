@@ -14,6 +14,7 @@ import (
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/oci"
 )
 
 var (
@@ -85,11 +86,38 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if known(plan.Format) {
 		checks.format = imageformat.Format(plan.Format.ValueString())
 	}
+	var pkg *oci.Package
+	if plan.OCI != nil {
+		// The package's file is pulled into the blob cache, every blob
+		// verified against its digest, and uploaded from there; its SHA-256
+		// is checked again as it streams.
+		var err error
+		if pkg, err = r.pullOCI(ctx, plan.OCI, plan.OCIDigest.ValueString()); err != nil {
+			addOCIError(&resp.Diagnostics, summary, err, "Nothing was created.")
+			return
+		}
+		source = pkg.File.Path
+		if checks.verify != "" && checks.verify != pkg.File.SHA256 {
+			resp.Diagnostics.AddAttributeError(path.Root("sha256"), summary, fmt.Sprintf("Checksum mismatch for %s "+
+				"(%s):\n  expected sha256 %s\n  actual   sha256 %s\n\nNothing was created. Check that the reference "+
+				"is the build you mean, then correct sha256.", pkg.Reference, pkg.Taken, checks.verify, pkg.File.SHA256))
+			return
+		}
+		checks.verify, checks.expect = "", pkg.File.SHA256
+	}
 	// Stamped before the bytes are read: a write during the upload changes
 	// the file's stamp, and the next plan hashes it again.
 	stamp, stamped := stampOf(source)
 	img, err := prepareImage(ctx, source, checks)
 	if err != nil {
+		if pkg != nil {
+			var se *sourceError
+			if errors.As(err, &se) && se.attr == "source" {
+				resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("%s: %s of the package: %s.\n\n"+
+					"Nothing was created.", pkg.Reference, pkg.Taken, err))
+				return
+			}
+		}
 		addSourceError(&resp.Diagnostics, summary, source, err, "Nothing was created.")
 		return
 	}
@@ -117,8 +145,13 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("The image was uploaded, but reading it back failed: %s.", err))
 		return
 	}
+	if pkg != nil {
+		state.fromPackage(pkg)
+	} else {
+		state.setOCINull()
+	}
 	rec := uploadedRecord{Size: img.size}
-	if stamped && img.remove == "" && stamp.Size == img.size {
+	if stamped && pkg == nil && img.remove == "" && stamp.Size == img.size {
 		stamp.SHA256 = img.digest
 		rec.Source = &stamp
 	}
@@ -208,6 +241,10 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	name, source := plan.Name.ValueString(), plan.Source.ValueString()
 	summary := fmt.Sprintf("Unable to update image %q", name)
+	if plan.OCI != nil {
+		r.recordOCI(ctx, plan, state, resp)
+		return
+	}
 	img, err := prepareImage(ctx, source, imageChecks{verify: state.SHA256.ValueString(),
 		format: imageformat.Format(state.Format.ValueString())})
 	var mm *imageformat.MismatchError
@@ -223,6 +260,34 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	img.Close()
 	state.Source = plan.Source
+	newState, err := r.read(ctx, state)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the image back failed: %s.", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), name, &resp.Diagnostics)
+}
+
+// recordOCI records an OCI source after an import: the package's file must
+// have the volume's bytes.
+func (r *ImageResource) recordOCI(ctx context.Context, plan, state ImageResourceModel, resp *resource.UpdateResponse) {
+	name := plan.Name.ValueString()
+	summary := fmt.Sprintf("Unable to update image %q", name)
+	pkg, err := r.pullOCI(ctx, plan.OCI, plan.OCIDigest.ValueString())
+	if err != nil {
+		addOCIError(&resp.Diagnostics, summary, err, "Nothing was changed.")
+		return
+	}
+	if pkg.File.SHA256 != state.SHA256.ValueString() {
+		resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("The %s of %s is not the volume's "+
+			"bytes:\n  volume sha256 %s\n  package sha256 %s\n\nNothing was changed. To upload the package instead, "+
+			"replace the image: `terraform apply -replace=<address>`.", pkg.Taken, pkg.Reference, state.SHA256.ValueString(),
+			pkg.File.SHA256))
+		return
+	}
+	state.OCI = plan.OCI
+	state.fromPackage(pkg)
 	newState, err := r.read(ctx, state)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the image back failed: %s.", err))
@@ -299,6 +364,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	}
 	m.fromVolume(info)
 	m.setFormat(format)
+	m.setOCINull()
 	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadedRecord{Size: int64(info.Size)})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)

@@ -2,16 +2,22 @@ package provider
 
 import (
 	"context"
+	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/oci"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
@@ -56,13 +62,43 @@ func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Validators:          []validator.String{validators.PoolName()},
 			},
 			"source": schema.StringAttribute{
-				Required: true,
+				Optional: true,
 				MarkdownDescription: "Where the bytes come from: a local file path, or an `http://` or `https://` URL " +
 					"that the provider downloads (into a temporary file, removed afterwards). An `http://` URL needs " +
-					"`sha256`. Changing it replaces the image, except right after an import, where the first apply " +
-					"only records it (after checking that its bytes are the volume's).",
+					"`sha256`. Exactly one of `source` and `oci` is set. Changing it replaces the image, except right " +
+					"after an import, where the first apply only records it (after checking that its bytes are the volume's).",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(sourceChanged,
 					"Changing the source replaces the image.", "Changing the source replaces the image.")},
+			},
+			"oci": ociSourceAttribute(),
+			"oci_digest": ociComputedString("The digest that `oci.reference` resolved to when the image was pulled " +
+				"(an index's or a manifest's), `sha256:<hex>`. A tag is resolved again at every plan: when it points " +
+				"elsewhere, this attribute shows the old and the new digest and the image is replaced. Null without `oci`."),
+			"oci_manifest_digest": ociComputedString("The digest of the manifest the file was taken from: the " +
+				"platform's manifest when `oci_digest` is an index, else `oci_digest` itself."),
+			"oci_platform": ociComputedString("The platform of that manifest as `os/arch` (kraftkit writes its " +
+				"platform as the os, for example `qemu/x86_64`), or empty when the package names none."),
+			"oci_layout": ociComputedString("How the package was read: `kraftkit`, `urunc` or `artifact` (see the " +
+				"resource's description)."),
+			"oci_selected": ociComputedString("What was taken from the package, for example `kernel (/unikraft/bin/kernel)` " +
+				"or `file hello.qcow2`."),
+			"oci_cmdline": ociComputedString("The command line the package asks for, empty when it names none: the " +
+				"image configuration's `Cmd` for kraftkit packages (the application's arguments), urunc's `cmdline` " +
+				"annotation (else the configuration's entrypoint and command). Use it as an instance's `cmdline`."),
+			"oci_unikernel_type": ociComputedString("The unikernel family the package says it holds: urunc's " +
+				"`unikernelType` (for example `unikraft`, `rumprun`, `mirage`), `unikraft` for kraftkit packages, " +
+				"empty for artifacts."),
+			"oci_hypervisor": ociComputedString("The hypervisor the package was built for: urunc's `hypervisor` " +
+				"annotation, or kraftkit's platform (`qemu`, `xen`, `fc`); empty when it names none."),
+			"oci_version": ociComputedString("The version the package states: `org.unikraft.image.version`, then " +
+				"`org.opencontainers.image.version`, then `org.unikraft.kernel.version` for kraftkit packages; urunc's " +
+				"`unikernelVersion`; `org.opencontainers.image.version` for artifacts."),
+			"oci_annotations": schema.MapAttribute{
+				Computed:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "The manifest's annotations (for urunc images also its annotations from the " +
+					"configuration's labels or `/urunc.json`, with base64 values decoded). Null without `oci`.",
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			},
 			"sha256": schema.StringAttribute{
 				Optional: true,
@@ -118,4 +154,67 @@ func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 // the state has no source yet (right after import).
 func sourceChanged(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
 	resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown() && !req.StateValue.Equal(req.PlanValue)
+}
+
+func ociComputedString(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: description,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}
+
+// platformPattern is oci.platform: os/arch or arch.
+var platformPattern = regexp.MustCompile(`^([a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9_-]*$`)
+
+// ociChanged replaces the image when its OCI source changes, but not when the
+// state has none yet (right after import).
+func ociChanged(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown() && !req.StateValue.Equal(req.PlanValue)
+}
+
+func ociSourceAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		Optional: true,
+		PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplaceIf(ociChanged,
+			"Changing the OCI source replaces the image.", "Changing the OCI source replaces the image.")},
+		MarkdownDescription: "Pull the image from an OCI registry instead of `source` (see \"OCI packages\" above and the " +
+			"guide \"Unikernels from a registry\"). The provider pulls on the machine that runs Terraform, verifies " +
+			"every blob against its digest, keeps it in a blob cache, and streams the selected file into the pool, " +
+			"also on remote hosts. Changing it replaces the image, except right after an import, where the first " +
+			"apply only records it (after checking that the package's file is the volume's bytes).",
+		Attributes: map[string]schema.Attribute{
+			"reference": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The package: `registry.example.com/team/app:1.4` (a tag, resolved at every plan), " +
+					"or `registry.example.com/team/app@sha256:<digest>` (pinned: no registry call at plan). The " +
+					"registry's host is always written out (`docker.io/library/...` for Docker Hub); a missing tag " +
+					"means `latest`.",
+				Validators: []validator.String{validators.OCIReference()},
+			},
+			"part": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Which part of the package to take: `kernel` (the default), `initrd`, `rootfs` or " +
+					"`disk`. Conflicts with `file`.",
+				Validators: []validator.String{stringvalidator.OneOf(oci.Parts()...),
+					stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("file"))},
+			},
+			"file": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "A file to take instead of a part: a path inside the package's file system layers " +
+					"(`/unikraft/bin/kernel`), or for artifacts and raw layers the file's name " +
+					"(its `org.opencontainers.image.title`).",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 4096)},
+			},
+			"platform": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The platform to take from a multi-platform index, as `os/arch` or `arch` " +
+					"(`x86_64` and `amd64`, `aarch64` and `arm64` are the same). Defaults to the libvirt host's " +
+					"architecture (from its capabilities, not the machine that runs Terraform); where several " +
+					"manifests match, the one for the provider's hypervisor (`qemu` or `kvm`, or `xen`) wins, then `linux`.",
+				Validators: []validator.String{stringvalidator.RegexMatches(platformPattern,
+					"must be os/arch or arch, for example linux/amd64, qemu/x86_64 or arm64")},
+			},
+		},
+	}
 }

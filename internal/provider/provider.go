@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -23,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/oci"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
@@ -62,6 +64,17 @@ type UnikernelProviderModel struct {
 	Insecure          types.Bool   `tfsdk:"insecure"`
 	ReconnectTimeout  types.String `tfsdk:"reconnect_timeout"`
 	Connections       types.Int64  `tfsdk:"connections"`
+
+	Registries []RegistryModel `tfsdk:"registries"`
+}
+
+// RegistryModel is one entry of the provider's `registries`.
+type RegistryModel struct {
+	Address   types.String `tfsdk:"address"`
+	Username  types.String `tfsdk:"username"`
+	Password  types.String `tfsdk:"password"`
+	CAFile    types.String `tfsdk:"ca_file"`
+	PlainHTTP types.Bool   `tfsdk:"plain_http"`
 }
 
 // Data is what Configure hands to every resource and data source.
@@ -71,6 +84,21 @@ type Data struct {
 	Hypervisor string
 	// Console is the storage pool that holds instance console logs.
 	Console hypervisor.ConsolePool
+	// OCI pulls images from registries.
+	OCI *oci.Client
+
+	archOnce sync.Once
+	arch     string
+	archErr  error
+}
+
+// hostArch is the libvirt host's architecture (x86_64, aarch64), read once.
+func (d *Data) hostArch(ctx context.Context) (string, error) {
+	d.archOnce.Do(func() {
+		h, err := d.Client.Host(ctx)
+		d.arch, d.archErr = h.Arch, err
+	})
+	return d.arch, d.archErr
 }
 
 // New returns a constructor for the provider at the given version.
@@ -166,6 +194,7 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(1, hypervisor.MaxConnections)},
 			},
+			"registries": registriesAttribute(),
 			"insecure": schema.BoolAttribute{
 				MarkdownDescription: "Allow URI parameters that weaken the check of which host the provider talks to, or run " +
 					"a local program: `no_verify=1`, `known_hosts_verify=ignore`, `command=`, a custom `proxy=`. Without it they " +
@@ -302,7 +331,11 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 		resp.Diagnostics.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to read the driver of %q", s.URI), err.Error())
 		return
 	}
-	data := &Data{Client: client, Hypervisor: hv, Console: console}
+	ociClient := ociClient(m.Registries, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data := &Data{Client: client, Hypervisor: hv, Console: console, OCI: ociClient}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/oci"
 )
 
 // Duration accepts a non-negative Go duration such as `30s` or `2m`.
@@ -35,5 +37,15 @@ func RFC3339() validator.String {
 			return fmt.Errorf("must be an RFC 3339 time such as \"2026-01-02T15:04:05Z\", got %q", s)
 		}
 		return nil
+	})
+}
+
+// OCIReference accepts an OCI reference with its registry host:
+// `host[:port]/repository[:tag]` or `host[:port]/repository@sha256:<hex>`.
+func OCIReference() validator.String {
+	return String("Invalid OCI reference", "value must be an OCI reference with its registry host, such as "+
+		"`registry.example.com/team/app:1.4` or `registry.example.com/team/app@sha256:<64 hex digits>`", func(s string) error {
+		_, err := oci.ParseReference(s)
+		return err
 	})
 }
