@@ -83,7 +83,9 @@ func NewClient(opts Options) (*Client, error) {
 			return nil, err
 		}
 	}
-	return &Client{opts: opts, cache: NewCache(dir, opts.MaxBlobBytes), hosts: map[string]*auth.Client{}}, nil
+	c := &Client{opts: opts, cache: NewCache(dir, opts.MaxBlobBytes), hosts: map[string]*auth.Client{}}
+	c.resolved.memo = true
+	return c, nil
 }
 
 // DefaultCacheDir is UNIKERNEL_OCI_CACHE, else $XDG_CACHE_HOME or ~/.cache,
