@@ -155,6 +155,50 @@ func badInputs() []badInput {
   source = "ftp://example.invalid/k.elf"`), attr: "source", want: `only local paths and http:// or https:// URLs`},
 		{name: "image http without sha256", resource: image(`  name = "%[1]s"
   source = "http://example.invalid/k.elf"`), attr: "sha256", path: "set sha256", want: `Missing sha256`},
+		{name: "image source and oci", resource: image(`  name = "%[1]s"
+  source = "%[2]s"
+  oci = { reference = "registry.example.invalid/app:1" }`), attr: "oci", want: `not both`},
+		{name: "image without source or oci", resource: image(`  name = "%[1]s"`), attr: "source", path: "Set `source`", want: `or .oci. to a registry reference`},
+		{name: "image oci reference without host", resource: image(`  name = "%[1]s"
+  oci = { reference = "team/app:1.4" }`), attr: "oci", path: "oci.reference", want: `does not start with a registry host`},
+		{name: "image oci reference with scheme", resource: image(`  name = "%[1]s"
+  oci = { reference = "https://registry.example.invalid/app:1" }`), attr: "oci", path: "oci.reference", want: `has a URL scheme`},
+		{name: "image oci bad digest", resource: image(`  name = "%[1]s"
+  oci = { reference = "registry.example.invalid/app@sha256:abc" }`), attr: "oci", path: "oci.reference", want: `not a valid OCI reference`},
+		{name: "image oci part unknown", resource: image(`  name = "%[1]s"
+  oci = {
+    reference = "registry.example.invalid/app@sha256:` + strings.Repeat("a", 64) + `"
+    part      = "bootloader"
+  }`), attr: "oci", path: "oci.part", want: `value must be one of`},
+		{name: "image oci part and file", resource: image(`  name = "%[1]s"
+  oci = {
+    reference = "registry.example.invalid/app@sha256:` + strings.Repeat("a", 64) + `"
+    part      = "initrd"
+    file      = "/unikraft/bin/initrd"
+  }`), attr: "oci", path: "oci.file", want: `cannot be specified when|conflicts`},
+		{name: "image oci platform malformed", resource: image(`  name = "%[1]s"
+  oci = {
+    reference = "registry.example.invalid/app@sha256:` + strings.Repeat("a", 64) + `"
+    platform  = "linux/amd64/v8/x"
+  }`), attr: "oci", path: "oci.platform", want: `must be os/arch or arch`},
+		{name: "image oci registry unreachable", resource: image(`  name = "%[1]s"
+  oci = { reference = "127.0.0.1:9/app:1" }`), attr: "oci", path: "oci.reference", want: `did not answer|connection refused`},
+		{name: "provider registry address with scheme", provider: `provider "unikernel" {
+  uri        = "%[4]s"
+  registries = [{ address = "https://registry.example.com" }]
+}`, resource: instK(""), attr: "registries", path: "registries[0].address", want: `without a scheme or path`},
+		{name: "provider registry username without password", provider: `provider "unikernel" {
+  uri        = "%[4]s"
+  registries = [{ address = "registry.example.com", username = "alice" }]
+}`, resource: instK(""), attr: "registries", path: "registries[0]", want: `password must be set too`},
+		{name: "provider registry listed twice", provider: `provider "unikernel" {
+  uri        = "%[4]s"
+  registries = [{ address = "registry.example.com" }, { address = "registry.example.com" }]
+}`, resource: instK(""), attr: "registries", path: "registries", want: `registry.example.com`},
+		{name: "provider registry CA file missing", provider: `provider "unikernel" {
+  uri        = "%[4]s"
+  registries = [{ address = "registry.example.com", ca_file = "/nonexistent/ca.pem" }]
+}`, resource: instK(""), attr: "registries", path: "ca_file", want: `open /nonexistent/ca.pem`},
 		// The provider.
 		{name: "provider hypervisor unknown", provider: `provider "unikernel" {
   uri        = "%[4]s"

@@ -80,7 +80,7 @@ func addOCIError(diags *diag.Diagnostics, summary string, err error, outcome str
 		oci.ErrContent: "See the guide \"Unikernels from a registry\" for the layouts the provider reads, and " +
 			"`oci.part`, `oci.file` and `oci.platform` to choose what to take.",
 	}[kind]
-	detail := err.Error() + "."
+	detail := "oci.reference: " + err.Error() + "."
 	if advice != "" {
 		detail += "\n\n" + advice
 	}

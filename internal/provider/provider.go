@@ -271,6 +271,11 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Registry settings are checked before libvirt is asked anything.
+	ociClient := ociClient(m.Registries, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	s, err := ResolveSettings(m, os.Getenv)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Invalid hypervisor", err.Error())
@@ -329,10 +334,6 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	console, err := consolePool(ctx, client, m)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to read the driver of %q", s.URI), err.Error())
-		return
-	}
-	ociClient := ociClient(m.Registries, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
 		return
 	}
 	data := &Data{Client: client, Hypervisor: hv, Console: console, OCI: ociClient}
