@@ -17,12 +17,12 @@ import (
 
 // Layer media types read as tar archives (file system layers).
 var tarLayerTypes = map[string]string{ // media type -> compression
-	ocispec.MediaTypeImageLayer:                               "",
-	ocispec.MediaTypeImageLayerGzip:                           "gzip",
-	ocispec.MediaTypeImageLayerNonDistributable:               "", //nolint:staticcheck // still found in registries
-	ocispec.MediaTypeImageLayerNonDistributableGzip:           "gzip", //nolint:staticcheck // still found in registries
-	"application/vnd.docker.image.rootfs.diff.tar":            "",
-	"application/vnd.docker.image.rootfs.diff.tar.gzip":       "gzip",
+	ocispec.MediaTypeImageLayer:                                 "",
+	ocispec.MediaTypeImageLayerGzip:                             "gzip",
+	ocispec.MediaTypeImageLayerNonDistributable:                 "",     //nolint:staticcheck // still found in registries
+	ocispec.MediaTypeImageLayerNonDistributableGzip:             "gzip", //nolint:staticcheck // still found in registries
+	"application/vnd.docker.image.rootfs.diff.tar":              "",
+	"application/vnd.docker.image.rootfs.diff.tar.gzip":         "gzip",
 	"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip": "gzip",
 }
 

@@ -76,7 +76,7 @@ type Package struct {
 	Annotations map[string]string
 	// Metadata of the package, "" when it does not say.
 	Cmdline, UnikernelType, Hypervisor, Arch, Version string
-	File                                            File
+	File                                              File
 }
 
 // Error is a failure of Pull or Resolve: it names the reference and says

@@ -170,4 +170,3 @@ func ociConfigError(cfg *ImageResourceModel) (path.Path, string) {
 	}
 	return path.Empty(), ""
 }
-

@@ -22,7 +22,7 @@ import (
 )
 
 const imageDescription = "An image in a storage pool: a unikernel kernel (multiboot, multiboot2, PVH ELF, Linux " +
-	"bzImage) or a disk image (qcow2, raw, ISO), uploaded from a local file or an http(s) URL.\n\n" +
+	"bzImage) or a disk image (qcow2, raw, ISO), uploaded from a local file, an http(s) URL, or an OCI registry.\n\n" +
 	"The bytes are streamed through libvirt's volume upload API, so remote libvirt URIs work too, and memory " +
 	"use stays the same whatever the image's size. The volume gets exactly the image's size. The SHA-256 is " +
 	"checked before anything is created: a `sha256` that does not match fails the apply and nothing is left behind.\n\n" +
@@ -33,7 +33,15 @@ const imageDescription = "An image in a storage pool: a unikernel kernel (multib
 	"**Drift.** A refresh never downloads the image. It detects a volume deleted out of band (it is created " +
 	"again) and a volume whose size changed (it is replaced). A change of content that keeps the size is not " +
 	"detected: libvirt keeps no checksum or other metadata for volumes of dir pools. While the pool is stopped " +
-	"the state is kept unchecked, with a warning."
+	"the state is kept unchecked, with a warning.\n\n" +
+	"**OCI packages.** With `oci`, the image is one file of a package in a registry: a kraftkit package (current " +
+	"tar layers or older raw layers), a urunc image (its `com.urunc.unikernel.*` annotations), or a plain " +
+	"artifact as `oras push` makes it, told apart by media types and annotations. The kernel is taken unless " +
+	"`oci.part` or `oci.file` says otherwise, and the platform of a multi-platform index is the libvirt host's. " +
+	"A tag is resolved at every plan (once per distinct reference) and a moved tag replaces the image; a digest " +
+	"reference plans without the registry. Every blob is verified against its digest before anything is written. " +
+	"The package's command line, unikernel type, hypervisor and version are exposed as `oci_*` attributes. See " +
+	"the guide \"Unikernels from a registry\"."
 
 func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
@@ -178,7 +186,7 @@ func ociSourceAttribute() schema.SingleNestedAttribute {
 		Optional: true,
 		PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplaceIf(ociChanged,
 			"Changing the OCI source replaces the image.", "Changing the OCI source replaces the image.")},
-		MarkdownDescription: "Pull the image from an OCI registry instead of `source` (see \"OCI packages\" above and the " +
+		MarkdownDescription: "Pull the image from an OCI registry instead of `source` (see **OCI packages** above and the " +
 			"guide \"Unikernels from a registry\"). The provider pulls on the machine that runs Terraform, verifies " +
 			"every blob against its digest, keeps it in a blob cache, and streams the selected file into the pool, " +
 			"also on remote hosts. Changing it replaces the image, except right after an import, where the first " +

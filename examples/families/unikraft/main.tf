@@ -1,14 +1,15 @@
-# Unikraft, built for the QEMU/KVM platform on x86_64: the kernel image is a
-# multiboot kernel that libvirt boots directly, and the application's root
-# file system is a CPIO archive handed over as the initrd.
+# Unikraft, built for the QEMU/KVM platform on x86_64 and pushed to a registry
+# by kraftkit: the package holds the kernel (a multiboot kernel that libvirt
+# boots directly), the application's root file system as a CPIO initrd, and
+# the application's command line.
 #
-# Build it with:  kraft build --plat qemu --arch x86_64
-# (the kernel is .unikraft/build/<app>_qemu-x86_64), and pack the root file
-# system with Unikraft's support/scripts/mkcpio or `find . | cpio -o -H newc`.
+# Build and push it with:
+#   kraft pkg --name registry.example.com/unikraft/httpserver:0.16.3 \
+#     --plat qemu --arch x86_64 --push .
 # This example runs Unikraft's ELF loader with a Linux program from the
 # initrd; a natively built application takes its arguments the same way.
 #
-# The artifact URLs and sha256 values are placeholders for your own build.
+# The registry and package are placeholders for your own.
 
 terraform {
   required_providers {
@@ -20,33 +21,28 @@ terraform {
 
 provider "unikernel" {
   uri = "qemu:///system"
+  # Credentials come from `docker login` / `oras login` (the Docker
+  # configuration), or from a registries entry with username and password.
+  registries = var.registry == null ? [] : [var.registry]
 }
 
 
 # The defaults are this example's own values; tests set them to run it with a
-# local test guest.
-variable "kernel_source" {
-  description = "Where the kernel comes from (a path or an https:// URL)."
+# local registry and test guests.
+variable "package" {
+  description = "The kraftkit package: a tag, or better a digest (registry/repository@sha256:...)."
   type        = string
-  default     = "https://artifacts.example.com/unikraft/elfloader/0.16.3/elfloader_qemu-x86_64" # placeholder
+  default     = "registry.example.com/unikraft/httpserver:0.16.3" # placeholder
 }
 
-variable "kernel_sha256" {
-  description = "SHA-256 of the kernel (`sha256sum` prints it)."
-  type        = string
-  default     = "3333333333333333333333333333333333333333333333333333333333333333" # placeholder
-}
-
-variable "rootfs_source" {
-  description = "Where the root file system archive comes from (a path or an https:// URL)."
-  type        = string
-  default     = "https://artifacts.example.com/unikraft/httpserver/0.16.3/rootfs.cpio" # placeholder
-}
-
-variable "rootfs_sha256" {
-  description = "SHA-256 of the root file system archive (`sha256sum` prints it)."
-  type        = string
-  default     = "4444444444444444444444444444444444444444444444444444444444444444" # placeholder
+variable "registry" {
+  description = "Settings of the package's registry, when it needs any (a private CA, plain http)."
+  type = object({
+    address    = string
+    ca_file    = optional(string)
+    plain_http = optional(bool)
+  })
+  default = null
 }
 
 variable "name_prefix" {
@@ -74,7 +70,6 @@ variable "ready_console" {
 }
 
 locals {
-  version = "0.16.3"
   cidr    = var.cidr
   prefix  = split("/", local.cidr)[1]
   gateway = cidrhost(local.cidr, 1)  # the host: libvirt gives it the first address
@@ -86,20 +81,24 @@ resource "unikernel_pool" "unikraft" {
   path = "/var/lib/unikernel/${var.name_prefix}"
 }
 
+# The package's kernel and its initrd, each verified against its digest. A
+# new build pushed under the same tag shows in the next plan as a replacement,
+# with the old and new digest.
 resource "unikernel_image" "kernel" {
-  name   = "elfloader-${local.version}_qemu-x86_64"
-  pool   = unikernel_pool.unikraft.name
-  source = var.kernel_source
-  sha256 = var.kernel_sha256
-  format = "multiboot"
+  name = "httpserver_qemu-x86_64"
+  pool = unikernel_pool.unikraft.name
+  oci = {
+    reference = var.package
+  }
 }
 
 resource "unikernel_image" "rootfs" {
-  name   = "httpserver-rootfs-${local.version}.cpio"
-  pool   = unikernel_pool.unikraft.name
-  source = var.rootfs_source
-  sha256 = var.rootfs_sha256
-  format = "raw"
+  name = "httpserver-rootfs.cpio"
+  pool = unikernel_pool.unikraft.name
+  oci = {
+    reference = var.package
+    part      = "initrd" # kraftkit packs the root file system as the initrd
+  }
 }
 
 resource "unikernel_network" "unikraft" {
@@ -125,11 +124,12 @@ resource "unikernel_instance" "http" {
   # QEMU's multiboot loader puts the kernel's path in front of the command
   # line, and Unikraft takes that first word as argv[0], so the line starts
   # directly with the library parameters.
+  # The application's arguments are the package's (its Kraftfile's cmd).
   cmdline = join(" ", [
     "netdev.ip=${local.address}/${local.prefix}:${local.gateway}:${local.gateway}",
     "vfs.fstab=[ \"initrd0:/:extract::ramfs=1:\" ]",
     "--",
-    "/usr/bin/httpserver --port 8080",
+    unikernel_image.kernel.oci_cmdline,
   ])
   memory = 128 # the initrd is extracted into RAM
   # kraftkit: -cpu host under KVM. ukarch_random_init fails with "Could not initialize the HWRNG (-95)"
@@ -156,4 +156,12 @@ resource "unikernel_instance" "http" {
 
 output "console_log" {
   value = unikernel_instance.http.console_log
+}
+
+output "package" {
+  description = "The build that runs: the digest the reference resolved to, and the package's version."
+  value = {
+    digest  = unikernel_image.kernel.oci_digest
+    version = unikernel_image.kernel.oci_version
+  }
 }

@@ -1,0 +1,445 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// ociProviderBlock is the test provider with a registries entry for reg
+// (its CA and credentials, or plain http); password overrides reg's when set.
+func ociProviderBlock(reg *acctest.Registry, password string, withCA bool) string {
+	entry := fmt.Sprintf("address = %q", reg.Addr)
+	if reg.PlainHTTP {
+		entry += "\n    plain_http = true"
+	}
+	if reg.CAFile != "" && withCA {
+		entry += fmt.Sprintf("\n    ca_file = %q", reg.CAFile)
+	}
+	if reg.Username != "" {
+		if password == "" {
+			password = reg.Password
+		}
+		entry += fmt.Sprintf("\n    username = %q\n    password = %q", reg.Username, password)
+	}
+	return fmt.Sprintf(`
+provider "unikernel" {
+  uri        = %q
+  hypervisor = %q
+  registries = [{
+    %s
+  }]
+}
+`, acctest.URI(), acctest.Hypervisor(), entry)
+}
+
+func ociPool(pool, dir string) string {
+	return fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = %q
+  path = %q
+}
+`, pool, dir)
+}
+
+// ociImage is an image pulled from ref; extra goes inside the oci block.
+func ociImage(label, name, ref, extra string) string {
+	return fmt.Sprintf(`
+resource "unikernel_image" %q {
+  name = %q
+  pool = unikernel_pool.p.name
+  oci = {
+    reference = %q
+    %s
+  }
+}
+`, label, name, ref, extra)
+}
+
+// uniqueCopy copies file into dir with a random tail, so that its blobs
+// are new to every cache (a multiboot or ELF kernel still boots with it).
+func uniqueCopy(t *testing.T, file, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail := make([]byte, 32)
+	_, _ = rand.Read(tail)
+	out := filepath.Join(dir, filepath.Base(file))
+	if err := os.WriteFile(out, append(b, tail...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkNoVolume checks through libvirt that pool holds no volume name.
+func checkNoVolume(t *testing.T, pool, name string) {
+	t.Helper()
+	c := acctest.MustClient(t)
+	if _, err := c.ReadVolume(context.Background(), pool, name); !hypervisor.IsNotFound(err) {
+		t.Fatalf("volume %s/%s after a failed pull: %v (want none)", pool, name, err)
+	}
+}
+
+// Real toolchain packages from a real registry (TLS with the harness's CA,
+// htpasswd auth): Unikraft's helloworld as kraftkit packs it, the test
+// unikernel in kraftkit's older raw-blob form, Solo5's test_quiet as a urunc
+// image (bima's base64 annotations), and a Nanos boot disk as a plain oras
+// artifact. Each boots from what the provider pulled; the package's command
+// line reaches the guest; an unchanged tag plans nothing.
+func TestAccImageOCI_Layouts(t *testing.T) {
+	testAccInstancePreCheck(t)
+	tp := acctest.ThirdPartyGuests(t)
+	reg := acctest.StartRegistry(t, acctest.RegistryOptions{TLS: true, Auth: true})
+	reg.PushKraftkit(t, reg.Ref("unikraft/helloworld:0.17"), acctest.KraftkitPackage{
+		Kernel: tp.UnikraftHello, Cmd: []string{"one", "two"}, Plat: "qemu", Arch: "x86_64", Version: "0.17.0"})
+	reg.PushKraftkit(t, reg.Ref("unikraft/legacy:1"), acctest.KraftkitPackage{
+		Kernel: acctestGuests.MultibootKernel, Cmd: []string{"from-kraftkit-legacy"}, Plat: "qemu", Arch: "x86_64", Legacy: true})
+	reg.PushUrunc(t, reg.Ref("urunc/solo5-quiet:1"), acctest.UruncPackage{
+		Binary: tp.Solo5Quiet, BinaryPath: "/unikernel/test_quiet.virtio", Type: "solo5", Hypervisor: "qemu",
+		Cmdline: "--solo5:quiet", Base64: true})
+	reg.PushArtifact(t, reg.Ref("nanos/hello:1"), acctest.ArtifactFile{Path: tp.NanosHello,
+		MediaType: "application/vnd.nanovms.disk.qcow2"})
+
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	names := map[string]string{}
+	for _, k := range []string{"uk", "legacy", "solo5", "nanos"} {
+		names[k] = acctest.RandName("oci-" + k)
+	}
+	config := ociProviderBlock(reg, "", true) + ociPool(pool, dir) +
+		ociImage("uk", "helloworld.elf", reg.Ref("unikraft/helloworld:0.17"), "") +
+		ociImage("legacy", "legacy.elf", reg.Ref("unikraft/legacy:1"), "") +
+		ociImage("solo5", "test_quiet.virtio", reg.Ref("urunc/solo5-quiet:1"), "") +
+		ociImage("nanos", "hello.qcow2", reg.Ref("nanos/hello:1"), "") + fmt.Sprintf(`
+resource "unikernel_instance" "uk" {
+  name             = %[1]q
+  kernel           = unikernel_image.uk.id
+  cmdline          = unikernel_image.uk.oci_cmdline
+  memory           = 32
+  mode             = "job"
+  shutdown_timeout = "0s"
+  wait_for = {
+    console = "Arguments: .*\"one\" \"two\""
+    timeout = "120s"
+  }
+}
+
+resource "unikernel_instance" "legacy" {
+  name    = %[2]q
+  kernel  = unikernel_image.legacy.id
+  cmdline = unikernel_image.legacy.oci_cmdline
+  memory  = 16
+  wait_for = {
+    console = "UNIKERNEL-READY cmdline=from-kraftkit-legacy"
+  }
+}
+
+resource "unikernel_instance" "solo5" {
+  name             = %[3]q
+  kernel           = unikernel_image.solo5.id
+  cmdline          = unikernel_image.solo5.oci_cmdline
+  memory           = 32
+  mode             = "job"
+  shutdown_timeout = "0s"
+  wait_for = {
+    console = "^SUCCESS"
+    timeout = "120s"
+  }
+}
+
+resource "unikernel_instance" "nanos" {
+  name             = %[4]q
+  memory           = 256
+  mode             = "job"
+  shutdown_timeout = "0s"
+  disks = [{ image = unikernel_image.nanos.id }]
+  wait_for = {
+    console = "hello: exiting with status 0"
+    timeout = "120s"
+  }
+}
+`, names["uk"], names["legacy"], names["solo5"], names["nanos"])
+	digest := func(p string) string { d, _ := fileDigest(t, p); return d }
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_layout"), knownvalue.StringExact("kraftkit")),
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_selected"), knownvalue.StringExact("kernel (/unikraft/bin/kernel)")),
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_cmdline"), knownvalue.StringExact("one two")),
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_platform"), knownvalue.StringExact("qemu/x86_64")),
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_unikernel_type"), knownvalue.StringExact("unikraft")),
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_version"), knownvalue.StringExact("0.17.0")),
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(tp.UnikraftHello))),
+					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("format"), knownvalue.StringExact("multiboot")),
+					statecheck.ExpectKnownValue("unikernel_image.legacy", tfjsonpath.New("oci_selected"),
+						knownvalue.StringExact("kernel (layer application/vnd.unikraft.image.v1)")),
+					statecheck.ExpectKnownValue("unikernel_image.legacy", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(acctestGuests.MultibootKernel))),
+					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_layout"), knownvalue.StringExact("urunc")),
+					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_unikernel_type"), knownvalue.StringExact("solo5")),
+					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_hypervisor"), knownvalue.StringExact("qemu")),
+					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_cmdline"), knownvalue.StringExact("--solo5:quiet")),
+					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(tp.Solo5Quiet))),
+					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("oci_layout"), knownvalue.StringExact("artifact")),
+					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("oci_selected"), knownvalue.StringExact("kernel (the only file, hello.qcow2)")),
+					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("format"), knownvalue.StringExact("qcow2")),
+					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(tp.NanosHello))),
+					statecheck.ExpectKnownValue("unikernel_instance.uk", tfjsonpath.New("state"), knownvalue.StringExact("shutoff")),
+					statecheck.ExpectKnownValue("unikernel_instance.solo5", tfjsonpath.New("state"), knownvalue.StringExact("shutoff")),
+					statecheck.ExpectKnownValue("unikernel_instance.nanos", tfjsonpath.New("state"), knownvalue.StringExact("shutoff")),
+					statecheck.ExpectKnownValue("unikernel_instance.legacy", tfjsonpath.New("state"), knownvalue.StringExact("running")),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckVolumeHolds(pool, "helloworld.elf", tp.UnikraftHello),
+					testAccCheckVolumeHolds(pool, "hello.qcow2", tp.NanosHello),
+					// The urunc image's command line silenced Solo5's banner.
+					checkConsoleCount(names["solo5"], `Solo5: Bindings version`, 0),
+					checkConsoleCount(names["solo5"], `^SUCCESS\r?$`, 1),
+					checkConsoleCount(names["nanos"], `argv\[1\]=first-arg`, 1),
+				),
+			},
+			{
+				// Every tag is resolved again, once, and names the same digest.
+				Config:   config,
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// A tag moved to a new build: the plan shows the image replaced, with the
+// old and the new digest, and the apply boots the new build. A reference by
+// digest then plans and refreshes with the registry stopped.
+func TestAccImageOCI_TagMoves(t *testing.T) {
+	testAccInstancePreCheck(t)
+	reg := acctest.StartRegistry(t, acctest.RegistryOptions{})
+	work := t.TempDir()
+	v1 := uniqueCopy(t, acctestGuests.MultibootKernel, work)
+	v2dir := filepath.Join(work, "v2")
+	if err := os.MkdirAll(v2dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	v2 := uniqueCopy(t, acctestGuests.MultibootKernel, v2dir)
+	repo := reg.Ref("team/app")
+	d1 := reg.PushKraftkit(t, repo+":build-1", acctest.KraftkitPackage{Kernel: v1, Cmd: []string{"build-one"}, Plat: "qemu", Arch: "x86_64"})
+	d2 := reg.PushKraftkit(t, repo+":build-2", acctest.KraftkitPackage{Kernel: v2, Cmd: []string{"build-two"}, Plat: "qemu", Arch: "x86_64"})
+	reg.Tag(t, repo+":build-1", "stable")
+
+	pool, dir, name := acctest.RandName("pool"), acctest.PoolDir(t), acctest.RandName("oci-tag")
+	config := func(reference, console string) string {
+		return ociProviderBlock(reg, "", true) + ociPool(pool, dir) + ociImage("app", "app.elf", reference, "") + fmt.Sprintf(`
+resource "unikernel_instance" "app" {
+  name    = %q
+  kernel  = unikernel_image.app.id
+  cmdline = unikernel_image.app.oci_cmdline
+  memory  = 16
+  wait_for = {
+    console = %q
+  }
+}
+`, name, console)
+	}
+	pinned := config(repo+"@"+d2, "UNIKERNEL-READY cmdline=build-two")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config(repo+":stable", "UNIKERNEL-READY cmdline=build-one"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_digest"), knownvalue.StringExact(d1)),
+					statecheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_manifest_digest"), knownvalue.StringExact(d1)),
+				},
+				Check: testAccCheckVolumeHolds(pool, "app.elf", v1),
+			},
+			{
+				// The tag now names the second build.
+				PreConfig: func() { reg.Tag(t, repo+":build-2", "stable") },
+				Config:    config(repo+":stable", "UNIKERNEL-READY cmdline=build-two"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_image.app", plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_digest"), knownvalue.StringExact(d2)),
+					plancheck.ExpectUnknownValue("unikernel_image.app", tfjsonpath.New("sha256")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_digest"), knownvalue.StringExact(d2)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckVolumeHolds(pool, "app.elf", v2),
+					checkConsoleCount(name, `UNIKERNEL-READY cmdline=build-two`, 1),
+				),
+			},
+			{
+				// Pinned by digest (a new reference, so the image is pulled again).
+				Config: pinned,
+				Check:  testAccCheckVolumeHolds(pool, "app.elf", v2),
+			},
+			{
+				// With the registry stopped, a refresh and a plan of the pinned
+				// reference need nothing from it.
+				PreConfig: func() { reg.Stop(t) },
+				Config:    pinned,
+				PlanOnly:  true,
+			},
+			{
+				// A tag cannot be resolved with the registry down: the plan says
+				// which reference and that the registry did not answer.
+				Config:      config(repo+":stable", "UNIKERNEL-READY cmdline=build-two"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)oci.reference: ` + regexp.QuoteMeta(repo+":stable") + `.*did not answer`),
+			},
+		},
+	})
+}
+
+// Pulls that go wrong fail with an error that names the reference and says
+// what was found, leave nothing in the pool, and the next apply converges:
+// a wrong password, an unknown CA, a missing tag, a package without the part
+// asked for, bytes changed on the way (a tampering proxy), and a registry
+// that goes away in the middle of a blob.
+func TestAccImageOCI_Failures(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	secure := acctest.StartRegistry(t, acctest.RegistryOptions{TLS: true, Auth: true})
+	plain := acctest.StartRegistry(t, acctest.RegistryOptions{})
+	work := t.TempDir()
+	kernel := uniqueCopy(t, guests.MultibootKernel, work)
+	secure.PushKraftkit(t, secure.Ref("team/app:1"), acctest.KraftkitPackage{Kernel: kernel, Plat: "qemu", Arch: "x86_64"})
+	notes := filepath.Join(work, "NOTES.txt")
+	if err := os.WriteFile(notes, []byte("release notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain.PushArtifact(t, plain.Ref("team/docs:1"), acctest.ArtifactFile{Path: notes, MediaType: "text/plain"},
+		acctest.ArtifactFile{Path: kernel, MediaType: "application/octet-stream"})
+	tampered := filepath.Join(work, "tampered")
+	cut := filepath.Join(work, "cut")
+	for _, d := range []string{tampered, cut} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain.PushKraftkit(t, plain.Ref("team/tampered:1"), acctest.KraftkitPackage{
+		Kernel: uniqueCopy(t, guests.MultibootKernel, tampered), Plat: "qemu", Arch: "x86_64", Legacy: true})
+	plain.PushKraftkit(t, plain.Ref("team/cut:1"), acctest.KraftkitPackage{
+		Kernel: uniqueCopy(t, guests.MultibootKernel, cut), Plat: "qemu", Arch: "x86_64", Legacy: true})
+	flip := acctest.StartProxy(t, plain, acctest.ProxyOptions{Flip: true})
+	short := acctest.StartProxy(t, plain, acctest.ProxyOptions{CutAfter: 4096})
+
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	image := func(provider, ref, extra string) string {
+		return provider + ociPool(pool, dir) + ociImage("app", "app.elf", ref, extra)
+	}
+	viaProxy := func(addr string) string {
+		return fmt.Sprintf(`
+provider "unikernel" {
+  uri        = %q
+  hypervisor = %q
+  registries = [{
+    address    = %q
+    plain_http = true
+  }]
+}
+`, acctest.URI(), acctest.Hypervisor(), addr)
+	}
+	nothing := func() { checkNoVolume(t, pool, "app.elf") }
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: image(ociProviderBlock(secure, "not-the-password", true), secure.Ref("team/app:1"), ""),
+				ExpectError: regexp.MustCompile(`(?s)oci.reference: ` + regexp.QuoteMeta(secure.Ref("team/app:1")) +
+					`.*(401|unauthorized|UNAUTHORIZED).*refused the credentials`),
+			},
+			{
+				PreConfig:   nothing,
+				Config:      image(ociProviderBlock(secure, "", false), secure.Ref("team/app:1"), ""),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(secure.Ref("team/app:1")) + `.*certificate.*ca_file`),
+			},
+			{
+				PreConfig:   nothing,
+				Config:      image(ociProviderBlock(secure, "", true), secure.Ref("team/app:no-such-tag"), ""),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(secure.Ref("team/app:no-such-tag")) + `.*not found.*oras manifest fetch`),
+			},
+			{
+				PreConfig: nothing,
+				Config:    image(ociProviderBlock(plain, "", true), plain.Ref("team/docs:1"), ""),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(plain.Ref("team/docs:1")) +
+					`.*the artifact holds 2 files.*NOTES.txt \(text/plain\).*set oci.file`),
+			},
+			{
+				PreConfig: nothing,
+				Config:    image(viaProxy(flip), flip+"/team/tampered:1", ""),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(flip+"/team/tampered:1") +
+					`.*do not match their digest: expected sha256:[0-9a-f]{64}, got sha256:[0-9a-f]{64}.*Nothing was created`),
+			},
+			{
+				PreConfig:   nothing,
+				Config:      image(viaProxy(short), short+"/team/cut:1", ""),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(short+"/team/cut:1") + `.*(broke off|unexpected EOF|connection reset).*Nothing was created`),
+			},
+			{
+				// The same package, straight from the registry: the apply converges.
+				PreConfig: nothing,
+				Config:    image(ociProviderBlock(plain, "", true), plain.Ref("team/cut:1"), ""),
+				Check:     resource.TestCheckResourceAttr("unikernel_image.app", "oci_layout", "kraftkit"),
+			},
+			{
+				// And with the right credentials and CA, the first package too.
+				Config: image(ociProviderBlock(secure, "", true), secure.Ref("team/app:1"), ""),
+				Check:  testAccCheckVolumeHolds(pool, "app.elf", kernel),
+			},
+		},
+	})
+}
+
+// A two-platform index: the libvirt host's architecture picks the manifest,
+// and oci.platform takes the other one.
+func TestAccImageOCI_Index(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	tp := acctest.ThirdPartyGuests(t)
+	reg := acctest.StartRegistry(t, acctest.RegistryOptions{})
+	amd := reg.PushKraftkit(t, reg.Ref("team/multi:amd64"), acctest.KraftkitPackage{Kernel: guests.MultibootKernel, Plat: "qemu", Arch: "x86_64"})
+	arm := reg.PushKraftkit(t, reg.Ref("team/multi:arm64"), acctest.KraftkitPackage{Kernel: tp.Solo5Quiet, Plat: "qemu", Arch: "arm64"})
+	idx := reg.PushIndex(t, reg.Ref("team/multi:1"), amd, arm)
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	config := ociProviderBlock(reg, "", true) + ociPool(pool, dir) +
+		ociImage("host", "host.elf", reg.Ref("team/multi:1"), "") +
+		ociImage("arm", "arm.elf", reg.Ref("team/multi:1"), `platform = "arm64"`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("unikernel_image.host", tfjsonpath.New("oci_digest"), knownvalue.StringExact(idx)),
+				statecheck.ExpectKnownValue("unikernel_image.host", tfjsonpath.New("oci_manifest_digest"), knownvalue.StringExact(amd)),
+				statecheck.ExpectKnownValue("unikernel_image.host", tfjsonpath.New("oci_platform"), knownvalue.StringExact("qemu/x86_64")),
+				statecheck.ExpectKnownValue("unikernel_image.arm", tfjsonpath.New("oci_manifest_digest"), knownvalue.StringExact(arm)),
+				statecheck.ExpectKnownValue("unikernel_image.arm", tfjsonpath.New("oci_platform"), knownvalue.StringExact("qemu/arm64")),
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				testAccCheckVolumeHolds(pool, "host.elf", guests.MultibootKernel),
+				testAccCheckVolumeHolds(pool, "arm.elf", tp.Solo5Quiet),
+			),
+		}},
+	})
+}
