@@ -50,8 +50,8 @@ type DigestMismatchError struct {
 }
 
 func (e *DigestMismatchError) Error() string {
-	return fmt.Sprintf("the registry sent bytes that do not match their digest: expected %s, got %s (%d bytes); "+
-		"nothing was kept", e.Want, e.Got, e.Size)
+	return fmt.Sprintf("the registry sent bytes that do not match their digest: expected %s, got %s (%d bytes)",
+		e.Want, e.Got, e.Size)
 }
 
 func (c *Cache) blobPath(d digest.Digest) string {

@@ -121,6 +121,10 @@ func classify(ref Reference, err error) error {
 		kind = ErrAuth
 	case errors.As(err, &ec) && ec.StatusCode == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
 		kind = ErrNotFound
+		if !errors.As(err, &ec) {
+			// oras-go's message repeats the reference.
+			err = errors.New("not found: the registry has no such repository, tag or digest")
+		}
 	case isTLSError(err):
 		kind = ErrTLS
 	case errors.As(err, &opErr):

@@ -76,7 +76,7 @@ func addOCIError(diags *diag.Diagnostics, summary string, err error, outcome str
 			"`plain_http = true` there.",
 		oci.ErrUnreachable: "The registry did not answer. Check the address and that it runs, then apply again.",
 		oci.ErrDigest: "A blob or manifest did not have the digest it was named by: the registry, a proxy or the " +
-			"network changed the bytes. Nothing was kept or uploaded.",
+			"network changed the bytes. They were not kept in the blob cache.",
 		oci.ErrContent: "See the guide \"Unikernels from a registry\" for the layouts the provider reads, and " +
 			"`oci.part`, `oci.file` and `oci.platform` to choose what to take.",
 	}[kind]

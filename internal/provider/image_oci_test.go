@@ -303,7 +303,7 @@ resource "unikernel_instance" "app" {
 				// which reference and that the registry did not answer.
 				Config:      config(repo+":stable", "UNIKERNEL-READY cmdline=build-two"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)oci.reference: ` + regexp.QuoteMeta(repo+":stable") + `.*did not answer`),
+				ExpectError: regexp.MustCompile(`(?s)oci.reference: ` + regexp.QuoteMeta(repo+":stable") + `.*did\s+not\s+answer`),
 			},
 		},
 	})
@@ -366,7 +366,7 @@ provider "unikernel" {
 			{
 				Config: image(ociProviderBlock(secure, "not-the-password", true), secure.Ref("team/app:1"), ""),
 				ExpectError: regexp.MustCompile(`(?s)oci.reference: ` + regexp.QuoteMeta(secure.Ref("team/app:1")) +
-					`.*(401|unauthorized|UNAUTHORIZED).*refused the credentials`),
+					`.*(401|unauthorized|UNAUTHORIZED).*refused\s+the\s+credentials`),
 			},
 			{
 				PreConfig:   nothing,
@@ -376,24 +376,24 @@ provider "unikernel" {
 			{
 				PreConfig:   nothing,
 				Config:      image(ociProviderBlock(secure, "", true), secure.Ref("team/app:no-such-tag"), ""),
-				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(secure.Ref("team/app:no-such-tag")) + `.*not found.*oras manifest fetch`),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(secure.Ref("team/app:no-such-tag")) + `: not found.*oras\s+manifest\s+fetch`),
 			},
 			{
 				PreConfig: nothing,
 				Config:    image(ociProviderBlock(plain, "", true), plain.Ref("team/docs:1"), ""),
 				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(plain.Ref("team/docs:1")) +
-					`.*the artifact holds 2 files.*NOTES.txt \(text/plain\).*set oci.file`),
+					`.*the\s+artifact\s+holds\s+2\s+files.*NOTES.txt\s+\(text/plain\).*set\s+oci.file`),
 			},
 			{
 				PreConfig: nothing,
 				Config:    image(viaProxy(flip), flip+"/team/tampered:1", ""),
 				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(flip+"/team/tampered:1") +
-					`.*do not match their digest: expected sha256:[0-9a-f]{64}, got sha256:[0-9a-f]{64}.*Nothing was created`),
+					`.*do\s+not\s+match\s+their\s+digest:\s+expected\s+sha256:[0-9a-f]{64},\s+got\s+sha256:[0-9a-f]{64}.*Nothing\s+was\s+created`),
 			},
 			{
 				PreConfig:   nothing,
 				Config:      image(viaProxy(short), short+"/team/cut:1", ""),
-				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(short+"/team/cut:1") + `.*(broke off|unexpected EOF|connection reset).*Nothing was created`),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(short+"/team/cut:1") + `.*(broke\s+off|unexpected\s+EOF|connection\s+reset).*Nothing\s+was\s+created`),
 			},
 			{
 				// The same package, straight from the registry: the apply converges.
