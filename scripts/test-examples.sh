@@ -42,7 +42,7 @@ cleanup() {
 		(cd "$dir" && TF_DATA_DIR="$dir/.tfdata" "$cli" destroy -auto-approve -input=false -no-color \
 			"${vars[@]}" >/dev/null 2>&1) || true
 	done
-	[ -z "${registry_pid:-}" ] || kill "$registry_pid" 2>/dev/null || true
+	[ -z "${OCI_REGISTRY_PID:-}" ] || kill "$OCI_REGISTRY_PID" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -153,65 +153,19 @@ check_has_outputs() { # the apply's readiness gate already saw the ready line
 	tr -d '\n' | grep -q '"value"' || { echo "no outputs"; return 1; }
 }
 
-# The Unikraft example pulls a kraftkit package: a registry on loopback serves one, packed as kraftkit
-# packs it (each file an uncompressed one-file tar layer, annotated with its path) and pushed with oras.
-registry_port=""
-start_registry() {
-	local reg p
-	reg="$("$root/scripts/oci-tools.sh" path registry)"
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		(echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { registry_port=$p; break; }
-	done
-	[ -n "$registry_port" ] || { echo "no free loopback port for the registry" >&2; return 1; }
-	mkdir -p "$work/registry"
-	cat >"$work/registry/config.yml" <<YML
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $work/registry/data}}
-http: {addr: "127.0.0.1:$registry_port"}
-YML
-	"$reg" serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
-	registry_pid=$!
-	for _ in $(seq 100); do
-		(echo >"/dev/tcp/127.0.0.1/$registry_port") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	cat "$work/registry/log" >&2
-	return 1
-}
-push_kraftkit() { # reference, kernel, initrd, cmd as a JSON array
-	local ref="$1" k="$2" i="$3" cmd="$4" d="$work/pkg" oras
-	oras="$("$root/scripts/oci-tools.sh" path oras)"
-	mkdir -p "$d"
-	tar -cf "$d/kernel.tar" --owner=0 --group=0 --numeric-owner --mtime=@0 \
-		--transform 's|.*|unikraft/bin/kernel|' -C "$(dirname "$k")" "$(basename "$k")"
-	tar -cf "$d/initrd.tar" --owner=0 --group=0 --numeric-owner --mtime=@0 \
-		--transform 's|.*|unikraft/bin/initrd|' -C "$(dirname "$i")" "$(basename "$i")"
-	cat >"$d/config.json" <<JSON
-{"architecture": "x86_64", "os": "qemu", "config": {"Cmd": $cmd},
- "rootfs": {"type": "layers", "diff_ids": ["sha256:$(sha256sum "$d/kernel.tar" | cut -d' ' -f1)",
-  "sha256:$(sha256sum "$d/initrd.tar" | cut -d' ' -f1)"]}}
-JSON
-	cat >"$d/annotations.json" <<JSON
-{"\$manifest": {"sh.kraftkit.version": "0.11.6", "org.unikraft.kernel.version": "0.17.0"},
- "kernel.tar": {"org.unikraft.kernel.image": "/unikraft/bin/kernel"},
- "initrd.tar": {"org.unikraft.kernel.initrd": "/unikraft/bin/initrd"}}
-JSON
-	(cd "$d" && HOME="$d" "$oras" push --plain-http --registry-config "$d/auth.json" "$ref" \
-		--config config.json:application/vnd.oci.image.config.v1+json --annotation-file annotations.json \
-		kernel.tar:application/vnd.oci.image.layer.v1.tar initrd.tar:application/vnd.oci.image.layer.v1.tar >/dev/null)
-}
-if start_registry && push_kraftkit "127.0.0.1:$registry_port/unikraft/httpserver:0.16.3" "$kernel" \
+# The Unikraft example pulls a kraftkit package from a registry on loopback.
+# shellcheck source=scripts/oci-lib.sh
+. "$root/scripts/oci-lib.sh"
+if oci_start_registry "$work/registry" && oci_push_kraftkit "$OCI_REGISTRY/unikraft/httpserver:0.16.3" "$kernel" \
 	"$vmdir/initramfs.cpio" '["/usr/bin/httpserver", "--port", "8080"]'; then
-	run_example families/unikraft check_has_outputs "package=127.0.0.1:$registry_port/unikraft/httpserver:0.16.3" \
-		"registry={address=\"127.0.0.1:$registry_port\",plain_http=true}" \
+	run_example families/unikraft check_has_outputs "package=$OCI_REGISTRY/unikraft/httpserver:0.16.3" \
+		"registry={address=\"$OCI_REGISTRY\",plain_http=true}" \
 		"name_prefix=tf-acc-unikraft-$(rnd)" "cidr=10.220.145.0/24" "hypervisor=qemu" \
 		"ready_console=UNIKERNEL-READY cmdline=netdev.ip=10.220.145.10/24:10.220.145.1:10.220.145.1 .* -- /usr/bin/httpserver --port 8080"
 else
 	fail "families/unikraft: the local registry or the push of its package failed"
 fi
-[ -z "${registry_pid:-}" ] || kill "$registry_pid" 2>/dev/null || true
+[ -z "${OCI_REGISTRY_PID:-}" ] || kill "$OCI_REGISTRY_PID" 2>/dev/null || true
 
 disk="$root/build/guests/bootdisk"
 run_example families/nanos check_has_outputs "image_source=$disk/disk.raw" \

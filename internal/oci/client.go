@@ -58,7 +58,8 @@ type Client struct {
 	dockerCS credentials.Store
 	dockerOK bool
 
-	resolved flight[string, resolved]
+	resolved  flight[string, resolved]
+	manifests flight[string, *manifestDoc]
 }
 
 // NewClient checks the options (CA files are read here, so a bad one fails
@@ -84,7 +85,7 @@ func NewClient(opts Options) (*Client, error) {
 		}
 	}
 	c := &Client{opts: opts, cache: NewCache(dir, opts.MaxBlobBytes), hosts: map[string]*auth.Client{}}
-	c.resolved.memo = true
+	c.resolved.memo, c.manifests.memo = true, true
 	return c, nil
 }
 

@@ -194,8 +194,15 @@ func (m *manifestDoc) isIndex() bool {
 		(m.MediaType == "" && len(m.Manifests) > 0 && len(m.Layers) == 0)
 }
 
-// fetchManifest fetches a manifest by digest and checks its bytes against it.
+// fetchManifest fetches a manifest by digest and checks its bytes against
+// it. A manifest is fetched once per client and repository: what a digest
+// names never changes.
 func (c *Client) fetchManifest(ctx context.Context, ref Reference, d digest.Digest) (*manifestDoc, error) {
+	key := ref.Registry + "/" + ref.Repository + "@" + d.String()
+	return c.manifests.do(ctx, key, func() (*manifestDoc, error) { return c.fetchManifestOnce(ctx, ref, d) })
+}
+
+func (c *Client) fetchManifestOnce(ctx context.Context, ref Reference, d digest.Digest) (*manifestDoc, error) {
 	repo, err := c.repository(ref)
 	if err != nil {
 		return nil, err
