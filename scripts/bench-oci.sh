@@ -67,11 +67,11 @@ tf() { local dir="$1"; shift; "$root/scripts/tf-dev.sh" "$dir" "$@" >"$dir/tf.lo
 time_it() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 
 export UNIKERNEL_OCI_CACHE="$work/cache"
-blobs0=$(oci_requests 'GET /v2/bench/hello/blobs/') man0=$(oci_requests '/v2/bench/hello/manifests/')
+blobs0=$(oci_requests GET /v2/bench/hello/blobs/) man0=$(oci_requests '[A-Z]+' /v2/bench/hello/manifests/)
 oci_apply=$(time_it tf "$work/oci" apply -auto-approve -input=false -parallelism="$p")
-blobs1=$(oci_requests 'GET /v2/bench/hello/blobs/') man1=$(oci_requests '/v2/bench/hello/manifests/')
+blobs1=$(oci_requests GET /v2/bench/hello/blobs/) man1=$(oci_requests '[A-Z]+' /v2/bench/hello/manifests/)
 oci_plan=$(time_it tf "$work/oci" plan -input=false -parallelism="$p" -detailed-exitcode)
-man2=$(oci_requests '/v2/bench/hello/manifests/')
+man2=$(oci_requests '[A-Z]+' /v2/bench/hello/manifests/)
 tf "$work/oci" destroy -auto-approve -input=false -parallelism="$p"
 file_apply=$(time_it tf "$work/file" apply -auto-approve -input=false -parallelism="$p")
 tf "$work/file" destroy -auto-approve -input=false -parallelism="$p"

@@ -7,7 +7,8 @@
 #                              pushes a package as kraftkit packs it: each file an uncompressed
 #                              one-file tar layer annotated with its path, the command line CMD
 #                              (a JSON array) in the image configuration; INITRD may be ""
-#   oci_requests PATTERN       counts the access log's requests whose line matches PATTERN
+#   oci_requests METHOD PATH   counts the access log's requests of METHOD (a regular expression)
+#                              whose path starts with PATH
 
 oci_start_registry() {
 	local dir="$1" reg p
@@ -68,5 +69,5 @@ JSON
 }
 
 oci_requests() {
-	grep -cE "\"[A-Z]+ [^\"]*$1" "$OCI_REGISTRY_DIR/log" || true
+	grep -cE "\"$1 $2" "$OCI_REGISTRY_DIR/log" || true
 }
