@@ -2,8 +2,10 @@ package oci
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -326,5 +328,58 @@ func TestPullTokenAuth(t *testing.T) {
 	anon := reg.client(t, nil)
 	if _, err := anon.Pull(ctx, Selection{Reference: ref}, ""); !errors.As(err, &pe) || pe.Kind != ErrAuth {
 		t.Errorf("anonymous pull from a registry that wants a token: %v", err)
+	}
+}
+
+// Credentials from the Docker configuration: an auths entry, and a
+// credential helper that the configuration names for the registry.
+func TestPullDockerConfigCredentials(t *testing.T) {
+	reg := newFakeRegistry(t)
+	reg.token, reg.user, reg.pass = "tok-456", "bob", "from-docker-config"
+	l := reg.blob([]byte("KERNEL"), kraftMediaKernel)
+	reg.manifest("v1", imageManifest(reg.config(map[string]any{}), nil, l))
+	ref := Reference{Registry: reg.host(), Repository: "app", Tag: "v1"}
+	ctx := context.Background()
+	newClient := func() *Client {
+		c, err := NewClient(Options{Registries: []Registry{{Address: reg.host(), PlainHTTP: true}},
+			CacheDir: t.TempDir(), DockerConfig: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	auth := base64.StdEncoding.EncodeToString([]byte("bob:from-docker-config"))
+	write := func(name, body string, mode os.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config.json", `{"auths": {"`+reg.host()+`": {"auth": "`+auth+`"}}}`, 0o600)
+	if _, err := newClient().Pull(ctx, Selection{Reference: ref}, ""); err != nil {
+		t.Fatalf("pull with credentials from config.json: %v", err)
+	}
+
+	// A credential helper: docker-credential-<name> on PATH answers `get`.
+	write("docker-credential-unikerneltest", "#!/bin/sh\nread server\n"+
+		`printf '{"ServerURL":"%s","Username":"bob","Secret":"from-docker-config"}' "$server"`+"\n", 0o755)
+	write("config.json", `{"credHelpers": {"`+reg.host()+`": "unikerneltest"}}`, 0o600)
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	hits := reg.tokenHits.Load()
+	if _, err := newClient().Pull(ctx, Selection{Reference: ref}, ""); err != nil {
+		t.Fatalf("pull with credentials from a credential helper: %v", err)
+	}
+	if reg.tokenHits.Load() == hits {
+		t.Error("the pull with the credential helper did not ask the token service")
+	}
+
+	// Without usable credentials the registry refuses.
+	write("config.json", `{}`, 0o600)
+	var pe *Error
+	if _, err := newClient().Pull(ctx, Selection{Reference: ref}, ""); !errors.As(err, &pe) || pe.Kind != ErrAuth {
+		t.Errorf("pull without credentials: %v", err)
 	}
 }
