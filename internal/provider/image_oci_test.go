@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
@@ -441,5 +443,89 @@ func TestAccImageOCI_Index(t *testing.T) {
 				testAccCheckVolumeHolds(pool, "arm.elf", tp.Solo5Quiet),
 			),
 		}},
+	})
+}
+
+// Over qemu+ssh:// the provider pulls on the machine that runs Terraform and
+// streams the file into the remote pool; an image imported from that pool
+// then records its oci source in place (no replacement) once the package's
+// file proves to be the volume's bytes, and a package with other bytes is
+// refused without a change.
+func TestAccImageOCI_RemoteAndImport(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	uri := sshURI(t)
+	reg := acctest.StartRegistry(t, acctest.RegistryOptions{TLS: true})
+	d := reg.PushKraftkit(t, reg.Ref("team/app:1"), acctest.KraftkitPackage{Kernel: guests.MultibootKernel, Plat: "qemu", Arch: "x86_64"})
+	reg.PushKraftkit(t, reg.Ref("team/other:1"), acctest.KraftkitPackage{Kernel: guests.BootDiskRaw, Plat: "qemu", Arch: "x86_64"})
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	provider := strings.Replace(ociProviderBlock(reg, "", true), acctest.URI(), uri, 1)
+	pinned := reg.Ref("team/app") + "@" + d
+	config := provider + ociPool(pool, dir) + ociImage("app", "app.elf", pinned, "")
+	plainImage := provider + ociPool(pool, dir) + `
+resource "unikernel_image" "app" {
+  name = "app.elf"
+  pool = unikernel_pool.p.name
+  oci  = { reference = "` + reg.Ref("team/other:1") + `" }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckImagesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckVolumeHolds(pool, "app.elf", guests.MultibootKernel),
+					resource.TestCheckResourceAttr("unikernel_image.app", "oci_digest", d),
+				),
+			},
+			{
+				// Forget the image (the volume stays)...
+				Config: provider + ociPool(pool, dir) + `
+removed {
+  from = unikernel_image.app
+  lifecycle {
+    destroy = false
+  }
+}
+`,
+				Check: testAccCheckVolumeHolds(pool, "app.elf", guests.MultibootKernel),
+			},
+			{
+				// ...then import it by pool and name.
+				Config:             config,
+				ResourceName:       "unikernel_image.app",
+				ImportState:        true,
+				ImportStateId:      pool + "/app.elf",
+				ImportStatePersist: true,
+				ImportStateCheck: func(s []*terraform.InstanceState) error {
+					for _, is := range s {
+						if is.Attributes["format"] == "" {
+							continue // the pool
+						}
+						if is.Attributes["oci_digest"] != "" || is.Attributes["sha256"] == "" {
+							return fmt.Errorf("imported image: %v", is.Attributes)
+						}
+						return nil
+					}
+					return fmt.Errorf("no image among the imported states: %v", s)
+				},
+			},
+			{
+				// A package with other bytes is not recorded.
+				Config:      plainImage,
+				ExpectError: regexp.MustCompile(`(?s)is\s+not\s+the\s+volume's\s+bytes.*Nothing\s+was\s+changed`),
+			},
+			{
+				// The package that holds the volume's bytes is recorded in place.
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_image.app", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.TestCheckResourceAttr("unikernel_image.app", "oci_digest", d),
+			},
+			{Config: config, PlanOnly: true},
+		},
 	})
 }
