@@ -34,7 +34,7 @@ type Cache struct {
 }
 
 // NewCache returns a cache rooted at dir; max caps one blob (0: no cap).
-func NewCache(dir string, max int64) *Cache { return &Cache{dir: dir, max: max} }
+func NewCache(dir string, maxBlob int64) *Cache { return &Cache{dir: dir, max: maxBlob} }
 
 // Dir is the cache's root directory.
 func (c *Cache) Dir() string { return c.dir }
@@ -147,7 +147,7 @@ func fileFromBlob(p string, desc ocispec.Descriptor) File {
 // extracted returns the cached file named key, making it with make when it
 // is missing. A cached file's recorded SHA-256 sits in key+".sha256"; the
 // upload hashes the bytes again as they stream and refuses a mismatch.
-func (c *Cache) extracted(ctx context.Context, key string, make func(w io.Writer) error) (File, error) {
+func (c *Cache) extracted(ctx context.Context, key string, fill func(w io.Writer) error) (File, error) {
 	p := filepath.Join(c.dir, "files", key)
 	if f, err := readExtracted(p); err == nil {
 		return f, nil
@@ -161,7 +161,7 @@ func (c *Cache) extracted(ctx context.Context, key string, make func(w io.Writer
 		err := c.write(p, func(w io.Writer) error {
 			h := sha256.New()
 			cw := &countWriter{w: io.MultiWriter(w, h)}
-			if err := make(cw); err != nil {
+			if err := fill(cw); err != nil {
 				return err
 			}
 			sum, size = hex.EncodeToString(h.Sum(nil)), cw.n

@@ -141,12 +141,19 @@ func member(ctx context.Context, c *Client, ref Reference, m *manifestDoc, p str
 	if len(layers) == 0 {
 		return File{}, contentError(ref, "the manifest has no file system (tar) layers to find %s in", p)
 	}
-	l, name, err := findMember(layers, p)
-	if err != nil {
-		return File{}, contentError(ref, "%s", err)
+	// The same layers and path always give the same file: the cache is
+	// asked first, and the layers are read only to make it.
+	id := p
+	for _, l := range layers {
+		id += "\x00" + l.desc.Digest.String()
 	}
-	key := l.desc.Digest.Encoded() + "-" + shortHash(name)
-	return c.cache.extracted(ctx, key, func(w io.Writer) error { return copyMember(l, name, w) })
+	return c.cache.extracted(ctx, "member-"+shortHash(id), func(w io.Writer) error {
+		l, name, err := findMember(layers, p)
+		if err != nil {
+			return contentError(ref, "%s", err)
+		}
+		return copyMember(l, name, w)
+	})
 }
 
 // blobFile takes one layer's bytes as the file, gunzipped when its media
@@ -165,7 +172,7 @@ func blobFile(ctx context.Context, c *Client, ref Reference, d ocispec.Descripto
 
 func shortHash(s string) string {
 	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:8])
+	return hex.EncodeToString(h[:])
 }
 
 func partOf(sel Selection) string {

@@ -52,7 +52,7 @@ func ParseReference(s string) (Reference, error) {
 			"registry.example.com/team/app:1.4", s)
 	}
 	host, _, ok := strings.Cut(s, "/")
-	if !ok || !(strings.ContainsAny(host, ".:") || host == "localhost") {
+	if !ok || (!strings.ContainsAny(host, ".:") && host != "localhost") {
 		return Reference{}, fmt.Errorf("%q does not start with a registry host: write it in full, as "+
 			"registry.example.com/team/app:1.4 (docker.io/library/... for Docker Hub)", s)
 	}

@@ -42,10 +42,6 @@ type ImageOCIModel struct {
 	Platform  types.String `tfsdk:"platform"`
 }
 
-// ociComputed are the attributes an OCI pull sets, by name.
-var ociComputed = []string{"oci_digest", "oci_manifest_digest", "oci_platform", "oci_layout", "oci_selected",
-	"oci_cmdline", "oci_unikernel_type", "oci_hypervisor", "oci_version", "oci_annotations"}
-
 // setOCIUnknown marks what the next pull decides as unknown (a replacement).
 func (m *ImageResourceModel) setOCIUnknown() {
 	for _, p := range []*types.String{&m.OCIDigest, &m.OCIManifest, &m.OCIPlatform, &m.OCILayout, &m.OCISelected,
