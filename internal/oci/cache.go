@@ -160,7 +160,7 @@ func (c *Cache) extracted(ctx context.Context, key string, fill func(w io.Writer
 		var size int64
 		err := c.write(p, func(w io.Writer) error {
 			h := sha256.New()
-			cw := &countWriter{w: io.MultiWriter(w, h)}
+			cw := &countWriter{w: io.MultiWriter(w, h), max: c.max}
 			if err := fill(cw); err != nil {
 				return err
 			}
@@ -197,12 +197,18 @@ func readExtracted(p string) (File, error) {
 	return File{Path: p, Size: size, SHA256: sum}, nil
 }
 
+// countWriter counts what passes, and refuses more than max bytes (0: no
+// cap), so that a compressed layer cannot fill the disk when unpacked.
 type countWriter struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	max int64
 }
 
 func (c *countWriter) Write(b []byte) (int, error) {
+	if c.max > 0 && c.n+int64(len(b)) > c.max {
+		return 0, fmt.Errorf("the file unpacks to more than the limit of %d bytes (UNIKERNEL_MAX_IMAGE_BYTES)", c.max)
+	}
 	n, err := c.w.Write(b)
 	c.n += int64(n)
 	return n, err

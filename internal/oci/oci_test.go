@@ -383,3 +383,63 @@ func TestPullDockerConfigCredentials(t *testing.T) {
 		t.Errorf("pull without credentials: %v", err)
 	}
 }
+
+// A layer that unpacks to more than the size limit is refused, and nothing
+// stays in the cache.
+func TestPullUnpackLimit(t *testing.T) {
+	reg := newFakeRegistry(t)
+	big := strings.Repeat("\x00", 1<<20)
+	l := reg.blob(tarOf(t, true, [2]string{"unikernel/app", big}), ocispec.MediaTypeImageLayerGzip)
+	reg.manifest("v1", imageManifest(reg.config(map[string]any{}), map[string]string{uruncBinary: "/unikernel/app"}, l))
+	c, err := NewClient(Options{Registries: []Registry{{Address: reg.host(), PlainHTTP: true}}, CacheDir: t.TempDir(),
+		MaxBlobBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := Reference{Registry: reg.host(), Repository: "app", Tag: "v1"}
+	if _, err := c.Pull(context.Background(), Selection{Reference: ref}, ""); err == nil || !strings.Contains(err.Error(), "more than the limit") {
+		t.Fatalf("a layer that unpacks to 1 MiB with a limit of 64 KiB: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(c.Cache().Dir(), "files", "*")); len(m) != 0 {
+		t.Errorf("files left in the cache: %v", m)
+	}
+}
+
+// Layers as an unpacked root file system: the last layer wins, whiteouts
+// (one file, or a whole directory) hide earlier layers, links are followed
+// within the layers and never out of them, and a link loop ends.
+func TestFindMember(t *testing.T) {
+	dir := t.TempDir()
+	layer := func(files ...[2]string) blobLayer {
+		b := tarOf(t, false, files...)
+		p := filepath.Join(dir, digest.FromBytes(b).Encoded())
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return blobLayer{desc: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.FromBytes(b), Size: int64(len(b))}, path: p}
+	}
+	base := layer([2]string{"boot/kernel", "OLD"}, [2]string{"boot/initrd", "INITRD"}, [2]string{"etc/x", "X"})
+	top := layer([2]string{"boot/kernel", "NEW"}, [2]string{"boot/.wh.initrd", ""}, [2]string{"etc/.wh..wh..opq", ""},
+		[2]string{"k", "->/boot/kernel"}, [2]string{"up", "->../../../etc/passwd"}, [2]string{"loop", "->loop"})
+	layers := []blobLayer{base, top}
+	read := func(p string) (string, error) {
+		l, name, err := findMember(layers, p)
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		err = copyMember(l, name, &b)
+		return b.String(), err
+	}
+	for p, want := range map[string]string{"/boot/kernel": "NEW", "boot/kernel": "NEW", "/k": "NEW", "./boot/../k": "NEW"} {
+		if got, err := read(p); err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", p, got, err, want)
+		}
+	}
+	for p, want := range map[string]string{"/boot/initrd": "not found", "/etc/x": "not found", "/up": "not found",
+		"/loop": "more than 8 links", "/": "not a file path", "/boot": "not found"} {
+		if _, err := read(p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want an error with %q", p, err, want)
+		}
+	}
+}
