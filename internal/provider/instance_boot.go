@@ -231,9 +231,11 @@ func (r *InstanceResource) consoleMatchesAfterStop(ctx context.Context, m *insta
 	}
 }
 
+// matchLine reports whether a line of out, as hypervisor.ConsoleText shows
+// it (control bytes such as NUL removed), matches re.
 func matchLine(re *regexp.Regexp, out []byte) bool {
-	for _, line := range strings.Split(string(out), "\n") {
-		if re.MatchString(strings.TrimRight(line, "\r")) {
+	for _, line := range strings.Split(hypervisor.ConsoleText(string(out)), "\n") {
+		if re.MatchString(line) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,17 @@ func TestWaitReadyFailsWhenAStoppedGuestNeverPrintedTheLine(t *testing.T) {
 	if err == nil || !isGateError(err) || !strings.Contains(err.Error(), "stopped while booting") ||
 		!strings.Contains(err.Error(), `no console line matched "^READY$"`) || !strings.Contains(err.Error(), "panic") {
 		t.Fatalf("waitReady = %v; want a readiness error that names the console condition and shows the console", err)
+	}
+}
+
+// A console gate anchored at the start of a line matches a line that the
+// guest began with NUL bytes, as Unikraft's lwIP prints its first one.
+func TestMatchLineIgnoresControlBytes(t *testing.T) {
+	re := regexp.MustCompile(`^1: Set IPv4 address 10\.0\.0\.2 mask`)
+	if !matchLine(re, []byte("booting\r\n\x00\x001: Set IPv4 address 10.0.0.2 mask 255.255.255.0\r\n")) {
+		t.Error("the line after two NULs did not match")
+	}
+	if matchLine(re, []byte("x1: Set IPv4 address 10.0.0.2 mask\n")) {
+		t.Error("a line with a printable prefix matched an anchored pattern")
 	}
 }

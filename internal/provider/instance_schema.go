@@ -222,9 +222,12 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"here holds. On timeout the error names the condition that did not hold and shows the last console lines." + liveNote,
 				Attributes: map[string]schema.Attribute{
 					"console": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "A regular expression (Go syntax) that a console line printed during this boot must match.",
-						Validators:          []validator.String{validators.Regexp()},
+						Optional: true,
+						MarkdownDescription: "A regular expression (Go syntax) that a console line printed during this boot must match. " +
+							"Lines are matched, and shown in errors, with NUL and the other non-printing control bytes removed " +
+							"(tabs kept) and CRLF or a lone CR ending a line, so `^` anchors at the first printed character " +
+							"even when a guest prints NULs first (Unikraft's lwIP does). The console log keeps every byte.",
+						Validators: []validator.String{validators.Regexp()},
 					},
 					"ipv4": schema.BoolAttribute{
 						Optional:            true,
