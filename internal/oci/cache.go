@@ -54,6 +54,19 @@ func (e *DigestMismatchError) Error() string {
 		e.Want, e.Got, e.Size)
 }
 
+// TransferError is a blob download that broke off.
+type TransferError struct {
+	Digest    digest.Digest
+	Got, Size int64
+	Err       error
+}
+
+func (e *TransferError) Error() string {
+	return fmt.Sprintf("the download of blob %s broke off after %d of %d bytes: %s", e.Digest, e.Got, e.Size, e.Err)
+}
+
+func (e *TransferError) Unwrap() error { return e.Err }
+
 func (c *Cache) blobPath(d digest.Digest) string {
 	return filepath.Join(c.dir, "blobs", d.Algorithm().String(), d.Encoded())
 }
@@ -88,7 +101,7 @@ func (c *Cache) blob(ctx context.Context, desc ocispec.Descriptor, fetch func(co
 			h := sha256.New()
 			n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(rc, desc.Size+1))
 			if err != nil {
-				return fmt.Errorf("download of blob %s broke off after %d of %d bytes: %w", desc.Digest, n, desc.Size, err)
+				return &TransferError{Digest: desc.Digest, Got: n, Size: desc.Size, Err: err}
 			}
 			got := "sha256:" + hex.EncodeToString(h.Sum(nil))
 			if n != desc.Size || got != desc.Digest.String() {

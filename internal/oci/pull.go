@@ -114,6 +114,7 @@ func classify(ref Reference, err error) error {
 	var ec *errcode.ErrorResponse
 	var mm *DigestMismatchError
 	var opErr *net.OpError
+	var te *TransferError
 	switch {
 	case errors.As(err, &mm):
 		kind = ErrDigest
@@ -127,7 +128,7 @@ func classify(ref Reference, err error) error {
 		}
 	case isTLSError(err):
 		kind = ErrTLS
-	case errors.As(err, &opErr):
+	case errors.As(err, &opErr), errors.As(err, &te):
 		kind = ErrUnreachable
 	}
 	return &Error{Ref: ref.String(), Kind: kind, Err: err}

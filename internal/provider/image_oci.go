@@ -74,7 +74,8 @@ func addOCIError(diags *diag.Diagnostics, summary string, err error, outcome str
 		oci.ErrTLS: "The registry's certificate could not be verified, or it does not speak https. For a private CA set " +
 			"`ca_file` in the provider's `registries` entry for this registry; a registry that only speaks http needs " +
 			"`plain_http = true` there.",
-		oci.ErrUnreachable: "The registry did not answer. Check the address and that it runs, then apply again.",
+		oci.ErrUnreachable: "The registry did not answer, or stopped answering in the middle of a transfer (nothing of " +
+			"it was kept). Check the address and that the registry runs, then apply again.",
 		oci.ErrDigest: "A blob or manifest did not have the digest it was named by: the registry, a proxy or the " +
 			"network changed the bytes. They were not kept in the blob cache.",
 		oci.ErrContent: "See the guide \"Unikernels from a registry\" for the layouts the provider reads, and " +

@@ -395,7 +395,7 @@ provider "unikernel" {
 			{
 				PreConfig:   nothing,
 				Config:      image(viaProxy(short), short+"/team/cut:1", ""),
-				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(short+"/team/cut:1") + `.*(broke\s+off|unexpected\s+EOF|connection\s+reset).*Nothing\s+was\s+created`),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(short+"/team/cut:1") + `.*broke\s+off\s+after\s+\d+\s+of\s+\d+\s+bytes.*stopped\s+answering.*Nothing\s+was\s+created`),
 			},
 			{
 				// The same package, straight from the registry: the apply converges.
