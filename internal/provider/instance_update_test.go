@@ -302,8 +302,11 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 				}},
 			},
 			{
-				// hypervisor forces a new instance.
-				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`),
+				// hypervisor forces a new instance. Under nested KVM on some hosts (AMD EPYC seen) QEMU's `max` and
+				// `host` CPUs fail to start ("failed to set MSR 0x10a"), so this step names an old model that such hosts
+				// still offer (libvirt reports qemu64 unusable there).
+				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`+
+					"\n"+`cpu_mode = "pentium3"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
 				}},
