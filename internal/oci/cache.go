@@ -152,6 +152,30 @@ type File struct {
 	SHA256 string
 }
 
+// Drop removes f from the cache when its bytes no longer have its SHA-256
+// (a cache changed on disk), so that the next pull fetches it again. It
+// reports whether it dropped it.
+func (c *Cache) Drop(f File) bool {
+	got, _, err := hashPath(f.Path)
+	if err != nil || got == f.SHA256 {
+		return false
+	}
+	_ = os.Remove(f.Path)
+	_ = os.Remove(f.Path + ".sha256")
+	return true
+}
+
+func hashPath(p string) (string, int64, error) {
+	fh, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer func() { _ = fh.Close() }()
+	h := sha256.New()
+	n, err := io.Copy(h, fh)
+	return hex.EncodeToString(h.Sum(nil)), n, err
+}
+
 // fileFromBlob is a blob used as it is: its digest is the file's SHA-256.
 func fileFromBlob(p string, desc ocispec.Descriptor) File {
 	return File{Path: p, Size: desc.Size, SHA256: desc.Digest.Encoded()}

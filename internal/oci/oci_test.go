@@ -443,3 +443,43 @@ func TestFindMember(t *testing.T) {
 		}
 	}
 }
+
+// A cached blob that changed on disk is noticed: a configuration is fetched
+// again, and Drop removes a file whose bytes lost their digest.
+func TestCacheChangedOnDisk(t *testing.T) {
+	reg := newFakeRegistry(t)
+	l := reg.blob([]byte("KERNEL-BYTES"), kraftMediaKernel)
+	cfg := reg.config(map[string]any{"os": "qemu", "architecture": "x86_64"})
+	reg.manifest("v1", imageManifest(cfg, nil, l))
+	c := reg.client(t, nil)
+	ref := Reference{Registry: reg.host(), Repository: "app", Tag: "v1"}
+	ctx := context.Background()
+	pkg, err := c.Pull(ctx, Selection{Reference: ref}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Cache().Drop(pkg.File) {
+		t.Fatal("Drop removed an intact file")
+	}
+	for _, p := range []string{pkg.File.Path, c.cache.blobPath(cfg.Digest)} {
+		b, _ := os.ReadFile(p)
+		b[0] ^= 0xff
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := c.Pull(ctx, Selection{Reference: ref}, "")
+	if err != nil || again.Platform != "qemu/x86_64" {
+		t.Fatalf("pull with a changed cached configuration: %+v, %v", again, err)
+	}
+	if !c.Cache().Drop(again.File) {
+		t.Fatal("Drop kept a file whose bytes changed")
+	}
+	final, err := c.Pull(ctx, Selection{Reference: ref}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(final.File.Path); string(b) != "KERNEL-BYTES" {
+		t.Errorf("after Drop the pull gave %q", b)
+	}
+}

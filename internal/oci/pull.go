@@ -241,7 +241,15 @@ func (c *Client) fetchSmallBlob(ctx context.Context, ref Reference, desc ocispec
 	if err != nil {
 		return nil, err
 	}
-	return readFile(p)
+	b, err := readFile(p)
+	if err == nil && digest.FromBytes(b) != desc.Digest {
+		// A cached copy that changed on disk: fetch it again, once.
+		_ = os.Remove(p)
+		if p, err = c.fetchBlob(ctx, ref, desc); err == nil {
+			b, err = readFile(p)
+		}
+	}
+	return b, err
 }
 
 func (c *Client) fetchBlob(ctx context.Context, ref Reference, desc ocispec.Descriptor) (string, error) {

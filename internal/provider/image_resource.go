@@ -125,6 +125,13 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 
 	info, err := uploadImage(ctx, r.data.Client, pool, name, img)
 	if err != nil {
+		if pkg != nil && r.data.OCI.Cache().Drop(pkg.File) {
+			// The cached file no longer has its digest (changed on disk): it is
+			// dropped, and the next apply pulls it again.
+			resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("The cached %s of %s (%s) no longer has "+
+				"its sha256 %s; it was removed from the blob cache. Apply again to pull it anew.",
+				pkg.Taken, pkg.Reference, pkg.File.Path, pkg.File.SHA256))
+		}
 		resp.Diagnostics.AddError(summary, createVolumeHint(err, pool, name))
 		// A failed upload removes its volume. When that removal could not run
 		// (the daemon went away), the volume stays in the state as tainted, so
