@@ -13,6 +13,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
 
 // Cache keeps verified blobs on the machine that runs Terraform, keyed by
@@ -20,9 +22,10 @@ import (
 // were hashed and matched its descriptor's digest and size, by a rename of a
 // temporary file in the same directory, so concurrent providers (or
 // workspaces) never see a partial blob, and concurrent calls within one
-// provider share one download. Files taken out of a layer (a tar member or a
-// gunzipped blob) are kept beside them under files/, named by the layer's
-// digest and the member, with the SHA-256 of their bytes.
+// provider share one download. Files taken out of layers (a tar member, or a
+// gunzipped blob) are kept beside them under files/, named by a hash of the
+// layers' digests and the member's path (or the blob's digest), each with a
+// record of the SHA-256 of its bytes.
 type Cache struct {
 	dir     string
 	max     int64
@@ -156,24 +159,13 @@ type File struct {
 // (a cache changed on disk), so that the next pull fetches it again. It
 // reports whether it dropped it.
 func (c *Cache) Drop(f File) bool {
-	got, _, err := hashPath(f.Path)
+	got, _, err := imageformat.HashFile(f.Path)
 	if err != nil || got == f.SHA256 {
 		return false
 	}
 	_ = os.Remove(f.Path)
 	_ = os.Remove(f.Path + ".sha256")
 	return true
-}
-
-func hashPath(p string) (string, int64, error) {
-	fh, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer func() { _ = fh.Close() }()
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
-	return hex.EncodeToString(h.Sum(nil)), n, err
 }
 
 // fileFromBlob is a blob used as it is: its digest is the file's SHA-256.

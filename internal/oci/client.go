@@ -114,9 +114,6 @@ func (c *Client) settings(host string) Registry {
 	return Registry{Address: host}
 }
 
-// PlainHTTP reports whether host is reached over plain http.
-func (c *Client) PlainHTTP(host string) bool { return c.settings(host).PlainHTTP }
-
 func loadCA(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -300,7 +301,7 @@ func (l *uruncLayout) take(ctx context.Context, c *Client, ref Reference, m *man
 				"(%s*) on its manifest or configuration, nor a %s: it is not a unikernel package this provider "+
 				"knows (kraftkit, urunc, or an artifact of plain files)", uruncPrefix, uruncJSONPath)
 		}
-		b, err := readFile(f.Path)
+		b, err := os.ReadFile(f.Path)
 		if err != nil {
 			return File{}, "", err
 		}

@@ -75,8 +75,8 @@ type Package struct {
 	// Annotations are the manifest's annotations (for urunc, with values decoded).
 	Annotations map[string]string
 	// Metadata of the package, "" when it does not say.
-	Cmdline, UnikernelType, Hypervisor, Arch, Version string
-	File                                              File
+	Cmdline, UnikernelType, Hypervisor, Version string
+	File                                        File
 }
 
 // Error is a failure of Pull or Resolve: it names the reference and says
@@ -241,12 +241,12 @@ func (c *Client) fetchSmallBlob(ctx context.Context, ref Reference, desc ocispec
 	if err != nil {
 		return nil, err
 	}
-	b, err := readFile(p)
+	b, err := os.ReadFile(p)
 	if err == nil && digest.FromBytes(b) != desc.Digest {
 		// A cached copy that changed on disk: fetch it again, once.
 		_ = os.Remove(p)
 		if p, err = c.fetchBlob(ctx, ref, desc); err == nil {
-			b, err = readFile(p)
+			b, err = os.ReadFile(p)
 		}
 	}
 	return b, err
@@ -322,7 +322,6 @@ func (c *Client) pull(ctx context.Context, sel Selection, pinned digest.Digest) 
 	}
 	if platform != nil {
 		pkg.Platform = strings.Trim(platform.OS+"/"+platform.Architecture, "/")
-		pkg.Arch = platform.Architecture
 	}
 	if len(m.Layers) == 0 {
 		return nil, contentError(ref, "manifest %s has no layers", pkg.Manifest)
@@ -413,8 +412,6 @@ type imageConfig struct {
 func isImageConfig(mediaType string) bool {
 	return mediaType == ocispec.MediaTypeImageConfig || mediaType == "application/vnd.docker.container.image.v1+json"
 }
-
-func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
 
 // isTLSError reports a certificate that could not be verified, or a TLS
 // handshake with a server that does not speak TLS.

@@ -42,10 +42,15 @@ type ImageOCIModel struct {
 	Platform  types.String `tfsdk:"platform"`
 }
 
+// ociStrings are the string attributes a pull sets.
+func (m *ImageResourceModel) ociStrings() []*types.String {
+	return []*types.String{&m.OCIDigest, &m.OCIManifest, &m.OCIPlatform, &m.OCILayout, &m.OCISelected,
+		&m.OCICmdline, &m.OCIUnikernelType, &m.OCIHypervisor, &m.OCIVersion}
+}
+
 // setOCIUnknown marks what the next pull decides as unknown (a replacement).
 func (m *ImageResourceModel) setOCIUnknown() {
-	for _, p := range []*types.String{&m.OCIDigest, &m.OCIManifest, &m.OCIPlatform, &m.OCILayout, &m.OCISelected,
-		&m.OCICmdline, &m.OCIUnikernelType, &m.OCIHypervisor, &m.OCIVersion} {
+	for _, p := range m.ociStrings() {
 		*p = types.StringUnknown()
 	}
 	m.OCIAnnotations = types.MapUnknown(types.StringType)
@@ -53,8 +58,7 @@ func (m *ImageResourceModel) setOCIUnknown() {
 
 // setOCINull is an image without an OCI source.
 func (m *ImageResourceModel) setOCINull() {
-	for _, p := range []*types.String{&m.OCIDigest, &m.OCIManifest, &m.OCIPlatform, &m.OCILayout, &m.OCISelected,
-		&m.OCICmdline, &m.OCIUnikernelType, &m.OCIHypervisor, &m.OCIVersion} {
+	for _, p := range m.ociStrings() {
 		*p = types.StringNull()
 	}
 	m.OCIAnnotations = types.MapNull(types.StringType)
