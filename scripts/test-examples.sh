@@ -16,6 +16,11 @@ kernel="$root/build/guests/multiboot/kernel.elf"
 [ -f "$kernel" ] || { echo "test guest missing: $kernel (make guests)" >&2; exit 1; }
 [ -x "$root/build/bin/terraform-provider-unikernel" ] || { echo "build the provider first (make build)" >&2; exit 1; }
 digest="$(sha256sum "$kernel" | cut -d' ' -f1)"
+# Real unikernels built by their own toolchains (see ../shared/guests/README.md).
+shared="${UNIKERNEL_TEST_SHARED_GUESTS:-$root/../shared/guests}"
+for g in solo5/test_net_ring.virtio nanos/hellod.img osv/loader-stripped.elf osv/lighttpd.qcow2; do
+	[ -f "$shared/$g" ] || { echo "shared guest missing: $shared/$g (set UNIKERNEL_TEST_SHARED_GUESTS)" >&2; exit 1; }
+done
 uri="${UNIKERNEL_URI:-qemu:///system}"
 rnd() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
 
@@ -124,6 +129,7 @@ check_mirage() {
 	local j
 	j="$(tr -d '\n')"
 	echo "$j" | grep -q "/var/lib/unikernel/console/$mirage-web-1.log" || { echo "no console log in $j"; return 1; }
+	echo "$j" | grep -q -- '--ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1 --port=8080' || { echo "wrong command line in $j"; return 1; }
 }
 
 check_microvm() {
@@ -131,13 +137,18 @@ check_microvm() {
 	j="$(tr -d '\n')"
 	echo "$j" | grep -q '"address".*"10.220.144.10"' || { echo "no leased address in $j"; return 1; }
 	echo "$j" | grep -q '"boot_format".*"linux"' || { echo "wrong boot format in $j"; return 1; }
+	echo "$j" | grep -q '"boot_cmdline".*ip=10.220.144.10::10.220.144.1:255.255.255.0::eth0:off APP_VERSION=2.0.1 -- --listen=:8080' ||
+		{ echo "wrong command line in $j"; return 1; }
 }
 
 # Family examples: their artifacts are replaced by the test guests, their
 # readiness gates by the test guests' ready lines.
 mirage="tf-acc-mirage-$(rnd)"
-run_example families/mirageos-solo5 check_mirage "image_source=$kernel" "image_sha256=$digest" \
-	"name_prefix=$mirage" "cidr=10.220.143.0/24" "hypervisor=qemu" "ready_console=UNIKERNEL-READY cmdline=--ipv4=10.220.143.10/24 "
+# Solo5's test_net_ring (from the shared guests, built by Solo5) answers at its
+# fixed 10.0.0.2, so the example's network is 10.0.0.0/24 and its host .2.
+run_example families/mirageos-solo5 check_mirage "image_source=$shared/solo5/test_net_ring.virtio" \
+	"image_sha256=$(sha256sum "$shared/solo5/test_net_ring.virtio" | cut -d' ' -f1)" \
+	"name_prefix=$mirage" "cidr=10.0.0.0/24" "host_number=2" "hypervisor=qemu" "ready_console=Serving ping on 10\\.0\\.0\\.2"
 
 vmdir="$root/build/guests/microvm"
 if [ -f "$vmdir/vmlinuz" ] && [ -f "$vmdir/initramfs.cpio" ]; then
@@ -160,20 +171,24 @@ if oci_start_registry "$work/registry" && oci_push_kraftkit "$OCI_REGISTRY/unikr
 	"$vmdir/initramfs.cpio" '["/usr/bin/httpserver", "--port", "8080"]'; then
 	run_example families/unikraft check_has_outputs "package=$OCI_REGISTRY/unikraft/httpserver:0.16.3" \
 		"registry={address=\"$OCI_REGISTRY\",plain_http=true}" \
-		"name_prefix=tf-acc-unikraft-$(rnd)" "cidr=10.220.145.0/24" "hypervisor=qemu" \
-		"ready_console=UNIKERNEL-READY cmdline=netdev.ip=10.220.145.10/24:10.220.145.1:10.220.145.1 .* -- /usr/bin/httpserver --port 8080"
+		"name_prefix=tf-acc-unikraft-$(rnd)" "cidr=10.220.145.0/24" "hypervisor=qemu" "gate_on_network=false" \
+		"ready_console=UNIKERNEL-READY cmdline=netdev.ip=10.220.145.10/24:10.220.145.1 env.vars=.* -- /usr/bin/httpserver --port 8080"
 else
 	fail "families/unikraft: the local registry or the push of its package failed"
 fi
 [ -z "${OCI_REGISTRY_PID:-}" ] || kill "$OCI_REGISTRY_PID" 2>/dev/null || true
 
-disk="$root/build/guests/bootdisk"
-run_example families/nanos check_has_outputs "image_source=$disk/disk.raw" \
-	"image_sha256=$(sha256sum "$disk/disk.raw" | cut -d' ' -f1)" "name_prefix=tf-acc-nanos-$(rnd)" \
-	"cidr=10.220.146.0/24" "hypervisor=qemu" "ready_console=DISK-READY" "gate_on_network=false"
-run_example families/osv check_has_outputs "image_source=$disk/disk.qcow2" \
-	"image_sha256=$(sha256sum "$disk/disk.qcow2" | cut -d' ' -f1)" "name_prefix=tf-acc-osv-$(rnd)" \
-	"cidr=10.220.147.0/24" "hypervisor=qemu" "ready_console=DISK-READY" "gate_on_network=false"
+# Nanos and OSv run real guests from the shared guests, built by their own
+# toolchains: Nanos's hellod (DHCP, serves on 8080) from its disk, and OSv's
+# kernel with its lighttpd disk (static address, serves on 80).
+run_example families/nanos check_has_outputs "image_source=$shared/nanos/hellod.img" \
+	"image_sha256=$(sha256sum "$shared/nanos/hellod.img" | cut -d' ' -f1)" "name_prefix=tf-acc-nanos-$(rnd)" \
+	"cidr=10.220.146.0/24" "hypervisor=qemu" "ready_console=hellod: listening on"
+run_example families/osv check_has_outputs "kernel_source=$shared/osv/loader-stripped.elf" \
+	"kernel_sha256=$(sha256sum "$shared/osv/loader-stripped.elf" | cut -d' ' -f1)" \
+	"image_source=$shared/osv/lighttpd.qcow2" "image_sha256=$(sha256sum "$shared/osv/lighttpd.qcow2" | cut -d' ' -f1)" \
+	'app_args=["/lighttpd","-D","-f","/lighttpd.conf"]' 'app_env={GREETING="hi"}' "app_port=80" \
+	"name_prefix=tf-acc-osv-$(rnd)" "cidr=10.220.147.0/24" "hypervisor=qemu" "ready_console=^eth0: 10\\.220\\.147\\.10"
 
 echo "examples applied and destroyed: $failed failed"
 [ "$failed" -eq 0 ]

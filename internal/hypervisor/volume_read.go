@@ -95,21 +95,23 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 // VolumeFingerprint identifies the current content of the storage volume at
 // a host path without reading it: its key, size and modification time. A
 // volume that is deleted and uploaded again gets a new fingerprint. (The
-// change time is left out: starting a domain relabels its images.) found is
+// change time is left out: starting a domain relabels its images.) For a
+// volume a guest writes to (writable), the modification time is left out
+// too: the guest's writes change it, and they are no new build. found is
 // false for a host path outside any pool.
-func (c *Client) VolumeFingerprint(ctx context.Context, path string) (fp string, found bool, err error) {
+func (c *Client) VolumeFingerprint(ctx context.Context, path string, writable bool) (fp string, found bool, err error) {
 	type fingerprint struct {
 		fp    string
 		found bool
 	}
 	p, err := spreadRead(ctx, c, "look up", "storage volume", path, func(rc *Client) (fingerprint, error) {
-		fp, found, err := rc.volumeFingerprint(path)
+		fp, found, err := rc.volumeFingerprint(path, writable)
 		return fingerprint{fp, found}, err
 	})
 	return p.fp, p.found, err
 }
 
-func (c *Client) volumeFingerprint(path string) (fp string, found bool, err error) {
+func (c *Client) volumeFingerprint(path string, writable bool) (fp string, found bool, err error) {
 	vol, err := c.conn().LookupStorageVolByPath(path)
 	if codeOf(err) == ErrNotFound {
 		return "", false, nil
@@ -130,7 +132,7 @@ func (c *Client) volumeFingerprint(path string) (fp string, found bool, err erro
 	if x.Capacity != nil {
 		fp += fmt.Sprintf(" size=%d", x.Capacity.Value)
 	}
-	if x.Target != nil && x.Target.Timestamps != nil {
+	if !writable && x.Target != nil && x.Target.Timestamps != nil {
 		fp += " mtime=" + x.Target.Timestamps.Mtime
 	}
 	return fp, true, nil

@@ -220,6 +220,39 @@ func badInputs() []badInput {
   uri                = "qemu+libssh://root@127.0.0.1/system"
   ssh_host_key_check = "ignore"
 }`, resource: instK(""), attr: "ssh_host_key_check", want: `set .insecure = true.`},
+		// Families: what a family cannot carry, refused at plan.
+		{name: "family unknown", resource: instK(`  family = "mirage"`), attr: "family", want: `value must be one of`},
+		{name: "family boot format", resource: instK(`  family = "nanos"`), attr: "family", want: `boots disk, linux, but this instance boots a multiboot kernel`},
+		{name: "family disk for solo5", resource: inst(`  family = "solo5"
+  disks = [{ path = "%[3]s/raw-qemu-img.bin" }]`), attr: "family", want: `boots multiboot, pvh, but this instance boots from its first disk`},
+		{name: "args newline", resource: instK(`  family = "solo5"
+  args = ["a\nb"]`), attr: "args", want: `must not contain a newline`},
+		{name: "args NUL", resource: instK(`  family = "solo5"
+  args = ["a\u0000b"]`), attr: "args", want: `NUL byte`},
+		{name: "env name", resource: instK(`  family = "unikraft"
+  env = { "1ST" = "x" }`), attr: "env", want: `must be a variable name`},
+		{name: "env name with dot", resource: instK(`  family = "linux"
+  env = { "a.b" = "x" }`), attr: "env", want: `must be a variable name`},
+		{name: "args with generic", resource: instK(`  args = ["--port=8080"]`), attr: "args", want: `Set .family. to the guest's family`},
+		{name: "env with solo5", resource: instK(`  family = "solo5"
+  env = { PORT = "8080" }`), attr: "env", want: `Solo5 and MirageOS have no environment variables`},
+		{name: "args with nanos", resource: inst(`  family = "nanos"
+  disks = [{ path = "%[3]s/raw-qemu-img.bin" }]
+  args = ["8080"]`), attr: "args", want: `config.json`},
+		{name: "env with nanos", resource: inst(`  family = "nanos"
+  disks = [{ path = "%[3]s/raw-qemu-img.bin" }]
+  env = { PORT = "8080" }`), attr: "env", want: `config.json`},
+		{name: "args with osv from disk", resource: inst(`  family = "osv"
+  disks = [{ path = "%[3]s/qcow2-v3.bin" }]
+  args = ["/hello"]`), attr: "args", want: `imgedit.py setargs`},
+		{name: "args too long for unikraft", resource: instK(`  family = "unikraft"
+  args = ["` + strings.Repeat("a", 4097) + `"]`), attr: "args", want: `keeps at most 3839`},
+		{name: "args with a quote for linux", resource: inst(`  family = "linux"
+  kernel = "%[3]s/linux-bzimage.bin"
+  args = ["say \"hi\""]`), attr: "args", want: `double quote`},
+		{name: "args and cmdline both with --", resource: instK(`  family = "unikraft"
+  cmdline = "vfs.fstab=x -- app"
+  args = ["one"]`), attr: "cmdline", want: `own " -- ", and args are given too`},
 		{name: "acpi false for a job", resource: instK(`  mode = "job"
   shutdown_timeout = "0s"
   acpi = false`), attr: "acpi", want: `powers itself off through ACPI`},

@@ -24,7 +24,8 @@ func TestRecordCreatedNullsUnknowns(t *testing.T) {
 		t.Fatal(sr.Diagnostics)
 	}
 	st := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}
-	m := instanceModel{Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}, CPUFeatures: types.MapNull(types.StringType)}
+	m := instanceModel{Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}, CPUFeatures: types.MapNull(types.StringType),
+		Args: types.ListNull(types.StringType), Env: types.MapNull(types.StringType)}
 	m.Name = types.StringValue("tf-acc-x")
 	m.ID = types.StringValue("uuid")
 	m.State = types.StringUnknown()

@@ -155,9 +155,18 @@ var instanceChanges = map[string]func(*instanceModel){
 			"create": types.StringValue("1m"), "update": types.StringNull(), "delete": types.StringNull(),
 		})
 	},
-	"kernel":       func(m *instanceModel) { m.Kernel = types.StringValue("/srv/other.elf") },
-	"initrd":       func(m *instanceModel) { m.Initrd = types.StringValue("/srv/other.cpio") },
-	"cmdline":      func(m *instanceModel) { m.Cmdline = types.StringValue("other") },
+	"kernel": func(m *instanceModel) { m.Kernel = types.StringValue("/srv/other.elf") },
+	"initrd": func(m *instanceModel) { m.Initrd = types.StringValue("/srv/other.cpio") },
+	// The plan composes boot_cmdline from cmdline, args and env.
+	"cmdline": func(m *instanceModel) {
+		m.Cmdline, m.BootCmdline = types.StringValue("other"), types.StringValue("other")
+	},
+	"args": func(m *instanceModel) {
+		m.Args, m.BootCmdline = types.ListValueMust(types.StringType, []attr.Value{types.StringValue("x")}), types.StringValue("a=b x")
+	},
+	"env": func(m *instanceModel) {
+		m.Env, m.BootCmdline = strMap(map[string]string{"K": "v"}), types.StringValue("K=v a=b")
+	},
 	"memory":       func(m *instanceModel) { m.Memory = types.Int64Value(128) },
 	"vcpus":        func(m *instanceModel) { m.VCPUs = types.Int64Value(2) },
 	"disks":        func(m *instanceModel) { m.Disks = append(m.Disks, m.Disks[0]) },
@@ -210,5 +219,7 @@ func restartBaseModel() *instanceModel {
 		RNG: types.BoolValue(true), ACPI: types.BoolValue(true), XenMode: types.StringNull(),
 		Filesystems: []fsModel{{Source: types.StringValue("/srv/root"), Tag: types.StringValue("fs0"),
 			ReadOnly: types.BoolValue(false), Driver: types.StringValue("9p")}},
+		Family: types.StringValue("linux"), Args: types.ListNull(types.StringType), Env: types.MapNull(types.StringType),
+		BootCmdline: types.StringValue("a=b"),
 	}
 }

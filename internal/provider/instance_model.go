@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/family"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
@@ -48,6 +49,12 @@ type instanceModel struct {
 	RNG         types.Bool   `tfsdk:"rng"`
 	XenMode     types.String `tfsdk:"xen_mode"`
 	Filesystems []fsModel    `tfsdk:"filesystems"`
+
+	// The guest's family and what it composes (instance_family.go).
+	Family      types.String `tfsdk:"family"`
+	Args        types.List   `tfsdk:"args"`
+	Env         types.Map    `tfsdk:"env"`
+	BootCmdline types.String `tfsdk:"boot_cmdline"`
 }
 
 type diskModel struct {
@@ -100,7 +107,7 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		VCPUs:       uint(m.VCPUs.ValueInt64()),
 		Kernel:      m.Kernel.ValueString(),
 		Initrd:      m.Initrd.ValueString(),
-		Cmdline:     m.Cmdline.ValueString(),
+		Cmdline:     m.BootCmdline.ValueString(),
 		ConsoleLog:  console.LogPath(name),
 		OnCrash:     m.OnCrash.ValueString(),
 		OnPoweroff:  m.OnPoweroff.ValueString(),
@@ -131,7 +138,19 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	m.Description = nullIfEmpty(s.Description)
 	m.Kernel = nullIfEmpty(s.Kernel)
 	m.Initrd = nullIfEmpty(s.Initrd)
+	m.BootCmdline = types.StringValue(s.Cmdline)
 	m.Cmdline = nullIfEmpty(s.Cmdline)
+	m.Family, m.Args, m.Env = types.StringValue(family.Generic), types.ListNull(types.StringType), types.MapNull(types.StringType)
+	if prior != nil {
+		if !prior.Family.IsNull() && !prior.Family.IsUnknown() {
+			m.Family = prior.Family
+		}
+		m.Args, m.Env = prior.Args, prior.Env
+		if m.Family.ValueString() != family.Generic {
+			// The raw part is not in libvirt: boot_cmdline, read above, shows drift.
+			m.Cmdline = prior.Cmdline
+		}
+	}
 	m.Memory = types.Int64Value(int64(s.MemoryMiB))
 	m.VCPUs = types.Int64Value(int64(s.VCPUs))
 	m.OnCrash = types.StringValue(s.OnCrash)
@@ -311,14 +330,16 @@ var instanceAttributeClass = map[string]updateClass{
 	"disks": classRestart, "network_interfaces": classRestart, "on_crash": classRestart, "on_poweroff": classRestart,
 	"mode": classRestart, "cpu_mode": classRestart, "cpu_features": classRestart, "machine": classRestart,
 	"xen_mode": classRestart, "filesystems": classRestart, "rng": classRestart, "acpi": classRestart,
+	"family": classReplace, "args": classRestart, "env": classRestart, "boot_cmdline": classComputed,
 }
 
 // restartDiffers reports whether an update from state to plan needs the
 // instance redefined and, when it runs, restarted: the domain that plan
 // would define differs from the one state defines in a restart field of
-// the spec, or in one of the two settings that live outside the domain
-// definition but take effect only at boot: the run mode (a job runs again)
-// and an interface's reserved address (the guest asks DHCP at boot).
+// the spec, or in one of the settings that live outside the domain
+// definition but take effect only at boot: the run mode (a job runs again),
+// an interface's reserved address (the guest asks DHCP at boot) and a
+// copy-on-write disk's base image (the overlay beside it keeps its path).
 func restartDiffers(plan, state *instanceModel) bool {
 	a := reflect.ValueOf(plan.toSpec(hypervisor.ConsolePool{}))
 	b := reflect.ValueOf(state.toSpec(hypervisor.ConsolePool{}))
@@ -332,6 +353,11 @@ func restartDiffers(plan, state *instanceModel) bool {
 	}
 	for i := range min(len(plan.NetworkInterfaces), len(state.NetworkInterfaces)) {
 		if !plan.NetworkInterfaces[i].IPv4Address.Equal(state.NetworkInterfaces[i].IPv4Address) {
+			return true
+		}
+	}
+	for i := range min(len(plan.Disks), len(state.Disks)) {
+		if !plan.Disks[i].BaseImage.Equal(state.Disks[i].BaseImage) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -9,8 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	tfpath "github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -28,19 +27,11 @@ func baseImageAttribute() schema.StringAttribute {
 			"overlay volume named `<instance name>-disk<index>.qcow2` in the image's pool, whose backing file is the image " +
 			"with its format pinned in the overlay (never probed). The guest's writes go to the overlay only, so any number " +
 			"of instances share one base image, which stays unchanged. The overlay is deleted with the instance. The disk's " +
-			"`format` is `qcow2`. Changing it forces a new instance.",
-		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(baseImageChanged,
-			"A new base image needs a new overlay: the instance is replaced.",
-			"A new base image needs a new overlay: the instance is replaced.")},
+			"`format` is `qcow2`. A new base image (another image, or the image rebuilt under the same id) restarts the " +
+			"instance in place, with the same UUID, MACs and reserved addresses, on a fresh overlay: data written to the " +
+			"old overlay is discarded.",
 		Validators: []validator.String{validators.AbsolutePath()},
 	}
-}
-
-// baseImageChanged replaces the instance when the configured base image
-// changes. A disk that was pointed elsewhere out of band reads back without
-// a base image; that drift is repaired in place, onto the same overlay.
-func baseImageChanged(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-	resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.Equal(req.StateValue)
 }
 
 // overlayName is the overlay volume of disk index of instance name.
@@ -78,11 +69,21 @@ func checkOverlayFormats(ctx context.Context, config tfsdk.Config, diags *diag.D
 	}
 }
 
-// createOverlays creates the qcow2 overlay of every copy-on-write disk.
-// The base's format comes from its header, read through libvirt.
-func (r *InstanceResource) createOverlays(ctx context.Context, m *instanceModel) error {
+// createOverlays creates the qcow2 overlay of every copy-on-write disk
+// that has none. The base's format comes from its header, read through libvirt.
+// Overlays it made before a failure are deleted again.
+func (r *InstanceResource) createOverlays(ctx context.Context, m *instanceModel) (err error) {
 	c := r.data.Client
 	name := m.Name.ValueString()
+	var made []hypervisor.VolumeInfo
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, v := range made {
+			_ = c.DeleteVolume(context.WithoutCancel(ctx), v.Pool, v.Name)
+		}
+	}()
 	for i, d := range m.Disks {
 		base := d.BaseImage.ValueString()
 		if base == "" {
@@ -106,9 +107,11 @@ func (r *InstanceResource) createOverlays(ctx context.Context, m *instanceModel)
 		}
 		spec := hypervisor.OverlaySpec{Name: overlayName(name, i), BasePath: vol.Path, BaseFormat: format, Capacity: vol.Capacity}
 		tflog.Debug(ctx, "creating overlay", map[string]any{"pool": vol.Pool, "volume": spec.Name, "base": base, "base_format": format})
-		if _, err := c.CreateOverlay(ctx, vol.Pool, spec); err != nil {
-			return err
+		v, err := c.CreateOverlay(ctx, vol.Pool, spec)
+		if err != nil {
+			return fmt.Errorf("disks[%d].base_image: %w", i, err)
 		}
+		made = append(made, v)
 	}
 	return nil
 }
@@ -139,4 +142,138 @@ func (r *InstanceResource) deleteOverlays(ctx context.Context, m *instanceModel)
 		}
 	}
 	return nil
+}
+
+// overlayBasesKey is the private state key of the builds the overlays were
+// made on: the fingerprint of each copy-on-write disk's base image when its
+// overlay was made, by the overlay's host path.
+const overlayBasesKey = "overlay_bases"
+
+// overlayBases fingerprints the base images of m's copy-on-write disks, by
+// overlay path.
+func (r *InstanceResource) overlayBases(ctx context.Context, m *instanceModel) (map[string]string, error) {
+	out := map[string]string{}
+	name := m.Name.ValueString()
+	for i, d := range m.Disks {
+		if d.BaseImage.ValueString() == "" {
+			continue
+		}
+		fp, _, err := r.data.Client.VolumeFingerprint(ctx, d.BaseImage.ValueString(), false)
+		if err != nil {
+			return nil, err
+		}
+		out[d.domainPath(name, i)] = fp
+	}
+	return out, nil
+}
+
+// recordOverlayBases records the builds m's overlays are made on.
+func (r *InstanceResource) recordOverlayBases(ctx context.Context, m *instanceModel, p privateSetter) diag.Diagnostics {
+	bases, err := r.overlayBases(ctx, m)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddWarning("Base images not recorded", "The builds of the copy-on-write disks' base images could not be "+
+			"read; the next new build of a base image restarts the instance on fresh overlays: "+err.Error())
+		return diags
+	}
+	var b []byte // none: the key goes
+	if len(bases) > 0 {
+		b, _ = json.Marshal(bases)
+	}
+	return p.SetKey(ctx, overlayBasesKey, b)
+}
+
+// backfillOverlayBases records the base builds of an instance whose private
+// state has none (one made before they were recorded), while its images are
+// still the builds the state knows.
+func (r *InstanceResource) backfillOverlayBases(ctx context.Context, m *instanceModel, p interface {
+	privateGetter
+	privateSetter
+}) {
+	if b, d := p.GetKey(ctx, overlayBasesKey); d.HasError() || b != nil || m.ImagesFingerprint.ValueString() == "" {
+		return
+	}
+	if bases, err := r.overlayBases(ctx, m); err != nil || len(bases) == 0 {
+		return
+	}
+	if fp, err := r.imageFingerprint(ctx, m); err != nil || fp != m.ImagesFingerprint.ValueString() {
+		return
+	}
+	if d := r.recordOverlayBases(ctx, m, p); d.HasError() {
+		tflog.Debug(ctx, "base images not recorded", map[string]any{"error": fmt.Sprint(d)})
+	}
+}
+
+// outdatedOverlays returns the host paths of the overlays that state has and
+// the plan does not keep (see staleOverlays), from the base builds recorded
+// in the private state and the current ones.
+func (r *InstanceResource) outdatedOverlays(ctx context.Context, plan, state *instanceModel, p privateGetter, imagesChanged bool) ([]string, error) {
+	var made map[string]string
+	if b, d := p.GetKey(ctx, overlayBasesKey); !d.HasError() && b != nil {
+		_ = json.Unmarshal(b, &made)
+	}
+	now, err := r.overlayBases(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	return staleOverlays(plan, state, made, now, imagesChanged), nil
+}
+
+// staleOverlays returns the host paths of the overlays that state has and
+// the plan does not keep: the disk is gone or no longer copy-on-write, its
+// base image is another one, or the base image was rebuilt under the same id
+// after the overlay was made (made and now are the base builds by overlay
+// path, see overlayBases). imagesChanged (the images' fingerprint changed)
+// decides for an overlay whose base build was never recorded.
+func staleOverlays(plan, state *instanceModel, made, now map[string]string, imagesChanged bool) []string {
+	name := state.Name.ValueString()
+	var out []string
+	for i, s := range state.Disks {
+		if s.BaseImage.ValueString() == "" {
+			continue
+		}
+		old := s.domainPath(name, i)
+		keep := i < len(plan.Disks) && plan.Disks[i].BaseImage.Equal(s.BaseImage)
+		if fp, ok := made[old]; keep && ok {
+			keep = fp == now[old]
+		} else if keep {
+			keep = !imagesChanged
+		}
+		if !keep {
+			out = append(out, old)
+		}
+	}
+	return out
+}
+
+// dropOverlays stops the instance (gracefully, per shutdown_timeout) and
+// deletes the overlays at paths. stopped tells whether it was running.
+func (r *InstanceResource) dropOverlays(ctx context.Context, m *instanceModel, paths []string) (stopped bool, err error) {
+	c := r.data.Client
+	name := m.Name.ValueString()
+	current, err := c.DomainState(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	if current == hypervisor.StateRunning || current == hypervisor.StatePaused {
+		tflog.Info(ctx, "stopping the instance to replace its copy-on-write disks")
+		if err := c.StopDomain(ctx, name, m.shutdownGrace()); err != nil {
+			return false, err
+		}
+		stopped = true
+	}
+	for _, p := range paths {
+		vol, err := c.LookupVolumeByKey(ctx, p)
+		if hypervisor.IsNotFound(err) {
+			continue
+		}
+		if err == nil {
+			tflog.Debug(ctx, "deleting overlay", map[string]any{"pool": vol.Pool, "volume": vol.Name})
+			err = c.DeleteVolume(ctx, vol.Pool, vol.Name)
+		}
+		if err != nil {
+			return stopped, err
+		}
+	}
+	return stopped, nil
 }

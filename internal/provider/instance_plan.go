@@ -42,6 +42,7 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if plan.Hypervisor.IsUnknown() {
 		plan.Hypervisor = types.StringValue(r.data.Hypervisor)
 	}
+	r.planFamilyDefaults(ctx, req, &plan, &resp.Diagnostics)
 	if r.planPlatform(ctx, req, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
@@ -75,6 +76,7 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		}
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
+	r.planBootCmdline(ctx, &plan, state, &resp.Diagnostics)
 	planShutdownTimeout(ctx, req, &plan, &resp.Diagnostics)
 	planACPI(ctx, req, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -190,17 +192,21 @@ func keepInterfaceIdentity(plan, state *instanceModel) {
 // imageFingerprint identifies the content of every image the instance boots
 // from (kernel, initrd, disks) that is a storage volume, from libvirt's
 // volume metadata, as a short digest. Host paths outside pools do not count.
+// A disk the guest writes to (attached writable, not through base_image)
+// counts without its modification time, which the guest's writes change.
 func (r *InstanceResource) imageFingerprint(ctx context.Context, m *instanceModel) (string, error) {
 	paths := []string{m.Kernel.ValueString(), m.Initrd.ValueString()}
+	writable := []bool{false, false}
 	for _, d := range m.Disks {
 		paths = append(paths, d.source())
+		writable = append(writable, !d.ReadOnly.ValueBool() && d.BaseImage.ValueString() == "")
 	}
 	h := sha256.New()
-	for _, p := range paths {
+	for i, p := range paths {
 		if p == "" {
 			continue
 		}
-		fp, found, err := r.data.Client.VolumeFingerprint(ctx, p)
+		fp, found, err := r.data.Client.VolumeFingerprint(ctx, p, writable[i])
 		if err != nil {
 			return "", err
 		}
@@ -226,13 +232,14 @@ func sameImages(plan, state *instanceModel) bool {
 	return true
 }
 
-// imagesKnown reports whether every kernel, initrd and disk path is known at plan time.
+// imagesKnown reports whether every kernel, initrd and disk path (and whether
+// the disk is writable) is known at plan time.
 func imagesKnown(m *instanceModel) bool {
 	if m.Kernel.IsUnknown() || m.Initrd.IsUnknown() {
 		return false
 	}
 	for _, d := range m.Disks {
-		if d.Image.IsUnknown() || d.Path.IsUnknown() || d.BaseImage.IsUnknown() {
+		if d.Image.IsUnknown() || d.Path.IsUnknown() || d.BaseImage.IsUnknown() || d.ReadOnly.IsUnknown() {
 			return false
 		}
 	}

@@ -82,7 +82,8 @@ func platformAttributes() map[string]schema.Attribute {
 		"machine": schema.StringAttribute{
 			Optional: true, Computed: true,
 			MarkdownDescription: "Machine type, such as `pc`, `q35` or a versioned name like `pc-i440fx-7.2`, checked " +
-				"against the host's capabilities at plan time. Defaults to the hypervisor's default, which state then " +
+				"against the host's capabilities at plan time. Defaults to the family's launcher default (`pc` for " +
+				"`solo5`, `unikraft` and `osv`, `q35` for `nanos`), else to the hypervisor's default, which state then " +
 				"holds in its versioned form. An alias such as `pc` stays as written." + restartNote,
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			Validators:    []validator.String{stringvalidator.RegexMatches(cpuNameRe, "must be a machine type such as pc or q35")},
@@ -124,9 +125,10 @@ func platformAttributes() map[string]schema.Attribute {
 			}},
 		},
 		"rng": schema.BoolAttribute{
-			Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+			Optional: true, Computed: true,
 			MarkdownDescription: "Attach a virtio-rng device fed from the host's `/dev/urandom` (Nanos and OSv expect " +
-				"one). `kvm` and `qemu` only. Defaults to false." + restartNote,
+				"one). `kvm` and `qemu` only. Defaults to the family's launcher default: true for `nanos`, `osv` and " +
+				"`linux` with kvm and qemu, false otherwise." + restartNote,
 		},
 	}
 }

@@ -70,7 +70,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
-	if !ok {
+	if !ok || !r.composeAtApply(ctx, &plan, nil, summary, &resp.Diagnostics) {
 		return
 	}
 	if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
@@ -82,6 +82,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
 		return
 	}
+	resp.Diagnostics.Append(r.recordOverlayBases(ctx, &plan, resp.Private)...)
 	if plan.BootFormat.IsUnknown() {
 		plan.BootFormat = types.StringValue(bootFormat) // the definition depends on it (ACPI)
 	}
@@ -189,6 +190,7 @@ func (r *InstanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	r.backfillOverlayBases(ctx, &m, resp.Private)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -299,6 +301,9 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	plan.BootFormat = types.StringValue(bootFormat)
+	if !r.composeAtApply(ctx, &plan, &state, summary, &resp.Diagnostics) {
+		return
+	}
 	redefine := restartDiffers(&plan, &state)
 	// A replaced image keeps its path; its fingerprint tells that the instance
 	// must restart to boot the new build.
@@ -307,18 +312,41 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	if fp != state.ImagesFingerprint.ValueString() && !state.ImagesFingerprint.IsNull() {
+	imagesChanged := fp != state.ImagesFingerprint.ValueString() && !state.ImagesFingerprint.IsNull()
+	if imagesChanged {
 		tflog.Info(ctx, "an image of the instance changed; it will be redefined and restarted")
 		redefine = true
 	}
 	plan.ImagesFingerprint = types.StringValue(fp)
+	// A new base image needs a new overlay: the old one goes first, with the
+	// guest stopped. The switch below boots it again.
+	outdated, err := r.outdatedOverlays(ctx, &plan, &state, req.Private, imagesChanged)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	stopped := false
+	if len(outdated) > 0 {
+		redefine = true
+	}
 	if redefine || !plan.Description.Equal(state.Description) {
 		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
 			return
 		}
+		if len(outdated) > 0 {
+			tflog.Info(ctx, "a base image changed; the instance restarts on new copy-on-write disks", map[string]any{"overlays": outdated})
+			if stopped, err = r.dropOverlays(ctx, &plan, outdated); err != nil {
+				resp.Diagnostics.AddError(summary, "Deleting the old copy-on-write disks failed: "+err.Error())
+				return
+			}
+		}
 		if err := r.createOverlays(ctx, &plan); err != nil {
-			resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
+			msg := "Creating the copy-on-write disks failed: " + err.Error()
+			if len(outdated) > 0 {
+				msg += "\n\nThe instance is stopped and its old copy-on-write disks are deleted; the next apply creates the new ones and starts it."
+			}
+			resp.Diagnostics.AddError(summary, msg)
 			return
 		}
 		spec := plan.toSpec(r.data.Console)
@@ -338,6 +366,7 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
+	resp.Diagnostics.Append(r.recordOverlayBases(ctx, &plan, resp.Private)...)
 	if !plan.Autostart.Equal(state.Autostart) {
 		if err := c.SetDomainAutostart(ctx, name, plan.Autostart.ValueBool()); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
@@ -349,7 +378,7 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	running := current == hypervisor.StateRunning || current == hypervisor.StatePaused
+	running := current == hypervisor.StateRunning || current == hypervisor.StatePaused || stopped
 	switch {
 	case plan.job():
 		if err := r.updateJob(ctx, &plan, &state, redefine, running); err != nil {
@@ -461,6 +490,25 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+}
+
+// composeAtApply composes boot_cmdline when the plan could not (a network
+// created in the same apply); false when that fails.
+func (r *InstanceResource) composeAtApply(ctx context.Context, plan, state *instanceModel, summary string, diags *diag.Diagnostics) bool {
+	if !plan.BootCmdline.IsUnknown() {
+		return true
+	}
+	line, known, d := r.composeCmdline(ctx, plan, state, true)
+	diags.Append(d...)
+	if d.HasError() {
+		return false
+	}
+	if !known {
+		diags.AddError(summary, "The kernel command line could not be composed: a value it depends on is still unknown.")
+		return false
+	}
+	plan.BootCmdline = types.StringValue(line)
+	return true
 }
 
 // reserve makes the networks' static DHCP reservations match the planned

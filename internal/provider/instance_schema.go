@@ -264,12 +264,17 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Computed: true,
 				MarkdownDescription: "Identifies the builds of the images the instance boots (kernel, initrd and disks that are " +
 					"storage volumes), from libvirt's volume metadata. When an image is rebuilt under the same path, this changes " +
-					"in the plan and the instance restarts in place to boot the new build.",
+					"in the plan and the instance restarts in place to boot the new build. A disk attached writable (not through " +
+					"`base_image`) counts by its volume key and size only, since the guest's own writes change its modification " +
+					"time.",
 			},
 			"timeouts": timeoutsAttribute(ctx),
 		},
 	}
 	for k, v := range platformAttributes() {
+		resp.Schema.Attributes[k] = v
+	}
+	for k, v := range familyAttributes() {
 		resp.Schema.Attributes[k] = v
 	}
 }

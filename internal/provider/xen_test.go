@@ -15,6 +15,8 @@ package provider
 //     changed, deleted out of band) repaired; import; destroy with nothing left.
 //   - TestAccXenMicroVM: the Linux microVM as a PVH and as a PV guest, both on
 //     a Xen network with DHCP addresses.
+//   - TestAccXenSolo5: Solo5's own test programs built for Xen (PVH kernels
+//     from the shared guests) as jobs with family = "solo5".
 
 import (
 	"context"
@@ -304,6 +306,90 @@ data "unikernel_instance_console" "c" {
 				PlanOnly: true,
 			},
 		},
+	})
+}
+
+// Solo5's test_quiet and test_time, built by Solo5 for its Xen target, boot
+// as PVH guests with family = "solo5", print SUCCESS on the Xen console and
+// power themselves off. "--solo5:quiet" in cmdline, which the family puts
+// first, silences Solo5's banner.
+func TestAccXenSolo5(t *testing.T) {
+	uri, c := xenHost(t)
+	tp := acctest.ThirdPartyGuests(t)
+	prefix := acctest.RandName("xen-s5")
+	config := xenProvider(uri) + xenPool(prefix) + fmt.Sprintf(`
+resource "unikernel_image" "quiet" {
+  name   = "test_quiet.xen"
+  pool   = unikernel_pool.p.name
+  source = %[2]q
+}
+
+resource "unikernel_image" "time" {
+  name   = "test_time.xen"
+  pool   = unikernel_pool.p.name
+  source = %[3]q
+}
+
+resource "unikernel_instance" "quiet" {
+  name    = "%[1]s-quiet"
+  family  = "solo5"
+  kernel  = unikernel_image.quiet.path
+  cmdline = "--solo5:quiet"
+  memory  = 32
+  mode    = "job"
+  wait_for = {
+    console = "^SUCCESS"
+    timeout = "300s"
+  }
+}
+
+resource "unikernel_instance" "time" {
+  name   = "%[1]s-time"
+  family = "solo5"
+  kernel = unikernel_image.time.path
+  memory = 32
+  mode   = "job"
+  wait_for = {
+    console = "^SUCCESS"
+    timeout = "300s"
+  }
+}
+`, prefix, tp.Solo5QuietXen, tp.Solo5TimeXen)
+	console := func(name string) (string, error) {
+		out, err := c.ReadConsole(context.Background(), hypervisor.ConsolePool{Name: DefaultXenConsolePool,
+			Path: hypervisor.XenConsolePath, Xen: true}, name, 0, 0)
+		return string(out), err
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             xenCheckGone(c, prefix),
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("unikernel_instance.quiet", "boot_format", "pvh"),
+				resource.TestCheckResourceAttr("unikernel_instance.quiet", "xen_mode", "pvh"),
+				resource.TestCheckResourceAttr("unikernel_instance.quiet", "boot_cmdline", "--solo5:quiet"),
+				resource.TestCheckResourceAttr("unikernel_instance.quiet", "state", "shutoff"),
+				resource.TestCheckResourceAttr("unikernel_instance.time", "state", "shutoff"),
+				func(*terraform.State) error {
+					quiet, err := console(prefix + "-quiet")
+					if err != nil {
+						return err
+					}
+					if strings.Contains(quiet, "Solo5: Bindings version") {
+						return fmt.Errorf("--solo5:quiet did not silence the banner:\n%s", quiet)
+					}
+					timed, err := console(prefix + "-time")
+					if err != nil {
+						return err
+					}
+					if !strings.Contains(timed, "Solo5: Bindings version") || !strings.Contains(timed, "SUCCESS") {
+						return fmt.Errorf("test_time's console has no banner or no SUCCESS:\n%s", timed)
+					}
+					return nil
+				},
+			),
+		}},
 	})
 }
 

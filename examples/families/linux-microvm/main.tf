@@ -1,8 +1,9 @@
 # A Linux microVM: Debian's cloud kernel (a bzImage) booted directly, with a
 # small initramfs whose /init is the application. This is the shape of the
 # provider's own test guest: its /init loads the virtio network modules,
-# configures eth0 by DHCP, prints "MICROVM-READY ipv4=<address>/<prefix>
-# mac=<mac>" and serves HTTP on port 8080.
+# configures eth0 from the kernel's ip= parameter (or by DHCP without one),
+# prints "MICROVM-READY ipv4=<address>/<prefix> mac=<mac>" and serves HTTP on
+# port 8080.
 #
 # The kernel comes from the Debian package linux-image-cloud-amd64
 # (`apt-get download`, then `dpkg -x`: boot/vmlinuz-*-cloud-amd64). The
@@ -107,22 +108,27 @@ resource "unikernel_instance" "api" {
   kernel     = unikernel_image.kernel.id
   initrd     = unikernel_image.initramfs.id
 
-  # Kernel parameters come first: the serial console, panic=-1 (reboot at
-  # once on a panic; an instance never reboots, so it stops instead) and
-  # quiet. Everything after "--" is passed to /init as its arguments. Words
-  # before it that the kernel does not know and that contain no "." reach
-  # /init too: with "=" in its environment, without as arguments.
-  cmdline = "console=ttyS0 panic=-1 quiet -- --listen=:8080 --log-level=info"
+  # The provider writes the command line as the kernel reads it: cmdline
+  # (kernel parameters: the serial console, panic=-1 so that a panic stops
+  # the instance, quiet), the interface's static address as
+  # ip=<address>::<gateway>:<netmask>::eth0:off, env as KEY=VALUE words,
+  # which the kernel hands to /init as its environment, and args after
+  # " -- ", which become /init's arguments. The plan shows it as boot_cmdline.
+  family  = "linux"
+  cmdline = "console=ttyS0 panic=-1 quiet"
+  args    = ["--listen=:8080", "--log-level=info"]
+  env     = { APP_VERSION = local.app_version }
 
   memory   = 128       # this kernel needs at least 80 MiB
   cpu_mode = "maximum" # the default: the host CPU under KVM, everything TCG emulates under QEMU
-  rng      = true      # feeds the kernel's hwrng (virtio_rng module)
+  # rng is true by the family's default: a virtio-rng device feeds the kernel's hwrng (virtio_rng module).
   vcpus    = 1
 
   network_interfaces = [{
     network = unikernel_network.microvm.name
     model   = "virtio"
-    # /init asks for an address by DHCP, and this reservation makes it fixed.
+    # Written as ip= (above) and reserved on the network. An initramfs that
+    # asks DHCP instead gets the same address from the reservation.
     ipv4_address = local.address
   }]
 
@@ -145,7 +151,8 @@ resource "unikernel_instance" "api" {
 
 output "api" {
   value = {
-    address     = unikernel_instance.api.network_interfaces[0].ipv4_addresses
-    boot_format = unikernel_instance.api.boot_format # "linux"
+    address      = unikernel_instance.api.network_interfaces[0].ipv4_addresses
+    boot_format  = unikernel_instance.api.boot_format # "linux"
+    boot_cmdline = unikernel_instance.api.boot_cmdline
   }
 }

@@ -51,6 +51,12 @@ variable "hypervisor" {
   default     = "kvm"
 }
 
+variable "host_number" {
+  description = "The instance's address: this host number in the network."
+  type        = number
+  default     = 10 # static, below the DHCP range (.128 to .254)
+}
+
 variable "ready_console" {
   description = "Regular expression of the console line that says the unikernel serves."
   type        = string
@@ -59,10 +65,6 @@ variable "ready_console" {
 
 locals {
   version = "0.3.0"
-  cidr    = var.cidr
-  prefix  = split("/", local.cidr)[1]
-  gateway = cidrhost(local.cidr, 1)  # the host: libvirt gives it the first address
-  address = cidrhost(local.cidr, 10) # static, below the DHCP range (.128 to .254)
 }
 
 resource "unikernel_pool" "mirage" {
@@ -81,7 +83,7 @@ resource "unikernel_image" "web" {
 resource "unikernel_network" "mirage" {
   name      = "${var.name_prefix}-net"
   mode      = "nat"
-  ipv4_cidr = local.cidr
+  ipv4_cidr = var.cidr
 }
 
 resource "unikernel_instance" "web" {
@@ -91,43 +93,43 @@ resource "unikernel_instance" "web" {
   hypervisor = var.hypervisor
   kernel     = unikernel_image.web.id
 
-  # QEMU's multiboot loader puts the kernel's path in front of the command
-  # line; Solo5 drops that first word and hands the rest to MirageOS, which
-  # parses it with Cmdliner: the network stack's --ipv4 and --ipv4-gateway,
-  # and the unikernel's own arguments (here --port). Solo5 itself only reads
-  # a leading --solo5:quiet or --solo5:debug.
-  cmdline = join(" ", [
-    "--ipv4=${local.address}/${local.prefix}",
-    "--ipv4-gateway=${local.gateway}",
-    "--port=8080",
-  ])
+  # The provider writes the command line as MirageOS reads it: the first
+  # interface's address as --ipv4 and --ipv4-gateway (prefix and gateway
+  # from the network), then the unikernel's own arguments, each quoted so
+  # that it arrives as written. The plan shows the result as boot_cmdline:
+  #   --ipv4=10.10.1.10/24 --ipv4-gateway=10.10.1.1 --port=8080
+  family   = "solo5"
+  args     = ["--port=8080"]
   memory   = 64                                                        # Solo5's virtio target uses at most 1 GiB
   cpu_mode = var.hypervisor == "kvm" ? "host-passthrough" : "Westmere" # solo5-virtio-run: -cpu host under KVM, Westmere under TCG
-  machine  = "pc"
 
   network_interfaces = [{
     network = unikernel_network.mirage.name
     model   = "virtio" # Solo5 drives the first virtio-net device only
-    # The unikernel configures this address itself (--ipv4 above). Reserving
-    # it on the network keeps another instance from reserving it too.
-    ipv4_address = local.address
+    # The unikernel configures this address itself, from --ipv4. It is also
+    # reserved on the network, so that no other guest gets it.
+    ipv4_address = cidrhost(var.cidr, var.host_number)
   }]
 
   # Solo5's virtio target does not implement ACPI power-off: stopping the
   # instance would wait for shutdown_timeout and then destroy it anyway.
   shutdown_timeout = "0s"
 
-  # The address is static, so there is no DHCP lease and neither
-  # wait_for.ipv4 nor wait_for.tcp_port can hold: gate on the line the
-  # unikernel logs once it serves (use your own). The regular expression
-  # matches anywhere in the line, so the timestamp, level and source that
-  # MirageOS's log reporter prints first do not matter.
+  # Gate on the line the unikernel logs once it serves (use your own; the
+  # regular expression matches anywhere in the line, so the timestamp, level
+  # and source that MirageOS's log reporter prints first do not matter), and
+  # on its static address answering on the network.
   wait_for = {
     console = var.ready_console
+    ipv4    = true
     timeout = "1m"
   }
 }
 
 output "console_log" {
   value = unikernel_instance.web.console_log
+}
+
+output "boot_cmdline" {
+  value = unikernel_instance.web.boot_cmdline
 }

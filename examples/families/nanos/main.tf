@@ -1,8 +1,12 @@
 # Nanos: the raw disk image that `ops build` writes boots from its first
 # disk (Nanos' own boot loader, through the BIOS). The program, its
 # arguments, environment and network settings are baked into the image by
-# ops from config.json ("Args", "Env", "RunConfig"); Nanos reads no kernel
-# command line when it boots from disk, so `cmdline` is not used.
+# ops from config.json ("Args", "Env", "RunConfig"): Nanos reads no kernel
+# command line when it boots from disk, so family = "nanos" refuses args and
+# env at plan time and says where they go. A new build rolls out as a new
+# image (or the same image rebuilt): the instance restarts in place on a fresh
+# overlay of it, keeping its UUID, MAC and address. Data written to the old
+# overlay is discarded.
 #
 # Build it with:  ops build ./httpserver -c config.json -i httpserver
 # (ops writes the image to ~/.ops/images/httpserver).
@@ -93,11 +97,10 @@ resource "unikernel_network" "nanos" {
 
 resource "unikernel_instance" "httpserver" {
   name       = "${var.name_prefix}-httpserver-1"
+  family     = "nanos"        # as ops runs it: machine q35 and a virtio-rng device by default
   hypervisor = var.hypervisor # Nanos also boots under plain QEMU, much more slowly
   memory     = 256
   cpu_mode   = var.hypervisor == "kvm" ? "host-passthrough" : "maximum" # ops: -cpu host under KVM, max otherwise
-  machine    = "q35"                                                    # ops: -machine q35
-  rng        = true                                                     # ops: -device virtio-rng-pci
   vcpus      = 1
 
   # No kernel: the first disk boots.

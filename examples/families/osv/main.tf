@@ -1,16 +1,18 @@
-# OSv: the qcow2 image that OSv's build writes (build/last/usr.img) boots from
-# its first disk (OSv's own boot loader, through the BIOS). OSv's command
-# line is stored inside the image, written there by
+# OSv, booted the way OSv's own run.py -k does it: the kernel of the build
+# (build/last/loader-stripped.elf, a PVH ELF) loaded directly, with the qcow2
+# image OSv's build writes (build/last/usr.img) as its first disk. The kernel
+# then takes the application's command line from the provider, so args, env
+# and a static address go into the plan instead of into the image:
+# family = "osv" writes them as OSv's loader reads them (--ip, --defaultgw,
+# --env, then the command line). An image booted from its disk alone (no
+# kernel) runs the command line stored in it by
 #   ./scripts/imgedit.py setargs build/last/usr.img "<command line>"
-# (which is what ./scripts/run.py -e does before it starts QEMU), so `cmdline`
-# is not used: a new command line is a new image, and rolls out like one.
+# and family = "osv" refuses args and env for it, saying so.
 #
 # Build it with, for example (my-httpserver is your application's module):
 #   ./scripts/build image=my-httpserver
-#   ./scripts/imgedit.py setargs build/last/usr.img "/httpserver --port 8080"
-#   ./scripts/imgedit.py getargs build/last/usr.img   # prints it back
 #
-# The artifact URL and its sha256 are placeholders for your own build.
+# The artifact URLs and sha256 values are placeholders for your own build.
 
 terraform {
   required_providers {
@@ -27,6 +29,36 @@ provider "unikernel" {
 
 # The defaults are this example's own values; tests set them to run it with a
 # local test guest.
+variable "kernel_source" {
+  description = "Where OSv's kernel comes from (a path or an https:// URL): loader-stripped.elf of the same build."
+  type        = string
+  default     = "https://artifacts.example.com/osv/httpserver/0.57.0/loader-stripped.elf" # placeholder
+}
+
+variable "kernel_sha256" {
+  description = "SHA-256 of the kernel."
+  type        = string
+  default     = "7777777777777777777777777777777777777777777777777777777777777777" # placeholder
+}
+
+variable "app_args" {
+  description = "The application's command line, one word per element: the program, then its arguments."
+  type        = list(string)
+  default     = ["/httpserver", "--port", "8080"]
+}
+
+variable "app_env" {
+  description = "Environment variables of the application."
+  type        = map(string)
+  default     = { LOG_LEVEL = "info" }
+}
+
+variable "app_port" {
+  description = "The TCP port the application serves on."
+  type        = number
+  default     = 8080
+}
+
 variable "image_source" {
   description = "Where the disk image comes from (a path or an https:// URL)."
   type        = string
@@ -63,12 +95,6 @@ variable "ready_console" {
   default     = "Booted up in [0-9.]+ ms"
 }
 
-variable "gate_on_network" {
-  description = "Whether the readiness gate also waits for a DHCP lease and for TCP port 8080 to accept connections."
-  type        = bool
-  default     = true
-}
-
 locals {
   version = "0.57.0"
 }
@@ -76,6 +102,14 @@ locals {
 resource "unikernel_pool" "osv" {
   name = "${var.name_prefix}-images"
   path = "/var/lib/unikernel/${var.name_prefix}"
+}
+
+resource "unikernel_image" "kernel" {
+  name   = "loader-${local.version}.elf"
+  pool   = unikernel_pool.osv.name
+  source = var.kernel_source
+  sha256 = var.kernel_sha256
+  format = "pvh"
 }
 
 resource "unikernel_image" "httpserver" {
@@ -97,16 +131,20 @@ resource "unikernel_network" "osv" {
 
 resource "unikernel_instance" "httpserver" {
   name       = "${var.name_prefix}-httpserver-1"
+  family     = "osv"        # as run.py runs it: machine pc, a virtio-rng device
   hypervisor = var.hypervisor # OSv also boots under plain QEMU, more slowly
+  kernel     = unikernel_image.kernel.id
+  args       = var.app_args
+  env        = var.app_env
   memory     = 256
   # run.py: -cpu host,+x2apic under KVM; everything QEMU emulates otherwise.
   cpu_mode     = var.hypervisor == "kvm" ? "host-passthrough" : "maximum"
   cpu_features = var.hypervisor == "kvm" ? { x2apic = "require" } : null
-  machine      = "pc"
-  rng          = true # run.py: -device virtio-rng-pci
   vcpus        = 2
 
-  # No kernel: the first disk boots. Its format is read from the image.
+  # The root file system. A new build rolls out as a new image: the instance
+  # restarts in place on a fresh overlay of it, keeping its UUID, MAC and
+  # address; what the guest wrote to the old overlay is discarded.
   disks = [{
     base_image = unikernel_image.httpserver.id
     bus        = "virtio"
@@ -115,22 +153,25 @@ resource "unikernel_instance" "httpserver" {
   network_interfaces = [{
     network = unikernel_network.osv.name
     model   = "virtio"
-    # OSv configures eth0 by DHCP unless its command line says otherwise
-    # (--ip=eth0,<address>,<netmask> --defaultgw=<gateway>). With DHCP, this
-    # reservation hands it a fixed address.
+    # Written as --ip=eth0,<address>,<netmask> and --defaultgw=<gateway>,
+    # so OSv asks no DHCP; also reserved on the network.
     ipv4_address = cidrhost(var.cidr, 10)
   }]
 
   # OSv prints "Booted up in <n> ms" when it starts the application, then the
-  # gate waits until the application accepts connections.
+  # gate waits until the application accepts connections on its address.
   wait_for = {
     console  = var.ready_console
-    ipv4     = var.gate_on_network
-    tcp_port = var.gate_on_network ? 8080 : null
+    ipv4     = true
+    tcp_port = var.app_port
     timeout  = "2m"
   }
 }
 
 output "address" {
   value = unikernel_instance.httpserver.network_interfaces[0].ipv4_addresses
+}
+
+output "boot_cmdline" {
+  value = unikernel_instance.httpserver.boot_cmdline
 }

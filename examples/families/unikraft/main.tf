@@ -63,17 +63,16 @@ variable "hypervisor" {
   default     = "kvm"
 }
 
+variable "gate_on_network" {
+  description = "Whether the readiness gate also waits for the static address to answer on the network."
+  type        = bool
+  default     = true
+}
+
 variable "ready_console" {
   description = "Regular expression of the console line that says the program serves."
   type        = string
   default     = "listening on port 8080"
-}
-
-locals {
-  cidr    = var.cidr
-  prefix  = split("/", local.cidr)[1]
-  gateway = cidrhost(local.cidr, 1)  # the host: libvirt gives it the first address
-  address = cidrhost(local.cidr, 10) # static, below the DHCP range (.128 to .254)
 }
 
 resource "unikernel_pool" "unikraft" {
@@ -104,7 +103,7 @@ resource "unikernel_image" "rootfs" {
 resource "unikernel_network" "unikraft" {
   name      = "${var.name_prefix}-net"
   mode      = "nat"
-  ipv4_cidr = local.cidr
+  ipv4_cidr = var.cidr
 }
 
 resource "unikernel_instance" "http" {
@@ -113,49 +112,49 @@ resource "unikernel_instance" "http" {
   kernel     = unikernel_image.kernel.id
   initrd     = unikernel_image.rootfs.id
 
-  # Everything before "--" is for Unikraft's libraries, as library.parameter
-  # pairs; everything after it is the application's argv. Without the "--",
-  # the library parameters would reach the application instead.
-  #   netdev.ip  <address>/<prefix>[:<gateway>[:<dns0>[:<dns1>[:<hostname>[:<domain>]]]]]
-  #              (Unikraft 0.16.1 or later, built with LIBUKNETDEV_EINFO_LIBPARAM);
-  #              here the gateway is also the DNS server: libvirt's dnsmasq
-  #   vfs.fstab  "<device>:<mount point>:<driver>:<flags>:<options>:<unikraft options>"
-  #              here: extract the initrd (initrd0) into a RAM file system at /
-  # QEMU's multiboot loader puts the kernel's path in front of the command
-  # line, and Unikraft takes that first word as argv[0], so the line starts
-  # directly with the library parameters.
-  # The application's arguments are the package's (its Kraftfile's cmd).
-  cmdline = join(" ", [
-    "netdev.ip=${local.address}/${local.prefix}:${local.gateway}:${local.gateway}",
-    "vfs.fstab=[ \"initrd0:/:extract::ramfs=1:\" ]",
-    "--",
-    unikernel_image.kernel.oci_cmdline,
-  ])
+  # The provider writes the command line as Unikraft reads it: library
+  # parameters first (the interface's static address as netdev.ip, env as
+  # env.vars, then cmdline), " -- ", and the application's arguments, each
+  # quoted so that it arrives as written. The plan shows it as boot_cmdline:
+  #   netdev.ip=10.10.2.10/24:10.10.2.1 env.vars=[ "LOG_LEVEL=info" ]
+  #   vfs.fstab=[ "initrd0:/:extract::ramfs=1:" ] -- /usr/bin/httpserver --port 8080
+  # netdev.ip needs Unikraft 0.16.1 or later built with LIBUKNETDEV_EINFO_LIBPARAM,
+  # env.vars LIBPOSIX_ENVIRON_LIBPARAM. vfs.fstab (a library parameter, so in
+  # cmdline) extracts the initrd (initrd0) into a RAM file system at /.
+  family  = "unikraft"
+  cmdline = "vfs.fstab=[ \"initrd0:/:extract::ramfs=1:\" ]"
+  # The package's command (its Kraftfile's cmd), as kraftkit passes it.
+  args = compact(split(" ", unikernel_image.kernel.oci_cmdline))
+  env  = { LOG_LEVEL = "info" }
   memory = 128 # the initrd is extracted into RAM
   # kraftkit: -cpu host under KVM. ukarch_random_init fails with "Could not initialize the HWRNG (-95)"
   # without RDRAND and RDSEED; QEMU's TCG cannot provide RDSEED, so under qemu the features are left out.
   cpu_mode     = var.hypervisor == "kvm" ? "host-passthrough" : "maximum"
   cpu_features = var.hypervisor == "kvm" ? { rdrand = "require", rdseed = "require" } : null
-  machine      = "pc"
 
   network_interfaces = [{
     network = unikernel_network.unikraft.name
     model   = "virtio"
-    # Configured by netdev.ip above; the reservation keeps another instance
-    # from reserving the same address.
-    ipv4_address = local.address
+    # Written as netdev.ip (above) and reserved on the network, so that no
+    # other guest gets it.
+    ipv4_address = cidrhost(var.cidr, 10)
   }]
 
-  # A static address means no DHCP lease, so gate on the console: a line the
-  # program prints once it serves (use your own).
+  # Gate on a line the program prints once it serves (use your own), and on
+  # its static address answering on the network.
   wait_for = {
     console = var.ready_console
+    ipv4    = var.gate_on_network
     timeout = "1m"
   }
 }
 
 output "console_log" {
   value = unikernel_instance.http.console_log
+}
+
+output "boot_cmdline" {
+  value = unikernel_instance.http.boot_cmdline
 }
 
 output "package" {

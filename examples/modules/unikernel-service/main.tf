@@ -44,6 +44,9 @@ resource "unikernel_instance" "this" {
   # Every instance boots the same image, so a disk is attached read-only.
   disks   = var.boot == "disk" ? [{ image = unikernel_image.this.id, read_only = true }] : null
   cmdline = var.boot == "kernel" ? replace(var.cmdline, "$${index}", tostring(count.index + 1)) : null
+  family  = var.family
+  args    = length(var.args) > 0 ? [for a in var.args : replace(a, "$${index}", tostring(count.index + 1))] : null
+  env     = length(var.env) > 0 ? var.env : null
   memory  = var.memory
 
   shutdown_timeout = var.shutdown_timeout

@@ -69,6 +69,24 @@ variable "cmdline" {
   }
 }
 
+variable "family" {
+  description = "The unikernel family (solo5, unikraft, nanos, osv, linux, or generic): it decides how args, env and each instance's reserved address are written into the kernel command line."
+  type        = string
+  default     = "generic"
+}
+
+variable "args" {
+  description = "The application's arguments, each passed as one word (needs a family other than generic). `$${index}` in them is replaced with the instance's number."
+  type        = list(string)
+  default     = []
+}
+
+variable "env" {
+  description = "Environment variables of the application (for families that have them: unikraft, osv, linux)."
+  type        = map(string)
+  default     = {}
+}
+
 variable "network_cidr" {
   description = "IPv4 network of the service, for example \"10.30.0.0/24\". It must not overlap another network on the host. Instances get reserved addresses from .10 on, and the upper half is the DHCP range, so a /24 holds up to 100 instances."
   type        = string

@@ -15,6 +15,19 @@
 // no DHCP request is ever sent, as MirageOS (--ipv4), Solo5 and Unikraft
 // guests with a configured address behave. The ready line is the same.
 //
+// The kernel's and initramfs-tools' static form is read too:
+// ip=<addr>::<gateway>:<netmask>::<device>:off (a device other than eth0 or
+// empty is ignored, as is any other ip= form, which means DHCP).
+//
+// Arguments and environment: right after it starts, init prints
+//
+//	MICROVM-ARGV ["arg1","arg2"]
+//	MICROVM-ENV {"KEY":"value"}
+//
+// as JSON (non-ASCII unescaped): its arguments after argv[0], and every
+// environment variable the kernel handed it except HOME and TERM, which the
+// kernel always sets.
+//
 // Shared folder: with microvm.virtiofs=<tag>, the virtiofs share of that tag
 // is mounted read-only at /share before the ready line, and GET /share/<path>
 // serves its files. A failed mount is reported as "MICROVM-ERROR share: ...".
@@ -38,6 +51,7 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -80,6 +94,7 @@ func main() {
 	for _, err := range mountErrs {
 		logf("microvm-init: %v", err)
 	}
+	printArgs()
 	loadModules()
 
 	var l *lease
@@ -131,6 +146,27 @@ func main() {
 		}
 		logf("MICROVM-ERROR http: %v", err)
 		time.Sleep(time.Second)
+	}
+}
+
+// printArgs prints init's arguments and environment as JSON lines.
+func printArgs() {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if k != "HOME" && k != "TERM" {
+			env[k] = v
+		}
+	}
+	for _, line := range []struct {
+		tag string
+		v   any
+	}{{"MICROVM-ARGV", append([]string{}, os.Args[1:]...)}, {"MICROVM-ENV", env}} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(line.v)
+		logf("%s %s", line.tag, strings.TrimSpace(b.String()))
 	}
 }
 
@@ -231,6 +267,10 @@ func staticLease() *lease {
 	var l *lease
 	for _, f := range strings.Fields(string(b)) {
 		switch {
+		case strings.HasPrefix(f, "ip="):
+			if k := kernelIP(strings.TrimPrefix(f, "ip=")); k != nil {
+				l = k
+			}
 		case strings.HasPrefix(f, "microvm.ipv4="):
 			p, err := netip.ParsePrefix(strings.TrimPrefix(f, "microvm.ipv4="))
 			if err != nil || !p.Addr().Is4() {
@@ -255,6 +295,27 @@ func staticLease() *lease {
 	}
 	if l != nil && !l.Addr.IsValid() {
 		return nil
+	}
+	return l
+}
+
+// kernelIP reads the static form of the kernel's ip= parameter,
+// <addr>::<gateway>:<netmask>::<device>:off, for eth0 (or no device); nil
+// for any other form.
+func kernelIP(v string) *lease {
+	f := strings.Split(v, ":")
+	if len(f) < 7 || (f[5] != "" && f[5] != ifName) || f[6] != "off" {
+		return nil
+	}
+	addr, err := netip.ParseAddr(f[0])
+	mask := net.ParseIP(f[3]).To4()
+	if err != nil || !addr.Is4() || mask == nil {
+		logf("MICROVM-ERROR ip=%s: want ip=<ipv4>::<gateway>:<netmask>::eth0:off", v)
+		return nil
+	}
+	l := &lease{Addr: addr, Mask: net.IPMask(mask)}
+	if gw, err := netip.ParseAddr(f[2]); err == nil && gw.Is4() {
+		l.Router = gw
 	}
 	return l
 }
