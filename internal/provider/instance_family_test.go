@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 // hclStrings writes a list of strings as an HCL expression.
@@ -431,6 +432,64 @@ resource "unikernel_instance" "other" {
 			{Config: other("solo5", "--ipv4=10.218.9.52/24", "10.218.9.52"), PlanOnly: true,
 				ExpectError: regexp.MustCompile(`(?s)Address given twice`)},
 			{Config: other("solo5", "", "10.218.9.52"), PlanOnly: true, ExpectNonEmptyPlan: true},
+		},
+	})
+}
+
+// A command line changed outside Terraform shows in the plan as a change of
+// boot_cmdline, and the apply restores the composed one (a restart).
+func TestAccInstanceFamily_Drift(t *testing.T) {
+	testAccInstancePreCheck(t)
+	name := acctest.RandName("fam-drift")
+	composed := `--solo5:quiet "--name=two words" --port=8080`
+	config := testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "test" {
+  name    = %q
+  family  = "solo5"
+  kernel  = %q
+  cmdline = "--solo5:quiet"
+  args    = ["--name=two words", "--port=8080"]
+  memory  = 16
+  wait_for = {
+    console = "UNIKERNEL-READY cmdline=%s$"
+    timeout = "60s"
+  }
+}
+`, name, acctestGuests.MultibootKernel, strings.ReplaceAll(regexp.QuoteMeta(composed), `"`, `\"`))
+	var uuid string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_cmdline", composed),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "cmdline", "--solo5:quiet"),
+					captureAttr("unikernel_instance.test", "id", &uuid),
+				),
+			},
+			{
+				PreConfig: func() {
+					driftRedefine(t, acctest.MustClient(t), name, func(s *hypervisor.DomainSpec) { s.Cmdline = "changed out of band" })
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPtr("unikernel_instance.test", "id", &uuid),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_cmdline", composed),
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+						if info.Spec.Cmdline != composed {
+							return fmt.Errorf("libvirt has the command line %q, want %q", info.Spec.Cmdline, composed)
+						}
+						return nil
+					}),
+					checkConsoleCount(name, `UNIKERNEL-READY cmdline=`+regexp.QuoteMeta(composed)+`\r?$`, 2),
+				),
+			},
+			{Config: config, PlanOnly: true},
 		},
 	})
 }
