@@ -348,9 +348,10 @@ resource "unikernel_instance" "blk" {
 resource "unikernel_instance" "ring" {
   name   = %[2]q
   family = "solo5"
-  kernel = %[4]q
-  args   = ["--solo5:info"]
-  memory = 32
+  kernel  = %[4]q
+  cmdline = "--solo5:info"
+  args    = ["--port=8080"]
+  memory  = 32
   network_interfaces = [{
     network      = %[6]q
     ipv4_address = "10.0.0.2"
@@ -373,7 +374,7 @@ resource "unikernel_instance" "ring" {
 					resource.TestCheckResourceAttr("unikernel_instance.blk", "shutdown_timeout", "0s"),
 					checkConsoleCount(blk, `Solo5: Application acquired 'storage' as block device`, 1),
 					resource.TestCheckResourceAttr("unikernel_instance.ring", "boot_cmdline",
-						"--ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1 --solo5:info"),
+						"--solo5:info --ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1 --port=8080"),
 					resource.TestCheckResourceAttr("unikernel_instance.ring", "network_interfaces.0.ipv4_addresses.0", "10.0.0.2"),
 				),
 			},
