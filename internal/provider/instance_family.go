@@ -264,7 +264,7 @@ func (r *InstanceResource) staticAddresses(ctx context.Context, m, state *instan
 			mac = strings.ToLower(state.NetworkInterfaces[i].MAC.ValueString())
 		}
 		for _, h := range info.Spec.Hosts {
-			if h.IPv4 == addr.String() && !strings.EqualFold(h.MAC, mac) {
+			if h.IPv4 == addr.String() && !strings.EqualFold(h.MAC, mac) && !r.ownMAC(ctx, m, h.MAC) {
 				diags.AddAttributeError(at, "Address reserved already",
 					fmt.Sprintf("ipv4_address = %q is reserved on network %q for MAC %s, another guest. Choose a free address.", addr, network, h.MAC))
 			}
@@ -288,6 +288,25 @@ func (r *InstanceResource) staticAddresses(ctx context.Context, m, state *instan
 		}
 	}
 	return out, known
+}
+
+// ownMAC reports whether mac belongs to the domain of this instance's name:
+// the instance being replaced (tainted, or a change that forces a new one)
+// still holds its reservation until it is destroyed.
+func (r *InstanceResource) ownMAC(ctx context.Context, m *instanceModel, mac string) bool {
+	if m.Name.IsUnknown() {
+		return true
+	}
+	info, err := r.data.Client.ReadDomain(ctx, m.Name.ValueString())
+	if err != nil {
+		return false
+	}
+	for _, n := range info.Spec.Interfaces {
+		if strings.EqualFold(n.MAC, mac) {
+			return true
+		}
+	}
+	return false
 }
 
 // encodesAddress reports whether the family writes static addresses into the

@@ -389,9 +389,11 @@ func TestAccInstanceFamily_AddressChecks(t *testing.T) {
 	testAccInstancePreCheck(t)
 	netName := testNetwork(t, "nat", "10.218.9.0/24")
 	holder := acctest.RandName("addr-holder")
-	base := testProviderBlock() + fmt.Sprintf(`
+	holderConfig := func(family string) string {
+		return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_instance" "holder" {
   name    = %q
+  family  = %q
   kernel  = %q
   running = false
   network_interfaces = [{
@@ -399,7 +401,9 @@ resource "unikernel_instance" "holder" {
     ipv4_address = "10.218.9.50"
   }]
 }
-`, holder, acctestGuests.MultibootKernel, netName)
+`, holder, family, acctestGuests.MultibootKernel, netName)
+	}
+	base := holderConfig("solo5")
 	other := func(family, cmdline, addr string) string {
 		return base + fmt.Sprintf(`
 resource "unikernel_instance" "other" {
@@ -433,6 +437,9 @@ resource "unikernel_instance" "other" {
 			{Config: other("solo5", "--ipv4=10.218.9.52/24", "10.218.9.52"), PlanOnly: true,
 				ExpectError: regexp.MustCompile(`(?s)Address given twice`)},
 			{Config: other("solo5", "", "10.218.9.52"), PlanOnly: true, ExpectNonEmptyPlan: true},
+			// The holder replaced (another family) keeps its address: the reservation
+			// is its own until its old domain is destroyed.
+			{Config: holderConfig("unikraft"), PlanOnly: true, ExpectNonEmptyPlan: true},
 		},
 	})
 }
