@@ -99,6 +99,16 @@ var CheckImagesDestroyed = resource.ComposeTestCheckFunc(
 	CheckPoolsDestroyed,
 )
 
+// CheckVolumesDestroyed asks libvirt whether the volumes (unikernel_volume)
+// of the state are gone.
+var CheckVolumesDestroyed = checkDestroyed("unikernel_volume", func(ctx context.Context, c *hypervisor.Client, a map[string]string) error {
+	pool, name := a["pool"], a["name"]
+	if _, err := c.ReadVolume(ctx, pool, name); !hypervisor.IsNotFound(err) {
+		return fmt.Errorf("volume %s/%s still there after destroy: %s", pool, name, fmt.Sprint(err))
+	}
+	return nil
+})
+
 // CheckNetworksDestroyed asks libvirt that no network of the state exists
 // any more.
 var CheckNetworksDestroyed = checkDestroyed("unikernel_network", func(ctx context.Context, c *hypervisor.Client, a map[string]string) error {

@@ -86,3 +86,30 @@ func BenchmarkBootMicroVM(b *testing.B) {
 			Interfaces: []hypervisor.InterfaceSpec{{Network: net}}}
 	}, acctest.MicroVMReady)
 }
+
+// BenchmarkBootMicroVMFirmware: the Linux microVM (256 MiB, static address)
+// under the default BIOS and under UEFI (OVMF), define + start to its ready
+// line. `go test -run '^$' -bench BootMicroVMFirmware -benchtime 3x`.
+func BenchmarkBootMicroVMFirmware(b *testing.B) {
+	acctest.PreCheck(b) // first: its leak check must run after this benchmark's own cleanups
+	g := acctest.TestGuests(b)
+	c, err := acctest.Client(b)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	net := acctest.RandName("bnet")
+	if _, err := c.CreateNetwork(ctx, hypervisor.NetworkSpec{Name: net, Mode: "isolated", IPv4CIDR: "10.213.79.0/24"}, false); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.DeleteNetwork(ctx, net) })
+	for _, fw := range []string{"bios", hypervisor.FirmwareEFI} {
+		b.Run(fw, func(b *testing.B) {
+			benchBoot(b, c, func(name, log string) hypervisor.DomainSpec {
+				return hypervisor.DomainSpec{Name: name, Type: acctest.Hypervisor(), MemoryMiB: 256, Kernel: g.MicroVMKernel,
+					Initrd: g.MicroVMInitrd, Cmdline: "console=ttyS0 panic=-1 microvm.ipv4=10.213.79.50/24", ConsoleLog: log,
+					Interfaces: []hypervisor.InterfaceSpec{{Network: net}}, Firmware: fw}
+			}, acctest.MicroVMReady)
+		})
+	}
+}

@@ -108,9 +108,9 @@ type Client struct {
 	// arpRefused is the driver's refusal of libvirt's ARP address source,
 	// once seen (see ARPAddresses).
 	arpRefused atomic.Pointer[Error]
-	// undefineNoSnapshots is set once the driver refused the snapshot flag of
-	// an undefine (see undefineDomain).
-	undefineNoSnapshots atomic.Bool
+	// undefineFlags indexes undefineFlagSets: the first set of undefine flags
+	// the driver did not refuse (see undefineDomain).
+	undefineFlags atomic.Int32
 
 	// reconnectWait bounds how long a call waits for a lost daemon to answer
 	// again (guarded by mu).

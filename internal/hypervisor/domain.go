@@ -33,7 +33,8 @@ type DomainInfo struct {
 }
 
 // defineDomain creates or replaces the persistent definition of spec.Name
-// and returns the domain's UUID.
+// and returns the domain's UUID. A replacement that changes the firmware of
+// a stopped UEFI domain also drops its NVRAM file (redefineFirmware).
 func (c *Client) defineDomain(_ context.Context, spec DomainSpec) (string, error) {
 	x, err := DomainXML(spec)
 	if err != nil {
@@ -43,13 +44,23 @@ func (c *Client) defineDomain(_ context.Context, spec DomainSpec) (string, error
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
 	}
+	if spec.UUID != "" {
+		if uuid, done, err := c.redefineFirmware(spec, doc); done || err != nil {
+			return uuid, err
+		}
+	}
+	return c.defineXML(spec.Name, doc)
+}
+
+// defineXML defines doc and returns the domain's UUID.
+func (c *Client) defineXML(name, doc string) (string, error) {
 	dom, err := c.conn().DomainDefineXMLFlags(doc, libvirt.DOMAIN_DEFINE_VALIDATE)
 	if err != nil {
-		return "", wrap(err, "define", kindDomain, spec.Name)
+		return "", wrap(err, "define", kindDomain, name)
 	}
 	defer func() { _ = dom.Free() }()
 	uuid, err := dom.GetUUIDString()
-	return uuid, wrap(err, "read the UUID of", kindDomain, spec.Name)
+	return uuid, wrap(err, "read the UUID of", kindDomain, name)
 }
 
 func (c *Client) lookupDomain(name string) (*libvirt.Domain, error) {
@@ -155,7 +166,9 @@ func (c *Client) stopDomain(ctx context.Context, name string, grace time.Duratio
 	return wrap(err, "destroy", kindDomain, name)
 }
 
-// undefineDomain removes the persistent definition. A missing domain is not an error.
+// undefineDomain removes the persistent definition, with its managed save,
+// snapshot metadata and NVRAM file (UEFI guests). A missing domain is not an
+// error.
 func (c *Client) undefineDomain(_ context.Context, name string) error {
 	dom, err := c.lookupDomain(name)
 	if IsNotFound(err) {
@@ -165,19 +178,34 @@ func (c *Client) undefineDomain(_ context.Context, name string) error {
 		return err
 	}
 	defer func() { _ = dom.Free() }()
-	// libvirt's libxl driver (Xen) has no snapshots and refuses their flag:
-	// once it did, the client leaves the flag out.
+	return wrap(c.undefine(dom), "undefine", kindDomain, name)
+}
+
+// undefineFlagSets are the flags an undefine tries, in order: some drivers
+// refuse some of them (libvirt's libxl driver has no snapshots, the test
+// driver no NVRAM). Once a driver refused a set, the client starts from the
+// next one.
+var undefineFlagSets = []libvirt.DomainUndefineFlagsValues{
+	libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | libvirt.DOMAIN_UNDEFINE_NVRAM,
+	libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_NVRAM,
+	libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
+	libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE,
+}
+
+// undefine undefines dom with the first set of flags the driver accepts.
+func (c *Client) undefine(dom *libvirt.Domain) error {
 	root := c
 	if c.parent != nil {
 		root = c.parent
 	}
-	if root.undefineNoSnapshots.Load() {
-		err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE)
-	} else if err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA); isUnsupportedFlags(err) {
-		root.undefineNoSnapshots.Store(true)
-		err = dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE)
+	i := int(root.undefineFlags.Load())
+	err := dom.UndefineFlags(undefineFlagSets[i])
+	for isUnsupportedFlags(err) && i+1 < len(undefineFlagSets) {
+		i++
+		err = dom.UndefineFlags(undefineFlagSets[i])
 	}
-	return wrap(err, "undefine", kindDomain, name)
+	root.undefineFlags.Store(int32(i))
+	return err
 }
 
 // isUnsupportedFlags reports whether a driver refused the flags of a call

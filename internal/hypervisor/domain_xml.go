@@ -46,6 +46,12 @@ type DomainSpec struct {
 	// memory per guest, but the guest can neither be asked to shut down nor
 	// power itself off through ACPI.
 	NoACPI bool
+	// Firmware (domain_firmware.go) is "" for the hypervisor's default (SeaBIOS
+	// with kvm and qemu, none for Xen PV and PVH guests) or "efi": UEFI chosen by
+	// libvirt from the host's firmware descriptors, with an NVRAM file of the
+	// domain's own. SecureBoot asks for UEFI that enforces Secure Boot.
+	Firmware   string
+	SecureBoot bool
 }
 
 // DiskSpec is one block device.
@@ -161,6 +167,9 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 	}
 	d.Devices.Serials = []libvirtxml.DomainSerial{serial}
 	applyPlatform(d, spec)
+	if err := applyFirmware(d, spec); err != nil {
+		return nil, err
+	}
 	if err := applyFilesystems(d, spec); err != nil {
 		return nil, err
 	}
@@ -244,6 +253,7 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 		s.Kernel, s.Initrd, s.Cmdline = d.OS.Kernel, d.OS.Initrd, d.OS.Cmdline
 	}
 	readPlatform(d, &s)
+	readFirmware(d, &s)
 	s.NoACPI = d.Type != "xen" && (d.Features == nil || d.Features.ACPI == nil)
 	readFilesystems(d, &s)
 	if d.Devices == nil {

@@ -34,7 +34,8 @@ type badInput struct {
 	// provider replaces the provider block when set.
 	provider string
 	// resource is the resource block; %[1]s is the test's name, %[2]s a
-	// kernel file that exists, %[3]s the directory of the image headers.
+	// kernel file that exists, %[3]s the directory of the image headers,
+	// %[5]s a running storage pool that exists.
 	resource string
 	// attr is the attribute as Terraform shows it in the config snippet
 	// (the top-level name); path is how a message may spell it instead.
@@ -59,6 +60,9 @@ func badInputs() []badInput {
 	}
 	image := func(body string) string {
 		return "resource \"unikernel_image\" \"bad\" {\n  pool = \"unikernel-console\"\n" + body + "\n}\n"
+	}
+	vol := func(body string) string {
+		return "resource \"unikernel_volume\" \"bad\" {\n  pool = \"%[5]s\"\n" + body + "\n}\n"
 	}
 	nameRule := `must be 1 to 64 characters`
 	return []badInput{
@@ -183,6 +187,31 @@ func badInputs() []badInput {
   }`), attr: "oci", path: "oci.platform", want: `must be os/arch or arch`},
 		{name: "image oci registry unreachable", resource: image(`  name = "%[1]s"
   oci = { reference = "127.0.0.1:9/app:1" }`), attr: "oci", path: "oci.reference", want: `did not answer|connection refused`},
+		// Volumes.
+		{name: "volume size zero", resource: vol(`  name = "%[1]s"
+  size = "0"`), attr: "size", want: `is zero`},
+		{name: "volume size negative", resource: vol(`  name = "%[1]s"
+  size = "-2GiB"`), attr: "size", want: `is not a size`},
+		{name: "volume size not a number", resource: vol(`  name = "%[1]s"
+  size = "lots"`), attr: "size", want: `is not a size`},
+		{name: "volume size unknown unit", resource: vol(`  name = "%[1]s"
+  size = "2XB"`), attr: "size", want: `unknown unit "XB"`},
+		{name: "volume size not whole sectors", resource: vol(`  name = "%[1]s"
+  size = "1000"`), attr: "size", want: `not a whole number of 512-byte sectors`},
+		{name: "volume size past free space", resource: vol(`  name = "%[1]s"
+  size = "8000000TiB"`), attr: "size", want: `Not enough space in pool`},
+		{name: "volume without size", resource: vol(`  name = "%[1]s"`), attr: "size", path: "or set source_image",
+			want: `A blank volume needs a size`},
+		{name: "volume format iso", resource: vol(`  name = "%[1]s"
+  size = "1MiB"
+  format = "iso"`), attr: "format", want: `value must be one of`},
+		{name: "volume name dotdot", resource: vol(`  name = "../../etc/passwd"
+  size = "1MiB"`), attr: "name", want: `may contain only letters|must not be .\.. or contain .\.\..`},
+		{name: "volume source image relative", resource: vol(`  name = "%[1]s"
+  source_image = "images/k.elf"`), attr: "source_image", want: `must be an absolute host path`},
+		{name: "disk volume and path", resource: inst(`  kernel = "%[2]s"
+  disks = [{ volume = "/var/lib/unikernel-acc/v.img", path = "/var/lib/unikernel-acc/v.img" }]`),
+			attr: "disks", path: "disks[0]", want: `Invalid Attribute Combination`},
 		{name: "provider registry address with scheme", provider: `provider "unikernel" {
   uri        = "%[4]s"
   registries = [{ address = "https://registry.example.com" }]
@@ -261,6 +290,17 @@ func badInputs() []badInput {
 		{name: "acpi false with on_poweroff restart", resource: instK(`  shutdown_timeout = "0s"
   on_poweroff = "restart"
   acpi = false`), attr: "acpi", want: `on_poweroff = "restart"`},
+		// Firmware.
+		{name: "firmware unknown", resource: instK(`  firmware = "uefi"`), attr: "firmware", want: `value must be one of`},
+		{name: "firmware efi on xen pvh", resource: instK(`  hypervisor = "xen"
+  xen_mode   = "pvh"
+  firmware   = "efi"`), attr: "firmware", want: `Xen runs for HVM guests only`},
+		{name: "secure boot with bios", resource: instK(`  firmware    = "bios"
+  secure_boot = true`), attr: "secure_boot", want: `Set firmware = "efi"`},
+		{name: "secure boot on the pc machine", resource: instK(`  firmware    = "efi"
+  secure_boot = true
+  machine     = "pc"`), attr: "machine", want: `needs the q35 machine type`},
+		{name: "multiboot kernel under efi", resource: instK(`  firmware = "efi"`), attr: "firmware", want: `multiboot kernel, which QEMU's own loader starts under BIOS only`},
 		{name: "provider connections zero", provider: `provider "unikernel" {
   uri              = "%[4]s"
   connections = 0
@@ -283,7 +323,7 @@ func attrError(attr, path, want string) *regexp.Regexp {
 	return regexp.MustCompile(`(?s)(?:` + names + `.*(?:` + w + `)|(?:` + w + `).*` + names + `)`)
 }
 
-func badInputSteps(t *testing.T, uri, name string) []resource.TestStep {
+func badInputSteps(t *testing.T, uri, name, pool string) []resource.TestStep {
 	t.Helper()
 	headers, err := filepath.Abs(filepath.Join("..", "imageformat", "testdata", "headers"))
 	if err != nil {
@@ -302,7 +342,7 @@ func badInputSteps(t *testing.T, uri, name string) []resource.TestStep {
 		if c.provider != "" {
 			prov = c.provider
 		}
-		cfg := fmt.Sprintf("# "+c.name+"\n"+prov+"\n"+c.resource, name, kernel, headers, uri)
+		cfg := fmt.Sprintf("# "+c.name+"\n"+prov+"\n"+c.resource, name, kernel, headers, uri, pool)
 		steps = append(steps, resource.TestStep{Config: cfg, PlanOnly: true, ExpectError: attrError(c.attr, c.path, c.want)})
 	}
 	return steps
@@ -322,7 +362,7 @@ func TestBadInputPlan(t *testing.T) {
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    badInputSteps(t, "test:///default", "tf-unit-bad"),
+		Steps:                    badInputSteps(t, "test:///default", "tf-unit-bad", "default-pool"),
 	})
 }
 
@@ -330,8 +370,9 @@ func TestBadInputPlan(t *testing.T) {
 // checker (started by the pre-check) proves nothing was created.
 func TestAccBadInputPlan(t *testing.T) {
 	testAccPreCheck(t)
+	pool, _ := acctest.TestPool(t, acctest.MustClient(t))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    badInputSteps(t, acctest.URI(), acctest.RandName("bad")),
+		Steps:                    badInputSteps(t, acctest.URI(), acctest.RandName("bad"), pool),
 	})
 }

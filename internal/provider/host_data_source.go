@@ -33,6 +33,8 @@ type HostDataSourceModel struct {
 	DefaultHypervisor types.String `tfsdk:"default_hypervisor"`
 	Networks          types.List   `tfsdk:"networks"`
 	Pools             types.List   `tfsdk:"pools"`
+	EFI               types.Bool   `tfsdk:"efi"`
+	SecureBoot        types.Bool   `tfsdk:"secure_boot"`
 }
 
 // NewHostDataSource is the constructor registered with the provider.
@@ -54,7 +56,8 @@ func (d *HostDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Facts about the hypervisor host the provider is connected to: versions, " +
-			"capacity, the hypervisor types that can boot a kernel directly, and the networks and storage pools defined there.",
+			"capacity, the hypervisor types that can boot a kernel directly, the firmware guests can boot, and the networks " +
+			"and storage pools defined there.",
 		Attributes: map[string]schema.Attribute{
 			"id":                 computed("The libvirt URI of the host."),
 			"uri":                computed("The libvirt URI the provider is connected to."),
@@ -72,6 +75,12 @@ func (d *HostDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 				"`hypervisor` setting with `auto` resolved."),
 			"networks": computedList("Names of the libvirt networks defined on the host, sorted."),
 			"pools":    computedList("Names of the libvirt storage pools defined on the host, sorted."),
+			"efi": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether instances of the default hypervisor " +
+				"type can boot UEFI firmware (`firmware = \"efi\"`): libvirt's domain capabilities list `efi` among the " +
+				"firmware it can choose, which needs firmware descriptors on the host (Debian: the `ovmf` package)."},
+			"secure_boot": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether instances of the default " +
+				"hypervisor type can boot UEFI firmware that enforces Secure Boot (`secure_boot = true`, on the `q35` machine " +
+				"type): the domain capabilities offer a secure loader there. Always false on Xen."},
 		},
 	}
 }
@@ -104,6 +113,9 @@ func (d *HostDataSource) Read(ctx context.Context, _ datasource.ReadRequest, res
 		FreeMemoryMiB:     types.Int64Value(h.FreeMemoryMiB),
 		DefaultHypervisor: types.StringValue(d.data.Hypervisor),
 	}
+	if !d.readFirmware(ctx, &m, &resp.Diagnostics) {
+		return
+	}
 	var diags diag.Diagnostics
 	m.Hypervisors, diags = types.ListValueFrom(ctx, types.StringType, h.KernelBootTypes)
 	resp.Diagnostics.Append(diags...)
@@ -115,4 +127,27 @@ func (d *HostDataSource) Read(ctx context.Context, _ datasource.ReadRequest, res
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// readFirmware fills efi and secure_boot from the domain capabilities of the
+// default hypervisor type: UEFI with its default machine type, Secure Boot
+// with q35, the only machine type the Secure Boot builds support. It reports
+// false after adding an error.
+func (d *HostDataSource) readFirmware(ctx context.Context, m *HostDataSourceModel, diags *diag.Diagnostics) bool {
+	c, typ := d.data.Client, d.data.Hypervisor
+	fw, err := c.Firmware(ctx, typ, "")
+	if err != nil {
+		diags.AddError("Unable to read host \""+c.URI()+"\"", err.Error())
+		return false
+	}
+	m.EFI, m.SecureBoot = types.BoolValue(fw.EFI), types.BoolValue(false)
+	if fw.EFI && typ != "xen" {
+		q35, err := c.Firmware(ctx, typ, "q35")
+		if err != nil {
+			diags.AddError("Unable to read host \""+c.URI()+"\"", err.Error())
+			return false
+		}
+		m.SecureBoot = types.BoolValue(q35.SecureBoot)
+	}
+	return true
 }

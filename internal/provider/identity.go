@@ -15,7 +15,8 @@ import (
 // Resource identity (Terraform 1.12+, OpenTofu 1.12+): the attributes that
 // name an object on the host, so that `import { identity = {...} }` works and
 // the CLI can tell objects apart without parsing IDs. Instances, networks and
-// pools are named by their libvirt name; an image by its pool and volume name.
+// pools are named by their libvirt name; an image and a volume by their pool
+// and volume name.
 // Every Create, Read, Update and ImportState sets it, because OpenTofu refuses
 // a response without one.
 
@@ -24,6 +25,7 @@ var (
 	_ resource.ResourceWithIdentity = &NetworkResource{}
 	_ resource.ResourceWithIdentity = &InstanceResource{}
 	_ resource.ResourceWithIdentity = &ImageResource{}
+	_ resource.ResourceWithIdentity = &VolumeResource{}
 )
 
 // nameIdentity is the identity of pools, networks and instances.
@@ -61,15 +63,24 @@ func (r *InstanceResource) IdentitySchema(_ context.Context, _ resource.Identity
 }
 
 func (r *ImageResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	resp.IdentitySchema = identityschema.Schema{
+	resp.IdentitySchema = volumeIdentitySchema("image")
+}
+
+func (r *VolumeResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = volumeIdentitySchema("volume")
+}
+
+// volumeIdentitySchema is the identity of images and volumes: pool and name.
+func volumeIdentitySchema(kind string) identityschema.Schema {
+	return identityschema.Schema{
 		Attributes: map[string]identityschema.Attribute{
 			"pool": identityschema.StringAttribute{
 				RequiredForImport: true,
-				Description:       "The name of the storage pool that holds the image.",
+				Description:       fmt.Sprintf("The name of the storage pool that holds the %s.", kind),
 			},
 			"name": identityschema.StringAttribute{
 				RequiredForImport: true,
-				Description:       "The name of the image's storage volume in the pool.",
+				Description:       fmt.Sprintf("The name of the %s's storage volume in the pool.", kind),
 			},
 		},
 	}
@@ -85,6 +96,7 @@ func setNameIdentity(ctx context.Context, id *tfsdk.ResourceIdentity, name strin
 	diags.Append(id.Set(ctx, nameIdentity{Name: types.StringValue(name)})...)
 }
 
+// setImageIdentity records the identity of an image or a volume.
 func setImageIdentity(ctx context.Context, id *tfsdk.ResourceIdentity, pool, name string, diags *diag.Diagnostics) {
 	if id == nil || pool == "" || name == "" {
 		return
@@ -94,7 +106,7 @@ func setImageIdentity(ctx context.Context, id *tfsdk.ResourceIdentity, pool, nam
 
 // importID returns what to import: the string ID of `terraform import` and of
 // `import { id = ... }`, or for `import { identity = {...} }` the same string
-// built from the identity (the name, or `<pool>/<name>` for images).
+// built from the identity (the name, or `<pool>/<name>` for images and volumes).
 func importID(ctx context.Context, req resource.ImportStateRequest, diags *diag.Diagnostics) string {
 	if req.ID != "" || req.Identity == nil {
 		return req.ID

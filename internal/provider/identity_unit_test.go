@@ -42,6 +42,7 @@ func TestImportIDFromIdentity(t *testing.T) {
 		{"network by identity", &NetworkResource{}, "", map[string]string{"name": "lan"}, "lan"},
 		{"instance by identity", &InstanceResource{}, "", map[string]string{"name": "web-1"}, "web-1"},
 		{"image by identity", &ImageResource{}, "", map[string]string{"pool": "images", "name": "web.elf"}, "images/web.elf"},
+		{"volume by identity", &VolumeResource{}, "", map[string]string{"pool": "data", "name": "db.img"}, "data/db.img"},
 		{"the string ID wins", &ImageResource{}, "images/other.elf", map[string]string{"pool": "images", "name": "web.elf"}, "images/other.elf"},
 	}
 	for _, tc := range cases {

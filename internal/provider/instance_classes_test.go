@@ -96,7 +96,10 @@ func TestRestartNestedChanges(t *testing.T) {
 		change  func(*instanceModel)
 		restart bool
 	}{
-		"disk path":          {func(m *instanceModel) { m.Disks[0].Path = types.StringValue("/srv/other.img") }, true},
+		"disk path": {func(m *instanceModel) { m.Disks[0].Path = types.StringValue("/srv/other.img") }, true},
+		"disk volume": {func(m *instanceModel) {
+			m.Disks[0].Path, m.Disks[0].Volume = types.StringNull(), types.StringValue("/srv/data/vol.img")
+		}, true},
 		"disk format":        {func(m *instanceModel) { m.Disks[0].Format = types.StringValue("qcow2") }, true},
 		"disk read_only":     {func(m *instanceModel) { m.Disks[0].ReadOnly = types.BoolValue(true) }, true},
 		"disk bus":           {func(m *instanceModel) { m.Disks[0].Bus = types.StringValue("sata") }, true},
@@ -180,6 +183,8 @@ var instanceChanges = map[string]func(*instanceModel){
 	"filesystems":  func(m *instanceModel) { m.Filesystems = nil },
 	"rng":          func(m *instanceModel) { m.RNG = types.BoolValue(false) },
 	"acpi":         func(m *instanceModel) { m.ACPI = types.BoolValue(false) },
+	"firmware":     func(m *instanceModel) { m.Firmware = types.StringValue(firmwareEFI) },
+	"secure_boot":  func(m *instanceModel) { m.SecureBoot = types.BoolValue(true) },
 	"network_interfaces": func(m *instanceModel) {
 		m.NetworkInterfaces = append(m.NetworkInterfaces, nicModel{Network: types.StringValue("second"),
 			MAC: types.StringValue("52:54:00:00:00:03"), Model: types.StringValue("virtio"), IPv4Address: types.StringNull()})
@@ -203,7 +208,7 @@ func restartBaseModel() *instanceModel {
 		Hypervisor: types.StringValue("kvm"), Description: types.StringValue("a service"),
 		Kernel: types.StringValue("/srv/k.elf"), Initrd: types.StringValue("/srv/i.cpio"), Cmdline: types.StringValue("a=b"),
 		Memory: types.Int64Value(64), VCPUs: types.Int64Value(1),
-		Disks: []diskModel{{Image: types.StringNull(), Path: types.StringValue("/srv/d.img"), BaseImage: types.StringNull(),
+		Disks: []diskModel{{Image: types.StringNull(), Path: types.StringValue("/srv/d.img"), BaseImage: types.StringNull(), Volume: types.StringNull(),
 			Format: types.StringValue("raw"), ReadOnly: types.BoolValue(false), Bus: types.StringValue("virtio")}},
 		NetworkInterfaces: []nicModel{{Network: types.StringValue("default"), MAC: types.StringValue("52:54:00:00:00:01"),
 			Model: types.StringValue("virtio"), IPv4Address: types.StringValue("10.0.0.5"),
@@ -219,6 +224,7 @@ func restartBaseModel() *instanceModel {
 		RNG: types.BoolValue(true), ACPI: types.BoolValue(true), XenMode: types.StringNull(),
 		Filesystems: []fsModel{{Source: types.StringValue("/srv/root"), Tag: types.StringValue("fs0"),
 			ReadOnly: types.BoolValue(false), Driver: types.StringValue("9p")}},
+		Firmware: types.StringValue(firmwareBIOS), SecureBoot: types.BoolValue(false),
 		Family: types.StringValue("linux"), Args: types.ListNull(types.StringType), Env: types.MapNull(types.StringType),
 		BootCmdline: types.StringValue("a=b"),
 	}

@@ -50,6 +50,10 @@ type instanceModel struct {
 	XenMode     types.String `tfsdk:"xen_mode"`
 	Filesystems []fsModel    `tfsdk:"filesystems"`
 
+	// Firmware (instance_firmware.go).
+	Firmware   types.String `tfsdk:"firmware"`
+	SecureBoot types.Bool   `tfsdk:"secure_boot"`
+
 	// The guest's family and what it composes (instance_family.go).
 	Family      types.String `tfsdk:"family"`
 	Args        types.List   `tfsdk:"args"`
@@ -65,6 +69,8 @@ type diskModel struct {
 	Bus      types.String `tfsdk:"bus"`
 	// BaseImage: the disk is a copy-on-write overlay of this image (instance_overlay.go).
 	BaseImage types.String `tfsdk:"base_image"`
+	// Volume: the disk is a unikernel_volume, which outlives the instance (instance_volume.go).
+	Volume types.String `tfsdk:"volume"`
 }
 
 type nicModel struct {
@@ -82,13 +88,16 @@ type waitForModel struct {
 	Timeout types.String `tfsdk:"timeout"`
 }
 
-// source is the host path of a disk: its image id (a volume key, which for
-// dir pools is the path) or its path.
+// source is the host path of a disk: its image or volume id (a volume key,
+// which for dir pools is the path) or its path.
 func (d diskModel) source() string {
 	if s := d.Image.ValueString(); s != "" {
 		return s
 	}
 	if s := d.BaseImage.ValueString(); s != "" {
+		return s
+	}
+	if s := d.Volume.ValueString(); s != "" {
 		return s
 	}
 	return d.Path.ValueString()
@@ -174,12 +183,16 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		dm := diskModel{
 			Image: types.StringNull(), Path: types.StringValue(d.Path), Format: types.StringValue(d.Format),
 			ReadOnly: types.BoolValue(d.ReadOnly), Bus: types.StringValue(d.Bus), BaseImage: types.StringNull(),
+			Volume: types.StringNull(),
 		}
 		if prior != nil && i < len(prior.Disks) && prior.Disks[i].isOverlayAt(s.Name, i, d.Path) {
 			dm.BaseImage, dm.Path = prior.Disks[i].BaseImage, types.StringNull()
 		}
 		if prior != nil && i < len(prior.Disks) && prior.Disks[i].Image.ValueString() == d.Path {
 			dm.Image, dm.Path = types.StringValue(d.Path), types.StringNull()
+		}
+		if prior != nil && i < len(prior.Disks) && prior.Disks[i].Volume.ValueString() == d.Path {
+			dm.Volume, dm.Path = types.StringValue(d.Path), types.StringNull()
 		}
 		if prior != nil && i < len(prior.Disks) && d.Format == "iso" && !prior.Disks[i].ReadOnly.IsNull() {
 			dm.ReadOnly = prior.Disks[i].ReadOnly // always read-only; keep what the configuration said
@@ -313,6 +326,7 @@ var specFieldClass = map[string]updateClass{
 	"Cmdline": classRestart, "Disks": classRestart, "Interfaces": classRestart, "ConsoleLog": classComputed,
 	"OnPoweroff": classRestart, "OnCrash": classRestart, "CPU": classRestart, "Machine": classRestart,
 	"RNG": classRestart, "XenMode": classRestart, "Filesystems": classRestart, "NoACPI": classRestart,
+	"Firmware": classRestart, "SecureBoot": classRestart,
 }
 
 // instanceAttributeClass classifies every attribute of unikernel_instance
@@ -330,6 +344,7 @@ var instanceAttributeClass = map[string]updateClass{
 	"disks": classRestart, "network_interfaces": classRestart, "on_crash": classRestart, "on_poweroff": classRestart,
 	"mode": classRestart, "cpu_mode": classRestart, "cpu_features": classRestart, "machine": classRestart,
 	"xen_mode": classRestart, "filesystems": classRestart, "rng": classRestart, "acpi": classRestart,
+	"firmware": classRestart, "secure_boot": classRestart,
 	"family": classReplace, "args": classRestart, "env": classRestart, "boot_cmdline": classComputed,
 }
 

@@ -97,7 +97,11 @@ func TestInstanceModelRoundTrip(t *testing.T) {
 		MAC: types.StringValue("52:54:00:00:00:02"), Model: types.StringValue("e1000"), IPv4Address: types.StringNull(),
 		IPv4Addresses: types.ListValueMust(types.StringType, []attr.Value{})})
 
-	for name, m := range map[string]*instanceModel{"kernel boot": restartBaseModel(), "disk boot": diskBoot, "images": images} {
+	secure := restartBaseModel()
+	secure.Firmware, secure.SecureBoot, secure.Machine = types.StringValue(firmwareEFI), types.BoolValue(true), types.StringValue("q35")
+
+	for name, m := range map[string]*instanceModel{"kernel boot": restartBaseModel(), "disk boot": diskBoot, "images": images,
+		"uefi secure boot": secure} {
 		t.Run(name, func(t *testing.T) {
 			m.ConsoleLog = types.StringValue(console.LogPath(m.Name.ValueString()))
 			x, err := hypervisor.DomainXML(m.toSpec(console))

@@ -129,6 +129,9 @@ func (r *InstanceResource) deleteOverlays(ctx context.Context, m *instanceModel)
 				continue
 			}
 			p = filepath.Join(path.Dir(d.source()), overlayName(name, i))
+			if p == d.Volume.ValueString() {
+				continue // a volume that happens to have an overlay's name is no overlay
+			}
 		}
 		vol, err := c.LookupVolumeByKey(ctx, p)
 		if hypervisor.IsNotFound(err) {

@@ -76,6 +76,10 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		}
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
+	if checkFirmwareBootFormat(&plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
+	r.checkVolumes(ctx, &plan, planSelf(ctx, req, resp, state), &resp.Diagnostics)
 	r.planBootCmdline(ctx, &plan, state, &resp.Diagnostics)
 	planShutdownTimeout(ctx, req, &plan, &resp.Diagnostics)
 	planACPI(ctx, req, &plan, &resp.Diagnostics)
@@ -194,10 +198,15 @@ func keepInterfaceIdentity(plan, state *instanceModel) {
 // volume metadata, as a short digest. Host paths outside pools do not count.
 // A disk the guest writes to (attached writable, not through base_image)
 // counts without its modification time, which the guest's writes change.
+// Volumes (disks[].volume) are data, not builds, and do not count: growing
+// one must not restart the instance.
 func (r *InstanceResource) imageFingerprint(ctx context.Context, m *instanceModel) (string, error) {
 	paths := []string{m.Kernel.ValueString(), m.Initrd.ValueString()}
 	writable := []bool{false, false}
 	for _, d := range m.Disks {
+		if d.Volume.ValueString() != "" {
+			continue
+		}
 		paths = append(paths, d.source())
 		writable = append(writable, !d.ReadOnly.ValueBool() && d.BaseImage.ValueString() == "")
 	}
@@ -224,7 +233,7 @@ func sameImages(plan, state *instanceModel) bool {
 		return false
 	}
 	for i, d := range plan.Disks {
-		if d.source() != state.Disks[i].source() || !d.BaseImage.Equal(state.Disks[i].BaseImage) ||
+		if d.source() != state.Disks[i].source() || !d.BaseImage.Equal(state.Disks[i].BaseImage) || !d.Volume.Equal(state.Disks[i].Volume) ||
 			(!d.Format.IsUnknown() && !d.Format.Equal(state.Disks[i].Format)) {
 			return false
 		}
@@ -239,7 +248,7 @@ func imagesKnown(m *instanceModel) bool {
 		return false
 	}
 	for _, d := range m.Disks {
-		if d.Image.IsUnknown() || d.Path.IsUnknown() || d.BaseImage.IsUnknown() || d.ReadOnly.IsUnknown() {
+		if d.Image.IsUnknown() || d.Path.IsUnknown() || d.BaseImage.IsUnknown() || d.Volume.IsUnknown() || d.ReadOnly.IsUnknown() {
 			return false
 		}
 	}

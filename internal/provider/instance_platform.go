@@ -177,6 +177,7 @@ func (m *instanceModel) platformToSpec(s *hypervisor.DomainSpec) {
 			Source: f.Source.ValueString(), Tag: f.Tag.ValueString(), ReadOnly: f.ReadOnly.ValueBool(), Driver: f.Driver.ValueString(),
 		})
 	}
+	m.firmwareToSpec(s)
 }
 
 // platformFromSpec fills the CPU, machine type, RNG and run mode from what
@@ -200,6 +201,7 @@ func (m *instanceModel) platformFromSpec(ctx context.Context, s hypervisor.Domai
 			ReadOnly: types.BoolValue(f.ReadOnly), Driver: types.StringValue(f.Driver),
 		})
 	}
+	m.firmwareFromSpec(s)
 	m.Mode = types.StringValue(modeService)
 	if prior != nil && !prior.Mode.IsNull() && !prior.Mode.IsUnknown() {
 		m.Mode = prior.Mode
@@ -249,6 +251,7 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 			plan.XenMode = types.StringValue("pvh")
 		}
 	}
+	planFirmware(ctx, req, plan, diags)
 	if !plan.CPUFeatures.IsNull() && plan.CPUMode.IsNull() && !plan.Hypervisor.IsUnknown() {
 		diags.AddAttributeError(path.Root("cpu_features"), "CPU features need a CPU mode",
 			"cpu_features changes features of a CPU mode or model: set cpu_mode too, for example cpu_mode = \"maximum\".")
@@ -286,6 +289,7 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 		return
 	}
 	r.checkFilesystemDrivers(ctx, plan, state, diags)
+	r.checkFirmwareHost(ctx, plan, state, diags)
 	c := r.data.Client
 	if cpu := plan.cpuSpec(ctx); cpu != nil && (state == nil || !plan.CPUMode.Equal(state.CPUMode) || !plan.CPUFeatures.Equal(state.CPUFeatures) || !plan.Hypervisor.Equal(state.Hypervisor)) {
 		if err := c.CheckCPU(ctx, typ, *cpu); err != nil {

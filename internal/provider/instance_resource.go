@@ -73,6 +73,9 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	if !ok || !r.composeAtApply(ctx, &plan, nil, summary, &resp.Diagnostics) {
 		return
 	}
+	if r.checkVolumes(ctx, &plan, "", &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return // another instance took the volume since the plan
+	}
 	if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("The console log pool could not be prepared: %s", err))
 		return
@@ -329,6 +332,15 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if len(outdated) > 0 {
 		redefine = true
 	}
+	if firmwareChanged(&plan, &state) {
+		// The NVRAM file of the old firmware goes with the old definition, which
+		// needs the guest stopped (hypervisor.Client.DefineDomain); the switch
+		// below boots it again.
+		if stopped, err = r.stopForFirmware(ctx, &plan, &state); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+	}
 	if redefine || !plan.Description.Equal(state.Description) {
 		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
@@ -336,10 +348,12 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		}
 		if len(outdated) > 0 {
 			tflog.Info(ctx, "a base image changed; the instance restarts on new copy-on-write disks", map[string]any{"overlays": outdated})
-			if stopped, err = r.dropOverlays(ctx, &plan, outdated); err != nil {
+			ran, err := r.dropOverlays(ctx, &plan, outdated)
+			if err != nil {
 				resp.Diagnostics.AddError(summary, "Deleting the old copy-on-write disks failed: "+err.Error())
 				return
 			}
+			stopped = stopped || ran
 		}
 		if err := r.createOverlays(ctx, &plan); err != nil {
 			msg := "Creating the copy-on-write disks failed: " + err.Error()

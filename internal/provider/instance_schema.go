@@ -117,12 +117,14 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"image": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "A `unikernel_image` id. Exactly one of `image`, `path` and `base_image` is set.",
+						MarkdownDescription: "A `unikernel_image` id. Exactly one of `image`, `path`, `base_image` and `volume` is set.",
 						Validators: []validator.String{validators.AbsolutePath(),
 							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("path"),
-								path.MatchRelative().AtParent().AtName("base_image"))},
+								path.MatchRelative().AtParent().AtName("base_image"),
+								path.MatchRelative().AtParent().AtName("volume"))},
 					},
 					"base_image": baseImageAttribute(),
+					"volume":     volumeDiskAttribute(),
 					"path": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "An absolute host path of a disk image.",
@@ -266,7 +268,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"storage volumes), from libvirt's volume metadata. When an image is rebuilt under the same path, this changes " +
 					"in the plan and the instance restarts in place to boot the new build. A disk attached writable (not through " +
 					"`base_image`) counts by its volume key and size only, since the guest's own writes change its modification " +
-					"time.",
+					"time. Volumes (`disks[].volume`) do not count: they hold data, not builds, and growing one changes nothing here.",
 			},
 			"timeouts": timeoutsAttribute(ctx),
 		},
@@ -275,6 +277,9 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		resp.Schema.Attributes[k] = v
 	}
 	for k, v := range familyAttributes() {
+		resp.Schema.Attributes[k] = v
+	}
+	for k, v := range firmwareAttributes() {
 		resp.Schema.Attributes[k] = v
 	}
 }

@@ -347,6 +347,7 @@ func (p *UnikernelProvider) Resources(_ context.Context) []func() resource.Resou
 		NewNetworkResource,
 		NewPoolResource,
 		NewImageResource,
+		NewVolumeResource,
 	}
 }
 

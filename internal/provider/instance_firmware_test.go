@@ -1,0 +1,335 @@
+package provider
+
+// UEFI boot against the real daemon (domain type qemu, TCG, OVMF from
+// Debian's ovmf package, which the harness installs). The Linux microVM's
+// kernel (Debian's cloud kernel) has an EFI stub, so OVMF starts it by direct
+// kernel boot. What every test here proves:
+//   - the definition asks libvirt for UEFI (<os firmware='efi'>) and the
+//     running domain has an NVRAM file of its own, which exists while it is
+//     defined and is gone after destroy and after a change to BIOS;
+//   - firmware and secure_boot read back from libvirt, so a change made
+//     outside Terraform shows in the next plan;
+//   - both change in place with a restart (same UUID).
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// firmwareMicroVM is the microVM with a static address (no DHCP wait) on
+// network, under firmware, with extra attributes.
+func firmwareMicroVM(name, network, addr, firmware, extra string) string {
+	return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "vm" {
+  name     = %q
+  kernel   = %q
+  initrd   = %q
+  cmdline  = "console=ttyS0 panic=-1 microvm.ipv4=%s/24"
+  memory   = 256
+  firmware = %q
+  # The test guest's init does not act on ACPI power-off.
+  shutdown_timeout   = "1s"
+  network_interfaces = [{ network = %q }]
+  wait_for = {
+    console = "^MICROVM-READY"
+    timeout = "3m"
+  }
+%s
+}
+`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, addr, firmware, network, extra)
+}
+
+// liveDomain reads the running domain's XML (virsh dumpxml), where libvirt
+// shows the firmware and NVRAM file it chose.
+func liveDomain(name string) (*libvirtxml.Domain, error) {
+	out, err := exec.Command("virsh", "-q", "-c", acctest.URI(), "dumpxml", name).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("virsh dumpxml %s: %v: %s", name, err, out)
+	}
+	var d libvirtxml.Domain
+	return &d, d.Unmarshal(string(out))
+}
+
+// checkNVRAM checks that the running domain boots UEFI from a flash loader
+// (libvirt shows the firmware it chose in the running domain's XML, without
+// firmware='efi') with an NVRAM file of its own that exists, and stores its
+// path.
+func checkNVRAM(name string, into *string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		d, err := liveDomain(name)
+		if err != nil {
+			return err
+		}
+		if d.OS.Loader == nil || d.OS.Loader.Type != "pflash" {
+			return fmt.Errorf("want UEFI firmware from a flash loader, got loader %+v", d.OS.Loader)
+		}
+		if d.OS.NVRam == nil || d.OS.NVRam.NVRam == "" {
+			return fmt.Errorf("no NVRAM file in the running domain: %+v", d.OS)
+		}
+		p := d.OS.NVRam.NVRam
+		if !regexp.MustCompile(regexp.QuoteMeta(name) + `_VARS\.fd$`).MatchString(p) {
+			return fmt.Errorf("NVRAM file %s is not the instance's own", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("NVRAM file: %v", err)
+		}
+		*into = p
+		return nil
+	}
+}
+
+// checkGone checks that the file at *p does not exist.
+func checkGone(what string, p *string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if *p == "" {
+			return fmt.Errorf("no %s path recorded", what)
+		}
+		if _, err := os.Stat(*p); !os.IsNotExist(err) {
+			return fmt.Errorf("%s %s is still there (%v)", what, *p, err)
+		}
+		return nil
+	}
+}
+
+// checkLiveBIOS checks that the running domain boots without UEFI.
+func checkLiveBIOS(name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		d, err := liveDomain(name)
+		if err != nil {
+			return err
+		}
+		if d.OS.Firmware != "" || d.OS.Loader != nil || d.OS.NVRam != nil {
+			return fmt.Errorf("want the default BIOS, got firmware %q, loader %+v, nvram %+v", d.OS.Firmware, d.OS.Loader, d.OS.NVRam)
+		}
+		return nil
+	}
+}
+
+func TestAccInstanceFirmwareEFI(t *testing.T) {
+	testAccInstancePreCheck(t)
+	requireOVMF(t)
+	netName := testNetwork(t, "isolated", "10.219.21.0/24")
+	name := acctest.RandName("efi")
+	efi := firmwareMicroVM(name, netName, "10.219.21.50", "efi", "")
+	bios := firmwareMicroVM(name, netName, "10.219.21.50", "bios", "")
+	var uuid, nvram string
+	sameID := func() resource.TestCheckFunc { return sameAttr("unikernel_instance.vm", "id", &uuid) }
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, checkGone("NVRAM file", &nvram)),
+		Steps: []resource.TestStep{
+			{
+				Config: efi,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "efi"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "secure_boot", "false"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "boot_format", "linux"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "state", "running"),
+					captureAttr("unikernel_instance.vm", "id", &uuid),
+					checkNVRAM(name, &nvram),
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+						if info.Spec.Firmware != hypervisor.FirmwareEFI {
+							return fmt.Errorf("persistent definition: firmware %q", info.Spec.Firmware)
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// Drift: the definition changed to BIOS outside Terraform shows in the plan.
+				PreConfig: func() {
+					c := acctest.MustClient(t)
+					ctx := context.Background()
+					info, err := c.ReadDomain(ctx, name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					info.Spec.Firmware = ""
+					if _, err := c.DefineDomain(ctx, info.Spec); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:             efi,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// The next apply restores UEFI in place, with a restart.
+				Config: efi,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "efi"),
+					sameID(), checkNVRAM(name, &nvram), expectBoots(t, name, 2),
+				),
+			},
+			{
+				// To BIOS: the NVRAM file goes with the UEFI definition.
+				Config: bios,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "bios"),
+					sameID(), checkLiveBIOS(name), checkGone("NVRAM file", &nvram), expectBoots(t, name, 3),
+				),
+			},
+			{
+				// And back: a new NVRAM file from the template; destroy removes it (CheckDestroy).
+				Config: efi,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "efi"),
+					sameID(), checkNVRAM(name, &nvram), expectBoots(t, name, 4),
+				),
+			},
+		},
+	})
+}
+
+// requireOVMF fails the test when the host offers no UEFI firmware: the
+// harness installs Debian's ovmf, and the host data source must say so.
+func requireOVMF(t *testing.T) {
+	t.Helper()
+	c := acctest.MustClient(t)
+	fw, err := c.Firmware(context.Background(), acctest.Hypervisor(), "q35")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fw.EFI || !fw.SecureBoot {
+		t.Fatalf("the test host offers no UEFI firmware with Secure Boot for q35 (%+v): `scripts/harness.sh deps` installs ovmf", fw)
+	}
+}
+
+// The host data source reports UEFI and Secure Boot from the host's domain
+// capabilities.
+func TestAccInstanceFirmwareHost(t *testing.T) {
+	testAccPreCheck(t)
+	requireOVMF(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: testProviderBlock() + `data "unikernel_host" "this" {}`,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("data.unikernel_host.this", "efi", "true"),
+				resource.TestCheckResourceAttr("data.unikernel_host.this", "secure_boot", "true"),
+			),
+		}},
+	})
+}
+
+// UEFI where the host has no firmware for it fails the plan, naming the host
+// and what to install: OVMF's descriptors name pc and q35, so the isapc
+// machine has none, as a host without ovmf has none for any machine.
+func TestAccInstanceFirmwareUnavailable(t *testing.T) {
+	testAccInstancePreCheck(t)
+	requireOVMF(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "vm" {
+  name     = %q
+  kernel   = %q
+  initrd   = %q
+  machine  = "isapc"
+  firmware = "efi"
+}
+`, acctest.RandName("noefi"), acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd),
+			PlanOnly: true,
+			ExpectError: attrError("firmware", "", `Host \S+ \(`+regexp.QuoteMeta(acctest.URI())+
+				`\) offers no UEFI firmware for domain type \w+ and machine isapc.*the .ovmf. package`),
+		}},
+	})
+}
+
+// Secure Boot, with the microVM's kernel stripped of its signature: on this
+// host's OVMF (Debian 12, edk2 2022.11) the guest boots with Secure Boot on
+// (its kernel reports it and locks itself down), and the firmware does not
+// refuse a direct-boot kernel that no enrolled key signed: OVMF falls back to
+// its own Linux loader when the kernel fails verification. So Secure Boot
+// checks what the firmware loads from disks, not a `kernel`; the attribute's
+// documentation says so. The definition has what libvirt needs: q35, SMM
+// on, and the firmware with keys enrolled.
+func TestAccInstanceFirmwareSecureBoot(t *testing.T) {
+	testAccInstancePreCheck(t)
+	requireOVMF(t)
+	netName := testNetwork(t, "isolated", "10.219.23.0/24")
+	name := acctest.RandName("sb")
+	kernel := unsignedCopy(t, acctestGuests.MicroVMKernel)
+	config := strings.Replace(firmwareMicroVM(name, netName, "10.219.23.50", "efi", `  secure_boot = true
+}
+
+data "unikernel_instance_console" "vm" {
+  name  = unikernel_instance.vm.name
+  lines = 400`), acctestGuests.MicroVMKernel, kernel, 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("unikernel_instance.vm", "secure_boot", "true"),
+				resource.TestCheckResourceAttr("unikernel_instance.vm", "machine", "q35"),
+				resource.TestMatchResourceAttr("data.unikernel_instance_console.vm", "output",
+					regexp.MustCompile(`secureboot: Secure boot enabled`)),
+				func(*terraform.State) error {
+					d, err := liveDomain(name)
+					if err != nil {
+						return err
+					}
+					switch {
+					case d.OS.Loader == nil || d.OS.Loader.Secure != "yes":
+						return fmt.Errorf("want a secure loader, got %+v", d.OS.Loader)
+					case d.OS.NVRam == nil || !strings.HasSuffix(d.OS.NVRam.Template, ".ms.fd"):
+						return fmt.Errorf("want the NVRAM template with keys enrolled, got %+v", d.OS.NVRam)
+					case d.Features == nil || d.Features.SMM == nil || d.Features.SMM.State != "on":
+						return fmt.Errorf("want SMM on, got %+v", d.Features)
+					case !strings.HasPrefix(d.OS.Type.Machine, "pc-q35-"):
+						return fmt.Errorf("want q35, got %s", d.OS.Type.Machine)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// unsignedCopy copies a PE kernel into the test's directory with its
+// Authenticode signature removed (the certificate table entry zeroed).
+func unsignedCopy(t *testing.T, src string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := int(binary.LittleEndian.Uint32(b[0x3c:]))
+	if string(b[pe:pe+4]) != "PE\x00\x00" || binary.LittleEndian.Uint16(b[pe+24:]) != 0x20b {
+		t.Fatalf("%s is not a PE32+ image", src)
+	}
+	certTable := pe + 24 + 112 + 4*8 // optional header, data directory entry 4
+	if binary.LittleEndian.Uint32(b[certTable+4:]) == 0 {
+		t.Fatalf("%s carries no signature to remove", src)
+	}
+	clear(b[certTable : certTable+8])
+	dst := filepath.Join(t.TempDir(), "vmlinuz-unsigned")
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
