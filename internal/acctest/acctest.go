@@ -104,6 +104,11 @@ type Guests struct {
 	// prints "DISK-READY boot=mbr" on COM1, as raw and as qcow2.
 	BootDiskRaw   string
 	BootDiskQCOW2 string
+	// EFIDisk is a raw disk whose EFI system partition holds the microVM as
+	// a unified kernel image (\EFI\BOOT\BOOTX64.EFI, not signed): UEFI
+	// firmware boots it from the disk, and it prints MICROVM-READY once it
+	// has an address by DHCP.
+	EFIDisk string
 }
 
 // MicroVMPort is the TCP port the microVM's HTTP server listens on.
@@ -129,12 +134,13 @@ func TestGuests(t testing.TB) Guests {
 		MicroVMInitrd:   filepath.Join(dir, "microvm", "initramfs.cpio"),
 		BootDiskRaw:     filepath.Join(dir, "bootdisk", "disk.raw"),
 		BootDiskQCOW2:   filepath.Join(dir, "bootdisk", "disk.qcow2"),
+		EFIDisk:         filepath.Join(dir, "efidisk", "disk.raw"),
 
 		MicroVMGenericKernel: filepath.Join(dir, "microvm-generic", "vmlinuz"),
 		MicroVMGenericInitrd: filepath.Join(dir, "microvm-generic", "initramfs.cpio"),
 	}
 	for _, p := range []string{g.MultibootKernel, g.MicroVMKernel, g.MicroVMInitrd, g.MicroVMGenericKernel,
-		g.MicroVMGenericInitrd, g.BootDiskRaw, g.BootDiskQCOW2} {
+		g.MicroVMGenericInitrd, g.BootDiskRaw, g.BootDiskQCOW2, g.EFIDisk} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("test guest missing: %v (build them with `make guests`)", err)
 		}

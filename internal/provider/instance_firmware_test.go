@@ -333,3 +333,70 @@ func unsignedCopy(t *testing.T, src string) string {
 	}
 	return dst
 }
+
+// efiDiskInstance boots the UEFI test disk (the microVM as a unified kernel
+// image on its EFI system partition) with no kernel, read-only, by DHCP on
+// network, with extra attributes.
+func efiDiskInstance(name, network, extra string, timeout string) string {
+	return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "disk" {
+  name     = %q
+  firmware = "efi"
+  memory   = 256
+  disks    = [{ path = %q, format = "raw", read_only = true }]
+  # The test guest's init does not act on ACPI power-off.
+  shutdown_timeout   = "1s"
+  network_interfaces = [{ network = %q }]
+  wait_for = {
+    console = "^MICROVM-READY"
+    timeout = %q
+  }
+%s
+}
+`, name, acctestGuests.EFIDisk, network, timeout, extra)
+}
+
+// Disk boot under UEFI: the firmware finds \EFI\BOOT\BOOTX64.EFI on the
+// disk's EFI system partition and starts it; the guest gets its address by
+// DHCP and the gate passes. The NVRAM file is the instance's own and goes
+// with it.
+func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
+	testAccInstancePreCheck(t)
+	requireOVMF(t)
+	netName := testNetwork(t, "isolated", "10.219.24.0/24")
+	name := acctest.RandName("efidisk")
+	var nvram string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed,
+			checkGone("NVRAM file", &nvram)),
+		Steps: []resource.TestStep{{
+			Config: efiDiskInstance(name, netName, "", "3m"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("unikernel_instance.disk", "boot_format", "disk"),
+				resource.TestCheckResourceAttr("unikernel_instance.disk", "firmware", "efi"),
+				resource.TestCheckResourceAttr("unikernel_instance.disk", "state", "running"),
+				checkNVRAM(name, &nvram),
+				checkConsoleCount(name, `^MICROVM-READY ipv4=10\.219\.24\.`, 1),
+			),
+		}},
+	})
+}
+
+// Secure Boot with firmware that has Microsoft's keys enrolled refuses the
+// unsigned EFI application on the disk: nothing boots, and the readiness gate
+// fails showing the firmware's refusal on the console.
+func TestAccInstanceFirmwareSecureBootRefusesUnsignedDisk(t *testing.T) {
+	testAccInstancePreCheck(t)
+	requireOVMF(t)
+	netName := testNetwork(t, "isolated", "10.219.25.0/24")
+	name := acctest.RandName("sbdisk")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{{
+			Config:      efiDiskInstance(name, netName, "  secure_boot = true", "90s"),
+			ExpectError: regexp.MustCompile(`(?s)was not ready after 1m30s.*(?:Access Denied|Security Violation)`),
+		}},
+	})
+}
