@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -57,18 +56,8 @@ resource "unikernel_instance" "vm" {
 					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
 					func(*terraform.State) error {
 						// The address is the guest's own: no lease was ever handed out.
-						c, err := acctest.Client(t)
-						if err != nil {
+						if err := checkNoLease(t, netName, mac); err != nil {
 							return err
-						}
-						leases, err := c.Leases(context.Background(), netName)
-						if err != nil {
-							return err
-						}
-						for _, l := range leases {
-							if l.MAC == mac {
-								return fmt.Errorf("the static guest %s has a DHCP lease %s", mac, l.IPv4)
-							}
 						}
 						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.1.60:8080/")
 						if err != nil {
