@@ -108,7 +108,7 @@ resource "unikernel_network" "unikraft" {
 
 resource "unikernel_instance" "http" {
   name       = "${var.name_prefix}-http-1"
-  hypervisor = var.hypervisor # kvm: current Unikraft needs RDRAND and RDSEED, and QEMU 7.2 TCG has no RDSEED
+  hypervisor = var.hypervisor # kvm for a build with Unikraft's random library: it needs RDSEED, which QEMU 7.2 TCG lacks
   kernel     = unikernel_image.kernel.id
   initrd     = unikernel_image.rootfs.id
 
@@ -128,7 +128,8 @@ resource "unikernel_instance" "http" {
   env  = { LOG_LEVEL = "info" }
   memory = 128 # the initrd is extracted into RAM
   # kraftkit: -cpu host under KVM. ukarch_random_init fails with "Could not initialize the HWRNG (-95)"
-  # without RDRAND and RDSEED; QEMU's TCG cannot provide RDSEED, so under qemu the features are left out.
+  # without RDRAND and RDSEED; QEMU's TCG cannot provide RDSEED, so under qemu the features are left out
+  # and only a build without the random library (CONFIG_LIBUKRANDOM off) boots.
   cpu_mode     = var.hypervisor == "kvm" ? "host-passthrough" : "maximum"
   cpu_features = var.hypervisor == "kvm" ? { rdrand = "require", rdseed = "require" } : null
 
