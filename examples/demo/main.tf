@@ -1,6 +1,8 @@
 # The README demo (`make demo`): upload the test unikernel built from this
 # repository, create a network, boot the unikernel, and wait for its ready line.
 terraform {
+  # Tested with Terraform 1.11.4 and OpenTofu 1.12.6.
+  required_version = ">= 1.11"
   required_providers {
     unikernel = {
       source = "unikernel-dev/unikernel"

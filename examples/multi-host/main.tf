@@ -4,6 +4,8 @@
 # same everywhere, and each host boots its own copy.
 
 terraform {
+  # Tested with Terraform 1.11.4 and OpenTofu 1.12.6.
+  required_version = ">= 1.11"
   required_providers {
     unikernel = {
       source = "unikernel-dev/unikernel"

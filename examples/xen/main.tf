@@ -11,6 +11,8 @@
 # directory.
 
 terraform {
+  # Tested with Terraform 1.11.4 and OpenTofu 1.12.6.
+  required_version = ">= 1.11"
   required_providers {
     unikernel = {
       source = "unikernel-dev/unikernel"

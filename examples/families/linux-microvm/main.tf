@@ -12,6 +12,8 @@
 # The artifact URLs and sha256 values are placeholders for your own build.
 
 terraform {
+  # Tested with Terraform 1.11.4 and OpenTofu 1.12.6.
+  required_version = ">= 1.11"
   required_providers {
     unikernel = {
       source = "unikernel-dev/unikernel"

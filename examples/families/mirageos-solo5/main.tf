@@ -8,6 +8,8 @@
 # The artifact URL and its sha256 are placeholders for your own build.
 
 terraform {
+  # Tested with Terraform 1.11.4 and OpenTofu 1.12.6.
+  required_version = ">= 1.11"
   required_providers {
     unikernel = {
       source = "unikernel-dev/unikernel"

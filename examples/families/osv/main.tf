@@ -15,6 +15,8 @@
 # The artifact URLs and sha256 values are placeholders for your own build.
 
 terraform {
+  # Tested with Terraform 1.11.4 and OpenTofu 1.12.6.
+  required_version = ">= 1.11"
   required_providers {
     unikernel = {
       source = "unikernel-dev/unikernel"
@@ -131,7 +133,7 @@ resource "unikernel_network" "osv" {
 
 resource "unikernel_instance" "httpserver" {
   name       = "${var.name_prefix}-httpserver-1"
-  family     = "osv"        # as run.py runs it: machine pc, a virtio-rng device
+  family     = "osv"          # as run.py runs it: machine pc, a virtio-rng device
   hypervisor = var.hypervisor # OSv also boots under plain QEMU, more slowly
   kernel     = unikernel_image.kernel.id
   args       = var.app_args
