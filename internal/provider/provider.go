@@ -127,7 +127,8 @@ func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			},
 			"hypervisor": schema.StringAttribute{
 				MarkdownDescription: "Default hypervisor type for instances: `auto`, `kvm`, `qemu` (software emulation) or `xen`. " +
-					"`auto` picks `kvm` when the host offers it, else `qemu`. Defaults to the `" + EnvHypervisor +
+					"`auto` picks `kvm` when the host offers it, else `qemu`, else `xen` (a host that offers none of them, such " +
+					"as libvirt's `test:///default`, needs `qemu` set). Defaults to the `" + EnvHypervisor +
 					"` environment variable, then `auto`.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.OneOf(hypervisorChoices...)},
