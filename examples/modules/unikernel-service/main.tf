@@ -2,15 +2,6 @@
 # network of its own, and N instances with reserved addresses that each apply
 # waits for until they print their ready line.
 
-terraform {
-  required_version = ">= 1.6"
-  required_providers {
-    unikernel = {
-      source = "unikernel-dev/unikernel"
-    }
-  }
-}
-
 locals {
   pool_path = coalesce(var.pool_path, "/var/lib/unikernel/${var.name}")
   # Reserved addresses start at .10; the network's DHCP range is its upper
@@ -43,12 +34,13 @@ resource "unikernel_instance" "this" {
   kernel = var.boot == "kernel" ? unikernel_image.this.id : null
   # Every instance boots the same image, so a disk is attached read-only.
   disks   = var.boot == "disk" ? [{ image = unikernel_image.this.id, read_only = true }] : null
-  cmdline = var.boot == "kernel" ? replace(var.cmdline, "$${index}", tostring(count.index + 1)) : null
+  cmdline = var.boot == "kernel" && var.cmdline != null ? replace(var.cmdline, "$${index}", tostring(count.index + 1)) : null
   family  = var.family
   args    = length(var.args) > 0 ? [for a in var.args : replace(a, "$${index}", tostring(count.index + 1))] : null
   env     = length(var.env) > 0 ? var.env : null
   memory  = var.memory
 
+  # null leaves the default to the provider, which follows the boot format.
   shutdown_timeout = var.shutdown_timeout
 
   network_interfaces = [{
@@ -65,6 +57,10 @@ resource "unikernel_instance" "this" {
     precondition {
       condition     = 10 + var.instance_count <= local.dhcp_start
       error_message = "network_cidr ${var.network_cidr} has room for ${max(local.dhcp_start - 10, 0)} reserved addresses below its DHCP range, not ${var.instance_count}: choose a larger network."
+    }
+    precondition {
+      condition     = var.boot == "kernel" || var.cmdline == null
+      error_message = "cmdline is the command line of a kernel that QEMU loads (boot = \"kernel\"); a disk image (boot = \"disk\") reads its own: remove cmdline, or use args with a family that takes them."
     }
   }
 }

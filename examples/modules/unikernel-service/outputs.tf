@@ -19,7 +19,7 @@ output "console_logs" {
 }
 
 output "network" {
-  description = "Name and bridge of the service's network."
+  description = "The service's network: its name, its bridge on the host and its gateway address (the host's address on it)."
   value = {
     name    = unikernel_network.this.name
     bridge  = unikernel_network.this.bridge

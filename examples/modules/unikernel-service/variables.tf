@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the service. It prefixes every object the module creates on the host: the pool (<name>-images), the network (<name>-net) and the instances (<name>-1, <name>-2, ...)."
+  description = "Name of the service. It prefixes every object the module creates on the host: the pool (`<name>-images`), the network (`<name>-net`) and the instances (`<name>-1`, `<name>-2`, ...)."
   type        = string
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.name))
@@ -32,6 +32,7 @@ variable "image_sha256" {
 variable "boot" {
   description = "How the image boots: \"kernel\" for a unikernel kernel (multiboot, PVH, bzImage) that QEMU loads directly, \"disk\" for a bootable disk image."
   type        = string
+  nullable    = false
   default     = "kernel"
   validation {
     condition     = contains(["kernel", "disk"], var.boot)
@@ -42,6 +43,7 @@ variable "boot" {
 variable "instance_count" {
   description = "How many instances of the unikernel to run, 1 to 100."
   type        = number
+  nullable    = false
   default     = 1
   validation {
     condition     = var.instance_count >= 1 && var.instance_count <= 100 && floor(var.instance_count) == var.instance_count
@@ -50,8 +52,9 @@ variable "instance_count" {
 }
 
 variable "memory" {
-  description = "Memory of each instance in MiB."
+  description = "Memory of each instance in MiB, 8 to 65536. The default is the provider's."
   type        = number
+  nullable    = false
   default     = 64
   validation {
     condition     = var.memory >= 8 && var.memory <= 65536 && floor(var.memory) == var.memory
@@ -60,30 +63,33 @@ variable "memory" {
 }
 
 variable "cmdline" {
-  description = "Kernel command line of each instance. The unikernel reads it; `$${index}` in it is replaced with the instance's number (1, 2, ...)."
+  description = "Kernel command line of each instance (boot = \"kernel\" only). The unikernel reads it; `$${index}` in it is replaced with the instance's number (1, 2, ...). null passes none."
   type        = string
-  default     = ""
+  default     = null
   validation {
-    condition     = length(var.cmdline) <= 2048
-    error_message = "cmdline must be at most 2048 characters."
+    condition     = var.cmdline == null || try(length(var.cmdline) <= 4096, false)
+    error_message = "cmdline must be at most 4096 characters, the provider's limit for a kernel command line."
   }
 }
 
 variable "family" {
-  description = "The unikernel family (solo5, unikraft, nanos, osv, linux, or generic): it decides how args, env and each instance's reserved address are written into the kernel command line."
+  description = "The unikernel family (solo5, unikraft, nanos, osv, linux, or generic, the provider's default): it decides how args, env and each instance's reserved address are written into the kernel command line."
   type        = string
+  nullable    = false
   default     = "generic"
 }
 
 variable "args" {
   description = "The application's arguments, each passed as one word (needs a family other than generic). `$${index}` in them is replaced with the instance's number."
   type        = list(string)
+  nullable    = false
   default     = []
 }
 
 variable "env" {
   description = "Environment variables of the application (for families that have them: unikraft, osv, linux)."
   type        = map(string)
+  nullable    = false
   default     = {}
 }
 
@@ -114,23 +120,27 @@ variable "ready_console" {
 }
 
 variable "ready_timeout" {
-  description = "How long apply waits for each instance's ready line, for example \"2m\"."
+  description = "How long apply waits for each instance's ready line, as a Go duration such as \"90s\" or \"1m30s\". null leaves it to the provider, which waits 2m."
   type        = string
-  default     = "2m"
+  default     = null
   validation {
-    condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.ready_timeout))
-    error_message = "ready_timeout must be a duration such as \"90s\" or \"2m\"."
+    condition     = var.ready_timeout == null || can(regex("^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$", var.ready_timeout)) && can(regex("[1-9]", var.ready_timeout))
+    error_message = "ready_timeout must be a Go duration greater than zero, such as \"90s\", \"2m\" or \"1m30s\"."
   }
 }
 
 variable "shutdown_timeout" {
-  description = "How long an instance gets to power off after an ACPI shutdown request before it is stopped hard. Use \"0s\" for unikernels that ignore ACPI."
+  description = "How long an instance gets to power off after an ACPI shutdown request before it is stopped hard, as a Go duration; \"0s\" stops it at once. null leaves it to the provider, which follows the boot format: 10s for guests that act on ACPI (a Linux kernel, a disk-booted system, or a kernel whose format is unknown) and 0s for multiboot, multiboot2 and PVH unikernels, which ignore it."
   type        = string
-  default     = "30s"
+  default     = null
+  validation {
+    condition     = var.shutdown_timeout == null || can(regex("^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$", var.shutdown_timeout))
+    error_message = "shutdown_timeout must be a Go duration of zero or more, such as \"0s\", \"10s\" or \"1m30s\"."
+  }
 }
 
 variable "pool_path" {
-  description = "Host directory of the service's storage pool. Defaults to /var/lib/unikernel/<name>."
+  description = "Host directory of the service's storage pool. null means `/var/lib/unikernel/<name>`."
   type        = string
   default     = null
 }

@@ -58,19 +58,21 @@ run "two_instances" {
   }
 }
 
-# Scaling to three adds one instance and leaves the first two alone.
+# Scaling to three adds one instance and leaves the first two alone. This run
+# leaves shutdown_timeout to the module's default, null, so the provider
+# chooses it from the boot format: 0s for the multiboot test unikernel, the
+# same as the first run set, so nothing changes in place.
 run "scale_to_three" {
   command = apply
 
   variables {
-    image_source     = var.kernel
-    image_sha256     = var.kernel_sha256
-    instance_count   = 3
-    previous_ids     = run.two_instances.ids
-    memory           = 16
-    cmdline          = "service=${var.name} instance=$${index}"
-    ready_console    = "UNIKERNEL-READY cmdline=service="
-    shutdown_timeout = "0s"
+    image_source   = var.kernel
+    image_sha256   = var.kernel_sha256
+    instance_count = 3
+    previous_ids   = run.two_instances.ids
+    memory         = 16
+    cmdline        = "service=${var.name} instance=$${index}"
+    ready_console  = "UNIKERNEL-READY cmdline=service="
   }
 
   assert {
@@ -80,5 +82,9 @@ run "scale_to_three" {
   assert {
     condition     = slice(output.ids, 0, 2) == var.previous_ids
     error_message = "the first two instances were replaced: ${jsonencode(var.previous_ids)} became ${jsonencode(output.ids)}"
+  }
+  assert {
+    condition     = unikernel_instance.this[*].shutdown_timeout == ["0s", "0s", "0s"] && alltrue([for i in unikernel_instance.this : i.boot_format == "multiboot"])
+    error_message = "with shutdown_timeout left to the provider, a multiboot instance gets 0s: ${jsonencode(unikernel_instance.this[*].shutdown_timeout)}"
   }
 }
