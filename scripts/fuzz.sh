@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of the module for a bounded time each (FUZZTIME,
-# default 20s) and prints the executions per target. A failing input is
+# default 10s) and prints the executions per target. A failing input is
 # written by Go into the package's testdata/fuzz/<Target>/ directory, where
 # it stays as a regression seed that every `go test` runs: commit it with
 # the fix. Used by `make fuzz`.
@@ -13,7 +13,7 @@
 # has no deadline to race), and only that run's result counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime="${FUZZTIME:-20s}"
+fuzztime="${FUZZTIME:-10s}"
 status=0
 summary=()
 # seeds counts the failing inputs kept for a target (none when the directory is missing).
