@@ -10,7 +10,9 @@
 #      provider from that directory (a link into it, "unauthenticated", with an h1: hash in the lock file,
 #      and HTTPS_PROXY pointing nowhere so that any registry request fails), then `apply -auto-approve`,
 #      the outputs (the console's ready line with the demo's cmdline, the reserved address, the version
-#      the CLI reports for the provider), and `destroy`.
+#      the CLI reports for the provider), and `destroy`;
+#   4. `make install PLUGIN_DIR=<dir>/terraform/plugins` and init with XDG_DATA_DIRS=<dir> and another empty
+#      HOME, with each CLI: the system-wide directory (/usr/local/share/terraform/plugins) works the same way.
 #
 # The CLIs run inside the harness namespace (scripts/harness.sh exec), with the libvirt URI from the
 # environment (LIBVIRT_DEFAULT_URI: what `scripts/harness.sh uri` prints, else qemu:///system); the copy's
@@ -23,7 +25,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-export PATH="$(go env GOPATH)/bin:/usr/local/go/bin:$PATH"
+PATH="$(go env GOPATH)/bin:/usr/local/go/bin:$PATH"
+export PATH
 
 say() { printf 'test-install: %s\n' "$*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
@@ -66,12 +69,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ ! -e "$home/.terraformrc" ] && [ ! -e "$home/.tofurc" ] && [ -z "$(ls -A "$home")" ] || fail "$home is not empty"
+[ -z "$(ls -A "$home")" ] || fail "$home is not empty"
 
 say "make install with HOME=$home and no CLI configuration"
 t0=$SECONDS
 make --no-print-directory install >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "make install"; }
 install_s=$((SECONDS - t0))
+# shellcheck disable=SC2016 # $(INSTALL_VERSION) is make's, not the shell's
 version="$(make --no-print-directory -s -f GNUmakefile -f - print-install-version <<<'print-install-version: ; @echo $(INSTALL_VERSION)')"
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "make install installs '$version', which is not a release version"
 platform="$(go env GOOS)_$(go env GOARCH)"
@@ -134,7 +138,26 @@ EOF
 	times+=("$name ${t1}s")
 }
 
+# shared CLI HOST: `make install PLUGIN_DIR=<share>/terraform/plugins`, the directory for every user, found
+# through XDG_DATA_DIRS (whose default is /usr/local/share:/usr/share) by init in a configuration with another,
+# empty HOME.
+shared() {
+	local name="$1" cli="$2" host="$3" dir="$work/shared-$1" share="$work/share" t0=$SECONDS
+	mkdir -p "$dir/home"
+	cp examples/demo/*.tf "$dir/"
+	env -u XDG_DATA_DIRS make --no-print-directory install PLUGIN_DIR="$share/terraform/plugins" >"$dir/install.log" 2>&1 ||
+		{ cat "$dir/install.log" >&2; fail "make install PLUGIN_DIR=$share/terraform/plugins"; }
+	env HOME="$dir/home" XDG_DATA_DIRS="$share" HTTPS_PROXY=http://127.0.0.1:9 TF_IN_AUTOMATION=1 \
+		"$cli" -chdir="$dir" init -input=false -no-color >"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; fail "$name init (shared)"; }
+	[ "$(readlink -f "$dir/.terraform/providers/$host/unikernel-dev/unikernel/$version/$platform")" = \
+		"$share/terraform/plugins/$host/unikernel-dev/unikernel/$version/$platform" ] ||
+		{ cat "$dir/init.log" >&2; fail "$name did not install the provider from \$XDG_DATA_DIRS/terraform/plugins"; }
+	say "$name: init from <XDG_DATA_DIRS>/terraform/plugins in $((SECONDS - t0)) s (make install PLUGIN_DIR=...)"
+}
+
 times=()
 check terraform "$terraform_bin" registry.terraform.io 10.213.141.0/24
 check tofu "$tofu_bin" registry.opentofu.org 10.213.142.0/24
+shared terraform "$terraform_bin" registry.terraform.io
+shared tofu "$tofu_bin" registry.opentofu.org
 say "passed: make install ${install_s}s; ${times[*]} (init, apply and destroy)"
