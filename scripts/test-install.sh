@@ -82,7 +82,7 @@ platform="$(go env GOOS)_$(go env GOARCH)"
 for host in registry.terraform.io registry.opentofu.org; do
 	f="$home/.terraform.d/plugins/$host/unikernel-dev/unikernel/$version/$platform/terraform-provider-unikernel_v$version"
 	[ -x "$f" ] || { cat "$work/install.log" >&2; fail "make install did not place $f"; }
-	cmp -s "$f" build/bin/terraform-provider-unikernel || fail "$f is not the binary make install built"
+	cmp -s "$f" build/install/terraform-provider-unikernel || fail "$f is not the binary make install built"
 done
 say "make install: v$version in $install_s s"
 
