@@ -9,11 +9,15 @@
 #   scripts/release.sh snapshot   an unsigned snapshot release into dist/ (linux/amd64 and linux/arm64), then:
 #   scripts/release.sh install    the amd64 archive through a filesystem mirror: terraform init, then a plan
 #                                 against the local libvirtd (the harness must be up)
+#   scripts/release.sh implied    the amd64 archive with NO CLI configuration and an empty HOME, as docs tell
+#                                 users: the zip dropped unchanged into ~/.terraform.d/plugins/<host>/
+#                                 unikernel-dev/unikernel/ (terraform init and plan, tofu init and plan),
+#                                 and unzipped into .../<version>/linux_amd64/ (terraform init)
 #   scripts/release.sh library    the release binary's errors with libvirt.so.0 hidden, and with a
 #                                 libvirt.so.0 that reports an old version
 #   scripts/release.sh arm64      the arm64 binary under qemu-user-static with Debian's arm64 libvirt0:
 #                                 plugin handshake, schema, configure on test:///default, a data source read
-#   scripts/release.sh all        snapshot, install, library and arm64 (what make release-snapshot runs)
+#   scripts/release.sh all        snapshot, install, implied, library and arm64 (what make release-snapshot runs)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -187,6 +191,48 @@ install() {
 	step "installed archive planned: $(echo "$out" | grep -m1 'Plan:')"
 }
 
+# implied: the archive as the getting-started guide says to install it, found by the CLIs' implied local
+# mirror directories with no CLI configuration at all. A snapshot's version is a pre-release, so the
+# configuration names it exactly (a release's version needs no constraint).
+implied() {
+	local dir="$work/implied" home zip cli name host plugins out
+	zip="$dist/terraform-provider-unikernel_$(version)_linux_amd64.zip"
+	for cli in "$(command -v terraform)" "$("$root/scripts/terraform-cli.sh" tofu)"; do
+		name="$(basename "$cli")"
+		host="$(registry_host "$cli")"
+		mirror_setup "$dir" "qemu:///system"
+		home="$dir/home"
+		plugins="$home/.terraform.d/plugins"
+		mkdir -p "$plugins/$host/unikernel-dev/unikernel"
+		cp "$zip" "$plugins/$host/unikernel-dev/unikernel/"
+		step "$name init with no CLI configuration: $(basename "$zip") in ~/.terraform.d/plugins/$host/unikernel-dev/unikernel/"
+		env -u TF_CLI_CONFIG_FILE -u TF_PLUGIN_CACHE_DIR -u XDG_DATA_HOME -u XDG_CONFIG_HOME HOME="$home" \
+			HTTPS_PROXY=http://127.0.0.1:9 TF_IN_AUTOMATION=1 "$cli" -chdir="$dir/config" init -input=false -no-color \
+			>"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; fail "$name init from the packed layout"; }
+		grep -q "Installed unikernel-dev/unikernel v$(version) (unauthenticated)" "$dir/init.log" ||
+			{ cat "$dir/init.log" >&2; fail "$name init did not install v$(version) from ~/.terraform.d/plugins"; }
+		cmp "$dir/config/.terraform/providers/$host/unikernel-dev/unikernel/$(version)/linux_amd64/terraform-provider-unikernel_v$(version)" \
+			"$work/unpacked/amd64/terraform-provider-unikernel_v$(version)" || fail "$name installed another binary than the archive's"
+		out="$(env -u TF_CLI_CONFIG_FILE HOME="$home" "$cli" -chdir="$dir/config" plan -input=false -no-color 2>&1)" ||
+			{ echo "$out" >&2; fail "$name plan"; }
+		echo "$out" | grep -q 'unikernel_pool.images will be created' || { echo "$out" >&2; fail "$name plan does not create the pool"; }
+		step "$name: installed from the packed layout and planned: $(echo "$out" | grep -m1 'Plan:')"
+	done
+
+	mirror_setup "$dir" "qemu:///system"
+	home="$dir/home"
+	plugins="$home/.terraform.d/plugins/registry.terraform.io/unikernel-dev/unikernel/$(version)/linux_amd64"
+	mkdir -p "$plugins"
+	unzip -q "$zip" -d "$plugins"
+	step "terraform init with no CLI configuration: the archive unzipped into ~/.terraform.d/plugins/registry.terraform.io/unikernel-dev/unikernel/$(version)/linux_amd64/"
+	env -u TF_CLI_CONFIG_FILE -u TF_PLUGIN_CACHE_DIR -u XDG_DATA_HOME -u XDG_CONFIG_HOME HOME="$home" \
+		HTTPS_PROXY=http://127.0.0.1:9 TF_IN_AUTOMATION=1 terraform -chdir="$dir/config" init -input=false -no-color \
+		>"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; fail "terraform init from the unpacked layout"; }
+	grep -q "Installed unikernel-dev/unikernel v$(version) (unauthenticated)" "$dir/init.log" ||
+		{ cat "$dir/init.log" >&2; fail "terraform init did not install v$(version) from the unpacked archive"; }
+	step "terraform: installed from the unpacked archive"
+}
+
 library() {
 	local dir="$work/library" out lib old="$work/library-old"
 	mirror_setup "$dir" "qemu:///system"
@@ -293,6 +339,7 @@ go-tools) go_tools ;;
 check) check ;;
 snapshot) snapshot ;;
 install) install ;;
+implied) implied ;;
 library) library ;;
 arm64) arm64 ;;
 all)
@@ -303,6 +350,7 @@ all)
 	sysroot_pid=$!
 	snapshot
 	install
+	implied
 	library
 	wait "$sysroot_pid" || { cat "$work/sysroot.log" >&2; fail "fetching the arm64 libraries"; }
 	arm64
