@@ -5,11 +5,14 @@
 ephemeral "unikernel_instance_console" "web" {
   name  = "web-1"
   lines = 200
+}
 
+# Stop the run when the guest has not reported that it is ready. The condition
+# reads the text; only its result is kept.
+resource "terraform_data" "web_ready" {
   lifecycle {
-    # Stop the run when the guest has not reported that it is ready.
-    postcondition {
-      condition     = strcontains(self.output, "READY")
+    precondition {
+      condition     = strcontains(ephemeral.unikernel_instance_console.web.output, "READY")
       error_message = "web-1 has not printed READY on its serial console."
     }
   }
