@@ -28,7 +28,8 @@ const consoleReadLimit = 4 << 20
 const (
 	consoleDescription = "The serial console output of a `unikernel_instance`, read from its persistent log through " +
 		"libvirt (so it works over remote URIs such as `qemu+ssh://`). Each start made by the provider writes a line " +
-		"`=== unikernel: <why> at <RFC 3339 time> ===` into the log; `since` uses these markers."
+		"`=== unikernel: <why> at <RFC 3339 time> ===` into the log; `since` uses these markers. An " +
+		"instance without a console log (never started, or no such instance) gives an empty `output`."
 	consoleNameDesc  = "Name of the instance."
 	consoleLinesDesc = "Return at most this many last lines. Defaults to 100."
 	consoleSinceDesc = "An RFC 3339 time: return only the output of boots (started by the provider) at or " +
