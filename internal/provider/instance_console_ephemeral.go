@@ -35,9 +35,9 @@ func (e *InstanceConsoleEphemeral) Schema(_ context.Context, _ ephemeral.SchemaR
 			"text may hold secrets, and pass it only to places that take ephemeral values (provider blocks, write-only " +
 			"attributes, other ephemeral resources, `locals`, ephemeral module outputs). The `unikernel_instance_console` " +
 			"data source returns the same text and stores it in the state and in plan files.\n\n" +
-			"The instance must exist when Terraform opens the ephemeral resource: that is during plan when `name` is " +
-			"known then, so read the console of an instance created in the same run only once it exists (a later run, " +
-			"or a `name` that is known only after apply).",
+			"Terraform opens it during plan as soon as `name` is known, and again during apply (after the resources " +
+			"it refers to): in the run that creates the instance, the plan sees an empty console, so conditions on " +
+			"its text belong in a later run.",
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{Required: true, MarkdownDescription: consoleNameDesc},
 			"lines": schema.Int64Attribute{

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -60,20 +61,24 @@ data "unikernel_instances" %q {
 `, label, filters)
 	}
 	mine := fmt.Sprintf(`  name_regex = "^%s-"`, p)
-	config := testProviderBlock() +
-		inst("a", "unikraft", 16, 1, true, netA) +
-		inst("b", "unikraft", 24, 2, true, netA, netB) +
-		inst("c", "generic", 16, 1, false, netB) +
-		list("all", mine) +
-		list("ab", fmt.Sprintf(`  name_regex = "^%s-[ab]$"`, p)) +
-		list("running", mine+"\n  state = \"running\"") +
-		list("paused", mine+"\n  state = \"paused\"") +
-		list("shutoff", mine+"\n  state = \"shutoff\"") +
-		list("net_a", mine+fmt.Sprintf("\n  network = %q", netA)) +
-		list("net_b", mine+fmt.Sprintf("\n  network = %q", netB)) +
-		list("unikraft", mine+"\n  family = \"unikraft\"") +
-		list("generic", mine+"\n  family = \"generic\"") +
-		list("everything", fmt.Sprintf("  name_regex = %q\n  state = \"running\"\n  network = %q\n  family = \"unikraft\"", p, netB))
+	configWith := func(familyC string) string {
+		return testProviderBlock() +
+			inst("a", "unikraft", 16, 1, true, netA) +
+			inst("b", "unikraft", 24, 2, true, netA, netB) +
+			inst("c", familyC, 16, 1, false, netB) +
+			list("all", mine) +
+			list("ab", fmt.Sprintf(`  name_regex = "^%s-[ab]$"`, p)) +
+			list("running", mine+"\n  state = \"running\"") +
+			list("paused", mine+"\n  state = \"paused\"") +
+			list("shutoff", mine+"\n  state = \"shutoff\"") +
+			list("net_a", mine+fmt.Sprintf("\n  network = %q", netA)) +
+			list("net_b", mine+fmt.Sprintf("\n  network = %q", netB)) +
+			list("unikraft", mine+"\n  family = \"unikraft\"") +
+			list("generic", mine+"\n  family = \"generic\"") +
+			list("solo5", mine+"\n  family = \"solo5\"") +
+			list("everything", fmt.Sprintf("  name_regex = %q\n  state = \"running\"\n  network = %q\n  family = \"unikraft\"", p, netB))
+	}
+	config := configWith("generic")
 	names := func(label string, suffixes ...string) statecheck.StateCheck {
 		want := []knownvalue.Check{}
 		for _, s := range suffixes {
@@ -99,6 +104,7 @@ data "unikernel_instances" %q {
 					names("net_b", "b", "c"),
 					names("unikraft", "a", "b"),
 					names("generic", "c"),
+					names("solo5"),
 					names("everything", "b"),
 					// What one element holds, for b (index 1 of the sorted list).
 					statecheck.CompareValuePairs(all, item(1).AtMapKey("id"), "unikernel_instance.b", tfjsonpath.New("id"), compare.ValuesSame()),
@@ -137,6 +143,19 @@ data "unikernel_instances" %q {
 					names("everything"),
 					statecheck.ExpectKnownValue(all, item(1).AtMapKey("state"), knownvalue.StringExact("paused")),
 					statecheck.ExpectKnownValue(all, item(1).AtMapKey("running"), knownvalue.Bool(true)),
+				},
+			},
+			{
+				// A family declared on a generic instance changes in place, and
+				// the domain's metadata follows.
+				Config: configWith("solo5"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.c", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					names("generic"),
+					names("solo5", "c"),
+					statecheck.ExpectKnownValue(all, item(2).AtMapKey("family"), knownvalue.StringExact("solo5")),
 				},
 			},
 		},
