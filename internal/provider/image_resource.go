@@ -373,6 +373,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	}
 	m := ImageResourceModel{
 		Name: types.StringValue(name), Pool: types.StringValue(pool), Source: types.StringNull(), SHA256: types.StringValue(digest),
+		SourceHeaders: types.MapNull(types.StringType),
 	}
 	m.fromVolume(info)
 	m.setFormat(format)
