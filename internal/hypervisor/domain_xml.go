@@ -52,6 +52,11 @@ type DomainSpec struct {
 	// domain's own. SecureBoot asks for UEFI that enforces Secure Boot.
 	Firmware   string
 	SecureBoot bool
+	// Family is the guest's unikernel family, kept in the domain's <metadata>
+	// (domain_metadata.go) so that lists of instances can show and filter it.
+	// Empty: not recorded (a domain defined outside the provider or before it
+	// recorded families).
+	Family string
 }
 
 // DiskSpec is one block device.
@@ -119,6 +124,11 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 		OnCrash:    orDefault(spec.OnCrash, "destroy"),
 		Devices:    &libvirtxml.DomainDeviceList{},
 	}
+	meta, err := metadataXML(spec)
+	if err != nil {
+		return nil, err
+	}
+	d.Metadata = meta
 	if spec.Kernel == "" && len(spec.Disks) > 0 {
 		d.OS.BootDevices = []libvirtxml.DomainBootDevice{{Dev: bootDev(spec.Disks[0])}}
 	}
@@ -254,6 +264,7 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 	}
 	readPlatform(d, &s)
 	readFirmware(d, &s)
+	readMetadata(d, &s)
 	s.NoACPI = d.Type != "xen" && (d.Features == nil || d.Features.ACPI == nil)
 	readFilesystems(d, &s)
 	if d.Devices == nil {

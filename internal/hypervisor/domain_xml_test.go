@@ -36,6 +36,11 @@ var domainCases = map[string]DomainSpec{
 		Interfaces: []InterfaceSpec{{Network: "default", MAC: "52:54:00:00:00:01"}},
 		ConsoleLog: "/var/log/unikernel/nanos-1.log",
 	},
+	"family": {
+		Name: "osv-1", Type: "qemu", MemoryMiB: 64, VCPUs: 1, Family: "osv",
+		Kernel: "/k/loader.elf", Cmdline: "--ip=eth0,10.0.0.2,255.255.255.0 /hello",
+		ConsoleLog: "/var/log/unikernel/osv-1.log",
+	},
 	"xen": {
 		Name: "mirage-1", Type: "xen", MemoryMiB: 32, VCPUs: 1,
 		Kernel: "/k/mirage.xen", Cmdline: "--ipv4=10.0.0.2/24",

@@ -14,11 +14,14 @@ type ImageResourceModel struct {
 	Name   types.String `tfsdk:"name"`
 	Pool   types.String `tfsdk:"pool"`
 	Source types.String `tfsdk:"source"`
-	SHA256 types.String `tfsdk:"sha256"`
-	Format types.String `tfsdk:"format"`
-	Boot   types.String `tfsdk:"boot"`
-	Path   types.String `tfsdk:"path"`
-	Size   types.Int64  `tfsdk:"size"`
+	// SourceHeaders is write-only: set in the configuration, always null in
+	// the plan and the state.
+	SourceHeaders types.Map    `tfsdk:"source_headers_wo"`
+	SHA256        types.String `tfsdk:"sha256"`
+	Format        types.String `tfsdk:"format"`
+	Boot          types.String `tfsdk:"boot"`
+	Path          types.String `tfsdk:"path"`
+	Size          types.Int64  `tfsdk:"size"`
 
 	OCI              *ImageOCIModel `tfsdk:"oci"`
 	OCIDigest        types.String   `tfsdk:"oci_digest"`

@@ -3,9 +3,13 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
 	"regexp"
+	"slices"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -30,6 +34,7 @@ func (r *ImageResource) ValidateConfig(ctx context.Context, req resource.Validat
 		resp.Diagnostics.AddAttributeError(at, "Invalid image source", msg)
 		return
 	}
+	validateSourceHeaders(ctx, &cfg, &resp.Diagnostics)
 	if cfg.Source.IsUnknown() || cfg.Source.IsNull() {
 		return
 	}
@@ -38,6 +43,19 @@ func (r *ImageResource) ValidateConfig(ctx context.Context, req resource.Validat
 		resp.Diagnostics.AddAttributeError(path.Root("source"), "Invalid image source",
 			fmt.Sprintf("%s. Give a local file path, or an http:// or https:// URL.", err))
 		return
+	}
+	if kind == sourceLocal && !cfg.SourceHeaders.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("source_headers_wo"), "Invalid image source",
+			"source_headers_wo is sent with the download of an http:// or https:// source; `source` is a local file. "+
+				"Remove source_headers_wo.")
+	}
+	if u, err := url.Parse(cfg.Source.ValueString()); err == nil && kind != sourceLocal && u.User != nil {
+		if _, hasPassword := u.User.Password(); hasPassword {
+			resp.Diagnostics.AddAttributeWarning(path.Root("source"), "Password stored in the state",
+				"The password in the `source` URL is stored in the state and in plan files with `source`. Give the URL "+
+					"without it and send the credentials with source_headers_wo, which is never stored (Terraform 1.11 "+
+					"or later): source_headers_wo = { Authorization = \"Basic ${base64encode(\"user:password\")}\" }.")
+		}
 	}
 	if kind == sourceHTTP && cfg.SHA256.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("sha256"), "Missing sha256 for an http:// source",
@@ -177,4 +195,45 @@ func planDigest(ctx context.Context, source string, stamp *sourceStamp) (string,
 	}
 	tflog.Debug(ctx, "hashing image source at plan time", map[string]any{"source": source})
 	return hashFile(ctx, source)
+}
+
+// validateSourceHeaders checks source_headers_wo: only beside an http(s)
+// source, with valid names and single-line values. Messages name the header,
+// never its value.
+func validateSourceHeaders(ctx context.Context, cfg *ImageResourceModel, diags *diag.Diagnostics) {
+	at := path.Root("source_headers_wo")
+	if cfg.SourceHeaders.IsNull() || cfg.SourceHeaders.IsUnknown() {
+		return
+	}
+	if cfg.OCI != nil {
+		diags.AddAttributeError(at, "Invalid image source", "source_headers_wo is sent with the download of an "+
+			"http:// or https:// `source`; an `oci` source takes its credentials from the provider's `registries`.")
+		return
+	}
+	var headers map[string]types.String
+	diags.Append(cfg.SourceHeaders.ElementsAs(ctx, &headers, false)...)
+	for _, name := range slices.Sorted(maps.Keys(headers)) {
+		v := headers[name]
+		if v.IsUnknown() {
+			continue
+		}
+		if v.IsNull() {
+			diags.AddAttributeError(at.AtMapKey(name), "Invalid HTTP header", fmt.Sprintf("header %q has a null value.", name))
+			continue
+		}
+		if err := checkSourceHeader(name, v.ValueString()); err != nil {
+			diags.AddAttributeError(at.AtMapKey(name), "Invalid HTTP header", "source_headers_wo: "+err.Error()+".")
+		}
+	}
+}
+
+// sourceHeaders returns the configuration's source_headers_wo as a plain map
+// (nil when unset).
+func sourceHeaders(ctx context.Context, cfg *ImageResourceModel, diags *diag.Diagnostics) map[string]string {
+	if cfg.SourceHeaders.IsNull() || cfg.SourceHeaders.IsUnknown() {
+		return nil
+	}
+	var headers map[string]string
+	diags.Append(cfg.SourceHeaders.ElementsAs(ctx, &headers, false)...)
+	return headers
 }

@@ -86,6 +86,9 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if known(plan.Format) {
 		checks.format = imageformat.Format(plan.Format.ValueString())
 	}
+	if checks.headers = sourceHeaders(ctx, &config, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	var pkg *oci.Package
 	if plan.OCI != nil {
 		// The package's file is pulled into the blob cache, every blob
@@ -240,20 +243,22 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	if !r.configured(&resp.Diagnostics) {
 		return
 	}
-	var plan, state ImageResourceModel
+	var plan, state, config ImageResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	name, source := plan.Name.ValueString(), plan.Source.ValueString()
 	summary := fmt.Sprintf("Unable to update image %q", name)
+	headers := sourceHeaders(ctx, &config, &resp.Diagnostics)
 	if plan.OCI != nil {
 		r.recordOCI(ctx, plan, state, resp)
 		return
 	}
 	img, err := prepareImage(ctx, source, imageChecks{verify: state.SHA256.ValueString(),
-		format: imageformat.Format(state.Format.ValueString())})
+		format: imageformat.Format(state.Format.ValueString()), headers: headers})
 	var mm *imageformat.MismatchError
 	switch {
 	case errors.As(err, &mm):
@@ -368,6 +373,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	}
 	m := ImageResourceModel{
 		Name: types.StringValue(name), Pool: types.StringValue(pool), Source: types.StringNull(), SHA256: types.StringValue(digest),
+		SourceHeaders: types.MapNull(types.StringType),
 	}
 	m.fromVolume(info)
 	m.setFormat(format)

@@ -78,6 +78,17 @@ func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(sourceChanged,
 					"Changing the source replaces the image.", "Changing the source replaces the image.")},
 			},
+			"source_headers_wo": schema.MapAttribute{
+				Optional: true, WriteOnly: true, Sensitive: true, ElementType: types.StringType,
+				MarkdownDescription: "HTTP headers sent with the download of an `http://` or `https://` `source`, for " +
+					"sources behind authentication: `{ Authorization = \"Bearer ${var.token}\" }`, or " +
+					"`\"Basic ${base64encode(\"user:password\")}\"`. Write-only (Terraform 1.11 or later): the " +
+					"values are never stored in the state or a plan, and can come from ephemeral values. They are sent " +
+					"to the source's host only, never to a host it redirects to, and are used whenever the provider " +
+					"downloads the source (at create and replacement); changing them alone changes nothing, so there " +
+					"is no `source_headers_wo_version`. A password in the URL itself (`https://user:password@host/...`) " +
+					"works too, but is stored in the state with `source`.",
+			},
 			"oci": ociSourceAttribute(),
 			"oci_digest": ociComputedString("The digest that `oci.reference` resolved to when the image was pulled " +
 				"(an index's or a manifest's), `sha256:<hex>`. A tag is resolved again at every plan: when it points " +

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -152,6 +154,14 @@ func checkImageRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > maxImageRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxImageRedirects)
 	}
+	// Headers from source_headers_wo go to the source's host only: a
+	// redirect elsewhere (a CDN, a signed storage URL) gets none of them.
+	// Go itself drops only Authorization, Cookie and WWW-Authenticate.
+	if first := via[0]; req.URL.Host != first.URL.Host {
+		for k := range first.Header {
+			req.Header.Del(k)
+		}
+	}
 	switch req.URL.Scheme {
 	case "http":
 		if via[len(via)-1].URL.Scheme == "https" {
@@ -204,6 +214,9 @@ type imageChecks struct {
 	expect string
 	// format is the explicit or planned format ("" detects).
 	format imageformat.Format
+	// headers are sent with the download of an http(s) source
+	// (source_headers_wo), and only to the source's own host.
+	headers map[string]string
 }
 
 // prepareImage checks the source before anything is created on the host:
@@ -221,7 +234,7 @@ func prepareImage(ctx context.Context, source string, checks imageChecks) (*prep
 	switch {
 	case kind != sourceLocal:
 		var digest string
-		file, digest, img.size, err = fetchToTemp(ctx, source)
+		file, digest, img.size, err = fetchToTemp(ctx, source, checks.headers)
 		if err != nil {
 			return nil, &sourceError{"source", err}
 		}
@@ -295,13 +308,18 @@ func hashFile(ctx context.Context, path string) (string, int64, error) {
 }
 
 // fetchToTemp downloads url into a new file under os.TempDir (mode 0600)
-// while hashing it. The caller removes the file.
-func fetchToTemp(ctx context.Context, source string) (file, digest string, size int64, err error) {
+// while hashing it, sending headers with the request. The caller removes the
+// file.
+func fetchToTemp(ctx context.Context, source string, headers map[string]string) (file, digest string, size int64, err error) {
 	src := redactSource(source) // for logs and messages
-	tflog.Debug(ctx, "downloading image source", map[string]any{"source": src})
+	// Header names only: their values are secrets.
+	tflog.Debug(ctx, "downloading image source", map[string]any{"source": src, "headers": sortedHeaderNames(headers)})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
 	if err != nil {
 		return "", "", 0, err
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := imageHTTPClient.Do(req)
 	if err != nil {
@@ -392,4 +410,32 @@ func hashVolume(ctx context.Context, c *hypervisor.Client, pool, name string, si
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// headerNameRe is an HTTP field name (RFC 9110 token).
+var headerNameRe = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// checkSourceHeader reports what is wrong with one entry of
+// source_headers_wo, naming the header but never its value.
+func checkSourceHeader(name, value string) error {
+	if !headerNameRe.MatchString(name) {
+		return fmt.Errorf("%q is not an HTTP header name: letters, digits and !#$%%&'*+-.^_`|~ only", name)
+	}
+	switch http.CanonicalHeaderKey(name) {
+	case "Host", "Content-Length", "Transfer-Encoding", "Connection":
+		return fmt.Errorf("header %q is set by the HTTP client and cannot be given", name)
+	}
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return fmt.Errorf("the value of header %q holds a line break or NUL", name)
+	}
+	return nil
+}
+
+func sortedHeaderNames(h map[string]string) []string {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, http.CanonicalHeaderKey(k))
+	}
+	sort.Strings(names)
+	return names
 }

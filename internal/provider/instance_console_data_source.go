@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -22,6 +23,23 @@ var _ datasource.DataSourceWithConfigure = &InstanceConsoleDataSource{}
 // consoleReadLimit bounds how much of a console log one read downloads.
 // virtlogd rotates logs at 2 MiB, so this holds a whole log.
 const consoleReadLimit = 4 << 20
+
+// The console data source and ephemeral resource share their schema's words.
+const (
+	consoleDescription = "The serial console output of a `unikernel_instance`, read from its persistent log through " +
+		"libvirt (so it works over remote URIs such as `qemu+ssh://`). Each start made by the provider writes a line " +
+		"`=== unikernel: <why> at <RFC 3339 time> ===` into the log; `since` uses these markers. An " +
+		"instance without a console log (never started, or no such instance) gives an empty `output`."
+	consoleNameDesc  = "Name of the instance."
+	consoleLinesDesc = "Return at most this many last lines. Defaults to 100."
+	consoleSinceDesc = "An RFC 3339 time: return only the output of boots (started by the provider) at or " +
+		"after it. `lines` still applies."
+	consoleIDDesc     = "The instance name."
+	consoleOutputDesc = "The console output, lines separated by `\\n`."
+	consolePathDesc   = "Host path of the console log."
+)
+
+var consoleLinesValidator = int64validator.Between(1, 100000)
 
 // InstanceConsoleDataSource returns an instance's serial console output.
 type InstanceConsoleDataSource struct {
@@ -46,25 +64,26 @@ func (d *InstanceConsoleDataSource) Metadata(_ context.Context, req datasource.M
 
 func (d *InstanceConsoleDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The serial console output of a `unikernel_instance`, read from its persistent log through " +
-			"libvirt (so it works over remote URIs such as `qemu+ssh://`). Each start made by the provider writes a line " +
-			"`=== unikernel: <why> at <RFC 3339 time> ===` into the log; `since` uses these markers.",
+		MarkdownDescription: consoleDescription + "\n\n" +
+			"The output is stored in the state and in saved plan files, like every data source's values. Console text " +
+			"can hold secrets (tokens, keys or passwords a guest prints): read it with the `unikernel_instance_console` " +
+			"ephemeral resource instead (Terraform 1.10 or later, OpenTofu 1.11 or later), whose output never lands in " +
+			"either.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the instance."},
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: consoleNameDesc},
 			"lines": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Return at most this many last lines. Defaults to 100.",
-				Validators:          []validator.Int64{int64validator.Between(1, 100000)},
+				MarkdownDescription: consoleLinesDesc,
+				Validators:          []validator.Int64{consoleLinesValidator},
 			},
 			"since": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: "An RFC 3339 time: return only the output of boots (started by the provider) at or " +
-					"after it. `lines` still applies.",
-				Validators: []validator.String{validators.RFC3339()},
+				Optional:            true,
+				MarkdownDescription: consoleSinceDesc,
+				Validators:          []validator.String{validators.RFC3339()},
 			},
-			"id":     schema.StringAttribute{Computed: true, MarkdownDescription: "The instance name."},
-			"output": schema.StringAttribute{Computed: true, MarkdownDescription: "The console output, lines separated by `\\n`."},
-			"path":   schema.StringAttribute{Computed: true, MarkdownDescription: "Host path of the console log."},
+			"id":     schema.StringAttribute{Computed: true, MarkdownDescription: consoleIDDesc},
+			"output": schema.StringAttribute{Computed: true, MarkdownDescription: consoleOutputDesc},
+			"path":   schema.StringAttribute{Computed: true, MarkdownDescription: consolePathDesc},
 		},
 	}
 }
@@ -84,12 +103,24 @@ func (d *InstanceConsoleDataSource) Read(ctx context.Context, req datasource.Rea
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.Diagnostics.Append(readInstanceConsole(ctx, d.data, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// readInstanceConsole fills id, output and path of m from the instance's
+// console log, honouring lines and since. The data source and the ephemeral
+// resource both read through it, so they return the same text.
+func readInstanceConsole(ctx context.Context, data *Data, m *instanceConsoleModel) diag.Diagnostics {
+	var diags diag.Diagnostics
 	name := m.Name.ValueString()
 	tflog.Debug(ctx, "reading console log", map[string]any{"instance": name})
-	out, err := d.data.Client.ReadConsole(ctx, d.data.Console, name, 0, consoleReadLimit)
+	out, err := data.Client.ReadConsole(ctx, data.Console, name, 0, consoleReadLimit)
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read the console of instance %q", name), err.Error())
-		return
+		diags.AddError(fmt.Sprintf("Unable to read the console of instance %q", name), err.Error())
+		return diags
 	}
 	text := strings.ReplaceAll(string(out), "\r", "")
 	if !m.Since.IsNull() {
@@ -106,8 +137,8 @@ func (d *InstanceConsoleDataSource) Read(ctx context.Context, req datasource.Rea
 	}
 	m.ID = types.StringValue(name)
 	m.Output = types.StringValue(strings.Join(lines, "\n"))
-	m.Path = types.StringValue(d.data.Console.LogPath(name))
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	m.Path = types.StringValue(data.Console.LogPath(name))
+	return diags
 }
 
 // outputSince keeps the output from the first boot marker at or after since.

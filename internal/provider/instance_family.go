@@ -52,7 +52,8 @@ func familyAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Environment variables of the application, encoded the way the family passes them " +
 				"(Unikraft's `env.vars`, OSv's `--env=`, Linux's `KEY=VALUE` before ` -- `). Names are letters, digits and " +
 				"`_`, not starting with a digit. Solo5 and MirageOS have none, and Nanos reads its environment from the " +
-				"image: the plan refuses it there." + restartNote,
+				"image: the plan refuses it there. Not for secrets: they become the kernel command line, which libvirt keeps in the " +
+				"domain definition and `boot_cmdline` holds in the state." + restartNote,
 			Validators: []validator.Map{
 				mapvalidator.KeysAre(stringvalidator.RegexMatches(family.EnvNameRe,
 					"must be a variable name: letters, digits and '_', not starting with a digit")),

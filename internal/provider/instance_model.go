@@ -120,6 +120,7 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		ConsoleLog:  console.LogPath(name),
 		OnCrash:     m.OnCrash.ValueString(),
 		OnPoweroff:  m.OnPoweroff.ValueString(),
+		Family:      m.Family.ValueString(),
 	}
 	m.platformToSpec(&s)
 	s.NoACPI = !m.acpi()
@@ -326,7 +327,7 @@ var specFieldClass = map[string]updateClass{
 	"Cmdline": classRestart, "Disks": classRestart, "Interfaces": classRestart, "ConsoleLog": classComputed,
 	"OnPoweroff": classRestart, "OnCrash": classRestart, "CPU": classRestart, "Machine": classRestart,
 	"RNG": classRestart, "XenMode": classRestart, "Filesystems": classRestart, "NoACPI": classRestart,
-	"Firmware": classRestart, "SecureBoot": classRestart,
+	"Firmware": classRestart, "SecureBoot": classRestart, "Family": classLive,
 }
 
 // instanceAttributeClass classifies every attribute of unikernel_instance

@@ -341,7 +341,9 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
-	if redefine || !plan.Description.Equal(state.Description) {
+	// The family lives in the definition's metadata: a change from generic,
+	// made in place, is written there without a restart.
+	if redefine || !plan.Description.Equal(state.Description) || !plan.Family.Equal(state.Family) {
 		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
 			return

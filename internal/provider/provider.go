@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -43,7 +44,7 @@ const (
 // Hypervisors accepted by the provider's `hypervisor` attribute.
 var hypervisorChoices = []string{"auto", "kvm", "qemu", "xen"}
 
-var _ provider.Provider = &UnikernelProvider{}
+var _ provider.ProviderWithEphemeralResources = &UnikernelProvider{}
 
 // UnikernelProvider is the provider implementation.
 type UnikernelProvider struct {
@@ -340,6 +341,7 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	data := &Data{Client: client, Hypervisor: hv, Console: console, OCI: ociClient}
 	resp.DataSourceData = data
 	resp.ResourceData = data
+	resp.EphemeralResourceData = data
 }
 
 func (p *UnikernelProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -358,8 +360,16 @@ func (p *UnikernelProvider) DataSources(_ context.Context) []func() datasource.D
 		NewNetworkDataSource,
 		NewInstanceDataSource,
 		NewInstanceConsoleDataSource,
+		NewInstancesDataSource,
 		NewPoolDataSource,
 		NewImageDataSource,
+	}
+}
+
+// EphemeralResources are opened for a plan or apply and never stored.
+func (p *UnikernelProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		NewInstanceConsoleEphemeral,
 	}
 }
 

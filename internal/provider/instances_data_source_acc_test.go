@@ -1,0 +1,183 @@
+package provider
+
+import (
+	"fmt"
+	"os/exec"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+)
+
+// Three instances on the real daemon, listed through every filter:
+//
+//	<p>-a  unikraft  net A          running
+//	<p>-b  unikraft  net A, net B   running, then paused out of band
+//	<p>-c  generic   net B          stopped (running = false)
+//
+// Each list is checked whole and in order, so a filter that keeps too much,
+// too little or sorts wrongly fails.
+func TestAccDataSourceInstances_filters(t *testing.T) {
+	testAccInstancePreCheck(t)
+	acctest.RequireHarnessNetns(t)
+	netA := testNetwork(t, "nat", "10.237.41.0/24")
+	netB := testNetwork(t, "nat", "10.237.42.0/24")
+	p := acctest.RandName("fleet")
+	inst := func(suffix, family string, memory, vcpus int, running bool, nets ...string) string {
+		nics := ""
+		for _, n := range nets {
+			nics += fmt.Sprintf("{ network = %q },", n)
+		}
+		return fmt.Sprintf(`
+resource "unikernel_instance" %[1]q {
+  name    = "%[2]s-%[1]s"
+  kernel  = %[3]q
+  cmdline = "fleet %[1]s"
+  family  = %[4]q
+  memory  = %[5]d
+  vcpus   = %[6]d
+  running = %[7]t
+  network_interfaces = [%[8]s]
+  wait_for = {
+    console = "UNIKERNEL-READY"
+    timeout = "60s"
+  }
+}
+`, suffix, p, acctestGuests.MultibootKernel, family, memory, vcpus, running, nics)
+	}
+	list := func(label, filters string) string {
+		return fmt.Sprintf(`
+data "unikernel_instances" %q {
+%s
+  depends_on = [unikernel_instance.a, unikernel_instance.b, unikernel_instance.c]
+}
+`, label, filters)
+	}
+	mine := fmt.Sprintf(`  name_regex = "^%s-"`, p)
+	configWith := func(familyC string) string {
+		return testProviderBlock() +
+			inst("a", "unikraft", 16, 1, true, netA) +
+			inst("b", "unikraft", 24, 2, true, netA, netB) +
+			inst("c", familyC, 16, 1, false, netB) +
+			list("all", mine) +
+			list("ab", fmt.Sprintf(`  name_regex = "^%s-[ab]$"`, p)) +
+			list("running", mine+"\n  state = \"running\"") +
+			list("paused", mine+"\n  state = \"paused\"") +
+			list("shutoff", mine+"\n  state = \"shutoff\"") +
+			list("net_a", mine+fmt.Sprintf("\n  network = %q", netA)) +
+			list("net_b", mine+fmt.Sprintf("\n  network = %q", netB)) +
+			list("unikraft", mine+"\n  family = \"unikraft\"") +
+			list("generic", mine+"\n  family = \"generic\"") +
+			list("solo5", mine+"\n  family = \"solo5\"") +
+			list("everything", fmt.Sprintf("  name_regex = %q\n  state = \"running\"\n  network = %q\n  family = \"unikraft\"", p, netB))
+	}
+	config := configWith("generic")
+	names := func(label string, suffixes ...string) statecheck.StateCheck {
+		want := []knownvalue.Check{}
+		for _, s := range suffixes {
+			want = append(want, knownvalue.StringExact(p+"-"+s))
+		}
+		return statecheck.ExpectKnownValue("data.unikernel_instances."+label, tfjsonpath.New("names"), knownvalue.ListExact(want))
+	}
+	item := func(i int) tfjsonpath.Path { return tfjsonpath.New("instances").AtSliceIndex(i) }
+	all := "data.unikernel_instances.all"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					names("all", "a", "b", "c"),
+					names("ab", "a", "b"),
+					names("running", "a", "b"),
+					names("paused"),
+					names("shutoff", "c"),
+					names("net_a", "a", "b"),
+					names("net_b", "b", "c"),
+					names("unikraft", "a", "b"),
+					names("generic", "c"),
+					names("solo5"),
+					names("everything", "b"),
+					// What one element holds, for b (index 1 of the sorted list).
+					statecheck.CompareValuePairs(all, item(1).AtMapKey("id"), "unikernel_instance.b", tfjsonpath.New("id"), compare.ValuesSame()),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("name"), knownvalue.StringExact(p+"-b")),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("family"), knownvalue.StringExact("unikraft")),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("state"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("running"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("hypervisor"), knownvalue.StringExact(acctest.Hypervisor())),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("memory"), knownvalue.Int64Exact(24)),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("vcpus"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("networks"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(netA), knownvalue.StringExact(netB)})),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("network_interfaces").AtSliceIndex(1).AtMapKey("network"),
+						knownvalue.StringExact(netB)),
+					statecheck.CompareValuePairs(all, item(1).AtMapKey("network_interfaces").AtSliceIndex(0).AtMapKey("mac"),
+						"unikernel_instance.b", tfjsonpath.New("network_interfaces").AtSliceIndex(0).AtMapKey("mac"), compare.ValuesSame()),
+					statecheck.ExpectKnownValue(all, item(2).AtMapKey("family"), knownvalue.StringExact("generic")),
+					statecheck.ExpectKnownValue(all, item(2).AtMapKey("state"), knownvalue.StringExact("shutoff")),
+					statecheck.ExpectKnownValue(all, item(2).AtMapKey("running"), knownvalue.Bool(false)),
+				},
+			},
+			{
+				// b paused outside Terraform: the state filter follows libvirt.
+				PreConfig: func() {
+					out, err := exec.Command("virsh", "-q", "-c", acctest.URI(), "suspend", p+"-b").CombinedOutput()
+					if err != nil {
+						t.Fatalf("virsh suspend %s-b: %v: %s", p, err, out)
+					}
+				},
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					names("all", "a", "b", "c"),
+					names("running", "a"),
+					names("paused", "b"),
+					names("shutoff", "c"),
+					names("everything"),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("state"), knownvalue.StringExact("paused")),
+					statecheck.ExpectKnownValue(all, item(1).AtMapKey("running"), knownvalue.Bool(true)),
+				},
+			},
+			{
+				// A family declared on a generic instance changes in place, and
+				// the domain's metadata follows.
+				Config: configWith("solo5"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.c", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					names("generic"),
+					names("solo5", "c"),
+					statecheck.ExpectKnownValue(all, item(2).AtMapKey("family"), knownvalue.StringExact("solo5")),
+				},
+			},
+		},
+	})
+}
+
+// Bad filters are refused at plan, naming the attribute and what it accepts.
+func TestAccDataSourceInstances_badInput(t *testing.T) {
+	testAccPreCheck(t)
+	cases := map[string]struct{ filter, want string }{
+		"regex":   {`name_regex = "web-("`, `(?s)Invalid regular expression.*name_regex: must be a valid regular expression \(Go RE2\s+syntax\)`},
+		"state":   {`state = "stopped"`, `(?s)Attribute state value must be one of:.*"running".*"shutoff".*"paused"`},
+		"family":  {`family = "hermitux"`, `(?s)Attribute family value must be one of:.*"unikraft".*"osv"`},
+		"network": {`network = ""`, `(?s)Attribute network string length must be at least 1`},
+	}
+	steps := []resource.TestStep{}
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{
+			Config:      testProviderBlock() + "data \"unikernel_instances\" \"x\" {\n  " + c.filter + "\n}\n",
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(c.want),
+		})
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
