@@ -22,7 +22,7 @@ terraform {
 }
 
 provider "unikernel" {
-  uri = "qemu:///system"
+  # uri unset: LIBVIRT_DEFAULT_URI, else qemu:///system.
 }
 
 

@@ -23,7 +23,7 @@ terraform {
 }
 
 provider "unikernel" {
-  uri = "qemu:///system"
+  # uri unset: LIBVIRT_DEFAULT_URI, else qemu:///system.
 }
 
 
@@ -131,7 +131,7 @@ resource "unikernel_network" "osv" {
 
 resource "unikernel_instance" "httpserver" {
   name       = "${var.name_prefix}-httpserver-1"
-  family     = "osv"        # as run.py runs it: machine pc, a virtio-rng device
+  family     = "osv"          # as run.py runs it: machine pc, a virtio-rng device
   hypervisor = var.hypervisor # OSv also boots under plain QEMU, more slowly
   kernel     = unikernel_image.kernel.id
   args       = var.app_args
