@@ -91,18 +91,16 @@ answers() { timeout 5 virsh -q -c "$URI" uri >/dev/null 2>&1; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# in_ns runs a command in the harness's network namespace and a fresh private
-# mount namespace that shows the harness's directories at libvirt's paths.
-in_ns() {
-	ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec '
-		d="$1"; shift
-		mount --bind "$d/run" /run/libvirt
-		mount --bind "$d/lib" /var/lib/libvirt
-		mount --bind "$d/cache" /var/cache/libvirt
-		mount --bind "$d/log" /var/log/libvirt
-		mount --bind "$d/etc" /etc/libvirt
-		exec "$@"' sh "$STATE_DIR" "$@"
-}
+# MOUNTS, run by sh in a fresh private mount namespace (in the harness's network
+# namespace), shows the harness's directories at libvirt's paths, then execs its arguments.
+# shellcheck disable=SC2016
+MOUNTS='d="$1"; shift
+mount --bind "$d/run" /run/libvirt
+mount --bind "$d/lib" /var/lib/libvirt
+mount --bind "$d/cache" /var/cache/libvirt
+mount --bind "$d/log" /var/log/libvirt
+mount --bind "$d/etc" /etc/libvirt
+exec "$@"'
 
 start_daemon() { # name, command...
 	local name="$1"; shift
@@ -113,7 +111,8 @@ start_daemon() { # name, command...
 	# not by PID 1 (which is slow here), so destroying a guest takes ~0.2 s instead of ~1.6 s.
 	# Every program in the chain execs the next, so the pid file ends up holding the pid of
 	# tini, in the daemons' mount namespace (the pool-full fault test enters it).
-	in_ns tini -s -- "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+	setsid ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec "$MOUNTS" sh "$STATE_DIR" tini -s -- "$@" \
+		>>"$LOG_DIR/$name.log" 2>&1 </dev/null &
 	echo $! >"$STATE_DIR/$name.pid"
 }
 
@@ -202,7 +201,8 @@ EOF
 	# sshd runs in the daemons' mount namespace too: a session there sees the harness
 	# daemon at libvirt's default socket, as on a remote host whose system libvirtd it is.
 	if ! pid_alive "$STATE_DIR/sshd.pid"; then
-		in_ns /usr/sbin/sshd -D -e -f "$d/sshd_config" >>"$LOG_DIR/sshd.log" 2>&1 </dev/null &
+		setsid ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec "$MOUNTS" sh "$STATE_DIR" \
+			/usr/sbin/sshd -D -e -f "$d/sshd_config" >>"$LOG_DIR/sshd.log" 2>&1 </dev/null &
 		echo $! >"$STATE_DIR/sshd.pid"
 	fi
 	local i
