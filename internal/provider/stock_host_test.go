@@ -1,11 +1,15 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,9 +65,9 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	}
 }
 
-// checkQEMUUser checks that the QEMU process of domain name on the private
+// checkQEMURunsAs checks that the QEMU process of domain name on the private
 // daemon runs as want (its pid from libvirt's pid file, its user from /proc).
-func checkQEMUUser(d *acctest.PrivateDaemon, name, want string) resource.TestCheckFunc {
+func checkQEMURunsAs(d *acctest.PrivateDaemon, name, want string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		u, err := user.Lookup(want)
 		if err != nil {
@@ -88,6 +92,22 @@ func checkQEMUUser(d *acctest.PrivateDaemon, name, want string) resource.TestChe
 		}
 		return fmt.Errorf("no Uid line in the status of QEMU of %s", name)
 	}
+}
+
+// kvmUsable is "true" when libvirt offers the kvm domain type and
+// libvirt-qemu may open /dev/kvm for reading and writing, asked of the
+// system as that user (runuser), "false" otherwise.
+func kvmUsable(t *testing.T) string {
+	t.Helper()
+	h, err := acctest.MustClient(t).Host(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(h.KernelBootTypes, "kvm") {
+		return "false"
+	}
+	err = exec.Command("runuser", "-u", "libvirt-qemu", "--", "test", "-r", "/dev/kvm", "-a", "-w", "/dev/kvm").Run()
+	return strconv.FormatBool(err == nil)
 }
 
 func checkNoDomains(d *acctest.PrivateDaemon, prefix string) resource.TestCheckFunc {
@@ -141,7 +161,11 @@ resource "unikernel_image" "k" {
   source = %[3]q
 }
 `, prefix, acctest.PoolDir(t), acctestGuests.MultibootKernel) +
-		instance("pool", "unikernel_image.k.path") + instance("open", fmt.Sprintf("%q", kernel))
+		instance("pool", "unikernel_image.k.path") + instance("open", fmt.Sprintf("%q", kernel)) + `
+data "unikernel_host" "h" {
+  depends_on = [unikernel_instance.pool]
+}
+`
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             checkNoDomains(d, prefix),
@@ -151,12 +175,27 @@ resource "unikernel_image" "k" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.pool", "state", "running"),
 					resource.TestCheckResourceAttr("unikernel_instance.open", "state", "running"),
-					checkQEMUUser(d, prefix+"-pool", "libvirt-qemu"),
-					checkQEMUUser(d, prefix+"-open", "libvirt-qemu"),
+					checkQEMURunsAs(d, prefix+"-pool", "libvirt-qemu"),
+					checkQEMURunsAs(d, prefix+"-open", "libvirt-qemu"),
 					resource.TestMatchResourceAttr("data.unikernel_instance_console.pool", "output",
 						regexp.MustCompile(`UNIKERNEL-READY cmdline=stock pool`)),
 					resource.TestMatchResourceAttr("data.unikernel_instance_console.open", "output",
 						regexp.MustCompile(`UNIKERNEL-READY cmdline=stock open`)),
+					// The doctor names QEMU's user and finds the firmware, the RNG and the console pool in order.
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.#", "5"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.0.name", "qemu_user"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.0.ok", "true"),
+					resource.TestMatchResourceAttr("data.unikernel_host.h", "checks.0.detail",
+						regexp.MustCompile(`^QEMU runs as libvirt-qemu \(uid [0-9]+, gid [0-9]+\) \(security models: [a-z, ]*dac`)),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.1.name", "kvm"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.1.ok", kvmUsable(t)),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.2.name", "uefi"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.2.ok", "true"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.3.name", "rng"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.3.ok", "true"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.4.name", "console_pool"),
+					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.4.ok", "true"),
+					resource.TestMatchResourceAttr("data.unikernel_host.h", "checks.4.detail", regexp.MustCompile(`is running`)),
 				),
 			},
 			{Config: config, PlanOnly: true},
@@ -219,7 +258,7 @@ resource "unikernel_image" "k" {
 				Config: provider + pool + instance("unikernel_image.k.path"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
-					checkQEMUUser(d, prefix+"-0", "libvirt-qemu"),
+					checkQEMURunsAs(d, prefix+"-0", "libvirt-qemu"),
 				),
 			},
 		},
