@@ -92,13 +92,12 @@ func TestPathBlocked(t *testing.T) {
 		t.Skip("needs root to give files to another user") // the CI runs as root
 	}
 	const nobody = 65534
-	base, err := os.MkdirTemp("", "pathblocked-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(base) })
-	if err := os.Chmod(base, 0o755); err != nil {
-		t.Fatal(err)
+	base := t.TempDir()
+	// t.TempDir's directory and the one above it are 0700: open both.
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	open := filepath.Join(base, "open")
 	closed := filepath.Join(base, "closed")
