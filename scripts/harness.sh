@@ -272,8 +272,10 @@ down) cmd_down ;;
 status) cmd_status ;;
 exec)
 	shift
+	# UNIKERNEL_URI, when set, names another daemon for the tests; the two variables always agree,
+	# so that virsh in scripts and the provider talk to the same daemon.
 	u="${UNIKERNEL_URI:-$URI}"
-	exec ip netns exec "$NS" env LIBVIRT_DEFAULT_URI="${LIBVIRT_DEFAULT_URI:-$u}" UNIKERNEL_URI="$u" \
+	exec ip netns exec "$NS" env LIBVIRT_DEFAULT_URI="$u" UNIKERNEL_URI="$u" \
 		UNIKERNEL_HARNESS_NETNS="$NS" UNIKERNEL_HARNESS_STATE="$STATE_DIR" PATH="$STATE_DIR/bin:$PATH" "$@"
 	;;
 uri) echo "$URI" ;;

@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // A start failure of QEMU on a path it may not open is explained: the user,
@@ -28,5 +31,29 @@ func TestPermissionHint(t *testing.T) {
 		if got := permissionHint(other, "u", nil); got != "" {
 			t.Errorf("permissionHint(%q) = %q, want nothing", other, got)
 		}
+	}
+}
+
+// The host paths QEMU opens: kernel, initrd and disks by their directories
+// only (libvirt hands over the files), shares by the directory itself too,
+// writable unless read-only; unknown values are left for the apply's plan.
+func TestQEMUHostPaths(t *testing.T) {
+	m := &instanceModel{
+		Kernel: types.StringValue("/k/kernel.elf"),
+		Initrd: types.StringUnknown(),
+		Disks:  []diskModel{{Path: types.StringValue("/d/disk.raw")}},
+		Filesystems: []fsModel{
+			{Source: types.StringValue("/srv/rw"), ReadOnly: types.BoolValue(false)},
+			{Source: types.StringValue("/srv/ro"), ReadOnly: types.BoolValue(true)},
+		},
+	}
+	var got []string
+	for _, u := range qemuHostPaths(m) {
+		got = append(got, fmt.Sprintf("%s=%s/%d/%v", u.name, u.path, u.want, u.share))
+	}
+	want := "kernel=/k/kernel.elf/0/false disks[0]=/d/disk.raw/0/false " +
+		"filesystems[0].source=/srv/rw/7/true filesystems[1].source=/srv/ro/5/true"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
