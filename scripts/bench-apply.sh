@@ -100,7 +100,13 @@ peak_rss() {
 # guest_pss prints the mean PSS in MiB of the running bench guests' qemu processes.
 guest_pss() {
 	local total=0 count=0 f pid kb
-	for f in /run/libvirt/qemu/tf-acc-bench-*.pid; do
+	# The daemon's /run/libvirt is the directory of its socket (the harness's runs in a
+	# mount namespace of its own, its socket given by LIBVIRT_DEFAULT_URI).
+	local run=/run/libvirt sock
+	case "${LIBVIRT_DEFAULT_URI:-}" in
+	*socket=*) sock="${LIBVIRT_DEFAULT_URI##*socket=}"; run="$(dirname "${sock%%&*}")" ;;
+	esac
+	for f in "$run"/qemu/tf-acc-bench-*.pid; do
 		[ -e "$f" ] || continue
 		pid=$(cat "$f")
 		kb=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)

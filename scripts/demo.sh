@@ -5,6 +5,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$root/build/demo"
+# The demo's provider block names no URI: the provider takes LIBVIRT_DEFAULT_URI, else
+# qemu:///system. When the harness runs, its daemon is the one meant.
+if [ -z "${LIBVIRT_DEFAULT_URI:-}" ] && "$root/scripts/harness.sh" status >/dev/null 2>&1; then
+	export LIBVIRT_DEFAULT_URI="$("$root/scripts/harness.sh" uri)"
+fi
 mkdir -p "$work"
 cp "$root"/examples/demo/*.tf "$work/"
 vars=(-var "kernel=$root/build/guests/multiboot/kernel.elf")

@@ -19,7 +19,7 @@ fail() {
 	(cd "$root" && go run ./internal/acctest/leakcheck "$name") >&2 || true
 	exit 1
 }
-running() { virsh -c "${UNIKERNEL_URI:-qemu:///system}" list --name | grep -c "^$name-" || true; }
+running() { virsh -c "${UNIKERNEL_URI:-${LIBVIRT_DEFAULT_URI:-qemu:///system}}" list --name | grep -c "^$name-" || true; }
 
 config "NEVER-PRINTED"
 # tf-dev.sh execs the CLI, so $pid is terraform itself. (A background job of

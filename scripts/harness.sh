@@ -1,19 +1,40 @@
 #!/usr/bin/env bash
 # Local hypervisor harness: a real libvirtd (with virtlogd) running inside a
-# network namespace of its own, so that every guest packet stays there.
+# network namespace of its own, so that every guest packet stays there, and a
+# private mount namespace of its own, so that it changes nothing on the host
+# and can run beside a system libvirtd.
 #
-#   scripts/harness.sh up      install what is missing, start the daemons, wait for qemu:///system
+#   scripts/harness.sh up      install what is missing, start the daemons, wait until the daemon answers
 #   scripts/harness.sh down    stop only what `up` started (guests of that daemon, the daemons, the namespace)
 #   scripts/harness.sh status  print whether the harness is running
 #   scripts/harness.sh deps    only install the Debian packages that are missing
-#   scripts/harness.sh exec CMD...   run CMD inside the namespace (to reach guest addresses)
+#   scripts/harness.sh uri     print the client URI of the daemon (qemu:///system?socket=...)
+#   scripts/harness.sh exec CMD...   run CMD inside the network namespace, with LIBVIRT_DEFAULT_URI and
+#                                    UNIKERNEL_URI set to that URI (to reach guest addresses)
 #   scripts/harness.sh ssh-uri       print the qemu+ssh URI of the harness sshd (see below)
 #
-# `up` also runs an sshd inside the namespace, listening on its loopback only
-# (127.0.0.1:22 there), so that qemu+ssh:// can be tested for real. It has a
+# The daemons see /run/libvirt, /var/lib/libvirt, /var/cache/libvirt,
+# /var/log/libvirt and /etc/libvirt as directories under $STATE_DIR
+# (run, lib, cache, log, etc): their configuration files (etc/qemu.conf,
+# etc/libvirtd.conf, etc/virtlogd.conf) are the harness's own, and the host's
+# /etc/libvirt is neither read nor changed. The daemon's socket is
+# $STATE_DIR/run/libvirt-sock. QEMU runs as root here, so that it can read the
+# test suite's temporary directories (0700); the stock setting, QEMU as
+# libvirt-qemu, is tested on a private daemon (scripts/private-libvirtd.sh
+# with UNIKERNEL_PRIVATE_STOCK=1, the TestAccStockHost tests).
+#
+# `up` also runs an sshd inside both namespaces, listening on its loopback only
+# (127.0.0.1:22 there), so that qemu+ssh:// can be tested for real: to a client
+# it is a remote host whose system libvirtd is the harness daemon. It has a
 # host key and a client key of its own, generated into $STATE_DIR/ssh, and a
-# known_hosts file there that holds only its host key: nothing in ~/.ssh is
-# read or changed. The client key may log in as root and nothing else.
+# known_hosts file there that holds only its host key: nothing in ~/.ssh or
+# /etc/ssh is read or changed. The client key may log in as root and nothing
+# else. The ssh host alias `unikernel-harness` lives in $STATE_DIR/ssh/config;
+# `exec` puts $STATE_DIR/bin first in PATH, where an `ssh` wrapper runs
+# OpenSSH with that file (which then includes the user's and the system's own).
+#
+# UNIKERNEL_HARNESS_NETNS and UNIKERNEL_HARNESS_STATE name another instance
+# (namespace and state directory), which runs beside the default one.
 #
 # Idempotent: `up` twice is fine, `down` without `up` is fine. Needs root on Debian 12.
 set -euo pipefail
@@ -21,7 +42,9 @@ set -euo pipefail
 NS="${UNIKERNEL_HARNESS_NETNS:-unikernel-harness}"
 STATE_DIR="${UNIKERNEL_HARNESS_STATE:-/run/unikernel-harness}"
 LOG_DIR="/var/log/unikernel-harness"
-URI="qemu:///system"
+[ "$NS" = unikernel-harness ] || LOG_DIR="/var/log/unikernel-harness/$NS"
+SOCK="$STATE_DIR/run/libvirt-sock"
+URI="qemu:///system?socket=$SOCK"
 
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86 qemu-utils
 	dnsmasq-base iptables iproute2 cpio tini gcc make libxml2-utils openssh-server openssh-client openssl
@@ -46,21 +69,38 @@ install_packages() {
 }
 
 prepare_host() {
+	# libvirtd refuses to start without these (Debian's libvirt-daemon-system creates them;
+	# the harness installs the daemon without its system units).
 	getent group kvm >/dev/null || groupadd -r kvm
 	getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
 	id libvirt-qemu >/dev/null 2>&1 ||
 		useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
-	mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt "$STATE_DIR" "$LOG_DIR"
-	mkdir -p /etc/libvirt
-	# qemu runs as root so that it can read kernels and write console logs anywhere the provider points it.
-	if ! grep -q '^user = "root"' /etc/libvirt/qemu.conf 2>/dev/null; then
-		printf 'user = "root"\ngroup = "root"\n' >>/etc/libvirt/qemu.conf
+	mkdir -p "$STATE_DIR"/{run,lib,cache,log,etc} "$LOG_DIR"
+	# The mount points must exist; they stay empty on the host.
+	mkdir -p /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /etc/libvirt
+	# qemu runs as root so that it can read kernels and write console logs anywhere the
+	# provider points it, the test suite's 0700 temporary directories included.
+	if [ ! -f "$STATE_DIR/etc/qemu.conf" ]; then
+		printf '# Written by scripts/harness.sh.\nuser = "root"\ngroup = "root"\n' >"$STATE_DIR/etc/qemu.conf"
+		: >"$STATE_DIR/etc/libvirtd.conf"
+		: >"$STATE_DIR/etc/virtlogd.conf"
 	fi
 }
 
 answers() { timeout 5 virsh -q -c "$URI" uri >/dev/null 2>&1; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# MOUNTS, run by sh in a fresh private mount namespace (in the harness's network
+# namespace), shows the harness's directories at libvirt's paths, then execs its arguments.
+# shellcheck disable=SC2016
+MOUNTS='d="$1"; shift
+mount --bind "$d/run" /run/libvirt
+mount --bind "$d/lib" /var/lib/libvirt
+mount --bind "$d/cache" /var/cache/libvirt
+mount --bind "$d/log" /var/log/libvirt
+mount --bind "$d/etc" /etc/libvirt
+exec "$@"'
 
 start_daemon() { # name, command...
 	local name="$1"; shift
@@ -69,14 +109,17 @@ start_daemon() { # name, command...
 	fi
 	# Foreground daemon under tini as a child subreaper: qemu processes are reaped at once,
 	# not by PID 1 (which is slow here), so destroying a guest takes ~0.2 s instead of ~1.6 s.
-	ip netns exec "$NS" setsid tini -s -- "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+	# Every program in the chain execs the next, so the pid file ends up holding the pid of
+	# tini, in the daemons' mount namespace (the pool-full fault test enters it).
+	setsid ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec "$MOUNTS" sh "$STATE_DIR" tini -s -- "$@" \
+		>>"$LOG_DIR/$name.log" 2>&1 </dev/null &
 	echo $! >"$STATE_DIR/$name.pid"
 }
 
 cmd_up() {
 	need_root
-	if answers && ! pid_alive "$STATE_DIR/libvirtd.pid"; then
-		die "a libvirtd that this harness did not start already answers on $URI; stop it first, so that guests run inside the harness namespace"
+	if pid_alive "$STATE_DIR/libvirtd.pid" && [ ! -f "$STATE_DIR/etc/qemu.conf" ]; then
+		die "a harness started by an older scripts/harness.sh runs with state in $STATE_DIR; stop it with that version's \`down\` first"
 	fi
 	install_packages
 	prepare_host
@@ -89,8 +132,8 @@ cmd_up() {
 	# state that makes the next start exit at once: try a few times.
 	local attempt i
 	for attempt in 1 2 3; do
-		start_daemon virtlogd virtlogd
-		start_daemon libvirtd libvirtd
+		start_daemon virtlogd virtlogd -p /run/libvirt/virtlogd.pid
+		start_daemon libvirtd libvirtd -p /run/libvirt/libvirtd.pid
 		for i in $(seq 1 150); do
 			if answers; then
 				log "libvirtd answers on $URI (namespace $NS)"
@@ -132,11 +175,12 @@ StrictModes yes
 PrintMotd no
 EOF
 	# The client side, as a user would set it up in ~/.ssh/config: a host alias
-	# with its key and its own known_hosts. OpenSSH reads it from the system
-	# configuration's include directory; it applies to this alias only.
-	if [ -d /etc/ssh/ssh_config.d ]; then
-		cat >/etc/ssh/ssh_config.d/unikernel-harness.conf <<EOF
-# Written by scripts/harness.sh for qemu+ssh:// tests; removed by \`harness.sh down\`.
+	# with its key and its own known_hosts, in a file of the harness's own that
+	# then includes the user's and the system's configuration for every other
+	# host. libvirt runs `ssh` from PATH with no way to pass -F, so `exec` puts
+	# a wrapper first in PATH that does.
+	cat >"$d/config" <<EOF
+# Written by scripts/harness.sh for qemu+ssh:// tests.
 Host unikernel-harness
 	HostName 127.0.0.1
 	User root
@@ -146,10 +190,19 @@ Host unikernel-harness
 	GlobalKnownHostsFile /dev/null
 	StrictHostKeyChecking yes
 	BatchMode yes
+Match all
+Include ~/.ssh/config
+Include /etc/ssh/ssh_config
 EOF
-	fi
+	mkdir -p "$STATE_DIR/bin"
+	printf '#!/bin/sh\n# Written by scripts/harness.sh: OpenSSH with the harness host alias.\nexec /usr/bin/ssh -F %s "$@"\n' \
+		"$d/config" >"$STATE_DIR/bin/ssh"
+	chmod 755 "$STATE_DIR/bin/ssh"
+	# sshd runs in the daemons' mount namespace too: a session there sees the harness
+	# daemon at libvirt's default socket, as on a remote host whose system libvirtd it is.
 	if ! pid_alive "$STATE_DIR/sshd.pid"; then
-		ip netns exec "$NS" setsid /usr/sbin/sshd -D -e -f "$d/sshd_config" >>"$LOG_DIR/sshd.log" 2>&1 </dev/null &
+		setsid ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec "$MOUNTS" sh "$STATE_DIR" \
+			/usr/sbin/sshd -D -e -f "$d/sshd_config" >>"$LOG_DIR/sshd.log" 2>&1 </dev/null &
 		echo $! >"$STATE_DIR/sshd.pid"
 	fi
 	local i
@@ -160,8 +213,8 @@ EOF
 	die "sshd in $NS did not listen; see $LOG_DIR/sshd.log"
 }
 
-# ssh_uri is the URI of the shared daemon through the harness sshd, with the
-# host alias of /etc/ssh/ssh_config.d/unikernel-harness.conf.
+# ssh_uri is the URI of the harness daemon through the harness sshd, with the
+# host alias of $STATE_DIR/ssh/config (through the ssh wrapper that `exec` puts in PATH).
 ssh_uri() { echo "qemu+ssh://unikernel-harness/system"; }
 
 stop_pidfile() {
@@ -189,7 +242,10 @@ cmd_down() {
 		done
 	fi
 	stop_pidfile sshd
-	rm -f /etc/ssh/ssh_config.d/unikernel-harness.conf
+	# An older harness wrote its ssh host alias into /etc/ssh: remove that file if it is this instance's.
+	if grep -qs "IdentityFile $STATE_DIR/ssh/id_ed25519" /etc/ssh/ssh_config.d/unikernel-harness.conf; then
+		rm -f /etc/ssh/ssh_config.d/unikernel-harness.conf
+	fi
 	stop_pidfile libvirtd
 	stop_pidfile virtlogd
 	if [ -f "$STATE_DIR/netns.created" ]; then
@@ -214,8 +270,16 @@ up) cmd_up ;;
 deps) need_root; install_packages ;;
 down) cmd_down ;;
 status) cmd_status ;;
-exec) shift; exec ip netns exec "$NS" "$@" ;;
+exec)
+	shift
+	# UNIKERNEL_URI, when set, names another daemon for the tests; the two variables always agree,
+	# so that virsh in scripts and the provider talk to the same daemon.
+	u="${UNIKERNEL_URI:-$URI}"
+	exec ip netns exec "$NS" env LIBVIRT_DEFAULT_URI="$u" UNIKERNEL_URI="$u" \
+		UNIKERNEL_HARNESS_NETNS="$NS" UNIKERNEL_HARNESS_STATE="$STATE_DIR" PATH="$STATE_DIR/bin:$PATH" "$@"
+	;;
+uri) echo "$URI" ;;
 netns) echo "$NS" ;;
 ssh-uri) ssh_uri ;;
-*) echo "usage: $0 up|down|status|deps|netns|ssh-uri|exec CMD..." >&2; exit 2 ;;
+*) echo "usage: $0 up|down|status|deps|uri|netns|ssh-uri|exec CMD..." >&2; exit 2 ;;
 esac

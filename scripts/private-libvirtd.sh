@@ -16,6 +16,10 @@
 # under /run/unikernel-private/NAME. Every start bind-mounts the same
 # directories, so a restarted libvirtd finds its running guests again.
 #
+# With UNIKERNEL_PRIVATE_STOCK=1 at `up`, its qemu.conf is a stock host's:
+# no user or group lines, dynamic ownership on (libvirt's default), so QEMU
+# runs as the unprivileged libvirt-qemu user, as on Debian and Ubuntu.
+#
 # With UNIKERNEL_PRIVATE_TLS=1 at `up`, libvirtd also listens with TLS on
 # 127.0.0.1:16514 inside its namespace, with a CA, server and client
 # certificate generated into /run/unikernel-private/NAME/pki.
@@ -42,8 +46,13 @@ answers() { timeout 5 virsh -q -c "$URI" uri >/dev/null 2>&1; }
 prepare() {
 	mkdir -p "$DIR"/{run,lib,cache,log,etc,pids} "$LOG_DIR"
 	if [ ! -f "$DIR/etc/qemu.conf" ]; then
-		# qemu runs as root, as in the shared harness; nothing of the host's own definitions is copied.
-		printf 'user = "root"\ngroup = "root"\n' >"$DIR/etc/qemu.conf"
+		if [ "${UNIKERNEL_PRIVATE_STOCK:-0}" = 1 ]; then
+			# A stock host's settings: libvirt's defaults, QEMU as libvirt-qemu with dynamic ownership.
+			printf '# Stock settings (scripts/private-libvirtd.sh, UNIKERNEL_PRIVATE_STOCK=1): QEMU runs as libvirt-qemu.\n' >"$DIR/etc/qemu.conf"
+		else
+			# qemu runs as root, as in the shared harness; nothing of the host's own definitions is copied.
+			printf 'user = "root"\ngroup = "root"\n' >"$DIR/etc/qemu.conf"
+		fi
 		: >"$DIR/etc/libvirtd.conf"
 		: >"$DIR/etc/virtlogd.conf"
 	fi

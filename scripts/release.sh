@@ -176,7 +176,7 @@ tfrun() { # dir args...
 
 install() {
 	local dir="$work/install" out
-	mirror_setup "$dir" "qemu:///system"
+	mirror_setup "$dir" "${LIBVIRT_DEFAULT_URI:-qemu:///system}"
 	step "terraform init from the filesystem mirror ($(cli))"
 	tfrun "$dir" init -input=false -no-color >"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; fail "init"; }
 	grep -q "Installed unikernel-dev/unikernel v$(version)" "$dir/init.log" ||
@@ -235,7 +235,7 @@ implied() {
 
 library() {
 	local dir="$work/library" out lib old="$work/library-old"
-	mirror_setup "$dir" "qemu:///system"
+	mirror_setup "$dir" "${LIBVIRT_DEFAULT_URI:-qemu:///system}"
 	tfrun "$dir" init -input=false -no-color >"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; fail "init"; }
 
 	lib="$(readlink -f "/usr/lib/$(gcc -print-multiarch)/libvirt.so.0")"

@@ -21,7 +21,7 @@ shared="${UNIKERNEL_TEST_SHARED_GUESTS:-$root/../shared/guests}"
 for g in solo5/test_net_ring.virtio nanos/hellod.img osv/loader-stripped.elf osv/lighttpd.qcow2; do
 	[ -f "$shared/$g" ] || { echo "shared guest missing: $shared/$g (set UNIKERNEL_TEST_SHARED_GUESTS)" >&2; exit 1; }
 done
-uri="${UNIKERNEL_URI:-qemu:///system}"
+uri="${UNIKERNEL_URI:-${LIBVIRT_DEFAULT_URI:-qemu:///system}}"
 rnd() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
 
 work="$(mktemp -d)"

@@ -34,7 +34,6 @@ variable "ipv4_cidr" {
 }
 
 provider "unikernel" {
-  uri = "qemu:///system"
   # Software emulation boots fastest on nested test machines; use "kvm" on bare metal.
   hypervisor = "qemu"
 }

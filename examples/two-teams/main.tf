@@ -14,9 +14,9 @@ terraform {
 }
 
 variable "uri" {
-  description = "libvirt URI of the shared host."
+  description = "libvirt URI of the shared host. Unset (null), the provider takes LIBVIRT_DEFAULT_URI, else qemu:///system."
   type        = string
-  default     = "qemu:///system"
+  default     = null
 }
 
 variable "hypervisor" {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -23,12 +24,55 @@ import (
 // the sweeper can find leftovers.
 const Prefix = "tf-acc-"
 
-// URI is the libvirt URI acceptance tests use.
+// URI is the libvirt URI acceptance tests use: UNIKERNEL_URI (which
+// `scripts/harness.sh exec` sets), else LIBVIRT_DEFAULT_URI, else the socket of
+// the harness daemon when it runs, else qemu:///system.
 func URI() string {
-	if u := os.Getenv("UNIKERNEL_URI"); u != "" {
-		return u
+	for _, v := range []string{"UNIKERNEL_URI", "LIBVIRT_DEFAULT_URI"} {
+		if u := os.Getenv(v); u != "" {
+			return u
+		}
+	}
+	if sock := filepath.Join(HarnessState(), "run", "libvirt-sock"); fileExists(sock) {
+		return "qemu:///system?socket=" + sock
 	}
 	return "qemu:///system"
+}
+
+// HarnessState is the state directory of the harness (scripts/harness.sh):
+// its pid files, its ssh keys, and the directories its daemons see as
+// /run/libvirt (run), /var/lib/libvirt (lib), /var/log/libvirt (log) and
+// /etc/libvirt (etc).
+func HarnessState() string {
+	if d := os.Getenv("UNIKERNEL_HARNESS_STATE"); d != "" {
+		return d
+	}
+	return "/run/unikernel-harness"
+}
+
+// DaemonPath is the host path of a file that the harness daemon sees at p (a
+// path under /run/libvirt, /var/lib/libvirt, /var/cache/libvirt or
+// /var/log/libvirt): the harness runs libvirtd in a mount namespace of its
+// own, where those are directories under HarnessState. Other paths, and every
+// path when the harness does not run, are returned unchanged.
+func DaemonPath(p string) string {
+	state := HarnessState()
+	if !fileExists(filepath.Join(state, "run", "libvirt-sock")) {
+		return p
+	}
+	for prefix, dir := range map[string]string{
+		"/run/libvirt": "run", "/var/lib/libvirt": "lib", "/var/cache/libvirt": "cache", "/var/log/libvirt": "log",
+	} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && (rest == "" || rest[0] == '/') {
+			return filepath.Join(state, dir) + rest
+		}
+	}
+	return p
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // Hypervisor is the domain type acceptance tests boot with. On the test

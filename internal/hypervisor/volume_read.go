@@ -69,6 +69,9 @@ func (c *Client) openVolumeByPath(path string) (*VolumeReader, error) {
 // Size is the volume's size in bytes.
 func (v *VolumeReader) Size() int64 { return v.size }
 
+// Pool is the name of the storage pool that holds the volume.
+func (v *VolumeReader) Pool() string { return v.pool }
+
 // Close releases the volume handle.
 func (v *VolumeReader) Close() error { return v.vol.Free() }
 

@@ -160,7 +160,7 @@ resource "unikernel_instance" "test" {
 // libvirtd, which is the one whose view of the file system counts for pools.
 func harnessMountNS(t *testing.T, args ...string) {
 	t.Helper()
-	b, err := os.ReadFile("/run/unikernel-harness/libvirtd.pid")
+	b, err := os.ReadFile(filepath.Join(acctest.HarnessState(), "libvirtd.pid"))
 	if err != nil {
 		t.Fatalf("the pool-full fault needs the harness's libvirtd: %v", err)
 	}

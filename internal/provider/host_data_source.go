@@ -35,6 +35,7 @@ type HostDataSourceModel struct {
 	Pools             types.List   `tfsdk:"pools"`
 	EFI               types.Bool   `tfsdk:"efi"`
 	SecureBoot        types.Bool   `tfsdk:"secure_boot"`
+	Checks            types.List   `tfsdk:"checks"`
 }
 
 // NewHostDataSource is the constructor registered with the provider.
@@ -81,6 +82,7 @@ func (d *HostDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			"secure_boot": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether instances of the default " +
 				"hypervisor type can boot UEFI firmware that enforces Secure Boot (`secure_boot = true`, on the `q35` machine " +
 				"type): the domain capabilities offer a secure loader there. Always false on Xen."},
+			"checks": hostChecksSchema(),
 		},
 	}
 }
@@ -122,6 +124,8 @@ func (d *HostDataSource) Read(ctx context.Context, _ datasource.ReadRequest, res
 	m.Networks, diags = types.ListValueFrom(ctx, types.StringType, h.Networks)
 	resp.Diagnostics.Append(diags...)
 	m.Pools, diags = types.ListValueFrom(ctx, types.StringType, h.Pools)
+	resp.Diagnostics.Append(diags...)
+	m.Checks, diags = d.readHostChecks(ctx, h, m.EFI.ValueBool())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

@@ -53,7 +53,7 @@ func (r *InstanceResource) boot(ctx context.Context, m *instanceModel, why strin
 	tflog.Debug(ctx, "starting domain", map[string]any{"instance": name, "console_offset": offset})
 	start := time.Now()
 	if err := c.StartDomain(ctx, name); err != nil {
-		return err
+		return r.explainStartError(ctx, m.Hypervisor.ValueString(), err)
 	}
 	if err := r.waitReady(ctx, m, offset); err != nil {
 		return err

@@ -499,7 +499,7 @@ func TestAccInstanceDrift_QemuKilled(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift killed",
 		drift: func(t *testing.T, c *hypervisor.Client, name string) {
-			pidFile := filepath.Join("/run/libvirt/qemu", name+".pid")
+			pidFile := acctest.DaemonPath(filepath.Join("/run/libvirt/qemu", name+".pid"))
 			b, err := os.ReadFile(pidFile)
 			if err != nil {
 				t.Fatalf("reading the qemu pid of %s: %v", name, err)

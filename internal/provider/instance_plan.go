@@ -76,6 +76,9 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		}
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
+	if r.checkQEMUAccess(ctx, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	if checkFirmwareBootFormat(&plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}

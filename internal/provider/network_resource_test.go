@@ -184,7 +184,7 @@ func testAccCheckNetworkLive(t *testing.T, name string, index *int, wantLines ..
 		} else if got != *index {
 			return fmt.Errorf("the bridge was recreated (index %d, was %d): the network was restarted", got, *index)
 		}
-		b, err := os.ReadFile(filepath.Join("/var/lib/libvirt/dnsmasq", name+".hostsfile"))
+		b, err := os.ReadFile(acctest.DaemonPath(filepath.Join("/var/lib/libvirt/dnsmasq", name+".hostsfile")))
 		if err != nil && !os.IsNotExist(err) {
 			return err
 		}

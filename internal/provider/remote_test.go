@@ -21,7 +21,9 @@ import (
 )
 
 // sshURI is the shared test daemon reached through the harness sshd, by the
-// ssh host alias that scripts/harness.sh writes (key, known_hosts).
+// ssh host alias of the harness's ssh configuration (key, known_hosts), which
+// OpenSSH reads through the wrapper that `scripts/harness.sh exec` puts first
+// in PATH.
 func sshURI(t *testing.T) string {
 	t.Helper()
 	out, err := exec.Command(acctest.RepoRoot(t)+"/scripts/harness.sh", "ssh-uri").Output()
@@ -131,7 +133,7 @@ func TestAccRemoteLocalCycle(t *testing.T) {
 func TestAccRemoteTwoAliases(t *testing.T) {
 	testAccInstancePreCheck(t)
 	sshURI(t) // the harness sshd answers
-	keyDir := "/run/unikernel-harness/ssh"
+	keyDir := filepath.Join(acctest.HarnessState(), "ssh")
 	prefix := acctest.RandName("al")
 	local, remote := t.TempDir(), t.TempDir()
 	host := func(alias, poolDir, idx string) string {

@@ -22,7 +22,7 @@ terraform {
 }
 
 provider "unikernel" {
-  uri = "qemu:///system"
+  # uri unset: LIBVIRT_DEFAULT_URI, else qemu:///system.
 }
 
 # The defaults are this example's own values; tests set them to run it with
@@ -124,7 +124,7 @@ resource "unikernel_instance" "api" {
   memory   = 128       # this kernel needs at least 80 MiB
   cpu_mode = "maximum" # the default: the host CPU under KVM, everything TCG emulates under QEMU
   # rng is true by the family's default: a virtio-rng device feeds the kernel's hwrng (virtio_rng module).
-  vcpus    = 1
+  vcpus = 1
 
   network_interfaces = [{
     network = unikernel_network.microvm.name

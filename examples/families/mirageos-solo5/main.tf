@@ -18,7 +18,7 @@ terraform {
 }
 
 provider "unikernel" {
-  uri = "qemu:///system"
+  # uri unset: LIBVIRT_DEFAULT_URI, else qemu:///system.
 }
 
 # The defaults are this example's own values; tests set them to run it with a

@@ -24,7 +24,7 @@ terraform {
 }
 
 provider "unikernel" {
-  uri = "qemu:///system"
+  # uri unset: LIBVIRT_DEFAULT_URI, else qemu:///system.
 }
 
 

@@ -22,7 +22,6 @@ terraform {
 }
 
 provider "unikernel" {
-  uri = "qemu:///system"
   # Credentials come from `docker login` / `oras login` (the Docker
   # configuration), or from a registries entry with username and password.
   registries = var.registry == null ? [] : [var.registry]
@@ -126,8 +125,8 @@ resource "unikernel_instance" "http" {
   family  = "unikraft"
   cmdline = "vfs.fstab=[ \"initrd0:/:extract::ramfs=1:\" ]"
   # The package's command (its Kraftfile's cmd), as kraftkit passes it.
-  args = compact(split(" ", unikernel_image.kernel.oci_cmdline))
-  env  = { LOG_LEVEL = "info" }
+  args   = compact(split(" ", unikernel_image.kernel.oci_cmdline))
+  env    = { LOG_LEVEL = "info" }
   memory = 128 # the initrd is extracted into RAM
   # kraftkit: -cpu host under KVM. ukarch_random_init fails with "Could not initialize the HWRNG (-95)"
   # without RDRAND and RDSEED; QEMU's TCG cannot provide RDSEED, so under qemu the features are left out

@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,7 +31,11 @@ import (
 func main() {
 	n := flag.Int("n", 50, "instances")
 	p := flag.Int("p", 10, "parallelism")
-	uri := flag.String("uri", "qemu:///system", "libvirt URI (local: console files are read from this host)")
+	defURI := "qemu:///system"
+	if u := os.Getenv("LIBVIRT_DEFAULT_URI"); u != "" {
+		defURI = u
+	}
+	uri := flag.String("uri", defURI, "libvirt URI (local: console files are read from this host); default LIBVIRT_DEFAULT_URI, else qemu:///system")
 	kernel := flag.String("kernel", "build/guests/multiboot/kernel.elf", "multiboot kernel")
 	typ := flag.String("type", "qemu", "domain type")
 	dir := flag.String("dir", "/var/lib/unikernel/floor", "directory for console files")
@@ -78,7 +83,7 @@ func main() {
 		return fmt.Errorf("%s: no %q on its console after %s", name, *ready, *timeout)
 	})
 	if *pss {
-		mean, err := meanPSS(names)
+		mean, err := meanPSS(*uri, names)
 		if err != nil {
 			fail(err)
 		}
@@ -145,10 +150,16 @@ func run(uri string, p int, names []string, f func(*libvirt.Connect, string) err
 
 // meanPSS is the mean proportional set size of the guests' qemu processes,
 // in MiB, from /proc (the local host only).
-func meanPSS(names []string) (float64, error) {
+// The daemon's /run/libvirt is the directory of its socket when the URI
+// names one (the harness daemon runs in a mount namespace of its own).
+func meanPSS(uri string, names []string) (float64, error) {
+	run := "/run/libvirt"
+	if u, err := url.Parse(uri); err == nil && u.Query().Get("socket") != "" {
+		run = filepath.Dir(u.Query().Get("socket"))
+	}
 	var total float64
 	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join("/run/libvirt/qemu", name+".pid"))
+		b, err := os.ReadFile(filepath.Join(run, "qemu", name+".pid"))
 		if err != nil {
 			return 0, err
 		}
