@@ -48,7 +48,7 @@ URI="qemu:///system?socket=$SOCK"
 
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86 qemu-utils
 	dnsmasq-base iptables iproute2 cpio tini gcc make libxml2-utils openssh-server openssh-client openssl
-	ovmf systemd-boot-efi mtools)
+	ovmf systemd-boot-efi mtools pkg-config)
 
 log() { printf 'harness: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
