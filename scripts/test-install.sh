@@ -14,10 +14,12 @@
 #   4. `make install PLUGIN_DIR=<dir>/terraform/plugins` and init with XDG_DATA_DIRS=<dir> and another empty
 #      HOME, with each CLI: the system-wide directory (/usr/local/share/terraform/plugins) works the same way.
 #
-# The CLIs run inside the harness namespace (scripts/harness.sh exec), with the libvirt URI from the
-# environment (LIBVIRT_DEFAULT_URI: what `scripts/harness.sh uri` prints, else qemu:///system); the copy's
-# provider block loses its `uri` line so that the environment decides. Each run has its own names (tf-acc-
-# prefix, so `make sweep` removes leftovers), pool directory and network (10.213.141.0/24 for Terraform,
+# The libvirtd is set up as a stock Debian host's: a private daemon (scripts/private-libvirtd.sh with
+# UNIKERNEL_PRIVATE_STOCK=1, libvirt's own qemu.conf defaults), so QEMU runs as the unprivileged
+# libvirt-qemu user with dynamic ownership, and the test checks that the demo's QEMU process does. The CLIs
+# run inside that daemon's network namespace, with its URI in LIBVIRT_DEFAULT_URI (the demo's provider
+# block has no `uri`, so the environment decides). Each run has its own names (tf-acc- prefix, so
+# `make sweep` removes leftovers), pool directory and network (10.213.141.0/24 for Terraform,
 # 10.213.142.0/24 for OpenTofu).
 #
 # Go's module and build caches are kept from the caller's environment: the test is about where the CLIs
@@ -35,7 +37,12 @@ kernel="$root/build/guests/multiboot/kernel.elf"
 [ -f "$kernel" ] || fail "no $kernel: run make build/guests/multiboot/kernel.elf (make test-install does)"
 terraform_bin="$(command -v terraform)" || fail "no terraform on PATH"
 tofu_bin="$(scripts/terraform-cli.sh tofu)"
-uri="$(scripts/harness.sh uri 2>/dev/null || echo qemu:///system)"
+daemon=install-stock
+UNIKERNEL_PRIVATE_STOCK=1 scripts/private-libvirtd.sh up "$daemon"
+uri="$(scripts/private-libvirtd.sh uri "$daemon")"
+ns="$(scripts/private-libvirtd.sh netns "$daemon")"
+grep -qE '^[[:space:]]*user[[:space:]]*=' "/run/unikernel-private/$daemon/etc/qemu.conf" &&
+	fail "the private daemon's qemu.conf sets a QEMU user; a stock host's does not"
 gocache="$(go env GOCACHE)" gomodcache="$(go env GOMODCACHE)" gopath="$(go env GOPATH)"
 
 home="$(mktemp -d /tmp/tf-acc-install-home.XXXXXX)"
@@ -45,11 +52,11 @@ unset TF_CLI_CONFIG_FILE TERRAFORM_CONFIG TF_PLUGIN_CACHE_DIR TF_DATA_DIR TF_CLI
 	XDG_CONFIG_HOME XDG_DATA_HOME XDG_DATA_DIRS TF_ACC_PROVIDER_HOST TF_ACC_PROVIDER_NAMESPACE
 export HOME="$home" GOCACHE="$gocache" GOMODCACHE="$gomodcache" GOPATH="$gopath" CHECKPOINT_DISABLE=1
 
-# Runs in the harness namespace with the test's environment; nothing may come from the network.
+# Runs in the private daemon's network namespace with the test's environment; nothing may come from the network.
 run() { # dir cli args...
 	local dir="$1" cli="$2"
 	shift 2
-	scripts/harness.sh exec env HOME="$home" LIBVIRT_DEFAULT_URI="$uri" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 \
+	ip netns exec "$ns" env HOME="$home" LIBVIRT_DEFAULT_URI="$uri" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 \
 		HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY= \
 		"$cli" -chdir="$dir" "$@" -no-color
 }
@@ -64,6 +71,7 @@ cleanup() {
 		run "$d" "$(cat "$d/.cli")" destroy -auto-approve -input=false -var "kernel=$kernel" >"$d/cleanup.log" 2>&1 ||
 			say "destroy in $d failed (see $d/cleanup.log; make sweep removes tf-acc- objects)"
 	done
+	scripts/private-libvirtd.sh down "$daemon" || say "stopping the private daemon $daemon failed"
 	rm -rf "$home" "${pools[@]}"
 	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
@@ -85,6 +93,13 @@ for host in registry.terraform.io registry.opentofu.org; do
 	cmp -s "$f" build/install/terraform-provider-unikernel || fail "$f is not the binary make install built"
 done
 say "make install: v$version in $install_s s"
+
+# qemu_user DOMAIN prints the user the domain's QEMU process runs as (libvirt's pid file, then /proc).
+qemu_user() {
+	local pid
+	pid="$(cat "/run/unikernel-private/$daemon/run/qemu/$1.pid" 2>/dev/null)" || { echo "(no pid file)"; return; }
+	id -nu "$(awk '/^Uid:/ {print $3}' "/proc/$pid/status" 2>/dev/null)" 2>/dev/null || echo "(no process $pid)"
+}
 
 # check DIR CLI NAME HOST CIDR: the demo with one CLI, init to destroy.
 check() {
@@ -125,7 +140,8 @@ EOF
 	[ "$addr" = "${cidr%.0/24}.10" ] || fail "$name: ipv4_address is '$addr', want ${cidr%.0/24}.10"
 	run "$dir" "$cli" version | grep -q "provider $host/unikernel-dev/unikernel v$version" ||
 		fail "$name version does not list $host/unikernel-dev/unikernel v$version"
-	say "$name: $out ($addr)"
+	qemu_user "$obj-hello" | grep -qx libvirt-qemu || fail "$name: QEMU of $obj-hello runs as $(qemu_user "$obj-hello"), not libvirt-qemu"
+	say "$name: $out ($addr), QEMU as libvirt-qemu"
 
 	say "$name: destroy"
 	run "$dir" "$cli" destroy -auto-approve -input=false >"$dir/destroy.log" 2>&1 || { cat "$dir/destroy.log" >&2; fail "$name destroy"; }
