@@ -35,7 +35,10 @@ type DomainInfo struct {
 // defineDomain creates or replaces the persistent definition of spec.Name
 // and returns the domain's UUID. A replacement that changes the firmware of
 // a stopped UEFI domain also drops its NVRAM file (redefineFirmware).
-func (c *Client) defineDomain(_ context.Context, spec DomainSpec) (string, error) {
+func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+	if spec.UUID != "" {
+		c.carryCreateMarker(ctx, &spec)
+	}
 	x, err := DomainXML(spec)
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}

@@ -85,3 +85,9 @@ func (c *Client) DomainState(ctx context.Context, name string) (DomainState, err
 		return rc.domainState(ctx, name)
 	})
 }
+
+// MarkDomainCreated records in the domain's metadata that the create that
+// made it finished (marker.go). Call it as the last step of a create.
+func (c *Client) MarkDomainCreated(ctx context.Context, name string) error {
+	return c.spread(ctx, "mark the create of", kindDomain, name, func(rc *Client) error { return rc.markDomainCreated(ctx, name) })
+}

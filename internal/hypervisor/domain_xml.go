@@ -57,6 +57,10 @@ type DomainSpec struct {
 	// Empty: not recorded (a domain defined outside the provider or before it
 	// recorded families).
 	Family string
+	// Create is the marker of the create that made the domain (marker.go),
+	// kept in <metadata>; nil for a domain made outside the provider. A
+	// redefinition without one keeps the current definition's.
+	Create *CreateMarker
 }
 
 // DiskSpec is one block device.

@@ -327,7 +327,7 @@ var specFieldClass = map[string]updateClass{
 	"Cmdline": classRestart, "Disks": classRestart, "Interfaces": classRestart, "ConsoleLog": classComputed,
 	"OnPoweroff": classRestart, "OnCrash": classRestart, "CPU": classRestart, "Machine": classRestart,
 	"RNG": classRestart, "XenMode": classRestart, "Filesystems": classRestart, "NoACPI": classRestart,
-	"Firmware": classRestart, "SecureBoot": classRestart, "Family": classLive,
+	"Firmware": classRestart, "SecureBoot": classRestart, "Family": classLive, "Create": classComputed,
 }
 
 // instanceAttributeClass classifies every attribute of unikernel_instance

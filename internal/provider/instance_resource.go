@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -61,10 +60,10 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	c := r.data.Client
 	summary := fmt.Sprintf("Unable to create instance %q", name)
 
-	if _, err := c.ReadDomain(ctx, name); err == nil {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), summary,
-			fmt.Sprintf("A libvirt domain named %q already exists on %s. Import it with `terraform import` or choose another name.", name, c.URI()))
-		return
+	if info, err := c.ReadDomain(ctx, name); err == nil {
+		if !r.adopt(ctx, &plan, info, summary, &resp.Diagnostics) {
+			return
+		}
 	} else if !hypervisor.IsNotFound(err) {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
@@ -91,6 +90,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	spec := plan.toSpec(r.data.Console)
 	spec.UUID = ""
+	spec.Create = hypervisor.NewCreateMarker(time.Now().Add(timeout))
 	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
 	uuid, err := c.DefineDomain(ctx, spec)
 	tflog.Debug(ctx, "domain defined", map[string]any{"uuid": uuid})
@@ -113,6 +113,19 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	// never a domain that Terraform does not know about.
 	plan.ID = types.StringValue(uuid)
 	resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+	// The last step: the marker says that the create finished, as Terraform
+	// records the domain in its state when Create returns it (tainted or not).
+	kept := true
+	defer func() {
+		if !kept {
+			return
+		}
+		if err := c.MarkDomainCreated(context.WithoutCancel(ctx), name); err != nil {
+			tflog.Warn(ctx, "cannot mark the create finished", map[string]any{"error": err.Error()})
+			return
+		}
+		tflog.Debug(ctx, "domain marked created")
+	}()
 	// A failure before the guest runs removes what was made. When the removal
 	// cannot finish (the daemon is gone), the resource stays in the state.
 	undo := func(why string, err error) {
@@ -129,6 +142,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		}
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s: %s", why, err))
 		if uerr == nil {
+			kept = false
 			resp.State.RemoveResource(ctx)
 		}
 	}
@@ -447,10 +461,9 @@ func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	if err := c.UndefineDomain(ctx, name); err != nil {
-		resp.Diagnostics.AddError(summary, err.Error())
-		return
-	}
+	// The domain goes last: a destroy killed midway leaves it, and with it the
+	// resource in the state, so the next destroy finishes the rest (every
+	// step below accepts what is gone already).
 	r.releaseReservations(ctx, name, state.NetworkInterfaces)
 	if err := r.deleteOverlays(ctx, &state); err != nil {
 		resp.Diagnostics.AddError(summary, "Deleting the copy-on-write disks failed: "+err.Error())
@@ -458,6 +471,10 @@ func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	if err := c.DeleteConsole(ctx, r.data.Console, name); err != nil {
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Console log of instance %q not removed", name), err.Error())
+	}
+	if err := c.UndefineDomain(ctx, name); err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
 	}
 }
 
@@ -482,6 +499,12 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 	}
 	if !found {
 		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), "The domain disappeared during import.")
+		return
+	}
+	// An imported domain belongs to a state now: a create marker still in
+	// flight must no longer let another create take it over.
+	if err := r.data.Client.MarkDomainCreated(ctx, name); err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), err.Error())
 		return
 	}
 	// Reservations live on the networks: adopt the ones made for these MACs.
