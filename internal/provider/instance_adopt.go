@@ -24,7 +24,7 @@ func (r *InstanceResource) adopt(ctx context.Context, plan *instanceModel, info 
 	now := time.Now()
 	m := info.Spec.Create
 	if why := m.Refusal("libvirt domain", name, now); why != "" {
-		diags.AddAttributeError(path.Root("name"), summary, fmt.Sprintf("%s (on %s)", why, r.data.Client.URI()))
+		diags.AddAttributeError(path.Root("name"), summary, fmt.Sprintf("On %s: %s", r.data.Client.URI(), why))
 		return false
 	}
 	tflog.Info(ctx, "taking over a domain left by an interrupted create", map[string]any{"instance": name, "create": m.ID})

@@ -1,0 +1,323 @@
+package provider
+
+// Acceptance tests of what a killed apply leaves (issue 24), simulated
+// without killing anything: the objects an interrupted create leaves are
+// made out of band, with the create marker such a create writes. The
+// SIGKILL scenarios themselves are scripts/fault-sigkill.sh.
+//
+//   - A domain whose in-flight marker names a process that is gone, or whose
+//     deadline passed, is taken over: the next apply leaves exactly the
+//     planned objects (its own UUID, reservation, overlay and console log;
+//     nothing of the leftover's).
+//   - A domain whose create may still run (this test process), whose create
+//     finished, or that has no marker is refused and left alone.
+//   - A destroy whose volumes are gone already (one killed after deleting
+//     them, before the domain) finishes.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+var adoptConsole = hypervisor.ConsolePool{Name: DefaultConsolePool, Path: DefaultConsolePath}
+
+// deadMarker is the in-flight marker of a create whose process is gone.
+func deadMarker() *hypervisor.CreateMarker {
+	m := hypervisor.NewCreateMarker(time.Now().Add(time.Hour))
+	m.PID = 1 << 30 // above any pid_max
+	m.PIDStart = 1
+	return m
+}
+
+// leaveDomain defines name as an interrupted create would have left it,
+// with a console log that holds text, and starts it when run is set. It
+// returns the domain's UUID.
+func leaveDomain(t *testing.T, c *hypervisor.Client, spec hypervisor.DomainSpec, text string, run bool) string {
+	t.Helper()
+	ctx := context.Background()
+	if spec.Type == "" {
+		spec.Type = acctest.Hypervisor()
+	}
+	if spec.MemoryMiB == 0 {
+		spec.MemoryMiB, spec.VCPUs = 16, 1
+	}
+	if spec.Kernel == "" {
+		spec.Kernel, spec.Cmdline = acctestGuests.MultibootKernel, "left by a killed create"
+	}
+	spec.ConsoleLog = adoptConsole.LogPath(spec.Name)
+	if err := c.EnsureConsolePool(ctx, adoptConsole); err != nil {
+		t.Fatal(err)
+	}
+	uuid, err := c.DefineDomain(ctx, spec)
+	if err != nil {
+		t.Fatalf("defining the leftover %s: %v", spec.Name, err)
+	}
+	t.Cleanup(func() {
+		_ = c.StopDomain(context.Background(), spec.Name, 0)
+		_ = c.DeleteConsole(context.Background(), adoptConsole, spec.Name)
+		_ = c.UndefineDomain(context.Background(), spec.Name)
+	})
+	if text != "" {
+		if err := c.AppendConsole(ctx, adoptConsole, spec.Name, text); err != nil {
+			t.Fatalf("writing the leftover console log of %s: %v", spec.Name, err)
+		}
+	}
+	if run {
+		if err := c.StartDomain(ctx, spec.Name); err != nil {
+			t.Fatalf("starting the leftover %s: %v", spec.Name, err)
+		}
+	}
+	return uuid
+}
+
+// Two leftovers are taken over: one running, with a DHCP reservation, a
+// copy-on-write overlay of the wrong size and a console log, left by a
+// process on this machine that is gone; one shut off, left by another
+// machine whose create's deadline passed. After the apply each is the
+// planned instance and nothing of the leftover remains.
+func TestAccAdopt_Instance(t *testing.T) {
+	testAccInstancePreCheck(t)
+	c := acctest.MustClient(t)
+	ctx := context.Background()
+	net, a, b := acctest.RandName("net"), acctest.RandName("adopt"), acctest.RandName("adopt")
+	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
+	raw := filepath.Join(t.TempDir(), "base.raw")
+	acctest.RandomFile(t, raw, 1<<20)
+	base := testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "n" {
+  name      = %q
+  mode      = "isolated"
+  ipv4_cidr = "10.241.1.0/24"
+}
+resource "unikernel_pool" "p" {
+  name = %q
+  path = %q
+}
+resource "unikernel_image" "base" {
+  name   = "base.raw"
+  pool   = unikernel_pool.p.name
+  source = %q
+}
+`, net, pool, poolDir, raw)
+	config := base + fmt.Sprintf(`
+resource "unikernel_instance" "a" {
+  name             = %q
+  kernel           = %q
+  cmdline          = "adopted a"
+  memory           = 16
+  shutdown_timeout = "0s"
+  disks            = [{ base_image = unikernel_image.base.id }]
+  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = "10.241.1.10" }]
+  wait_for = {
+    console = "UNIKERNEL-READY cmdline=adopted a$"
+    timeout = "60s"
+  }
+}
+resource "unikernel_instance" "b" {
+  name             = %q
+  kernel           = %q
+  cmdline          = "adopted b"
+  memory           = 16
+  shutdown_timeout = "0s"
+  wait_for = {
+    console = "UNIKERNEL-READY cmdline=adopted b$"
+    timeout = "60s"
+  }
+}
+`, a, acctestGuests.MultibootKernel, b, acctestGuests.MultibootKernel)
+	const leftMAC = "52:54:00:24:01:20"
+	var leftA, leftB string
+	var leftMarkerA *hypervisor.CreateMarker
+	overlay := filepath.Join(poolDir, a+"-disk0.qcow2")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: base},
+			{
+				PreConfig: func() {
+					leftMarkerA = deadMarker()
+					leftA = leaveDomain(t, c, hypervisor.DomainSpec{Name: a, Create: leftMarkerA,
+						Interfaces: []hypervisor.InterfaceSpec{{Network: net, MAC: leftMAC}}}, "LEFTOVER-CONSOLE\n", true)
+					if err := c.AddDHCPHost(ctx, net, hypervisor.DHCPHost{MAC: leftMAC, IPv4: "10.241.1.20"}); err != nil {
+						t.Fatal(err)
+					}
+					vol, err := c.LookupVolumeByKey(ctx, filepath.Join(poolDir, "base.raw"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					// Twice the base's size: a planned overlay has the base's.
+					if _, err := c.CreateOverlay(ctx, pool, hypervisor.OverlaySpec{Name: a + "-disk0.qcow2", BasePath: vol.Path,
+						BaseFormat: "raw", Capacity: 2 << 20}); err != nil {
+						t.Fatal(err)
+					}
+					other := hypervisor.NewCreateMarker(time.Now().Add(-time.Minute))
+					other.Host = "a-machine-that-is-not-this-one"
+					leftB = leaveDomain(t, c, hypervisor.DomainSpec{Name: b, Create: other}, "LEFTOVER-CONSOLE\n", false)
+				},
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.a", "state", "running"),
+					resource.TestCheckResourceAttr("unikernel_instance.b", "state", "running"),
+					resource.TestCheckResourceAttr("unikernel_instance.a", "network_interfaces.0.ipv4_address", "10.241.1.10"),
+					func(s *terraform.State) error {
+						for n, left := range map[string]string{a: leftA, b: leftB} {
+							info, err := c.ReadDomain(ctx, n)
+							if err != nil {
+								return err
+							}
+							if info.Spec.UUID == left {
+								return fmt.Errorf("%s still has the leftover's UUID %s: it was not rebuilt", n, left)
+							}
+							if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished || info.Spec.Create.ID == leftMarkerA.ID {
+								return fmt.Errorf("%s: marker %+v, want a finished create of its own", n, info.Spec.Create)
+							}
+							log, err := c.ReadConsole(ctx, adoptConsole, n, 0, 0)
+							if err != nil {
+								return err
+							}
+							if strings.Contains(string(log), "LEFTOVER-CONSOLE") {
+								return fmt.Errorf("%s: the leftover's console log was kept: %q", n, log)
+							}
+						}
+						nw, err := c.ReadNetwork(ctx, net)
+						if err != nil {
+							return err
+						}
+						if len(nw.Spec.Hosts) != 1 || nw.Spec.Hosts[0].IPv4 != "10.241.1.10" || nw.Spec.Hosts[0].MAC == leftMAC {
+							return fmt.Errorf("reservations %+v, want only the planned 10.241.1.10", nw.Spec.Hosts)
+						}
+						vol, err := c.LookupVolumeByKey(ctx, overlay)
+						if err != nil {
+							return err
+						}
+						if vol.Capacity != 1<<20 {
+							return fmt.Errorf("overlay capacity %d: the leftover overlay (2 MiB) was reused, want the planned one (1 MiB)", vol.Capacity)
+						}
+						return nil
+					},
+				),
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// Domains that are not an abandoned create's are refused and left alone:
+// one whose create may still run (its marker names this process), one
+// whose create finished (it belongs to some state) and one without a marker
+// (made outside the provider).
+func TestAccAdopt_InstanceRefused(t *testing.T) {
+	testAccInstancePreCheck(t)
+	c := acctest.MustClient(t)
+	own, _ := hypervisor.ProcessStart(os.Getpid())
+	live := hypervisor.NewCreateMarker(time.Now().Add(time.Hour))
+	if live.PIDStart != own {
+		t.Fatalf("marker of this process: pid start %d, want %d", live.PIDStart, own)
+	}
+	finished := deadMarker()
+	finished.State = hypervisor.CreateFinished
+	cases := []struct {
+		marker *hypervisor.CreateMarker
+		want   string
+	}{
+		{live, `is\s+being\s+created\s+by\s+create\s+` + live.ID + `[\s\S]*next\s+apply\s+after`},
+		{finished, `created\s+by\s+Terraform\s+\(create\s+` + finished.ID + `[\s\S]*perhaps\s+another\s+workspace's[\s\S]*import`},
+		{nil, `made\s+outside\s+this\s+provider[\s\S]*import`},
+	}
+	var steps []resource.TestStep
+	for _, tc := range cases {
+		name := acctest.RandName("refuse")
+		var uuid string
+		steps = append(steps, resource.TestStep{
+			PreConfig: func() {
+				uuid = leaveDomain(t, c, hypervisor.DomainSpec{Name: name, Create: tc.marker}, "", false)
+			},
+			Config:      testProviderBlock() + multibootConfig(name, "refused", `shutdown_timeout = "0s"`),
+			ExpectError: regexp.MustCompile(tc.want),
+		}, resource.TestStep{
+			Config: testProviderBlock(),
+			Check: acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+				if info.Spec.UUID != uuid || info.Spec.Cmdline != "left by a killed create" {
+					return fmt.Errorf("the refused domain %s was changed: uuid %s (was %s), cmdline %q", name, info.Spec.UUID, uuid, info.Spec.Cmdline)
+				}
+				if (tc.marker == nil) != (info.Spec.Create == nil) || tc.marker != nil && *info.Spec.Create != *tc.marker {
+					return fmt.Errorf("the refused domain's marker changed: %+v, was %+v", info.Spec.Create, tc.marker)
+				}
+				return nil
+			}),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+}
+
+// A destroy killed after it deleted the instance's overlay and console log
+// leaves the domain, and the resource in the state: the next destroy
+// finishes without error.
+func TestAccAdopt_DestroyAfterVolumesGone(t *testing.T) {
+	testAccInstancePreCheck(t)
+	c := acctest.MustClient(t)
+	ctx := context.Background()
+	name, pool, poolDir := acctest.RandName("halfgone"), acctest.RandName("pool"), acctest.PoolDir(t)
+	raw := filepath.Join(t.TempDir(), "base.raw")
+	acctest.RandomFile(t, raw, 1<<20)
+	base := testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = %q
+  path = %q
+}
+resource "unikernel_image" "base" {
+  name   = "base.raw"
+  pool   = unikernel_pool.p.name
+  source = %q
+}
+`, pool, poolDir, raw)
+	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: base + multibootConfig(name, "half gone", `shutdown_timeout = "0s"
+  disks = [{ base_image = unikernel_image.base.id }]`)},
+			{
+				PreConfig: func() {
+					if err := c.StopDomain(ctx, name, 0); err != nil {
+						t.Fatal(err)
+					}
+					vol, err := c.LookupVolumeByKey(ctx, overlay)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := c.DeleteVolume(ctx, vol.Pool, vol.Name); err != nil {
+						t.Fatal(err)
+					}
+					if err := c.DeleteConsole(ctx, adoptConsole, name); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: base,
+				Check: func(*terraform.State) error {
+					if _, err := c.ReadDomain(ctx, name); !hypervisor.IsNotFound(err) {
+						return fmt.Errorf("domain %s after the destroy: %v, want not found", name, err)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
