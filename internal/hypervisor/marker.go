@@ -140,3 +140,15 @@ func (m CreateMarker) Adopted(kind, name string, now time.Time) string {
 	_, why := m.Abandoned(now)
 	return fmt.Sprintf("Adopted %s %s left by an interrupted create (%s; %s): it was rebuilt to the planned configuration.", kind, name, m.Describe(), why)
 }
+
+// SidecarRefusal is Refusal for an object whose marker is a sidecar
+// (sidecar.go), where no sidecar means no create in flight: the object was
+// made outside the provider, or by a create that finished.
+func SidecarRefusal(m *CreateMarker, kind, name string, now time.Time) string {
+	if m == nil {
+		return fmt.Sprintf("A %s named %q exists already, and no create of it is in flight: it was made outside this provider, "+
+			"or by a create that finished, so it belongs to some state, perhaps another workspace's. To manage it with Terraform, "+
+			"adopt it on purpose with an `import` block (or `terraform import`), or choose another name.", kind, name)
+	}
+	return m.Refusal(kind, name, now)
+}

@@ -321,3 +321,112 @@ resource "unikernel_image" "base" {
 		},
 	})
 }
+
+// leaveNetwork defines and starts network name on cidr as an interrupted
+// create would have left it, with the sidecar marker m (none when nil).
+func leaveNetwork(t *testing.T, c *hypervisor.Client, name, cidr string, m *hypervisor.CreateMarker) string {
+	t.Helper()
+	ctx := context.Background()
+	uuid, err := c.CreateNetwork(ctx, hypervisor.NetworkSpec{Name: name, Mode: "isolated", IPv4CIDR: cidr}, false)
+	if err != nil {
+		t.Fatalf("defining the leftover network %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = c.DeleteNetwork(context.Background(), name)
+		_ = c.DeleteCreateSidecar(context.Background(), adoptConsole, hypervisor.SidecarNetwork, "", name)
+	})
+	if m != nil {
+		if err := c.EnsureConsolePool(ctx, adoptConsole); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteCreateSidecar(ctx, adoptConsole, hypervisor.SidecarNetwork, "", name, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return uuid
+}
+
+func networkConfig(name, cidr string) string {
+	return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "n" {
+  name      = %q
+  mode      = "isolated"
+  ipv4_cidr = %q
+}
+`, name, cidr)
+}
+
+// A network left by a killed create (its sidecar marker in flight, its
+// process gone) on another range is taken over: the apply leaves the
+// planned network (a new UUID, the planned range) and no sidecar.
+func TestAccAdopt_Network(t *testing.T) {
+	testAccPreCheck(t)
+	c := acctest.MustClient(t)
+	ctx := context.Background()
+	name := acctest.RandName("net")
+	var left string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckNetworkNotDefined(name),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { left = leaveNetwork(t, c, name, "10.241.4.0/24", deadMarker()) },
+				Config:    networkConfig(name, "10.241.3.0/24"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_network.n", "ipv4_cidr", "10.241.3.0/24"),
+					acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+						if info.Spec.UUID == left || info.Spec.IPv4CIDR != "10.241.3.0/24" || !info.Active {
+							return fmt.Errorf("network %s: uuid %s (leftover %s), range %s, active %v: not rebuilt to the plan",
+								name, info.Spec.UUID, left, info.Spec.IPv4CIDR, info.Active)
+						}
+						m, err := c.ReadCreateSidecar(ctx, adoptConsole, hypervisor.SidecarNetwork, "", name)
+						if err != nil || m != nil {
+							return fmt.Errorf("sidecar after the create: %+v, %v; want none", m, err)
+						}
+						return nil
+					}),
+				),
+			},
+			{Config: networkConfig(name, "10.241.3.0/24"), PlanOnly: true},
+		},
+	})
+}
+
+// A network whose create may still run (its sidecar names this process),
+// and one without a sidecar (made outside the provider, or by a finished
+// create), are refused and left alone.
+func TestAccAdopt_NetworkRefused(t *testing.T) {
+	testAccPreCheck(t)
+	c := acctest.MustClient(t)
+	live := hypervisor.NewCreateMarker(time.Now().Add(time.Hour))
+	cases := []struct {
+		marker *hypervisor.CreateMarker
+		cidr   string
+		want   string
+	}{
+		{live, "10.241.5.0/24", `is\s+being\s+created\s+by\s+create\s+` + live.ID},
+		{nil, "10.241.6.0/24", `no\s+create\s+of\s+it\s+is\s+in\s+flight[\s\S]*import`},
+	}
+	var steps []resource.TestStep
+	for _, tc := range cases {
+		name := acctest.RandName("net")
+		var uuid string
+		steps = append(steps, resource.TestStep{
+			PreConfig:   func() { uuid = leaveNetwork(t, c, name, tc.cidr, tc.marker) },
+			Config:      networkConfig(name, "10.241.7.0/24"),
+			ExpectError: regexp.MustCompile(tc.want),
+		}, resource.TestStep{
+			Config: testProviderBlock(),
+			Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+				if info.Spec.UUID != uuid || info.Spec.IPv4CIDR != tc.cidr {
+					return fmt.Errorf("the refused network %s was changed: uuid %s (was %s), range %s", name, info.Spec.UUID, uuid, info.Spec.IPv4CIDR)
+				}
+				return nil
+			}),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -100,6 +101,27 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	name := spec.Name
 	summary := fmt.Sprintf("Unable to create network %q", name)
 	ctx = tflog.SetField(ctx, "network", name)
+	if !r.adoptOrRefuse(ctx, name, summary, &resp.Diagnostics) {
+		return
+	}
+	// The sidecar marker says that this create is in flight until it returns
+	// (hypervisor/sidecar.go): a killed create's network is taken over by the
+	// next one. Whatever happens below, the network is in the state or removed
+	// again when Create returns, so the sidecar goes then.
+	if err := r.data.Client.EnsureConsolePool(ctx, r.data.Console); err != nil {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("The console log pool, which holds the create markers, could not be prepared: %s", err))
+		return
+	}
+	if err := r.data.Client.WriteCreateSidecar(ctx, r.data.Console, hypervisor.SidecarNetwork, "", name,
+		hypervisor.NewCreateMarker(time.Now().Add(networkCreateDeadline))); err != nil {
+		resp.Diagnostics.AddError(summary, "Recording the create in flight (a marker volume in the console pool) failed: "+err.Error())
+		return
+	}
+	defer func() {
+		if err := r.data.Client.DeleteCreateSidecar(context.WithoutCancel(ctx), r.data.Console, hypervisor.SidecarNetwork, "", name); err != nil {
+			tflog.Warn(ctx, "cannot remove the create marker", map[string]any{"error": err.Error()})
+		}
+	}()
 	tflog.Debug(ctx, "defining network", map[string]any{"mode": spec.Mode, "ipv4_cidr": spec.IPv4CIDR,
 		"ipv6_cidr": spec.IPv6CIDR, "hosts": len(spec.Hosts), "dns_hosts": len(spec.DNSHosts)})
 	if _, err := r.data.Client.DefineNetwork(ctx, spec); err != nil {
