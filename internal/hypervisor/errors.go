@@ -29,6 +29,9 @@ const (
 	// ErrCancelled means the caller's context was cancelled (Terraform was
 	// interrupted) or its deadline passed before the operation finished.
 	ErrCancelled
+	// ErrUnsupported means the driver does not offer the call (libvirt's
+	// VIR_ERR_NO_SUPPORT), as the test driver lacks volume uploads.
+	ErrUnsupported
 )
 
 // Error is the adapter's error type: what was attempted on which object, the
@@ -69,6 +72,9 @@ func ctxError(ctx context.Context, op, kind, name string) error {
 	return &Error{Op: op, Kind: kind, Name: name, Code: ErrCancelled, Message: msg}
 }
 
+// IsUnsupported reports whether err says that the driver does not offer the call.
+func IsUnsupported(err error) bool { return hasCode(err, ErrUnsupported) }
+
 // IsConflict reports whether err says that the object exists already or is busy.
 func IsConflict(err error) bool { return hasCode(err, ErrConflict) }
 
@@ -98,6 +104,8 @@ func codeOf(err error) Code {
 		return ErrInvalid
 	case lv.Code == libvirt.ERR_OPERATION_TIMEOUT:
 		return ErrTimeout
+	case lv.Code == libvirt.ERR_NO_SUPPORT:
+		return ErrUnsupported
 	case lv.Code == libvirt.ERR_OPERATION_INVALID, lv.Code == libvirt.ERR_DOM_EXIST, lv.Code == libvirt.ERR_NETWORK_EXIST,
 		lv.Code == libvirt.ERR_STORAGE_VOL_EXIST, lv.Code == libvirt.ERR_STORAGE_POOL_BUILT:
 		return ErrConflict

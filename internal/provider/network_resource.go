@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -101,27 +100,19 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	name := spec.Name
 	summary := fmt.Sprintf("Unable to create network %q", name)
 	ctx = tflog.SetField(ctx, "network", name)
-	if !r.adoptOrRefuse(ctx, name, summary, &resp.Diagnostics) {
-		return
-	}
 	// The sidecar marker says that this create is in flight until it returns
-	// (hypervisor/sidecar.go): a killed create's network is taken over by the
-	// next one. Whatever happens below, the network is in the state or removed
-	// again when Create returns, so the sidecar goes then.
-	if err := r.data.Client.EnsureConsolePool(ctx, r.data.Console); err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("The console log pool, which holds the create markers, could not be prepared: %s", err))
+	// (hypervisor/sidecar.go): the next create takes over a killed create's
+	// network. A network of this name without one is refused.
+	marker := createSidecar{data: r.data, kind: hypervisor.SidecarNetwork, name: name, label: "libvirt network", display: name}
+	if !marker.adopt(ctx, summary, func() error { _, err := r.data.Client.ReadNetwork(ctx, name); return err },
+		func() error { return r.data.Client.DeleteNetwork(ctx, name) }, &resp.Diagnostics) {
 		return
 	}
-	if err := r.data.Client.WriteCreateSidecar(ctx, r.data.Console, hypervisor.SidecarNetwork, "", name,
-		hypervisor.NewCreateMarker(time.Now().Add(networkCreateDeadline))); err != nil {
-		resp.Diagnostics.AddError(summary, "Recording the create in flight (a marker volume in the console pool) failed: "+err.Error())
+	end, ok := marker.begin(ctx, networkCreateDeadline, summary, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	defer func() {
-		if err := r.data.Client.DeleteCreateSidecar(context.WithoutCancel(ctx), r.data.Console, hypervisor.SidecarNetwork, "", name); err != nil {
-			tflog.Warn(ctx, "cannot remove the create marker", map[string]any{"error": err.Error()})
-		}
-	}()
+	defer end()
 	tflog.Debug(ctx, "defining network", map[string]any{"mode": spec.Mode, "ipv4_cidr": spec.IPv4CIDR,
 		"ipv6_cidr": spec.IPv6CIDR, "hosts": len(spec.Hosts), "dns_hosts": len(spec.DNSHosts)})
 	if _, err := r.data.Client.DefineNetwork(ctx, spec); err != nil {

@@ -78,6 +78,19 @@ func (r *VolumeResource) Create(ctx context.Context, req resource.CreateRequest,
 			want = n
 		}
 	}
+	// A volume of this name left by a killed create (its sidecar marker in
+	// flight, hypervisor/sidecar.go) is deleted and made anew; any other is
+	// refused.
+	marker := createSidecar{data: r.data, kind: hypervisor.SidecarVolume, pool: pool, name: name, label: "storage volume", display: pool + "/" + name}
+	if !marker.adopt(ctx, summary, func() error { _, err := c.ReadVolume(ctx, pool, name); return err },
+		func() error { return c.DeleteVolume(ctx, pool, name) }, &resp.Diagnostics) {
+		return
+	}
+	end, ok := marker.begin(ctx, volumeCreateDeadline, summary, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer end()
 	var err error
 	if src := plan.SourceImage.ValueString(); src != "" {
 		tflog.Debug(ctx, "copying image into storage volume", map[string]any{"source_image": src, "format": plan.Format.ValueString()})
