@@ -430,3 +430,176 @@ func TestAccAdopt_NetworkRefused(t *testing.T) {
 		Steps:                    steps,
 	})
 }
+
+// leaveVolume makes pool/name as a killed upload leaves it: the full size,
+// only its first half written, and a sidecar marker m of kind (none when m
+// is nil).
+func leaveVolume(t *testing.T, c *hypervisor.Client, pool, name, kind, src string, m *hypervisor.CreateMarker) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateVolume(ctx, pool, hypervisor.VolumeSpec{Name: name, Size: uint64(len(b))}); err != nil {
+		t.Fatalf("making the leftover volume %s/%s: %v", pool, name, err)
+	}
+	half := b[:len(b)/2]
+	if err := c.Upload(ctx, pool, name, strings.NewReader(string(half)), uint64(len(half)), nil); err != nil {
+		t.Fatalf("half-writing the leftover volume %s/%s: %v", pool, name, err)
+	}
+	t.Cleanup(func() {
+		_ = c.DeleteCreateSidecar(context.Background(), adoptConsole, kind, pool, name)
+	})
+	if m != nil {
+		if err := c.EnsureConsolePool(ctx, adoptConsole); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteCreateSidecar(ctx, adoptConsole, kind, pool, name, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An image whose upload was killed halfway (its volume of full size, half
+// written, its sidecar in flight) is deleted and uploaded anew: the volume
+// then holds the source's bytes (checked by sha256), and no sidecar is
+// left. A half-written volume of a create that may still run, or without a
+// sidecar, is refused and left as it is.
+func TestAccAdopt_Image(t *testing.T) {
+	testAccPreCheck(t)
+	c := acctest.MustClient(t)
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "img.raw")
+	acctest.RandomFile(t, src, 4<<20)
+	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
+	poolConfig := testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = %q
+  path = %q
+}
+`, pool, poolDir)
+	imageConfig := func(name string) string {
+		return poolConfig + fmt.Sprintf(`
+resource "unikernel_image" "img" {
+  name   = %q
+  pool   = unikernel_pool.p.name
+  source = %q
+}
+`, name, src)
+	}
+	halfWritten := func(name string) resource.TestCheckFunc {
+		return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+			info, err := c.ReadVolume(ctx, pool, name)
+			if err != nil {
+				return err
+			}
+			b, err := os.ReadFile(info.Path)
+			if err != nil {
+				return err
+			}
+			want, _ := os.ReadFile(src)
+			if string(b) == string(want) {
+				return fmt.Errorf("the refused volume %s/%s was rewritten", pool, name)
+			}
+			return nil
+		})
+	}
+	adopted, live, foreign := "adopted.raw", "live.raw", "foreign.raw"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: poolConfig},
+			{
+				PreConfig: func() { leaveVolume(t, c, pool, adopted, hypervisor.SidecarImage, src, deadMarker()) },
+				Config:    imageConfig(adopted),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckVolumeHolds(pool, adopted, src),
+					func(*terraform.State) error {
+						m, err := c.ReadCreateSidecar(ctx, adoptConsole, hypervisor.SidecarImage, pool, adopted)
+						if err != nil || m != nil {
+							return fmt.Errorf("sidecar after the create: %+v, %v; want none", m, err)
+						}
+						return nil
+					},
+				),
+			},
+			{Config: imageConfig(adopted), PlanOnly: true},
+			{
+				PreConfig: func() {
+					leaveVolume(t, c, pool, live, hypervisor.SidecarImage, src, hypervisor.NewCreateMarker(time.Now().Add(time.Hour)))
+				},
+				Config:      imageConfig(live),
+				ExpectError: regexp.MustCompile(`storage\s+volume\s+named\s+"` + pool + `/` + live + `"\s+is\s+being\s+created`),
+			},
+			{Config: poolConfig, Check: halfWritten(live)},
+			{
+				PreConfig:   func() { leaveVolume(t, c, pool, foreign, hypervisor.SidecarImage, src, nil) },
+				Config:      imageConfig(foreign),
+				ExpectError: regexp.MustCompile(`no\s+create\s+of\s+it\s+is\s+in\s+flight`),
+			},
+			{Config: poolConfig, Check: halfWritten(foreign)},
+			{
+				// The pool's destroy needs it empty.
+				PreConfig: func() {
+					for _, n := range []string{live, foreign} {
+						if err := c.DeleteVolume(ctx, pool, n); err != nil {
+							t.Fatal(err)
+						}
+					}
+				},
+				Config: poolConfig,
+			},
+		},
+	})
+}
+
+// A data volume left by a killed create (another size, its sidecar in
+// flight) is made anew to the plan.
+func TestAccAdopt_Volume(t *testing.T) {
+	testAccPreCheck(t)
+	c := acctest.MustClient(t)
+	src := filepath.Join(t.TempDir(), "left.raw")
+	acctest.RandomFile(t, src, 3<<20)
+	pool, poolDir, name := acctest.RandName("pool"), acctest.PoolDir(t), "data.raw"
+	poolConfig := testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = %q
+  path = %q
+}
+`, pool, poolDir)
+	config := poolConfig + fmt.Sprintf(`
+resource "unikernel_volume" "v" {
+  name = %q
+  pool = unikernel_pool.p.name
+  size = "8MiB"
+}
+`, name)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: poolConfig},
+			{
+				PreConfig: func() { leaveVolume(t, c, pool, name, hypervisor.SidecarVolume, src, deadMarker()) },
+				Config:    config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_volume.v", "capacity", fmt.Sprint(8<<20)),
+					acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+						info, err := c.ReadVolume(ctx, pool, name)
+						if err != nil {
+							return err
+						}
+						if info.Capacity != 8<<20 {
+							return fmt.Errorf("volume capacity %d, want the planned %d", info.Capacity, 8<<20)
+						}
+						if m, err := c.ReadCreateSidecar(ctx, adoptConsole, hypervisor.SidecarVolume, pool, name); err != nil || m != nil {
+							return fmt.Errorf("sidecar after the create: %+v, %v; want none", m, err)
+						}
+						return nil
+					}),
+				),
+			},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
