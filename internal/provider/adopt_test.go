@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
@@ -600,6 +601,65 @@ resource "unikernel_volume" "v" {
 				),
 			},
 			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// A restart-class update killed between the stop and the start: the new
+// definition is in libvirt, the guest is stopped, and the state still has
+// the old configuration. The next apply starts it on the new definition
+// (an update, no replacement), and the plan after it is empty.
+func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
+	testAccInstancePreCheck(t)
+	c := acctest.MustClient(t)
+	ctx := context.Background()
+	name := acctest.RandName("halfupd")
+	extra := `shutdown_timeout = "0s"`
+	var uuid string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: testProviderBlock() + multibootConfig(name, "before", extra),
+				Check: func(s *terraform.State) error {
+					uuid = s.RootModule().Resources["unikernel_instance.test"].Primary.ID
+					return nil
+				},
+			},
+			{
+				PreConfig: func() {
+					// What the killed update did: redefine, then stop.
+					info, err := c.ReadDomain(ctx, name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					spec := info.Spec
+					spec.Cmdline = "after"
+					if _, err := c.DefineDomain(ctx, spec); err != nil {
+						t.Fatal(err)
+					}
+					if err := c.StopDomain(ctx, name, 0); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: testProviderBlock() + multibootConfig(name, "after", extra),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+					resource.TestCheckResourceAttr("unikernel_instance.test", "cmdline", "after"),
+					resource.TestCheckResourceAttrPtr("unikernel_instance.test", "id", &uuid),
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+						if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished {
+							return fmt.Errorf("marker %+v after the update, want the finished create's", info.Spec.Create)
+						}
+						return nil
+					}),
+				),
+			},
+			{Config: testProviderBlock() + multibootConfig(name, "after", extra), PlanOnly: true},
 		},
 	})
 }
