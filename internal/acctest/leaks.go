@@ -10,7 +10,8 @@ package acctest
 //
 //   - libvirt domains, networks, storage pools and volumes (in every pool,
 //     the console pool among them);
-//   - console logs on the host's disk (<name>.log in the console directory);
+//   - console logs on the host's disk (<name>.log in the console directory), and
+//     create markers there of objects named with Prefix (create-*.json);
 //   - qemu processes started with `-name guest=<name>`;
 //   - DHCP reservations on any network whose MAC belonged to one of the
 //     test's domains while the test ran, or whose host name has its names.
@@ -27,6 +28,7 @@ package acctest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,7 +100,7 @@ func CheckLeaks(t testing.TB) *Tracker {
 		if inv, err := TakeInventory(context.Background()); err == nil {
 			tr.host = map[string]bool{}
 			for _, o := range inv.Objects {
-				if strings.Contains(o.Name, Prefix) {
+				if strings.Contains(o.text(), Prefix) {
 					tr.host[o.key()] = true
 				}
 			}
@@ -222,7 +224,7 @@ func (tr *Tracker) finish() {
 			seen[l.key()] = true
 		}
 		for _, o := range inv.Objects {
-			if strings.Contains(o.Name, Prefix) && !tr.host[o.key()] && !seen[o.key()] && !ownedByActive(o.Name) {
+			if strings.Contains(o.text(), Prefix) && !tr.host[o.key()] && !seen[o.key()] && !ownedByActive(o.text()) {
 				leaks = append(leaks, o)
 			}
 		}
@@ -263,7 +265,13 @@ type Object struct {
 	Pool string // for volumes: the pool; for dhcp-host: the network
 	MAC  string // for dhcp-host
 	PID  int    // for qemu
+	// About is what a create marker (a sidecar volume in the console
+	// directory, hypervisor/sidecar.go) is of: "<kind> <pool>/<name>".
+	About string
 }
+
+// text is what names are matched against: the name, and what the object is about.
+func (o Object) text() string { return strings.TrimSpace(o.Name + " " + o.About) }
 
 func (o Object) key() string { return o.Kind + "/" + o.Pool + "/" + o.Name + "/" + o.MAC }
 
@@ -275,6 +283,8 @@ func (o Object) String() string {
 		return fmt.Sprintf("DHCP reservation of %s (%s) on network %s", o.MAC, o.Name, o.Pool)
 	case "qemu":
 		return fmt.Sprintf("qemu process %d of guest %s", o.PID, o.Name)
+	case "create-marker":
+		return fmt.Sprintf("create marker %s of %s (left by a killed create)", o.Name, o.About)
 	}
 	return o.Kind + " " + o.Name
 }
@@ -334,7 +344,12 @@ func TakeInventory(ctx context.Context) (Inventory, error) {
 	if hypervisor.LocalURI(URI()) {
 		entries, _ := os.ReadDir(ConsoleDir)
 		for _, e := range entries {
-			inv.Objects = append(inv.Objects, Object{Kind: "console-log", Name: filepath.Join(ConsoleDir, e.Name())})
+			p := filepath.Join(ConsoleDir, e.Name())
+			if about, ok := createMarkerOf(p); ok {
+				inv.Objects = append(inv.Objects, Object{Kind: "create-marker", Name: p, About: about})
+				continue
+			}
+			inv.Objects = append(inv.Objects, Object{Kind: "console-log", Name: p})
 		}
 		inv.Objects = append(inv.Objects, qemuProcesses()...)
 	}
@@ -364,7 +379,7 @@ func FindLeaks(ctx context.Context, names []string, macs map[string]string) ([]O
 					continue
 				}
 			}
-			if containsAny(o.Name, names) {
+			if containsAny(o.text(), names) {
 				leaks = append(leaks, o)
 			}
 		}
@@ -389,7 +404,7 @@ func RemoveLeaks(ctx context.Context, leaks []Object) error {
 			errs = append(errs, err.Error())
 		}
 	}
-	order := []string{"domain", "qemu", "dhcp-host", "network", "volume", "console-log", "pool"}
+	order := []string{"domain", "qemu", "dhcp-host", "network", "volume", "console-log", "create-marker", "pool"}
 	killed := false
 	for _, kind := range order {
 		for _, l := range leaks {
@@ -415,7 +430,7 @@ func RemoveLeaks(ctx context.Context, leaks []Object) error {
 				note(c.DeleteNetwork(ctx, l.Name))
 			case "volume":
 				note(c.DeleteVolume(ctx, l.Pool, l.Name))
-			case "console-log":
+			case "console-log", "create-marker":
 				if err := os.Remove(l.Name); err != nil && !os.IsNotExist(err) {
 					errs = append(errs, err.Error())
 				}
@@ -474,4 +489,22 @@ func containsAny(s string, names []string) bool {
 		}
 	}
 	return false
+}
+
+// createMarkerOf returns what the create marker file p is of ("<kind>
+// <pool>/<name>"), false when p is no create marker.
+func createMarkerOf(p string) (string, bool) {
+	base := filepath.Base(p)
+	if !strings.HasPrefix(base, "create-") || !strings.HasSuffix(base, ".json") {
+		return "", false
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", false
+	}
+	var m struct{ Kind, Pool, Name string }
+	if json.Unmarshal(b, &m) != nil || m.Kind == "" {
+		return "", false
+	}
+	return m.Kind + " " + m.Pool + "/" + m.Name, true
 }

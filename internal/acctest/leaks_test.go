@@ -106,3 +106,30 @@ func TestLeakRegistryShared(t *testing.T) {
 		t.Error("no test runs any more")
 	}
 }
+
+// A create marker file is recognised by its name and content, and names the
+// object it is of, so that a killed create's marker of a test object counts
+// as that test's leak; other files are not markers.
+func TestCreateMarkerOf(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	marker := write(hypervisor.SidecarName(hypervisor.SidecarImage, "p", Prefix+"img"),
+		`{"kind":"image","pool":"p","name":"`+Prefix+`img","marker":{"id":"a","state":"in-flight"}}`)
+	if about, ok := createMarkerOf(marker); !ok || about != "image p/"+Prefix+"img" {
+		t.Errorf("createMarkerOf(marker) = %q, %v", about, ok)
+	}
+	for _, p := range []string{write(Prefix+"x.log", "console"), write("create-network-0123456789abcdef.json", "not JSON")} {
+		if about, ok := createMarkerOf(p); ok {
+			t.Errorf("createMarkerOf(%s) = %q, true; want no marker", p, about)
+		}
+	}
+	if o := (Object{Kind: "create-marker", Name: marker, About: "image p/" + Prefix + "img"}); !strings.Contains(o.text(), Prefix) || !strings.Contains(o.String(), "killed create") {
+		t.Errorf("object %q, text %q", o.String(), o.text())
+	}
+}
