@@ -73,10 +73,10 @@ func (c *Client) ReadCreateSidecar(ctx context.Context, p ConsolePool, kind, poo
 		return nil, err
 	}
 	var s sidecar
-	if json.Unmarshal(buf.Bytes(), &s) != nil || s.Kind != kind || s.Pool != pool || s.Name != name {
-		return nil, nil
+	if json.Unmarshal(buf.Bytes(), &s) == nil && s.Kind == kind && s.Pool == pool && s.Name == name {
+		return &s.Marker, nil
 	}
-	return &s.Marker, nil
+	return nil, nil // not a marker of this object: none, and the object is refused
 }
 
 // DeleteCreateSidecar removes the sidecar of object name; a missing one is
