@@ -324,9 +324,13 @@ func TestAccInstanceDrift_DomainDeleted(t *testing.T) {
 			}
 		},
 		action: plancheck.ResourceActionCreate,
-		// A new domain: libvirt gives it a new UUID; all else is as before.
+		// A new domain: libvirt gives it a new UUID, and its create its own
+		// marker (finished); all else is as before.
 		expect: func(created, repaired hypervisor.DomainInfo) hypervisor.DomainInfo {
 			created.Spec.UUID = repaired.Spec.UUID
+			if m := repaired.Spec.Create; m != nil && m.State == hypervisor.CreateFinished && created.Spec.Create != nil && m.ID != created.Spec.Create.ID {
+				created.Spec.Create = m
+			}
 			return created
 		},
 		boots: -1,
