@@ -355,6 +355,17 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
+	// A restart-class change stops the guest before the new definition is
+	// saved. An apply killed in between then leaves a stopped guest, which the
+	// next plan sees (running) and the next apply defines and starts; never a
+	// guest that runs the old definition while libvirt holds the new one, a
+	// difference that no plan would show.
+	if redefine && !stopped && plan.Running.ValueBool() && !plan.job() {
+		if stopped, err = r.stopForRestart(ctx, &state); err != nil {
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		}
+	}
 	// The family lives in the definition's metadata: a change from generic,
 	// made in place, is written there without a restart.
 	if redefine || !plan.Description.Equal(state.Description) || !plan.Family.Equal(state.Family) {
@@ -383,7 +394,11 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 		spec.UUID = state.ID.ValueString()
 		tflog.Debug(ctx, "redefining domain", map[string]any{"restart": redefine})
 		if _, err := c.DefineDomain(ctx, spec); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
+			msg := err.Error()
+			if stopped {
+				msg += "\n\nThe instance is stopped with its previous definition; the next apply defines and starts it."
+			}
+			resp.Diagnostics.AddError(summary, msg)
 			return
 		}
 		info, err := c.ReadDomain(ctx, name)
@@ -435,6 +450,22 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+}
+
+// stopForRestart stops a running or paused instance ahead of a restart-class
+// redefinition, with the shutdown grace of the definition it runs; it reports
+// whether the instance was running.
+func (r *InstanceResource) stopForRestart(ctx context.Context, state *instanceModel) (bool, error) {
+	name := state.Name.ValueString()
+	st, err := r.data.Client.DomainState(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	if st != hypervisor.StateRunning && st != hypervisor.StatePaused {
+		return false, nil
+	}
+	tflog.Info(ctx, "stopping the instance before its new definition is saved", map[string]any{"instance": name})
+	return true, r.data.Client.StopDomain(ctx, name, state.shutdownGrace())
 }
 
 func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
