@@ -180,10 +180,12 @@ converge() {
 	s=$(now)
 	tf "$d" "$verb" -auto-approve -input=false >"$d/repair.log" 2>&1 || rc=$?
 	say "  one $verb after the kill: exit $rc in $(secs "$s") s"
-	if [ "$rc" -ne 0 ]; then grep -E "Error|already exists|│" "$d/repair.log" | head -30; return 1; fi
-	grep -i -A3 "warning" "$d/repair.log" | head -20 | sed 's/^/    /' || true
+	if [ "$rc" -ne 0 ]; then grep -A3 "Error:" "$d/repair.log" | grep -v '^--$\|^ *$' | head -40; return 1; fi
+	grep -A4 "Warning:" "$d/repair.log" | grep -v "^--$\|^ *$\|development overrides\|configuration:$" | head -20 | sed 's/^/    /' || true
 	rc=0
-	tf "$d" plan -input=false -detailed-exitcode >"$d/plan.log" 2>&1 || rc=$?
+	local destroy=()
+	[ "$verb" = apply ] || destroy=(-destroy)
+	tf "$d" plan -input=false -detailed-exitcode "${destroy[@]}" >"$d/plan.log" 2>&1 || rc=$?
 	[ "$rc" -eq 0 ] || { echo "the plan after the $verb is not empty (exit $rc)"; grep -E "#|Error" "$d/plan.log" | head -20; return 1; }
 	have="$(tf "$d" state list | wc -l)"
 	dup="$(tf "$d" state list | sort | uniq -d)"
@@ -255,6 +257,14 @@ sc_create() {
 	[ "$(v list --name | grep -c "^$p-" || true)" -eq 10 ] || { echo "not all 10 instances run after the repair"; return 1; }
 }
 
+# written IMAGE VOLUME: how many leading bytes of VOLUME are IMAGE's (0 when
+# it does not exist yet).
+written() {
+	[ -f "$2" ] || { echo 0; return; }
+	local o
+	o="$(cmp "$1" "$2" 2>/dev/null | sed -n 's/.* differ: byte \([0-9]*\),.*/\1/p')"
+	if [ -n "$o" ]; then echo $((o - 1)); else stat -c %s "$2"; fi
+}
 sc_upload() {
 	local d="$1" p="$2" img="$1/big.img" sum size vol
 	mkdir -p "$d/pool"
@@ -284,10 +294,12 @@ TF
 	} >"$d/main.tf"
 	vol="$d/pool/$p-img"
 	start "$d" apply -auto-approve -input=false
-	# Partly written: between 4 MiB and three quarters of the bytes on disk.
-	until_ '[ -f "$vol" ] && a=$(($(stat -c %b "$vol") * 512)) && [ "$a" -gt 4194304 ] && [ "$a" -lt $((size * 3 / 4)) ]' 300 || return 1
+	# Partly written: the upload is sequential, so the first byte that
+	# differs from the image's tells how far it got (the volume's file is
+	# allocated in full at its creation). Kill past 4 MiB.
+	until_ '[ "$(written "$img" "$vol")" -gt 4194304 ]' 300 || return 1
 	sigkill || return 1
-	say "  the volume held $(($(stat -c %b "$vol" 2>/dev/null || echo 0) * 512)) of $size bytes at the kill"
+	say "  the volume held the first $(written "$img" "$vol") of $size bytes at the kill"
 	left "$d" "$p"
 	converge "$d" "$p" apply 2 || return 1
 	[ "$(sha256sum "$vol" | cut -d' ' -f1)" = "$sum" ] || { echo "the volume's bytes are not the image's after the repair"; return 1; }
@@ -377,23 +389,35 @@ XML
 # window: the provider's return of a finished create against the moment the
 # CLI's state file holds it. One instance is ready at once, the other waits
 # at a gate that cannot match, so the apply is still running when the first
-# create returns; the CLI is killed 30 s later and the state file read.
+# create returns; the CLI is killed a second after the state file holds it.
 sc_window() {
-	local d="$1" p="$2" ret st
+	local d="$1" p="$2"
 	{ header; instances 1 "$p-fast" 16 "$ready"; instances 1 "$p-slow" 16 "$never" | sed 's/"s"/"slow"/'; } >"$d/main.tf"
 	export TF_LOG=trace TF_LOG_PATH="$d/trace.log"
 	start "$d" apply -auto-approve -input=false
 	unset TF_LOG TF_LOG_PATH
-	until_ 'grep -q "$p-fast-0" "$d/terraform.tfstate" 2>/dev/null' 60 || true
-	st=$(now)
+	until_ 'grep -q "$p-fast-0" "$d/terraform.tfstate" 2>/dev/null' 60 || return 1
+	say "  the state file held $p-fast-0 $(secs "$t0") s after the start"
 	sleep 1
 	sigkill || return 1
-	# The provider's response to ApplyResourceChange of the fast instance.
-	ret="$(grep -n "unikernel_instance.s\[0\]" "$d/trace.log" | grep -i -m1 "apply complete\|Creation complete" | head -1 || true)"
-	say "  state file first held the fast instance $(awk -v s="$t0" -v e="$st" 'BEGIN { printf "%.2f", e - s }') s after the start"
-	grep -E "ApplyResourceChange|Served request|provider marked|created marker|writing state|persist|Creation complete|Still creating" "$d/trace.log" |
-		grep -v "slow\|Still creating" | head -30 | cut -c1-220 | sed 's/^/    trace /'
-	echo "    $ret"
+	[ -z "${SIGKILL_TRACE:-}" ] || cp "$d/trace.log" "$SIGKILL_TRACE"
+	# The fast instance's request id, the provider's last log line of its
+	# create (a "marked created" line when the provider logs one, else the
+	# framework's "Called provider defined Resource Create"), and the CLI's
+	# next write of the state file.
+	local t="$d/trace.log" req n mark called written
+	req="$(grep "defining domain" "$t" | grep "$p-fast-0" | grep -o 'tf_req_id=[0-9a-f-]*' | head -1)"
+	[ -n "$req" ] || { echo "no create of $p-fast-0 in the trace"; return 1; }
+	called="$(grep -n "Called provider defined Resource Create" "$t" | grep "$req" | head -1)"
+	n="${called%%:*}"
+	mark="$(grep -i "marked\|marker" "$t" | grep "$req" | tail -1 | cut -d' ' -f1)"
+	written="$(tail -n +"$n" "$t" | grep -m1 "writing snapshot at" | cut -d' ' -f1)"
+	called="$(printf '%s' "${called#*:}" | cut -d' ' -f1)"
+	tsec() { [ -z "$1" ] && return; printf '%s' "$1" | awk -F'[T:Z]' '{ printf "%.3f", $2 * 3600 + $3 * 60 + $4 }'; }
+	say "  create of $p-fast-0: provider marked it created at ${mark:-(no marker line)}, returned at $called, the CLI wrote the state file at $written"
+	say "  window (provider ${mark:+marked}${mark:-returned} -> state file written): $(awk -v a="$(tsec "${mark:-$called}")" -v b="$(tsec "$written")" 'BEGIN { printf "%d ms", (b - a) * 1000 }')"
+	[ -n "$written" ] || { echo "the CLI never wrote the state file after the create"; return 1; }
+	grep -q "$p-fast-0" "$d/terraform.tfstate" || { echo "the state file does not hold $p-fast-0 after the kill"; return 1; }
 	left "$d" "$p"
 	scrub "$d" "$p"
 }
