@@ -176,12 +176,14 @@ sigkill() {
 # converge DIR PREFIX VERB COUNT: one plain apply (or destroy) must exit 0, the
 # plan after it be empty, the state hold COUNT objects, each once.
 converge() {
-	local d="$1" p="$2" verb="$3" want="$4" s rc=0 have dup
+	local d="$1" p="$2" verb="$3" want="$4" s rc=0 have dup n
 	s=$(now)
 	tf "$d" "$verb" -auto-approve -input=false >"$d/repair.log" 2>&1 || rc=$?
 	say "  one $verb after the kill: exit $rc in $(secs "$s") s"
 	if [ "$rc" -ne 0 ]; then grep -A3 "Error:" "$d/repair.log" | grep -v '^--$\|^ *$' | head -40; return 1; fi
-	grep -A4 "Warning:" "$d/repair.log" | grep -v "^--$\|^ *$\|development overrides\|configuration:$" | head -20 | sed 's/^/    /' || true
+	n="$(grep -c "Warning: Adopted" "$d/repair.log" || true)"
+	[ "$n" -eq 0 ] || say "  it adopted $n objects; the first warning:"
+	grep -m1 -A6 "Warning: Adopted" "$d/repair.log" | grep -v "^ *$" | sed 's/^/    /' || true
 	rc=0
 	local destroy=()
 	[ "$verb" = apply ] || destroy=(-destroy)
@@ -415,7 +417,9 @@ sc_window() {
 	called="$(printf '%s' "${called#*:}" | cut -d' ' -f1)"
 	tsec() { [ -z "$1" ] && return; printf '%s' "$1" | awk -F'[T:Z]' '{ printf "%.3f", $2 * 3600 + $3 * 60 + $4 }'; }
 	say "  create of $p-fast-0: provider marked it created at ${mark:-(no marker line)}, returned at $called, the CLI wrote the state file at $written"
-	say "  window (provider ${mark:+marked}${mark:-returned} -> state file written): $(awk -v a="$(tsec "${mark:-$called}")" -v b="$(tsec "$written")" 'BEGIN { printf "%d ms", (b - a) * 1000 }')"
+	local what=returned
+	[ -z "$mark" ] || what=marked
+	say "  window (provider $what -> state file written): $(awk -v a="$(tsec "${mark:-$called}")" -v b="$(tsec "$written")" 'BEGIN { printf "%d ms", (b - a) * 1000 }')"
 	[ -n "$written" ] || { echo "the CLI never wrote the state file after the create"; return 1; }
 	grep -q "$p-fast-0" "$d/terraform.tfstate" || { echo "the state file does not hold $p-fast-0 after the kill"; return 1; }
 	left "$d" "$p"
