@@ -391,15 +391,17 @@ XML
 # window: the provider's return of a finished create against the moment the
 # CLI's state file holds it. One instance is ready at once, the other waits
 # at a gate that cannot match, so the apply is still running when the first
-# create returns; the CLI is killed a second after the state file holds it.
+# create returns; the CLI is killed a second after the state file holds it
+# (or after SIGKILL_WINDOW_WAIT seconds, default 60: OpenTofu 1.12 does not
+# write the local state file during an apply), then one apply must converge.
 sc_window() {
 	local d="$1" p="$2"
 	{ header; instances 1 "$p-fast" 16 "$ready"; instances 1 "$p-slow" 16 "$never" | sed 's/"s"/"slow"/'; } >"$d/main.tf"
 	export TF_LOG=trace TF_LOG_PATH="$d/trace.log"
 	start "$d" apply -auto-approve -input=false
 	unset TF_LOG TF_LOG_PATH
-	until_ 'grep -q "$p-fast-0" "$d/terraform.tfstate" 2>/dev/null' 60 || return 1
-	say "  the state file held $p-fast-0 $(secs "$t0") s after the start"
+	until_ 'grep -q "$p-fast-0" "$d/terraform.tfstate" 2>/dev/null' "${SIGKILL_WINDOW_WAIT:-60}" || true
+	say "  the state file held $p-fast-0 after $(secs "$t0") s: $(grep -c "$p-fast-0" "$d/terraform.tfstate" 2>/dev/null || echo no)"
 	sleep 1
 	sigkill || return 1
 	[ -z "${SIGKILL_TRACE:-}" ] || cp "$d/trace.log" "$SIGKILL_TRACE"
@@ -419,11 +421,16 @@ sc_window() {
 	say "  create of $p-fast-0: provider marked it created at ${mark:-(no marker line)}, returned at $called, the CLI wrote the state file at $written"
 	local what=returned
 	[ -z "$mark" ] || what=marked
-	say "  window (provider $what -> state file written): $(awk -v a="$(tsec "${mark:-$called}")" -v b="$(tsec "$written")" 'BEGIN { printf "%d ms", (b - a) * 1000 }')"
-	[ -n "$written" ] || { echo "the CLI never wrote the state file after the create"; return 1; }
-	grep -q "$p-fast-0" "$d/terraform.tfstate" || { echo "the state file does not hold $p-fast-0 after the kill"; return 1; }
+	if [ -n "$written" ]; then
+		say "  window (provider $what -> state file written): $(awk -v a="$(tsec "${mark:-$called}")" -v b="$(tsec "$written")" 'BEGIN { printf "%d ms", (b - a) * 1000 }')"
+	else
+		say "  window (provider $what -> state file written): not written until the kill, $(secs "$t0") s after the start"
+	fi
 	left "$d" "$p"
-	scrub "$d" "$p"
+	# One apply must converge whichever side of the window the kill fell on:
+	# the finished create in state or taken over, the slow one taken over.
+	{ header; instances 1 "$p-fast" 16 "$ready"; instances 1 "$p-slow" 16 "$ready" | sed 's/"s"/"slow"/'; } >"$d/main.tf"
+	converge "$d" "$p" apply 2
 }
 
 left() { say "  left by the kill:"; inventory "$1" "$2"; }
@@ -438,7 +445,7 @@ for s in "${scenarios[@]}"; do
 	s0=$(now)
 	if "sc_$s" "$d" "$p" 2>&1 | sed 's/^\([^f]\)/    \1/'; then
 		say "  left after the repair:"; inventory "$d" "$p"
-		if [ "$s" != window ] && [ "$s" != destroy ] && [ "$s" != foreign ] && ! finish "$d" "$p"; then
+		if [ "$s" != destroy ] && [ "$s" != foreign ] && ! finish "$d" "$p"; then
 			say "$s: FAIL (cleanup) in $(secs "$s0") s"; failed+=("$s"); scrub "$d" "$p"; continue
 		fi
 		say "$s: pass in $(secs "$s0") s"
