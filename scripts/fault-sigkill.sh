@@ -180,7 +180,7 @@ converge() {
 	s=$(now)
 	tf "$d" "$verb" -auto-approve -input=false >"$d/repair.log" 2>&1 || rc=$?
 	say "  one $verb after the kill: exit $rc in $(secs "$s") s"
-	if [ "$rc" -ne 0 ]; then grep -A3 "Error:" "$d/repair.log" | grep -v '^--$\|^ *$' | head -40; return 1; fi
+	if [ "$rc" -ne 0 ]; then grep -A8 "Error:" "$d/repair.log" | grep -v '^--$\|^ *$' | head -40; return 1; fi
 	n="$(grep -c "Warning: Adopted" "$d/repair.log" || true)"
 	[ "$n" -eq 0 ] || say "  it adopted $n objects; the first warning:"
 	grep -m1 -A6 "Warning: Adopted" "$d/repair.log" | grep -v "^ *$" | sed 's/^/    /' || true
