@@ -14,7 +14,9 @@
 #            its volume is partly written
 #   network  apply of 3 networks, killed as soon as one is defined
 #   update   a restart-class update (memory) of 5 running instances, killed
-#            once one of them is shut off
+#            once one of them is shut off (between shutdown and start)
+#   redefine the same update, killed once all 5 are redefined and before
+#            any is shut off (the new definition saved, the old one running)
 #   destroy  destroy of 10 instances, killed once the first domain is gone
 #   foreign  a domain of the planned name defined outside Terraform (virsh
 #            define), and one created by another working directory's apply,
@@ -43,7 +45,7 @@ net3="$((RANDOM % 200 + 20))" # third octet of the run's 10.243.x.0/24 networks
 # shellcheck disable=SC2034 # kept with the other ranges for readers
 consolepool="${UNIKERNEL_CONSOLE_POOL:-unikernel-console}"
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(create upload network update destroy foreign window)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(create upload network update redefine destroy foreign window)
 
 v() { virsh -q -c "$uri" "$@"; }
 tf() { local d="$1"; shift; "$root/scripts/tf-dev.sh" "$d" "$@"; }
@@ -317,8 +319,11 @@ sc_network() {
 	converge "$d" "$p" apply 3
 }
 
-sc_update() {
-	local d="$1" p="$2"
+sc_update() { update "$1" "$2" 'grep -q "Stopped" "$d/events"'; }
+# The moment all 5 are redefined with the new memory, before any is stopped.
+sc_redefine() { update "$1" "$2" '[ "$(grep -c "Defined Updated" "$d/events")" -ge 5 ]'; }
+update() {
+	local d="$1" p="$2" moment="$3"
 	{ header; instances 5 "$p" 16 "$ready"; } >"$d/main.tf"
 	tf "$d" apply -auto-approve -input=false >"$d/setup.log" 2>&1 || { tail -20 "$d/setup.log"; return 1; }
 	{ header; instances 5 "$p" 24 "$ready"; } >"$d/main.tf"
@@ -326,8 +331,7 @@ sc_update() {
 	local ev=$!
 	sleep 0.3
 	start "$d" apply -auto-approve -input=false
-	# The moment one of them is shut off (destroyed for the restart).
-	until_ 'grep -q "Stopped" "$d/events"' 300 || { kill "$ev"; return 1; }
+	until_ "$moment" 300 || { kill "$ev"; return 1; }
 	sigkill || { kill "$ev"; return 1; }
 	kill "$ev" 2>/dev/null || true
 	sed 's/^/    event /' "$d/events" | grep "^    event .*'$p" | head -20
