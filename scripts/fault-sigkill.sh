@@ -319,9 +319,9 @@ sc_network() {
 	converge "$d" "$p" apply 3
 }
 
-sc_update() { update "$1" "$2" 'grep -q "Stopped" "$d/events"'; }
+sc_update() { update "$1" "$2" 'grep -aq "Stopped" "$d/events"'; }
 # The moment all 5 are redefined with the new memory, before any is stopped.
-sc_redefine() { update "$1" "$2" '[ "$(grep -c "Defined Updated" "$d/events")" -ge 5 ]'; }
+sc_redefine() { update "$1" "$2" '[ "$(grep -ac "Defined Updated" "$d/events")" -ge 5 ]'; }
 update() {
 	local d="$1" p="$2" moment="$3"
 	{ header; instances 5 "$p" 16 "$ready"; } >"$d/main.tf"
@@ -334,7 +334,7 @@ update() {
 	until_ "$moment" 300 || { kill "$ev"; return 1; }
 	sigkill || { kill "$ev"; return 1; }
 	kill "$ev" 2>/dev/null || true
-	sed 's/^/    event /' "$d/events" | grep "^    event .*'$p" | head -20
+	sed 's/^/    event /' "$d/events" | grep -a "^    event .*'$p" | head -20
 	left "$d" "$p"
 	converge "$d" "$p" apply 5 || return 1
 	local x bad=0
@@ -353,7 +353,7 @@ sc_destroy() {
 	local ev=$!
 	sleep 0.3
 	start "$d" destroy -auto-approve -input=false
-	until_ 'grep -q "Undefined" "$d/events"' 300 || { kill "$ev"; return 1; }
+	until_ 'grep -aq "Undefined" "$d/events"' 300 || { kill "$ev"; return 1; }
 	sigkill || { kill "$ev"; return 1; }
 	kill "$ev" 2>/dev/null || true
 	left "$d" "$p"
@@ -440,10 +440,12 @@ sc_window() {
 left() { say "  left by the kill:"; inventory "$1" "$2"; }
 
 failed=()
+i=0
 for s in "${scenarios[@]}"; do
 	declare -F "sc_$s" >/dev/null || { echo "fault-sigkill: unknown scenario $s" >&2; exit 2; }
-	d="$work/$s"
-	p="$name-${s:0:3}"
+	i=$((i + 1))
+	d="$work/$s-$i"
+	p="$name-${s:0:3}$i"
 	mkdir -p "$d"
 	say "$s: objects named $p"
 	s0=$(now)
