@@ -200,7 +200,7 @@ implied() {
 	for cli in "$(command -v terraform)" "$("$root/scripts/terraform-cli.sh" tofu)"; do
 		name="$(basename "$cli")"
 		host="$(registry_host "$cli")"
-		mirror_setup "$dir" "qemu:///system"
+		mirror_setup "$dir" "${LIBVIRT_DEFAULT_URI:-qemu:///system}"
 		home="$dir/home"
 		plugins="$home/.terraform.d/plugins"
 		mkdir -p "$plugins/$host/unikernel-dev/unikernel"
@@ -219,7 +219,7 @@ implied() {
 		step "$name: installed from the packed layout and planned: $(echo "$out" | grep -m1 'Plan:')"
 	done
 
-	mirror_setup "$dir" "qemu:///system"
+	mirror_setup "$dir" "${LIBVIRT_DEFAULT_URI:-qemu:///system}"
 	home="$dir/home"
 	plugins="$home/.terraform.d/plugins/registry.terraform.io/unikernel-dev/unikernel/$(version)/linux_amd64"
 	mkdir -p "$plugins"
