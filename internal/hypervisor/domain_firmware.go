@@ -2,7 +2,6 @@ package hypervisor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -125,20 +124,15 @@ type FirmwareSupport struct {
 // type typ offers with machine (empty: the hypervisor's default machine).
 func (c *Client) Firmware(ctx context.Context, typ, machine string) (fw FirmwareSupport, err error) {
 	err = c.retry(ctx, "read the domain capabilities of", "host", c.uri, func() error {
-		doc, err := c.conn().GetDomainCapabilities("", hostArch, machine, typ, 0)
-		var lv libvirt.Error
-		if errors.As(err, &lv) && lv.Code == libvirt.ERR_NO_SUPPORT {
+		caps, err := c.domainCaps(typ, machine)
+		if IsUnsupported(err) {
 			fw = FirmwareSupport{}
 			return nil
 		}
 		if err != nil {
-			return wrap(err, "read the domain capabilities of", "host", c.uri)
+			return err
 		}
-		var caps libvirtxml.DomainCaps
-		if err := caps.Unmarshal(doc); err != nil {
-			return &Error{Op: "parse the domain capabilities of", Kind: "host", Name: c.uri, Message: err.Error()}
-		}
-		fw = FirmwareSupportOf(&caps)
+		fw = FirmwareSupportOf(caps)
 		fw.Host, _ = c.conn().GetHostname()
 		return nil
 	})

@@ -2,7 +2,6 @@ package hypervisor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -192,19 +191,14 @@ func (c *Client) CheckCPU(ctx context.Context, typ string, cpu CPUSpec) error {
 }
 
 func (c *Client) checkCPU(typ string, cpu CPUSpec) error {
-	doc, err := c.conn().GetDomainCapabilities("", hostArch, "", typ, 0)
-	var lv libvirt.Error
-	if errors.As(err, &lv) && lv.Code == libvirt.ERR_NO_SUPPORT {
+	caps, err := c.domainCaps(typ, "")
+	if IsUnsupported(err) {
 		return nil // a driver that cannot describe its CPUs (the test driver): libvirt checks at start
 	}
 	if err != nil {
-		return wrap(err, "read the domain capabilities of", "host", c.uri)
+		return err
 	}
-	var caps libvirtxml.DomainCaps
-	if err := caps.Unmarshal(doc); err != nil {
-		return &Error{Op: "parse the domain capabilities of", Kind: "host", Name: c.uri, Message: err.Error()}
-	}
-	if err := CheckCPUCaps(&caps, typ, cpu); err != nil {
+	if err := CheckCPUCaps(caps, typ, cpu); err != nil {
 		return err
 	}
 	// Feature names and availability: libvirt compares a CPU of a plain base

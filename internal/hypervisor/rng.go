@@ -11,15 +11,11 @@ import (
 // capabilities. The provider's `rng` uses "random" (the host's /dev/urandom).
 func (c *Client) RNGBackends(ctx context.Context, typ string) (models []string, err error) {
 	err = c.retry(ctx, "read the domain capabilities of", "host", c.uri, func() error {
-		doc, err := c.conn().GetDomainCapabilities("", hostArch, "", typ, 0)
+		caps, err := c.domainCaps(typ, "")
 		if err != nil {
-			return wrap(err, "read the domain capabilities of", "host", c.uri)
+			return err
 		}
-		var caps libvirtxml.DomainCaps
-		if err := caps.Unmarshal(doc); err != nil {
-			return &Error{Op: "parse the domain capabilities of", Kind: "host", Name: c.uri, Message: err.Error()}
-		}
-		models = RNGBackendsOf(&caps)
+		models = RNGBackendsOf(caps)
 		return nil
 	})
 	return models, err
