@@ -1,36 +1,18 @@
 package doccheck
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-)
 
-// repoRoot is the repository's top directory, where go.mod is.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+)
 
 // TestDocLinks checks every link of the repository's Markdown: docs/,
 // templates/, examples/ and the top-level files.
 func TestDocLinks(t *testing.T) {
-	root := repoRoot(t)
+	root := acctest.RepoRoot(t)
 	files, err := Files(root)
 	if err != nil {
 		t.Fatal(err)
