@@ -14,6 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${FUZZTIME:-10s}"
+# FUZZ_PARALLEL limits the fuzzing workers per target (default: one per CPU); `make test-all` uses 1 while
+# the acceptance suite runs beside it.
+par=()
+[ -n "${FUZZ_PARALLEL:-}" ] && par=(-parallel "$FUZZ_PARALLEL")
 status=0
 summary=()
 # seeds counts the failing inputs kept for a target (none when the directory is missing).
@@ -25,14 +29,14 @@ for pkg in $(go list ./...); do
 		rc=0
 		corpus="$(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$t"
 		before=$(seeds "$corpus")
-		go test -run '^$' -fuzz "^$t\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1 || rc=$?
+		go test -run '^$' -fuzz "^$t\$" -fuzztime "$fuzztime" "${par[@]}" "$pkg" >"$log" 2>&1 || rc=$?
 		execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
 		note=""
 		if [ "$rc" -ne 0 ] && [ "$(seeds "$corpus")" -eq "$before" ] &&
 			grep -q '^    context deadline exceeded$' "$log" && [ "${execs:-0}" -gt 0 ]; then
 			note=" (the timed run hit go.dev/issue/75804 without a failing input; ran again for ${execs}x)"
 			rc=0
-			go test -run '^$' -fuzz "^$t\$" -fuzztime "${execs}x" "$pkg" >"$log" 2>&1 || rc=$?
+			go test -run '^$' -fuzz "^$t\$" -fuzztime "${execs}x" "${par[@]}" "$pkg" >"$log" 2>&1 || rc=$?
 		fi
 		line="fuzz: $t ($pkg) execs=${execs:-0} exit=$rc$note"
 		echo "$line"
