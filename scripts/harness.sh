@@ -155,6 +155,10 @@ cmd_up() {
 # start_sshd generates keys on first use and starts sshd in the namespace.
 start_sshd() {
 	local d="$STATE_DIR/ssh"
+	# Already set up and running: leave its files alone, since tests beside this `up` may be reading them.
+	if pid_alive "$STATE_DIR/sshd.pid" && [ -x "$STATE_DIR/bin/ssh" ] && [ -f "$d/config" ]; then
+		return 0
+	fi
 	mkdir -p "$d" /run/sshd
 	chmod 700 "$d"
 	[ -f "$d/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C unikernel-harness-host -f "$d/host_ed25519"
