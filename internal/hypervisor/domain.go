@@ -50,7 +50,7 @@ func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, err
 		}
 		if old != nil && strings.EqualFold(old.UUID, spec.UUID) {
 			spec.Machine = c.keepMachineVersion(ctx, old, spec)
-			x, err = MergeDomainXML(old, spec)
+			x, err = MergeDomainXML(old, spec, c.volumePaths(old))
 		}
 	}
 	if x == nil && err == nil {
@@ -84,6 +84,47 @@ func (c *Client) keepMachineVersion(ctx context.Context, old *libvirtxml.Domain,
 		return old.OS.Type.Machine
 	}
 	return spec.Machine
+}
+
+// volumePaths resolves the volumes of d's volume disks to their host paths;
+// a volume that cannot be looked up is left out (its disk is then not
+// modelled, and kept as it is by a redefinition).
+func (c *Client) volumePaths(d *libvirtxml.Domain) VolumePaths {
+	if d.Devices == nil {
+		return nil
+	}
+	var out VolumePaths
+	for _, disk := range d.Devices.Disks {
+		if disk.Source == nil || disk.Source.Volume == nil {
+			continue
+		}
+		key := PoolVolume{disk.Source.Volume.Pool, disk.Source.Volume.Volume}
+		if path := c.volumePath(key); path != "" {
+			if out == nil {
+				out = VolumePaths{}
+			}
+			out[key] = path
+		}
+	}
+	return out
+}
+
+func (c *Client) volumePath(v PoolVolume) string {
+	pool, err := c.conn().LookupStoragePoolByName(v.Pool)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = pool.Free() }()
+	vol, err := pool.LookupStorageVolByName(v.Volume)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = vol.Free() }()
+	path, err := vol.GetPath()
+	if err != nil {
+		return ""
+	}
+	return path
 }
 
 // inactiveDefinition returns the persistent definition of name, nil when
@@ -153,7 +194,7 @@ func (c *Client) readDomain(_ context.Context, name string) (DomainInfo, error) 
 	if err := x.Unmarshal(doc); err != nil {
 		return DomainInfo{}, &Error{Op: "parse the definition of", Kind: kindDomain, Name: name, Message: err.Error()}
 	}
-	info := DomainInfo{Spec: SpecFromDomainXML(&x)}
+	info := DomainInfo{Spec: SpecFromDomainXMLVolumes(&x, c.volumePaths(&x))}
 	st, _, err := dom.GetState()
 	if err != nil {
 		return DomainInfo{}, wrap(err, "read the state of", kindDomain, name)

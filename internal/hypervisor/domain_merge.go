@@ -23,16 +23,17 @@ import (
 // on_poweroff and on_crash, the ACPI feature, the CPU (replaced only when the
 // spec's differs from what the domain's maps back to), the machine type, the
 // RNG device, filesystems, the provider's own metadata element, and the disks
-// and interfaces that SpecFromDomainXML reads. A disk or interface that maps
+// and interfaces that SpecFromDomainXMLVolumes reads (vols resolves volume
+// disks to their volumes' paths; nil: none is modelled). A disk or interface that maps
 // back to what the spec asks for is kept verbatim (address, driver options,
 // backing store, boot order); one that differs has only its owned fields
-// edited; one the spec adds is built as DomainXML builds it. Disks without a
-// file source and interfaces that are not on a libvirt network are not
-// modelled and are kept. Serial and console devices are kept when the domain
+// edited; one the spec adds is built as DomainXML builds it. Other disks
+// (block, network, unresolved volumes) and interfaces that are not on a
+// libvirt network are not modelled and are kept. Serial and console devices are kept when the domain
 // has any; a domain with none gets the console that DomainXML gives.
 //
 // old is not changed. Pure.
-func MergeDomainXML(old *libvirtxml.Domain, spec DomainSpec) (*libvirtxml.Domain, error) {
+func MergeDomainXML(old *libvirtxml.Domain, spec DomainSpec, vols VolumePaths) (*libvirtxml.Domain, error) {
 	fresh, err := DomainXML(spec)
 	if err != nil {
 		return nil, err
@@ -45,7 +46,7 @@ func MergeDomainXML(old *libvirtxml.Domain, spec DomainSpec) (*libvirtxml.Domain
 	if err != nil {
 		return nil, err
 	}
-	prev := SpecFromDomainXML(old)
+	prev := SpecFromDomainXMLVolumes(old, vols)
 	if spec.Create == nil {
 		spec.Create = prev.Create
 	}
@@ -72,7 +73,7 @@ func MergeDomainXML(old *libvirtxml.Domain, spec DomainSpec) (*libvirtxml.Domain
 	if err := mergeMetadata(d, prev, spec); err != nil {
 		return nil, err
 	}
-	if err := mergeDisks(d, fresh, spec); err != nil {
+	if err := mergeDisks(d, fresh, spec, vols); err != nil {
 		return nil, err
 	}
 	mergeInterfaces(d, fresh, spec)
@@ -334,12 +335,22 @@ func foreignMetadata(body string) ([]string, error) {
 }
 
 // diskFromXML maps a disk back to a spec; false for a disk the spec does not
-// model (one without a file source: a volume, block device or network disk).
-func diskFromXML(disk libvirtxml.DomainDisk) (DiskSpec, bool) {
-	if disk.Source == nil || disk.Source.File == nil {
+// model (a block device or network disk, or a volume disk whose volume's path
+// vols does not know).
+func diskFromXML(disk libvirtxml.DomainDisk, vols VolumePaths) (DiskSpec, bool) {
+	if disk.Source == nil {
 		return DiskSpec{}, false
 	}
-	ds := DiskSpec{Path: disk.Source.File.File, ReadOnly: disk.ReadOnly != nil, Format: "raw"}
+	var path string
+	switch {
+	case disk.Source.File != nil:
+		path = disk.Source.File.File
+	case disk.Source.Volume != nil && vols[PoolVolume{disk.Source.Volume.Pool, disk.Source.Volume.Volume}] != "":
+		path = vols[PoolVolume{disk.Source.Volume.Pool, disk.Source.Volume.Volume}]
+	default:
+		return DiskSpec{}, false
+	}
+	ds := DiskSpec{Path: path, ReadOnly: disk.ReadOnly != nil, Format: "raw"}
 	if disk.Driver != nil && disk.Driver.Type != "" {
 		ds.Format = disk.Driver.Type
 	}
@@ -372,7 +383,7 @@ func normDisk(d DiskSpec, typ string) DiskSpec {
 
 // mergeDisks matches the spec's disks with the domain's modelled ones (by
 // source path, else by target device) and keeps unmodelled disks in place.
-func mergeDisks(d, fresh *libvirtxml.Domain, spec DomainSpec) error {
+func mergeDisks(d, fresh *libvirtxml.Domain, spec DomainSpec, vols VolumePaths) error {
 	old := d.Devices.Disks
 	type modelled struct {
 		spec DiskSpec
@@ -380,7 +391,7 @@ func mergeDisks(d, fresh *libvirtxml.Domain, spec DomainSpec) error {
 	}
 	have := make([]*modelled, len(old))
 	for i, x := range old {
-		if s, ok := diskFromXML(x); ok {
+		if s, ok := diskFromXML(x, vols); ok {
 			have[i] = &modelled{spec: s}
 		}
 	}

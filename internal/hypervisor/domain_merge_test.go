@@ -48,7 +48,7 @@ func marshal(t *testing.T, d *libvirtxml.Domain) string {
 func merge(t *testing.T, old *libvirtxml.Domain, spec DomainSpec) *libvirtxml.Domain {
 	t.Helper()
 	before := marshal(t, old)
-	d, err := MergeDomainXML(old, spec)
+	d, err := MergeDomainXML(old, spec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,4 +523,87 @@ func TestRedefineAdoptedOnTestDriver(t *testing.T) {
 	if back, err := c.ReadDomain(ctx, old.Name); err != nil || back.Spec.ConsoleLog != "/var/log/tf-acc-merge/virsh-serial.log" {
 		t.Errorf("console log after the update %q, %v", back.Spec.ConsoleLog, err)
 	}
+}
+
+// A volume disk (the libvirt provider's disk { volume_id }) whose volume's
+// path is known reads back as that path and is kept verbatim when the spec
+// asks for it; a new path makes it a file disk of that path.
+func TestMergeVolumeDisk(t *testing.T) {
+	old := loadFixture(t, "dmacvicar08_overlay")
+	const path = "/var/lib/libvirt/images/tf-acc-merge/dm08-overlay.qcow2"
+	vols := VolumePaths{{Pool: "tf-acc-merge-pool", Volume: "dm08-overlay.qcow2"}: path}
+	spec := SpecFromDomainXMLVolumes(old, vols)
+	if len(spec.Disks) != 1 || spec.Disks[0] != (DiskSpec{Path: path, Format: "qcow2", Bus: "virtio"}) {
+		t.Fatalf("read back %+v", spec.Disks)
+	}
+	spec.Disks[0].Bus = "" // as a configuration leaves it
+	spec.MemoryMiB = 512
+	got, err := MergeDomainXML(old, spec, vols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameExcept(t, old, got, func(g *libvirtxml.Domain) { g.Memory, g.CurrentMemory = old.Memory, old.CurrentMemory })
+
+	spec.Disks[0].Path = "/var/lib/libvirt/images/tf-acc-merge/other.qcow2"
+	if got, err = MergeDomainXML(old, spec, vols); err != nil {
+		t.Fatal(err)
+	}
+	d := got.Devices.Disks[0]
+	if len(got.Devices.Disks) != 1 || d.Source.File == nil || d.Source.File.File != spec.Disks[0].Path || d.Source.Volume != nil ||
+		d.Address == nil || d.Driver.Type != "qcow2" {
+		t.Errorf("disk %s", marshalDisk(t, d))
+	}
+}
+
+// Through the test driver: ReadDomain resolves a volume disk to its volume's
+// path, and an update keeps the disk as the volume disk it is.
+func TestVolumeDiskOnTestDriver(t *testing.T) {
+	c := testClient(t)
+	ctx := context.Background()
+	pool, err := c.conn().LookupStoragePoolByName("default-pool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = pool.Free() }()
+	vol, err := pool.StorageVolCreateXML(`<volume><name>unit-merge-vol.qcow2</name><capacity>1048576</capacity><target><format type='qcow2'/></target></volume>`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = vol.Delete(0); _ = vol.Free() })
+	path, err := vol.GetPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := loadFixture(t, "dmacvicar08_overlay")
+	old.Name, old.UUID = "unit-merge-volume-1", ""
+	old.Devices.Disks[0].Source.Volume.Pool, old.Devices.Disks[0].Source.Volume.Volume = "default-pool", "unit-merge-vol.qcow2"
+	uuid, err := c.defineXML(old.Name, marshal(t, old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.UndefineDomain(ctx, old.Name) })
+	before, err := c.inactiveDefinition(old.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.ReadDomain(ctx, old.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != path || info.Spec.Disks[0].Format != "qcow2" {
+		t.Fatalf("read back %+v, want the volume's path %s", info.Spec.Disks, path)
+	}
+	spec := info.Spec
+	spec.Description = "adopted"
+	if _, err := c.DefineDomain(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	after, err := c.inactiveDefinition(old.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.UUID != uuid || after.Devices.Disks[0].Source.Volume == nil {
+		t.Errorf("uuid %s, disk %s", after.UUID, marshalDisk(t, after.Devices.Disks[0]))
+	}
+	sameExcept(t, before, after, func(g *libvirtxml.Domain) { g.Description = before.Description })
 }

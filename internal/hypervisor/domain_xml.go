@@ -250,7 +250,21 @@ func diskXML(disk DiskSpec, index int, typ string) (libvirtxml.DomainDisk, error
 // source, interfaces that are not on a libvirt network: MergeDomainXML keeps
 // them); runtime-only values such as tap names, aliases and pty paths are
 // never read.
-func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
+func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec { return SpecFromDomainXMLVolumes(d, nil) }
+
+// PoolVolume names a storage volume by its pool's name and its own, as a
+// disk of type volume does (<source pool='...' volume='...'/>).
+type PoolVolume struct{ Pool, Volume string }
+
+// VolumePaths maps the volumes of a domain's volume disks to their host
+// paths (Client.volumePaths resolves them).
+type VolumePaths map[PoolVolume]string
+
+// SpecFromDomainXMLVolumes is SpecFromDomainXML that also reads disks of
+// type volume (as the libvirt provider defines a disk { volume_id }), by
+// their volume's path in vols; a volume disk whose path vols does not know is
+// not modelled.
+func SpecFromDomainXMLVolumes(d *libvirtxml.Domain, vols VolumePaths) DomainSpec {
 	s := DomainSpec{
 		Name:        d.Name,
 		UUID:        d.UUID,
@@ -277,7 +291,7 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 		return s
 	}
 	for _, disk := range d.Devices.Disks {
-		if ds, ok := diskFromXML(disk); ok {
+		if ds, ok := diskFromXML(disk, vols); ok {
 			s.Disks = append(s.Disks, ds)
 		}
 	}
