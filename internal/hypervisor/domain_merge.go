@@ -404,16 +404,22 @@ func mergeDisks(d, fresh *libvirtxml.Domain, spec DomainSpec, vols VolumePaths) 
 		}
 		return -1
 	}
+	// By path first for every disk, so that a disk inserted before another
+	// does not take over that one's device by its target name.
+	match := make([]int, len(spec.Disks))
+	for i, sd := range spec.Disks {
+		match[i] = find(func(j int) bool { return have[j].spec.Path == sd.Path })
+	}
+	for i := range spec.Disks {
+		if match[i] < 0 {
+			dev := fresh.Devices.Disks[i].Target.Dev
+			match[i] = find(func(j int) bool { return old[j].Target != nil && old[j].Target.Dev == dev })
+		}
+	}
 	merged := make([]libvirtxml.DomainDisk, len(spec.Disks))
 	retarget := make([]bool, len(spec.Disks))
 	for i, sd := range spec.Disks {
-		want := fresh.Devices.Disks[i]
-		j := find(func(j int) bool { return have[j].spec.Path == sd.Path })
-		if j < 0 {
-			j = find(func(j int) bool {
-				return old[j].Target != nil && old[j].Target.Dev == want.Target.Dev
-			})
-		}
+		want, j := fresh.Devices.Disks[i], match[i]
 		if j < 0 {
 			merged[i], retarget[i] = want, true
 			continue

@@ -607,3 +607,22 @@ func TestVolumeDiskOnTestDriver(t *testing.T) {
 	}
 	sameExcept(t, before, after, func(g *libvirtxml.Domain) { g.Description = before.Description })
 }
+
+// A disk inserted before the existing one leaves that one as it is (matched
+// by its path, not taken over by its device name) and takes a free name.
+func TestMergeDiskInsertedFirst(t *testing.T) {
+	old := loadFixture(t, "virsh_file_serial")
+	spec := SpecFromDomainXML(old)
+	spec.Disks = append([]DiskSpec{{Path: "/var/lib/libvirt/images/tf-acc-merge/first.raw"}}, spec.Disks...)
+	got := merge(t, old, spec)
+	disks := got.Devices.Disks
+	if len(disks) != 2 || marshalDisk(t, disks[1]) != marshalDisk(t, old.Devices.Disks[0]) {
+		t.Fatalf("the existing disk changed: %+v", disks)
+	}
+	if disks[0].Source.File.File != spec.Disks[0].Path || disks[0].Target.Dev != "vdb" || disks[0].Address != nil {
+		t.Errorf("the new disk: %s", marshalDisk(t, disks[0]))
+	}
+	if back := SpecFromDomainXML(got); back.Disks[0].Path != spec.Disks[0].Path || back.Disks[1].Path != spec.Disks[1].Path {
+		t.Errorf("read back in the spec's order: %+v", back.Disks)
+	}
+}
