@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"libvirt.org/go/libvirt"
@@ -33,13 +34,28 @@ type DomainInfo struct {
 }
 
 // defineDomain creates or replaces the persistent definition of spec.Name
-// and returns the domain's UUID. A replacement that changes the firmware of
-// a stopped UEFI domain also drops its NVRAM file (redefineFirmware).
+// and returns the domain's UUID. A create defines what DomainXML builds; a
+// replacement (spec.UUID set) of an existing domain edits its current
+// definition (MergeDomainXML), so that what the spec does not own stays as
+// it is. A replacement that changes the firmware of a stopped UEFI domain
+// also drops its NVRAM file (redefineFirmware).
 func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+	var x *libvirtxml.Domain
+	var err error
 	if spec.UUID != "" {
 		c.carryCreateMarker(ctx, &spec)
+		var old *libvirtxml.Domain
+		if old, err = c.inactiveDefinition(spec.Name); err != nil {
+			return "", err
+		}
+		if old != nil && strings.EqualFold(old.UUID, spec.UUID) {
+			spec.Machine = c.keepMachineVersion(ctx, old, spec)
+			x, err = MergeDomainXML(old, spec, c.volumePaths(old))
+		}
 	}
-	x, err := DomainXML(spec)
+	if x == nil && err == nil {
+		x, err = DomainXML(spec)
+	}
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
 	}
@@ -53,6 +69,84 @@ func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, err
 		}
 	}
 	return c.defineXML(spec.Name, doc)
+}
+
+// keepMachineVersion returns the machine type for a redefinition of old: the
+// versioned machine old has when spec names an alias of it (a "pc" or "q35"
+// configuration, which libvirt stored as pc-i440fx-7.2 or pc-q35-7.2), so
+// that an update does not move the guest to a newer machine version that a
+// QEMU upgrade brought; spec.Machine otherwise.
+func (c *Client) keepMachineVersion(ctx context.Context, old *libvirtxml.Domain, spec DomainSpec) string {
+	if spec.Machine == "" || old.OS == nil || old.OS.Type == nil || old.OS.Type.Machine == spec.Machine {
+		return spec.Machine
+	}
+	if machines, err := c.Machines(ctx, old.Type); err == nil && machines[spec.Machine] == old.OS.Type.Machine {
+		return old.OS.Type.Machine
+	}
+	return spec.Machine
+}
+
+// volumePaths resolves the volumes of d's volume disks to their host paths;
+// a volume that cannot be looked up is left out (its disk is then not
+// modelled, and kept as it is by a redefinition).
+func (c *Client) volumePaths(d *libvirtxml.Domain) VolumePaths {
+	if d.Devices == nil {
+		return nil
+	}
+	var out VolumePaths
+	for _, disk := range d.Devices.Disks {
+		if disk.Source == nil || disk.Source.Volume == nil {
+			continue
+		}
+		key := PoolVolume{disk.Source.Volume.Pool, disk.Source.Volume.Volume}
+		if path := c.volumePath(key); path != "" {
+			if out == nil {
+				out = VolumePaths{}
+			}
+			out[key] = path
+		}
+	}
+	return out
+}
+
+func (c *Client) volumePath(v PoolVolume) string {
+	pool, err := c.conn().LookupStoragePoolByName(v.Pool)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = pool.Free() }()
+	vol, err := pool.LookupStorageVolByName(v.Volume)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = vol.Free() }()
+	path, err := vol.GetPath()
+	if err != nil {
+		return ""
+	}
+	return path
+}
+
+// inactiveDefinition returns the persistent definition of name, nil when
+// there is no such domain.
+func (c *Client) inactiveDefinition(name string) (*libvirtxml.Domain, error) {
+	dom, err := c.lookupDomain(name)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = dom.Free() }()
+	doc, err := dom.GetXMLDesc(libvirt.DOMAIN_XML_INACTIVE)
+	if err != nil {
+		return nil, wrap(err, "read the definition of", kindDomain, name)
+	}
+	var x libvirtxml.Domain
+	if err := x.Unmarshal(doc); err != nil {
+		return nil, &Error{Op: "parse the definition of", Kind: kindDomain, Name: name, Message: err.Error()}
+	}
+	return &x, nil
 }
 
 // defineXML defines doc and returns the domain's UUID.
@@ -100,7 +194,7 @@ func (c *Client) readDomain(_ context.Context, name string) (DomainInfo, error) 
 	if err := x.Unmarshal(doc); err != nil {
 		return DomainInfo{}, &Error{Op: "parse the definition of", Kind: kindDomain, Name: name, Message: err.Error()}
 	}
-	info := DomainInfo{Spec: SpecFromDomainXML(&x)}
+	info := DomainInfo{Spec: SpecFromDomainXMLVolumes(&x, c.volumePaths(&x))}
 	st, _, err := dom.GetState()
 	if err != nil {
 		return DomainInfo{}, wrap(err, "read the state of", kindDomain, name)

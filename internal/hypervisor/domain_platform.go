@@ -133,7 +133,7 @@ func readPlatform(d *libvirtxml.Domain, s *DomainSpec) {
 	}
 	if d.Devices != nil {
 		for _, r := range d.Devices.RNGs {
-			if r.Model == "virtio" && r.Backend != nil && r.Backend.Random != nil && r.Backend.Random.Device == "/dev/urandom" {
+			if isOurRNG(r) {
 				s.RNG = true
 			}
 		}

@@ -246,9 +246,25 @@ func diskXML(disk DiskSpec, index int, typ string) (libvirtxml.DomainDisk, error
 }
 
 // SpecFromDomainXML maps a persistent (inactive) definition back to a spec.
-// Devices the provider does not manage are ignored; runtime-only values such
-// as tap names, aliases and pty paths are never read.
-func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
+// Devices the provider does not manage are ignored (disks without a file
+// source, interfaces that are not on a libvirt network: MergeDomainXML keeps
+// them); runtime-only values such as tap names, aliases and pty paths are
+// never read.
+func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec { return SpecFromDomainXMLVolumes(d, nil) }
+
+// PoolVolume names a storage volume by its pool's name and its own, as a
+// disk of type volume does (<source pool='...' volume='...'/>).
+type PoolVolume struct{ Pool, Volume string }
+
+// VolumePaths maps the volumes of a domain's volume disks to their host
+// paths (Client.volumePaths resolves them).
+type VolumePaths map[PoolVolume]string
+
+// SpecFromDomainXMLVolumes is SpecFromDomainXML that also reads disks of
+// type volume (as the libvirt provider defines a disk { volume_id }), by
+// their volume's path in vols; a volume disk whose path vols does not know is
+// not modelled.
+func SpecFromDomainXMLVolumes(d *libvirtxml.Domain, vols VolumePaths) DomainSpec {
 	s := DomainSpec{
 		Name:        d.Name,
 		UUID:        d.UUID,
@@ -275,49 +291,46 @@ func SpecFromDomainXML(d *libvirtxml.Domain) DomainSpec {
 		return s
 	}
 	for _, disk := range d.Devices.Disks {
-		if disk.Source == nil || disk.Source.File == nil {
-			continue
+		if ds, ok := diskFromXML(disk, vols); ok {
+			s.Disks = append(s.Disks, ds)
 		}
-		ds := DiskSpec{Path: disk.Source.File.File, ReadOnly: disk.ReadOnly != nil, Format: "raw"}
-		if disk.Driver != nil && disk.Driver.Type != "" {
-			ds.Format = disk.Driver.Type
-		}
-		if disk.Device == "cdrom" {
-			ds.Format = "iso"
-			ds.ReadOnly = false // implied by the format
-		}
-		if disk.Target != nil {
-			ds.Bus = disk.Target.Bus
-		}
-		s.Disks = append(s.Disks, ds)
 	}
 	for _, nic := range d.Devices.Interfaces {
-		is := InterfaceSpec{}
-		if nic.Source != nil && nic.Source.Network != nil {
-			is.Network = nic.Source.Network.Network
-		}
-		if nic.MAC != nil {
-			is.MAC = nic.MAC.Address
-		}
-		if nic.Model != nil {
-			is.Model = nic.Model.Type
-		}
-		s.Interfaces = append(s.Interfaces, is)
-	}
-	for _, serial := range d.Devices.Serials {
-		if serial.Log != nil {
-			s.ConsoleLog = serial.Log.File
-			break
+		if is, ok := interfaceFromXML(nic); ok {
+			s.Interfaces = append(s.Interfaces, is)
 		}
 	}
-	// A Xen PV or PVH guest's definition may carry the serial port as its
-	// console instead (libvirt's console compatibility), with the same log.
-	for _, console := range d.Devices.Consoles {
-		if s.ConsoleLog == "" && console.Log != nil {
-			s.ConsoleLog = console.Log.File
-		}
-	}
+	s.ConsoleLog = consoleLogOf(d.Devices)
 	return s
+}
+
+// consoleLogOf is the host file that the domain's console is written to: the
+// log of a pty serial port (as DomainXML defines it), or the file of a serial
+// port of type file (as virsh users and the libvirt provider's XSLT define
+// it). A Xen PV or PVH guest's definition may carry the serial port as its
+// console instead (libvirt's console compatibility), with the same log. Empty
+// when the console is written nowhere.
+func consoleLogOf(devs *libvirtxml.DomainDeviceList) string {
+	file := func(src *libvirtxml.DomainChardevSource, log *libvirtxml.DomainChardevLog) string {
+		if log != nil && log.File != "" {
+			return log.File
+		}
+		if src != nil && src.File != nil {
+			return src.File.Path
+		}
+		return ""
+	}
+	for _, serial := range devs.Serials {
+		if f := file(serial.Source, serial.Log); f != "" {
+			return f
+		}
+	}
+	for _, console := range devs.Consoles {
+		if f := file(console.Source, console.Log); f != "" {
+			return f
+		}
+	}
+	return ""
 }
 
 func toKiB(v uint, unit string) uint {
