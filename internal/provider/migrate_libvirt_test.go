@@ -543,10 +543,6 @@ func (w *tfWork) write(name, content string) {
 	}
 }
 
-func (w *tfWork) remove(name string) {
-	_ = os.Remove(filepath.Join(w.dir, name))
-}
-
 // serveProvider serves this package's provider in process for one CLI
 // command and returns the TF_REATTACH_PROVIDERS value and a stop function.
 func serveProvider(t *testing.T) (string, func()) {
