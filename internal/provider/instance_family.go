@@ -102,19 +102,30 @@ func (m *instanceModel) rules() *family.Rules {
 // planFamilyDefaults fills rng and machine, when the configuration leaves them
 // unset, from the family's launcher defaults. A default machine type the host
 // does not offer (another architecture) leaves the hypervisor's default.
-func (r *InstanceResource) planFamilyDefaults(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+// On an adopted (imported) instance whose family stays the same, unset
+// values keep what the domain has instead.
+func (r *InstanceResource) planFamilyDefaults(ctx context.Context, req resource.ModifyPlanRequest, plan, state *instanceModel, diags *diag.Diagnostics) {
 	rules := plan.rules()
 	if rules == nil || plan.Hypervisor.IsUnknown() {
 		return
 	}
 	xen := plan.Hypervisor.ValueString() == "xen"
+	adopted := adoptedState(state != nil && isAdopted(ctx, req.Private), state)
+	keep := adopted != nil && plan.Family.Equal(adopted.Family) && plan.Hypervisor.Equal(adopted.Hypervisor)
 	var rng types.Bool
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("rng"), &rng)...)
-	if rng.IsNull() {
+	switch {
+	case rng.IsNull() && keep && known(adopted.RNG):
+		plan.RNG = adopted.RNG
+	case rng.IsNull():
 		plan.RNG = types.BoolValue(rules.Defaults.RNG && !xen)
 	}
 	var machine types.String
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("machine"), &machine)...)
+	if machine.IsNull() && keep && !adopted.Machine.IsUnknown() {
+		plan.Machine = adopted.Machine
+		return
+	}
 	if machine.IsNull() && rules.Defaults.Machine != "" && !xen {
 		machines, err := r.data.Client.Machines(ctx, plan.Hypervisor.ValueString())
 		if _, ok := machines[rules.Defaults.Machine]; ok && err == nil {
