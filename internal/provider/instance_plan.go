@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -93,7 +95,35 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if state != nil {
+		plan = settleNoChange(plan, state)
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// settleNoChange returns the plan with the state's values of the read-only
+// attributes it left unknown (the run state, the interfaces' addresses), when
+// with them the plan changes nothing. Terraform's plan marks those unknown
+// as soon as a default differs from state, before the plan modifiers give an
+// adopted instance back what libvirt holds (keepAdopted); once every planned
+// value is the state's again, nothing is applied and they cannot change.
+func settleNoChange(plan instanceModel, state *instanceModel) instanceModel {
+	c := plan
+	if c.State.IsUnknown() {
+		c.State = state.State
+	}
+	if len(c.NetworkInterfaces) == len(state.NetworkInterfaces) {
+		c.NetworkInterfaces = slices.Clone(c.NetworkInterfaces)
+		for i := range c.NetworkInterfaces {
+			if c.NetworkInterfaces[i].IPv4Addresses.IsUnknown() {
+				c.NetworkInterfaces[i].IPv4Addresses = state.NetworkInterfaces[i].IPv4Addresses
+			}
+		}
+	}
+	if reflect.DeepEqual(c, *state) {
+		return c
+	}
+	return plan
 }
 
 // adoptedState is state when the instance is adopted (imported), else nil:
