@@ -22,8 +22,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -449,6 +452,122 @@ resource "unikernel_instance" "hand" {
 					otherQEMU(name, &pid),
 				),
 			},
+		},
+	})
+}
+
+// A hand-made domain whose serial console logs to a file of its own (not in
+// the provider's console pool) imports with console_log naming that file;
+// the console data source reads it; a restart-class change keeps the
+// console where it is, with no inconsistent result; and destroying the
+// instance leaves that file, which the provider did not make.
+func TestAccInstanceImport_ConsoleLogElsewhere(t *testing.T) {
+	testAccInstancePreCheck(t)
+	name := acctest.RandName("handlog")
+	logDir := acctest.PoolDir(t) // a directory outside the console pool
+	if err := os.Mkdir(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(logDir, name+"-serial.log")
+	const cmdline = "own log"
+	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
+		port := uint(0)
+		d.OS.Kernel, d.OS.Cmdline = acctestGuests.MultibootKernel, cmdline
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}}
+		d.Devices.Consoles = nil
+		d.Devices.Serials = []libvirtxml.DomainSerial{{
+			Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+			Target: &libvirtxml.DomainSerialTarget{Type: "isa-serial", Port: &port},
+			Log:    &libvirtxml.DomainChardevLog{File: logPath, Append: "on"},
+		}}
+	})
+	instance := func(memory int) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "hand" {
+  name    = %q
+  kernel  = %q
+  cmdline = %q
+  memory  = %d
+}
+`, name, acctestGuests.MultibootKernel, cmdline, memory)
+	}
+	console := `
+data "unikernel_instance_console" "hand" {
+  name       = unikernel_instance.hand.name
+  depends_on = [unikernel_instance.hand]
+}
+`
+	const res = "unikernel_instance.hand"
+	var pid int
+	ready := func(n int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			for i := 0; ; i++ {
+				b, err := os.ReadFile(logPath)
+				if err == nil && strings.Count(string(b), "UNIKERNEL-READY cmdline="+cmdline) >= n {
+					return nil
+				}
+				if i == 100 {
+					return fmt.Errorf("%s does not hold %d ready lines (%v): %q", logPath, n, err, b)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// The domain goes; its log is the user's file, outside the provider's
+		// console pool, and stays.
+		CheckDestroy: func(*terraform.State) error {
+			if _, err := acctest.MustClient(t).ReadDomain(context.Background(), name); !hypervisor.IsNotFound(err) {
+				return fmt.Errorf("instance %s still exists (%v)", name, err)
+			}
+			if _, err := os.Stat(logPath); err != nil {
+				return fmt.Errorf("the domain's own console log went with it: %v", err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					if err := ready(1)(nil); err != nil {
+						t.Fatal(err)
+					}
+					pid = acctest.QemuPID(name)
+				},
+				Config: instance(32) + fmt.Sprintf(`
+import {
+  to = %s
+  id = %q
+}
+`, res, name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "console_log", logPath),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: instance(32) + console,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.unikernel_instance_console.hand", "path", logPath),
+					resource.TestMatchResourceAttr("data.unikernel_instance_console.hand", "output",
+						regexp.MustCompile("UNIKERNEL-READY cmdline="+cmdline)),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: instance(48) + console,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "console_log", logPath),
+					resource.TestCheckResourceAttr(res, "memory", "48"),
+					otherQEMU(name, &pid),
+					ready(2), // the restarted guest still logs into the domain's own file
+				),
+			},
+			{Config: instance(48) + console, PlanOnly: true},
 		},
 	})
 }
