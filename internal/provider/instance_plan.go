@@ -90,6 +90,9 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	r.checkVolumes(ctx, &plan, planSelf(ctx, req, resp, state), &resp.Diagnostics)
 	r.planBootCmdline(ctx, &plan, state, &resp.Diagnostics)
 	adopted := state != nil && isAdopted(ctx, req.Private)
+	if adopted {
+		r.checkConsoleGate(&plan, &resp.Diagnostics)
+	}
 	planShutdownTimeout(ctx, req, &plan, adoptedState(adopted, state), &resp.Diagnostics)
 	planACPI(ctx, req, &plan, adoptedState(adopted, state), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -124,6 +127,28 @@ func settleNoChange(plan instanceModel, state *instanceModel) instanceModel {
 		return c
 	}
 	return plan
+}
+
+// checkConsoleGate refuses wait_for.console on an adopted instance whose console is
+// not logged into the provider's console pool (an imported domain that logs
+// to a file of its own, or not at all): the gate reads the pool's log, where
+// that guest never writes.
+func (r *InstanceResource) checkConsoleGate(plan *instanceModel, diags *diag.Diagnostics) {
+	if plan.WaitFor == nil || !known(plan.WaitFor.Console) || plan.ConsoleLog.IsUnknown() || plan.Name.IsUnknown() {
+		return
+	}
+	own := r.data.Console.LogPath(plan.Name.ValueString())
+	if plan.ConsoleLog.ValueString() == own {
+		return
+	}
+	where := "does not log its serial console"
+	if !plan.ConsoleLog.IsNull() {
+		where = fmt.Sprintf("logs its serial console to %s", plan.ConsoleLog.ValueString())
+	}
+	diags.AddAttributeError(path.Root("wait_for").AtName("console"), "Console gate on a console the provider does not log",
+		fmt.Sprintf("This imported domain %s, outside the provider's console pool, where wait_for.console reads (%s). "+
+			"Remove wait_for.console (wait_for.ipv4 or wait_for.tcp_port work on any guest), or recreate the instance "+
+			"with the provider so that its console is logged there.", where, own))
 }
 
 // adoptedState is state when the instance is adopted (imported), else nil:
