@@ -556,6 +556,13 @@ import {
 				),
 			},
 			{
+				// The gate reads the provider's console pool, where this guest never writes: refused at plan.
+				Config: strings.Replace(instance(32), "memory  = 32", `memory  = 32
+  wait_for = { console = "UNIKERNEL-READY" }`, 1),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Console gate on a console the provider does not log.*` + regexp.QuoteMeta(logPath)),
+			},
+			{
 				Config: instance(48) + console,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
