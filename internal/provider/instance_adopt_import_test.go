@@ -578,3 +578,90 @@ import {
 		},
 	})
 }
+
+// A hand-made domain whose disk is a qcow2 overlay on a backing file that no
+// pool holds (qemu-img create -b, as scripts make them) imports with the
+// overlay as its disk's path. The provider would not attach such a disk
+// today, but it is never inspected again while it stays: a description
+// change applies live and a memory change restarts the guest once. A second
+// such disk, which the update would attach, is refused at plan, naming it.
+func TestAccInstanceImport_BackingOutsidePools(t *testing.T) {
+	testAccInstancePreCheck(t)
+	dir := acctest.PoolDir(t) // no pool holds it
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base, overlay, second := filepath.Join(dir, "base.raw"), filepath.Join(dir, "overlay.qcow2"), filepath.Join(dir, "second.qcow2")
+	acctest.CopyFile(t, acctestGuests.BootDiskRaw, base)
+	acctest.QemuImg(t, "create", "-f", "qcow2", "-b", base, "-F", "raw", overlay)
+	acctest.QemuImg(t, "create", "-f", "qcow2", "-b", base, "-F", "raw", second)
+	name := acctest.RandName("handback")
+	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}}
+		d.OS.BootDevices = []libvirtxml.DomainBootDevice{{Dev: "hd"}}
+		d.Devices.Disks = []libvirtxml.DomainDisk{{
+			Device: "disk",
+			Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: "qcow2"},
+			Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: overlay}},
+			Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
+		}}
+	})
+	config := func(extra, disks string) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "hand" {
+  name  = %q
+  disks = [%s]
+  %s
+}
+`, name, disks, extra)
+	}
+	one := fmt.Sprintf(`{ path = %q }`, overlay)
+	const res = "unikernel_instance.hand"
+	var pid int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { pid = acctest.QemuPID(name) },
+				Config: config("", one) + fmt.Sprintf(`
+import {
+  to = %s
+  id = %q
+}
+`, res, name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "disks.0.path", overlay),
+					resource.TestCheckNoResourceAttr(res, "disks.0.base_image"),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "made by a script"`, one),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "description", "made by a script"),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "made by a script"
+  memory      = 48`, one),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "memory", "48"),
+					resource.TestCheckResourceAttr(res, "disks.0.path", overlay),
+					otherQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "made by a script"
+  memory      = 48`, one+fmt.Sprintf(`, { path = %q }`, second)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Disk image refused.*disks\[1\]\.path.*backing file`),
+			},
+		},
+	})
+}
