@@ -319,13 +319,45 @@ func lastLines(s string, n int) string {
 	return "  " + strings.ReplaceAll(tail, "\n", "\n  ")
 }
 
+// imageChanges tells checkBootImages which images an update changes. Without
+// prior (a create) every image is new. With prior (state), a kernel or disk
+// whose path (and configured format) is the same is unchanged: it was
+// accepted when it was attached, and is not inspected or refused again, so an
+// imported instance whose disk the provider would not attach today (a qcow2
+// with a backing file) can still be changed in everything else. rebuilt says
+// that an image was rebuilt under its path (the fingerprint changed): the
+// kernel is inspected again, and unchanged disks only for their format.
+type imageChanges struct {
+	prior   *instanceModel
+	rebuilt bool
+}
+
+func (c imageChanges) kernelChanged(m *instanceModel) bool {
+	return c.prior == nil || c.rebuilt || !m.Kernel.Equal(c.prior.Kernel) || !m.Initrd.Equal(c.prior.Initrd) ||
+		!known(c.prior.BootFormat)
+}
+
+// priorDisk is the disk at index i of prior when the plan keeps it unchanged.
+func (c imageChanges) priorDisk(m *instanceModel, i int) (diskModel, bool) {
+	if c.prior == nil || i >= len(c.prior.Disks) {
+		return diskModel{}, false
+	}
+	d, p := m.Disks[i], c.prior.Disks[i]
+	same := d.source() == p.source() && d.BaseImage.Equal(p.BaseImage) && d.Volume.Equal(p.Volume) &&
+		(d.Format.IsUnknown() || d.Format.IsNull() || d.Format.Equal(p.Format)) && known(p.Format)
+	return p, same
+}
+
 // checkBootImages inspects the kernel and boot disk when they are volumes
 // of a storage pool (reading their headers through libvirt), refuses
 // combinations that cannot boot, and fills in detected disk formats. It
-// returns the boot format for state.
-func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel, diags *diag.Diagnostics) (string, bool) {
+// returns the boot format for state. Only the images that ch says change are
+// inspected and can be refused.
+func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel, ch imageChanges, diags *diag.Diagnostics) (string, bool) {
 	bootFormat := "disk"
-	if k := m.Kernel.ValueString(); k != "" {
+	if k := m.Kernel.ValueString(); k != "" && !ch.kernelChanged(m) {
+		bootFormat = ch.prior.BootFormat.ValueString()
+	} else if k != "" {
 		bootFormat = "unknown"
 		res, found := r.detect(ctx, k, path.Root("kernel"), diags)
 		xenFormat, ok := r.checkXenImage(m, path.Root("kernel"), k, true, res, found, diags)
@@ -361,28 +393,63 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 	for i := range m.Disks {
 		d := &m.Disks[i]
 		p := path.Root("disks").AtListIndex(i)
-		res, found := r.detect(ctx, d.source(), p, diags)
-		if found && res.Refused != "" {
-			diags.AddAttributeError(p, "Disk image refused", fmt.Sprintf("%s: %s", d.source(), res.Refused))
+		if d.BaseImage.ValueString() != "" {
+			d.Format = types.StringValue("qcow2") // the overlay's; the base's own format is detected at create
+		}
+		prior, unchanged := ch.priorDisk(m, i)
+		if unchanged && (!ch.rebuilt || !d.Format.IsUnknown() && !d.Format.IsNull()) {
+			if d.Format.IsUnknown() || d.Format.IsNull() {
+				d.Format = prior.Format
+			}
+			continue
+		}
+		var scratch diag.Diagnostics
+		into := diags
+		if unchanged {
+			into = &scratch // a rebuilt image under an unchanged path: only its format is read again
+		}
+		res, found := r.detect(ctx, d.source(), p, into)
+		if !unchanged && found && res.Refused != "" {
+			attr := "path"
+			for _, a := range []string{"image", "base_image", "volume"} {
+				if d.attribute(a).ValueString() != "" {
+					attr = a
+					break
+				}
+			}
+			// Terraform points at the disk (it cannot point inside a list of objects); the detail names the attribute.
+			diags.AddAttributeError(p, "Disk image refused", fmt.Sprintf("disks[%d].%s = %q: %s", i, attr, d.source(), res.Refused))
 			return "", false
 		}
-		if found && i == 0 && m.Kernel.IsNull() && res.Format.Boot() == imageformat.BootKernel {
+		if !unchanged && found && i == 0 && m.Kernel.IsNull() && res.Format.Boot() == imageformat.BootKernel {
 			diags.AddAttributeError(p, "Kernel given as boot disk",
 				fmt.Sprintf("%s is a %s kernel, which does not boot from a disk. Set it as `kernel` instead.", d.source(), res.Format))
 			return "", false
-		}
-		if d.BaseImage.ValueString() != "" {
-			d.Format = types.StringValue("qcow2") // the overlay's; the base's own format is detected at create
 		}
 		if d.Format.IsUnknown() || d.Format.IsNull() {
 			f := "raw"
 			if found && (res.Format == imageformat.QCOW2 || res.Format == imageformat.ISO) {
 				f = string(res.Format)
+			} else if unchanged && !found {
+				f = prior.Format.ValueString()
 			}
 			d.Format = types.StringValue(f)
 		}
 	}
 	return bootFormat, !diags.HasError()
+}
+
+// attribute is the disk's attribute of that name among its sources.
+func (d diskModel) attribute(name string) types.String {
+	switch name {
+	case "image":
+		return d.Image
+	case "base_image":
+		return d.BaseImage
+	case "volume":
+		return d.Volume
+	}
+	return d.Path
 }
 
 // detect reads an image's headers: through libvirt when it is a storage

@@ -2,7 +2,10 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
@@ -117,7 +121,7 @@ func readInstanceConsole(ctx context.Context, data *Data, m *instanceConsoleMode
 	var diags diag.Diagnostics
 	name := m.Name.ValueString()
 	tflog.Debug(ctx, "reading console log", map[string]any{"instance": name})
-	out, err := data.Client.ReadConsole(ctx, data.Console, name, 0, consoleReadLimit)
+	out, logPath, err := readConsoleLog(ctx, data, name, consoleReadLimit)
 	if err != nil {
 		diags.AddError(fmt.Sprintf("Unable to read the console of instance %q", name), err.Error())
 		return diags
@@ -137,8 +141,70 @@ func readInstanceConsole(ctx context.Context, data *Data, m *instanceConsoleMode
 	}
 	m.ID = types.StringValue(name)
 	m.Output = types.StringValue(strings.Join(lines, "\n"))
-	m.Path = types.StringValue(data.Console.LogPath(name))
+	m.Path = types.StringValue(logPath)
 	return diags
+}
+
+// readConsoleLog returns the last limit bytes of the console log of the
+// instance name, and the log's host path. An instance made by the provider
+// logs into the console pool. An imported one may log elsewhere (a
+// `<serial type='file'>` or a serial's `<log file>` that virt-install, virsh or
+// the libvirt provider wrote): that file is read, through libvirt when a
+// storage pool holds it, else from the local host.
+func readConsoleLog(ctx context.Context, data *Data, name string, limit int) ([]byte, string, error) {
+	c := data.Client
+	own := data.Console.LogPath(name)
+	info, err := c.ReadDomain(ctx, name)
+	if err != nil && !hypervisor.IsNotFound(err) {
+		return nil, own, err
+	}
+	logPath := info.Spec.ConsoleLog
+	if err != nil || logPath == "" || logPath == own {
+		out, err := c.ReadConsole(ctx, data.Console, name, 0, limit)
+		return out, own, err
+	}
+	tflog.Debug(ctx, "reading the console log the domain names", map[string]any{"instance": name, "path": logPath})
+	v, err := c.OpenVolumeByPath(ctx, logPath)
+	switch {
+	case err == nil:
+		defer func() { _ = v.Close() }()
+		out, err := readTail(v, v.Size(), limit)
+		return out, logPath, err
+	case !hypervisor.IsNotFound(err):
+		return nil, logPath, err
+	case !hypervisor.LocalURI(c.URI()):
+		return nil, logPath, fmt.Errorf("the domain logs its console to %s, a file outside every storage pool of the remote "+
+			"host %s, which libvirt cannot read back: define a dir pool on its directory to read it", logPath, c.URI())
+	}
+	f, err := os.Open(logPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, logPath, nil // nothing logged yet
+	}
+	if err != nil {
+		return nil, logPath, err
+	}
+	defer func() { _ = f.Close() }()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, logPath, err
+	}
+	out, err := readTail(f, st.Size(), limit)
+	return out, logPath, err
+}
+
+// readTail reads the last limit bytes (all when limit is 0) of r, which
+// holds size bytes.
+func readTail(r io.ReaderAt, size int64, limit int) ([]byte, error) {
+	off := int64(0)
+	if limit > 0 && size > int64(limit) {
+		off = size - int64(limit)
+	}
+	b := make([]byte, size-off)
+	n, err := r.ReadAt(b, off)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return b[:n], err
 }
 
 // outputSince keeps the output from the first boot marker at or after since.

@@ -102,24 +102,56 @@ func (m *instanceModel) rules() *family.Rules {
 // planFamilyDefaults fills rng and machine, when the configuration leaves them
 // unset, from the family's launcher defaults. A default machine type the host
 // does not offer (another architecture) leaves the hypervisor's default.
-func (r *InstanceResource) planFamilyDefaults(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+// On an adopted (imported) instance whose family stays the same, unset
+// values keep what the domain has instead.
+func (r *InstanceResource) planFamilyDefaults(ctx context.Context, req resource.ModifyPlanRequest, plan, state *instanceModel, diags *diag.Diagnostics) {
 	rules := plan.rules()
 	if rules == nil || plan.Hypervisor.IsUnknown() {
 		return
 	}
 	xen := plan.Hypervisor.ValueString() == "xen"
+	adopted := adoptedState(state != nil && isAdopted(ctx, req.Private), state)
+	keep := adopted != nil && plan.Family.Equal(adopted.Family) && plan.Hypervisor.Equal(adopted.Hypervisor)
 	var rng types.Bool
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("rng"), &rng)...)
-	if rng.IsNull() {
+	switch {
+	case rng.IsNull() && keep && known(adopted.RNG):
+		plan.RNG = adopted.RNG
+	case rng.IsNull():
 		plan.RNG = types.BoolValue(rules.Defaults.RNG && !xen)
 	}
 	var machine types.String
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("machine"), &machine)...)
+	if machine.IsNull() && keep && !adopted.Machine.IsUnknown() {
+		plan.Machine = adopted.Machine
+		return
+	}
 	if machine.IsNull() && rules.Defaults.Machine != "" && !xen {
 		machines, err := r.data.Client.Machines(ctx, plan.Hypervisor.ValueString())
-		if _, ok := machines[rules.Defaults.Machine]; ok && err == nil {
+		if canonical, ok := machines[rules.Defaults.Machine]; ok && err == nil {
 			plan.Machine = types.StringValue(rules.Defaults.Machine)
+			if adopted != nil && known(adopted.Machine) && canonical == adopted.Machine.ValueString() {
+				plan.Machine = adopted.Machine // the same machine type, by its versioned name
+			}
 		}
+	}
+	if adopted == nil || keep {
+		return
+	}
+	// An imported instance that now names its family takes the family's
+	// launcher defaults for what the configuration leaves unset: say so
+	// where that changes the domain (and so restarts it).
+	if rng.IsNull() && known(adopted.RNG) && !plan.RNG.Equal(adopted.RNG) {
+		diags.AddAttributeWarning(path.Root("rng"), "The family's default changes rng",
+			fmt.Sprintf("family = %q defaults to rng = %t, and this imported domain has rng = %t: the update restarts "+
+				"the instance with rng = %t. Set rng = %t to keep the domain as it is.",
+				rules.Name, plan.RNG.ValueBool(), adopted.RNG.ValueBool(), plan.RNG.ValueBool(), adopted.RNG.ValueBool()))
+	}
+	if machine.IsNull() && known(adopted.Machine) && known(plan.Machine) && !plan.Machine.Equal(adopted.Machine) {
+		diags.AddAttributeWarning(path.Root("machine"), "The family's default changes the machine type",
+			fmt.Sprintf("family = %q boots on machine type %q by default, and this imported domain has %q: the update "+
+				"restarts the instance on %q. Set machine = %q to keep the domain as it is.", rules.Name,
+				plan.Machine.ValueString(), adopted.Machine.ValueString(), plan.Machine.ValueString(), adopted.Machine.ValueString()))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -35,6 +36,7 @@ func firmwareAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"firmware": schema.StringAttribute{
 			Optional: true, Computed: true, Default: stringdefault.StaticString(firmwareBIOS),
+			PlanModifiers: []planmodifier.String{keepAdoptedString()},
 			MarkdownDescription: "`bios` (the default: SeaBIOS with kvm and qemu; Xen PV and PVH guests boot without firmware) " +
 				"or `efi`: UEFI firmware (OVMF) that libvirt chooses from the host's firmware descriptors, with an NVRAM file " +
 				"of the instance's own for its UEFI variables, copied from the firmware's template at the first start and " +
@@ -47,6 +49,7 @@ func firmwareAttributes() map[string]schema.Attribute {
 		},
 		"secure_boot": schema.BoolAttribute{
 			Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+			PlanModifiers: []planmodifier.Bool{keepAdoptedBool()},
 			MarkdownDescription: "Whether the UEFI firmware enforces Secure Boot (with `firmware = \"efi\"`, kvm and qemu only). " +
 				"`true` chooses the firmware build with Secure Boot on and the distribution's and Microsoft's keys enrolled: " +
 				"what it boots from a disk must be signed by those keys (a boot loader signed for shim, for example), and a " +

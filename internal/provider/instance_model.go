@@ -71,6 +71,8 @@ type diskModel struct {
 	BaseImage types.String `tfsdk:"base_image"`
 	// Volume: the disk is a unikernel_volume, which outlives the instance (instance_volume.go).
 	Volume types.String `tfsdk:"volume"`
+	// Overlay: the host path of a copy-on-write disk's overlay (instance_overlay.go).
+	Overlay types.String `tfsdk:"overlay"`
 }
 
 type nicModel struct {
@@ -117,7 +119,7 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		Kernel:      m.Kernel.ValueString(),
 		Initrd:      m.Initrd.ValueString(),
 		Cmdline:     m.BootCmdline.ValueString(),
-		ConsoleLog:  console.LogPath(name),
+		ConsoleLog:  m.consoleLog(console),
 		OnCrash:     m.OnCrash.ValueString(),
 		OnPoweroff:  m.OnPoweroff.ValueString(),
 		Family:      m.Family.ValueString(),
@@ -135,6 +137,18 @@ func (m *instanceModel) toSpec(console hypervisor.ConsolePool) hypervisor.Domain
 		})
 	}
 	return s
+}
+
+// consoleLog is the serial console log the definition asks for: a new
+// instance's is in the provider's console pool; an existing one keeps the
+// console it has (state's console_log, null for a domain whose console is not
+// logged, such as an imported one with a plain pty), so that an update never
+// moves a console that the configuration cannot even name.
+func (m *instanceModel) consoleLog(console hypervisor.ConsolePool) string {
+	if m.ConsoleLog.IsUnknown() {
+		return console.LogPath(m.Name.ValueString())
+	}
+	return m.ConsoleLog.ValueString()
 }
 
 // fromInfo fills the model from what libvirt has. Values libvirt does not
@@ -184,10 +198,10 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		dm := diskModel{
 			Image: types.StringNull(), Path: types.StringValue(d.Path), Format: types.StringValue(d.Format),
 			ReadOnly: types.BoolValue(d.ReadOnly), Bus: types.StringValue(d.Bus), BaseImage: types.StringNull(),
-			Volume: types.StringNull(),
+			Volume: types.StringNull(), Overlay: types.StringNull(),
 		}
 		if prior != nil && i < len(prior.Disks) && prior.Disks[i].isOverlayAt(s.Name, i, d.Path) {
-			dm.BaseImage, dm.Path = prior.Disks[i].BaseImage, types.StringNull()
+			dm.BaseImage, dm.Path, dm.Overlay = prior.Disks[i].BaseImage, types.StringNull(), types.StringValue(d.Path)
 		}
 		if prior != nil && i < len(prior.Disks) && prior.Disks[i].Image.ValueString() == d.Path {
 			dm.Image, dm.Path = types.StringValue(d.Path), types.StringNull()

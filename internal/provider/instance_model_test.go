@@ -88,7 +88,8 @@ func TestInstanceModelRoundTrip(t *testing.T) {
 		{Image: types.StringValue("/var/lib/unikernel/images/root.img"), Path: types.StringNull(), BaseImage: types.StringNull(),
 			Format: types.StringValue("raw"), ReadOnly: types.BoolValue(false), Bus: types.StringValue("virtio")},
 		{Image: types.StringNull(), Path: types.StringNull(), BaseImage: types.StringValue("/var/lib/unikernel/images/base.qcow2"),
-			Format: types.StringValue("qcow2"), ReadOnly: types.BoolValue(false), Bus: types.StringValue("sata")},
+			Format: types.StringValue("qcow2"), ReadOnly: types.BoolValue(false), Bus: types.StringValue("sata"),
+			Overlay: types.StringValue("/var/lib/unikernel/images/web-disk1.qcow2")},
 		{Image: types.StringNull(), Path: types.StringValue("/srv/seed.iso"), BaseImage: types.StringNull(),
 			Format: types.StringValue("iso"), ReadOnly: types.BoolValue(true), Bus: types.StringValue("sata")},
 	}

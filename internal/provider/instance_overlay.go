@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
@@ -29,22 +30,91 @@ func baseImageAttribute() schema.StringAttribute {
 			"of instances share one base image, which stays unchanged. The overlay is deleted with the instance. The disk's " +
 			"`format` is `qcow2`. A new base image (another image, or the image rebuilt under the same id) restarts the " +
 			"instance in place, with the same UUID, MACs and reserved addresses, on a fresh overlay: data written to the " +
-			"old overlay is discarded.",
+			"old overlay is discarded. An imported instance whose disk is a qcow2 overlay on a volume of a storage pool " +
+			"(made by this provider, or a `libvirt_volume` with a `base_volume_id` of the libvirt provider) reads back " +
+			"with the backing volume as `base_image` and keeps its overlay, whatever its name, until the base image changes.",
 		Validators: []validator.String{validators.AbsolutePath()},
+	}
+}
+
+// overlayAttribute is disks[*].overlay.
+func overlayAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed: true,
+		MarkdownDescription: "Host path of the copy-on-write overlay of a `base_image` disk (null for other disks): " +
+			"`<instance name>-disk<index>.qcow2` beside the base image for overlays this provider creates, or the overlay " +
+			"an imported instance already had, which is kept as long as `base_image` stays the same. A new base image " +
+			"plans the provider's own overlay name here.",
 	}
 }
 
 // overlayName is the overlay volume of disk index of instance name.
 func overlayName(name string, index int) string { return fmt.Sprintf("%s-disk%d.qcow2", name, index) }
 
-// domainPath is the host path the domain uses for the disk: the overlay
-// beside the base image for copy-on-write disks (dir pools keep volumes as
-// files named after them), else the image or path.
+// domainPath is the host path the domain uses for the disk: for
+// copy-on-write disks the overlay it has (an adopted one keeps its own name),
+// else the overlay the provider makes beside the base image (dir pools keep
+// volumes as files named after them); for other disks the image or path.
 func (d diskModel) domainPath(name string, index int) string {
 	if b := d.BaseImage.ValueString(); b != "" {
-		return filepath.Join(path.Dir(b), overlayName(name, index))
+		if o := d.Overlay; !o.IsNull() && !o.IsUnknown() && o.ValueString() != "" {
+			return o.ValueString()
+		}
+		return newOverlayPath(b, name, index)
 	}
 	return d.source()
+}
+
+// newOverlayPath is where the provider creates the overlay of disk index of
+// instance name on base.
+func newOverlayPath(base, name string, index int) string {
+	return filepath.Join(path.Dir(base), overlayName(name, index))
+}
+
+// planOverlays plans disks[*].overlay: a copy-on-write disk whose base image
+// stays the same keeps the overlay it has (an adopted instance's may be named
+// otherwise); a new base image gets the provider's own overlay beside it.
+func planOverlays(plan, state *instanceModel) {
+	name := plan.Name.ValueString()
+	for i := range plan.Disks {
+		d := &plan.Disks[i]
+		switch {
+		case d.BaseImage.IsUnknown() || plan.Name.IsUnknown():
+			d.Overlay = types.StringUnknown()
+		case d.BaseImage.IsNull():
+			d.Overlay = types.StringNull()
+		case state != nil && i < len(state.Disks) && state.Disks[i].BaseImage.Equal(d.BaseImage) &&
+			known(state.Disks[i].Overlay) && state.Disks[i].Overlay.ValueString() != "":
+			d.Overlay = state.Disks[i].Overlay
+		default:
+			d.Overlay = types.StringValue(newOverlayPath(d.BaseImage.ValueString(), name, i))
+		}
+	}
+}
+
+// adoptOverlays reads, at import, each qcow2 disk whose backing file is a
+// volume of a storage pool as a copy-on-write disk on that volume: its
+// base_image is the backing volume's key and its overlay the disk's file. So
+// an instance made with base_image (by this provider under another state, or
+// by the libvirt provider's overlay volumes) imports as it was written.
+func (r *InstanceResource) adoptOverlays(ctx context.Context, m *instanceModel) {
+	for i := range m.Disks {
+		d := &m.Disks[i]
+		if d.Path.IsNull() || d.Format.ValueString() != "qcow2" {
+			continue
+		}
+		b, found, err := r.data.Client.VolumeBacking(ctx, d.Path.ValueString())
+		if err != nil {
+			tflog.Debug(ctx, "cannot read the backing store of a disk", map[string]any{"path": d.Path.ValueString(), "error": err.Error()})
+			continue
+		}
+		if !found || b.Key == "" {
+			continue // no backing file, or one that no pool holds: the disk stays a path
+		}
+		tflog.Info(ctx, "disk is a copy-on-write overlay of a pool volume", map[string]any{
+			"disk": i, "overlay": d.Path.ValueString(), "base_image": b.Key, "pool": b.Pool})
+		d.Overlay, d.BaseImage, d.Path = d.Path, types.StringValue(b.Key), types.StringNull()
+	}
 }
 
 // isOverlayAt reports whether p is this disk's overlay for instance name.
@@ -114,6 +184,15 @@ func (r *InstanceResource) createOverlays(ctx context.Context, m *instanceModel)
 		made = append(made, v)
 	}
 	return nil
+}
+
+// createOverlaysIf creates the missing overlays when the update redefines
+// the instance (see createOverlays); a live-only update touches no disk.
+func (r *InstanceResource) createOverlaysIf(ctx context.Context, m *instanceModel, redefine bool) error {
+	if !redefine {
+		return nil
+	}
+	return r.createOverlays(ctx, m)
 }
 
 // deleteOverlays deletes the overlays of the copy-on-write disks. A disk
@@ -237,6 +316,9 @@ func staleOverlays(plan, state *instanceModel, made, now map[string]string, imag
 		}
 		old := s.domainPath(name, i)
 		keep := i < len(plan.Disks) && plan.Disks[i].BaseImage.Equal(s.BaseImage)
+		if i < len(plan.Disks) && plan.Disks[i].BaseImage.IsNull() && plan.Disks[i].source() == old {
+			continue // the overlay itself is attached now (by path, image or volume): it stays
+		}
 		if fp, ok := made[old]; keep && ok {
 			keep = fp == now[old]
 		} else if keep {

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -42,13 +44,14 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if plan.Hypervisor.IsUnknown() {
 		plan.Hypervisor = types.StringValue(r.data.Hypervisor)
 	}
-	r.planFamilyDefaults(ctx, req, &plan, &resp.Diagnostics)
+	r.planFamilyDefaults(ctx, req, &plan, state, &resp.Diagnostics)
 	if r.planPlatform(ctx, req, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	if state != nil {
 		keepInterfaceIdentity(&plan, state)
 	}
+	planOverlays(&plan, state)
 	if imagesKnown(&plan) {
 		// During apply Terraform plans again once image ids are known; a new
 		// fingerprint then keeps the update (and its restart) in the plan.
@@ -57,7 +60,8 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 			resp.Diagnostics.AddError("Unable to inspect the instance's images", err.Error())
 			return
 		}
-		if state != nil && fp == state.ImagesFingerprint.ValueString() && sameImages(&plan, state) {
+		rebuilt := state == nil || fp != state.ImagesFingerprint.ValueString()
+		if !rebuilt && sameImages(&plan, state) {
 			// The same builds as before: what was detected then still holds.
 			plan.BootFormat = state.BootFormat
 			for i := range plan.Disks {
@@ -66,9 +70,10 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 				}
 			}
 		} else {
-			// Inspect the images now, so that a kernel that cannot boot fails the
-			// plan, and detected disk formats and the boot format show in it.
-			bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+			// Inspect the images that change now, so that a kernel that cannot
+			// boot or a disk that is refused fails the plan, and detected disk
+			// formats and the boot format show in it.
+			bootFormat, ok := r.checkBootImages(ctx, &plan, imageChanges{prior: state, rebuilt: rebuilt}, &resp.Diagnostics)
 			if !ok {
 				return
 			}
@@ -84,23 +89,97 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 	r.checkVolumes(ctx, &plan, planSelf(ctx, req, resp, state), &resp.Diagnostics)
 	r.planBootCmdline(ctx, &plan, state, &resp.Diagnostics)
-	planShutdownTimeout(ctx, req, &plan, &resp.Diagnostics)
-	planACPI(ctx, req, &plan, &resp.Diagnostics)
+	adopted := state != nil && isAdopted(ctx, req.Private)
+	if adopted {
+		r.checkConsoleGate(&plan, &resp.Diagnostics)
+	}
+	planShutdownTimeout(ctx, req, &plan, adoptedState(adopted, state), &resp.Diagnostics)
+	planACPI(ctx, req, &plan, adoptedState(adopted, state), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if state != nil {
+		plan = settleNoChange(plan, state)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
+// settleNoChange returns the plan with the state's values of the read-only
+// attributes it left unknown (the run state, the interfaces' addresses), when
+// with them the plan changes nothing. Terraform's plan marks those unknown
+// as soon as a default differs from state, before the plan modifiers give an
+// adopted instance back what libvirt holds (keepAdopted); once every planned
+// value is the state's again, nothing is applied and they cannot change.
+func settleNoChange(plan instanceModel, state *instanceModel) instanceModel {
+	c := plan
+	if c.State.IsUnknown() {
+		c.State = state.State
+	}
+	if len(c.NetworkInterfaces) == len(state.NetworkInterfaces) {
+		c.NetworkInterfaces = slices.Clone(c.NetworkInterfaces)
+		for i := range c.NetworkInterfaces {
+			if c.NetworkInterfaces[i].IPv4Addresses.IsUnknown() {
+				c.NetworkInterfaces[i].IPv4Addresses = state.NetworkInterfaces[i].IPv4Addresses
+			}
+		}
+	}
+	if reflect.DeepEqual(c, *state) {
+		return c
+	}
+	return plan
+}
+
+// checkConsoleGate refuses wait_for.console on an adopted instance whose console is
+// not logged into the provider's console pool (an imported domain that logs
+// to a file of its own, or not at all): the gate reads the pool's log, where
+// that guest never writes.
+func (r *InstanceResource) checkConsoleGate(plan *instanceModel, diags *diag.Diagnostics) {
+	if plan.WaitFor == nil || !known(plan.WaitFor.Console) || plan.ConsoleLog.IsUnknown() || plan.Name.IsUnknown() {
+		return
+	}
+	own := r.data.Console.LogPath(plan.Name.ValueString())
+	if plan.ConsoleLog.ValueString() == own {
+		return
+	}
+	where := "does not log its serial console"
+	if !plan.ConsoleLog.IsNull() {
+		where = fmt.Sprintf("logs its serial console to %s", plan.ConsoleLog.ValueString())
+	}
+	diags.AddAttributeError(path.Root("wait_for").AtName("console"), "Console gate on a console the provider does not log",
+		fmt.Sprintf("This imported domain %s, outside the provider's console pool, where wait_for.console reads (%s). "+
+			"Remove wait_for.console (wait_for.ipv4 or wait_for.tcp_port work on any guest), or recreate the instance "+
+			"with the provider so that its console is logged there.", where, own))
+}
+
+// adoptedState is state when the instance is adopted (imported), else nil:
+// the defaults of attributes the configuration leaves unset then give way to
+// what libvirt holds, which state has.
+func adoptedState(adopted bool, state *instanceModel) *instanceModel {
+	if adopted {
+		return state
+	}
+	return nil
+}
+
 // planACPI fills in an unset acpi with its default, true (null on Xen, whose
-// domain types decide ACPI themselves), and refuses acpi = false where
+// domain types decide ACPI themselves), or on an adopted instance (adopted is
+// its state) with what the domain has, and refuses acpi = false where
 // something needs ACPI.
-func planACPI(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+func planACPI(ctx context.Context, req resource.ModifyPlanRequest, plan, adopted *instanceModel, diags *diag.Diagnostics) {
 	var configured types.Bool
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("acpi"), &configured)...)
 	if plan.Hypervisor.ValueString() == "xen" {
 		if configured.IsNull() {
 			plan.ACPI = types.BoolNull()
+		}
+		return
+	}
+	if configured.IsNull() && adopted != nil && known(adopted.ACPI) && plan.Hypervisor.Equal(adopted.Hypervisor) {
+		plan.ACPI = adopted.ACPI
+		if !plan.ACPI.ValueBool() && plan.job() {
+			diags.AddAttributeWarning(path.Root("acpi"), "ACPI is off on this imported domain",
+				"A job (`mode = \"job\"`) powers itself off through ACPI, and the domain has none. Set `acpi = true`: the "+
+					"update turns ACPI on and restarts the instance.")
 		}
 		return
 	}
@@ -127,10 +206,14 @@ func planACPI(ctx context.Context, req resource.ModifyPlanRequest, plan *instanc
 // planShutdownTimeout fills in an unset shutdown_timeout from the boot format
 // (see defaultShutdownTimeout), or leaves it unknown until Create has
 // detected the format.
-func planShutdownTimeout(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+func planShutdownTimeout(ctx context.Context, req resource.ModifyPlanRequest, plan, adopted *instanceModel, diags *diag.Diagnostics) {
 	var configured types.String
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("shutdown_timeout"), &configured)...)
 	if !configured.IsNull() {
+		return
+	}
+	if adopted != nil && known(adopted.ShutdownTimeout) && plan.BootFormat.Equal(adopted.BootFormat) {
+		plan.ShutdownTimeout = adopted.ShutdownTimeout // what import chose for the domain's boot format
 		return
 	}
 	if plan.BootFormat.IsUnknown() || plan.BootFormat.IsNull() {
@@ -238,6 +321,16 @@ func sameImages(plan, state *instanceModel) bool {
 	for i, d := range plan.Disks {
 		if d.source() != state.Disks[i].source() || !d.BaseImage.Equal(state.Disks[i].BaseImage) || !d.Volume.Equal(state.Disks[i].Volume) ||
 			(!d.Format.IsUnknown() && !d.Format.Equal(state.Disks[i].Format)) {
+			return false
+		}
+	}
+	return true
+}
+
+// diskFormatsKnown reports whether every disk's format is known.
+func diskFormatsKnown(m *instanceModel) bool {
+	for _, d := range m.Disks {
+		if !known(d.Format) {
 			return false
 		}
 	}

@@ -115,10 +115,12 @@ func platformAttributes() map[string]schema.Attribute {
 				},
 				"read_only": schema.BoolAttribute{
 					Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+					PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
 					MarkdownDescription: "Share read-only (9p only). Defaults to false.",
 				},
 				"driver": schema.StringAttribute{
 					Optional: true, Computed: true, Default: stringdefault.StaticString("9p"),
+					PlanModifiers:       []planmodifier.String{keepAdoptedString()},
 					MarkdownDescription: "`9p` (default) or `virtiofs`.",
 					Validators:          []validator.String{stringvalidator.OneOf("9p", "virtiofs")},
 				},
@@ -232,7 +234,19 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 	var cfgMode types.String
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("cpu_mode"), &cfgMode)...)
 	typ := plan.Hypervisor.ValueString()
-	if cfgMode.IsNull() && !plan.Hypervisor.IsUnknown() {
+	// An adopted (imported) instance keeps the CPU, and the Xen guest type,
+	// that its domain has when the configuration names none.
+	adopted := adoptedState(state != nil && isAdopted(ctx, req.Private), state)
+	keep := adopted != nil && plan.Hypervisor.Equal(adopted.Hypervisor)
+	switch {
+	case cfgMode.IsNull() && keep && !adopted.CPUMode.IsUnknown():
+		plan.CPUMode = adopted.CPUMode
+		var cfgFeatures types.Map
+		diags.Append(req.Config.GetAttribute(ctx, path.Root("cpu_features"), &cfgFeatures)...)
+		if cfgFeatures.IsNull() {
+			plan.CPUFeatures = adopted.CPUFeatures
+		}
+	case cfgMode.IsNull() && !plan.Hypervisor.IsUnknown():
 		plan.CPUMode = types.StringValue(defaultCPUMode)
 		if typ == "xen" {
 			plan.CPUMode = types.StringNull()
@@ -247,6 +261,8 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 				fmt.Sprintf("xen_mode chooses the guest type of a Xen guest; this instance uses hypervisor = %q. Remove xen_mode.", typ))
 		case typ != "xen":
 			plan.XenMode = types.StringNull()
+		case cfgXen.IsNull() && keep && known(adopted.XenMode):
+			plan.XenMode = adopted.XenMode
 		case cfgXen.IsNull():
 			plan.XenMode = types.StringValue("pvh")
 		}

@@ -68,7 +68,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
+	bootFormat, ok := r.checkBootImages(ctx, &plan, imageChanges{}, &resp.Diagnostics)
 	if !ok || !r.composeAtApply(ctx, &plan, nil, summary, &resp.Diagnostics) {
 		return
 	}
@@ -313,11 +313,17 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	c := r.data.Client
 	summary := fmt.Sprintf("Unable to update instance %q", name)
 
-	bootFormat, ok := r.checkBootImages(ctx, &plan, &resp.Diagnostics)
-	if !ok {
-		return
+	// The plan inspected the images that change (ModifyPlan); only when it
+	// could not (an image unknown until this apply) are they inspected here,
+	// and then only those that change: an update never refuses a disk it
+	// leaves as it is.
+	if !known(plan.BootFormat) || !diskFormatsKnown(&plan) {
+		bootFormat, ok := r.checkBootImages(ctx, &plan, imageChanges{prior: &state}, &resp.Diagnostics)
+		if !ok {
+			return
+		}
+		plan.BootFormat = types.StringValue(bootFormat)
 	}
-	plan.BootFormat = types.StringValue(bootFormat)
 	if !r.composeAtApply(ctx, &plan, &state, summary, &resp.Diagnostics) {
 		return
 	}
@@ -382,7 +388,8 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			}
 			stopped = stopped || ran
 		}
-		if err := r.createOverlays(ctx, &plan); err != nil {
+		// A live-only change (description, family) leaves the disks alone.
+		if err := r.createOverlaysIf(ctx, &plan, redefine); err != nil {
 			msg := "Creating the copy-on-write disks failed: " + err.Error()
 			if len(outdated) > 0 {
 				msg += "\n\nThe instance is stopped and its old copy-on-write disks are deleted; the next apply creates the new ones and starts it."
@@ -411,7 +418,9 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
-	resp.Diagnostics.Append(r.recordOverlayBases(ctx, &plan, resp.Private)...)
+	if redefine {
+		resp.Diagnostics.Append(r.recordOverlayBases(ctx, &plan, resp.Private)...)
+	}
 	if !plan.Autostart.Equal(state.Autostart) {
 		if err := c.SetDomainAutostart(ctx, name, plan.Autostart.ValueBool()); err != nil {
 			resp.Diagnostics.AddError(summary, err.Error())
@@ -532,6 +541,10 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), "The domain disappeared during import.")
 		return
 	}
+	// Adopted: from now on an attribute the configuration leaves unset keeps
+	// what the domain has (adopted.go).
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
+	r.adoptOverlays(ctx, &m)
 	// An imported domain belongs to a state now: a create marker still in
 	// flight must no longer let another create take it over.
 	if err := r.data.Client.MarkDomainCreated(ctx, name); err != nil {
@@ -552,7 +565,7 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 	// Detect the boot format as a plan would, so that it and the
 	// shutdown_timeout that follows from it need no update after import.
 	var inspect diag.Diagnostics
-	if bootFormat, ok := r.checkBootImages(ctx, &m, &inspect); ok {
+	if bootFormat, ok := r.checkBootImages(ctx, &m, imageChanges{}, &inspect); ok {
 		m.BootFormat = types.StringValue(bootFormat)
 		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(bootFormat))
 	} else {

@@ -51,6 +51,13 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			" change in place with a restart of a running instance (graceful shutdown, then destroy after " +
 			"`shutdown_timeout`, then start and the readiness gate; a job runs again). " + attributesOfClass(classReplace) +
 			" force a new instance.\n\n" +
+			"**Import.** An imported instance (one made by another tool, such as the libvirt provider, virt-install or " +
+			"virsh, or by this provider under another state) is adopted as it is: an attribute with a default that the " +
+			"configuration leaves unset keeps what libvirt holds (memory, vCPUs, lifecycle actions, ACPI, CPU mode, " +
+			"machine type, RNG, firmware, disk buses and so on) instead of taking the default, so the first plan changes " +
+			"nothing the configuration does not ask for. A disk that is a qcow2 overlay on a volume of a storage pool " +
+			"reads back as `base_image` (the backing volume), with its overlay kept (`disks[].overlay`). The serial " +
+			"console stays as the domain has it (`console_log`).\n\n" +
 			"**Drift.** Read compares the persistent libvirt definition and the run state with Terraform state, so memory, " +
 			"vCPUs, command line, kernel, interfaces, lifecycle actions, autostart and the run state changed outside Terraform " +
 			"show in the next plan.",
@@ -101,11 +108,13 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"memory": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMemoryMiB),
+				PlanModifiers:       []planmodifier.Int64{keepAdoptedInt64()},
 				MarkdownDescription: "Memory in MiB, at least 1 and at most what the host has. Defaults to 64." + restartNote,
 				Validators:          []validator.Int64{int64validator.AtLeast(1), int64validator.AtMost(4 * 1024 * 1024)},
 			},
 			"vcpus": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultVCPUs),
+				PlanModifiers:       []planmodifier.Int64{keepAdoptedInt64()},
 				MarkdownDescription: "Number of virtual CPUs, 1 to 255. Defaults to 1." + restartNote,
 				Validators:          []validator.Int64{int64validator.Between(1, 255)},
 			},
@@ -124,6 +133,7 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 								path.MatchRelative().AtParent().AtName("volume"))},
 					},
 					"base_image": baseImageAttribute(),
+					"overlay":    overlayAttribute(),
 					"volume":     volumeDiskAttribute(),
 					"path": schema.StringAttribute{
 						Optional:            true,
@@ -137,10 +147,12 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					},
 					"read_only": schema.BoolAttribute{
 						Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+						PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
 						MarkdownDescription: "Attach read-only. ISO images are always read-only.",
 					},
 					"bus": schema.StringAttribute{
 						Optional: true, Computed: true, Default: stringdefault.StaticString("virtio"),
+						PlanModifiers:       []planmodifier.String{keepAdoptedString()},
 						MarkdownDescription: "`virtio` (default), `sata`, `scsi`, `ide` or `xen`.",
 						Validators:          []validator.String{stringvalidator.OneOf("virtio", "sata", "scsi", "ide", "xen")},
 					},
@@ -183,19 +195,23 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"running": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
 				MarkdownDescription: "Whether the instance runs: changing it starts or stops the instance. Defaults to true." + liveNote,
 			},
 			"autostart": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
 				MarkdownDescription: "Whether libvirt starts the instance when the host boots. Defaults to false." + liveNote,
 			},
 			"on_crash": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("destroy"),
+				PlanModifiers:       []planmodifier.String{keepAdoptedString()},
 				MarkdownDescription: "What happens when the guest crashes: `destroy` (default), `restart` or `preserve`." + restartNote,
 				Validators:          []validator.String{stringvalidator.OneOf(lifecycleOpts...)},
 			},
 			"on_poweroff": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("destroy"),
+				PlanModifiers: []planmodifier.String{keepAdoptedString()},
 				MarkdownDescription: "What happens when the guest powers off: `destroy` (default), `restart` or `preserve`. " +
 					"Together with `on_crash` this is the restart policy." + restartNote,
 				Validators: []validator.String{stringvalidator.OneOf(lifecycleOpts...)},

@@ -1,0 +1,667 @@
+package provider
+
+// Acceptance tests of importing running guests (issue 28), with `import`
+// blocks as a user adopting them writes them. Each proves that the first plan
+// after the import changes nothing (no update, no restart: the QEMU process
+// is the same) and that later changes behave as for an instance the provider
+// made:
+//
+//   - our own copy-on-write instance, dropped from the state with a
+//     `removed` block and imported again, reads its overlay back as
+//     base_image;
+//   - a domain defined by hand (as virsh or the libvirt provider define one)
+//     on a qcow2 overlay volume named otherwise, over a base volume in a
+//     pool, imports with base_image and keeps that overlay; a description
+//     change applies live and a memory change restarts it once;
+//   - a hand-made domain without ACPI and with a named CPU model imports
+//     with those attributes unset in the configuration and plans nothing.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+)
+
+// importPlan is a plan check of an import: the resource is imported and
+// neither updated nor replaced. Whatever attributes the plan would change
+// are named in the error, and logged either way.
+type importPlan struct {
+	t    *testing.T
+	addr string
+}
+
+func (c importPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != c.addr {
+			continue
+		}
+		changed := changedAttributes(rc.Change.Before, rc.Change.After)
+		if u, _ := json.Marshal(rc.Change.AfterUnknown); string(u) != "{}" && string(u) != "null" {
+			changed = append(changed, "unknown after: "+string(u))
+		}
+		c.t.Logf("first plan after import of %s: actions %v, importing %v, changed attributes %v",
+			c.addr, rc.Change.Actions, rc.Change.Importing != nil, changed)
+		if rc.Change.Importing == nil {
+			resp.Error = fmt.Errorf("%s is not imported by this plan", c.addr)
+			return
+		}
+		if !rc.Change.Actions.NoOp() {
+			resp.Error = fmt.Errorf("the import of %s plans %v, want no change; changed: %v", c.addr, rc.Change.Actions, changed)
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("no change planned for %s", c.addr)
+}
+
+// changedAttributes lists the top-level attributes whose values differ
+// between before and after (JSON values of a plan).
+func changedAttributes(before, after any) []string {
+	b, _ := before.(map[string]any)
+	a, _ := after.(map[string]any)
+	var out []string
+	for k, v := range a {
+		x, _ := json.Marshal(v)
+		y, _ := json.Marshal(b[k])
+		if string(x) != string(y) {
+			out = append(out, fmt.Sprintf("%s: %s -> %s", k, y, x))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sameQEMU checks that guest name still runs in the QEMU process *pid
+// (recorded when *pid is 0): no restart.
+func sameQEMU(name string, pid *int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		now := acctest.QemuPID(name)
+		if now == 0 {
+			return fmt.Errorf("%s has no QEMU process", name)
+		}
+		if *pid != 0 && now != *pid {
+			return fmt.Errorf("%s restarted: QEMU pid %d, was %d", name, now, *pid)
+		}
+		*pid = now
+		return nil
+	}
+}
+
+// otherQEMU checks that guest name runs in a new QEMU process (one restart),
+// and records it.
+func otherQEMU(name string, pid *int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		now := acctest.QemuPID(name)
+		if now == 0 || now == *pid {
+			return fmt.Errorf("%s: QEMU pid %d, was %d: want a restart", name, now, *pid)
+		}
+		*pid = now
+		return nil
+	}
+}
+
+// Our own copy-on-write instance, forgotten by the state and imported again,
+// plans nothing and keeps running: the overlay reads back as base_image.
+func TestAccInstanceImport_CopyOnWrite(t *testing.T) {
+	testAccInstancePreCheck(t)
+	disk := filepath.Join(t.TempDir(), "base.raw")
+	acctest.CopyFile(t, acctestGuests.BootDiskRaw, disk)
+	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
+	net, name := acctest.RandName("net"), acctest.RandName("cowimp")
+	base := testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_pool" "p" {
+  name = %q
+  path = %q
+}
+resource "unikernel_image" "base" {
+  name   = "base.raw"
+  pool   = unikernel_pool.p.name
+  source = %q
+}
+resource "unikernel_network" "n" {
+  name      = %q
+  mode      = "isolated"
+  ipv4_cidr = "10.247.28.0/24"
+}
+`, pool, poolDir, disk, net)
+	instance := func(waitFor string) string {
+		return fmt.Sprintf(`
+resource "unikernel_instance" "test" {
+  name               = %q
+  memory             = 16
+  disks              = [{ base_image = unikernel_image.base.id }]
+  network_interfaces = [{ network = unikernel_network.n.name }]
+  %s
+}
+`, name, waitFor)
+	}
+	const res = "unikernel_instance.test"
+	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
+	var pid int
+	var uuid, mac string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
+			if _, err := os.Stat(overlay); !os.IsNotExist(err) {
+				return fmt.Errorf("overlay %s left behind (%v)", overlay, err)
+			}
+			return nil
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config: base + instance(`wait_for = { console = "DISK-READY", timeout = "90s" }`),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "disks.0.overlay", overlay),
+					sameQEMU(name, &pid),
+					func(s *terraform.State) error {
+						a := s.RootModule().Resources[res].Primary.Attributes
+						uuid, mac = a["id"], a["network_interfaces.0.mac"]
+						return nil
+					},
+				),
+			},
+			{
+				// The state lets go of the instance; the guest keeps running.
+				Config: base + fmt.Sprintf(`
+removed {
+  from = %s
+  lifecycle {
+    destroy = false
+  }
+}
+`, res),
+				Check: sameQEMU(name, &pid),
+			},
+			{
+				Config: base + fmt.Sprintf(`
+import {
+  to = %s
+  id = %q
+}
+`, res, name) + instance(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPair(res, "disks.0.base_image", "unikernel_image.base", "id"),
+					resource.TestCheckNoResourceAttr(res, "disks.0.path"),
+					resource.TestCheckResourceAttr(res, "disks.0.overlay", overlay),
+					resource.TestCheckResourceAttrPtr(res, "id", &uuid),
+					resource.TestCheckResourceAttrPtr(res, "network_interfaces.0.mac", &mac),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				// A live change after the import touches nothing else.
+				Config: base + instance(`description = "adopted again"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameQEMU(name, &pid),
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+						if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != overlay {
+							return fmt.Errorf("disks %+v, want the overlay %s", info.Spec.Disks, overlay)
+						}
+						return nil
+					}),
+				),
+			},
+		},
+	})
+}
+
+// handMadeDomain defines, through libvirt, a domain the way virsh or the
+// libvirt provider leave one: a pty console without a log, no ACPI unless
+// acpi, and the given OS and disks. It is removed at the end of the test.
+func handMadeDomain(t *testing.T, name string, build func(d *libvirtxml.Domain)) {
+	t.Helper()
+	conn, err := libvirt.NewConnect(acctest.URI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = conn.Close() })
+	port := uint(0)
+	d := &libvirtxml.Domain{
+		Type:   acctest.Hypervisor(),
+		Name:   name,
+		Memory: &libvirtxml.DomainMemory{Value: 32, Unit: "MiB"},
+		VCPU:   &libvirtxml.DomainVCPU{Value: 1},
+		OS:     &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Arch: "x86_64", Type: "hvm"}},
+		Devices: &libvirtxml.DomainDeviceList{
+			Consoles: []libvirtxml.DomainConsole{{
+				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+				Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port},
+			}},
+		},
+		OnPoweroff: "destroy", OnReboot: "restart", OnCrash: "destroy",
+	}
+	build(d)
+	doc, err := d.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dom, err := conn.DomainDefineXML(doc)
+	if err != nil {
+		t.Fatalf("defining %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		c := acctest.MustClient(t)
+		_ = c.StopDomain(context.Background(), name, 0)
+		_ = c.UndefineDomain(context.Background(), name)
+	})
+	defer func() { _ = dom.Free() }()
+	if err := dom.Create(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+}
+
+// A domain made by hand on a qcow2 overlay volume, as the libvirt provider
+// makes one (a libvirt_volume with base_volume_id, named as the user chose),
+// over a base volume in a pool. It imports with base_image and keeps its
+// overlay; a description change applies live, a memory change restarts it
+// once.
+func TestAccInstanceImport_HandMadeOverlay(t *testing.T) {
+	testAccInstancePreCheck(t)
+	c := acctest.MustClient(t)
+	ctx := context.Background()
+	pool := hypervisor.PoolSpec{Name: acctest.RandName("pool"), Path: acctest.PoolDir(t)}
+	if _, err := c.CreatePool(ctx, pool, false); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(acctestGuests.BootDiskRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	base, err := c.CreateVolumeFrom(ctx, pool.Name, hypervisor.VolumeSpec{Name: "osv-base.raw", Size: uint64(st.Size()), Format: "raw"}, f, nil)
+	_ = f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov, err := c.CreateOverlay(ctx, pool.Name, hypervisor.OverlaySpec{Name: "osv-overlay.qcow2", BasePath: base.Path,
+		BaseFormat: "raw", Capacity: base.Capacity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.DeleteVolume(ctx, pool.Name, ov.Name)
+		_ = c.DeleteVolume(ctx, pool.Name, base.Name)
+		if err := c.DeletePool(ctx, pool.Name); err != nil {
+			t.Errorf("deleting pool %s: %v", pool.Name, err)
+		}
+	})
+	name := acctest.RandName("handcow")
+	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}, APIC: &libvirtxml.DomainFeatureAPIC{}}
+		d.OS.BootDevices = []libvirtxml.DomainBootDevice{{Dev: "hd"}}
+		d.Devices.Disks = []libvirtxml.DomainDisk{{
+			Device: "disk",
+			Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: "qcow2"},
+			Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: ov.Path}},
+			Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
+		}}
+	})
+	config := func(extra string) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "hand" {
+  name  = %q
+  disks = [{ base_image = %q }]
+  %s
+}
+`, name, base.Key, extra)
+	}
+	const res = "unikernel_instance.hand"
+	var pid int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { pid = acctest.QemuPID(name) },
+				Config: config("") + fmt.Sprintf(`
+import {
+  to = %s
+  id = %q
+}
+`, res, name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "disks.0.base_image", base.Key),
+					resource.TestCheckResourceAttr(res, "disks.0.overlay", ov.Path),
+					resource.TestCheckResourceAttr(res, "memory", "32"),
+					resource.TestCheckResourceAttr(res, "acpi", "true"),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "adopted from the libvirt provider"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "description", "adopted from the libvirt provider"),
+					resource.TestCheckResourceAttr(res, "disks.0.overlay", ov.Path),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "adopted from the libvirt provider"
+  memory      = 48`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "memory", "48"),
+					resource.TestCheckResourceAttr(res, "disks.0.overlay", ov.Path),
+					otherQEMU(name, &pid),
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+						if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != ov.Path || info.Spec.Disks[0].Format != "qcow2" {
+							return fmt.Errorf("disks %+v, want the overlay %s kept", info.Spec.Disks, ov.Path)
+						}
+						if info.Spec.MemoryMiB != 48 {
+							return fmt.Errorf("memory %d MiB, want 48", info.Spec.MemoryMiB)
+						}
+						return nil
+					}),
+				),
+			},
+			{Config: config(`description = "adopted from the libvirt provider"
+  memory      = 48`), PlanOnly: true},
+		},
+	})
+}
+
+// A hand-made kernel-boot domain without ACPI and with a named CPU model
+// imports with acpi and cpu_mode unset in the configuration: the first plan
+// is empty, where the defaults (acpi = true, cpu_mode = "maximum") would
+// restart it.
+func TestAccInstanceImport_NoACPINamedCPU(t *testing.T) {
+	testAccInstancePreCheck(t)
+	name := acctest.RandName("handacpi")
+	const cmdline = "hand made"
+	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
+		d.OS.Kernel, d.OS.Cmdline = acctestGuests.MultibootKernel, cmdline
+		d.CPU = &libvirtxml.DomainCPU{Mode: "custom", Match: "exact", Model: &libvirtxml.DomainCPUModel{Value: "qemu64", Fallback: "allow"}}
+	})
+	config := testProviderBlock() + fmt.Sprintf(`
+import {
+  to = unikernel_instance.hand
+  id = %[1]q
+}
+resource "unikernel_instance" "hand" {
+  name    = %[1]q
+  kernel  = %[2]q
+  cmdline = %[3]q
+  memory  = 32
+}
+`, name, acctestGuests.MultibootKernel, cmdline)
+	const res = "unikernel_instance.hand"
+	var pid int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				PreConfig:        func() { pid = acctest.QemuPID(name) },
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "acpi", "false"),
+					resource.TestCheckResourceAttr(res, "cpu_mode", "qemu64"),
+					sameQEMU(name, &pid),
+					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+						if !info.Spec.NoACPI || info.Spec.CPU == nil || info.Spec.CPU.Mode != "qemu64" {
+							return fmt.Errorf("the domain changed: no ACPI %v, CPU %+v", info.Spec.NoACPI, info.Spec.CPU)
+						}
+						return nil
+					}),
+				),
+			},
+			{
+				// Asking for the defaults explicitly is a restart-class change the plan shows.
+				Config: testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "hand" {
+  name     = %q
+  kernel   = %q
+  cmdline  = %q
+  memory   = 32
+  acpi     = true
+  cpu_mode = "maximum"
+}
+`, name, acctestGuests.MultibootKernel, cmdline),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "acpi", "true"),
+					resource.TestCheckResourceAttr(res, "cpu_mode", "maximum"),
+					otherQEMU(name, &pid),
+				),
+			},
+		},
+	})
+}
+
+// A hand-made domain whose serial console logs to a file of its own (not in
+// the provider's console pool) imports with console_log naming that file;
+// the console data source reads it; a restart-class change keeps the
+// console where it is, with no inconsistent result; and destroying the
+// instance leaves that file, which the provider did not make.
+func TestAccInstanceImport_ConsoleLogElsewhere(t *testing.T) {
+	testAccInstancePreCheck(t)
+	name := acctest.RandName("handlog")
+	logDir := acctest.PoolDir(t) // a directory outside the console pool
+	if err := os.Mkdir(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(logDir, name+"-serial.log")
+	const cmdline = "own log"
+	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
+		port := uint(0)
+		d.OS.Kernel, d.OS.Cmdline = acctestGuests.MultibootKernel, cmdline
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}}
+		d.Devices.Consoles = nil
+		d.Devices.Serials = []libvirtxml.DomainSerial{{
+			Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+			Target: &libvirtxml.DomainSerialTarget{Type: "isa-serial", Port: &port},
+			Log:    &libvirtxml.DomainChardevLog{File: logPath, Append: "on"},
+		}}
+	})
+	instance := func(memory int) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "hand" {
+  name    = %q
+  kernel  = %q
+  cmdline = %q
+  memory  = %d
+}
+`, name, acctestGuests.MultibootKernel, cmdline, memory)
+	}
+	console := `
+data "unikernel_instance_console" "hand" {
+  name       = unikernel_instance.hand.name
+  depends_on = [unikernel_instance.hand]
+}
+`
+	const res = "unikernel_instance.hand"
+	var pid int
+	ready := func(n int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			for i := 0; ; i++ {
+				b, err := os.ReadFile(logPath)
+				if err == nil && strings.Count(string(b), "UNIKERNEL-READY cmdline="+cmdline) >= n {
+					return nil
+				}
+				if i == 100 {
+					return fmt.Errorf("%s does not hold %d ready lines (%v): %q", logPath, n, err, b)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// The domain goes; its log is the user's file, outside the provider's
+		// console pool, and stays.
+		CheckDestroy: func(*terraform.State) error {
+			if _, err := acctest.MustClient(t).ReadDomain(context.Background(), name); !hypervisor.IsNotFound(err) {
+				return fmt.Errorf("instance %s still exists (%v)", name, err)
+			}
+			if _, err := os.Stat(logPath); err != nil {
+				return fmt.Errorf("the domain's own console log went with it: %v", err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					if err := ready(1)(nil); err != nil {
+						t.Fatal(err)
+					}
+					pid = acctest.QemuPID(name)
+				},
+				Config: instance(32) + fmt.Sprintf(`
+import {
+  to = %s
+  id = %q
+}
+`, res, name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "console_log", logPath),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: instance(32) + console,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.unikernel_instance_console.hand", "path", logPath),
+					resource.TestMatchResourceAttr("data.unikernel_instance_console.hand", "output",
+						regexp.MustCompile("UNIKERNEL-READY cmdline="+cmdline)),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				// The gate reads the provider's console pool, where this guest never writes: refused at plan.
+				Config: strings.Replace(instance(32), "memory  = 32", `memory  = 32
+  wait_for = { console = "UNIKERNEL-READY" }`, 1),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Console gate on a console the provider does not log.*` + regexp.QuoteMeta(logPath)),
+			},
+			{
+				Config: instance(48) + console,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "console_log", logPath),
+					resource.TestCheckResourceAttr(res, "memory", "48"),
+					otherQEMU(name, &pid),
+					ready(2), // the restarted guest still logs into the domain's own file
+				),
+			},
+			{Config: instance(48) + console, PlanOnly: true},
+		},
+	})
+}
+
+// A hand-made domain whose disk is a qcow2 overlay on a backing file that no
+// pool holds (qemu-img create -b, as scripts make them) imports with the
+// overlay as its disk's path. The provider would not attach such a disk
+// today, but it is never inspected again while it stays: a description
+// change applies live and a memory change restarts the guest once. A second
+// such disk, which the update would attach, is refused at plan, naming it.
+func TestAccInstanceImport_BackingOutsidePools(t *testing.T) {
+	testAccInstancePreCheck(t)
+	dir := acctest.PoolDir(t) // no pool holds it
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base, overlay, second := filepath.Join(dir, "base.raw"), filepath.Join(dir, "overlay.qcow2"), filepath.Join(dir, "second.qcow2")
+	acctest.CopyFile(t, acctestGuests.BootDiskRaw, base)
+	acctest.QemuImg(t, "create", "-f", "qcow2", "-b", base, "-F", "raw", overlay)
+	acctest.QemuImg(t, "create", "-f", "qcow2", "-b", base, "-F", "raw", second)
+	name := acctest.RandName("handback")
+	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
+		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}}
+		d.OS.BootDevices = []libvirtxml.DomainBootDevice{{Dev: "hd"}}
+		d.Devices.Disks = []libvirtxml.DomainDisk{{
+			Device: "disk",
+			Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: "qcow2"},
+			Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: overlay}},
+			Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
+		}}
+	})
+	config := func(extra, disks string) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_instance" "hand" {
+  name  = %q
+  disks = [%s]
+  %s
+}
+`, name, disks, extra)
+	}
+	one := fmt.Sprintf(`{ path = %q }`, overlay)
+	const res = "unikernel_instance.hand"
+	var pid int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckInstancesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { pid = acctest.QemuPID(name) },
+				Config: config("", one) + fmt.Sprintf(`
+import {
+  to = %s
+  id = %q
+}
+`, res, name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "disks.0.path", overlay),
+					resource.TestCheckNoResourceAttr(res, "disks.0.base_image"),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "made by a script"`, one),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "description", "made by a script"),
+					sameQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "made by a script"
+  memory      = 48`, one),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "memory", "48"),
+					resource.TestCheckResourceAttr(res, "disks.0.path", overlay),
+					otherQEMU(name, &pid),
+				),
+			},
+			{
+				Config: config(`description = "made by a script"
+  memory      = 48`, one+fmt.Sprintf(`, { path = %q }`, second)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Disk image refused.*disks\[1\]\.path.*backing file`),
+			},
+		},
+	})
+}
