@@ -392,6 +392,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	m.setFormat(format)
 	m.setOCINull()
 	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadedRecord{Size: int64(info.Size)})...)
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 }

@@ -261,6 +261,16 @@ func (r *NetworkResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	cfg := dhcpConfig(ctx, config.DHCP, &resp.Diagnostics)
+	var state NetworkResourceModel
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if isAdopted(ctx, req.Private) {
+			// An imported network keeps the DHCP settings libvirt holds for
+			// every one the configuration leaves out (libvirt's `default`
+			// network and the libvirt provider's pings before offering).
+			cfg = adoptedDHCP(ctx, cfg, state, plan.IPv4CIDR, &resp.Diagnostics)
+		}
+	}
 	dhcp := plannedDHCP(cfg, plan.Mode, plan.IPv4CIDR)
 	obj, d := types.ObjectValueFrom(ctx, networkDHCPAttrTypes, dhcp)
 	resp.Diagnostics.Append(d...)
@@ -272,13 +282,32 @@ func (r *NetworkResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.Gateway = gatewayOf(plan.IPv4CIDR.ValueString())
 	}
 	if !req.State.Raw.IsNull() {
-		var state NetworkResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		if !state.DHCP.Equal(plan.DHCP) {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("dhcp"))
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// adoptedDHCP fills the `dhcp` settings that the configuration leaves unset
+// with those of the imported network's state. The range is kept only while
+// ipv4_cidr stays what libvirt holds: a new CIDR takes the default range.
+func adoptedDHCP(ctx context.Context, cfg networkDHCPModel, state NetworkResourceModel, cidr types.String, diags *diag.Diagnostics) networkDHCPModel {
+	if !known(state.DHCP) {
+		return cfg
+	}
+	var have networkDHCPModel
+	diags.Append(state.DHCP.As(ctx, &have, basetypes.ObjectAsOptions{})...)
+	if cfg.NoPing.IsNull() {
+		cfg.NoPing = have.NoPing
+	}
+	if cfg.Enabled.IsNull() {
+		cfg.Enabled = have.Enabled
+	}
+	if cfg.Start.IsNull() && cfg.End.IsNull() && cidr.Equal(state.IPv4CIDR) && cfg.Enabled.Equal(have.Enabled) {
+		cfg.Start, cfg.End = have.Start, have.End
+	}
+	return cfg
 }
 
 // plannedDHCP applies the defaults of the `dhcp` attributes: enabled when

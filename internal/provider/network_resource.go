@@ -335,4 +335,5 @@ func (r *NetworkResource) ImportState(ctx context.Context, req resource.ImportSt
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
 }

@@ -81,11 +81,11 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"address), `route` (routed to the host's networks without NAT), `open` (routed, and libvirt adds no " +
 					"firewall rules), `isolated` (guests reach only each other and the host) or `bridge` (attach guests to the " +
 					"existing host bridge named by `bridge`; libvirt manages no addresses, DHCP or DNS there). `nat` needs " +
-					"`ipv4_cidr`; `route` needs `ipv4_cidr` or `ipv6_cidr`." + networkReplaceNote,
+					"`ipv4_cidr`; `route` needs `ipv4_cidr` or `ipv6_cidr`." + adoptedNote + networkReplaceNote,
 				Optional:      true,
 				Computed:      true,
 				Default:       stringdefault.StaticString(hypervisor.NetworkModeNAT),
-				PlanModifiers: replace,
+				PlanModifiers: []planmodifier.String{keepAdoptedString(), stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{stringvalidator.OneOf(hypervisor.NetworkModes...)},
 			},
 			"bridge": schema.StringAttribute{
@@ -132,8 +132,8 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			"dhcp":      networkDHCPSchema(),
 			"hosts":     networkHostsSchema(),
 			"dns":       networkDNSSchema(),
-			"autostart": boolWithDefault("Whether libvirt starts the network when the host (libvirtd) starts. Changed live.", true),
-			"running": boolWithDefault("Whether the network runs. A network stopped out of band shows as drift, and the next "+
+			"autostart": adoptedBoolWithDefault("Whether libvirt starts the network when the host (libvirtd) starts. Changed live.", true),
+			"running": adoptedBoolWithDefault("Whether the network runs. A network stopped out of band shows as drift, and the next "+
 				"apply starts it again. Set to `false` to keep it defined but stopped (guests on it lose their link). Changed live.", true),
 		},
 	}
@@ -148,10 +148,23 @@ func boolWithDefault(desc string, def bool) schema.BoolAttribute {
 	}
 }
 
+// adoptedBoolWithDefault is boolWithDefault whose default yields, on an
+// imported network, to what libvirt holds.
+func adoptedBoolWithDefault(desc string, def bool) schema.BoolAttribute {
+	a := boolWithDefault(desc+adoptedNote, def)
+	a.PlanModifiers = []planmodifier.Bool{keepAdoptedBool()}
+	return a
+}
+
+// adoptedNote is appended to the description of every optional attribute
+// whose default yields to what libvirt holds on an imported object.
+const adoptedNote = " On an imported object, leaving it unset keeps what libvirt holds."
+
 func networkDHCPSchema() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: "IPv4 DHCP served by libvirt's dnsmasq. Changing any of it replaces the network, which " +
-			"disconnects every guest on it.",
+			"disconnects every guest on it. On an imported network, each of its settings left unset keeps what libvirt holds " +
+			"(the range only while `ipv4_cidr` stays the same).",
 		Optional: true,
 		Computed: true,
 		Attributes: map[string]schema.Attribute{
@@ -189,10 +202,11 @@ func networkHostsSchema() schema.SetNestedAttribute {
 	return schema.SetNestedAttribute{
 		MarkdownDescription: "Static DHCP reservations: the guest with `mac` always gets `ipv4`. MACs, addresses and " +
 			"hostnames are unique; addresses lie inside `ipv4_cidr` (they may lie outside the dynamic range). Needs DHCP. " +
-			"Changed live. Reservations that instances add for their own interfaces are not listed here (see above).",
-		Optional: true,
-		Computed: true,
-		Default:  setdefault.StaticValue(types.SetValueMust(networkHostType, nil)),
+			"Changed live. Reservations that instances add for their own interfaces are not listed here (see above)." + adoptedNote,
+		Optional:      true,
+		Computed:      true,
+		Default:       setdefault.StaticValue(types.SetValueMust(networkHostType, nil)),
+		PlanModifiers: []planmodifier.Set{keepAdoptedSet()},
 		NestedObject: schema.NestedAttributeObject{
 			Attributes: map[string]schema.Attribute{
 				"mac": schema.StringAttribute{
@@ -217,12 +231,13 @@ func networkHostsSchema() schema.SetNestedAttribute {
 
 func networkDNSSchema() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "DNS served to guests by the network's dnsmasq.",
+		MarkdownDescription: "DNS served to guests by the network's dnsmasq." + adoptedNote,
 		Optional:            true,
 		Computed:            true,
 		Default: objectdefault.StaticValue(types.ObjectValueMust(networkDNSAttrTypes, map[string]attr.Value{
 			"domain": types.StringNull(), "hosts": types.SetValueMust(networkDNSHostType, nil),
 		})),
+		PlanModifiers: []planmodifier.Object{keepAdoptedObject()},
 		Attributes: map[string]schema.Attribute{
 			"domain": schema.StringAttribute{
 				MarkdownDescription: "DNS domain of the network, for example `svc.internal`. Guests' DHCP host names resolve " +
@@ -233,10 +248,11 @@ func networkDNSSchema() schema.SingleNestedAttribute {
 			},
 			"hosts": schema.SetNestedAttribute{
 				MarkdownDescription: "Extra DNS records: each of `hostnames` resolves to `ipv4`. Addresses and hostnames are " +
-					"unique across all entries. Changed live.",
-				Optional: true,
-				Computed: true,
-				Default:  setdefault.StaticValue(types.SetValueMust(networkDNSHostType, nil)),
+					"unique across all entries. Changed live." + adoptedNote,
+				Optional:      true,
+				Computed:      true,
+				Default:       setdefault.StaticValue(types.SetValueMust(networkDNSHostType, nil)),
+				PlanModifiers: []planmodifier.Set{keepAdoptedSet()},
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"ipv4": schema.StringAttribute{
