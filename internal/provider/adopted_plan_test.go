@@ -14,7 +14,9 @@ import (
 // fakePrivate is a private state of one key.
 type fakePrivate map[string][]byte
 
-func (p fakePrivate) GetKey(_ context.Context, key string) ([]byte, diag.Diagnostics) { return p[key], nil }
+func (p fakePrivate) GetKey(_ context.Context, key string) ([]byte, diag.Diagnostics) {
+	return p[key], nil
+}
 
 func (p fakePrivate) SetKey(_ context.Context, key string, v []byte) diag.Diagnostics {
 	p[key] = v
