@@ -360,7 +360,6 @@ func (r *NetworkResource) warnGuests(ctx context.Context, network string, newNam
 	diags.AddWarning(fmt.Sprintf("Network %q is created anew: %d running instance(s) on it are restarted", network, len(guests)), msg)
 }
 
-
 // adoptedDHCP fills the `dhcp` settings that the configuration leaves unset
 // with those of the imported network's state. The range is kept only while
 // ipv4_cidr stays what libvirt holds: a new CIDR takes the default range.
