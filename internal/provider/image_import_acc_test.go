@@ -33,7 +33,8 @@ func (e expectOnlyChanged) CheckPlan(_ context.Context, req plancheck.CheckPlanR
 		}
 		var got []string
 		for _, d := range planDiff("", rc.Change.Before, rc.Change.After, rc.Change.AfterUnknown) {
-			got = append(got, d[:strings.Index(d, ":")])
+			attr, _, _ := strings.Cut(d, ":")
+			got = append(got, attr)
 		}
 		sort.Strings(got)
 		if strings.Join(got, ",") != strings.Join(e.attrs, ",") {
