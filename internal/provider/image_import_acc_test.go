@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -160,6 +161,60 @@ resource "unikernel_image" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
+			},
+		},
+	})
+}
+
+// The configuration `-generate-config-out` writes for an imported image has
+// neither source nor oci: it plans nothing and keeps the volume as it is.
+// A new image without either is still refused at plan.
+func TestAccImageImport_generatedConfig(t *testing.T) {
+	testAccPreCheck(t)
+	guests := acctest.TestGuests(t)
+	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
+	defineForeignPool(t, pool, dir, true, false)
+	digest, size := fileDigest(t, guests.MicroVMInitrd)
+	vol := createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "initrd.cpio",
+		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)}})
+	acctest.CopyFile(t, guests.MicroVMInitrd, vol)
+	before := statID(t, vol)
+	generated := fmt.Sprintf(`
+resource "unikernel_image" "test" {
+  format            = "raw"
+  name              = "initrd.cpio"
+  oci               = null
+  pool              = %q
+  sha256            = %q
+  source            = null
+  source_headers_wo = null # sensitive
+}
+`, pool, digest)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: testProviderBlock() + fmt.Sprintf("\nimport {\n  to = unikernel_image.test\n  id = \"%s/initrd.cpio\"\n}\n", pool) +
+					generated,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
+				Check: func(*terraform.State) error {
+					if now := statID(t, vol); now != before {
+						return fmt.Errorf("the volume's file changed: %+v, was %+v", now, before)
+					}
+					return nil
+				},
+			},
+			{
+				Config: testProviderBlock() + generated + fmt.Sprintf(`
+resource "unikernel_image" "new" {
+  name = "other.img"
+  pool = %q
+}
+`, pool),
+				ExpectError: regexp.MustCompile("(?s)Invalid image source.*Set `source` to a local file"),
+			},
+			{
+				Config: testProviderBlock() + "\nremoved {\n  from = unikernel_image.test\n  lifecycle {\n    destroy = false\n  }\n}\n",
 			},
 		},
 	})

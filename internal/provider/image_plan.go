@@ -82,6 +82,15 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() || plan.Source.IsUnknown() {
 		return
 	}
+	if plan.OCI == nil && plan.Source.IsNull() {
+		// Neither source nor oci: an imported image that never had one (the
+		// configuration `-generate-config-out` writes) is kept as libvirt
+		// holds it and never uploaded. Anything else would need bytes.
+		if creating || !state.Source.IsNull() || state.OCI != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("source"), "Invalid image source", missingSourceMessage)
+		}
+		return
+	}
 	if plan.OCI == nil {
 		plan.setOCINull()
 	}
