@@ -166,10 +166,7 @@ const missingSourceMessage = "Set `source` to a local file or an http(s) URL, or
 	"such as `{ reference = \"registry.example.com/team/app:1.4\" }`."
 
 func ociConfigError(cfg *ImageResourceModel) (path.Path, string) {
-	hasSource := !cfg.Source.IsNull()
-	hasOCI := cfg.OCI != nil
-	switch {
-	case hasSource && hasOCI:
+	if !cfg.Source.IsNull() && cfg.OCI != nil {
 		return path.Root("oci"), "Set either `source` (a local file or an http(s) URL) or `oci` (a registry " +
 			"reference), not both."
 	}
