@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -108,5 +109,28 @@ func TestRecordOnlyNote(t *testing.T) {
 	recordOnlyNote(&state, &plan, true, &diags)
 	if len(diags) != 0 {
 		t.Errorf("a source recorded already: %v", diags)
+	}
+}
+
+// mtu is computed only for imported networks: on a network created here an
+// unset mtu plans none, so removing it from the configuration still replaces
+// the network with one of libvirt's default MTU.
+func TestNullWhenUnset(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name          string
+		config, state types.Int64
+		plan          types.Int64
+		want          types.Int64
+	}{
+		{"removed from the configuration", types.Int64Null(), types.Int64Value(1400), types.Int64Value(1400), types.Int64Null()},
+		{"unset on create", types.Int64Null(), types.Int64Null(), types.Int64Unknown(), types.Int64Null()},
+		{"set", types.Int64Value(9000), types.Int64Value(1400), types.Int64Value(9000), types.Int64Value(9000)},
+	} {
+		resp := &planmodifier.Int64Response{PlanValue: c.plan}
+		nullWhenUnset{}.PlanModifyInt64(ctx, planmodifier.Int64Request{ConfigValue: c.config, StateValue: c.state, PlanValue: c.plan}, resp)
+		if !resp.PlanValue.Equal(c.want) {
+			t.Errorf("%s: plan %v, want %v", c.name, resp.PlanValue, c.want)
+		}
 	}
 }

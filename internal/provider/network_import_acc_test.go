@@ -70,7 +70,7 @@ func unchangedNetwork(running, autostart bool, start, end string) func(hyperviso
 }
 
 // The libvirt provider v0.8 (`libvirt_network` with mode = "nat", addresses,
-// domain, dns { enabled, local_only } and DHCP on by default) defines this
+// mtu, domain, dns { enabled, local_only } and DHCP on by default) defines this
 // XML (libvirt/resource_libvirt_network.go at v0.8.3), starts it and leaves
 // autostart off.
 func TestAccNetworkImport_libvirtProviderV08(t *testing.T) {
@@ -80,6 +80,7 @@ func TestAccNetworkImport_libvirtProviderV08(t *testing.T) {
 		Name:    name,
 		Forward: &libvirtxml.NetworkForward{Mode: "nat"},
 		Bridge:  &libvirtxml.NetworkBridge{STP: "on"},
+		MTU:     &libvirtxml.NetworkMTU{Size: 1400},
 		Domain:  &libvirtxml.NetworkDomain{Name: "k8s.local", LocalOnly: "yes"},
 		DNS:     &libvirtxml.NetworkDNS{Enable: "yes"},
 		IPs: []libvirtxml.NetworkIP{{Address: "10.244.1.1", Prefix: 24, Family: "ipv4",
@@ -99,7 +100,7 @@ resource "unikernel_network" "test" {
   mode      = "nat"
   ipv4_cidr = "10.244.1.0/24"
   ipv6_cidr = null
-  mtu       = null
+  mtu       = 1400
   dhcp = {
     enabled = true
     start   = "10.244.1.2"

@@ -124,10 +124,14 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 			"mtu": schema.Int64Attribute{
 				MarkdownDescription: "MTU of the bridge, also handed to guests by DHCP. Defaults to libvirt's (1500). Not " +
-					"with `mode = \"bridge\"`." + networkReplaceNote,
-				Optional:      true,
-				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
-				Validators:    []validator.Int64{int64validator.Between(68, 65535)},
+					"with `mode = \"bridge\"`." + adoptedNote + networkReplaceNote,
+				Optional: true,
+				// Computed only so that an imported network keeps its MTU when the
+				// configuration leaves it unset; otherwise unset means none.
+				Computed: true,
+				PlanModifiers: []planmodifier.Int64{keepAdoptedInt64(), nullWhenUnset{},
+					int64planmodifier.RequiresReplace()},
+				Validators: []validator.Int64{int64validator.Between(68, 65535)},
 			},
 			"dhcp":      networkDHCPSchema(),
 			"hosts":     networkHostsSchema(),
@@ -145,6 +149,24 @@ func boolWithDefault(desc string, def bool) schema.BoolAttribute {
 		Optional:            true,
 		Computed:            true,
 		Default:             booldefault.StaticBool(def),
+	}
+}
+
+// nullWhenUnset plans null for an Optional+Computed attribute that the
+// configuration leaves unset, unless an earlier modifier (keepAdopted) kept
+// the state's value: such an attribute is computed only for imported objects.
+type nullWhenUnset struct{}
+
+func (nullWhenUnset) Description(context.Context) string {
+	return "Unset means none, except on an imported object."
+}
+
+func (m nullWhenUnset) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+
+func (nullWhenUnset) PlanModifyInt64(ctx context.Context, req planmodifier.Int64Request, resp *planmodifier.Int64Response) {
+	kept := req.Private != nil && isAdopted(ctx, req.Private) && !req.StateValue.IsNull() && resp.PlanValue.Equal(req.StateValue)
+	if req.ConfigValue.IsNull() && !kept {
+		resp.PlanValue = types.Int64Null()
 	}
 }
 
