@@ -62,13 +62,13 @@ func TestNetworkGuestsWarnAndRestart(t *testing.T) {
 
 	r := &NetworkResource{data: &Data{Client: c}}
 	var diags diag.Diagnostics
-	r.warnGuests(ctx, net, types.StringValue(net), &diags)
+	r.warnGuests(ctx, net, types.StringValue(net), "is replaced", &diags)
 	if len(diags) != 1 || !strings.Contains(diags[0].Detail(), "Restarted: tf-unit-guests-a.") ||
 		strings.Contains(diags[0].Detail(), "guests-b") || strings.Contains(diags[0].Detail(), "guests-c") {
 		t.Errorf("plan warning: %v", diags)
 	}
 	diags = nil
-	r.warnGuests(ctx, net, types.StringValue("tf-unit-guests-net2"), &diags)
+	r.warnGuests(ctx, net, types.StringValue("tf-unit-guests-net2"), "is replaced", &diags)
 	if len(diags) != 1 || !strings.Contains(diags[0].Summary(), "new name") || !strings.Contains(diags[0].Detail(), "tf-unit-guests-a") {
 		t.Errorf("plan warning of a rename: %v", diags)
 	}

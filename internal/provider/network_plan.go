@@ -286,13 +286,18 @@ func (r *NetworkResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		if !state.DHCP.Equal(plan.DHCP) {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("dhcp"))
 		}
-		if networkReplaced(ctx, &state, &plan) {
-			r.warnGuests(ctx, state.Name.ValueString(), plan.Name, &resp.Diagnostics)
+		switch {
+		case networkReplaced(ctx, &state, &plan):
+			r.warnGuests(ctx, state.Name.ValueString(), plan.Name, "is replaced", &resp.Diagnostics)
+		case !state.Running.ValueBool() && plan.Running.ValueBool():
+			// Stopped out of band while guests ran on it: starting it again
+			// leaves their taps off its bridge just the same.
+			r.warnGuests(ctx, state.Name.ValueString(), plan.Name, "is started again", &resp.Diagnostics)
 		}
 	} else if known(plan.Name) {
 		// A network created again under a name that running domains use
 		// (deleted out of band, or replaced by a failed apply).
-		r.warnGuests(ctx, plan.Name.ValueString(), plan.Name, &resp.Diagnostics)
+		r.warnGuests(ctx, plan.Name.ValueString(), plan.Name, "is created anew", &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -315,7 +320,7 @@ func networkReplaced(ctx context.Context, state, plan *NetworkResourceModel) boo
 // the network that the apply creates or replaces: the apply restarts them
 // once the new network runs, because libvirt leaves a running guest's tap off
 // the new bridge.
-func (r *NetworkResource) warnGuests(ctx context.Context, network string, newName types.String, diags *diag.Diagnostics) {
+func (r *NetworkResource) warnGuests(ctx context.Context, network string, newName types.String, what string, diags *diag.Diagnostics) {
 	if r.data == nil || r.data.Client == nil {
 		return
 	}
@@ -346,10 +351,10 @@ func (r *NetworkResource) warnGuests(ctx context.Context, network string, newNam
 				network, strings.Join(append(restart, transient...), ", "), newName.ValueString()))
 		return
 	}
-	msg := fmt.Sprintf("libvirt does not move a running guest's interface to the bridge of a new network, so the apply "+
-		"restarts (destroys and starts again) each running instance (domain) with an interface on %q once the new "+
-		"network runs; its interfaces then join the new bridge and its guest asks for an address again. Definition "+
-		"and autostart stay as they are.", network)
+	msg := fmt.Sprintf("libvirt does not move a running guest's interface to the bridge of a network that %s, so "+
+		"the apply restarts (destroys and starts again) each running instance (domain) with an interface on %q once "+
+		"the network runs; its interfaces then join the bridge and its guest asks for an address again. Definition "+
+		"and autostart stay as they are.", strings.TrimPrefix(what, "is "), network)
 	if len(restart) > 0 {
 		msg += "\n\nRestarted: " + strings.Join(restart, ", ") + "."
 	}
@@ -357,7 +362,7 @@ func (r *NetworkResource) warnGuests(ctx context.Context, network string, newNam
 		msg += "\n\nNot restarted, because they are transient (a destroy would remove them): " + strings.Join(transient, ", ") +
 			". They stay without a link until they are started again."
 	}
-	diags.AddWarning(fmt.Sprintf("Network %q is created anew: %d running instance(s) on it are restarted", network, len(guests)), msg)
+	diags.AddWarning(fmt.Sprintf("Network %q %s: %d running instance(s) on it are restarted", network, what, len(guests)), msg)
 }
 
 // adoptedDHCP fills the `dhcp` settings that the configuration leaves unset

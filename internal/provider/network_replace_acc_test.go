@@ -52,7 +52,8 @@ func liveTapOn(domain, network string) (tap, bridge string, err error) {
 // the instance's tap is a port of the new network's bridge (read from the
 // host's /sys, in the daemon's network namespace) and its guest gets an
 // address by DHCP from the new network. Without the restart, the tap stays
-// off the bridge and the guest has no link.
+// off the bridge and the guest has no link. The same holds when the network
+// was stopped out of band and the apply starts it again.
 func TestAccNetworkResource_replaceRestartsInstances(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
@@ -160,6 +161,20 @@ resource "unikernel_instance" "vm" {
 						return nil
 					},
 					resource.TestCheckResourceAttr(testNetAddr, "dhcp.no_ping", "false")),
+			},
+			{
+				// Stopped out of band while the guest runs: the apply starts the
+				// network again and restarts the guest onto its bridge.
+				PreConfig: func() {
+					if err := acctest.MustClient(t).StopNetwork(context.Background(), net); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config(false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&leaseExpiry)),
 			},
 		},
 	})

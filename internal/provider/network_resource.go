@@ -189,9 +189,9 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 // restartGuests restarts every running persistent domain with an interface
-// on the network that Create just started: they ran on the network this one
-// replaces (or on one deleted out of band), and libvirt left their taps off
-// the new bridge. The plan named them (warnGuests). It returns one message
+// on the network that Create (or Update, after a stop out of band) just
+// started: they ran on the network this one replaces (or on one deleted or
+// stopped out of band), and libvirt left their taps off the bridge. The plan named them (warnGuests). It returns one message
 // per domain that could not be restarted, naming it.
 func (r *NetworkResource) restartGuests(ctx context.Context, network string, diags *diag.Diagnostics) []string {
 	guests, err := r.data.Client.RunningNetworkGuests(ctx, network)
@@ -211,8 +211,9 @@ func (r *NetworkResource) restartGuests(ctx context.Context, network string, dia
 		}
 		tflog.Info(ctx, "restarting a domain so that its interfaces join the new network", map[string]any{"domain": g.Domain})
 		if err := r.data.Client.RestartNetworkGuest(ctx, g.Domain); err != nil {
-			errs = append(errs, fmt.Sprintf("Restarting domain %q, which ran with an interface on the replaced network, "+
-				"failed: %s.\n\nThe network itself was created. Start the domain again (`virsh start %s`).", g.Domain, err, g.Domain))
+			errs = append(errs, fmt.Sprintf("Restarting domain %q, which ran with an interface on network %q while the "+
+				"network was replaced or stopped, failed: %s.\n\nThe network itself runs. Start the domain again "+
+				"(`virsh start %s`).", g.Domain, network, err, g.Domain))
 		}
 	}
 	return errs
@@ -268,6 +269,13 @@ func (r *NetworkResource) Update(ctx context.Context, req resource.UpdateRequest
 	if err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nThe changes before this one were applied; the state "+
 			"shows what the network has now. Fix the cause and apply again.", err))
+	}
+	if err == nil && plan.Running.ValueBool() && !state.Running.ValueBool() {
+		// Started again after a stop out of band: the guests that kept running
+		// have their taps off the bridge (the plan named them).
+		for _, e := range r.restartGuests(ctx, name, &resp.Diagnostics) {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Unable to restart an instance on network %q", name), e)
+		}
 	}
 	// Read back in any case, so that state shows what was applied.
 	got, rerr := r.read(ctx, name, managedMACs(ctx, &plan, &resp.Diagnostics), &resp.Diagnostics)
