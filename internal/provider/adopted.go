@@ -75,3 +75,20 @@ func (m keepAdopted) PlanModifyInt64(ctx context.Context, req planmodifier.Int64
 		resp.PlanValue = req.StateValue
 	}
 }
+
+func keepAdoptedSet() planmodifier.Set       { return keepAdopted{} }
+func keepAdoptedObject() planmodifier.Object { return keepAdopted{} }
+
+func (m keepAdopted) PlanModifySet(ctx context.Context, req planmodifier.SetRequest, resp *planmodifier.SetResponse) {
+	if req.Private != nil && !req.StateValue.IsUnknown() &&
+		m.applies(ctx, req.Private, req.ConfigValue.IsNull(), req.StateValue.IsNull()) {
+		resp.PlanValue = req.StateValue
+	}
+}
+
+func (m keepAdopted) PlanModifyObject(ctx context.Context, req planmodifier.ObjectRequest, resp *planmodifier.ObjectResponse) {
+	if req.Private != nil && !req.StateValue.IsUnknown() &&
+		m.applies(ctx, req.Private, req.ConfigValue.IsNull(), req.StateValue.IsNull()) {
+		resp.PlanValue = req.StateValue
+	}
+}

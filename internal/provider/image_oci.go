@@ -157,17 +157,18 @@ func ociSame(a, b *ImageOCIModel) bool {
 	return a.Reference.Equal(b.Reference) && a.Part.Equal(b.Part) && a.File.Equal(b.File) && a.Platform.Equal(b.Platform)
 }
 
-// ociConfigError checks the oci block's combination: exactly one source.
+// ociConfigError checks the oci block's combination: at most one source. An
+// image without either is refused at plan (missingSource), unless it was
+// imported and never had one.
+// missingSourceMessage is the error of an image without source or oci that
+// would have to be uploaded.
+const missingSourceMessage = "Set `source` to a local file or an http(s) URL, or `oci` to a registry reference " +
+	"such as `{ reference = \"registry.example.com/team/app:1.4\" }`."
+
 func ociConfigError(cfg *ImageResourceModel) (path.Path, string) {
-	hasSource := !cfg.Source.IsNull()
-	hasOCI := cfg.OCI != nil
-	switch {
-	case hasSource && hasOCI:
+	if !cfg.Source.IsNull() && cfg.OCI != nil {
 		return path.Root("oci"), "Set either `source` (a local file or an http(s) URL) or `oci` (a registry " +
 			"reference), not both."
-	case !hasSource && !hasOCI:
-		return path.Root("source"), "Set `source` to a local file or an http(s) URL, or `oci` to a registry reference " +
-			"such as `{ reference = \"registry.example.com/team/app:1.4\" }`."
 	}
 	return path.Empty(), ""
 }

@@ -82,6 +82,15 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() || plan.Source.IsUnknown() {
 		return
 	}
+	if plan.OCI == nil && plan.Source.IsNull() {
+		// Neither source nor oci: an imported image that never had one (the
+		// configuration `-generate-config-out` writes) is kept as libvirt
+		// holds it and never uploaded. Anything else would need bytes.
+		if creating || !state.Source.IsNull() || state.OCI != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("source"), "Invalid image source", missingSourceMessage)
+		}
+		return
+	}
 	if plan.OCI == nil {
 		plan.setOCINull()
 	}
@@ -106,6 +115,7 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if creating && !plan.Format.IsUnknown() {
 		plan.Boot = types.StringValue(imageformat.Format(plan.Format.ValueString()).Boot())
 	}
+	hashed := false // a local source was hashed and holds the state's sha256
 	if plan.OCI != nil {
 		r.planOCI(ctx, creating, &plan, &config, &state, &resp.Diagnostics, replaced)
 	} else if kind == sourceLocal {
@@ -113,12 +123,40 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		if !creating && recorded && rec.Source != nil && rec.Source.SHA256 == state.SHA256.ValueString() {
 			stamp = rec.Source
 		}
-		r.planLocal(ctx, source, creating, stamp, &plan, &config, &state, resp, replaced)
+		hashed = r.planLocal(ctx, source, creating, stamp, &plan, &config, &state, resp, replaced)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if !creating && len(resp.RequiresReplace) == 0 {
+		recordOnlyNote(&state, &plan, kind == sourceLocal && hashed, &resp.Diagnostics)
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// recordOnlyNote says, on the plan that sets the source of an imported
+// image, that the update only records it: the volume is not uploaded. A
+// local file was hashed just now and holds the volume's bytes (else the plan
+// replaces the image); a URL or an OCI package is fetched at apply and
+// checked against the volume's sha256 before anything is recorded.
+func recordOnlyNote(state, plan *ImageResourceModel, hashed bool, diags *diag.Diagnostics) {
+	name, digest := plan.Name.ValueString(), state.SHA256.ValueString()
+	switch {
+	case plan.OCI != nil && state.OCI == nil:
+		diags.AddAttributeWarning(ociRefPath, fmt.Sprintf("Image %q: only the state changes", name),
+			fmt.Sprintf("This update records the OCI source of the imported image; the volume is not uploaded again. "+
+				"The apply pulls the package and checks that its file has the volume's sha256 %s; if it does not, the "+
+				"apply fails and changes nothing.", digest))
+	case plan.OCI == nil && state.Source.IsNull() && known(plan.Source) && hashed:
+		diags.AddAttributeWarning(path.Root("source"), fmt.Sprintf("Image %q: only the state changes", name),
+			fmt.Sprintf("The bytes of %s are the volume's (sha256 %s): this update records the source of the imported "+
+				"image in the state, and the volume is not uploaded or touched.", plan.Source.ValueString(), digest))
+	case plan.OCI == nil && state.Source.IsNull() && known(plan.Source):
+		diags.AddAttributeWarning(path.Root("source"), fmt.Sprintf("Image %q: only the state changes", name),
+			fmt.Sprintf("This update records the source of the imported image; the volume is not uploaded. The apply "+
+				"reads %s and checks that its bytes are the volume's (sha256 %s); if they are not, the apply fails "+
+				"and changes nothing.", plan.Source.ValueString(), digest))
+	}
 }
 
 // planLocal hashes and inspects a local source and fills in the plan. When
@@ -126,38 +164,38 @@ func (r *ImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 // and modification time), its recorded digest is used and the file is not
 // read again; only its headers are.
 func (r *ImageResource) planLocal(ctx context.Context, source string, creating bool, stamp *sourceStamp,
-	plan, config, state *ImageResourceModel, resp *resource.ModifyPlanResponse, replaced func(string)) {
+	plan, config, state *ImageResourceModel, resp *resource.ModifyPlanResponse, replaced func(string)) bool {
 	if _, err := os.Stat(source); err != nil {
 		// The file may be produced later in the same apply; Create checks it then.
 		if !creating {
 			resp.Diagnostics.AddAttributeWarning(path.Root("source"), "Image source not readable at plan time",
 				fmt.Sprintf("%s. Whether its content changed could not be checked.", err))
 		}
-		return
+		return false
 	}
 	digest, size, err := planDigest(ctx, source, stamp)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("source"), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
 			fmt.Sprintf("Reading %s failed: %s.", source, err))
-		return
+		return false
 	}
 	explicit := imageformat.Format("")
 	if !config.Format.IsNull() && !config.Format.IsUnknown() {
 		explicit = imageformat.Format(config.Format.ValueString())
 	} else if config.Format.IsUnknown() {
-		return
+		return false
 	}
 	if !config.SHA256.IsNull() && !config.SHA256.IsUnknown() && config.SHA256.ValueString() != digest {
 		resp.Diagnostics.AddAttributeError(path.Root("sha256"), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
 			fmt.Sprintf("Checksum mismatch for %s:\n  expected sha256 %s\n  actual   sha256 %s\n\nCheck that the source "+
 				"is the build you mean, then correct sha256.", source, config.SHA256.ValueString(), digest))
-		return
+		return false
 	}
 	f, err := os.Open(source)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("source"), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
 			fmt.Sprintf("Reading %s failed: %s.", source, err))
-		return
+		return false
 	}
 	format, _, err := imageformat.Decide(f, size, explicit)
 	_ = f.Close()
@@ -168,7 +206,7 @@ func (r *ImageResource) planLocal(ctx context.Context, source string, creating b
 		}
 		resp.Diagnostics.AddAttributeError(path.Root(attr), fmt.Sprintf("Unable to plan image %q", plan.Name.ValueString()),
 			fmt.Sprintf("%s: %s.", source, err))
-		return
+		return false
 	}
 	changed := !creating && (state.SHA256.ValueString() != digest || (explicit == "" && state.Format.ValueString() != string(format)))
 	if creating || changed || plan.Size.IsUnknown() {
@@ -182,6 +220,7 @@ func (r *ImageResource) planLocal(ctx context.Context, source string, creating b
 			"sha256_state": state.SHA256.ValueString(), "sha256_source": digest})
 		replaced("sha256")
 	}
+	return !changed
 }
 
 // planDigest returns the source's SHA-256 and size: the recorded ones when

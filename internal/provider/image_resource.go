@@ -270,6 +270,7 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		r.recordOCI(ctx, plan, state, resp)
 		return
 	}
+	stamp, stamped := stampOf(source)
 	img, err := prepareImage(ctx, source, imageChecks{verify: state.SHA256.ValueString(),
 		format: imageformat.Format(state.Format.ValueString()), headers: headers})
 	var mm *imageformat.MismatchError
@@ -282,6 +283,14 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	case err != nil:
 		addSourceError(&resp.Diagnostics, summary, source, err, "Nothing was changed.")
 		return
+	}
+	// The volume is not touched: its bytes are the source's. The stamp of a
+	// local source spares the next plans from hashing it again.
+	if stamped && img.remove == "" && stamp.Size == img.size {
+		rec, _ := uploaded(ctx, req.Private)
+		stamp.SHA256 = img.digest
+		rec.Source = &stamp
+		resp.Diagnostics.Append(setUploaded(ctx, resp.Private, rec)...)
 	}
 	img.Close()
 	state.Source = plan.Source
@@ -392,6 +401,7 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	m.setFormat(format)
 	m.setOCINull()
 	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadedRecord{Size: int64(info.Size)})...)
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 }

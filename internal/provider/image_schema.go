@@ -73,7 +73,8 @@ func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Optional: true,
 				MarkdownDescription: "Where the bytes come from: a local file path, or an `http://` or `https://` URL " +
 					"that the provider downloads (into a temporary file, removed afterwards). An `http://` URL needs " +
-					"`sha256`. Exactly one of `source` and `oci` is set. Changing it replaces the image, except right " +
+					"`sha256`. One of `source` and `oci` is set; only an imported image may have neither (it is kept as libvirt " +
+					"holds it, and `-generate-config-out` writes it so). Changing it replaces the image, except right " +
 					"after an import, where the first apply only records it (after checking that its bytes are the volume's).",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(sourceChanged,
 					"Changing the source replaces the image.", "Changing the source replaces the image.")},

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
@@ -261,6 +262,16 @@ func (r *NetworkResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	cfg := dhcpConfig(ctx, config.DHCP, &resp.Diagnostics)
+	var state NetworkResourceModel
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if isAdopted(ctx, req.Private) {
+			// An imported network keeps the DHCP settings libvirt holds for
+			// every one the configuration leaves out (libvirt's `default`
+			// network and the libvirt provider's pings before offering).
+			cfg = adoptedDHCP(ctx, cfg, state, plan.IPv4CIDR, &resp.Diagnostics)
+		}
+	}
 	dhcp := plannedDHCP(cfg, plan.Mode, plan.IPv4CIDR)
 	obj, d := types.ObjectValueFrom(ctx, networkDHCPAttrTypes, dhcp)
 	resp.Diagnostics.Append(d...)
@@ -272,13 +283,107 @@ func (r *NetworkResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		plan.Gateway = gatewayOf(plan.IPv4CIDR.ValueString())
 	}
 	if !req.State.Raw.IsNull() {
-		var state NetworkResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		if !state.DHCP.Equal(plan.DHCP) {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("dhcp"))
 		}
+		switch {
+		case networkReplaced(ctx, &state, &plan):
+			r.warnGuests(ctx, state.Name.ValueString(), plan.Name, "is replaced", &resp.Diagnostics)
+		case !state.Running.ValueBool() && plan.Running.ValueBool():
+			// Stopped out of band while guests ran on it: starting it again
+			// leaves their taps off its bridge just the same.
+			r.warnGuests(ctx, state.Name.ValueString(), plan.Name, "is started again", &resp.Diagnostics)
+		}
+	} else if known(plan.Name) {
+		// A network created again under a name that running domains use
+		// (deleted out of band, or replaced by a failed apply).
+		r.warnGuests(ctx, plan.Name.ValueString(), plan.Name, "is created anew", &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// networkReplaced reports whether the plan replaces the network: one of the
+// attributes that cannot change in place changes.
+func networkReplaced(ctx context.Context, state, plan *NetworkResourceModel) bool {
+	changed := func(s, p attr.Value) bool { return !p.IsUnknown() && !s.Equal(p) }
+	if changed(state.Name, plan.Name) || changed(state.Mode, plan.Mode) || changed(state.IPv4CIDR, plan.IPv4CIDR) ||
+		changed(state.IPv6CIDR, plan.IPv6CIDR) || changed(state.MTU, plan.MTU) || changed(state.DHCP, plan.DHCP) ||
+		(known(plan.Bridge) && changed(state.Bridge, plan.Bridge)) {
+		return true
+	}
+	var diags diag.Diagnostics
+	have, want := dnsConfig(ctx, state.DNS, &diags), dnsConfig(ctx, plan.DNS, &diags)
+	return known(plan.DNS) && changed(have.Domain, want.Domain)
+}
+
+// warnGuests shows in the plan the running domains whose interfaces are on
+// the network that the apply creates or replaces: the apply restarts them
+// once the new network runs, because libvirt leaves a running guest's tap off
+// the new bridge.
+func (r *NetworkResource) warnGuests(ctx context.Context, network string, newName types.String, what string, diags *diag.Diagnostics) {
+	if r.data == nil || r.data.Client == nil {
+		return
+	}
+	guests, err := r.data.Client.RunningNetworkGuests(ctx, network)
+	if err != nil {
+		tflog.Warn(ctx, "cannot list the guests of the network", map[string]any{"network": network, "error": err.Error()})
+		diags.AddWarning(fmt.Sprintf("Guests of network %q not checked", network), fmt.Sprintf("The network will be "+
+			"created or replaced, and the running domains on it could not be listed: %s. Domains running on it are "+
+			"restarted by the apply once the new network runs.", err))
+		return
+	}
+	if len(guests) == 0 {
+		return
+	}
+	var restart, transient []string
+	for _, g := range guests {
+		if g.Persistent {
+			restart = append(restart, g.Domain)
+		} else {
+			transient = append(transient, g.Domain)
+		}
+	}
+	if !newName.IsUnknown() && newName.ValueString() != network {
+		diags.AddWarning(fmt.Sprintf("Network %q will be replaced under a new name: running instances lose their link", network),
+			fmt.Sprintf("Running instances (domains) with interfaces on %q: %s. Their interfaces name the old network, "+
+				"which this apply removes: they lose their link and cannot start again until their interfaces name %q "+
+				"(for an instance, set its interface's network to the new name in the same apply).",
+				network, strings.Join(append(restart, transient...), ", "), newName.ValueString()))
+		return
+	}
+	msg := fmt.Sprintf("libvirt does not move a running guest's interface to the bridge of a network that %s, so "+
+		"the apply restarts (destroys and starts again) each running instance (domain) with an interface on %q once "+
+		"the network runs; its interfaces then join the bridge and its guest asks for an address again. Definition "+
+		"and autostart stay as they are.", strings.TrimPrefix(what, "is "), network)
+	if len(restart) > 0 {
+		msg += "\n\nRestarted: " + strings.Join(restart, ", ") + "."
+	}
+	if len(transient) > 0 {
+		msg += "\n\nNot restarted, because they are transient (a destroy would remove them): " + strings.Join(transient, ", ") +
+			". They stay without a link until they are started again."
+	}
+	diags.AddWarning(fmt.Sprintf("Network %q %s: %d running instance(s) on it are restarted", network, what, len(guests)), msg)
+}
+
+// adoptedDHCP fills the `dhcp` settings that the configuration leaves unset
+// with those of the imported network's state. The range is kept only while
+// ipv4_cidr stays what libvirt holds: a new CIDR takes the default range.
+func adoptedDHCP(ctx context.Context, cfg networkDHCPModel, state NetworkResourceModel, cidr types.String, diags *diag.Diagnostics) networkDHCPModel {
+	if !known(state.DHCP) {
+		return cfg
+	}
+	var have networkDHCPModel
+	diags.Append(state.DHCP.As(ctx, &have, basetypes.ObjectAsOptions{})...)
+	if cfg.NoPing.IsNull() {
+		cfg.NoPing = have.NoPing
+	}
+	if cfg.Enabled.IsNull() {
+		cfg.Enabled = have.Enabled
+	}
+	if cfg.Start.IsNull() && cfg.End.IsNull() && cidr.Equal(state.IPv4CIDR) && cfg.Enabled.Equal(have.Enabled) {
+		cfg.Start, cfg.End = have.Start, have.End
+	}
+	return cfg
 }
 
 // plannedDHCP applies the defaults of the `dhcp` attributes: enabled when

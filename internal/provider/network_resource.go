@@ -167,7 +167,17 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 			return
 		}
 	}
+	var restartErrs []string
+	if plan.Running.ValueBool() {
+		restartErrs = r.restartGuests(ctx, name, &resp.Diagnostics)
+	}
 	state, err := r.read(ctx, name, managedMACs(ctx, &plan, &resp.Diagnostics), &resp.Diagnostics)
+	// A failed restart is a warning, not an error: an error would taint the
+	// network, which is up and right, and the next apply would replace it and
+	// restart every guest on it again.
+	for _, e := range restartErrs {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Unable to restart an instance on network %q", name), e)
+	}
 	if err != nil {
 		resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("The network was created, but reading it back failed: %s. "+
@@ -176,6 +186,37 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+}
+
+// restartGuests restarts every running persistent domain with an interface
+// on the network that Create (or Update, after a stop out of band) just
+// started: they ran on the network this one replaces (or on one deleted or
+// stopped out of band), and libvirt left their taps off the bridge. The plan named them (warnGuests). It returns one message
+// per domain that could not be restarted, naming it.
+func (r *NetworkResource) restartGuests(ctx context.Context, network string, diags *diag.Diagnostics) []string {
+	guests, err := r.data.Client.RunningNetworkGuests(ctx, network)
+	if err != nil {
+		diags.AddWarning(fmt.Sprintf("Guests of network %q not checked", network), fmt.Sprintf("The network was created, "+
+			"but the running domains on it could not be listed: %s. A domain that ran on the network this one replaces "+
+			"has no link until it is restarted (`virsh destroy` and `virsh start`).", err))
+		return nil
+	}
+	var errs []string
+	for _, g := range guests {
+		if !g.Persistent {
+			diags.AddWarning(fmt.Sprintf("Domain %q not restarted", g.Domain), fmt.Sprintf("The transient domain %q "+
+				"runs with an interface on network %q, which was created anew; a destroy would remove it, so it was "+
+				"not restarted and has no link until it is started again.", g.Domain, network))
+			continue
+		}
+		tflog.Info(ctx, "restarting a domain so that its interfaces join the new network", map[string]any{"domain": g.Domain})
+		if err := r.data.Client.RestartNetworkGuest(ctx, g.Domain); err != nil {
+			errs = append(errs, fmt.Sprintf("Restarting domain %q, which ran with an interface on network %q while the "+
+				"network was replaced or stopped, failed: %s.\n\nThe network itself runs. Start the domain again "+
+				"(`virsh start %s`).", g.Domain, network, err, g.Domain))
+		}
+	}
+	return errs
 }
 
 func (r *NetworkResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -228,6 +269,13 @@ func (r *NetworkResource) Update(ctx context.Context, req resource.UpdateRequest
 	if err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nThe changes before this one were applied; the state "+
 			"shows what the network has now. Fix the cause and apply again.", err))
+	}
+	if err == nil && plan.Running.ValueBool() && !state.Running.ValueBool() {
+		// Started again after a stop out of band: the guests that kept running
+		// have their taps off the bridge (the plan named them).
+		for _, e := range r.restartGuests(ctx, name, &resp.Diagnostics) {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Unable to restart an instance on network %q", name), e)
+		}
 	}
 	// Read back in any case, so that state shows what was applied.
 	got, rerr := r.read(ctx, name, managedMACs(ctx, &plan, &resp.Diagnostics), &resp.Diagnostics)
@@ -335,4 +383,5 @@ func (r *NetworkResource) ImportState(ctx context.Context, req resource.ImportSt
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
 }

@@ -81,11 +81,11 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"address), `route` (routed to the host's networks without NAT), `open` (routed, and libvirt adds no " +
 					"firewall rules), `isolated` (guests reach only each other and the host) or `bridge` (attach guests to the " +
 					"existing host bridge named by `bridge`; libvirt manages no addresses, DHCP or DNS there). `nat` needs " +
-					"`ipv4_cidr`; `route` needs `ipv4_cidr` or `ipv6_cidr`." + networkReplaceNote,
+					"`ipv4_cidr`; `route` needs `ipv4_cidr` or `ipv6_cidr`." + adoptedNote + networkReplaceNote,
 				Optional:      true,
 				Computed:      true,
 				Default:       stringdefault.StaticString(hypervisor.NetworkModeNAT),
-				PlanModifiers: replace,
+				PlanModifiers: []planmodifier.String{keepAdoptedString(), stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{stringvalidator.OneOf(hypervisor.NetworkModes...)},
 			},
 			"bridge": schema.StringAttribute{
@@ -124,16 +124,20 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 			"mtu": schema.Int64Attribute{
 				MarkdownDescription: "MTU of the bridge, also handed to guests by DHCP. Defaults to libvirt's (1500). Not " +
-					"with `mode = \"bridge\"`." + networkReplaceNote,
-				Optional:      true,
-				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
-				Validators:    []validator.Int64{int64validator.Between(68, 65535)},
+					"with `mode = \"bridge\"`." + adoptedNote + networkReplaceNote,
+				Optional: true,
+				// Computed only so that an imported network keeps its MTU when the
+				// configuration leaves it unset; otherwise unset means none.
+				Computed: true,
+				PlanModifiers: []planmodifier.Int64{keepAdoptedInt64(), nullWhenUnset{},
+					int64planmodifier.RequiresReplace()},
+				Validators: []validator.Int64{int64validator.Between(68, 65535)},
 			},
 			"dhcp":      networkDHCPSchema(),
 			"hosts":     networkHostsSchema(),
 			"dns":       networkDNSSchema(),
-			"autostart": boolWithDefault("Whether libvirt starts the network when the host (libvirtd) starts. Changed live.", true),
-			"running": boolWithDefault("Whether the network runs. A network stopped out of band shows as drift, and the next "+
+			"autostart": adoptedBoolWithDefault("Whether libvirt starts the network when the host (libvirtd) starts. Changed live.", true),
+			"running": adoptedBoolWithDefault("Whether the network runs. A network stopped out of band shows as drift, and the next "+
 				"apply starts it again. Set to `false` to keep it defined but stopped (guests on it lose their link). Changed live.", true),
 		},
 	}
@@ -148,10 +152,41 @@ func boolWithDefault(desc string, def bool) schema.BoolAttribute {
 	}
 }
 
+// nullWhenUnset plans null for an Optional+Computed attribute that the
+// configuration leaves unset, unless an earlier modifier (keepAdopted) kept
+// the state's value: such an attribute is computed only for imported objects.
+type nullWhenUnset struct{}
+
+func (nullWhenUnset) Description(context.Context) string {
+	return "Unset means none, except on an imported object."
+}
+
+func (m nullWhenUnset) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+
+func (nullWhenUnset) PlanModifyInt64(ctx context.Context, req planmodifier.Int64Request, resp *planmodifier.Int64Response) {
+	kept := req.Private != nil && isAdopted(ctx, req.Private) && !req.StateValue.IsNull() && resp.PlanValue.Equal(req.StateValue)
+	if req.ConfigValue.IsNull() && !kept {
+		resp.PlanValue = types.Int64Null()
+	}
+}
+
+// adoptedBoolWithDefault is boolWithDefault whose default yields, on an
+// imported network, to what libvirt holds.
+func adoptedBoolWithDefault(desc string, def bool) schema.BoolAttribute {
+	a := boolWithDefault(desc+adoptedNote, def)
+	a.PlanModifiers = []planmodifier.Bool{keepAdoptedBool()}
+	return a
+}
+
+// adoptedNote is appended to the description of every optional attribute
+// whose default yields to what libvirt holds on an imported object.
+const adoptedNote = " On an imported object, leaving it unset keeps what libvirt holds."
+
 func networkDHCPSchema() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
 		MarkdownDescription: "IPv4 DHCP served by libvirt's dnsmasq. Changing any of it replaces the network, which " +
-			"disconnects every guest on it.",
+			"disconnects every guest on it. On an imported network, each of its settings left unset keeps what libvirt holds " +
+			"(the range only while `ipv4_cidr` stays the same).",
 		Optional: true,
 		Computed: true,
 		Attributes: map[string]schema.Attribute{
@@ -189,10 +224,11 @@ func networkHostsSchema() schema.SetNestedAttribute {
 	return schema.SetNestedAttribute{
 		MarkdownDescription: "Static DHCP reservations: the guest with `mac` always gets `ipv4`. MACs, addresses and " +
 			"hostnames are unique; addresses lie inside `ipv4_cidr` (they may lie outside the dynamic range). Needs DHCP. " +
-			"Changed live. Reservations that instances add for their own interfaces are not listed here (see above).",
-		Optional: true,
-		Computed: true,
-		Default:  setdefault.StaticValue(types.SetValueMust(networkHostType, nil)),
+			"Changed live. Reservations that instances add for their own interfaces are not listed here (see above)." + adoptedNote,
+		Optional:      true,
+		Computed:      true,
+		Default:       setdefault.StaticValue(types.SetValueMust(networkHostType, nil)),
+		PlanModifiers: []planmodifier.Set{keepAdoptedSet()},
 		NestedObject: schema.NestedAttributeObject{
 			Attributes: map[string]schema.Attribute{
 				"mac": schema.StringAttribute{
@@ -217,12 +253,13 @@ func networkHostsSchema() schema.SetNestedAttribute {
 
 func networkDNSSchema() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "DNS served to guests by the network's dnsmasq.",
+		MarkdownDescription: "DNS served to guests by the network's dnsmasq." + adoptedNote,
 		Optional:            true,
 		Computed:            true,
 		Default: objectdefault.StaticValue(types.ObjectValueMust(networkDNSAttrTypes, map[string]attr.Value{
 			"domain": types.StringNull(), "hosts": types.SetValueMust(networkDNSHostType, nil),
 		})),
+		PlanModifiers: []planmodifier.Object{keepAdoptedObject()},
 		Attributes: map[string]schema.Attribute{
 			"domain": schema.StringAttribute{
 				MarkdownDescription: "DNS domain of the network, for example `svc.internal`. Guests' DHCP host names resolve " +
@@ -233,10 +270,11 @@ func networkDNSSchema() schema.SingleNestedAttribute {
 			},
 			"hosts": schema.SetNestedAttribute{
 				MarkdownDescription: "Extra DNS records: each of `hostnames` resolves to `ipv4`. Addresses and hostnames are " +
-					"unique across all entries. Changed live.",
-				Optional: true,
-				Computed: true,
-				Default:  setdefault.StaticValue(types.SetValueMust(networkDNSHostType, nil)),
+					"unique across all entries. Changed live." + adoptedNote,
+				Optional:      true,
+				Computed:      true,
+				Default:       setdefault.StaticValue(types.SetValueMust(networkDNSHostType, nil)),
+				PlanModifiers: []planmodifier.Set{keepAdoptedSet()},
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"ipv4": schema.StringAttribute{

@@ -15,6 +15,7 @@ import (
 var (
 	_ resource.ResourceWithConfigure   = &PoolResource{}
 	_ resource.ResourceWithImportState = &PoolResource{}
+	_ resource.ResourceWithModifyPlan  = &PoolResource{}
 )
 
 // PoolResource manages a libvirt storage pool of type dir.
@@ -208,4 +209,26 @@ func (r *PoolResource) ImportState(ctx context.Context, req resource.ImportState
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setNameIdentity(ctx, resp.Identity, id, &resp.Diagnostics)
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
+}
+
+// ModifyPlan keeps the pool's sizes when the plan changes nothing. Without
+// it, an imported pool whose autostart or running differs from the default
+// (kept by keepAdopted) would show its sizes as known after apply, an update
+// that changes nothing.
+func (r *PoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var plan, state PoolResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Name.Equal(state.Name) && plan.Path.Equal(state.Path) && plan.Autostart.Equal(state.Autostart) &&
+		plan.Running.Equal(state.Running) {
+		plan.Capacity, plan.Allocation, plan.Available = state.Capacity, state.Allocation, state.Available
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	}
 }

@@ -47,14 +47,16 @@ func (r *PoolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(true),
-				MarkdownDescription: "Start the pool when the host (libvirtd) starts. Defaults to `true`.",
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
+				MarkdownDescription: "Start the pool when the host (libvirtd) starts. Defaults to `true`." + adoptedNote,
 			},
 			"running": schema.BoolAttribute{
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(true),
+				Optional:      true,
+				Computed:      true,
+				Default:       booldefault.StaticBool(true),
+				PlanModifiers: []planmodifier.Bool{keepAdoptedBool()},
 				MarkdownDescription: "Whether the pool is started. Defaults to `true`. Images in a stopped pool keep " +
-					"their state but cannot be created, read or used until it runs again.",
+					"their state but cannot be created, read or used until it runs again." + adoptedNote,
 			},
 			"capacity": schema.Int64Attribute{
 				Computed:            true,

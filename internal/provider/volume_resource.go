@@ -326,4 +326,5 @@ func (r *VolumeResource) ImportState(ctx context.Context, req resource.ImportSta
 	m.fromVolume(info)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
 }

@@ -62,8 +62,8 @@ func (r *VolumeResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Default:  stringdefault.StaticString("raw"),
 				MarkdownDescription: "`raw` (the default: a sparse file) or `qcow2`. A copy of an image in another " +
 					"format is converted (a qcow2 image copied into a `raw` volume takes its virtual size). Changing it " +
-					"replaces the volume (its data is lost).",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					"replaces the volume (its data is lost)." + adoptedNote,
+				PlanModifiers: []planmodifier.String{keepAdoptedString(), stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{stringvalidator.OneOf("raw", "qcow2")},
 			},
 			"size": schema.StringAttribute{

@@ -1,0 +1,181 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+)
+
+// liveTapOn reads the live definition of domain and returns the tap (target
+// device) and bridge of its interface on network.
+func liveTapOn(domain, network string) (tap, bridge string, err error) {
+	conn, err := libvirt.NewConnect(acctest.URI())
+	if err != nil {
+		return "", "", err
+	}
+	defer func() { _, _ = conn.Close() }()
+	d, err := conn.LookupDomainByName(domain)
+	if err != nil {
+		return "", "", err
+	}
+	defer func() { _ = d.Free() }()
+	doc, err := d.GetXMLDesc(0)
+	if err != nil {
+		return "", "", err
+	}
+	var x libvirtxml.Domain
+	if err := x.Unmarshal(doc); err != nil {
+		return "", "", err
+	}
+	for _, nic := range x.Devices.Interfaces {
+		if nic.Source != nil && nic.Source.Network != nil && nic.Source.Network.Network == network && nic.Target != nil {
+			return nic.Target.Dev, nic.Source.Network.Bridge, nil
+		}
+	}
+	return "", "", fmt.Errorf("domain %s has no live interface on network %s", domain, network)
+}
+
+// A running instance on a network whose replacement-forcing attribute
+// changes (dhcp.no_ping): the plan replaces the network, and after the apply
+// the instance's tap is a port of the new network's bridge (read from the
+// host's /sys, in the daemon's network namespace) and its guest gets an
+// address by DHCP from the new network. Without the restart, the tap stays
+// off the bridge and the guest has no link. The same holds when the network
+// was stopped out of band and the apply starts it again.
+func TestAccNetworkResource_replaceRestartsInstances(t *testing.T) {
+	testAccInstancePreCheck(t)
+	acctest.RequireHarnessNetns(t)
+	net, vm := acctest.RandName("net"), acctest.RandName("vm")
+	config := func(noPing bool) string {
+		return testProviderBlock() + fmt.Sprintf(`
+resource "unikernel_network" "test" {
+  name      = %q
+  ipv4_cidr = "10.244.20.0/24"
+  dhcp      = { no_ping = %v }
+}
+
+resource "unikernel_instance" "vm" {
+  name    = %q
+  kernel  = %q
+  initrd  = %q
+  cmdline = "console=ttyS0 panic=-1 quiet"
+  memory  = 128
+  shutdown_timeout = "1s"
+  network_interfaces = [{ network = unikernel_network.test.name }]
+  wait_for = {
+    ipv4    = true
+    timeout = "90s"
+  }
+}
+`, net, noPing, vm, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd)
+	}
+	var firstID string
+	onNewBridge := func(*terraform.State) error {
+		tap, bridge, err := liveTapOn(vm, net)
+		if err != nil {
+			return err
+		}
+		c := acctest.MustClient(t)
+		info, err := c.ReadNetwork(context.Background(), net)
+		if err != nil {
+			return err
+		}
+		if bridge != info.Spec.Bridge {
+			return fmt.Errorf("live interface names bridge %q, the network has %q", bridge, info.Spec.Bridge)
+		}
+		master, err := os.Readlink(filepath.Join("/sys/class/net", tap, "master"))
+		if err != nil {
+			return fmt.Errorf("tap %s is on no bridge: %w", tap, err)
+		}
+		if filepath.Base(master) != bridge {
+			return fmt.Errorf("tap %s is on %s, want %s", tap, filepath.Base(master), bridge)
+		}
+		return nil
+	}
+	// hasNewLease waits for a DHCP lease of the guest's MAC that expires
+	// after *after: one the network's dnsmasq handed out since then.
+	var leaseExpiry time.Time
+	hasNewLease := func(after *time.Time) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			c := acctest.MustClient(t)
+			d, err := c.ReadDomain(context.Background(), vm)
+			if err != nil {
+				return err
+			}
+			mac := ""
+			for _, nic := range d.Spec.Interfaces {
+				mac = strings.ToLower(nic.MAC)
+			}
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				ls, err := c.Leases(context.Background(), net)
+				if err != nil {
+					return err
+				}
+				for _, l := range ls {
+					if l.MAC == mac && l.Expiry.After(*after) {
+						leaseExpiry = l.Expiry
+						return nil
+					}
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("no new DHCP lease for %s (%s) on network %s after %s: %+v", vm, mac, net, *after, ls)
+				}
+				time.Sleep(time.Second)
+			}
+		}
+	}
+	var zero time.Time
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, acctest.CheckNetworksDestroyed),
+		Steps: []resource.TestStep{
+			{
+				Config: config(true),
+				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&zero),
+					captureAttr(testNetAddr, "id", &firstID)),
+			},
+			{
+				Config: config(false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&leaseExpiry),
+					func(s *terraform.State) error {
+						if s.RootModule().Resources[testNetAddr].Primary.Attributes["id"] == firstID {
+							return fmt.Errorf("the network was not replaced")
+						}
+						return nil
+					},
+					resource.TestCheckResourceAttr(testNetAddr, "dhcp.no_ping", "false")),
+			},
+			{
+				// Stopped out of band while the guest runs: the apply starts the
+				// network again and restarts the guest onto its bridge.
+				PreConfig: func() {
+					if err := acctest.MustClient(t).StopNetwork(context.Background(), net); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config(false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&leaseExpiry)),
+			},
+		},
+	})
+}
