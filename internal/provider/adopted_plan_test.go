@@ -134,3 +134,39 @@ func TestNullWhenUnset(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptedRunState: the first Read after an import records the run state,
+// later Reads never overwrite it, and an object created here records none.
+func TestAdoptedRunState(t *testing.T) {
+	ctx := context.Background()
+	p := fakePrivate{}
+	if d := markAdopted(ctx, p); d.HasError() {
+		t.Fatal(d)
+	}
+	if _, ok := adoptedRunState(ctx, p, "running"); ok {
+		t.Fatal("a run state before the first Read")
+	}
+	if d := noteAdoptedRunState(ctx, p, types.BoolValue(true), types.BoolValue(false)); d.HasError() {
+		t.Fatal(d)
+	}
+	// Stopped out of band later: the record keeps the import's run state.
+	if d := noteAdoptedRunState(ctx, p, types.BoolValue(false), types.BoolValue(true)); d.HasError() {
+		t.Fatal(d)
+	}
+	for attribute, want := range map[string]bool{"running": true, "autostart": false} {
+		got, ok := adoptedRunState(ctx, p, attribute)
+		if !ok || got != want {
+			t.Errorf("%s: %v (recorded %v), want %v", attribute, got, ok, want)
+		}
+	}
+	if !isAdopted(ctx, p) {
+		t.Error("the record lost the adopted mark")
+	}
+	fresh := fakePrivate{}
+	if d := noteAdoptedRunState(ctx, fresh, types.BoolValue(true), types.BoolValue(true)); d.HasError() {
+		t.Fatal(d)
+	}
+	if len(fresh) != 0 {
+		t.Errorf("an object created here got a record: %q", fresh[privateAdoptedKey])
+	}
+}

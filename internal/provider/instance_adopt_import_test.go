@@ -29,8 +29,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 
@@ -429,6 +431,27 @@ resource "unikernel_instance" "hand" {
 						}
 						return nil
 					}),
+				),
+			},
+			{
+				// Stopped out of band after the import: `running`, unset, keeps
+				// what the guest had when it was imported, so the plan shows the
+				// drift and the apply starts it again.
+				PreConfig: func() {
+					if err := acctest.MustClient(t).StopDomain(context.Background(), name, 0); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("running"), knownvalue.Bool(true)),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "running", "true"),
+					resource.TestCheckResourceAttr(res, "state", "running"),
+					resource.TestCheckResourceAttr(res, "acpi", "false"),
+					func(*terraform.State) error { pid = acctest.QemuPID(name); return nil },
 				),
 			},
 			{

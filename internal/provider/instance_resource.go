@@ -208,6 +208,7 @@ func (r *InstanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	r.backfillOverlayBases(ctx, &m, resp.Private)
+	resp.Diagnostics.Append(noteAdoptedRunState(ctx, resp.Private, m.Running, m.Autostart)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 

@@ -195,13 +195,13 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"running": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
-				MarkdownDescription: "Whether the instance runs: changing it starts or stops the instance. Defaults to true." + liveNote,
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedRunning()},
+				MarkdownDescription: "Whether the instance runs: changing it starts or stops the instance. Defaults to true." + adoptedRunNote + liveNote,
 			},
 			"autostart": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
-				MarkdownDescription: "Whether libvirt starts the instance when the host boots. Defaults to false." + liveNote,
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedAutostart()},
+				MarkdownDescription: "Whether libvirt starts the instance when the host boots. Defaults to false." + adoptedRunNote + liveNote,
 			},
 			"on_crash": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("destroy"),

@@ -756,10 +756,10 @@ func (w *tfWork) state(addr string) map[string]any {
 	return nil
 }
 
-// expectNoChanges fails unless every change in p is a no-op, except the
+// expectPlanNoChanges fails unless every change in p is a no-op, except the
 // resources in stateOnly, which may be updates of only the listed
 // attributes (an image's source, which an import cannot read back).
-func expectNoChanges(t *testing.T, what string, p *tfPlan, stateOnly map[string][]string) {
+func expectPlanNoChanges(t *testing.T, what string, p *tfPlan, stateOnly map[string][]string) {
 	t.Helper()
 	var bad []string
 	for _, c := range p.Changes {
@@ -802,13 +802,13 @@ func generateConfig(t *testing.T, imports string, stateOnly map[string][]string)
 		t.Errorf("plan -generate-config-out failed: %v\ngenerated.tf:\n%s", err, gen)
 		return
 	}
-	expectNoChanges(t, "plan -generate-config-out", p, stateOnly)
+	expectPlanNoChanges(t, "plan -generate-config-out", p, stateOnly)
 	p, err = w.plan()
 	if err != nil {
 		t.Errorf("plan with the generated configuration failed: %v\ngenerated.tf:\n%s", err, gen)
 		return
 	}
-	expectNoChanges(t, "plan with the generated configuration", p, stateOnly)
+	expectPlanNoChanges(t, "plan with the generated configuration", p, stateOnly)
 	if t.Failed() {
 		t.Logf("generated.tf:\n%s", gen)
 	}
@@ -870,7 +870,7 @@ func adopt(t *testing.T, e *migrateEnv, r migrateRun, check func(what string)) *
 	if err != nil {
 		t.Fatalf("first plan: %v", err)
 	}
-	expectNoChanges(t, "first plan", p, r.stateOnly)
+	expectPlanNoChanges(t, "first plan", p, r.stateOnly)
 	// An apply error does not stop the test: what the apply did to the
 	// domain is checked all the same.
 	if err := w.applyPlan(); err != nil {
@@ -891,7 +891,7 @@ func adopt(t *testing.T, e *migrateEnv, r migrateRun, check func(what string)) *
 		t.Errorf("plan after the import: %v", err)
 		return w
 	}
-	expectNoChanges(t, "plan after the import", p, nil)
+	expectPlanNoChanges(t, "plan after the import", p, nil)
 	return w
 }
 
@@ -933,7 +933,7 @@ func changeMemory(t *testing.T, e *migrateEnv, w *tfWork, r migrateRun, check fu
 	if err != nil {
 		t.Fatalf("plan after the memory change: %v", err)
 	}
-	expectNoChanges(t, "plan after the memory change", p, nil)
+	expectPlanNoChanges(t, "plan after the memory change", p, nil)
 }
 
 func memUnit(u string) uint {
@@ -1392,7 +1392,7 @@ func TestAccMigrate_GuideExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the example's first plan: %v", err)
 	}
-	expectNoChanges(t, "the example's first plan", p, map[string][]string{"unikernel_image.osv": {"source"}})
+	expectPlanNoChanges(t, "the example's first plan", p, map[string][]string{"unikernel_image.osv": {"source"}})
 	if err := w.applyPlan(); err != nil {
 		t.Fatalf("the example's apply: %v", err)
 	}
@@ -1410,5 +1410,5 @@ func TestAccMigrate_GuideExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plan after the example's apply: %v", err)
 	}
-	expectNoChanges(t, "plan after the example's apply", p, nil)
+	expectPlanNoChanges(t, "plan after the example's apply", p, nil)
 }

@@ -241,6 +241,7 @@ func (r *NetworkResource) Read(ctx context.Context, req resource.ReadRequest, re
 			fmt.Sprintf("%s.\n\nThe state was kept. Check that libvirt answers, then refresh again.", err))
 		return
 	}
+	resp.Diagnostics.Append(noteAdoptedRunState(ctx, resp.Private, state.Running, state.Autostart)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 

@@ -136,8 +136,8 @@ func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			"dhcp":      networkDHCPSchema(),
 			"hosts":     networkHostsSchema(),
 			"dns":       networkDNSSchema(),
-			"autostart": adoptedBoolWithDefault("Whether libvirt starts the network when the host (libvirtd) starts. Changed live.", true),
-			"running": adoptedBoolWithDefault("Whether the network runs. A network stopped out of band shows as drift, and the next "+
+			"autostart": adoptedRunStateWithDefault("Whether libvirt starts the network when the host (libvirtd) starts. Changed live.", true),
+			"running": adoptedRunStateWithDefault("Whether the network runs. A network stopped out of band shows as drift, and the next "+
 				"apply starts it again. Set to `false` to keep it defined but stopped (guests on it lose their link). Changed live.", true),
 		},
 	}
@@ -170,17 +170,22 @@ func (nullWhenUnset) PlanModifyInt64(ctx context.Context, req planmodifier.Int64
 	}
 }
 
-// adoptedBoolWithDefault is boolWithDefault whose default yields, on an
-// imported network, to what libvirt holds.
-func adoptedBoolWithDefault(desc string, def bool) schema.BoolAttribute {
-	a := boolWithDefault(desc+adoptedNote, def)
-	a.PlanModifiers = []planmodifier.Bool{keepAdoptedBool()}
+// adoptedRunStateWithDefault is boolWithDefault whose default yields, on an
+// imported network, to what the network had when it was imported.
+func adoptedRunStateWithDefault(desc string, def bool) schema.BoolAttribute {
+	a := boolWithDefault(desc+adoptedRunNote, def)
+	a.PlanModifiers = []planmodifier.Bool{keepAdoptedRunState{}}
 	return a
 }
 
 // adoptedNote is appended to the description of every optional attribute
 // whose default yields to what libvirt holds on an imported object.
 const adoptedNote = " On an imported object, leaving it unset keeps what libvirt holds."
+
+// adoptedRunNote is the same for `running` and `autostart`, which keep what
+// the object had when it was imported (adopted.go).
+const adoptedRunNote = " On an imported object, leaving it unset keeps what the object had when it was imported, " +
+	"so that a later change made out of band shows as drift."
 
 func networkDHCPSchema() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{

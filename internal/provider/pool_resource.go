@@ -121,6 +121,7 @@ func (r *PoolResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 			fmt.Sprintf("%s.\n\nThe state was kept. Check that libvirt answers, then refresh again.", err))
 		return
 	}
+	resp.Diagnostics.Append(noteAdoptedRunState(ctx, resp.Private, state.Running, state.Autostart)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 

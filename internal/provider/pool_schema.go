@@ -47,16 +47,16 @@ func (r *PoolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(true),
-				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
-				MarkdownDescription: "Start the pool when the host (libvirtd) starts. Defaults to `true`." + adoptedNote,
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedAutostart()},
+				MarkdownDescription: "Start the pool when the host (libvirtd) starts. Defaults to `true`." + adoptedRunNote,
 			},
 			"running": schema.BoolAttribute{
 				Optional:      true,
 				Computed:      true,
 				Default:       booldefault.StaticBool(true),
-				PlanModifiers: []planmodifier.Bool{keepAdoptedBool()},
+				PlanModifiers: []planmodifier.Bool{keepAdoptedRunning()},
 				MarkdownDescription: "Whether the pool is started. Defaults to `true`. Images in a stopped pool keep " +
-					"their state but cannot be created, read or used until it runs again." + adoptedNote,
+					"their state but cannot be created, read or used until it runs again." + adoptedRunNote,
 			},
 			"capacity": schema.Int64Attribute{
 				Computed:            true,
