@@ -569,6 +569,12 @@ func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportS
 	if bootFormat, ok := r.checkBootImages(ctx, &m, imageChanges{}, &inspect); ok {
 		m.BootFormat = types.StringValue(bootFormat)
 		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(bootFormat))
+		if known(m.ACPI) && !m.ACPI.ValueBool() {
+			// Without ACPI there is no power button to press: a stop destroys
+			// at once, and a generated configuration that spells out
+			// acpi = false stays valid.
+			m.ShutdownTimeout = types.StringValue("0s")
+		}
 	} else {
 		tflog.Info(ctx, "boot images of the imported instance could not be inspected", map[string]any{"instance": name})
 	}

@@ -222,7 +222,8 @@ func (r *InstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"duration; `0s` destroys at once. When unset it follows the boot format: `10s` for guests that handle " +
 					"the ACPI power button (a Linux kernel, boot format `linux`, or a disk-booted system), and `0s` for `multiboot`, " +
 					"`multiboot2` and `pvh` unikernels, which ignore it, so destroying them never waits for nothing. A kernel " +
-					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`." + liveNote,
+					"whose format is `unknown` (a host path on a remote hypervisor, which is not inspected) gets `10s`. An imported " +
+					"domain without ACPI gets `0s`, since it has no power button to press." + liveNote,
 				Validators: []validator.String{validators.Duration()},
 			},
 			"acpi": schema.BoolAttribute{
