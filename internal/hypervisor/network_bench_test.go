@@ -138,7 +138,7 @@ func waitConsoleB(b *testing.B, path string, re *regexp.Regexp, timeout time.Dur
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if data, err := os.ReadFile(path); err == nil {
-			if m := re.FindStringSubmatch(string(data)); m != nil {
+			if m := re.FindStringSubmatch(completeLines(data)); m != nil {
 				return m
 			}
 		}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -97,7 +98,9 @@ func waitNetworkGuestReady(path string, re *regexp.Regexp, timeout time.Duration
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(path); err == nil {
 			last = b
-			if m := re.FindStringSubmatch(string(b)); m != nil {
+			// Only complete lines: a line the guest is still writing would
+			// give half a value (mac=52:54:00: of mac=52:54:00:77:00:01).
+			if m := re.FindStringSubmatch(string(b[:bytes.LastIndexByte(b, '\n')+1])); m != nil {
 				return m, nil
 			}
 		}
