@@ -134,14 +134,19 @@ func TestSmokeBootTestGuests(t *testing.T) {
 		if m[3] != mac {
 			t.Errorf("guest reports mac %s, want %s", m[3], mac)
 		}
-		leases, err := c.Leases(ctx, netName)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// dnsmasq records the lease through libvirt's lease helper, which it
+		// runs after it has answered the guest: wait a little for it.
+		var leases []hypervisor.Lease
 		found := false
-		for _, l := range leases {
-			if l.MAC == mac {
-				found = l.IPv4 == m[1]
+		for wait := time.Now().Add(15 * time.Second); !found && time.Now().Before(wait); time.Sleep(200 * time.Millisecond) {
+			var err error
+			if leases, err = c.Leases(ctx, netName); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range leases {
+				if l.MAC == mac {
+					found = l.IPv4 == m[1]
+				}
 			}
 		}
 		if !found {
