@@ -77,11 +77,8 @@ func noteAdoptedRunState(ctx context.Context, p interface {
 // isAdopted reports whether p carries the import mark. A nil p (a plan for a
 // create) is never adopted.
 func isAdopted(ctx context.Context, p privateGetter) bool {
-	if p == nil {
-		return false
-	}
-	v, diags := p.GetKey(ctx, privateAdoptedKey)
-	return !diags.HasError() && len(v) > 0
+	_, ok := readAdopted(ctx, p)
+	return ok
 }
 
 // keepAdopted is the plan modifier of an optional attribute with a default:
