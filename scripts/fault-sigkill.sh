@@ -55,18 +55,7 @@ say() { echo "fault-sigkill: $*"; }
 (cd "$root" && go build -o "$work/leakcheck" ./internal/acctest/leakcheck)
 
 # ---- configurations -------------------------------------------------------
-header() {
-	cat <<TF
-terraform {
-  required_providers {
-    unikernel = { source = "unikernel-dev/unikernel" }
-  }
-}
-provider "unikernel" {
-  hypervisor = "qemu"
-}
-TF
-}
+header() { qemu_provider_header; }
 # instances N NAME MEMORY GATE [NETWORK-EXPR ADDRESS-PREFIX]
 instances() {
 	local nic=""
