@@ -25,7 +25,9 @@
 # - the version that debootstrap installs of each dom0 package, from the
 #   $RELEASE/main lines of `apt-cache madison` (the host's apt lists: run
 #   `apt-get update` to see a new point release), with the kernel package that
-#   linux-image-amd64 of that version depends on.
+#   linux-image-amd64 of that version depends on;
+# - the Date of $RELEASE's Release file in those lists, which changes with each
+#   point release (and so with the dependencies of those packages).
 # A second build with the same inputs only checks the cache.
 #
 # The host boots from a qcow2 overlay that is created for each `up` on top of the
@@ -122,9 +124,23 @@ dom0_versions() {
 	done
 }
 
+# release_date: the Date of $RELEASE's Release file in the host's apt lists
+# (it changes with each point release, which updates the packages the dom0
+# packages depend on too), "unknown" when the lists do not have it.
+release_date() {
+	local f d=""
+	# shellcheck disable=SC2016 # apt-get expands these
+	f="$(apt-get indextargets --format '$(CODENAME) $(FILENAME)' 'Created-By: Packages' 2>/dev/null |
+		awk -v r="$RELEASE" '$1 == r && $2 ~ /_main_binary-/ {print $2; exit}')"
+	f="${f%%_main_binary-*}_InRelease"
+	[ -f "$f" ] && d="$(sed -n 's/^Date: //p' "$f" | head -n1)"
+	echo "${d:-unknown}"
+}
+
 # cache_key_inputs: what the image cache key hashes (see the header).
 cache_key_inputs() {
 	echo "recipe $(sha256sum <"$SCRIPTS/xen-image.sh" | cut -d' ' -f1)"
+	echo "release $RELEASE $(release_date)"
 	dom0_versions
 }
 
