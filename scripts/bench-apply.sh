@@ -27,15 +27,9 @@ settings="${3:-}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 kernel="$root/build/guests/multiboot/kernel.elf"
-cat >"$work/main.tf" <<TF
-terraform {
-  required_providers {
-    unikernel = { source = "unikernel-dev/unikernel" }
-  }
-}
-provider "unikernel" {
-  hypervisor = "qemu"
-}
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+{ qemu_provider_header; cat <<TF
 resource "unikernel_instance" "bench" {
   count   = $n
   name    = "tf-acc-bench-\${count.index}"
@@ -48,6 +42,7 @@ resource "unikernel_instance" "bench" {
   }
 }
 TF
+} >"$work/main.tf"
 # tf_in DIR ARGS... runs Terraform in DIR, quietly unless it fails; tf runs it on the provider's configuration.
 tf_in() { local dir="$1"; shift; "$root/scripts/tf-dev.sh" "$dir" "$@" >"$dir/tf.log" 2>&1 || { cat "$dir/tf.log" >&2; exit 1; }; }
 tf() { tf_in "$work" "$@"; }

@@ -55,18 +55,7 @@ say() { echo "fault-sigkill: $*"; }
 (cd "$root" && go build -o "$work/leakcheck" ./internal/acctest/leakcheck)
 
 # ---- configurations -------------------------------------------------------
-header() {
-	cat <<TF
-terraform {
-  required_providers {
-    unikernel = { source = "unikernel-dev/unikernel" }
-  }
-}
-provider "unikernel" {
-  hypervisor = "qemu"
-}
-TF
-}
+header() { qemu_provider_header; }
 # instances N NAME MEMORY GATE [NETWORK-EXPR ADDRESS-PREFIX]
 instances() {
 	local nic=""
@@ -319,6 +308,20 @@ sc_network() {
 	converge "$d" "$p" apply 3
 }
 
+# kill_at_event DIR MOMENT COMMAND: records libvirt's events into DIR/events,
+# runs `COMMAND -auto-approve` in DIR, and SIGKILLs the CLI and its provider
+# once the shell condition MOMENT holds (within 300 s); the recording stops.
+kill_at_event() {
+	local d="$1" moment="$2" ev
+	v event --all --loop --timestamp >"$d/events" 2>&1 &
+	ev=$!
+	sleep 0.3
+	start "$d" "$3" -auto-approve -input=false
+	until_ "$moment" 300 || { kill "$ev"; return 1; }
+	sigkill || { kill "$ev"; return 1; }
+	kill "$ev" 2>/dev/null || true
+}
+
 sc_update() { update "$1" "$2" 'grep -aq "Stopped" "$d/events"'; }
 # The moment all 5 are redefined with the new memory, before any is stopped.
 sc_redefine() { update "$1" "$2" '[ "$(grep -ac "Defined Updated" "$d/events")" -ge 5 ]'; }
@@ -327,13 +330,7 @@ update() {
 	{ header; instances 5 "$p" 16 "$ready"; } >"$d/main.tf"
 	tf "$d" apply -auto-approve -input=false >"$d/setup.log" 2>&1 || { tail -20 "$d/setup.log"; return 1; }
 	{ header; instances 5 "$p" 24 "$ready"; } >"$d/main.tf"
-	v event --all --loop --timestamp >"$d/events" 2>&1 &
-	local ev=$!
-	sleep 0.3
-	start "$d" apply -auto-approve -input=false
-	until_ "$moment" 300 || { kill "$ev"; return 1; }
-	sigkill || { kill "$ev"; return 1; }
-	kill "$ev" 2>/dev/null || true
+	kill_at_event "$d" "$moment" apply || return 1
 	sed 's/^/    event /' "$d/events" | grep -a "^    event .*'$p" | head -20
 	left "$d" "$p"
 	converge "$d" "$p" apply 5 || return 1
@@ -349,13 +346,7 @@ sc_destroy() {
 	local d="$1" p="$2"
 	{ header; instances 10 "$p" 16 "$ready"; } >"$d/main.tf"
 	tf "$d" apply -auto-approve -input=false >"$d/setup.log" 2>&1 || { tail -20 "$d/setup.log"; return 1; }
-	v event --all --loop --timestamp >"$d/events" 2>&1 &
-	local ev=$!
-	sleep 0.3
-	start "$d" destroy -auto-approve -input=false
-	until_ 'grep -aq "Undefined" "$d/events"' 300 || { kill "$ev"; return 1; }
-	sigkill || { kill "$ev"; return 1; }
-	kill "$ev" 2>/dev/null || true
+	kill_at_event "$d" 'grep -aq "Undefined" "$d/events"' destroy || return 1
 	left "$d" "$p"
 	converge "$d" "$p" destroy 0 || return 1
 	leaks "$p"

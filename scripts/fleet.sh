@@ -9,6 +9,9 @@
 #                                line matches CONSOLE (Terraform expressions such
 #                                as ${count.index} are kept as they are)
 
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 fleet_init() {
 	root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 	name="tf-acc-$1-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -17,15 +20,11 @@ fleet_init() {
 }
 
 fleet_config() {
-	cat >"$work/main.tf" <<TF
-terraform {
-  required_providers {
-    unikernel = { source = "unikernel-dev/unikernel" }
-  }
+	{ qemu_provider_header; fleet_instances "$@"; } >"$work/main.tf"
 }
-provider "unikernel" {
-  hypervisor = "qemu"
-}
+
+fleet_instances() {
+	cat <<TF
 resource "unikernel_instance" "s" {
   count            = $1
   name             = "$name-\${count.index}"

@@ -50,23 +50,16 @@ PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev 
 	dnsmasq-base iptables iproute2 cpio tini gcc make libxml2-utils openssh-server openssh-client openssl
 	ovmf systemd-boot-efi mtools pkg-config)
 
-log() { printf 'harness: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_PREFIX=harness
+ROOT_REASON="it installs packages and starts libvirtd"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# LIBVIRT_NS_CMD runs its arguments in the harness's network namespace, with the
+# harness's directories at libvirt's paths in a private mount namespace.
+libvirt_ns_cmd "$NS" "$STATE_DIR"
 
-need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages and starts libvirtd)"; }
-
-install_packages() {
-	local missing=() p
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-	done
-	# gcc-multilib is not needed: the multiboot guest uses no libc headers.
-	if [ "${#missing[@]}" -gt 0 ]; then
-		log "installing: ${missing[*]}"
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	fi
-}
+# gcc-multilib is not needed: the multiboot guest uses no libc headers.
+install_packages() { install_missing "${PACKAGES[@]}"; }
 
 prepare_host() {
 	# libvirtd refuses to start without these (Debian's libvirt-daemon-system creates them;
@@ -89,19 +82,6 @@ prepare_host() {
 
 answers() { timeout 5 virsh -q -c "$URI" uri >/dev/null 2>&1; }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
-# MOUNTS, run by sh in a fresh private mount namespace (in the harness's network
-# namespace), shows the harness's directories at libvirt's paths, then execs its arguments.
-# shellcheck disable=SC2016
-MOUNTS='d="$1"; shift
-mount --bind "$d/run" /run/libvirt
-mount --bind "$d/lib" /var/lib/libvirt
-mount --bind "$d/cache" /var/cache/libvirt
-mount --bind "$d/log" /var/log/libvirt
-mount --bind "$d/etc" /etc/libvirt
-exec "$@"'
-
 start_daemon() { # name, command...
 	local name="$1"; shift
 	if pid_alive "$STATE_DIR/$name.pid"; then
@@ -111,7 +91,7 @@ start_daemon() { # name, command...
 	# not by PID 1 (which is slow here), so destroying a guest takes ~0.2 s instead of ~1.6 s.
 	# Every program in the chain execs the next, so the pid file ends up holding the pid of
 	# tini, in the daemons' mount namespace (the pool-full fault test enters it).
-	setsid ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec "$MOUNTS" sh "$STATE_DIR" tini -s -- "$@" \
+	setsid "${LIBVIRT_NS_CMD[@]}" tini -s -- "$@" \
 		>>"$LOG_DIR/$name.log" 2>&1 </dev/null &
 	echo $! >"$STATE_DIR/$name.pid"
 }
@@ -205,8 +185,7 @@ EOF
 	# sshd runs in the daemons' mount namespace too: a session there sees the harness
 	# daemon at libvirt's default socket, as on a remote host whose system libvirtd it is.
 	if ! pid_alive "$STATE_DIR/sshd.pid"; then
-		setsid ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec "$MOUNTS" sh "$STATE_DIR" \
-			/usr/sbin/sshd -D -e -f "$d/sshd_config" >>"$LOG_DIR/sshd.log" 2>&1 </dev/null &
+		setsid "${LIBVIRT_NS_CMD[@]}" /usr/sbin/sshd -D -e -f "$d/sshd_config" >>"$LOG_DIR/sshd.log" 2>&1 </dev/null &
 		echo $! >"$STATE_DIR/sshd.pid"
 	fi
 	local i
@@ -221,29 +200,13 @@ EOF
 # host alias of $STATE_DIR/ssh/config (through the ssh wrapper that `exec` puts in PATH).
 ssh_uri() { echo "qemu+ssh://unikernel-harness/system"; }
 
-stop_pidfile() {
-	local f="$STATE_DIR/$1.pid" pid i
-	[ -f "$f" ] || return 0
-	pid="$(cat "$f")"
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$f"
-}
+stop_pidfile() { stop_pid "$STATE_DIR/$1.pid" 50; }
 
 cmd_down() {
 	need_root
 	if pid_alive "$STATE_DIR/libvirtd.pid" && answers; then
 		# Guests of this daemon live in the namespace that is about to go: stop them cleanly.
-		local d
-		for d in $(virsh -q -c "$URI" list --name 2>/dev/null); do
-			virsh -q -c "$URI" destroy "$d" >/dev/null 2>&1 || true
-		done
-		for d in $(virsh -q -c "$URI" net-list --name 2>/dev/null); do
-			virsh -q -c "$URI" net-destroy "$d" >/dev/null 2>&1 || true
-		done
+		destroy_guests "$URI"
 	fi
 	stop_pidfile sshd
 	# An older harness wrote its ssh host alias into /etc/ssh: remove that file if it is this instance's.

@@ -28,10 +28,11 @@ set -euo pipefail
 BASE=/run/unikernel-private
 LOG_DIR=/var/log/unikernel-harness
 
-log() { printf 'private-libvirtd: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_PREFIX=private-libvirtd
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || die "must run as root"
+need_root
 cmd="${1:-}"
 name="${2:-}"
 [[ "$name" =~ ^[a-z0-9-]{1,20}$ ]] || die "usage: $0 up|down|restart|stop-daemon|start-daemon|uri|netns NAME (NAME: 1-20 of a-z, 0-9, -)"
@@ -39,8 +40,10 @@ DIR="$BASE/$name"
 NS="unikernel-priv-$name"
 SOCK="$DIR/run/libvirt-sock"
 URI="qemu:///system?socket=$SOCK"
+# LIBVIRT_NS_CMD runs its arguments in the instance's network namespace, with the
+# instance's directories at libvirt's paths in a private mount namespace.
+libvirt_ns_cmd "$NS" "$DIR"
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 answers() { timeout 5 virsh -q -c "$URI" uri >/dev/null 2>&1; }
 
 prepare() {
@@ -98,45 +101,17 @@ make_pki() {
 	)
 }
 
-# in_ns runs a command in the instance's network namespace and a fresh private
-# mount namespace that shows the instance's directories at libvirt's paths.
-in_ns() {
-	ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec '
-		d="$1"; shift
-		mount --bind "$d/run" /run/libvirt
-		mount --bind "$d/lib" /var/lib/libvirt
-		mount --bind "$d/cache" /var/cache/libvirt
-		mount --bind "$d/log" /var/log/libvirt
-		mount --bind "$d/etc" /etc/libvirt
-		exec "$@"' sh "$DIR" "$@"
-}
+in_ns() { "${LIBVIRT_NS_CMD[@]}" "$@"; }
 
 start() { # name, command...
 	local n="$1"; shift
 	pid_alive "$DIR/pids/$n.pid" && return 0
 	# Foreground under tini as a child subreaper, as in the shared harness.
-	setsid ip netns exec "$NS" unshare -m --propagation private -- /bin/sh -ec '
-		d="$1"; shift
-		mount --bind "$d/run" /run/libvirt
-		mount --bind "$d/lib" /var/lib/libvirt
-		mount --bind "$d/cache" /var/cache/libvirt
-		mount --bind "$d/log" /var/log/libvirt
-		mount --bind "$d/etc" /etc/libvirt
-		exec tini -s -- "$@"' sh "$DIR" "$@" >>"$LOG_DIR/private-$name-$n.log" 2>&1 </dev/null &
+	setsid "${LIBVIRT_NS_CMD[@]}" tini -s -- "$@" >>"$LOG_DIR/private-$name-$n.log" 2>&1 </dev/null &
 	echo $! >"$DIR/pids/$n.pid"
 }
 
-stop() {
-	local f="$DIR/pids/$1.pid" pid i
-	[ -f "$f" ] || return 0
-	pid="$(cat "$f")"
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$f"
-}
+stop() { stop_pid "$DIR/pids/$1.pid" 100; }
 
 start_daemon() {
 	start virtlogd virtlogd -p /run/libvirt/virtlogd.pid
@@ -165,8 +140,7 @@ stop-daemon) stop libvirtd ;;
 start-daemon) start_daemon ;;
 down)
 	if pid_alive "$DIR/pids/libvirtd.pid" && answers; then
-		for d in $(virsh -q -c "$URI" list --name 2>/dev/null); do virsh -q -c "$URI" destroy "$d" >/dev/null 2>&1 || true; done
-		for d in $(virsh -q -c "$URI" net-list --name 2>/dev/null); do virsh -q -c "$URI" net-destroy "$d" >/dev/null 2>&1 || true; done
+		destroy_guests "$URI"
 	fi
 	stop libvirtd
 	stop virtlogd

@@ -5,19 +5,14 @@
 # which the docs render for `import { identity = {...} }`, appear only from
 # Terraform or OpenTofu 1.12 on. The provider is the one in build/bin.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tofu="$("$root/scripts/terraform-cli.sh" tofu)"
-[ -x "$root/build/bin/terraform-provider-unikernel" ] || { echo "build the provider first (make build)" >&2; exit 1; }
+need_provider_build "$root"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cat >"$work/terraformrc" <<RC
-provider_installation {
-  dev_overrides {
-    "unikernel-dev/unikernel" = "$root/build/bin"
-  }
-  direct {}
-}
-RC
+write_dev_overrides "$work/terraformrc" "$root"
 cat >"$work/main.tf" <<'TF'
 terraform {
   required_providers {

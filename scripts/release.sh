@@ -30,20 +30,15 @@ PACKAGES=(gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils qemu-user-sta
 work="$root/build/release"
 dist="$root/dist"
 
-step() { echo "release: $*" >&2; }
+LOG_PREFIX=release
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+step() { log "$*"; }
 flat() { tr '\n' ' ' | tr -s ' '; } # Terraform wraps long diagnostics
 fail() { echo "release: FAIL: $*" >&2; exit 1; }
 
 tools() {
-	local missing=() p
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-	done
-	if [ "${#missing[@]}" -gt 0 ]; then
-		step "installing ${missing[*]}"
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	fi
+	install_missing "${PACKAGES[@]}"
 	go_tools
 }
 

@@ -10,11 +10,13 @@
 # (so `make sweep` finds leftovers) and networks a range of their own.
 # Run it inside the harness namespace (make test-examples does).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cli="${1:-$("$root/scripts/terraform-cli.sh" any)}"
 kernel="$root/build/guests/multiboot/kernel.elf"
 [ -f "$kernel" ] || { echo "test guest missing: $kernel (make guests)" >&2; exit 1; }
-[ -x "$root/build/bin/terraform-provider-unikernel" ] || { echo "build the provider first (make build)" >&2; exit 1; }
+need_provider_build "$root"
 digest="$(sha256sum "$kernel" | cut -d' ' -f1)"
 # Real unikernels built by their own toolchains (see ../shared/guests/README.md).
 shared="${UNIKERNEL_TEST_SHARED_GUESTS:-$root/../shared/guests}"
@@ -25,14 +27,7 @@ uri="${UNIKERNEL_URI:-${LIBVIRT_DEFAULT_URI:-qemu:///system}}"
 rnd() { od -An -N4 -tx1 /dev/urandom | tr -d ' \n'; }
 
 work="$(mktemp -d)"
-cat >"$work/terraformrc" <<RC
-provider_installation {
-  dev_overrides {
-    "unikernel-dev/unikernel" = "$root/build/bin"
-  }
-  direct {}
-}
-RC
+write_dev_overrides "$work/terraformrc" "$root"
 export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 cp -r "$root/examples" "$work/examples"
 

@@ -16,6 +16,8 @@
 # guests needed). CLI is a terraform or tofu binary (default: the one that
 # scripts/terraform-cli.sh finds).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mock_only=0
 if [ "${1:-}" = "--mock-only" ]; then
@@ -24,7 +26,7 @@ if [ "${1:-}" = "--mock-only" ]; then
 fi
 cli="${1:-$("$root/scripts/terraform-cli.sh" any)}"
 kernel="$root/build/guests/multiboot/kernel.elf"
-[ -x "$root/build/bin/terraform-provider-unikernel" ] || { echo "build the provider first (make build)" >&2; exit 1; }
+need_provider_build "$root"
 if [ "$mock_only" -eq 0 ]; then
 	[ -f "$kernel" ] || { echo "test guest missing: $kernel (make guests), or run only the mock tests with --mock-only" >&2; exit 1; }
 	digest="$(sha256sum "$kernel" | cut -d' ' -f1)"
@@ -32,14 +34,7 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cat >"$work/terraformrc" <<RC
-provider_installation {
-  dev_overrides {
-    "unikernel-dev/unikernel" = "$root/build/bin"
-  }
-  direct {}
-}
-RC
+write_dev_overrides "$work/terraformrc" "$root"
 export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
 # run_tests MODULE_DIR LABEL FILE... [-- EXTRA ARGS]: one `test` invocation

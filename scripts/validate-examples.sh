@@ -15,21 +15,16 @@
 # Module directories are validated as modules, and their *.tftest.hcl files
 # are checked by `terraform validate` as well.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cli="${1:-$("$root/scripts/terraform-cli.sh" any)}"
 idcli="${UNIKERNEL_TEST_IDENTITY_CLI:-$("$root/scripts/terraform-cli.sh" tofu)}"
-[ -x "$root/build/bin/terraform-provider-unikernel" ] || { echo "build the provider first (make build)" >&2; exit 1; }
+need_provider_build "$root"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cat >"$work/terraformrc" <<RC
-provider_installation {
-  dev_overrides {
-    "unikernel-dev/unikernel" = "$root/build/bin"
-  }
-  direct {}
-}
-RC
+write_dev_overrides "$work/terraformrc" "$root"
 export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 cp -r "$root/examples" "$work/examples"
 

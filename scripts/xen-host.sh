@@ -10,16 +10,25 @@
 #   scripts/xen-host.sh uri         print the xen+ssh URI (valid inside the harness namespace)
 #   scripts/xen-host.sh ssh         print an ssh command line that logs into dom0
 #   scripts/xen-host.sh exec CMD... run CMD in dom0 over ssh (from the harness namespace)
-#   scripts/xen-host.sh check       pools, uploads, a network with DHCP and a PVH guest over xen+ssh
+#   scripts/xen-host.sh cache-key   print the inputs of the image cache key (below) and the key
 #   scripts/xen-host.sh diag        what dom0 logged that explains a failed test: crashed processes, Xen's
 #                                   log, dnsmasq and libvirtd
 #
 # Everything is built from Debian packages: `debootstrap --variant=minbase` of the
 # dom0 root filesystem, with Xen, the dom0 kernel and the initrd taken from that
-# root filesystem so that the hypervisor and the tools match. The result is cached
-# under ~/.cache/terraform-provider-unikernel/xen/<key>, where <key> hashes the
-# build section of this script, the package list and the Debian release: a second
-# build with the same inputs only checks the cache.
+# root filesystem so that the hypervisor and the tools match. The recipe (release,
+# image size, package list, what is written into the root filesystem) is
+# scripts/xen-image.sh. The result is cached under
+# ~/.cache/terraform-provider-unikernel/xen/<key>, where <key> (`xen-host.sh
+# cache-key` prints its inputs) hashes what changes the image and nothing else:
+# - the text of scripts/xen-image.sh (edits elsewhere, in this file too, keep the key);
+# - the version that debootstrap installs of each dom0 package, from the
+#   $RELEASE/main lines of `apt-cache madison` (the host's apt lists: run
+#   `apt-get update` to see a new point release), with the kernel package that
+#   linux-image-amd64 of that version depends on;
+# - the Date of $RELEASE's Release file in those lists, which changes with each
+#   point release (and so with the dependencies of those packages).
+# A second build with the same inputs only checks the cache.
 #
 # The host boots from a qcow2 overlay that is created for each `up` on top of the
 # cached image, so the cache stays pristine and every `up` starts from a clean
@@ -77,9 +86,10 @@
 #   middle of a domain start.
 set -euo pipefail
 
-HARNESS="$(cd "$(dirname "$0")" && pwd)/harness.sh"
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+HARNESS="$SCRIPTS/harness.sh"
 NETNS="$("$HARNESS" netns)"
-SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+SELF="$SCRIPTS/$(basename "${BASH_SOURCE[0]}")"
 STATE_DIR="${UNIKERNEL_XEN_STATE:-/run/unikernel-xen}"
 CACHE_ROOT="${UNIKERNEL_XEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-unikernel/xen}"
 UP_TIMEOUT="${UNIKERNEL_XEN_UP_TIMEOUT:-600}"
@@ -88,158 +98,53 @@ UP_TIMEOUT="${UNIKERNEL_XEN_UP_TIMEOUT:-600}"
 HOST_PACKAGES=(debootstrap qemu-system-x86 qemu-utils e2fsprogs openssh-client libvirt-clients iproute2 util-linux
 	gzip coreutils)
 
-log() { printf 'xen-host: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages, runs debootstrap and starts QEMU)"; }
+LOG_PREFIX="xen-host"
+ROOT_REASON="it installs packages, runs debootstrap and starts QEMU"
+# shellcheck source=scripts/lib.sh
+. "$SCRIPTS/lib.sh"
 
-install_host_packages() {
-	local missing=() p
-	for p in "${HOST_PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-	done
-	if [ "${#missing[@]}" -gt 0 ]; then
-		log "installing: ${missing[*]}"
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	fi
-}
+install_host_packages() { install_missing "${HOST_PACKAGES[@]}"; }
 
-# --- BEGIN build section (hashed into the cache key) ---
-RELEASE=bookworm
-MIRROR="${UNIKERNEL_XEN_MIRROR:-http://deb.debian.org/debian}"
-IMAGE_SIZE=3G
-# dom0 packages. dbus and libpam-systemd: see the header. dnsmasq-base and
-# iptables: libvirt 9.0's network driver (built into libvirt-daemon) needs them
-# for a network with DHCP. libvirt-daemon-driver-xen is the libxl driver.
-DOM0_PACKAGES=(dbus libpam-systemd systemd-sysv udev kmod
-	xen-utils-4.17 xen-hypervisor-4.17-amd64
-	libvirt-daemon libvirt-daemon-driver-xen libvirt-daemon-system libvirt-clients
-	dnsmasq-base iptables
-	openssh-server linux-image-amd64 iproute2 ifupdown isc-dhcp-client)
+# The image recipe (release, size, packages, what goes into the root filesystem).
+# shellcheck source=scripts/xen-image.sh
+. "$SCRIPTS/xen-image.sh"
 
-# configure_dom0 DIR: everything the host needs, written into the root filesystem.
-configure_dom0() {
-	local r="$1"
-	echo xen-host >"$r/etc/hostname"
-	printf '127.0.0.1 localhost\n127.0.1.1 xen-host\n' >"$r/etc/hosts"
-	printf '/dev/vda / ext4 rw,noatime,errors=remount-ro 0 1\n' >"$r/etc/fstab"
-	# QEMU user networking hands out 10.0.2.15 by DHCP; net.ifnames=0 keeps the name eth0.
-	cat >"$r/etc/network/interfaces" <<'EOF'
-auto lo
-iface lo inet loopback
-
-auto eth0
-iface eth0 inet dhcp
-EOF
-	# Root logs in with the cache's key only.
-	mkdir -p "$r/root/.ssh"
-	chmod 700 "$r/root/.ssh"
-	cp "$BUILD_TMP/id_ed25519.pub" "$r/root/.ssh/authorized_keys"
-	chmod 600 "$r/root/.ssh/authorized_keys"
-	cat >"$r/etc/ssh/sshd_config.d/unikernel-xen.conf" <<'EOF'
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-PrintMotd no
-# Without PAM a login needs neither logind nor a systemd user manager: with PAM
-# each new connection spent 10-60 s there under TCG.
-UsePAM no
-MaxStartups 100:30:200
-MaxSessions 100
-EOF
-	# xenconsoled logs every guest's console into a directory that a storage pool can read.
-	mkdir -p "$r/var/log/xen/console"
-	chmod 700 "$r/var/log/xen/console"
-	if grep -q '^#\?XENCONSOLED_ARGS' "$r/etc/default/xen" 2>/dev/null; then
-		sed -i 's|^#\?XENCONSOLED_ARGS=.*|XENCONSOLED_ARGS="--log=guest --log-dir=/var/log/xen/console"|' "$r/etc/default/xen"
-	else
-		echo 'XENCONSOLED_ARGS="--log=guest --log-dir=/var/log/xen/console"' >>"$r/etc/default/xen"
-	fi
-	# TCG cannot provide VME: without this, the libxl driver does not start.
-	sed -i "/<feature name='vme'\/>/d" "$r/usr/share/libvirt/cpu_map/x86_486.xml"
-	grep -q "name='vme'" "$r/usr/share/libvirt/cpu_map/x86_486.xml" && { log "vme still in x86_486.xml"; return 1; }
-	# libvirtd runs for the whole life of the host, started at boot: Debian's unit
-	# passes --timeout 120, after which an idle libvirtd exits and waits for
-	# socket activation by PID 1 (see the systemd crash below).
-	mkdir -p "$r/etc/systemd/system/libvirtd.service.d"
-	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/libvirtd\n' >"$r/etc/systemd/system/libvirtd.service.d/no-timeout.conf"
-	# A dom0 starved of CPU (TCG on a loaded machine) answers keepalives late: the
-	# default (5 s x 5) dropped clients in the middle of a domain start.
-	printf 'keepalive_interval = 15\nkeepalive_count = 20\n' >>"$r/etc/libvirt/libvirtd.conf"
-	chroot "$r" systemctl enable libvirtd.service virtlogd.service ssh.service 2>&1 | grep -v '^Created symlink' >&2 || true
-	[ -L "$r/etc/systemd/system/multi-user.target.wants/libvirtd.service" ] || { log "libvirtd.service is not enabled"; return 1; }
-	# The network driver stays; its default NAT network does not autostart (tests create their own).
-	rm -f "$r/etc/libvirt/qemu/networks/autostart/default.xml"
-	# Faster boot: nothing periodic, no domain save/restore, no getty on a display that does not exist.
-	local u
-	for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
-		man-db.timer dpkg-db-backup.timer logrotate.timer xendomains.service getty@tty1.service \
-		systemd-networkd-wait-online.service libvirt-guests.service serial-getty@hvc0.service cron.service; do
-		ln -sf /dev/null "$r/etc/systemd/system/$u"
-	done
-	# A small initrd: the generic one (MODULES=most, 36 MB) spends a minute of
-	# TCG time loading modules. dom0's root is a virtio disk with ext4.
-	sed -i 's/^MODULES=.*/MODULES=list/' "$r/etc/initramfs-tools/initramfs.conf"
-	printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic >>"$r/etc/initramfs-tools/modules"
-	mount -t proc proc "$r/proc"
-	chroot "$r" update-initramfs -u -k all >&2
-	umount "$r/proc"
-	# Devices QEMU does not have (-nodefaults) or that nothing uses.
-	printf 'blacklist %s\n' floppy pcspkr parport_pc ppdev snd_pcsp >"$r/etc/modprobe.d/xen-host.conf"
-	# The journal stays in memory; the console (hvc0, routed to Xen's serial) shows the boot.
-	mkdir -p "$r/etc/systemd/journald.conf.d"
-	printf '[Journal]\nStorage=volatile\n' >"$r/etc/systemd/journald.conf.d/volatile.conf"
-	# Space for images: the package cache goes.
-	rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
-}
-
-# unmount_under DIR: debootstrap mounts /proc and /sys inside the root
-# filesystem; a build that stops halfway must not leave them there (nor delete through them).
-unmount_under() {
-	local m
-	awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
-		umount -l "$m" 2>/dev/null || true
+# dom0_versions: "PACKAGE VERSION" for each dom0 package as debootstrap
+# installs it (the $RELEASE/main version in the host's apt lists, "unknown"
+# when the lists do not have it), then the kernel package that this
+# linux-image-amd64 depends on.
+dom0_versions() {
+	local p v
+	for p in "${DOM0_PACKAGES[@]}"; do
+		v="$(apt-cache madison "$p" 2>/dev/null | awk -F'|' -v s="$RELEASE/main" 'index($3, " " s " ") {gsub(/ /, "", $2); print $2; exit}')"
+		echo "$p ${v:-unknown}"
+		if [ "$p" = linux-image-amd64 ] && [ -n "$v" ]; then
+			apt-cache show "$p=$v" 2>/dev/null | sed -n 's/^Depends: /kernel /p' | head -n1
+		fi
 	done
 }
 
-build_image() {
-	local dir="$1" rootfs="$1/rootfs"
-	ssh-keygen -q -t ed25519 -N '' -C unikernel-xen-client -f "$BUILD_TMP/id_ed25519"
-	log "debootstrap $RELEASE (about 2-4 minutes)"
-	local pkgs
-	pkgs="$(IFS=,; echo "${DOM0_PACKAGES[*]}")"
-	if ! debootstrap --variant=minbase --include="$pkgs" "$RELEASE" "$rootfs" "$MIRROR" >"$dir/debootstrap.log" 2>&1; then
-		tail -n 30 "$dir/debootstrap.log" >&2
-		[ -f "$rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
-		return 1
-	fi
-	unmount_under "$rootfs"
-	configure_dom0 "$rootfs"
-	local xen vmlinuz initrd
-	xen="$(find "$rootfs/boot" -name 'xen-4.17*-amd64.gz' | sort -V | tail -n1)"
-	vmlinuz="$(find "$rootfs/boot" -name 'vmlinuz-*' | sort -V | tail -n1)"
-	initrd="$(find "$rootfs/boot" -name 'initrd.img-*' | sort -V | tail -n1)"
-	if [ -z "$xen" ] || [ -z "$vmlinuz" ] || [ -z "$initrd" ]; then
-		log "missing Xen, kernel or initrd under $rootfs/boot"
-		return 1
-	fi
-	zcat "$xen" >"$dir/xen"
-	cp "$vmlinuz" "$dir/vmlinuz"
-	cp "$initrd" "$dir/initrd.img"
-	cut -d' ' -f1,2 "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" >"$dir/host_key.pub"
-	log "mkfs.ext4 $IMAGE_SIZE"
-	mkfs.ext4 -q -F -L dom0 -d "$rootfs" "$dir/dom0.img" "$IMAGE_SIZE"
-	rm -rf "$rootfs"
+# release_date: the Date of $RELEASE's Release file in the host's apt lists
+# (it changes with each point release, which updates the packages the dom0
+# packages depend on too), "unknown" when the lists do not have it.
+release_date() {
+	local f d=""
+	# shellcheck disable=SC2016 # apt-get expands these
+	f="$(apt-get indextargets --format '$(CODENAME) $(FILENAME)' 'Created-By: Packages' 2>/dev/null |
+		awk -v r="$RELEASE" '$1 == r && $2 ~ /_main_binary-/ {print $2; exit}')"
+	f="${f%%_main_binary-*}_InRelease"
+	[ -f "$f" ] && d="$(sed -n 's/^Date: //p' "$f" | head -n1)"
+	echo "${d:-unknown}"
 }
-# --- END build section ---
 
-cache_key() {
-	{
-		sed -n '/^# --- BEGIN build section/,/^# --- END build section/p' "$SELF"
-		printf '%s\n' "$RELEASE" "${DOM0_PACKAGES[@]}"
-	} | sha256sum | cut -c1-16
+# cache_key_inputs: what the image cache key hashes (see the header).
+cache_key_inputs() {
+	echo "recipe $(sha256sum <"$SCRIPTS/xen-image.sh" | cut -d' ' -f1)"
+	echo "release $RELEASE $(release_date)"
+	dom0_versions
 }
+
+cache_key() { cache_key_inputs | sha256sum | cut -c1-16; }
 
 cache_dir() { echo "$CACHE_ROOT/$(cache_key)"; }
 
@@ -291,7 +196,7 @@ cmd_build() {
 SSH_ALIAS=unikernel-xen
 SSH_CONFIG=/etc/ssh/ssh_config.d/unikernel-xen.conf
 
-pid_alive() { [ -f "$STATE_DIR/qemu.pid" ] && kill -0 "$(cat "$STATE_DIR/qemu.pid")" 2>/dev/null; }
+qemu_alive() { pid_alive "$STATE_DIR/qemu.pid"; }
 
 port() { cat "$STATE_DIR/port"; }
 
@@ -362,17 +267,7 @@ Host $SSH_ALIAS
 EOF
 }
 
-stop_qemu() {
-	local pid
-	[ -f "$STATE_DIR/qemu.pid" ] || return 0
-	pid="$(cat "$STATE_DIR/qemu.pid")"
-	if kill -0 "$pid" 2>/dev/null && grep -q qemu-system "/proc/$pid/cmdline" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$STATE_DIR/qemu.pid"
-}
+stop_qemu() { stop_pid "$STATE_DIR/qemu.pid" 50 qemu-system; }
 
 cmd_up() {
 	need_root
@@ -382,7 +277,7 @@ cmd_up() {
 	# (QEMU must not inherit this descriptor: it would hold the lock for its whole life.)
 	exec 9>"$STATE_DIR/up.lock"
 	flock 9
-	if pid_alive && [ -f "$STATE_DIR/ready" ] && dom0_ssh true 2>/dev/null; then
+	if qemu_alive && [ -f "$STATE_DIR/ready" ] && dom0_ssh true 2>/dev/null; then
 		log "already up: $(uri)"
 		return 0
 	fi
@@ -412,7 +307,7 @@ cmd_up() {
 		-pidfile "$STATE_DIR/qemu.pid" -daemonize 9>&-
 	local deadline=$((SECONDS + UP_TIMEOUT)) t_ssh="" t_virt=""
 	while [ "$SECONDS" -lt "$deadline" ]; do
-		if ! pid_alive; then
+		if ! qemu_alive; then
 			serial_tail
 			die "QEMU exited while the Xen host booted"
 		fi
@@ -451,9 +346,9 @@ cmd_down() {
 }
 
 cmd_status() {
-	if pid_alive && [ -f "$STATE_DIR/ready" ]; then
+	if qemu_alive && [ -f "$STATE_DIR/ready" ]; then
 		echo "running: QEMU pid $(cat "$STATE_DIR/qemu.pid") in namespace $NETNS, $(uri) (ssh 127.0.0.1:$(port))"
-	elif pid_alive; then
+	elif qemu_alive; then
 		echo "booting: QEMU pid $(cat "$STATE_DIR/qemu.pid"), serial log $STATE_DIR/serial.log"
 		return 1
 	else
@@ -463,7 +358,7 @@ cmd_status() {
 }
 
 need_up() {
-	if ! pid_alive || [ ! -f "$STATE_DIR/port" ]; then
+	if ! qemu_alive || [ ! -f "$STATE_DIR/port" ]; then
 		die "the Xen host is not running (scripts/xen-host.sh up)"
 	fi
 }
@@ -473,169 +368,6 @@ cmd_ssh() {
 	local opts
 	mapfile -t opts < <(ssh_opts)
 	echo "ip netns exec $NETNS ssh ${opts[*]} root@127.0.0.1"
-}
-
-# --- check: the host does what the Xen acceptance tests need ---
-
-# check_guest_initrd DIR: a 5 KB initramfs whose /init prints a marker on the
-# console (fd 1 is /dev/console, which is hvc0 on Xen) and then waits.
-check_guest_initrd() {
-	local d="$1"
-	mkdir -p "$d/root/dev"
-	cat >"$d/init.S" <<'EOF'
-	.globl _start
-_start:
-	mov $1, %eax
-	mov $1, %edi
-	lea msg(%rip), %rsi
-	mov $len, %edx
-	syscall
-1:	mov $34, %eax
-	syscall
-	jmp 1b
-msg:	.ascii "XEN-CHECK-READY\n"
-	len = . - msg
-EOF
-	gcc -nostdlib -static -o "$d/root/init" "$d/init.S"
-	mknod "$d/root/dev/console" c 5 1
-	(cd "$d/root" && find . | cpio -o -H newc --quiet) | gzip -9 >"$d/initrd.gz"
-}
-
-# cmd_check: capabilities, a pool on xenconsoled's log directory and one for
-# images, uploads, a network with DHCP, and a PVH guest (dom0's Debian kernel
-# with a tiny initrd) whose console line is read back through the volume API.
-# Everything it creates is removed at the end, also when it fails.
-cmd_check() {
-	need_root
-	need_up
-	local u work name t0 t
-	u="$(uri)"
-	work="$(mktemp -d)"
-	name="xen-check-$$"
-	t0=$SECONDS
-	# shellcheck disable=SC2064 # expand now: the names are fixed
-	trap "check_cleanup '$u' '$name' '$work'" EXIT
-	# -k 0: no client keepalive; a starved dom0 answers late (see libvirtd.conf in the build).
-	# A new connection is occasionally reset during the ssh handshake: nothing has
-	# run then, so the same commands are tried again.
-	v() {
-		local i out rc
-		for i in 1 2 3; do
-			rc=0
-			out="$(ip netns exec "$NETNS" timeout 600 virsh -k 0 -q -c "$u" "$@" 2>"$work/virsh.err")" || rc=$?
-			if [ "$rc" -ne 0 ] && grep -q 'failed to connect to the hypervisor' "$work/virsh.err"; then
-				log "connection failed (attempt $i), retrying: $(tail -n1 "$work/virsh.err")"
-				sleep 2
-				continue
-			fi
-			cat "$work/virsh.err" >&2
-			printf '%s\n' "$out"
-			return "$rc"
-		done
-		cat "$work/virsh.err" >&2
-		return 1
-	}
-	check_guest_initrd "$work"
-	cp "$(cat "$STATE_DIR/cache")/vmlinuz" "$work/vmlinuz"
-
-	local caps
-	caps="$(v capabilities)"
-	for t in xen xenpvh hvm; do
-		grep -q "<os_type>$t</os_type>" <<<"$caps" || die "libvirt on the Xen host does not offer guest type $t"
-	done
-	log "capabilities: guest types xen, xenpvh and hvm ($((SECONDS - t0)) s)"
-
-	cat >"$work/console-pool.xml" <<EOF
-<pool type='dir'><name>$name-console</name><target><path>/var/log/xen/console</path></target></pool>
-EOF
-	cat >"$work/image-pool.xml" <<EOF
-<pool type='dir'><name>$name-images</name><target><path>/var/lib/libvirt/images/$name</path></target></pool>
-EOF
-	cat >"$work/net.xml" <<EOF
-<network><name>$name</name><bridge name='xck$$'/>
-  <ip address='10.230.1.1' netmask='255.255.255.0'><dhcp><range start='10.230.1.10' end='10.230.1.100'/></dhcp></ip>
-</network>
-EOF
-	cat >"$work/domain.xml" <<EOF
-<domain type='xen'>
-  <name>$name</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='xenpvh'>xenpvh</type>
-    <kernel>/var/lib/libvirt/images/$name/vmlinuz</kernel>
-    <initrd>/var/lib/libvirt/images/$name/initrd.gz</initrd>
-    <cmdline>console=hvc0 panic=-1</cmdline>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <console type='pty'><target type='xen' port='0'/></console>
-    <interface type='network'><source network='$name'/></interface>
-  </devices>
-</domain>
-EOF
-	# libvirt allows one pool per directory: use the pool that already serves
-	# xenconsoled's directory (the acceptance tests may have made one), or make one.
-	local cpool setup=""
-	# shellcheck disable=SC2016 # expanded in dom0
-	cpool="$(dom0_ssh 'for p in $(virsh -q pool-list --all --name); do
-		virsh -q pool-dumpxml "$p" | grep -q "<path>/var/log/xen/console</path>" && echo "$p"; done; true' | head -n1)"
-	if [ -z "$cpool" ]; then
-		cpool="$name-console"
-		setup="pool-define console-pool.xml; pool-start $cpool;"
-		echo "$cpool" >"$work/console-pool.created"
-	else
-		log "using the existing pool $cpool on /var/log/xen/console"
-		dom0_ssh "virsh -q pool-start $cpool" >/dev/null 2>&1 || true
-	fi
-	echo "$cpool" >"$work/console-pool"
-	t=$SECONDS
-	(cd "$work" && v "$setup
-		pool-define image-pool.xml; pool-build $name-images; pool-start $name-images;
-		vol-create-as $name-images vmlinuz $(stat -c %s "$work/vmlinuz"); vol-upload --pool $name-images vmlinuz vmlinuz;
-		vol-create-as $name-images initrd.gz $(stat -c %s "$work/initrd.gz"); vol-upload --pool $name-images initrd.gz initrd.gz;
-		net-define net.xml; net-start $name") >/dev/null
-	local f want got
-	for f in vmlinuz initrd.gz; do
-		want="$(sha256sum <"$work/$f" | cut -d' ' -f1)"
-		got="$(dom0_ssh "sha256sum < /var/lib/libvirt/images/$name/$f" | cut -d' ' -f1)"
-		[ "$want" = "$got" ] || die "the uploaded $f differs in dom0 (sha256 $got, sent $want)"
-	done
-	v net-list --name | grep -qx "$name" || die "network $name is not active"
-	dom0_ssh "pgrep -f 'dnsmasq/$name.conf'" >/dev/null ||
-		die "no dnsmasq serves network $name in dom0"
-	log "pools, uploads (kernel $(stat -c %s "$work/vmlinuz") bytes) and a network with DHCP: $((SECONDS - t)) s"
-
-	t=$SECONDS
-	(cd "$work" && v "define domain.xml; start $name") >/dev/null
-	log "PVH guest defined and started: $((SECONDS - t)) s"
-	local deadline=$((SECONDS + 300))
-	while :; do
-		if v "pool-refresh $cpool; vol-download --pool $cpool guest-$name.log $work/console.log" >/dev/null 2>&1 &&
-			grep -q XEN-CHECK-READY "$work/console.log"; then
-			break
-		fi
-		[ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$work/console.log" >&2 2>/dev/null; die "the PVH guest printed no ready line in 300 s"; }
-		sleep 3
-	done
-	log "PVH guest's ready line read from guest-$name.log through pool $cpool: $((SECONDS - t)) s after start"
-	log "check passed in $((SECONDS - t0)) s"
-}
-
-check_cleanup() {
-	local name="$2" work="$3" cpool="" drop=""
-	[ -f "$work/console-pool" ] && cpool="$(cat "$work/console-pool")"
-	[ -f "$work/console-pool.created" ] && drop="virsh -q pool-destroy $cpool; virsh -q pool-undefine $cpool"
-	# Over ssh in dom0 (tried again when the connection is reset): a virsh batch
-	# stops at its first error, so each object is removed on its own.
-	dom0_ssh "virsh -q destroy $name; virsh -q undefine $name; virsh -q net-destroy $name; virsh -q net-undefine $name;
-		virsh -q vol-delete --pool $name-images vmlinuz; virsh -q vol-delete --pool $name-images initrd.gz;
-		virsh -q pool-destroy $name-images; virsh -q pool-delete $name-images; virsh -q pool-undefine $name-images; true" >/dev/null 2>&1 || true
-	# The guest's console log goes too (xenconsoled keeps the file after the guest is gone).
-	dom0_ssh "rm -f /var/log/xen/console/guest-$name.log; $drop" >/dev/null 2>&1 || true
-	rm -rf "$work"
 }
 
 # cmd_diag: the host's own account of a failure, printed by `make testacc-xen`
@@ -673,8 +405,8 @@ uri)
 	;;
 ssh) cmd_ssh ;;
 exec) shift; need_up; dom0_ssh "$@" ;;
-check) cmd_check ;;
 diag) cmd_diag ;;
 cache-dir) cache_dir ;;
+cache-key) cache_key_inputs; echo "key $(cache_key)" ;;
 *) usage ;;
 esac
