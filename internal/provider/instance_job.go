@@ -53,32 +53,3 @@ func (r *InstanceResource) updateJob(ctx context.Context, plan, state *instanceM
 	tflog.Info(ctx, "running the job again", map[string]any{"instance": name, "redefined": redefine})
 	return r.boot(ctx, plan, "job run by terraform")
 }
-
-// jobEnded decides a job's result once the guest no longer runs: it
-// succeeded when the guest powered itself off and, with wait_for.console,
-// printed a matching line during this run. done is false while the domain
-// is still on its way down (libvirt's "shutdown" state), to poll again.
-func (r *InstanceResource) jobEnded(ctx context.Context, m *instanceModel, offset uint64, consoleOK bool, g gate) (done bool, err error) {
-	c := r.data.Client
-	name := m.Name.ValueString()
-	reason, err := c.DomainStopReason(ctx, name)
-	if err != nil {
-		return true, err
-	}
-	if reason == "" {
-		return false, nil
-	}
-	if !consoleOK {
-		// The last lines may have arrived with the power-off.
-		consoleOK = r.consoleMatchesAfterStop(ctx, m, offset, g)
-	}
-	if reason == "shutdown" && consoleOK {
-		tflog.Info(ctx, "job finished", map[string]any{"instance": name})
-		return true, nil
-	}
-	why := "powered off"
-	if reason != "shutdown" {
-		why = fmt.Sprintf("stopped without powering off (%s)", reason)
-	}
-	return true, r.gateFailure(ctx, m, offset, "is a job that "+why, consoleOK, true, true, g)
-}

@@ -267,31 +267,6 @@ func (r *InstanceResource) readInto(ctx context.Context, name string, planned *i
 	diags.Append(state.Set(ctx, &m)...)
 }
 
-// leasesByMAC maps each interface MAC to the IPv4 addresses its network
-// leased to it. Leases of destroyed domains linger, so only unexpired leases
-// of the interface's own MAC count.
-func leasesByMAC(ctx context.Context, c *hypervisor.Client, nics []hypervisor.InterfaceSpec) map[string][]string {
-	out := map[string][]string{}
-	seen := map[string][]hypervisor.Lease{}
-	for _, n := range nics {
-		ls, ok := seen[n.Network]
-		if !ok {
-			var err error
-			ls, err = c.Leases(ctx, n.Network)
-			if err != nil {
-				tflog.Debug(ctx, "cannot read leases", map[string]any{"network": n.Network, "error": err.Error()})
-			}
-			seen[n.Network] = ls
-		}
-		for _, l := range ls {
-			if l.MAC == n.MAC && (l.Expiry.IsZero() || l.Expiry.After(time.Now())) {
-				out[n.MAC] = append(out[n.MAC], l.IPv4)
-			}
-		}
-	}
-	return out
-}
-
 func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	if r.notConfigured(&resp.Diagnostics) {
 		return
@@ -462,22 +437,6 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
-// stopForRestart stops a running or paused instance ahead of a restart-class
-// redefinition, with the shutdown grace of the definition it runs; it reports
-// whether the instance was running.
-func (r *InstanceResource) stopForRestart(ctx context.Context, state *instanceModel) (bool, error) {
-	name := state.Name.ValueString()
-	st, err := r.data.Client.DomainState(ctx, name)
-	if err != nil {
-		return false, err
-	}
-	if st != hypervisor.StateRunning && st != hypervisor.StatePaused {
-		return false, nil
-	}
-	tflog.Info(ctx, "stopping the instance before its new definition is saved", map[string]any{"instance": name})
-	return true, r.data.Client.StopDomain(ctx, name, state.shutdownGrace())
-}
-
 func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	if r.notConfigured(&resp.Diagnostics) {
 		return
@@ -519,69 +478,6 @@ func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 }
 
-func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if r.notConfigured(&resp.Diagnostics) {
-		return
-	}
-	id := importID(ctx, req, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	name, err := r.data.Client.LookupDomainName(ctx, id)
-	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id),
-			err.Error()+"\n\nImport takes the domain's name or UUID.")
-		return
-	}
-	m, found, diags := r.read(ctx, name, nil)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !found {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), "The domain disappeared during import.")
-		return
-	}
-	// Adopted: from now on an attribute the configuration leaves unset keeps
-	// what the domain has (adopted.go).
-	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
-	r.adoptOverlays(ctx, &m)
-	// An imported domain belongs to a state now: a create marker still in
-	// flight must no longer let another create take it over.
-	if err := r.data.Client.MarkDomainCreated(ctx, name); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), err.Error())
-		return
-	}
-	// Reservations live on the networks: adopt the ones made for these MACs.
-	for i := range m.NetworkInterfaces {
-		n := &m.NetworkInterfaces[i]
-		h, ok, err := r.data.Client.DHCPHostByMAC(ctx, n.Network.ValueString(), n.MAC.ValueString())
-		if err == nil && ok {
-			n.IPv4Address = types.StringValue(h.IPv4)
-		}
-	}
-	if fp, err := r.imageFingerprint(ctx, &m); err == nil {
-		m.ImagesFingerprint = types.StringValue(fp)
-	}
-	// Detect the boot format as a plan would, so that it and the
-	// shutdown_timeout that follows from it need no update after import.
-	var inspect diag.Diagnostics
-	if bootFormat, ok := r.checkBootImages(ctx, &m, imageChanges{}, &inspect); ok {
-		m.BootFormat = types.StringValue(bootFormat)
-		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(bootFormat))
-		if known(m.ACPI) && !m.ACPI.ValueBool() {
-			// Without ACPI there is no power button to press: a stop destroys
-			// at once, and a generated configuration that spells out
-			// acpi = false stays valid.
-			m.ShutdownTimeout = types.StringValue("0s")
-		}
-	} else {
-		tflog.Info(ctx, "boot images of the imported instance could not be inspected", map[string]any{"instance": name})
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
-}
-
 // composeAtApply composes boot_cmdline when the plan could not (a network
 // created in the same apply); false when that fails.
 func (r *InstanceResource) composeAtApply(ctx context.Context, plan, state *instanceModel, summary string, diags *diag.Diagnostics) bool {
@@ -599,57 +495,4 @@ func (r *InstanceResource) composeAtApply(ctx context.Context, plan, state *inst
 	}
 	plan.BootCmdline = types.StringValue(line)
 	return true
-}
-
-// reserve makes the networks' static DHCP reservations match the planned
-// interfaces: reservations of the prior interfaces that are no longer wanted
-// are released, new ones added. defined carries the MACs libvirt chose.
-func (r *InstanceResource) reserve(ctx context.Context, planned []nicModel, defined []hypervisor.InterfaceSpec, prior []nicModel) error {
-	want := map[string]hypervisor.DHCPHost{} // network/mac -> host
-	for i, n := range planned {
-		if n.IPv4Address.IsNull() || n.IPv4Address.ValueString() == "" || i >= len(defined) {
-			continue
-		}
-		mac := defined[i].MAC
-		want[n.Network.ValueString()+"/"+mac] = hypervisor.DHCPHost{MAC: mac, IPv4: n.IPv4Address.ValueString()}
-	}
-	changed := map[string]bool{} // an interface that keeps its MAC and network but gets another address
-	for _, n := range prior {
-		if n.IPv4Address.IsNull() || n.MAC.ValueString() == "" {
-			continue
-		}
-		key := n.Network.ValueString() + "/" + n.MAC.ValueString()
-		if h, ok := want[key]; ok {
-			changed[key] = h.IPv4 != n.IPv4Address.ValueString()
-			continue
-		}
-		tflog.Debug(ctx, "releasing reservation", map[string]any{"network": n.Network.ValueString(), "mac": n.MAC.ValueString()})
-		if err := r.data.Client.RemoveDHCPHost(ctx, n.Network.ValueString(), n.MAC.ValueString()); err != nil {
-			return err
-		}
-	}
-	for key, h := range want {
-		network := key[:len(key)-len(h.MAC)-1]
-		tflog.Debug(ctx, "reserving address", map[string]any{"network": network, "mac": h.MAC, "ipv4": h.IPv4})
-		add := r.data.Client.AddDHCPHost
-		if changed[key] {
-			add = r.data.Client.ChangeDHCPHost // one network update instead of a remove and an add
-		}
-		if err := add(ctx, network, h); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// releaseReservations removes the interfaces' static DHCP reservations.
-func (r *InstanceResource) releaseReservations(ctx context.Context, name string, nics []nicModel) {
-	for _, n := range nics {
-		if n.IPv4Address.IsNull() || n.MAC.IsUnknown() || n.MAC.ValueString() == "" {
-			continue
-		}
-		if err := r.data.Client.RemoveDHCPHost(ctx, n.Network.ValueString(), n.MAC.ValueString()); err != nil {
-			tflog.Warn(ctx, "cannot release reservation", map[string]any{"instance": name, "network": n.Network.ValueString(), "error": err.Error()})
-		}
-	}
 }
