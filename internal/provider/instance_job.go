@@ -8,23 +8,24 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-// afterRead adjusts what read got from libvirt for the run mode and aliases.
+// keepPriorRunningAndAlias adjusts what read got from libvirt for the run
+// mode and the machine alias (keepMachineAlias).
 // A job's `running` says whether apply runs it, not whether it runs now: a
 // finished job is shut off by design, so its state keeps the prior value and
 // the next plan stays empty.
-func (r *InstanceResource) afterRead(ctx context.Context, m, prior *instanceModel) {
+func (r *InstanceResource) keepPriorRunningAndAlias(ctx context.Context, m, prior *instanceModel) {
 	r.keepMachineAlias(ctx, m, prior)
 	if prior != nil && prior.job() && !prior.Running.IsUnknown() && !prior.Running.IsNull() {
 		m.Running = prior.Running
 	}
 }
 
-// settleRunning records the applied `running` after Create and Update. A
+// keepAppliedRunning records the applied `running` after Create and Update. A
 // guest may power itself off at any moment, also between the end of the
 // readiness gate and the read-back; state then still holds what was applied,
 // and the next refresh shows a stopped service as drift (Terraform would
 // otherwise reject the apply as an inconsistent result).
-func settleRunning(planned, m *instanceModel, diags *diag.Diagnostics) {
+func keepAppliedRunning(planned, m *instanceModel, diags *diag.Diagnostics) {
 	if planned.Running.IsUnknown() || planned.Running.IsNull() || m.Running.Equal(planned.Running) {
 		return
 	}

@@ -31,16 +31,16 @@ func isGateError(err error) bool {
 	return errors.As(err, &g)
 }
 
-// gate is the parsed wait_for block.
-type gate struct {
+// readinessGate is the parsed wait_for block.
+type readinessGate struct {
 	console *regexp.Regexp
 	ipv4    bool
 	tcpPort int
 	timeout time.Duration
 }
 
-func (m *instanceModel) gate() gate {
-	g := gate{timeout: 2 * time.Minute}
+func (m *instanceModel) readinessGate() readinessGate {
+	g := readinessGate{timeout: 2 * time.Minute}
 	w := m.WaitFor
 	if w == nil {
 		return g
@@ -58,7 +58,7 @@ func (m *instanceModel) gate() gate {
 	return g
 }
 
-func (g gate) empty() bool { return g.console == nil && !g.ipv4 && g.tcpPort == 0 }
+func (g readinessGate) empty() bool { return g.console == nil && !g.ipv4 && g.tcpPort == 0 }
 
 // afterConsolePoll, when set, runs after each console poll of the readiness
 // wait. Tests set it to have a guest print and stop between two polls.
@@ -67,7 +67,7 @@ var afterConsolePoll func()
 // waitReady polls until every condition of the gate holds, the guest stops,
 // or the gate times out.
 func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, consoleOffset uint64) error {
-	g := m.gate()
+	g := m.readinessGate()
 	job := m.job()
 	if g.empty() && !job {
 		return nil
@@ -183,7 +183,7 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 // read and the power-off. The log is written by libvirt's log daemon, which
 // can still be draining the guest's output when libvirt reports the domain
 // stopped, so a miss is read again twice, 100 ms apart.
-func (r *InstanceResource) consoleMatchesAfterStop(ctx context.Context, m *instanceModel, offset uint64, g gate) bool {
+func (r *InstanceResource) consoleMatchesAfterStop(ctx context.Context, m *instanceModel, offset uint64, g readinessGate) bool {
 	for i := 0; ; i++ {
 		out, err := r.data.Client.ReadConsole(ctx, r.data.Console, m.Name.ValueString(), offset, 0)
 		if err == nil && matchLine(g.console, out) {
@@ -228,7 +228,7 @@ func dialOK(ctx context.Context, addr string) (bool, error) {
 // own, since the operation's has expired. It is not a gateError: the caller
 // removes what it started rather than keep it.
 func (r *InstanceResource) gateCancelled(ctx context.Context, m *instanceModel, offset uint64,
-	consoleOK, ipv4OK, tcpOK bool, g gate) error {
+	consoleOK, ipv4OK, tcpOK bool, g readinessGate) error {
 	err := cancelledError(ctx, m.Name.ValueString(), "waiting for readiness")
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return err
@@ -242,7 +242,7 @@ func (r *InstanceResource) gateCancelled(ctx context.Context, m *instanceModel, 
 // gateFailure builds the readiness error: which conditions did not hold and
 // the last console lines of this boot.
 func (r *InstanceResource) gateFailure(ctx context.Context, m *instanceModel, offset uint64, why string,
-	consoleOK, ipv4OK, tcpOK bool, g gate) error {
+	consoleOK, ipv4OK, tcpOK bool, g readinessGate) error {
 	var failed []string
 	if !consoleOK {
 		failed = append(failed, fmt.Sprintf("wait_for.console: no console line matched %q", g.console.String()))
@@ -292,7 +292,7 @@ func lastLines(s string, n int) string {
 // succeeded when the guest powered itself off and, with wait_for.console,
 // printed a matching line during this run. done is false while the domain
 // is still on its way down (libvirt's "shutdown" state), to poll again.
-func (r *InstanceResource) jobEnded(ctx context.Context, m *instanceModel, offset uint64, consoleOK bool, g gate) (done bool, err error) {
+func (r *InstanceResource) jobEnded(ctx context.Context, m *instanceModel, offset uint64, consoleOK bool, g readinessGate) (done bool, err error) {
 	c := r.data.Client
 	name := m.Name.ValueString()
 	reason, err := c.DomainStopReason(ctx, name)

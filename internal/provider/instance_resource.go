@@ -182,7 +182,7 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	if fp, err := r.imageFingerprint(ctx, &plan); err == nil {
 		plan.ImagesFingerprint = types.StringValue(fp)
 	}
-	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+	r.readBackToState(ctx, name, &plan, &resp.State, &resp.Diagnostics)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
@@ -229,7 +229,7 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 	leases := r.addresses(ctx, info, prior)
 	var m instanceModel
 	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
-	r.afterRead(ctx, &m, prior)
+	r.keepPriorRunningAndAlias(ctx, &m, prior)
 	// A reservation lost with its network (replaced, or edited by hand) shows
 	// as a change, so that the next apply makes it again.
 	for i := range m.NetworkInterfaces {
@@ -250,8 +250,8 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 	return m, true, diags
 }
 
-// readInto reads the instance back after Create or Update and sets state.
-func (r *InstanceResource) readInto(ctx context.Context, name string, planned *instanceModel, state interface {
+// readBackToState reads the instance back after Create or Update and sets state.
+func (r *InstanceResource) readBackToState(ctx context.Context, name string, planned *instanceModel, state interface {
 	Set(context.Context, any) diag.Diagnostics
 }, diags *diag.Diagnostics) {
 	m, found, d := r.read(ctx, name, planned)
@@ -263,7 +263,7 @@ func (r *InstanceResource) readInto(ctx context.Context, name string, planned *i
 		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), "The domain disappeared right after it was written. Run apply again.")
 		return
 	}
-	settleRunning(planned, &m, diags)
+	keepAppliedRunning(planned, &m, diags)
 	diags.Append(state.Set(ctx, &m)...)
 }
 
@@ -433,7 +433,7 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			resp.Diagnostics.AddError(summary, err.Error())
 		}
 	}
-	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+	r.readBackToState(ctx, name, &plan, &resp.State, &resp.Diagnostics)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
 
