@@ -64,6 +64,13 @@ func (g readinessGate) empty() bool { return g.console == nil && !g.ipv4 && g.tc
 // wait. Tests set it to have a guest print and stop between two polls.
 var afterConsolePoll func()
 
+// readinessProgress is what a readiness wait has seen so far.
+type readinessProgress struct {
+	consoleOK, ipv4OK, tcpOK bool
+	seen                     uint64 // the console log's size at the last read
+	lastErr                  error  // the last error of a poll, for the timeout's message
+}
+
 // waitReady polls until every condition of the gate holds, the guest stops,
 // or the gate times out.
 func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, consoleOffset uint64) error {
@@ -75,16 +82,8 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 	c := r.data.Client
 	name := m.Name.ValueString()
 	deadline := time.Now().Add(g.timeout)
-	var (
-		consoleOK = g.console == nil
-		ipv4OK    = !g.ipv4
-		tcpOK     = g.tcpPort == 0
-		addrs     map[string][]string
-		out       []byte
-		seen      = consoleOffset
-		lastErr   error
-		stateAt   time.Time
-	)
+	p := readinessProgress{consoleOK: g.console == nil, ipv4OK: !g.ipv4, tcpOK: g.tcpPort == 0, seen: consoleOffset}
+	var stateAt time.Time
 	// A local console log is a file: poll it often, so that readiness is seen
 	// soon after the line is printed. Libvirt is asked for the domain's state
 	// at most five times a second.
@@ -93,43 +92,16 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 		interval = 50 * time.Millisecond
 	}
 	for {
-		if !consoleOK {
-			// Download only when the log grew: its size is a cheap call.
-			size, err := c.ConsoleSize(ctx, r.data.Console, name)
-			if err == nil && size > seen {
-				var b []byte
-				if b, err = c.ReadConsole(ctx, r.data.Console, name, consoleOffset, 0); err == nil {
-					out, seen = b, consoleOffset+uint64(len(b))
-					consoleOK = matchLine(g.console, out)
-				}
-			}
-			if err != nil {
-				lastErr = err
-			}
+		if !p.consoleOK {
+			r.pollConsole(ctx, name, consoleOffset, g, &p)
 		}
 		if afterConsolePoll != nil {
 			afterConsolePoll()
 		}
-		if !ipv4OK || !tcpOK {
-			info, err := c.ReadDomain(ctx, name)
-			if err != nil {
-				lastErr = err
-			} else {
-				addrs = r.addresses(ctx, info, m)
-				ipv4OK = len(info.Spec.Interfaces) > 0
-				for _, n := range info.Spec.Interfaces {
-					ipv4OK = ipv4OK && len(addrs[n.MAC]) > 0
-				}
-				if ipv4OK && !tcpOK {
-					ip := addrs[info.Spec.Interfaces[0].MAC][0]
-					var derr error
-					if tcpOK, derr = dialOK(ctx, net.JoinHostPort(ip, strconv.Itoa(g.tcpPort))); derr != nil {
-						lastErr = derr // "network is unreachable" says that this machine cannot reach the guest at all
-					}
-				}
-			}
+		if !p.ipv4OK || !p.tcpOK {
+			r.pollAddresses(ctx, m, g, &p)
 		}
-		if consoleOK && ipv4OK && tcpOK && !job {
+		if p.consoleOK && p.ipv4OK && p.tcpOK && !job {
 			return nil
 		}
 		var (
@@ -141,41 +113,87 @@ func (r *InstanceResource) waitReady(ctx context.Context, m *instanceModel, cons
 			stateAt = time.Now()
 		}
 		if err == nil && st != hypervisor.StateRunning {
-			if job {
-				if done, err := r.jobEnded(ctx, m, consoleOffset, consoleOK, g); done {
-					return err
-				}
-			} else {
-				if !consoleOK {
-					// The ready line may have been printed just before a
-					// power-off that came between two polls.
-					consoleOK = r.consoleMatchesAfterStop(ctx, m, consoleOffset, g)
-					if consoleOK && ipv4OK && tcpOK {
-						return nil
-					}
-				}
-				return r.gateFailure(ctx, m, consoleOffset, fmt.Sprintf("stopped while booting (state %s). If it is meant to "+
-					"run to completion and power off, set mode = \"job\"", st), consoleOK, ipv4OK, tcpOK, g)
+			if !job {
+				return r.stoppedWhileBooting(ctx, m, consoleOffset, st, g, &p)
+			}
+			if done, err := r.jobEnded(ctx, m, consoleOffset, p.consoleOK, g); done {
+				return err
 			}
 		}
 		if ctx.Err() != nil {
-			return r.gateCancelled(ctx, m, consoleOffset, consoleOK, ipv4OK, tcpOK, g)
+			return r.gateCancelled(ctx, m, consoleOffset, p.consoleOK, p.ipv4OK, p.tcpOK, g)
 		}
 		if time.Now().After(deadline) {
 			why := fmt.Sprintf("was not ready after %s", g.timeout)
 			if job {
 				why = fmt.Sprintf("did not power off within %s", g.timeout)
 			}
-			if lastErr != nil {
-				why += fmt.Sprintf(" (last error: %s)", lastErr)
+			if p.lastErr != nil {
+				why += fmt.Sprintf(" (last error: %s)", p.lastErr)
 			}
-			return r.gateFailure(ctx, m, consoleOffset, why, consoleOK, ipv4OK, tcpOK, g)
+			return r.gateFailure(ctx, m, consoleOffset, why, p.consoleOK, p.ipv4OK, p.tcpOK, g)
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(interval):
 		}
 	}
+}
+
+// pollConsole reads this boot's console, from offset, when the log grew
+// (its size is a cheap call), and matches it against the gate's pattern.
+func (r *InstanceResource) pollConsole(ctx context.Context, name string, offset uint64, g readinessGate, p *readinessProgress) {
+	c := r.data.Client
+	size, err := c.ConsoleSize(ctx, r.data.Console, name)
+	if err == nil && size > p.seen {
+		var b []byte
+		if b, err = c.ReadConsole(ctx, r.data.Console, name, offset, 0); err == nil {
+			p.seen = offset + uint64(len(b))
+			p.consoleOK = matchLine(g.console, b)
+		}
+	}
+	if err != nil {
+		p.lastErr = err
+	}
+}
+
+// pollAddresses checks that every interface has an IPv4 address and, with
+// wait_for.tcp_port, that the port accepts connections on the first one.
+func (r *InstanceResource) pollAddresses(ctx context.Context, m *instanceModel, g readinessGate, p *readinessProgress) {
+	info, err := r.data.Client.ReadDomain(ctx, m.Name.ValueString())
+	if err != nil {
+		p.lastErr = err
+		return
+	}
+	addrs := r.addresses(ctx, info, m)
+	p.ipv4OK = len(info.Spec.Interfaces) > 0
+	for _, n := range info.Spec.Interfaces {
+		p.ipv4OK = p.ipv4OK && len(addrs[n.MAC]) > 0
+	}
+	if p.ipv4OK && !p.tcpOK {
+		ip := addrs[info.Spec.Interfaces[0].MAC][0]
+		var derr error
+		if p.tcpOK, derr = dialOK(ctx, net.JoinHostPort(ip, strconv.Itoa(g.tcpPort))); derr != nil {
+			p.lastErr = derr // "network is unreachable" says that this machine cannot reach the guest at all
+		}
+	}
+}
+
+// stoppedWhileBooting decides a service's readiness once the guest no longer
+// runs (state st): it was ready when the last console read shows the ready
+// line and every other condition held; otherwise the gate failed.
+func (r *InstanceResource) stoppedWhileBooting(ctx context.Context, m *instanceModel, offset uint64, st hypervisor.DomainState,
+	g readinessGate, p *readinessProgress) error {
+	if !p.consoleOK {
+		// The ready line may have been printed just before a
+		// power-off that came between two polls.
+		p.consoleOK = r.consoleMatchesAfterStop(ctx, m, offset, g)
+		if p.consoleOK && p.ipv4OK && p.tcpOK {
+			return nil
+		}
+	}
+	return r.gateFailure(ctx, m, offset, fmt.Sprintf("stopped while booting (state %s). If it is meant to "+
+		"run to completion and power off, set mode = \"job\"", st), p.consoleOK, p.ipv4OK, p.tcpOK, g)
 }
 
 // consoleMatchesAfterStop reads this boot's console once more after the
