@@ -192,7 +192,35 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	}
 	diags.Append(m.platformFromSpec(ctx, s, prior)...)
 
-	m.Disks = nil
+	m.Disks = disksFromSpec(s, prior)
+	var d diag.Diagnostics
+	m.NetworkInterfaces, d = nicsFromSpec(ctx, s, leases, prior)
+	diags.Append(d...)
+
+	if prior != nil {
+		m.ShutdownTimeout = prior.ShutdownTimeout
+		m.WaitFor = prior.WaitFor
+		m.Timeouts = prior.Timeouts
+		m.BootFormat = prior.BootFormat
+		m.ImagesFingerprint = prior.ImagesFingerprint
+	}
+	if m.Timeouts.IsNull() || m.Timeouts.IsUnknown() {
+		m.Timeouts = timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}
+	}
+	if m.BootFormat.IsNull() || m.BootFormat.IsUnknown() {
+		m.BootFormat = types.StringValue(bootFormatOf(s, ""))
+	}
+	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
+		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(m.BootFormat.ValueString()))
+	}
+	return diags
+}
+
+// disksFromSpec maps the domain's disks to the model. A disk that prior
+// attached as an image, a volume or a copy-on-write disk on a base image
+// reads back as such; the rest read back as host paths.
+func disksFromSpec(s hypervisor.DomainSpec, prior *instanceModel) []diskModel {
+	var out []diskModel
 	for i, d := range s.Disks {
 		dm := diskModel{
 			Image: types.StringNull(), Path: types.StringValue(d.Path), Format: types.StringValue(d.Format),
@@ -211,9 +239,16 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		if prior != nil && i < len(prior.Disks) && d.Format == "iso" && !prior.Disks[i].ReadOnly.IsNull() {
 			dm.ReadOnly = prior.Disks[i].ReadOnly // always read-only; keep what the configuration said
 		}
-		m.Disks = append(m.Disks, dm)
+		out = append(out, dm)
 	}
-	m.NetworkInterfaces = nil
+	return out
+}
+
+// nicsFromSpec maps the domain's interfaces to the model, with the
+// addresses leased to each MAC and the reservations prior holds.
+func nicsFromSpec(ctx context.Context, s hypervisor.DomainSpec, leases map[string][]string, prior *instanceModel) ([]nicModel, diag.Diagnostics) {
+	var out []nicModel
+	var diags diag.Diagnostics
 	for i, n := range s.Interfaces {
 		nm := nicModel{
 			Network: types.StringValue(n.Network), MAC: types.StringValue(n.MAC), Model: types.StringValue(n.Model),
@@ -233,26 +268,9 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		var d diag.Diagnostics
 		nm.IPv4Addresses, d = types.ListValueFrom(ctx, types.StringType, addrs)
 		diags.Append(d...)
-		m.NetworkInterfaces = append(m.NetworkInterfaces, nm)
+		out = append(out, nm)
 	}
-
-	if prior != nil {
-		m.ShutdownTimeout = prior.ShutdownTimeout
-		m.WaitFor = prior.WaitFor
-		m.Timeouts = prior.Timeouts
-		m.BootFormat = prior.BootFormat
-		m.ImagesFingerprint = prior.ImagesFingerprint
-	}
-	if m.Timeouts.IsNull() || m.Timeouts.IsUnknown() {
-		m.Timeouts = timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}
-	}
-	if m.BootFormat.IsNull() || m.BootFormat.IsUnknown() {
-		m.BootFormat = types.StringValue(bootFormatOf(s, ""))
-	}
-	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
-		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(m.BootFormat.ValueString()))
-	}
-	return diags
+	return out, diags
 }
 
 // defaultShutdownTimeout is the graceful shutdown time an instance gets when

@@ -231,6 +231,20 @@ func (r *InstanceResource) keepMachineAlias(ctx context.Context, m *instanceMode
 // planPlatform fills in the default CPU and checks mode, CPU, machine type
 // and RNG against each other and against the host, at plan time.
 func (r *InstanceResource) planPlatform(ctx context.Context, req resource.ModifyPlanRequest, plan, state *instanceModel, diags *diag.Diagnostics) {
+	planCPUAndXenMode(ctx, req, plan, state, diags)
+	planFirmware(ctx, req, plan, diags)
+	checkPlatformCombinations(ctx, req, plan, diags)
+	if plan.Hypervisor.IsUnknown() || diags.HasError() {
+		return
+	}
+	r.checkFilesystemDrivers(ctx, plan, state, diags)
+	r.checkFirmwareHost(ctx, plan, state, diags)
+	r.checkCPUAndMachineHost(ctx, plan, state, diags)
+}
+
+// planCPUAndXenMode fills in cpu_mode and xen_mode when the configuration
+// leaves them unset: what an adopted domain has, else the default.
+func planCPUAndXenMode(ctx context.Context, req resource.ModifyPlanRequest, plan, state *instanceModel, diags *diag.Diagnostics) {
 	var cfgMode types.String
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("cpu_mode"), &cfgMode)...)
 	typ := plan.Hypervisor.ValueString()
@@ -267,7 +281,13 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 			plan.XenMode = types.StringValue("pvh")
 		}
 	}
-	planFirmware(ctx, req, plan, diags)
+}
+
+// checkPlatformCombinations refuses platform settings that do not go
+// together: CPU features without a mode, a job that cannot end on its
+// power-off, and devices the hypervisor does not offer.
+func checkPlatformCombinations(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+	typ := plan.Hypervisor.ValueString()
 	if !plan.CPUFeatures.IsNull() && plan.CPUMode.IsNull() && !plan.Hypervisor.IsUnknown() {
 		diags.AddAttributeError(path.Root("cpu_features"), "CPU features need a CPU mode",
 			"cpu_features changes features of a CPU mode or model: set cpu_mode too, for example cpu_mode = \"maximum\".")
@@ -301,11 +321,12 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 				"libvirt cannot make a virtiofs share read-only. Use driver = \"9p\" for a read-only share, or remove read_only.")
 		}
 	}
-	if plan.Hypervisor.IsUnknown() || diags.HasError() {
-		return
-	}
-	r.checkFilesystemDrivers(ctx, plan, state, diags)
-	r.checkFirmwareHost(ctx, plan, state, diags)
+}
+
+// checkCPUAndMachineHost checks a changed CPU and machine type against what
+// the host offers.
+func (r *InstanceResource) checkCPUAndMachineHost(ctx context.Context, plan, state *instanceModel, diags *diag.Diagnostics) {
+	typ := plan.Hypervisor.ValueString()
 	c := r.data.Client
 	if cpu := plan.cpuSpec(ctx); cpu != nil && (state == nil || !plan.CPUMode.Equal(state.CPUMode) || !plan.CPUFeatures.Equal(state.CPUFeatures) || !plan.Hypervisor.Equal(state.Hypervisor)) {
 		if err := c.CheckCPU(ctx, typ, *cpu); err != nil {
