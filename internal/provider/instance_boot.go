@@ -77,6 +77,17 @@ func (c imageChanges) priorDisk(m *instanceModel, i int) (diskModel, bool) {
 // returns the boot format for state. Only the images that ch says change are
 // inspected and can be refused.
 func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel, ch imageChanges, diags *diag.Diagnostics) (string, bool) {
+	bootFormat, ok := r.checkKernelImages(ctx, m, ch, diags)
+	if !ok || !r.checkDiskImages(ctx, m, ch, diags) {
+		return "", false
+	}
+	return bootFormat, !diags.HasError()
+}
+
+// checkKernelImages inspects a changed kernel and initrd, refuses what
+// cannot boot as such, and returns the boot format: the kernel's, "unknown"
+// for a host path that cannot be read, or "disk" without a kernel.
+func (r *InstanceResource) checkKernelImages(ctx context.Context, m *instanceModel, ch imageChanges, diags *diag.Diagnostics) (string, bool) {
 	bootFormat := "disk"
 	if k := m.Kernel.ValueString(); k != "" && !ch.kernelChanged(m) {
 		bootFormat = ch.prior.BootFormat.ValueString()
@@ -113,6 +124,13 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 			}
 		}
 	}
+	return bootFormat, true
+}
+
+// checkDiskImages inspects the changed disks, refuses an image that cannot
+// be attached or a kernel given as the boot disk, and fills in detected disk
+// formats; an unchanged disk keeps its prior format.
+func (r *InstanceResource) checkDiskImages(ctx context.Context, m *instanceModel, ch imageChanges, diags *diag.Diagnostics) bool {
 	for i := range m.Disks {
 		d := &m.Disks[i]
 		p := path.Root("disks").AtListIndex(i)
@@ -142,12 +160,12 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 			}
 			// Terraform points at the disk (it cannot point inside a list of objects); the detail names the attribute.
 			diags.AddAttributeError(p, "Disk image refused", fmt.Sprintf("disks[%d].%s = %q: %s", i, attr, d.source(), res.Refused))
-			return "", false
+			return false
 		}
 		if !unchanged && found && i == 0 && m.Kernel.IsNull() && res.Format.Boot() == imageformat.BootKernel {
 			diags.AddAttributeError(p, "Kernel given as boot disk",
 				fmt.Sprintf("%s is a %s kernel, which does not boot from a disk. Set it as `kernel` instead.", d.source(), res.Format))
-			return "", false
+			return false
 		}
 		if d.Format.IsUnknown() || d.Format.IsNull() {
 			f := "raw"
@@ -159,7 +177,7 @@ func (r *InstanceResource) checkBootImages(ctx context.Context, m *instanceModel
 			d.Format = types.StringValue(f)
 		}
 	}
-	return bootFormat, !diags.HasError()
+	return true
 }
 
 // attribute is the disk's attribute of that name among its sources.

@@ -41,6 +41,7 @@ const defaultCPUMode = hypervisor.CPUMaximum
 
 // platformAttributes are the schema attributes of the run mode, CPU,
 // machine type and RNG.
+// Longer than 80 lines: a flat table of attribute definitions, one concern.
 func platformAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"mode": schema.StringAttribute{
