@@ -41,7 +41,6 @@ const defaultCPUMode = hypervisor.CPUMaximum
 
 // platformAttributes are the schema attributes of the run mode, CPU,
 // machine type and RNG.
-// Longer than 80 lines: a flat table of attribute definitions, one concern.
 func platformAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"mode": schema.StringAttribute{
@@ -96,43 +95,48 @@ func platformAttributes() map[string]schema.Attribute {
 				"on Xen, disk images)." + restartNote,
 			Validators: []validator.String{stringvalidator.OneOf("pvh", "pv", "hvm")},
 		},
-		"filesystems": schema.ListNestedAttribute{
-			Optional: true,
-			MarkdownDescription: "Host directories shared with the guest, in order: over virtio-9p (`9p`, in libvirt's " +
-				"`mapped` mode) or, where the host has virtiofsd, over `virtiofs` (which also shares the guest's memory " +
-				"with virtiofsd). Unikraft mounts its root file system over 9p from the tag `fs0`. The available drivers " +
-				"are checked against the host's domain capabilities at plan time. `kvm` and `qemu` only." + restartNote,
-			Validators: []validator.List{listvalidator.SizeBetween(1, 16)},
-			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-				"source": schema.StringAttribute{
-					Required:            true,
-					MarkdownDescription: "Absolute path of the directory on the host that runs the guest.",
-					Validators:          []validator.String{validators.AbsolutePath()},
-				},
-				"tag": schema.StringAttribute{
-					Required:            true,
-					MarkdownDescription: "Mount tag the guest uses, 1 to 31 characters of `A-Z a-z 0-9 _ . -` (for Unikraft's root, `fs0`).",
-					Validators:          []validator.String{stringvalidator.RegexMatches(fsTagRe, "must be 1 to 31 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
-				},
-				"read_only": schema.BoolAttribute{
-					Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-					PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
-					MarkdownDescription: "Share read-only (9p only). Defaults to false.",
-				},
-				"driver": schema.StringAttribute{
-					Optional: true, Computed: true, Default: stringdefault.StaticString("9p"),
-					PlanModifiers:       []planmodifier.String{keepAdoptedString()},
-					MarkdownDescription: "`9p` (default) or `virtiofs`.",
-					Validators:          []validator.String{stringvalidator.OneOf("9p", "virtiofs")},
-				},
-			}},
-		},
+		"filesystems": filesystemsAttribute(),
 		"rng": schema.BoolAttribute{
 			Optional: true, Computed: true,
 			MarkdownDescription: "Attach a virtio-rng device fed from the host's `/dev/urandom` (Nanos and OSv expect " +
 				"one). `kvm` and `qemu` only. Defaults to the family's launcher default: true for `nanos`, `osv` and " +
 				"`linux` with kvm and qemu, false otherwise." + restartNote,
 		},
+	}
+}
+
+// filesystemsAttribute is the list of host directories shared with the guest.
+func filesystemsAttribute() schema.ListNestedAttribute {
+	return schema.ListNestedAttribute{
+		Optional: true,
+		MarkdownDescription: "Host directories shared with the guest, in order: over virtio-9p (`9p`, in libvirt's " +
+			"`mapped` mode) or, where the host has virtiofsd, over `virtiofs` (which also shares the guest's memory " +
+			"with virtiofsd). Unikraft mounts its root file system over 9p from the tag `fs0`. The available drivers " +
+			"are checked against the host's domain capabilities at plan time. `kvm` and `qemu` only." + restartNote,
+		Validators: []validator.List{listvalidator.SizeBetween(1, 16)},
+		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			"source": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Absolute path of the directory on the host that runs the guest.",
+				Validators:          []validator.String{validators.AbsolutePath()},
+			},
+			"tag": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Mount tag the guest uses, 1 to 31 characters of `A-Z a-z 0-9 _ . -` (for Unikraft's root, `fs0`).",
+				Validators:          []validator.String{stringvalidator.RegexMatches(fsTagRe, "must be 1 to 31 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
+			},
+			"read_only": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
+				MarkdownDescription: "Share read-only (9p only). Defaults to false.",
+			},
+			"driver": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("9p"),
+				PlanModifiers:       []planmodifier.String{keepAdoptedString()},
+				MarkdownDescription: "`9p` (default) or `virtiofs`.",
+				Validators:          []validator.String{stringvalidator.OneOf("9p", "virtiofs")},
+			},
+		}},
 	}
 }
 
