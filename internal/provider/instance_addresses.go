@@ -116,3 +116,28 @@ func reservedPort(prior *instanceModel, i int) (ip, addr string) {
 	}
 	return ip, net.JoinHostPort(ip, strconv.FormatInt(port, 10))
 }
+
+// leasesByMAC maps each interface MAC to the IPv4 addresses its network
+// leased to it. Leases of destroyed domains linger, so only unexpired leases
+// of the interface's own MAC count.
+func leasesByMAC(ctx context.Context, c *hypervisor.Client, nics []hypervisor.InterfaceSpec) map[string][]string {
+	out := map[string][]string{}
+	seen := map[string][]hypervisor.Lease{}
+	for _, n := range nics {
+		ls, ok := seen[n.Network]
+		if !ok {
+			var err error
+			ls, err = c.Leases(ctx, n.Network)
+			if err != nil {
+				tflog.Debug(ctx, "cannot read leases", map[string]any{"network": n.Network, "error": err.Error()})
+			}
+			seen[n.Network] = ls
+		}
+		for _, l := range ls {
+			if l.MAC == n.MAC && (l.Expiry.IsZero() || l.Expiry.After(time.Now())) {
+				out[n.MAC] = append(out[n.MAC], l.IPv4)
+			}
+		}
+	}
+	return out
+}

@@ -8,23 +8,24 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-// afterRead adjusts what read got from libvirt for the run mode and aliases.
+// keepPriorRunningAndAlias adjusts what read got from libvirt for the run
+// mode and the machine alias (keepMachineAlias).
 // A job's `running` says whether apply runs it, not whether it runs now: a
 // finished job is shut off by design, so its state keeps the prior value and
 // the next plan stays empty.
-func (r *InstanceResource) afterRead(ctx context.Context, m, prior *instanceModel) {
+func (r *InstanceResource) keepPriorRunningAndAlias(ctx context.Context, m, prior *instanceModel) {
 	r.keepMachineAlias(ctx, m, prior)
 	if prior != nil && prior.job() && !prior.Running.IsUnknown() && !prior.Running.IsNull() {
 		m.Running = prior.Running
 	}
 }
 
-// settleRunning records the applied `running` after Create and Update. A
+// keepAppliedRunning records the applied `running` after Create and Update. A
 // guest may power itself off at any moment, also between the end of the
 // readiness gate and the read-back; state then still holds what was applied,
 // and the next refresh shows a stopped service as drift (Terraform would
 // otherwise reject the apply as an inconsistent result).
-func settleRunning(planned, m *instanceModel, diags *diag.Diagnostics) {
+func keepAppliedRunning(planned, m *instanceModel, diags *diag.Diagnostics) {
 	if planned.Running.IsUnknown() || planned.Running.IsNull() || m.Running.Equal(planned.Running) {
 		return
 	}
@@ -52,33 +53,4 @@ func (r *InstanceResource) updateJob(ctx context.Context, plan, state *instanceM
 	}
 	tflog.Info(ctx, "running the job again", map[string]any{"instance": name, "redefined": redefine})
 	return r.boot(ctx, plan, "job run by terraform")
-}
-
-// jobEnded decides a job's result once the guest no longer runs: it
-// succeeded when the guest powered itself off and, with wait_for.console,
-// printed a matching line during this run. done is false while the domain
-// is still on its way down (libvirt's "shutdown" state), to poll again.
-func (r *InstanceResource) jobEnded(ctx context.Context, m *instanceModel, offset uint64, consoleOK bool, g gate) (done bool, err error) {
-	c := r.data.Client
-	name := m.Name.ValueString()
-	reason, err := c.DomainStopReason(ctx, name)
-	if err != nil {
-		return true, err
-	}
-	if reason == "" {
-		return false, nil
-	}
-	if !consoleOK {
-		// The last lines may have arrived with the power-off.
-		consoleOK = r.consoleMatchesAfterStop(ctx, m, offset, g)
-	}
-	if reason == "shutdown" && consoleOK {
-		tflog.Info(ctx, "job finished", map[string]any{"instance": name})
-		return true, nil
-	}
-	why := "powered off"
-	if reason != "shutdown" {
-		why = fmt.Sprintf("stopped without powering off (%s)", reason)
-	}
-	return true, r.gateFailure(ctx, m, offset, "is a job that "+why, consoleOK, true, true, g)
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"reflect"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -193,7 +192,35 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 	}
 	diags.Append(m.platformFromSpec(ctx, s, prior)...)
 
-	m.Disks = nil
+	m.Disks = disksFromSpec(s, prior)
+	var d diag.Diagnostics
+	m.NetworkInterfaces, d = nicsFromSpec(ctx, s, leases, prior)
+	diags.Append(d...)
+
+	if prior != nil {
+		m.ShutdownTimeout = prior.ShutdownTimeout
+		m.WaitFor = prior.WaitFor
+		m.Timeouts = prior.Timeouts
+		m.BootFormat = prior.BootFormat
+		m.ImagesFingerprint = prior.ImagesFingerprint
+	}
+	if m.Timeouts.IsNull() || m.Timeouts.IsUnknown() {
+		m.Timeouts = timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}
+	}
+	if m.BootFormat.IsNull() || m.BootFormat.IsUnknown() {
+		m.BootFormat = types.StringValue(bootFormatOf(s, ""))
+	}
+	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
+		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(m.BootFormat.ValueString()))
+	}
+	return diags
+}
+
+// disksFromSpec maps the domain's disks to the model. A disk that prior
+// attached as an image, a volume or a copy-on-write disk on a base image
+// reads back as such; the rest read back as host paths.
+func disksFromSpec(s hypervisor.DomainSpec, prior *instanceModel) []diskModel {
+	var out []diskModel
 	for i, d := range s.Disks {
 		dm := diskModel{
 			Image: types.StringNull(), Path: types.StringValue(d.Path), Format: types.StringValue(d.Format),
@@ -212,9 +239,16 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		if prior != nil && i < len(prior.Disks) && d.Format == "iso" && !prior.Disks[i].ReadOnly.IsNull() {
 			dm.ReadOnly = prior.Disks[i].ReadOnly // always read-only; keep what the configuration said
 		}
-		m.Disks = append(m.Disks, dm)
+		out = append(out, dm)
 	}
-	m.NetworkInterfaces = nil
+	return out
+}
+
+// nicsFromSpec maps the domain's interfaces to the model, with the
+// addresses leased to each MAC and the reservations prior holds.
+func nicsFromSpec(ctx context.Context, s hypervisor.DomainSpec, leases map[string][]string, prior *instanceModel) ([]nicModel, diag.Diagnostics) {
+	var out []nicModel
+	var diags diag.Diagnostics
 	for i, n := range s.Interfaces {
 		nm := nicModel{
 			Network: types.StringValue(n.Network), MAC: types.StringValue(n.MAC), Model: types.StringValue(n.Model),
@@ -234,26 +268,9 @@ func (m *instanceModel) fromInfo(ctx context.Context, info hypervisor.DomainInfo
 		var d diag.Diagnostics
 		nm.IPv4Addresses, d = types.ListValueFrom(ctx, types.StringType, addrs)
 		diags.Append(d...)
-		m.NetworkInterfaces = append(m.NetworkInterfaces, nm)
+		out = append(out, nm)
 	}
-
-	if prior != nil {
-		m.ShutdownTimeout = prior.ShutdownTimeout
-		m.WaitFor = prior.WaitFor
-		m.Timeouts = prior.Timeouts
-		m.BootFormat = prior.BootFormat
-		m.ImagesFingerprint = prior.ImagesFingerprint
-	}
-	if m.Timeouts.IsNull() || m.Timeouts.IsUnknown() {
-		m.Timeouts = timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}
-	}
-	if m.BootFormat.IsNull() || m.BootFormat.IsUnknown() {
-		m.BootFormat = types.StringValue(bootFormatOf(s, ""))
-	}
-	if m.ShutdownTimeout.IsNull() || m.ShutdownTimeout.IsUnknown() {
-		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(m.BootFormat.ValueString()))
-	}
-	return diags
+	return out, diags
 }
 
 // defaultShutdownTimeout is the graceful shutdown time an instance gets when
@@ -304,92 +321,4 @@ func (m *instanceModel) acpi() bool {
 		return true
 	}
 	return m.ACPI.ValueBool()
-}
-
-// updateClass is how a change of an attribute reaches an existing instance.
-type updateClass string
-
-const (
-	// classLive changes are applied without a restart.
-	classLive updateClass = "live"
-	// classRestart changes redefine the instance and restart it when it runs
-	// (a job runs again).
-	classRestart updateClass = "restart"
-	// classReplace changes force a new instance.
-	classReplace updateClass = "replace"
-	// classComputed attributes are read from libvirt, never configured.
-	classComputed updateClass = "computed"
-)
-
-// Sentences the attribute descriptions end with, by class.
-const (
-	restartNote = " Changing it redefines the instance and, when it is running, restarts it (same UUID, MACs, reserved " +
-		"addresses and console log)."
-	liveNote    = " Changes live."
-	replaceNote = " Changing it forces a new instance."
-)
-
-// specFieldClass classifies every field of hypervisor.DomainSpec. An update
-// restarts the instance when the spec it would define differs from the one
-// the state defines in a restart field: libvirt applies those only when the
-// domain boots. Description changes with the definition alone; the name and
-// the domain type cannot change on an existing domain; the UUID and the
-// console log follow from the state.
-var specFieldClass = map[string]updateClass{
-	"Name": classReplace, "UUID": classComputed, "Type": classReplace, "Description": classLive,
-	"MemoryMiB": classRestart, "VCPUs": classRestart, "Kernel": classRestart, "Initrd": classRestart,
-	"Cmdline": classRestart, "Disks": classRestart, "Interfaces": classRestart, "ConsoleLog": classComputed,
-	"OnPoweroff": classRestart, "OnCrash": classRestart, "CPU": classRestart, "Machine": classRestart,
-	"RNG": classRestart, "XenMode": classRestart, "Filesystems": classRestart, "NoACPI": classRestart,
-	"Firmware": classRestart, "SecureBoot": classRestart, "Family": classLive, "Create": classComputed,
-}
-
-// instanceAttributeClass classifies every attribute of unikernel_instance
-// (nested attributes share their parent's class). The restart class follows
-// from the spec (specFieldClass, restartDiffers); TestInstanceAttributeClasses
-// checks that this table, the schema, the descriptions and restartDiffers
-// agree, and that a new attribute is classified.
-var instanceAttributeClass = map[string]updateClass{
-	"id": classComputed, "state": classComputed, "console_log": classComputed, "boot_format": classComputed,
-	"images_fingerprint": classComputed,
-	"name":               classReplace, "hypervisor": classReplace,
-	"description": classLive, "running": classLive, "autostart": classLive, "shutdown_timeout": classLive,
-	"wait_for": classLive, "timeouts": classLive,
-	"kernel": classRestart, "initrd": classRestart, "cmdline": classRestart, "memory": classRestart, "vcpus": classRestart,
-	"disks": classRestart, "network_interfaces": classRestart, "on_crash": classRestart, "on_poweroff": classRestart,
-	"mode": classRestart, "cpu_mode": classRestart, "cpu_features": classRestart, "machine": classRestart,
-	"xen_mode": classRestart, "filesystems": classRestart, "rng": classRestart, "acpi": classRestart,
-	"firmware": classRestart, "secure_boot": classRestart,
-	"family": classReplace, "args": classRestart, "env": classRestart, "boot_cmdline": classComputed,
-}
-
-// restartDiffers reports whether an update from state to plan needs the
-// instance redefined and, when it runs, restarted: the domain that plan
-// would define differs from the one state defines in a restart field of
-// the spec, or in one of the settings that live outside the domain
-// definition but take effect only at boot: the run mode (a job runs again),
-// an interface's reserved address (the guest asks DHCP at boot) and a
-// copy-on-write disk's base image (the overlay beside it keeps its path).
-func restartDiffers(plan, state *instanceModel) bool {
-	a := reflect.ValueOf(plan.toSpec(hypervisor.ConsolePool{}))
-	b := reflect.ValueOf(state.toSpec(hypervisor.ConsolePool{}))
-	for i := range a.NumField() {
-		if specFieldClass[a.Type().Field(i).Name] == classRestart && !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
-			return true
-		}
-	}
-	if !plan.Mode.Equal(state.Mode) {
-		return true
-	}
-	for i := range min(len(plan.NetworkInterfaces), len(state.NetworkInterfaces)) {
-		if !plan.NetworkInterfaces[i].IPv4Address.Equal(state.NetworkInterfaces[i].IPv4Address) {
-			return true
-		}
-	}
-	for i := range min(len(plan.Disks), len(state.Disks)) {
-		if !plan.Disks[i].BaseImage.Equal(state.Disks[i].BaseImage) {
-			return true
-		}
-	}
-	return false
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
+// ModifyPlan checks the instance against the host at plan time and computes
+// what the plan can know: defaults, boot and disk formats, the command line.
 func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return // destroy, or provider not configured yet
@@ -52,34 +54,8 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		keepInterfaceIdentity(&plan, state)
 	}
 	planOverlays(&plan, state)
-	if imagesKnown(&plan) {
-		// During apply Terraform plans again once image ids are known; a new
-		// fingerprint then keeps the update (and its restart) in the plan.
-		fp, err := r.imageFingerprint(ctx, &plan)
-		if err != nil {
-			resp.Diagnostics.AddError("Unable to inspect the instance's images", err.Error())
-			return
-		}
-		rebuilt := state == nil || fp != state.ImagesFingerprint.ValueString()
-		if !rebuilt && sameImages(&plan, state) {
-			// The same builds as before: what was detected then still holds.
-			plan.BootFormat = state.BootFormat
-			for i := range plan.Disks {
-				if plan.Disks[i].Format.IsUnknown() {
-					plan.Disks[i].Format = state.Disks[i].Format
-				}
-			}
-		} else {
-			// Inspect the images that change now, so that a kernel that cannot
-			// boot or a disk that is refused fails the plan, and detected disk
-			// formats and the boot format show in it.
-			bootFormat, ok := r.checkBootImages(ctx, &plan, imageChanges{prior: state, rebuilt: rebuilt}, &resp.Diagnostics)
-			if !ok {
-				return
-			}
-			plan.BootFormat = types.StringValue(bootFormat)
-		}
-		plan.ImagesFingerprint = types.StringValue(fp)
+	if imagesKnown(&plan) && !r.planImages(ctx, &plan, state, &resp.Diagnostics) {
+		return
 	}
 	if r.checkQEMUAccess(ctx, &plan, state, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
@@ -102,6 +78,40 @@ func (r *InstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		plan = settleNoChange(plan, state)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planImages fingerprints the images the instance boots and, when they
+// changed, inspects them (checkBootImages), so that the boot format and
+// detected disk formats show in the plan; false after an error.
+func (r *InstanceResource) planImages(ctx context.Context, plan, state *instanceModel, diags *diag.Diagnostics) bool {
+	// During apply Terraform plans again once image ids are known; a new
+	// fingerprint then keeps the update (and its restart) in the plan.
+	fp, err := r.imageFingerprint(ctx, plan)
+	if err != nil {
+		diags.AddError("Unable to inspect the instance's images", err.Error())
+		return false
+	}
+	rebuilt := state == nil || fp != state.ImagesFingerprint.ValueString()
+	if !rebuilt && sameImages(plan, state) {
+		// The same builds as before: what was detected then still holds.
+		plan.BootFormat = state.BootFormat
+		for i := range plan.Disks {
+			if plan.Disks[i].Format.IsUnknown() {
+				plan.Disks[i].Format = state.Disks[i].Format
+			}
+		}
+	} else {
+		// Inspect the images that change now, so that a kernel that cannot
+		// boot or a disk that is refused fails the plan, and detected disk
+		// formats and the boot format show in it.
+		bootFormat, ok := r.checkBootImages(ctx, plan, imageChanges{prior: state, rebuilt: rebuilt}, diags)
+		if !ok {
+			return false
+		}
+		plan.BootFormat = types.StringValue(bootFormat)
+	}
+	plan.ImagesFingerprint = types.StringValue(fp)
+	return true
 }
 
 // settleNoChange returns the plan with the state's values of the read-only

@@ -95,43 +95,48 @@ func platformAttributes() map[string]schema.Attribute {
 				"on Xen, disk images)." + restartNote,
 			Validators: []validator.String{stringvalidator.OneOf("pvh", "pv", "hvm")},
 		},
-		"filesystems": schema.ListNestedAttribute{
-			Optional: true,
-			MarkdownDescription: "Host directories shared with the guest, in order: over virtio-9p (`9p`, in libvirt's " +
-				"`mapped` mode) or, where the host has virtiofsd, over `virtiofs` (which also shares the guest's memory " +
-				"with virtiofsd). Unikraft mounts its root file system over 9p from the tag `fs0`. The available drivers " +
-				"are checked against the host's domain capabilities at plan time. `kvm` and `qemu` only." + restartNote,
-			Validators: []validator.List{listvalidator.SizeBetween(1, 16)},
-			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-				"source": schema.StringAttribute{
-					Required:            true,
-					MarkdownDescription: "Absolute path of the directory on the host that runs the guest.",
-					Validators:          []validator.String{validators.AbsolutePath()},
-				},
-				"tag": schema.StringAttribute{
-					Required:            true,
-					MarkdownDescription: "Mount tag the guest uses, 1 to 31 characters of `A-Z a-z 0-9 _ . -` (for Unikraft's root, `fs0`).",
-					Validators:          []validator.String{stringvalidator.RegexMatches(fsTagRe, "must be 1 to 31 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
-				},
-				"read_only": schema.BoolAttribute{
-					Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-					PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
-					MarkdownDescription: "Share read-only (9p only). Defaults to false.",
-				},
-				"driver": schema.StringAttribute{
-					Optional: true, Computed: true, Default: stringdefault.StaticString("9p"),
-					PlanModifiers:       []planmodifier.String{keepAdoptedString()},
-					MarkdownDescription: "`9p` (default) or `virtiofs`.",
-					Validators:          []validator.String{stringvalidator.OneOf("9p", "virtiofs")},
-				},
-			}},
-		},
+		"filesystems": filesystemsAttribute(),
 		"rng": schema.BoolAttribute{
 			Optional: true, Computed: true,
 			MarkdownDescription: "Attach a virtio-rng device fed from the host's `/dev/urandom` (Nanos and OSv expect " +
 				"one). `kvm` and `qemu` only. Defaults to the family's launcher default: true for `nanos`, `osv` and " +
 				"`linux` with kvm and qemu, false otherwise." + restartNote,
 		},
+	}
+}
+
+// filesystemsAttribute is the list of host directories shared with the guest.
+func filesystemsAttribute() schema.ListNestedAttribute {
+	return schema.ListNestedAttribute{
+		Optional: true,
+		MarkdownDescription: "Host directories shared with the guest, in order: over virtio-9p (`9p`, in libvirt's " +
+			"`mapped` mode) or, where the host has virtiofsd, over `virtiofs` (which also shares the guest's memory " +
+			"with virtiofsd). Unikraft mounts its root file system over 9p from the tag `fs0`. The available drivers " +
+			"are checked against the host's domain capabilities at plan time. `kvm` and `qemu` only." + restartNote,
+		Validators: []validator.List{listvalidator.SizeBetween(1, 16)},
+		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			"source": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Absolute path of the directory on the host that runs the guest.",
+				Validators:          []validator.String{validators.AbsolutePath()},
+			},
+			"tag": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Mount tag the guest uses, 1 to 31 characters of `A-Z a-z 0-9 _ . -` (for Unikraft's root, `fs0`).",
+				Validators:          []validator.String{stringvalidator.RegexMatches(fsTagRe, "must be 1 to 31 characters of A-Z, a-z, 0-9, '_', '.' and '-'")},
+			},
+			"read_only": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				PlanModifiers:       []planmodifier.Bool{keepAdoptedBool()},
+				MarkdownDescription: "Share read-only (9p only). Defaults to false.",
+			},
+			"driver": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("9p"),
+				PlanModifiers:       []planmodifier.String{keepAdoptedString()},
+				MarkdownDescription: "`9p` (default) or `virtiofs`.",
+				Validators:          []validator.String{stringvalidator.OneOf("9p", "virtiofs")},
+			},
+		}},
 	}
 }
 
@@ -231,6 +236,20 @@ func (r *InstanceResource) keepMachineAlias(ctx context.Context, m *instanceMode
 // planPlatform fills in the default CPU and checks mode, CPU, machine type
 // and RNG against each other and against the host, at plan time.
 func (r *InstanceResource) planPlatform(ctx context.Context, req resource.ModifyPlanRequest, plan, state *instanceModel, diags *diag.Diagnostics) {
+	planCPUAndXenMode(ctx, req, plan, state, diags)
+	planFirmware(ctx, req, plan, diags)
+	checkPlatformCombinations(ctx, req, plan, diags)
+	if plan.Hypervisor.IsUnknown() || diags.HasError() {
+		return
+	}
+	r.checkFilesystemDrivers(ctx, plan, state, diags)
+	r.checkFirmwareHost(ctx, plan, state, diags)
+	r.checkCPUAndMachineHost(ctx, plan, state, diags)
+}
+
+// planCPUAndXenMode fills in cpu_mode and xen_mode when the configuration
+// leaves them unset: what an adopted domain has, else the default.
+func planCPUAndXenMode(ctx context.Context, req resource.ModifyPlanRequest, plan, state *instanceModel, diags *diag.Diagnostics) {
 	var cfgMode types.String
 	diags.Append(req.Config.GetAttribute(ctx, path.Root("cpu_mode"), &cfgMode)...)
 	typ := plan.Hypervisor.ValueString()
@@ -267,7 +286,13 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 			plan.XenMode = types.StringValue("pvh")
 		}
 	}
-	planFirmware(ctx, req, plan, diags)
+}
+
+// checkPlatformCombinations refuses platform settings that do not go
+// together: CPU features without a mode, a job that cannot end on its
+// power-off, and devices the hypervisor does not offer.
+func checkPlatformCombinations(ctx context.Context, req resource.ModifyPlanRequest, plan *instanceModel, diags *diag.Diagnostics) {
+	typ := plan.Hypervisor.ValueString()
 	if !plan.CPUFeatures.IsNull() && plan.CPUMode.IsNull() && !plan.Hypervisor.IsUnknown() {
 		diags.AddAttributeError(path.Root("cpu_features"), "CPU features need a CPU mode",
 			"cpu_features changes features of a CPU mode or model: set cpu_mode too, for example cpu_mode = \"maximum\".")
@@ -301,11 +326,12 @@ func (r *InstanceResource) planPlatform(ctx context.Context, req resource.Modify
 				"libvirt cannot make a virtiofs share read-only. Use driver = \"9p\" for a read-only share, or remove read_only.")
 		}
 	}
-	if plan.Hypervisor.IsUnknown() || diags.HasError() {
-		return
-	}
-	r.checkFilesystemDrivers(ctx, plan, state, diags)
-	r.checkFirmwareHost(ctx, plan, state, diags)
+}
+
+// checkCPUAndMachineHost checks a changed CPU and machine type against what
+// the host offers.
+func (r *InstanceResource) checkCPUAndMachineHost(ctx context.Context, plan, state *instanceModel, diags *diag.Diagnostics) {
+	typ := plan.Hypervisor.ValueString()
 	c := r.data.Client
 	if cpu := plan.cpuSpec(ctx); cpu != nil && (state == nil || !plan.CPUMode.Equal(state.CPUMode) || !plan.CPUFeatures.Equal(state.CPUFeatures) || !plan.Hypervisor.Equal(state.Hypervisor)) {
 		if err := c.CheckCPU(ctx, typ, *cpu); err != nil {

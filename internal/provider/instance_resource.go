@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -39,6 +40,8 @@ func (r *InstanceResource) notConfigured(diags *diag.Diagnostics) bool {
 	return !configured(r.data, "unikernel_instance", diags)
 }
 
+// Create defines the domain, records it in the state at once, and brings it
+// up; a failure before the guest runs removes what was made (undoCreate).
 func (r *InstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	if r.notConfigured(&resp.Diagnostics) {
 		return
@@ -60,52 +63,16 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 	c := r.data.Client
 	summary := fmt.Sprintf("Unable to create instance %q", name)
 
-	if info, err := c.ReadDomain(ctx, name); err == nil {
-		if !r.adopt(ctx, &plan, info, summary, &resp.Diagnostics) {
-			return
-		}
-	} else if !hypervisor.IsNotFound(err) {
-		resp.Diagnostics.AddError(summary, err.Error())
-		return
-	}
-	bootFormat, ok := r.checkBootImages(ctx, &plan, imageChanges{}, &resp.Diagnostics)
-	if !ok || !r.composeAtApply(ctx, &plan, nil, summary, &resp.Diagnostics) {
-		return
-	}
-	if r.checkVolumes(ctx, &plan, "", &resp.Diagnostics); resp.Diagnostics.HasError() {
-		return // another instance took the volume since the plan
-	}
-	if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("The console log pool could not be prepared: %s", err))
-		return
-	}
-	if err := r.createOverlays(ctx, &plan); err != nil {
-		_ = r.deleteOverlays(ctx, &plan)
-		resp.Diagnostics.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
+	bootFormat, ok := r.prepareCreate(ctx, &plan, summary, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(r.recordOverlayBases(ctx, &plan, resp.Private)...)
 	if plan.BootFormat.IsUnknown() {
 		plan.BootFormat = types.StringValue(bootFormat) // the definition depends on it (ACPI)
 	}
-	spec := plan.toSpec(r.data.Console)
-	spec.UUID = ""
-	spec.Create = hypervisor.NewCreateMarker(time.Now().Add(timeout))
-	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
-	uuid, err := c.DefineDomain(ctx, spec)
-	tflog.Debug(ctx, "domain defined", map[string]any{"uuid": uuid})
-	if err != nil && (hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err)) {
-		// The define may have reached the daemon before the connection broke. The
-		// name was free a moment ago, so a domain of that name is this one: keep
-		// it in the state. The next refresh drops it if it does not exist.
-		resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
-		resp.Diagnostics.AddError(summary, err.Error()+"\n\nWhether libvirt defined the domain is unknown: it is kept in "+
-			"the state as tainted, and the next apply replaces it, or creates it when it does not exist.")
-		return
-	}
-	if err != nil {
-		_ = r.deleteOverlays(ctx, &plan)
-		resp.Diagnostics.AddError(summary, err.Error()+"\n\nCheck that the kernel, initrd and disk paths exist on the host and that the hypervisor type is offered there (see data.unikernel_host).")
+	uuid, ok := r.defineNew(ctx, &plan, timeout, summary, &resp.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	// The domain exists: it is in the state from now on, so that whatever
@@ -126,64 +93,138 @@ func (r *InstanceResource) Create(ctx context.Context, req resource.CreateReques
 		}
 		tflog.Debug(ctx, "domain marked created")
 	}()
-	// A failure before the guest runs removes what was made. When the removal
-	// cannot finish (the daemon is gone), the resource stays in the state.
-	undo := func(why string, err error) {
-		tflog.Debug(ctx, "undoing partial create", map[string]any{"step": why})
-		cleanup := context.WithoutCancel(ctx)
-		_ = c.StopDomain(cleanup, name, 0)
-		r.releaseReservations(cleanup, name, plan.NetworkInterfaces)
-		uerr := c.UndefineDomain(cleanup, name)
-		_ = c.DeleteConsole(cleanup, r.data.Console, name)
-		if uerr == nil {
-			// Overlays go with the domain; a domain that stays in the state keeps
-			// them until its destroy.
-			_ = r.deleteOverlays(cleanup, &plan)
-		}
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s: %s", why, err))
-		if uerr == nil {
+	if step, err := r.bringUp(ctx, &plan, &resp.State, summary, &resp.Diagnostics); err != nil {
+		if r.undoCreate(ctx, &plan, summary, step, err, &resp.Diagnostics) {
 			kept = false
 			resp.State.RemoveResource(ctx)
 		}
+		return
 	}
+	plan.BootFormat = types.StringValue(bootFormat)
+	if fp, err := r.imageFingerprint(ctx, &plan); err == nil {
+		plan.ImagesFingerprint = types.StringValue(fp)
+	}
+	r.readBackToState(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+}
+
+// prepareCreate does what comes before the define: it takes over (or
+// refuses) a domain of the same name, checks the boot images and volumes,
+// composes the command line, and makes the console pool and the
+// copy-on-write disks. It returns the boot format; false after an error.
+func (r *InstanceResource) prepareCreate(ctx context.Context, plan *instanceModel, summary string, diags *diag.Diagnostics) (string, bool) {
+	c := r.data.Client
+	if info, err := c.ReadDomain(ctx, plan.Name.ValueString()); err == nil {
+		if !r.adopt(ctx, plan, info, summary, diags) {
+			return "", false
+		}
+	} else if !hypervisor.IsNotFound(err) {
+		diags.AddError(summary, err.Error())
+		return "", false
+	}
+	bootFormat, ok := r.checkBootImages(ctx, plan, imageChanges{}, diags)
+	if !ok || !r.composeAtApply(ctx, plan, nil, summary, diags) {
+		return "", false
+	}
+	if r.checkVolumes(ctx, plan, "", diags); diags.HasError() {
+		return "", false // another instance took the volume since the plan
+	}
+	if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
+		diags.AddError(summary, fmt.Sprintf("The console log pool could not be prepared: %s", err))
+		return "", false
+	}
+	if err := r.createOverlays(ctx, plan); err != nil {
+		_ = r.deleteOverlays(ctx, plan)
+		diags.AddError(summary, "Creating the copy-on-write disks failed: "+err.Error())
+		return "", false
+	}
+	return bootFormat, true
+}
+
+// defineNew defines the new domain with a create marker that expires with
+// the create's timeout, and returns its UUID; false after an error.
+func (r *InstanceResource) defineNew(ctx context.Context, plan *instanceModel, timeout time.Duration, summary string, state *tfsdk.State, diags *diag.Diagnostics) (string, bool) {
+	spec := plan.toSpec(r.data.Console)
+	spec.UUID = ""
+	spec.Create = hypervisor.NewCreateMarker(time.Now().Add(timeout))
+	tflog.Debug(ctx, "defining domain", map[string]any{"memory_mib": spec.MemoryMiB, "vcpus": spec.VCPUs, "hypervisor": spec.Type})
+	uuid, err := r.data.Client.DefineDomain(ctx, spec)
+	tflog.Debug(ctx, "domain defined", map[string]any{"uuid": uuid})
+	if err != nil && (hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err)) {
+		// The define may have reached the daemon before the connection broke. The
+		// name was free a moment ago, so a domain of that name is this one: keep
+		// it in the state. The next refresh drops it if it does not exist.
+		diags.Append(recordCreated(ctx, state, plan)...)
+		diags.AddError(summary, err.Error()+"\n\nWhether libvirt defined the domain is unknown: it is kept in "+
+			"the state as tainted, and the next apply replaces it, or creates it when it does not exist.")
+		return "", false
+	}
+	if err != nil {
+		_ = r.deleteOverlays(ctx, plan)
+		diags.AddError(summary, err.Error()+"\n\nCheck that the kernel, initrd and disk paths exist on the host and that the hypervisor type is offered there (see data.unikernel_host).")
+		return "", false
+	}
+	return uuid, true
+}
+
+// bringUp does what follows the define: it records the MACs libvirt chose,
+// reserves the interfaces' addresses, sets autostart and boots the guest.
+// An error it returns is one to undo the create for, with the step that
+// failed; a guest that runs but did not become ready is reported in diags
+// and kept (tainted), so its console can be inspected and the next apply
+// replaces it.
+func (r *InstanceResource) bringUp(ctx context.Context, plan *instanceModel, state *tfsdk.State, summary string, diags *diag.Diagnostics) (string, error) {
+	c := r.data.Client
+	name := plan.Name.ValueString()
 	info, err := c.ReadDomain(ctx, name)
 	if err != nil {
-		undo("reading the definition back failed", err)
-		return
+		return "reading the definition back failed", err
 	}
 	for i := range plan.NetworkInterfaces {
 		if i < len(info.Spec.Interfaces) {
 			plan.NetworkInterfaces[i].MAC = types.StringValue(info.Spec.Interfaces[i].MAC) // chosen by libvirt
 		}
 	}
-	resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
+	diags.Append(recordCreated(ctx, state, plan)...)
 	if err := r.reserve(ctx, plan.NetworkInterfaces, info.Spec.Interfaces, nil); err != nil {
-		undo("reserving interface addresses failed", err)
-		return
+		return "reserving interface addresses failed", err
 	}
 	if plan.Autostart.ValueBool() {
 		if err := c.SetDomainAutostart(ctx, name, true); err != nil {
-			undo("setting autostart failed", err)
-			return
+			return "setting autostart failed", err
 		}
 	}
 	if plan.Running.ValueBool() {
-		if err := r.boot(ctx, &plan, "created"); err != nil {
+		if err := r.boot(ctx, plan, "created"); err != nil {
 			if hypervisor.IsNotFound(err) || !isGateError(err) {
-				undo("starting the instance failed", err)
-				return
+				return "starting the instance failed", err
 			}
-			// The guest runs but did not become ready: keep it in state (tainted), so
-			// its console can be inspected and the next apply replaces it.
-			resp.Diagnostics.AddError(summary, err.Error())
+			diags.AddError(summary, err.Error())
 		}
 	}
-	plan.BootFormat = types.StringValue(bootFormat)
-	if fp, err := r.imageFingerprint(ctx, &plan); err == nil {
-		plan.ImagesFingerprint = types.StringValue(fp)
+	return "", nil
+}
+
+// undoCreate removes what a create made when a step before the guest runs
+// failed, and reports the failure. It returns true when the domain is gone,
+// so the resource leaves the state; when the removal cannot finish (the
+// daemon is gone), the resource stays in the state.
+func (r *InstanceResource) undoCreate(ctx context.Context, plan *instanceModel, summary, why string, err error, diags *diag.Diagnostics) bool {
+	tflog.Debug(ctx, "undoing partial create", map[string]any{"step": why})
+	c := r.data.Client
+	name := plan.Name.ValueString()
+	cleanup := context.WithoutCancel(ctx)
+	_ = c.StopDomain(cleanup, name, 0)
+	r.releaseReservations(cleanup, name, plan.NetworkInterfaces)
+	uerr := c.UndefineDomain(cleanup, name)
+	_ = c.DeleteConsole(cleanup, r.data.Console, name)
+	if uerr == nil {
+		// Overlays go with the domain; a domain that stays in the state keeps
+		// them until its destroy.
+		_ = r.deleteOverlays(cleanup, plan)
 	}
-	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
-	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+	diags.AddError(summary, fmt.Sprintf("%s: %s", why, err))
+	return uerr == nil
 }
 
 func (r *InstanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -229,7 +270,7 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 	leases := r.addresses(ctx, info, prior)
 	var m instanceModel
 	diags.Append(m.fromInfo(ctx, info, leases, prior)...)
-	r.afterRead(ctx, &m, prior)
+	r.keepPriorRunningAndAlias(ctx, &m, prior)
 	// A reservation lost with its network (replaced, or edited by hand) shows
 	// as a change, so that the next apply makes it again.
 	for i := range m.NetworkInterfaces {
@@ -250,8 +291,8 @@ func (r *InstanceResource) read(ctx context.Context, name string, prior *instanc
 	return m, true, diags
 }
 
-// readInto reads the instance back after Create or Update and sets state.
-func (r *InstanceResource) readInto(ctx context.Context, name string, planned *instanceModel, state interface {
+// readBackToState reads the instance back after Create or Update and sets state.
+func (r *InstanceResource) readBackToState(ctx context.Context, name string, planned *instanceModel, state interface {
 	Set(context.Context, any) diag.Diagnostics
 }, diags *diag.Diagnostics) {
 	m, found, d := r.read(ctx, name, planned)
@@ -263,35 +304,15 @@ func (r *InstanceResource) readInto(ctx context.Context, name string, planned *i
 		diags.AddError(fmt.Sprintf("Unable to read instance %q", name), "The domain disappeared right after it was written. Run apply again.")
 		return
 	}
-	settleRunning(planned, &m, diags)
+	keepAppliedRunning(planned, &m, diags)
 	diags.Append(state.Set(ctx, &m)...)
 }
 
-// leasesByMAC maps each interface MAC to the IPv4 addresses its network
-// leased to it. Leases of destroyed domains linger, so only unexpired leases
-// of the interface's own MAC count.
-func leasesByMAC(ctx context.Context, c *hypervisor.Client, nics []hypervisor.InterfaceSpec) map[string][]string {
-	out := map[string][]string{}
-	seen := map[string][]hypervisor.Lease{}
-	for _, n := range nics {
-		ls, ok := seen[n.Network]
-		if !ok {
-			var err error
-			ls, err = c.Leases(ctx, n.Network)
-			if err != nil {
-				tflog.Debug(ctx, "cannot read leases", map[string]any{"network": n.Network, "error": err.Error()})
-			}
-			seen[n.Network] = ls
-		}
-		for _, l := range ls {
-			if l.MAC == n.MAC && (l.Expiry.IsZero() || l.Expiry.After(time.Now())) {
-				out[n.MAC] = append(out[n.MAC], l.IPv4)
-			}
-		}
-	}
-	return out
-}
-
+// Update applies a plan in steps that each leave an instance the next apply
+// can finish: the changes are classified (updateChanges), a running guest is
+// stopped before a restart-class definition is saved, the definition is
+// written (writeDefinition), and the run state is brought to the plan
+// (applyRunState).
 func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	if r.notConfigured(&resp.Diagnostics) {
 		return
@@ -328,94 +349,22 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if !r.composeAtApply(ctx, &plan, &state, summary, &resp.Diagnostics) {
 		return
 	}
-	redefine := restartDiffers(&plan, &state)
-	// A replaced image keeps its path; its fingerprint tells that the instance
-	// must restart to boot the new build.
-	fp, err := r.imageFingerprint(ctx, &plan)
+	redefine, outdated, err := r.updateChanges(ctx, &plan, &state, req.Private)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	imagesChanged := fp != state.ImagesFingerprint.ValueString() && !state.ImagesFingerprint.IsNull()
-	if imagesChanged {
-		tflog.Info(ctx, "an image of the instance changed; it will be redefined and restarted")
-		redefine = true
-	}
-	plan.ImagesFingerprint = types.StringValue(fp)
-	// A new base image needs a new overlay: the old one goes first, with the
-	// guest stopped. The switch below boots it again.
-	outdated, err := r.outdatedOverlays(ctx, &plan, &state, req.Private, imagesChanged)
+	stopped, err := r.stopBeforeRedefine(ctx, &plan, &state, redefine)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
-	}
-	stopped := false
-	if len(outdated) > 0 {
-		redefine = true
-	}
-	if firmwareChanged(&plan, &state) {
-		// The NVRAM file of the old firmware goes with the old definition, which
-		// needs the guest stopped (hypervisor.Client.DefineDomain); the switch
-		// below boots it again.
-		if stopped, err = r.stopForFirmware(ctx, &plan, &state); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
-			return
-		}
-	}
-	// A restart-class change stops the guest before the new definition is
-	// saved. An apply killed in between then leaves a stopped guest, which the
-	// next plan sees (running) and the next apply defines and starts; never a
-	// guest that runs the old definition while libvirt holds the new one, a
-	// difference that no plan would show.
-	if redefine && !stopped && plan.Running.ValueBool() && !plan.job() {
-		if stopped, err = r.stopForRestart(ctx, &state); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
-			return
-		}
 	}
 	// The family lives in the definition's metadata: a change from generic,
 	// made in place, is written there without a restart.
 	if redefine || !plan.Description.Equal(state.Description) || !plan.Family.Equal(state.Family) {
-		if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
-			return
-		}
-		if len(outdated) > 0 {
-			tflog.Info(ctx, "a base image changed; the instance restarts on new copy-on-write disks", map[string]any{"overlays": outdated})
-			ran, err := r.dropOverlays(ctx, &plan, outdated)
-			if err != nil {
-				resp.Diagnostics.AddError(summary, "Deleting the old copy-on-write disks failed: "+err.Error())
-				return
-			}
-			stopped = stopped || ran
-		}
-		// A live-only change (description, family) leaves the disks alone.
-		if err := r.createOverlaysIf(ctx, &plan, redefine); err != nil {
-			msg := "Creating the copy-on-write disks failed: " + err.Error()
-			if len(outdated) > 0 {
-				msg += "\n\nThe instance is stopped and its old copy-on-write disks are deleted; the next apply creates the new ones and starts it."
-			}
-			resp.Diagnostics.AddError(summary, msg)
-			return
-		}
-		spec := plan.toSpec(r.data.Console)
-		spec.UUID = state.ID.ValueString()
-		tflog.Debug(ctx, "redefining domain", map[string]any{"restart": redefine})
-		if _, err := c.DefineDomain(ctx, spec); err != nil {
-			msg := err.Error()
-			if stopped {
-				msg += "\n\nThe instance is stopped with its previous definition; the next apply defines and starts it."
-			}
-			resp.Diagnostics.AddError(summary, msg)
-			return
-		}
-		info, err := c.ReadDomain(ctx, name)
-		if err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
-			return
-		}
-		if err := r.reserve(ctx, plan.NetworkInterfaces, info.Spec.Interfaces, state.NetworkInterfaces); err != nil {
-			resp.Diagnostics.AddError(summary, "Updating the interface address reservations failed: "+err.Error())
+		ran, ok := r.writeDefinition(ctx, &plan, &state, redefine, outdated, stopped, summary, &resp.Diagnostics)
+		stopped = stopped || ran
+		if !ok {
 			return
 		}
 	}
@@ -428,54 +377,155 @@ func (r *InstanceResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
+	if !r.applyRunState(ctx, &plan, &state, redefine, stopped, summary, &resp.Diagnostics) {
+		return
+	}
+	r.readBackToState(ctx, name, &plan, &resp.State, &resp.Diagnostics)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+}
+
+// updateChanges classifies an update: redefine is true when the instance
+// must be redefined and restarted (a restart-class change, a rebuilt image,
+// a new base image), and outdated lists the copy-on-write disks whose base
+// changed. It sets the plan's images_fingerprint.
+func (r *InstanceResource) updateChanges(ctx context.Context, plan, state *instanceModel, p privateGetter) (redefine bool, outdated []string, err error) {
+	redefine = restartDiffers(plan, state)
+	// A replaced image keeps its path; its fingerprint tells that the instance
+	// must restart to boot the new build.
+	fp, err := r.imageFingerprint(ctx, plan)
+	if err != nil {
+		return false, nil, err
+	}
+	imagesChanged := fp != state.ImagesFingerprint.ValueString() && !state.ImagesFingerprint.IsNull()
+	if imagesChanged {
+		tflog.Info(ctx, "an image of the instance changed; it will be redefined and restarted")
+		redefine = true
+	}
+	plan.ImagesFingerprint = types.StringValue(fp)
+	// A new base image needs a new overlay: the old one goes first, with the
+	// guest stopped. The switch in applyRunState boots it again.
+	outdated, err = r.outdatedOverlays(ctx, plan, state, p, imagesChanged)
+	if err != nil {
+		return false, nil, err
+	}
+	if len(outdated) > 0 {
+		redefine = true
+	}
+	return redefine, outdated, nil
+}
+
+// stopBeforeRedefine stops a running guest whose new definition needs it
+// stopped first, and reports whether it did.
+func (r *InstanceResource) stopBeforeRedefine(ctx context.Context, plan, state *instanceModel, redefine bool) (stopped bool, err error) {
+	if firmwareChanged(plan, state) {
+		// The NVRAM file of the old firmware goes with the old definition, which
+		// needs the guest stopped (hypervisor.Client.DefineDomain); the switch
+		// in applyRunState boots it again.
+		if stopped, err = r.stopForFirmware(ctx, plan, state); err != nil {
+			return stopped, err
+		}
+	}
+	// A restart-class change stops the guest before the new definition is
+	// saved. An apply killed in between then leaves a stopped guest, which the
+	// next plan sees (running) and the next apply defines and starts; never a
+	// guest that runs the old definition while libvirt holds the new one, a
+	// difference that no plan would show.
+	if redefine && !stopped && plan.Running.ValueBool() && !plan.job() {
+		return r.stopForRestart(ctx, state)
+	}
+	return stopped, nil
+}
+
+// writeDefinition writes the planned definition: it replaces outdated
+// copy-on-write disks, makes the missing ones (only when restart is true: a
+// live-only change leaves the disks alone), defines the domain under its
+// UUID and updates the address reservations. ran says that dropping the old
+// disks stopped a running guest; ok is false after an error.
+func (r *InstanceResource) writeDefinition(ctx context.Context, plan, state *instanceModel, restart bool, outdated []string, stopped bool,
+	summary string, diags *diag.Diagnostics) (ran, ok bool) {
+	c := r.data.Client
+	if err := c.EnsureConsolePool(ctx, r.data.Console); err != nil {
+		diags.AddError(summary, err.Error())
+		return false, false
+	}
+	if len(outdated) > 0 {
+		tflog.Info(ctx, "a base image changed; the instance restarts on new copy-on-write disks", map[string]any{"overlays": outdated})
+		var err error
+		if ran, err = r.dropOverlays(ctx, plan, outdated); err != nil {
+			diags.AddError(summary, "Deleting the old copy-on-write disks failed: "+err.Error())
+			return false, false
+		}
+		stopped = stopped || ran
+	}
+	if err := r.createOverlaysIf(ctx, plan, restart); err != nil {
+		msg := "Creating the copy-on-write disks failed: " + err.Error()
+		if len(outdated) > 0 {
+			msg += "\n\nThe instance is stopped and its old copy-on-write disks are deleted; the next apply creates the new ones and starts it."
+		}
+		diags.AddError(summary, msg)
+		return ran, false
+	}
+	spec := plan.toSpec(r.data.Console)
+	spec.UUID = state.ID.ValueString()
+	tflog.Debug(ctx, "redefining domain", map[string]any{"restart": restart})
+	if _, err := c.DefineDomain(ctx, spec); err != nil {
+		msg := err.Error()
+		if stopped {
+			msg += "\n\nThe instance is stopped with its previous definition; the next apply defines and starts it."
+		}
+		diags.AddError(summary, msg)
+		return ran, false
+	}
+	info, err := c.ReadDomain(ctx, plan.Name.ValueString())
+	if err != nil {
+		diags.AddError(summary, err.Error())
+		return ran, false
+	}
+	if err := r.reserve(ctx, plan.NetworkInterfaces, info.Spec.Interfaces, state.NetworkInterfaces); err != nil {
+		diags.AddError(summary, "Updating the interface address reservations failed: "+err.Error())
+		return ran, false
+	}
+	return ran, true
+}
+
+// applyRunState brings the guest to the planned run state: a job runs again
+// or stops (updateJob), a service stops, restarts onto its new definition,
+// or starts. stopped says that this update stopped a running guest. It
+// returns false when the update must end without reading the instance back.
+func (r *InstanceResource) applyRunState(ctx context.Context, plan, state *instanceModel, redefine, stopped bool, summary string, diags *diag.Diagnostics) bool {
+	c := r.data.Client
+	name := plan.Name.ValueString()
 	current, err := c.DomainState(ctx, name)
 	if err != nil {
-		resp.Diagnostics.AddError(summary, err.Error())
-		return
+		diags.AddError(summary, err.Error())
+		return false
 	}
 	running := current == hypervisor.StateRunning || current == hypervisor.StatePaused || stopped
 	switch {
 	case plan.job():
-		if err := r.updateJob(ctx, &plan, &state, redefine, running); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
+		if err := r.updateJob(ctx, plan, state, redefine, running); err != nil {
+			diags.AddError(summary, err.Error())
 		}
 	case !plan.Running.ValueBool() && running:
 		if err := c.StopDomain(ctx, name, plan.shutdownGrace()); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
-			return
+			diags.AddError(summary, err.Error())
+			return false
 		}
 	case plan.Running.ValueBool() && running && redefine:
 		tflog.Info(ctx, "restarting instance to apply its new definition")
 		if err := c.StopDomain(ctx, name, plan.shutdownGrace()); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
-			return
+			diags.AddError(summary, err.Error())
+			return false
 		}
-		if err := r.boot(ctx, &plan, "restarted by terraform to apply a new definition"); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
+		if err := r.boot(ctx, plan, "restarted by terraform to apply a new definition"); err != nil {
+			diags.AddError(summary, err.Error())
 		}
 	case plan.Running.ValueBool() && !running:
-		if err := r.boot(ctx, &plan, "started"); err != nil {
-			resp.Diagnostics.AddError(summary, err.Error())
+		if err := r.boot(ctx, plan, "started"); err != nil {
+			diags.AddError(summary, err.Error())
 		}
 	}
-	r.readInto(ctx, name, &plan, &resp.State, &resp.Diagnostics)
-	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
-}
-
-// stopForRestart stops a running or paused instance ahead of a restart-class
-// redefinition, with the shutdown grace of the definition it runs; it reports
-// whether the instance was running.
-func (r *InstanceResource) stopForRestart(ctx context.Context, state *instanceModel) (bool, error) {
-	name := state.Name.ValueString()
-	st, err := r.data.Client.DomainState(ctx, name)
-	if err != nil {
-		return false, err
-	}
-	if st != hypervisor.StateRunning && st != hypervisor.StatePaused {
-		return false, nil
-	}
-	tflog.Info(ctx, "stopping the instance before its new definition is saved", map[string]any{"instance": name})
-	return true, r.data.Client.StopDomain(ctx, name, state.shutdownGrace())
+	return true
 }
 
 func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -519,69 +569,6 @@ func (r *InstanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 }
 
-func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if r.notConfigured(&resp.Diagnostics) {
-		return
-	}
-	id := importID(ctx, req, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	name, err := r.data.Client.LookupDomainName(ctx, id)
-	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id),
-			err.Error()+"\n\nImport takes the domain's name or UUID.")
-		return
-	}
-	m, found, diags := r.read(ctx, name, nil)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !found {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), "The domain disappeared during import.")
-		return
-	}
-	// Adopted: from now on an attribute the configuration leaves unset keeps
-	// what the domain has (adopted.go).
-	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
-	r.adoptOverlays(ctx, &m)
-	// An imported domain belongs to a state now: a create marker still in
-	// flight must no longer let another create take it over.
-	if err := r.data.Client.MarkDomainCreated(ctx, name); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), err.Error())
-		return
-	}
-	// Reservations live on the networks: adopt the ones made for these MACs.
-	for i := range m.NetworkInterfaces {
-		n := &m.NetworkInterfaces[i]
-		h, ok, err := r.data.Client.DHCPHostByMAC(ctx, n.Network.ValueString(), n.MAC.ValueString())
-		if err == nil && ok {
-			n.IPv4Address = types.StringValue(h.IPv4)
-		}
-	}
-	if fp, err := r.imageFingerprint(ctx, &m); err == nil {
-		m.ImagesFingerprint = types.StringValue(fp)
-	}
-	// Detect the boot format as a plan would, so that it and the
-	// shutdown_timeout that follows from it need no update after import.
-	var inspect diag.Diagnostics
-	if bootFormat, ok := r.checkBootImages(ctx, &m, imageChanges{}, &inspect); ok {
-		m.BootFormat = types.StringValue(bootFormat)
-		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(bootFormat))
-		if known(m.ACPI) && !m.ACPI.ValueBool() {
-			// Without ACPI there is no power button to press: a stop destroys
-			// at once, and a generated configuration that spells out
-			// acpi = false stays valid.
-			m.ShutdownTimeout = types.StringValue("0s")
-		}
-	} else {
-		tflog.Info(ctx, "boot images of the imported instance could not be inspected", map[string]any{"instance": name})
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
-}
-
 // composeAtApply composes boot_cmdline when the plan could not (a network
 // created in the same apply); false when that fails.
 func (r *InstanceResource) composeAtApply(ctx context.Context, plan, state *instanceModel, summary string, diags *diag.Diagnostics) bool {
@@ -599,57 +586,4 @@ func (r *InstanceResource) composeAtApply(ctx context.Context, plan, state *inst
 	}
 	plan.BootCmdline = types.StringValue(line)
 	return true
-}
-
-// reserve makes the networks' static DHCP reservations match the planned
-// interfaces: reservations of the prior interfaces that are no longer wanted
-// are released, new ones added. defined carries the MACs libvirt chose.
-func (r *InstanceResource) reserve(ctx context.Context, planned []nicModel, defined []hypervisor.InterfaceSpec, prior []nicModel) error {
-	want := map[string]hypervisor.DHCPHost{} // network/mac -> host
-	for i, n := range planned {
-		if n.IPv4Address.IsNull() || n.IPv4Address.ValueString() == "" || i >= len(defined) {
-			continue
-		}
-		mac := defined[i].MAC
-		want[n.Network.ValueString()+"/"+mac] = hypervisor.DHCPHost{MAC: mac, IPv4: n.IPv4Address.ValueString()}
-	}
-	changed := map[string]bool{} // an interface that keeps its MAC and network but gets another address
-	for _, n := range prior {
-		if n.IPv4Address.IsNull() || n.MAC.ValueString() == "" {
-			continue
-		}
-		key := n.Network.ValueString() + "/" + n.MAC.ValueString()
-		if h, ok := want[key]; ok {
-			changed[key] = h.IPv4 != n.IPv4Address.ValueString()
-			continue
-		}
-		tflog.Debug(ctx, "releasing reservation", map[string]any{"network": n.Network.ValueString(), "mac": n.MAC.ValueString()})
-		if err := r.data.Client.RemoveDHCPHost(ctx, n.Network.ValueString(), n.MAC.ValueString()); err != nil {
-			return err
-		}
-	}
-	for key, h := range want {
-		network := key[:len(key)-len(h.MAC)-1]
-		tflog.Debug(ctx, "reserving address", map[string]any{"network": network, "mac": h.MAC, "ipv4": h.IPv4})
-		add := r.data.Client.AddDHCPHost
-		if changed[key] {
-			add = r.data.Client.ChangeDHCPHost // one network update instead of a remove and an add
-		}
-		if err := add(ctx, network, h); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// releaseReservations removes the interfaces' static DHCP reservations.
-func (r *InstanceResource) releaseReservations(ctx context.Context, name string, nics []nicModel) {
-	for _, n := range nics {
-		if n.IPv4Address.IsNull() || n.MAC.IsUnknown() || n.MAC.ValueString() == "" {
-			continue
-		}
-		if err := r.data.Client.RemoveDHCPHost(ctx, n.Network.ValueString(), n.MAC.ValueString()); err != nil {
-			tflog.Warn(ctx, "cannot release reservation", map[string]any{"instance": name, "network": n.Network.ValueString(), "error": err.Error()})
-		}
-	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
@@ -63,4 +65,67 @@ func (r *InstanceResource) removeLeftDomain(ctx context.Context, plan *instanceM
 		return err
 	}
 	return c.UndefineDomain(ctx, name)
+}
+
+func (r *InstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if r.notConfigured(&resp.Diagnostics) {
+		return
+	}
+	id := importID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name, err := r.data.Client.LookupDomainName(ctx, id)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id),
+			err.Error()+"\n\nImport takes the domain's name or UUID.")
+		return
+	}
+	m, found, diags := r.read(ctx, name, nil)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !found {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), "The domain disappeared during import.")
+		return
+	}
+	// Adopted: from now on an attribute the configuration leaves unset keeps
+	// what the domain has (adopted.go).
+	resp.Diagnostics.Append(markAdopted(ctx, resp.Private)...)
+	r.adoptOverlays(ctx, &m)
+	// An imported domain belongs to a state now: a create marker still in
+	// flight must no longer let another create take it over.
+	if err := r.data.Client.MarkDomainCreated(ctx, name); err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Unable to import instance %q", id), err.Error())
+		return
+	}
+	// Reservations live on the networks: adopt the ones made for these MACs.
+	for i := range m.NetworkInterfaces {
+		n := &m.NetworkInterfaces[i]
+		h, ok, err := r.data.Client.DHCPHostByMAC(ctx, n.Network.ValueString(), n.MAC.ValueString())
+		if err == nil && ok {
+			n.IPv4Address = types.StringValue(h.IPv4)
+		}
+	}
+	if fp, err := r.imageFingerprint(ctx, &m); err == nil {
+		m.ImagesFingerprint = types.StringValue(fp)
+	}
+	// Detect the boot format as a plan would, so that it and the
+	// shutdown_timeout that follows from it need no update after import.
+	var inspect diag.Diagnostics
+	if bootFormat, ok := r.checkBootImages(ctx, &m, imageChanges{}, &inspect); ok {
+		m.BootFormat = types.StringValue(bootFormat)
+		m.ShutdownTimeout = types.StringValue(defaultShutdownTimeout(bootFormat))
+		if known(m.ACPI) && !m.ACPI.ValueBool() {
+			// Without ACPI there is no power button to press: a stop destroys
+			// at once, and a generated configuration that spells out
+			// acpi = false stays valid.
+			m.ShutdownTimeout = types.StringValue("0s")
+		}
+	} else {
+		tflog.Info(ctx, "boot images of the imported instance could not be inspected", map[string]any{"instance": name})
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
 }
