@@ -6,25 +6,19 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// hostCheck is one entry of unikernel_host's `checks`.
+// hostCheck is one entry of unikernel_host's `checks`. Every check has all
+// four values, so plain Go types hold them.
 type hostCheck struct {
-	Name   string
-	OK     bool
-	Detail string
-	Fix    string
+	Name   string `tfsdk:"name"`
+	OK     bool   `tfsdk:"ok"`
+	Detail string `tfsdk:"detail"`
+	Fix    string `tfsdk:"fix"`
 }
-
-var hostCheckType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"name": types.StringType, "ok": types.BoolType, "detail": types.StringType, "fix": types.StringType,
-}}
 
 // Names of the host checks, in the order they are listed.
 const (
@@ -166,8 +160,8 @@ func hostChecks(f hostFacts) []hostCheck {
 	return out
 }
 
-// readHostChecks gathers the facts and returns the checks as a list value.
-func (d *HostDataSource) readHostChecks(ctx context.Context, h hypervisor.HostInfo, efi bool) (types.List, diag.Diagnostics) {
+// readHostChecks gathers the facts and returns the checks.
+func (d *HostDataSource) readHostChecks(ctx context.Context, h hypervisor.HostInfo, efi bool) []hostCheck {
 	c := d.data.Client
 	f := hostFacts{Xen: d.data.Hypervisor == "xen" || h.Driver == "Xen", Types: h.KernelBootTypes, EFI: efi, Console: d.data.Console}
 	if !f.Xen {
@@ -185,16 +179,5 @@ func (d *HostDataSource) readHostChecks(ctx context.Context, h hypervisor.HostIn
 	} else if !hypervisor.IsNotFound(err) {
 		f.ConsoleErr = err
 	}
-	var elems []attr.Value
-	for _, ch := range hostChecks(f) {
-		v, diags := types.ObjectValue(hostCheckType.AttrTypes, map[string]attr.Value{
-			"name": types.StringValue(ch.Name), "ok": types.BoolValue(ch.OK),
-			"detail": types.StringValue(ch.Detail), "fix": types.StringValue(ch.Fix),
-		})
-		if diags.HasError() {
-			return types.ListNull(hostCheckType), diags
-		}
-		elems = append(elems, v)
-	}
-	return types.ListValue(hostCheckType, elems)
+	return hostChecks(f)
 }
