@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -47,9 +46,7 @@ func (r *ImageResource) configured(diags *diag.Diagnostics) bool {
 // read refreshes the volume's facts into m: id, path and size come from
 // libvirt; name, pool, source, sha256, format and boot stay as they are.
 func (r *ImageResource) read(ctx context.Context, m ImageResourceModel) (ImageResourceModel, error) {
-	pool, name := m.Pool.ValueString(), m.Name.ValueString()
-	tflog.Debug(ctx, "reading storage volume", map[string]any{"pool": pool, "volume": name})
-	info, err := r.data.Client.ReadVolume(ctx, pool, name)
+	info, err := readStorageVolume(ctx, r.data.Client, m.Pool.ValueString(), m.Name.ValueString())
 	if err != nil {
 		return m, err
 	}
@@ -230,18 +227,7 @@ func (r *ImageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	pool, name := prior.Pool.ValueString(), prior.Name.ValueString()
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 	state, err := r.read(ctx, prior)
-	switch {
-	case hypervisor.IsNotFound(err):
-		tflog.Info(ctx, "storage volume is gone, removing it from state", map[string]any{"pool": pool, "volume": name})
-		resp.State.RemoveResource(ctx)
-		return
-	case hypervisor.IsPoolInactive(err):
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q not checked", name),
-			fmt.Sprintf("%s, so the image could not be read and its state was kept as it was. Start the pool to check it.", err))
-		return
-	case err != nil:
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read image %q", name),
-			fmt.Sprintf("%s.\n\nThe state was kept. Check that libvirt answers, then refresh again.", err))
+	if !imageKind.keepReading(ctx, err, pool, name, resp) {
 		return
 	}
 	if b, d := req.Private.GetKey(ctx, privateKey); !d.HasError() && b == nil {
@@ -294,13 +280,7 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	img.Close()
 	state.Source = plan.Source
-	newState, err := r.read(ctx, state)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the image back failed: %s.", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
-	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), name, &resp.Diagnostics)
+	r.saveReadBack(ctx, state, summary, resp)
 }
 
 // recordOCI records an OCI source after an import: the package's file must
@@ -322,13 +302,18 @@ func (r *ImageResource) recordOCI(ctx context.Context, plan, state ImageResource
 	}
 	state.OCI = plan.OCI
 	state.fromPackage(pkg)
+	r.saveReadBack(ctx, state, summary, resp)
+}
+
+// saveReadBack reads the image back after an update and makes it the state.
+func (r *ImageResource) saveReadBack(ctx context.Context, state ImageResourceModel, summary string, resp *resource.UpdateResponse) {
 	newState, err := r.read(ctx, state)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the image back failed: %s.", err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
-	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), name, &resp.Diagnostics)
+	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), state.Name.ValueString(), &resp.Diagnostics)
 }
 
 func (r *ImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -340,18 +325,7 @@ func (r *ImageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	pool, name := state.Pool.ValueString(), state.Name.ValueString()
-	tflog.Debug(ctx, "deleting storage volume", map[string]any{"pool": pool, "volume": name})
-	err := r.data.Client.DeleteVolume(ctx, pool, name)
-	switch {
-	case err == nil, hypervisor.IsNotFound(err):
-	case hypervisor.IsPoolInactive(err):
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to delete image %q", name),
-			fmt.Sprintf("%s.\n\nStart the pool (`virsh pool-start %s`), then destroy again.", err, pool))
-	default:
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to delete image %q", name),
-			fmt.Sprintf("%s.\n\nThe state was kept. If an instance still uses the image, remove it first.", err))
-	}
+	imageKind.delete(ctx, r.data.Client, state.Pool.ValueString(), state.Name.ValueString(), &resp.Diagnostics)
 }
 
 // ImportState takes `pool/name`. It downloads the volume once through libvirt
@@ -364,20 +338,13 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	summary := fmt.Sprintf("Unable to import image %q", id)
-	pool, name, ok := strings.Cut(id, "/")
-	if !ok || pool == "" || name == "" || strings.Contains(name, "/") {
-		resp.Diagnostics.AddError(summary, "Import an image by `<pool>/<volume name>`, for example `images/kernel.elf`.")
+	pool, name, info, ok := imageKind.importVolume(ctx, r.data.Client, id, &resp.Diagnostics)
+	if !ok {
 		return
 	}
+	summary := fmt.Sprintf("Unable to import image %q", id)
 	ctx = tflog.SetField(ctx, "pool", pool)
 	ctx = tflog.SetField(ctx, "volume", name)
-	tflog.Debug(ctx, "reading storage volume")
-	info, err := r.data.Client.ReadVolume(ctx, pool, name)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n`virsh vol-list %s` lists the volumes of the pool.", err, pool))
-		return
-	}
 	tflog.Debug(ctx, "hashing storage volume", map[string]any{"size": info.Size})
 	digest, err := hashVolume(ctx, r.data.Client, pool, name, int64(info.Size))
 	if err != nil {

@@ -137,11 +137,8 @@ func (d *NetworkDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	tflog.Debug(ctx, "reading network", map[string]any{"network": name})
 	info, err := d.data.Client.ReadNetwork(ctx, name)
 	if err != nil {
-		hint := "Check that libvirt answers."
-		if hypervisor.IsNotFound(err) {
-			hint = "No network of that name is defined on this host: check the name with `virsh net-list --all`."
-		}
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s", err, hint))
+		resp.Diagnostics.AddError(summary, lookupFailed(err,
+			"No network of that name is defined on this host: check the name with `virsh net-list --all`."))
 		return
 	}
 	m, diags := networkModelFromInfo(info, info.Spec.Hosts)

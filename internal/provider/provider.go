@@ -399,3 +399,14 @@ func providerData(raw any, diags interface {
 	}
 	return d
 }
+
+// lookupFailed is the detail of a data source's failed lookup: what libvirt
+// said, then notFound when there is no such object, else the advice to check
+// that libvirt answers.
+func lookupFailed(err error, notFound string) string {
+	hint := "Check that libvirt answers."
+	if hypervisor.IsNotFound(err) {
+		hint = notFound
+	}
+	return fmt.Sprintf("%s.\n\n%s", err, hint)
+}
