@@ -67,8 +67,11 @@ type hostFacts struct {
 
 // hostChecks turns the facts into checks. Pure.
 func hostChecks(f hostFacts) []hostCheck {
-	var out []hostCheck
-	// QEMU's user.
+	return []hostCheck{qemuUserCheck(f), kvmCheck(f), uefiCheck(f), rngCheck(f), consolePoolCheck(f)}
+}
+
+// qemuUserCheck checks the user QEMU runs as, which must reach the host paths given to instances.
+func qemuUserCheck(f hostFacts) hostCheck {
 	c := hostCheck{Name: checkQEMUUser, OK: true}
 	switch {
 	case f.Xen:
@@ -86,9 +89,12 @@ func hostChecks(f hostFacts) []hostCheck {
 			"kernel, initrd or disk given by host path, and to use shared directories; on a local URI the provider checks "+
 			"this at plan. Pool images are always reachable.", f.UserName, strings.Join(f.Security.Models, ", "))
 	}
-	out = append(out, c)
-	// KVM.
-	c = hostCheck{Name: checkKVM, OK: true}
+	return c
+}
+
+// kvmCheck checks whether the kvm domain type is offered and usable by QEMU's user.
+func kvmCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkKVM, OK: true}
 	switch {
 	case f.Xen:
 		c.Detail = "Xen host: guests run as Xen domains."
@@ -106,9 +112,12 @@ func hostChecks(f hostFacts) []hostCheck {
 		c.Fix = "Enable virtualization (VT-x or AMD-V) in the firmware and load kvm_intel or kvm_amd so that /dev/kvm " +
 			"exists, then restart libvirtd; or set hypervisor = \"qemu\" (software emulation, slower)."
 	}
-	out = append(out, c)
-	// UEFI.
-	c = hostCheck{Name: checkUEFI, OK: f.EFI}
+	return c
+}
+
+// uefiCheck checks whether UEFI firmware is offered, for firmware = "efi".
+func uefiCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkUEFI, OK: f.EFI}
 	if f.EFI {
 		c.Detail = "UEFI firmware is offered for firmware = \"efi\"."
 	} else {
@@ -118,9 +127,12 @@ func hostChecks(f hostFacts) []hostCheck {
 			c.Fix = "Install Xen's OVMF build (ovmf on Debian) and restart libvirtd."
 		}
 	}
-	out = append(out, c)
-	// RNG.
-	c = hostCheck{Name: checkRNG, OK: true}
+	return c
+}
+
+// rngCheck checks whether virtio-rng fed from the host's /dev/urandom is offered.
+func rngCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkRNG, OK: true}
 	switch {
 	case f.Xen:
 		c.Detail = "Xen host: rng does not apply."
@@ -134,9 +146,12 @@ func hostChecks(f hostFacts) []hostCheck {
 		c.Detail = fmt.Sprintf("virtio-rng with the random backend is not offered (backends: %s).", strings.Join(f.RNG, ", "))
 		c.Fix = "Use a QEMU and libvirt build with virtio-rng, or set rng = false on instances (Nanos and OSv want one)."
 	}
-	out = append(out, c)
-	// Console pool.
-	c = hostCheck{Name: checkConsolePool, OK: true}
+	return c
+}
+
+// consolePoolCheck checks the storage pool of console logs.
+func consolePoolCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkConsolePool, OK: true}
 	switch {
 	case f.ConsoleErr != nil:
 		c.OK, c.Detail = false, fmt.Sprintf("cannot read the storage pool %q: %v", f.Console.Name, f.ConsoleErr)
@@ -156,8 +171,7 @@ func hostChecks(f hostFacts) []hostCheck {
 		}
 		c.Detail = fmt.Sprintf("the storage pool %q in %s is %s.", f.Console.Name, f.Console.Path, state)
 	}
-	out = append(out, c)
-	return out
+	return c
 }
 
 // readHostChecks gathers the facts and returns the checks.

@@ -57,6 +57,8 @@ const networkResourceDescription = "A libvirt network for unikernels and microVM
 	"`autostart`): a network deleted, stopped, or with reservations, DNS hosts or autostart changed out of band " +
 	"shows in the next plan, and apply repairs it."
 
+// Schema is longer than most functions here: it is one declarative list of
+// attributes, which reads best whole.
 func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{

@@ -112,6 +112,8 @@ func (p *UnikernelProvider) Metadata(_ context.Context, _ provider.MetadataReque
 	resp.Version = p.version
 }
 
+// Schema is longer than most functions here: it is one declarative list of
+// attributes, which reads best whole.
 func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Runs unikernels (MirageOS, Unikraft, Nanos, OSv) and tiny Linux microVMs on your own " +
