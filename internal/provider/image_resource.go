@@ -69,41 +69,16 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	ctx = tflog.SetField(ctx, "pool", pool)
 	ctx = tflog.SetField(ctx, "volume", name)
 
-	// A sha256 from the configuration is verified before anything is
-	// created. One the plan computed from a local file is checked as the
-	// bytes stream, before the upload is committed. The format is known when
-	// the configuration set it or the plan detected it.
-	var checks imageChecks
-	if known(config.SHA256) {
-		checks.verify = config.SHA256.ValueString()
-	}
-	if known(plan.SHA256) {
-		checks.expect = plan.SHA256.ValueString()
-	}
-	if known(plan.Format) {
-		checks.format = imageformat.Format(plan.Format.ValueString())
-	}
-	if checks.headers = sourceHeaders(ctx, &config, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	checks := createChecks(ctx, plan, config, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	var pkg *oci.Package
 	if plan.OCI != nil {
-		// The package's file is pulled into the blob cache, every blob
-		// verified against its digest, and uploaded from there; its SHA-256
-		// is checked again as it streams.
-		var err error
-		if pkg, err = r.pullOCI(ctx, plan.OCI, plan.OCIDigest.ValueString()); err != nil {
-			addOCIError(&resp.Diagnostics, summary, err, "Nothing was created.")
+		if pkg = r.pullForCreate(ctx, plan, &checks, summary, &resp.Diagnostics); pkg == nil {
 			return
 		}
 		source = pkg.File.Path
-		if checks.verify != "" && checks.verify != pkg.File.SHA256 {
-			resp.Diagnostics.AddAttributeError(path.Root("sha256"), summary, fmt.Sprintf("Checksum mismatch for %s "+
-				"(%s):\n  expected sha256 %s\n  actual   sha256 %s\n\nNothing was created. Check that the reference "+
-				"is the build you mean, then correct sha256.", pkg.Reference, pkg.Taken, checks.verify, pkg.File.SHA256))
-			return
-		}
-		checks.verify, checks.expect = "", pkg.File.SHA256
 	}
 	// Stamped before the bytes are read: a write during the upload changes
 	// the file's stamp, and the next plan hashes it again.
@@ -138,23 +113,7 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	defer end()
 	info, err := uploadImage(ctx, r.data.Client, pool, name, img)
 	if err != nil {
-		if pkg != nil && r.data.OCI.Cache().Drop(pkg.File) {
-			// The cached file no longer has its digest (changed on disk): it is
-			// dropped, and the next apply pulls it again.
-			resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("The cached %s of %s (%s) no longer has "+
-				"its sha256 %s; it was removed from the blob cache. Apply again to pull it anew.",
-				pkg.Taken, pkg.Reference, pkg.File.Path, pkg.File.SHA256))
-		}
-		resp.Diagnostics.AddError(summary, createVolumeHint(err, pool, name))
-		// A failed upload removes its volume. When that removal could not run
-		// (the daemon went away), the volume stays in the state as tainted, so
-		// that the next apply replaces it. A name taken by a volume that this
-		// create did not make never enters the state.
-		if !hypervisor.IsConflict(err) {
-			if _, rerr := r.data.Client.ReadVolume(context.WithoutCancel(ctx), pool, name); !hypervisor.IsNotFound(rerr) {
-				resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
-			}
-		}
+		r.uploadFailed(ctx, err, pkg, &plan, summary, resp)
 		return
 	}
 	plan.SHA256 = types.StringValue(img.digest)
@@ -182,6 +141,66 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 
 // addSourceError reports a failure to prepare the source on the attribute
 // it belongs to. Nothing has been created at that point.
+// createChecks are the checks of the bytes a create uploads. A sha256 from
+// the configuration is verified before anything is created. One the plan
+// computed from a local file is checked as the bytes stream, before the
+// upload is committed. The format is known when the configuration set it or
+// the plan detected it.
+func createChecks(ctx context.Context, plan, config ImageResourceModel, diags *diag.Diagnostics) imageChecks {
+	var checks imageChecks
+	if known(config.SHA256) {
+		checks.verify = config.SHA256.ValueString()
+	}
+	if known(plan.SHA256) {
+		checks.expect = plan.SHA256.ValueString()
+	}
+	if known(plan.Format) {
+		checks.format = imageformat.Format(plan.Format.ValueString())
+	}
+	checks.headers = sourceHeaders(ctx, &config, diags)
+	return checks
+}
+
+// pullForCreate pulls the package's file into the blob cache, every blob
+// verified against its digest; the create uploads it from there, and its
+// SHA-256 is checked again as it streams. It returns nil after an error.
+func (r *ImageResource) pullForCreate(ctx context.Context, plan ImageResourceModel, checks *imageChecks, summary string, diags *diag.Diagnostics) *oci.Package {
+	pkg, err := r.pullOCI(ctx, plan.OCI, plan.OCIDigest.ValueString())
+	if err != nil {
+		addOCIError(diags, summary, err, "Nothing was created.")
+		return nil
+	}
+	if checks.verify != "" && checks.verify != pkg.File.SHA256 {
+		diags.AddAttributeError(path.Root("sha256"), summary, fmt.Sprintf("Checksum mismatch for %s "+
+			"(%s):\n  expected sha256 %s\n  actual   sha256 %s\n\nNothing was created. Check that the reference "+
+			"is the build you mean, then correct sha256.", pkg.Reference, pkg.Taken, checks.verify, pkg.File.SHA256))
+		return nil
+	}
+	checks.verify, checks.expect = "", pkg.File.SHA256
+	return pkg
+}
+
+// uploadFailed reports a failed upload. A failed upload removes its volume.
+// When that removal could not run (the daemon went away), the volume stays in
+// the state as tainted, so that the next apply replaces it. A name taken by a
+// volume that this create did not make never enters the state.
+func (r *ImageResource) uploadFailed(ctx context.Context, err error, pkg *oci.Package, plan *ImageResourceModel, summary string, resp *resource.CreateResponse) {
+	pool, name := plan.Pool.ValueString(), plan.Name.ValueString()
+	if pkg != nil && r.data.OCI.Cache().Drop(pkg.File) {
+		// The cached file no longer has its digest (changed on disk): it is
+		// dropped, and the next apply pulls it again.
+		resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("The cached %s of %s (%s) no longer has "+
+			"its sha256 %s; it was removed from the blob cache. Apply again to pull it anew.",
+			pkg.Taken, pkg.Reference, pkg.File.Path, pkg.File.SHA256))
+	}
+	resp.Diagnostics.AddError(summary, createVolumeHint(err, pool, name))
+	if !hypervisor.IsConflict(err) {
+		if _, rerr := r.data.Client.ReadVolume(context.WithoutCancel(ctx), pool, name); !hypervisor.IsNotFound(rerr) {
+			resp.Diagnostics.Append(recordCreated(ctx, &resp.State, plan)...)
+		}
+	}
+}
+
 func addSourceError(diags *diag.Diagnostics, summary, source string, err error, outcome string) {
 	attr := "source"
 	var se *sourceError
