@@ -6,25 +6,19 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// hostCheck is one entry of unikernel_host's `checks`.
+// hostCheck is one entry of unikernel_host's `checks`. Every check has all
+// four values, so plain Go types hold them.
 type hostCheck struct {
-	Name   string
-	OK     bool
-	Detail string
-	Fix    string
+	Name   string `tfsdk:"name"`
+	OK     bool   `tfsdk:"ok"`
+	Detail string `tfsdk:"detail"`
+	Fix    string `tfsdk:"fix"`
 }
-
-var hostCheckType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"name": types.StringType, "ok": types.BoolType, "detail": types.StringType, "fix": types.StringType,
-}}
 
 // Names of the host checks, in the order they are listed.
 const (
@@ -73,8 +67,11 @@ type hostFacts struct {
 
 // hostChecks turns the facts into checks. Pure.
 func hostChecks(f hostFacts) []hostCheck {
-	var out []hostCheck
-	// QEMU's user.
+	return []hostCheck{qemuUserCheck(f), kvmCheck(f), uefiCheck(f), rngCheck(f), consolePoolCheck(f)}
+}
+
+// qemuUserCheck checks the user QEMU runs as, which must reach the host paths given to instances.
+func qemuUserCheck(f hostFacts) hostCheck {
 	c := hostCheck{Name: checkQEMUUser, OK: true}
 	switch {
 	case f.Xen:
@@ -92,9 +89,12 @@ func hostChecks(f hostFacts) []hostCheck {
 			"kernel, initrd or disk given by host path, and to use shared directories; on a local URI the provider checks "+
 			"this at plan. Pool images are always reachable.", f.UserName, strings.Join(f.Security.Models, ", "))
 	}
-	out = append(out, c)
-	// KVM.
-	c = hostCheck{Name: checkKVM, OK: true}
+	return c
+}
+
+// kvmCheck checks whether the kvm domain type is offered and usable by QEMU's user.
+func kvmCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkKVM, OK: true}
 	switch {
 	case f.Xen:
 		c.Detail = "Xen host: guests run as Xen domains."
@@ -112,9 +112,12 @@ func hostChecks(f hostFacts) []hostCheck {
 		c.Fix = "Enable virtualization (VT-x or AMD-V) in the firmware and load kvm_intel or kvm_amd so that /dev/kvm " +
 			"exists, then restart libvirtd; or set hypervisor = \"qemu\" (software emulation, slower)."
 	}
-	out = append(out, c)
-	// UEFI.
-	c = hostCheck{Name: checkUEFI, OK: f.EFI}
+	return c
+}
+
+// uefiCheck checks whether UEFI firmware is offered, for firmware = "efi".
+func uefiCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkUEFI, OK: f.EFI}
 	if f.EFI {
 		c.Detail = "UEFI firmware is offered for firmware = \"efi\"."
 	} else {
@@ -124,9 +127,12 @@ func hostChecks(f hostFacts) []hostCheck {
 			c.Fix = "Install Xen's OVMF build (ovmf on Debian) and restart libvirtd."
 		}
 	}
-	out = append(out, c)
-	// RNG.
-	c = hostCheck{Name: checkRNG, OK: true}
+	return c
+}
+
+// rngCheck checks whether virtio-rng fed from the host's /dev/urandom is offered.
+func rngCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkRNG, OK: true}
 	switch {
 	case f.Xen:
 		c.Detail = "Xen host: rng does not apply."
@@ -140,9 +146,12 @@ func hostChecks(f hostFacts) []hostCheck {
 		c.Detail = fmt.Sprintf("virtio-rng with the random backend is not offered (backends: %s).", strings.Join(f.RNG, ", "))
 		c.Fix = "Use a QEMU and libvirt build with virtio-rng, or set rng = false on instances (Nanos and OSv want one)."
 	}
-	out = append(out, c)
-	// Console pool.
-	c = hostCheck{Name: checkConsolePool, OK: true}
+	return c
+}
+
+// consolePoolCheck checks the storage pool of console logs.
+func consolePoolCheck(f hostFacts) hostCheck {
+	c := hostCheck{Name: checkConsolePool, OK: true}
 	switch {
 	case f.ConsoleErr != nil:
 		c.OK, c.Detail = false, fmt.Sprintf("cannot read the storage pool %q: %v", f.Console.Name, f.ConsoleErr)
@@ -162,12 +171,11 @@ func hostChecks(f hostFacts) []hostCheck {
 		}
 		c.Detail = fmt.Sprintf("the storage pool %q in %s is %s.", f.Console.Name, f.Console.Path, state)
 	}
-	out = append(out, c)
-	return out
+	return c
 }
 
-// readHostChecks gathers the facts and returns the checks as a list value.
-func (d *HostDataSource) readHostChecks(ctx context.Context, h hypervisor.HostInfo, efi bool) (types.List, diag.Diagnostics) {
+// readHostChecks gathers the facts and returns the checks.
+func (d *HostDataSource) readHostChecks(ctx context.Context, h hypervisor.HostInfo, efi bool) []hostCheck {
 	c := d.data.Client
 	f := hostFacts{Xen: d.data.Hypervisor == "xen" || h.Driver == "Xen", Types: h.KernelBootTypes, EFI: efi, Console: d.data.Console}
 	if !f.Xen {
@@ -185,16 +193,5 @@ func (d *HostDataSource) readHostChecks(ctx context.Context, h hypervisor.HostIn
 	} else if !hypervisor.IsNotFound(err) {
 		f.ConsoleErr = err
 	}
-	var elems []attr.Value
-	for _, ch := range hostChecks(f) {
-		v, diags := types.ObjectValue(hostCheckType.AttrTypes, map[string]attr.Value{
-			"name": types.StringValue(ch.Name), "ok": types.BoolValue(ch.OK),
-			"detail": types.StringValue(ch.Detail), "fix": types.StringValue(ch.Fix),
-		})
-		if diags.HasError() {
-			return types.ListNull(hostCheckType), diags
-		}
-		elems = append(elems, v)
-	}
-	return types.ListValue(hostCheckType, elems)
+	return hostChecks(f)
 }

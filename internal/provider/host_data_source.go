@@ -35,7 +35,7 @@ type HostDataSourceModel struct {
 	Pools             types.List   `tfsdk:"pools"`
 	EFI               types.Bool   `tfsdk:"efi"`
 	SecureBoot        types.Bool   `tfsdk:"secure_boot"`
-	Checks            types.List   `tfsdk:"checks"`
+	Checks            []hostCheck  `tfsdk:"checks"`
 }
 
 // NewHostDataSource is the constructor registered with the provider.
@@ -125,8 +125,7 @@ func (d *HostDataSource) Read(ctx context.Context, _ datasource.ReadRequest, res
 	resp.Diagnostics.Append(diags...)
 	m.Pools, diags = types.ListValueFrom(ctx, types.StringType, h.Pools)
 	resp.Diagnostics.Append(diags...)
-	m.Checks, diags = d.readHostChecks(ctx, h, m.EFI.ValueBool())
-	resp.Diagnostics.Append(diags...)
+	m.Checks = d.readHostChecks(ctx, h, m.EFI.ValueBool())
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -47,9 +46,7 @@ func (r *ImageResource) configured(diags *diag.Diagnostics) bool {
 // read refreshes the volume's facts into m: id, path and size come from
 // libvirt; name, pool, source, sha256, format and boot stay as they are.
 func (r *ImageResource) read(ctx context.Context, m ImageResourceModel) (ImageResourceModel, error) {
-	pool, name := m.Pool.ValueString(), m.Name.ValueString()
-	tflog.Debug(ctx, "reading storage volume", map[string]any{"pool": pool, "volume": name})
-	info, err := r.data.Client.ReadVolume(ctx, pool, name)
+	info, err := readStorageVolume(ctx, r.data.Client, m.Pool.ValueString(), m.Name.ValueString())
 	if err != nil {
 		return m, err
 	}
@@ -72,41 +69,16 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	ctx = tflog.SetField(ctx, "pool", pool)
 	ctx = tflog.SetField(ctx, "volume", name)
 
-	// A sha256 from the configuration is verified before anything is
-	// created. One the plan computed from a local file is checked as the
-	// bytes stream, before the upload is committed. The format is known when
-	// the configuration set it or the plan detected it.
-	var checks imageChecks
-	if known(config.SHA256) {
-		checks.verify = config.SHA256.ValueString()
-	}
-	if known(plan.SHA256) {
-		checks.expect = plan.SHA256.ValueString()
-	}
-	if known(plan.Format) {
-		checks.format = imageformat.Format(plan.Format.ValueString())
-	}
-	if checks.headers = sourceHeaders(ctx, &config, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	checks := createChecks(ctx, plan, config, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	var pkg *oci.Package
 	if plan.OCI != nil {
-		// The package's file is pulled into the blob cache, every blob
-		// verified against its digest, and uploaded from there; its SHA-256
-		// is checked again as it streams.
-		var err error
-		if pkg, err = r.pullOCI(ctx, plan.OCI, plan.OCIDigest.ValueString()); err != nil {
-			addOCIError(&resp.Diagnostics, summary, err, "Nothing was created.")
+		if pkg = r.pullForCreate(ctx, plan, &checks, summary, &resp.Diagnostics); pkg == nil {
 			return
 		}
 		source = pkg.File.Path
-		if checks.verify != "" && checks.verify != pkg.File.SHA256 {
-			resp.Diagnostics.AddAttributeError(path.Root("sha256"), summary, fmt.Sprintf("Checksum mismatch for %s "+
-				"(%s):\n  expected sha256 %s\n  actual   sha256 %s\n\nNothing was created. Check that the reference "+
-				"is the build you mean, then correct sha256.", pkg.Reference, pkg.Taken, checks.verify, pkg.File.SHA256))
-			return
-		}
-		checks.verify, checks.expect = "", pkg.File.SHA256
 	}
 	// Stamped before the bytes are read: a write during the upload changes
 	// the file's stamp, and the next plan hashes it again.
@@ -141,23 +113,7 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	defer end()
 	info, err := uploadImage(ctx, r.data.Client, pool, name, img)
 	if err != nil {
-		if pkg != nil && r.data.OCI.Cache().Drop(pkg.File) {
-			// The cached file no longer has its digest (changed on disk): it is
-			// dropped, and the next apply pulls it again.
-			resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("The cached %s of %s (%s) no longer has "+
-				"its sha256 %s; it was removed from the blob cache. Apply again to pull it anew.",
-				pkg.Taken, pkg.Reference, pkg.File.Path, pkg.File.SHA256))
-		}
-		resp.Diagnostics.AddError(summary, createVolumeHint(err, pool, name))
-		// A failed upload removes its volume. When that removal could not run
-		// (the daemon went away), the volume stays in the state as tainted, so
-		// that the next apply replaces it. A name taken by a volume that this
-		// create did not make never enters the state.
-		if !hypervisor.IsConflict(err) {
-			if _, rerr := r.data.Client.ReadVolume(context.WithoutCancel(ctx), pool, name); !hypervisor.IsNotFound(rerr) {
-				resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
-			}
-		}
+		r.uploadFailed(ctx, err, pkg, &plan, summary, resp)
 		return
 	}
 	plan.SHA256 = types.StringValue(img.digest)
@@ -185,6 +141,66 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 
 // addSourceError reports a failure to prepare the source on the attribute
 // it belongs to. Nothing has been created at that point.
+// createChecks are the checks of the bytes a create uploads. A sha256 from
+// the configuration is verified before anything is created. One the plan
+// computed from a local file is checked as the bytes stream, before the
+// upload is committed. The format is known when the configuration set it or
+// the plan detected it.
+func createChecks(ctx context.Context, plan, config ImageResourceModel, diags *diag.Diagnostics) imageChecks {
+	var checks imageChecks
+	if known(config.SHA256) {
+		checks.verify = config.SHA256.ValueString()
+	}
+	if known(plan.SHA256) {
+		checks.expect = plan.SHA256.ValueString()
+	}
+	if known(plan.Format) {
+		checks.format = imageformat.Format(plan.Format.ValueString())
+	}
+	checks.headers = sourceHeaders(ctx, &config, diags)
+	return checks
+}
+
+// pullForCreate pulls the package's file into the blob cache, every blob
+// verified against its digest; the create uploads it from there, and its
+// SHA-256 is checked again as it streams. It returns nil after an error.
+func (r *ImageResource) pullForCreate(ctx context.Context, plan ImageResourceModel, checks *imageChecks, summary string, diags *diag.Diagnostics) *oci.Package {
+	pkg, err := r.pullOCI(ctx, plan.OCI, plan.OCIDigest.ValueString())
+	if err != nil {
+		addOCIError(diags, summary, err, "Nothing was created.")
+		return nil
+	}
+	if checks.verify != "" && checks.verify != pkg.File.SHA256 {
+		diags.AddAttributeError(path.Root("sha256"), summary, fmt.Sprintf("Checksum mismatch for %s "+
+			"(%s):\n  expected sha256 %s\n  actual   sha256 %s\n\nNothing was created. Check that the reference "+
+			"is the build you mean, then correct sha256.", pkg.Reference, pkg.Taken, checks.verify, pkg.File.SHA256))
+		return nil
+	}
+	checks.verify, checks.expect = "", pkg.File.SHA256
+	return pkg
+}
+
+// uploadFailed reports a failed upload. A failed upload removes its volume.
+// When that removal could not run (the daemon went away), the volume stays in
+// the state as tainted, so that the next apply replaces it. A name taken by a
+// volume that this create did not make never enters the state.
+func (r *ImageResource) uploadFailed(ctx context.Context, err error, pkg *oci.Package, plan *ImageResourceModel, summary string, resp *resource.CreateResponse) {
+	pool, name := plan.Pool.ValueString(), plan.Name.ValueString()
+	if pkg != nil && r.data.OCI.Cache().Drop(pkg.File) {
+		// The cached file no longer has its digest (changed on disk): it is
+		// dropped, and the next apply pulls it again.
+		resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("The cached %s of %s (%s) no longer has "+
+			"its sha256 %s; it was removed from the blob cache. Apply again to pull it anew.",
+			pkg.Taken, pkg.Reference, pkg.File.Path, pkg.File.SHA256))
+	}
+	resp.Diagnostics.AddError(summary, createVolumeHint(err, pool, name))
+	if !hypervisor.IsConflict(err) {
+		if _, rerr := r.data.Client.ReadVolume(context.WithoutCancel(ctx), pool, name); !hypervisor.IsNotFound(rerr) {
+			resp.Diagnostics.Append(recordCreated(ctx, &resp.State, plan)...)
+		}
+	}
+}
+
 func addSourceError(diags *diag.Diagnostics, summary, source string, err error, outcome string) {
 	attr := "source"
 	var se *sourceError
@@ -230,18 +246,7 @@ func (r *ImageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	pool, name := prior.Pool.ValueString(), prior.Name.ValueString()
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 	state, err := r.read(ctx, prior)
-	switch {
-	case hypervisor.IsNotFound(err):
-		tflog.Info(ctx, "storage volume is gone, removing it from state", map[string]any{"pool": pool, "volume": name})
-		resp.State.RemoveResource(ctx)
-		return
-	case hypervisor.IsPoolInactive(err):
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Image %q not checked", name),
-			fmt.Sprintf("%s, so the image could not be read and its state was kept as it was. Start the pool to check it.", err))
-		return
-	case err != nil:
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read image %q", name),
-			fmt.Sprintf("%s.\n\nThe state was kept. Check that libvirt answers, then refresh again.", err))
+	if !imageKind.keepReading(ctx, err, pool, name, resp) {
 		return
 	}
 	if b, d := req.Private.GetKey(ctx, privateKey); !d.HasError() && b == nil {
@@ -294,13 +299,7 @@ func (r *ImageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	img.Close()
 	state.Source = plan.Source
-	newState, err := r.read(ctx, state)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the image back failed: %s.", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
-	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), name, &resp.Diagnostics)
+	r.saveReadBack(ctx, state, summary, resp)
 }
 
 // recordOCI records an OCI source after an import: the package's file must
@@ -322,13 +321,18 @@ func (r *ImageResource) recordOCI(ctx context.Context, plan, state ImageResource
 	}
 	state.OCI = plan.OCI
 	state.fromPackage(pkg)
+	r.saveReadBack(ctx, state, summary, resp)
+}
+
+// saveReadBack reads the image back after an update and makes it the state.
+func (r *ImageResource) saveReadBack(ctx context.Context, state ImageResourceModel, summary string, resp *resource.UpdateResponse) {
 	newState, err := r.read(ctx, state)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("Reading the image back failed: %s.", err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
-	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), name, &resp.Diagnostics)
+	setImageIdentity(ctx, resp.Identity, state.Pool.ValueString(), state.Name.ValueString(), &resp.Diagnostics)
 }
 
 func (r *ImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -340,18 +344,7 @@ func (r *ImageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	pool, name := state.Pool.ValueString(), state.Name.ValueString()
-	tflog.Debug(ctx, "deleting storage volume", map[string]any{"pool": pool, "volume": name})
-	err := r.data.Client.DeleteVolume(ctx, pool, name)
-	switch {
-	case err == nil, hypervisor.IsNotFound(err):
-	case hypervisor.IsPoolInactive(err):
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to delete image %q", name),
-			fmt.Sprintf("%s.\n\nStart the pool (`virsh pool-start %s`), then destroy again.", err, pool))
-	default:
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to delete image %q", name),
-			fmt.Sprintf("%s.\n\nThe state was kept. If an instance still uses the image, remove it first.", err))
-	}
+	imageKind.delete(ctx, r.data.Client, state.Pool.ValueString(), state.Name.ValueString(), &resp.Diagnostics)
 }
 
 // ImportState takes `pool/name`. It downloads the volume once through libvirt
@@ -364,20 +357,13 @@ func (r *ImageResource) ImportState(ctx context.Context, req resource.ImportStat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	summary := fmt.Sprintf("Unable to import image %q", id)
-	pool, name, ok := strings.Cut(id, "/")
-	if !ok || pool == "" || name == "" || strings.Contains(name, "/") {
-		resp.Diagnostics.AddError(summary, "Import an image by `<pool>/<volume name>`, for example `images/kernel.elf`.")
+	pool, name, info, ok := imageKind.importVolume(ctx, r.data.Client, id, &resp.Diagnostics)
+	if !ok {
 		return
 	}
+	summary := fmt.Sprintf("Unable to import image %q", id)
 	ctx = tflog.SetField(ctx, "pool", pool)
 	ctx = tflog.SetField(ctx, "volume", name)
-	tflog.Debug(ctx, "reading storage volume")
-	info, err := r.data.Client.ReadVolume(ctx, pool, name)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n`virsh vol-list %s` lists the volumes of the pool.", err, pool))
-		return
-	}
 	tflog.Debug(ctx, "hashing storage volume", map[string]any{"size": info.Size})
 	digest, err := hashVolume(ctx, r.data.Client, pool, name, int64(info.Size))
 	if err != nil {

@@ -43,6 +43,8 @@ const imageDescription = "An image in a storage pool: a unikernel kernel (multib
 	"The package's command line, unikernel type, hypervisor and version are exposed as `oci_*` attributes. See " +
 	"the guide \"Unikernels from a registry\"."
 
+// Schema is longer than most functions here: it is one declarative list of
+// attributes, which reads best whole.
 func (r *ImageResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: imageDescription,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -21,26 +20,28 @@ type InstanceDataSource struct {
 }
 
 type instanceDataModel struct {
-	Name              types.String `tfsdk:"name"`
-	ID                types.String `tfsdk:"id"`
-	Hypervisor        types.String `tfsdk:"hypervisor"`
-	State             types.String `tfsdk:"state"`
-	Running           types.Bool   `tfsdk:"running"`
-	Autostart         types.Bool   `tfsdk:"autostart"`
-	Memory            types.Int64  `tfsdk:"memory"`
-	VCPUs             types.Int64  `tfsdk:"vcpus"`
-	Kernel            types.String `tfsdk:"kernel"`
-	Cmdline           types.String `tfsdk:"cmdline"`
-	ConsoleLog        types.String `tfsdk:"console_log"`
-	NetworkInterfaces types.List   `tfsdk:"network_interfaces"`
+	Name              types.String           `tfsdk:"name"`
+	ID                types.String           `tfsdk:"id"`
+	Hypervisor        types.String           `tfsdk:"hypervisor"`
+	State             types.String           `tfsdk:"state"`
+	Running           types.Bool             `tfsdk:"running"`
+	Autostart         types.Bool             `tfsdk:"autostart"`
+	Memory            types.Int64            `tfsdk:"memory"`
+	VCPUs             types.Int64            `tfsdk:"vcpus"`
+	Kernel            types.String           `tfsdk:"kernel"`
+	Cmdline           types.String           `tfsdk:"cmdline"`
+	ConsoleLog        types.String           `tfsdk:"console_log"`
+	NetworkInterfaces []instanceDataNICModel `tfsdk:"network_interfaces"`
 }
 
-var instanceDataNICType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"network":        types.StringType,
-	"mac":            types.StringType,
-	"model":          types.StringType,
-	"ipv4_addresses": types.ListType{ElemType: types.StringType},
-}}
+// instanceDataNICModel is one element of `network_interfaces`: the
+// resource's interface (nicModel) without its settings.
+type instanceDataNICModel struct {
+	Network       types.String `tfsdk:"network"`
+	MAC           types.String `tfsdk:"mac"`
+	Model         types.String `tfsdk:"model"`
+	IPv4Addresses types.List   `tfsdk:"ipv4_addresses"`
+}
 
 // NewInstanceDataSource is the constructor registered with the provider.
 func NewInstanceDataSource() datasource.DataSource { return &InstanceDataSource{} }
@@ -113,17 +114,11 @@ func (d *InstanceDataSource) Read(ctx context.Context, req datasource.ReadReques
 	resp.Diagnostics.Append(rm.fromInfo(ctx, info, leasesByMAC(ctx, d.data.Client, info.Spec.Interfaces), nil)...)
 	m.ID, m.Hypervisor, m.State, m.Running, m.Autostart = rm.ID, rm.Hypervisor, rm.State, rm.Running, rm.Autostart
 	m.Memory, m.VCPUs, m.Kernel, m.Cmdline, m.ConsoleLog = rm.Memory, rm.VCPUs, rm.Kernel, rm.Cmdline, rm.ConsoleLog
-	nics := make([]attr.Value, 0, len(rm.NetworkInterfaces))
+	m.NetworkInterfaces = make([]instanceDataNICModel, 0, len(rm.NetworkInterfaces))
 	for _, n := range rm.NetworkInterfaces {
-		obj, diags := types.ObjectValue(instanceDataNICType.AttrTypes, map[string]attr.Value{
-			"network": n.Network, "mac": n.MAC, "model": n.Model, "ipv4_addresses": n.IPv4Addresses,
-		})
-		resp.Diagnostics.Append(diags...)
-		nics = append(nics, obj)
+		m.NetworkInterfaces = append(m.NetworkInterfaces,
+			instanceDataNICModel{Network: n.Network, MAC: n.MAC, Model: n.Model, IPv4Addresses: n.IPv4Addresses})
 	}
-	list, diags := types.ListValue(instanceDataNICType, nics)
-	resp.Diagnostics.Append(diags...)
-	m.NetworkInterfaces = list
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -28,12 +27,35 @@ type InstancesDataSource struct {
 }
 
 type instancesDataModel struct {
-	NameRegex types.String `tfsdk:"name_regex"`
-	State     types.String `tfsdk:"state"`
-	Network   types.String `tfsdk:"network"`
-	Family    types.String `tfsdk:"family"`
-	Names     types.List   `tfsdk:"names"`
-	Instances types.List   `tfsdk:"instances"`
+	NameRegex types.String         `tfsdk:"name_regex"`
+	State     types.String         `tfsdk:"state"`
+	Network   types.String         `tfsdk:"network"`
+	Family    types.String         `tfsdk:"family"`
+	Names     types.List           `tfsdk:"names"`
+	Instances []instancesItemModel `tfsdk:"instances"`
+}
+
+// instancesItemModel is one element of `instances`.
+type instancesItemModel struct {
+	Name              types.String        `tfsdk:"name"`
+	ID                types.String        `tfsdk:"id"`
+	Hypervisor        types.String        `tfsdk:"hypervisor"`
+	State             types.String        `tfsdk:"state"`
+	Running           types.Bool          `tfsdk:"running"`
+	Autostart         types.Bool          `tfsdk:"autostart"`
+	Family            types.String        `tfsdk:"family"`
+	Memory            types.Int64         `tfsdk:"memory"`
+	VCPUs             types.Int64         `tfsdk:"vcpus"`
+	Networks          []string            `tfsdk:"networks"`
+	IPv4Addresses     []string            `tfsdk:"ipv4_addresses"`
+	NetworkInterfaces []instancesNICModel `tfsdk:"network_interfaces"`
+}
+
+// instancesNICModel is one element of `instances.network_interfaces`.
+type instancesNICModel struct {
+	Network       types.String `tfsdk:"network"`
+	MAC           types.String `tfsdk:"mac"`
+	IPv4Addresses []string     `tfsdk:"ipv4_addresses"`
 }
 
 // instancesFilter is the data source's filter, with its pattern compiled.
@@ -63,27 +85,6 @@ func (f instancesFilter) keeps(info hypervisor.DomainInfo) bool {
 	}
 	return true
 }
-
-var instancesNICType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"network":        types.StringType,
-	"mac":            types.StringType,
-	"ipv4_addresses": types.ListType{ElemType: types.StringType},
-}}
-
-var instancesItemType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"name":               types.StringType,
-	"id":                 types.StringType,
-	"hypervisor":         types.StringType,
-	"state":              types.StringType,
-	"running":            types.BoolType,
-	"autostart":          types.BoolType,
-	"family":             types.StringType,
-	"memory":             types.Int64Type,
-	"vcpus":              types.Int64Type,
-	"networks":           types.ListType{ElemType: types.StringType},
-	"ipv4_addresses":     types.ListType{ElemType: types.StringType},
-	"network_interfaces": types.ListType{ElemType: instancesNICType},
-}}
 
 // instanceStates are the run states the instance resource and data source report.
 var instanceStates = []string{
@@ -210,16 +211,12 @@ func (d *InstancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	}
 	leases := leasesByMAC(ctx, d.data.Client, nics)
 	names := make([]string, 0, len(infos))
-	items := make([]attr.Value, 0, len(infos))
+	m.Instances = make([]instancesItemModel, 0, len(infos))
 	for _, info := range infos {
-		obj, diags := instancesItem(info, leases)
-		resp.Diagnostics.Append(diags...)
-		items = append(items, obj)
+		m.Instances = append(m.Instances, instancesItem(info, leases))
 		names = append(names, info.Spec.Name)
 	}
 	var diags diag.Diagnostics
-	m.Instances, diags = types.ListValue(instancesItemType, items)
-	resp.Diagnostics.Append(diags...)
 	m.Names, diags = types.ListValueFrom(ctx, types.StringType, names)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -256,52 +253,32 @@ func listInstances(ctx context.Context, c *hypervisor.Client, f instancesFilter)
 	return out, nil
 }
 
-// instancesItem maps one domain to an element of `instances`.
-func instancesItem(info hypervisor.DomainInfo, leases map[string][]string) (attr.Value, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// instancesItem maps one domain to an element of `instances`. Its lists are
+// empty, never null, when the domain has no interfaces or no leases.
+func instancesItem(info hypervisor.DomainInfo, leases map[string][]string) instancesItemModel {
 	s := info.Spec
-	nics := make([]attr.Value, 0, len(s.Interfaces))
-	networks := []attr.Value{}
-	addrs := []attr.Value{}
-	seen := map[string]bool{}
+	item := instancesItemModel{
+		Name:              types.StringValue(s.Name),
+		ID:                types.StringValue(s.UUID),
+		Hypervisor:        types.StringValue(s.Type),
+		State:             types.StringValue(string(info.State)),
+		Running:           types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused),
+		Autostart:         types.BoolValue(info.Autostart),
+		Family:            nullIfEmpty(s.Family),
+		Memory:            types.Int64Value(int64(s.MemoryMiB)),
+		VCPUs:             types.Int64Value(int64(s.VCPUs)),
+		Networks:          []string{},
+		IPv4Addresses:     []string{},
+		NetworkInterfaces: make([]instancesNICModel, 0, len(s.Interfaces)),
+	}
 	for _, n := range s.Interfaces {
-		ips := []attr.Value{}
-		for _, ip := range leases[n.MAC] {
-			ips = append(ips, types.StringValue(ip))
-			addrs = append(addrs, types.StringValue(ip))
-		}
-		ipList, d := types.ListValue(types.StringType, ips)
-		diags.Append(d...)
-		obj, d := types.ObjectValue(instancesNICType.AttrTypes, map[string]attr.Value{
-			"network": types.StringValue(n.Network), "mac": types.StringValue(n.MAC), "ipv4_addresses": ipList,
-		})
-		diags.Append(d...)
-		nics = append(nics, obj)
-		if !seen[n.Network] {
-			seen[n.Network] = true
-			networks = append(networks, types.StringValue(n.Network))
+		ips := append([]string{}, leases[n.MAC]...)
+		item.IPv4Addresses = append(item.IPv4Addresses, ips...)
+		item.NetworkInterfaces = append(item.NetworkInterfaces,
+			instancesNICModel{Network: types.StringValue(n.Network), MAC: types.StringValue(n.MAC), IPv4Addresses: ips})
+		if !slices.Contains(item.Networks, n.Network) {
+			item.Networks = append(item.Networks, n.Network)
 		}
 	}
-	nicList, d := types.ListValue(instancesNICType, nics)
-	diags.Append(d...)
-	netList, d := types.ListValue(types.StringType, networks)
-	diags.Append(d...)
-	addrList, d := types.ListValue(types.StringType, addrs)
-	diags.Append(d...)
-	obj, d := types.ObjectValue(instancesItemType.AttrTypes, map[string]attr.Value{
-		"name":               types.StringValue(s.Name),
-		"id":                 types.StringValue(s.UUID),
-		"hypervisor":         types.StringValue(s.Type),
-		"state":              types.StringValue(string(info.State)),
-		"running":            types.BoolValue(info.State == hypervisor.StateRunning || info.State == hypervisor.StatePaused),
-		"autostart":          types.BoolValue(info.Autostart),
-		"family":             nullIfEmpty(s.Family),
-		"memory":             types.Int64Value(int64(s.MemoryMiB)),
-		"vcpus":              types.Int64Value(int64(s.VCPUs)),
-		"networks":           netList,
-		"ipv4_addresses":     addrList,
-		"network_interfaces": nicList,
-	})
-	diags.Append(d...)
-	return obj, diags
+	return item
 }

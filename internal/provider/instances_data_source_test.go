@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -119,20 +117,15 @@ func TestInstancesItem(t *testing.T) {
 		"web-b": {`"unikraft"`, "running", `["default"]`, `[]`, 32, 2, true},
 	}
 	for _, info := range infos {
-		obj, diags := instancesItem(info, leases)
-		if diags.HasError() {
-			t.Fatal(diags)
-		}
-		a := obj.(types.Object).Attributes()
+		it := instancesItem(info, leases)
 		w := want[info.Spec.Name[len(prefix):]]
-		str := func(k string) string { return a[k].String() }
-		if str("family") != w.family || a["state"].(types.String).ValueString() != w.state ||
-			str("networks") != w.networks || str("ipv4_addresses") != w.addrs ||
-			a["memory"].(types.Int64).ValueInt64() != w.memory || a["vcpus"].(types.Int64).ValueInt64() != w.vcpus ||
-			a["running"].(types.Bool).ValueBool() != w.running || a["id"].(types.String).ValueString() == "" {
-			t.Errorf("%s: got %v", info.Spec.Name, a)
+		if it.Family.String() != w.family || it.State.ValueString() != w.state ||
+			fmt.Sprintf("%q", it.Networks) != w.networks || fmt.Sprintf("%q", it.IPv4Addresses) != w.addrs ||
+			it.Memory.ValueInt64() != w.memory || it.VCPUs.ValueInt64() != w.vcpus ||
+			it.Running.ValueBool() != w.running || it.ID.ValueString() == "" {
+			t.Errorf("%s: got %+v", info.Spec.Name, it)
 		}
-		nics := a["network_interfaces"].(types.List).Elements()
+		nics := it.NetworkInterfaces
 		if len(nics) != len(info.Spec.Interfaces) {
 			t.Errorf("%s: %d interfaces listed, want %d", info.Spec.Name, len(nics), len(info.Spec.Interfaces))
 		}

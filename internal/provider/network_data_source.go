@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -30,7 +28,15 @@ type NetworkDataSource struct {
 // attributes plus the leases.
 type NetworkDataSourceModel struct {
 	NetworkResourceModel
-	Leases types.List `tfsdk:"leases"`
+	Leases []networkLeaseModel `tfsdk:"leases"`
+}
+
+// networkLeaseModel is one element of `leases`.
+type networkLeaseModel struct {
+	MAC      types.String `tfsdk:"mac"`
+	IPv4     types.String `tfsdk:"ipv4"`
+	Hostname types.String `tfsdk:"hostname"`
+	Expiry   types.String `tfsdk:"expiry"`
 }
 
 // NewNetworkDataSource is the constructor registered with the provider.
@@ -131,11 +137,8 @@ func (d *NetworkDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	tflog.Debug(ctx, "reading network", map[string]any{"network": name})
 	info, err := d.data.Client.ReadNetwork(ctx, name)
 	if err != nil {
-		hint := "Check that libvirt answers."
-		if hypervisor.IsNotFound(err) {
-			hint = "No network of that name is defined on this host: check the name with `virsh net-list --all`."
-		}
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s", err, hint))
+		resp.Diagnostics.AddError(summary, lookupFailed(err,
+			"No network of that name is defined on this host: check the name with `virsh net-list --all`."))
 		return
 	}
 	m, diags := networkModelFromInfo(info, info.Spec.Hosts)
@@ -146,28 +149,27 @@ func (d *NetworkDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nCheck that libvirt answers.", err))
 		return
 	}
-	out := NetworkDataSourceModel{NetworkResourceModel: m}
-	out.Leases, diags = leasesValue(leases)
-	resp.Diagnostics.Append(diags...)
+	out := NetworkDataSourceModel{NetworkResourceModel: m, Leases: leaseModels(leases)}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
 }
 
-func leasesValue(leases []hypervisor.Lease) (types.List, diag.Diagnostics) {
+// leaseModels maps the leases to `leases`, sorted; none gives an empty
+// list, not null.
+func leaseModels(leases []hypervisor.Lease) []networkLeaseModel {
 	sortLeases(leases)
-	elems := make([]attr.Value, 0, len(leases))
+	out := make([]networkLeaseModel, 0, len(leases))
 	for _, l := range leases {
 		expiry := types.StringNull()
 		if !l.Expiry.IsZero() {
 			expiry = types.StringValue(l.Expiry.UTC().Format(time.RFC3339))
 		}
-		elems = append(elems, types.ObjectValueMust(networkLeaseAttrTypes, map[string]attr.Value{
-			"mac": types.StringValue(l.MAC), "ipv4": types.StringValue(l.IPv4), "hostname": nullIfEmpty(l.Hostname), "expiry": expiry,
-		}))
+		out = append(out, networkLeaseModel{MAC: types.StringValue(l.MAC), IPv4: types.StringValue(l.IPv4),
+			Hostname: nullIfEmpty(l.Hostname), Expiry: expiry})
 	}
-	return types.ListValue(types.ObjectType{AttrTypes: networkLeaseAttrTypes}, elems)
+	return out
 }
 
 // sortLeases orders leases by address, then MAC.

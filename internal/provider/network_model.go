@@ -14,14 +14,20 @@ import (
 
 // NetworkResourceModel is the state of unikernel_network.
 type NetworkResourceModel struct {
-	ID        types.String `tfsdk:"id"`
-	Name      types.String `tfsdk:"name"`
-	Mode      types.String `tfsdk:"mode"`
-	Bridge    types.String `tfsdk:"bridge"`
-	IPv4CIDR  types.String `tfsdk:"ipv4_cidr"`
-	IPv6CIDR  types.String `tfsdk:"ipv6_cidr"`
-	Gateway   types.String `tfsdk:"gateway"`
-	MTU       types.Int64  `tfsdk:"mtu"`
+	ID       types.String `tfsdk:"id"`
+	Name     types.String `tfsdk:"name"`
+	Mode     types.String `tfsdk:"mode"`
+	Bridge   types.String `tfsdk:"bridge"`
+	IPv4CIDR types.String `tfsdk:"ipv4_cidr"`
+	IPv6CIDR types.String `tfsdk:"ipv6_cidr"`
+	Gateway  types.String `tfsdk:"gateway"`
+	MTU      types.Int64  `tfsdk:"mtu"`
+	// dhcp, hosts and dns are Optional+Computed. They stay framework values,
+	// not a struct pointer or a slice, because they can be unknown: in the
+	// configuration (set from values known only at apply), and dhcp in every
+	// plan until ModifyPlan fills it in. Their one definition is the struct of
+	// each (networkDHCPModel, networkHostModel, networkDNSModel): they are read
+	// with As and ElementsAs and written with ObjectValueFrom and SetValueFrom.
 	DHCP      types.Object `tfsdk:"dhcp"`
 	Hosts     types.Set    `tfsdk:"hosts"`
 	DNS       types.Object `tfsdk:"dns"`
@@ -47,40 +53,36 @@ type networkHostModel struct {
 // networkDNSModel is the `dns` attribute.
 type networkDNSModel struct {
 	Domain types.String `tfsdk:"domain"`
-	Hosts  types.Set    `tfsdk:"hosts"`
+	// Hosts can be unknown in the configuration.
+	Hosts types.Set `tfsdk:"hosts"`
 }
 
 // networkDNSHostModel is one element of `dns.hosts`.
 type networkDNSHostModel struct {
-	IPv4      types.String `tfsdk:"ipv4"`
-	Hostnames types.List   `tfsdk:"hostnames"`
+	IPv4 types.String `tfsdk:"ipv4"`
+	// Hostnames can be unknown in the configuration.
+	Hostnames types.List `tfsdk:"hostnames"`
 }
 
+// The object types of the nested attributes, for the framework values above.
+// They are taken from the resource schema, so that an attribute name is
+// written only in the schema and in the tfsdk tag of its struct field.
 var (
-	networkDHCPAttrTypes = map[string]attr.Type{
-		"enabled": types.BoolType, "start": types.StringType, "end": types.StringType, "no_ping": types.BoolType,
-	}
-	networkHostAttrTypes = map[string]attr.Type{
-		"mac": types.StringType, "ipv4": types.StringType, "hostname": types.StringType,
-	}
-	networkHostType         = types.ObjectType{AttrTypes: networkHostAttrTypes}
-	networkDNSHostAttrTypes = map[string]attr.Type{
-		"ipv4": types.StringType, "hostnames": types.ListType{ElemType: types.StringType},
-	}
-	networkDNSHostType  = types.ObjectType{AttrTypes: networkDNSHostAttrTypes}
-	networkDNSAttrTypes = map[string]attr.Type{
-		"domain": types.StringType, "hosts": types.SetType{ElemType: networkDNSHostType},
-	}
-	networkLeaseAttrTypes = map[string]attr.Type{
-		"mac": types.StringType, "ipv4": types.StringType, "hostname": types.StringType, "expiry": types.StringType,
-	}
+	networkDHCPAttrTypes = networkDHCPSchema().GetType().(types.ObjectType).AttrTypes
+	networkHostType      = networkHostsSchema().NestedObject.Type().(types.ObjectType)
+	networkDNSAttrTypes  = networkDNSSchema().GetType().(types.ObjectType).AttrTypes
+	networkDNSHostType   = networkDNSHostsSchema().NestedObject.Type().(types.ObjectType)
 )
 
 // emptyNetworkDNS is the `dns` value of a network without DNS settings.
 func emptyNetworkDNS() types.Object {
-	return types.ObjectValueMust(networkDNSAttrTypes, map[string]attr.Value{
-		"domain": types.StringNull(), "hosts": types.SetValueMust(networkDNSHostType, nil),
-	})
+	return emptyDNSValue(networkDNSAttrTypes, networkDNSHostType)
+}
+
+// emptyDNSValue is emptyNetworkDNS for the given types: the schema builds its
+// default with it from the types of its own attributes.
+func emptyDNSValue(dnsTypes map[string]attr.Type, hostType types.ObjectType) types.Object {
+	return mustObjectFrom(dnsTypes, networkDNSModel{Domain: types.StringNull(), Hosts: types.SetValueMust(hostType, nil)})
 }
 
 // toSpec maps a fully known plan to the adapter's spec.
@@ -150,44 +152,35 @@ func networkDNSHosts(ctx context.Context, set types.Set) ([]hypervisor.DNSHost, 
 }
 
 func hostsSetValue(hosts []hypervisor.DHCPHost) (types.Set, diag.Diagnostics) {
-	elems := make([]attr.Value, 0, len(hosts))
+	ms := make([]networkHostModel, 0, len(hosts))
 	for _, h := range hosts {
-		elems = append(elems, types.ObjectValueMust(networkHostAttrTypes, map[string]attr.Value{
-			"mac": types.StringValue(h.MAC), "ipv4": types.StringValue(h.IPv4), "hostname": nullIfEmpty(h.Hostname),
-		}))
+		ms = append(ms, networkHostModel{MAC: types.StringValue(h.MAC), IPv4: types.StringValue(h.IPv4), Hostname: nullIfEmpty(h.Hostname)})
 	}
-	return types.SetValue(networkHostType, elems)
+	return types.SetValueFrom(context.Background(), networkHostType, ms)
 }
 
 func dnsObjectValue(spec hypervisor.NetworkSpec) (types.Object, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	elems := make([]attr.Value, 0, len(spec.DNSHosts))
+	ms := make([]networkDNSHostModel, 0, len(spec.DNSHosts))
 	for _, h := range spec.DNSHosts {
-		names := make([]attr.Value, 0, len(h.Hostnames))
-		for _, n := range h.Hostnames {
-			names = append(names, types.StringValue(n))
-		}
-		list, d := types.ListValue(types.StringType, names)
+		names, d := stringList(h.Hostnames)
 		diags.Append(d...)
-		elems = append(elems, types.ObjectValueMust(networkDNSHostAttrTypes, map[string]attr.Value{
-			"ipv4": types.StringValue(h.IP), "hostnames": list,
-		}))
+		ms = append(ms, networkDNSHostModel{IPv4: types.StringValue(h.IP), Hostnames: names})
 	}
-	set, d := types.SetValue(networkDNSHostType, elems)
+	set, d := types.SetValueFrom(context.Background(), networkDNSHostType, ms)
 	diags.Append(d...)
-	obj, d := types.ObjectValue(networkDNSAttrTypes, map[string]attr.Value{"domain": nullIfEmpty(spec.DNSDomain), "hosts": set})
+	obj, d := types.ObjectValueFrom(context.Background(), networkDNSAttrTypes, networkDNSModel{Domain: nullIfEmpty(spec.DNSDomain), Hosts: set})
 	diags.Append(d...)
 	return obj, diags
 }
 
 func dhcpObjectValue(spec hypervisor.NetworkSpec) (types.Object, diag.Diagnostics) {
-	start, end := types.StringNull(), types.StringNull()
+	m := networkDHCPModel{Enabled: types.BoolValue(spec.DHCP), Start: types.StringNull(), End: types.StringNull(),
+		NoPing: types.BoolValue(spec.NoPing)}
 	if spec.DHCP {
-		start, end = nullIfEmpty(spec.DHCPStart), nullIfEmpty(spec.DHCPEnd)
+		m.Start, m.End = nullIfEmpty(spec.DHCPStart), nullIfEmpty(spec.DHCPEnd)
 	}
-	return types.ObjectValue(networkDHCPAttrTypes, map[string]attr.Value{
-		"enabled": types.BoolValue(spec.DHCP), "start": start, "end": end, "no_ping": types.BoolValue(spec.NoPing),
-	})
+	return types.ObjectValueFrom(context.Background(), networkDHCPAttrTypes, m)
 }
 
 // gatewayOf is the first host address of an IPv4 CIDR, or null.

@@ -29,11 +29,32 @@ func (r *NetworkResource) ValidateConfig(ctx context.Context, req resource.Valid
 }
 
 func validateNetworkConfig(ctx context.Context, m *NetworkResourceModel, diags *diag.Diagnostics) {
-	v4, hasV4 := prefixOf(m.IPv4CIDR)
 	dhcp := dhcpConfig(ctx, m.DHCP, diags)
 	hosts := hostsConfig(ctx, m.Hosts, diags)
 	dns := dnsConfig(ctx, m.DNS, diags)
+	var cidr *netip.Prefix
+	if v4, ok := prefixOf(m.IPv4CIDR); ok {
+		cidr = &v4
+	}
+	checkNetworkMode(m, dhcp, dns, diags)
+	if m.IPv4CIDR.IsNull() && m.IPv6CIDR.IsNull() && dns.any() {
+		diags.AddAttributeError(path.Root("dns"), "Invalid attribute combination",
+			"DNS is served on the network's own address: set `ipv4_cidr` or `ipv6_cidr`, or remove `dns`.")
+	}
+	// DHCP is on when enabled, or by default when there is an IPv4 CIDR.
+	dhcpOn := dhcp.Enabled.ValueBool() || (dhcp.Enabled.IsNull() && !m.IPv4CIDR.IsNull())
+	checkDHCPRange(m, dhcp, dhcpOn, cidr, diags)
+	if len(hosts) > 0 && !dhcp.Enabled.IsUnknown() && !dhcpOn {
+		diags.AddAttributeError(path.Root("hosts"), "Invalid attribute combination",
+			"Static reservations are handed out by DHCP: set `ipv4_cidr` and keep DHCP enabled, or remove `hosts`.")
+	}
+	checkReservations(hosts, cidr, diags)
+	checkDNSHosts(ctx, dns.hosts, diags)
+}
 
+// checkNetworkMode checks what the mode needs and what it rules out. An
+// unset mode is the default, nat; an unknown one is checked once known.
+func checkNetworkMode(m *NetworkResourceModel, dhcp networkDHCPModel, dns dnsConfigModel, diags *diag.Diagnostics) {
 	mode := hypervisor.NetworkModeNAT
 	if m.Mode.IsUnknown() {
 		mode = ""
@@ -59,7 +80,7 @@ func validateNetworkConfig(ctx context.Context, m *NetworkResourceModel, diags *
 			diags.AddAttributeError(path.Root("dhcp").AtName("enabled"), "Invalid attribute combination",
 				"mode = \"bridge\" has no DHCP served by libvirt: remove `dhcp.enabled`, or use another mode.")
 		}
-		if dns.Domain.ValueString() != "" || dns.nHosts > 0 {
+		if dns.any() {
 			diags.AddAttributeError(path.Root("dns"), "Invalid attribute combination",
 				"mode = \"bridge\" has no DNS served by libvirt: remove `dns`, or use another mode.")
 		}
@@ -74,18 +95,16 @@ func validateNetworkConfig(ctx context.Context, m *NetworkResourceModel, diags *
 				"mode = \"route\" routes guests' addresses: set `ipv4_cidr` or `ipv6_cidr`.")
 		}
 	}
-	if m.IPv4CIDR.IsNull() && m.IPv6CIDR.IsNull() && (dns.Domain.ValueString() != "" || dns.nHosts > 0) {
-		diags.AddAttributeError(path.Root("dns"), "Invalid attribute combination",
-			"DNS is served on the network's own address: set `ipv4_cidr` or `ipv6_cidr`, or remove `dns`.")
-	}
+}
 
-	// DHCP is on when enabled, or by default when there is an IPv4 CIDR.
-	dhcpOn := dhcp.Enabled.ValueBool() || (dhcp.Enabled.IsNull() && !m.IPv4CIDR.IsNull())
+// checkDHCPRange checks that DHCP has an IPv4 network to serve, and that the
+// dynamic range is complete, ordered and made of guest addresses of cidr
+// (nil when ipv4_cidr is unset, unknown or invalid).
+func checkDHCPRange(m *NetworkResourceModel, dhcp networkDHCPModel, dhcpOn bool, cidr *netip.Prefix, diags *diag.Diagnostics) {
 	if dhcp.Enabled.ValueBool() && m.IPv4CIDR.IsNull() {
 		diags.AddAttributeError(path.Root("dhcp").AtName("enabled"), "Invalid attribute combination",
 			"DHCP serves IPv4 addresses: set `ipv4_cidr`, or remove `dhcp.enabled`.")
 	}
-	// The dynamic range.
 	if !dhcp.Start.IsNull() != !dhcp.End.IsNull() {
 		diags.AddAttributeError(path.Root("dhcp"), "Incomplete DHCP range", "Set both `dhcp.start` and `dhcp.end`, or neither.")
 	}
@@ -95,66 +114,51 @@ func validateNetworkConfig(ctx context.Context, m *NetworkResourceModel, diags *
 	}
 	start, okStart := addrOf(dhcp.Start)
 	end, okEnd := addrOf(dhcp.End)
-	if hasV4 {
-		gw, _, _ := hypervisor.Gateway(v4.String())
-		if okStart {
-			checkHostAddr(diags, path.Root("dhcp").AtName("start"), "dhcp.start "+start.String(), start, v4, gw)
-		}
-		if okEnd {
-			checkHostAddr(diags, path.Root("dhcp").AtName("end"), "dhcp.end "+end.String(), end, v4, gw)
-		}
+	if okStart {
+		checkGuestAddr(diags, path.Root("dhcp").AtName("start"), "dhcp.start "+start.String(), start, cidr)
+	}
+	if okEnd {
+		checkGuestAddr(diags, path.Root("dhcp").AtName("end"), "dhcp.end "+end.String(), end, cidr)
 	}
 	if okStart && okEnd && end.Less(start) {
 		diags.AddAttributeError(path.Root("dhcp").AtName("end"), "Invalid DHCP range",
 			fmt.Sprintf("dhcp.end %s comes before dhcp.start %s.", end, start))
 	}
+}
 
-	// Static reservations.
-	if len(hosts) > 0 && !dhcp.Enabled.IsUnknown() && !dhcpOn {
-		diags.AddAttributeError(path.Root("hosts"), "Invalid attribute combination",
-			"Static reservations are handed out by DHCP: set `ipv4_cidr` and keep DHCP enabled, or remove `hosts`.")
-	}
-	seenMAC, seenIP, seenName := map[string]bool{}, map[string]bool{}, map[string]bool{}
+// checkReservations checks that the static reservations share no MAC,
+// hostname or address, and that each address is a guest address of cidr.
+func checkReservations(hosts []networkHostModel, cidr *netip.Prefix, diags *diag.Diagnostics) {
+	seenMAC, seenIP, seenName := seenSet{}, seenSet{}, seenSet{}
 	for _, h := range hosts {
-		if known(h.MAC) {
-			if seenMAC[h.MAC.ValueString()] {
-				diags.AddAttributeError(path.Root("hosts"), "Duplicate MAC address",
-					fmt.Sprintf("%s is reserved twice: each MAC may have one reservation.", h.MAC.ValueString()))
-			}
-			seenMAC[h.MAC.ValueString()] = true
+		if known(h.MAC) && seenMAC.seenBefore(h.MAC.ValueString()) {
+			diags.AddAttributeError(path.Root("hosts"), "Duplicate MAC address",
+				fmt.Sprintf("%s is reserved twice: each MAC may have one reservation.", h.MAC.ValueString()))
 		}
-		if known(h.Hostname) {
-			name := strings.ToLower(h.Hostname.ValueString())
-			if seenName[name] {
-				diags.AddAttributeError(path.Root("hosts"), "Duplicate hostname",
-					fmt.Sprintf("hostname %q is used by two reservations: hostnames must be unique.", h.Hostname.ValueString()))
-			}
-			seenName[name] = true
+		if known(h.Hostname) && seenName.seenBefore(strings.ToLower(h.Hostname.ValueString())) {
+			diags.AddAttributeError(path.Root("hosts"), "Duplicate hostname",
+				fmt.Sprintf("hostname %q is used by two reservations: hostnames must be unique.", h.Hostname.ValueString()))
 		}
 		a, ok := addrOf(h.IPv4)
 		if !ok {
 			continue
 		}
-		if seenIP[a.String()] {
+		if seenIP.seenBefore(a.String()) {
 			diags.AddAttributeError(path.Root("hosts"), "Duplicate address",
 				fmt.Sprintf("%s is reserved twice: each address may have one reservation.", a))
 		}
-		seenIP[a.String()] = true
-		if hasV4 {
-			gw, _, _ := hypervisor.Gateway(v4.String())
-			checkHostAddr(diags, path.Root("hosts"), "reservation "+a.String(), a, v4, gw)
-		}
+		checkGuestAddr(diags, path.Root("hosts"), "reservation "+a.String(), a, cidr)
 	}
+}
 
-	// DNS hosts: libvirt refuses two records that share an address or a name.
-	seenIP, seenName = map[string]bool{}, map[string]bool{}
-	for _, h := range dns.hosts {
-		if a, ok := addrOf(h.IPv4); ok {
-			if seenIP[a.String()] {
-				diags.AddAttributeError(path.Root("dns").AtName("hosts"), "Duplicate address",
-					fmt.Sprintf("%s appears in two DNS hosts: list all its names in one entry.", a))
-			}
-			seenIP[a.String()] = true
+// checkDNSHosts checks the DNS hosts: libvirt refuses two records that share
+// an address or a name.
+func checkDNSHosts(ctx context.Context, hosts []networkDNSHostModel, diags *diag.Diagnostics) {
+	seenIP, seenName := seenSet{}, seenSet{}
+	for _, h := range hosts {
+		if a, ok := addrOf(h.IPv4); ok && seenIP.seenBefore(a.String()) {
+			diags.AddAttributeError(path.Root("dns").AtName("hosts"), "Duplicate address",
+				fmt.Sprintf("%s appears in two DNS hosts: list all its names in one entry.", a))
 		}
 		if !known(h.Hostnames) {
 			continue
@@ -162,17 +166,32 @@ func validateNetworkConfig(ctx context.Context, m *NetworkResourceModel, diags *
 		var names []types.String
 		diags.Append(h.Hostnames.ElementsAs(ctx, &names, false)...)
 		for _, n := range names {
-			if !known(n) {
-				continue
-			}
-			name := strings.ToLower(n.ValueString())
-			if seenName[name] {
+			if known(n) && seenName.seenBefore(strings.ToLower(n.ValueString())) {
 				diags.AddAttributeError(path.Root("dns").AtName("hosts"), "Duplicate hostname",
 					fmt.Sprintf("hostname %q appears twice in the DNS hosts: each name may resolve to one address.", n.ValueString()))
 			}
-			seenName[name] = true
 		}
 	}
+}
+
+// seenSet remembers keys, for duplicate checks.
+type seenSet map[string]bool
+
+// seenBefore records k and reports whether it was recorded already.
+func (s seenSet) seenBefore(k string) bool {
+	dup := s[k]
+	s[k] = true
+	return dup
+}
+
+// checkGuestAddr is checkHostAddr against cidr, the parsed ipv4_cidr; it
+// checks nothing when that is nil (unset, unknown or invalid).
+func checkGuestAddr(diags *diag.Diagnostics, p path.Path, what string, a netip.Addr, cidr *netip.Prefix) {
+	if cidr == nil {
+		return
+	}
+	gw, _, _ := hypervisor.Gateway(cidr.String())
+	checkHostAddr(diags, p, what, a, *cidr, gw)
 }
 
 // checkHostAddr reports an address outside the network, or one of the
@@ -222,11 +241,16 @@ func hostsConfig(ctx context.Context, s types.Set, diags *diag.Diagnostics) []ne
 	return hs
 }
 
+// dnsConfigModel is the `dns` object of a configuration: its domain, its
+// known hosts and how many hosts it has (1 when the set is unknown).
 type dnsConfigModel struct {
 	Domain types.String
 	hosts  []networkDNSHostModel
 	nHosts int
 }
+
+// any reports whether the configuration sets any DNS.
+func (d dnsConfigModel) any() bool { return d.Domain.ValueString() != "" || d.nHosts > 0 }
 
 func dnsConfig(ctx context.Context, o types.Object, diags *diag.Diagnostics) dnsConfigModel {
 	out := dnsConfigModel{Domain: types.StringNull()}

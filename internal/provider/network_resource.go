@@ -116,56 +116,11 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	tflog.Debug(ctx, "defining network", map[string]any{"mode": spec.Mode, "ipv4_cidr": spec.IPv4CIDR,
 		"ipv6_cidr": spec.IPv6CIDR, "hosts": len(spec.Hosts), "dns_hosts": len(spec.DNSHosts)})
 	if _, err := r.data.Client.DefineNetwork(ctx, spec); err != nil {
-		if hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err) {
-			// The define may have reached the daemon before the connection broke:
-			// keep the network in the state (tainted); the next refresh drops it
-			// if it does not exist, and the next apply replaces it if it does.
-			resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
-			resp.Diagnostics.AddError(summary, err.Error()+"\n\nWhether libvirt defined the network is unknown: it is kept "+
-				"in the state as tainted, and the next apply replaces it, or creates it when it does not exist.")
-			return
-		}
-		var ov *hypervisor.OverlapError
-		if errors.As(err, &ov) {
-			attr := "ipv4_cidr"
-			if ov.Prefix.Addr().Is6() {
-				attr = "ipv6_cidr"
-			}
-			resp.Diagnostics.AddAttributeError(path.Root(attr), summary,
-				fmt.Sprintf("%s overlaps %s of the libvirt network %q on this host. Nothing was created. Choose a range "+
-					"that no other network uses, or remove network %q first.", ov.Prefix, ov.OtherPrefix, ov.Other, ov.Other))
-			return
-		}
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nCheck the network's settings; a name that exists "+
-			"already can be imported with `terraform import`.", err))
+		defineFailed(ctx, err, summary, &plan, resp)
 		return
 	}
-	undo := func(err error, what string) {
-		if derr := r.data.Client.DeleteNetwork(context.WithoutCancel(ctx), name); derr != nil {
-			// It cannot be removed now (for example, the daemon is gone): keep it in
-			// the state, tainted, so that the next apply replaces it.
-			tflog.Warn(ctx, "cannot remove the half-created network", map[string]any{"error": derr.Error()})
-			resp.Diagnostics.Append(recordCreated(ctx, &resp.State, &plan)...)
-			resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s Removing it again failed too (%s): it stays in the "+
-				"state as tainted, and the next apply replaces it.", err, what, derr))
-			return
-		}
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s The network was removed again.", err, what))
-	}
-	if plan.Autostart.ValueBool() {
-		tflog.Debug(ctx, "setting network autostart", map[string]any{"autostart": true})
-		if err := r.data.Client.SetNetworkAutostart(ctx, name, true); err != nil {
-			undo(err, "libvirt could not mark it to start with the host.")
-			return
-		}
-	}
-	if plan.Running.ValueBool() {
-		tflog.Debug(ctx, "starting network")
-		if err := r.data.Client.StartNetwork(ctx, name); err != nil {
-			undo(err, "libvirt could not start it: check that the bridge name and addresses are free on the host "+
-				"(for mode = \"bridge\", that the bridge exists).")
-			return
-		}
+	if !r.activate(ctx, name, summary, &plan, resp) {
+		return
 	}
 	var restartErrs []string
 	if plan.Running.ValueBool() {
@@ -186,6 +141,67 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+}
+
+// defineFailed reports a failed define. A define that may have reached the
+// daemon keeps the network in the state, tainted.
+func defineFailed(ctx context.Context, err error, summary string, plan *NetworkResourceModel, resp *resource.CreateResponse) {
+	if hypervisor.IsConnectionLost(err) || hypervisor.IsCancelled(err) {
+		// The define may have reached the daemon before the connection broke:
+		// keep the network in the state (tainted); the next refresh drops it
+		// if it does not exist, and the next apply replaces it if it does.
+		resp.Diagnostics.Append(recordCreated(ctx, &resp.State, plan)...)
+		resp.Diagnostics.AddError(summary, err.Error()+"\n\nWhether libvirt defined the network is unknown: it is kept "+
+			"in the state as tainted, and the next apply replaces it, or creates it when it does not exist.")
+		return
+	}
+	var ov *hypervisor.OverlapError
+	if errors.As(err, &ov) {
+		attr := "ipv4_cidr"
+		if ov.Prefix.Addr().Is6() {
+			attr = "ipv6_cidr"
+		}
+		resp.Diagnostics.AddAttributeError(path.Root(attr), summary,
+			fmt.Sprintf("%s overlaps %s of the libvirt network %q on this host. Nothing was created. Choose a range "+
+				"that no other network uses, or remove network %q first.", ov.Prefix, ov.OtherPrefix, ov.Other, ov.Other))
+		return
+	}
+	resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nCheck the network's settings; a name that exists "+
+		"already can be imported with `terraform import`.", err))
+}
+
+// activate applies the planned autostart and run state of the network just
+// defined. When libvirt refuses, it removes the network again, or keeps it in
+// the state, tainted, when that fails too, and reports false.
+func (r *NetworkResource) activate(ctx context.Context, name, summary string, plan *NetworkResourceModel, resp *resource.CreateResponse) bool {
+	undo := func(err error, what string) {
+		if derr := r.data.Client.DeleteNetwork(context.WithoutCancel(ctx), name); derr != nil {
+			// It cannot be removed now (for example, the daemon is gone): keep it in
+			// the state, tainted, so that the next apply replaces it.
+			tflog.Warn(ctx, "cannot remove the half-created network", map[string]any{"error": derr.Error()})
+			resp.Diagnostics.Append(recordCreated(ctx, &resp.State, plan)...)
+			resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s Removing it again failed too (%s): it stays in the "+
+				"state as tainted, and the next apply replaces it.", err, what, derr))
+			return
+		}
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s The network was removed again.", err, what))
+	}
+	if plan.Autostart.ValueBool() {
+		tflog.Debug(ctx, "setting network autostart", map[string]any{"autostart": true})
+		if err := r.data.Client.SetNetworkAutostart(ctx, name, true); err != nil {
+			undo(err, "libvirt could not mark it to start with the host.")
+			return false
+		}
+	}
+	if plan.Running.ValueBool() {
+		tflog.Debug(ctx, "starting network")
+		if err := r.data.Client.StartNetwork(ctx, name); err != nil {
+			undo(err, "libvirt could not start it: check that the bridge name and addresses are free on the host "+
+				"(for mode = \"bridge\", that the bridge exists).")
+			return false
+		}
+	}
+	return true
 }
 
 // restartGuests restarts every running persistent domain with an interface

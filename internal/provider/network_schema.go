@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -58,6 +57,8 @@ const networkResourceDescription = "A libvirt network for unikernels and microVM
 	"`autostart`): a network deleted, stopped, or with reservations, DNS hosts or autostart changed out of band " +
 	"shows in the next plan, and apply repairs it."
 
+// Schema is longer than most functions here: it is one declarative list of
+// attributes, which reads best whole.
 func (r *NetworkResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
@@ -226,45 +227,44 @@ func networkDHCPSchema() schema.SingleNestedAttribute {
 }
 
 func networkHostsSchema() schema.SetNestedAttribute {
+	host := schema.NestedAttributeObject{
+		Attributes: map[string]schema.Attribute{
+			"mac": schema.StringAttribute{
+				MarkdownDescription: "The guest interface's MAC address, lowercase, for example `52:54:00:12:34:56`.",
+				Required:            true,
+				Validators:          []validator.String{validators.MAC()},
+			},
+			"ipv4": schema.StringAttribute{
+				MarkdownDescription: "The address reserved for it.",
+				Required:            true,
+				Validators:          []validator.String{validators.IPv4Address()},
+			},
+			"hostname": schema.StringAttribute{
+				MarkdownDescription: "Host name handed to the guest, and resolvable by the network's DNS.",
+				Optional:            true,
+				Validators:          []validator.String{validators.DNSName()},
+			},
+		},
+	}
 	return schema.SetNestedAttribute{
 		MarkdownDescription: "Static DHCP reservations: the guest with `mac` always gets `ipv4`. MACs, addresses and " +
 			"hostnames are unique; addresses lie inside `ipv4_cidr` (they may lie outside the dynamic range). Needs DHCP. " +
 			"Changed live. Reservations that instances add for their own interfaces are not listed here (see above)." + adoptedNote,
 		Optional:      true,
 		Computed:      true,
-		Default:       setdefault.StaticValue(types.SetValueMust(networkHostType, nil)),
+		Default:       setdefault.StaticValue(types.SetValueMust(host.Type(), nil)),
 		PlanModifiers: []planmodifier.Set{keepAdoptedSet()},
-		NestedObject: schema.NestedAttributeObject{
-			Attributes: map[string]schema.Attribute{
-				"mac": schema.StringAttribute{
-					MarkdownDescription: "The guest interface's MAC address, lowercase, for example `52:54:00:12:34:56`.",
-					Required:            true,
-					Validators:          []validator.String{validators.MAC()},
-				},
-				"ipv4": schema.StringAttribute{
-					MarkdownDescription: "The address reserved for it.",
-					Required:            true,
-					Validators:          []validator.String{validators.IPv4Address()},
-				},
-				"hostname": schema.StringAttribute{
-					MarkdownDescription: "Host name handed to the guest, and resolvable by the network's DNS.",
-					Optional:            true,
-					Validators:          []validator.String{validators.DNSName()},
-				},
-			},
-		},
+		NestedObject:  host,
 	}
 }
 
 func networkDNSSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
+	hosts := networkDNSHostsSchema()
+	dns := schema.SingleNestedAttribute{
 		MarkdownDescription: "DNS served to guests by the network's dnsmasq." + adoptedNote,
 		Optional:            true,
 		Computed:            true,
-		Default: objectdefault.StaticValue(types.ObjectValueMust(networkDNSAttrTypes, map[string]attr.Value{
-			"domain": types.StringNull(), "hosts": types.SetValueMust(networkDNSHostType, nil),
-		})),
-		PlanModifiers: []planmodifier.Object{keepAdoptedObject()},
+		PlanModifiers:       []planmodifier.Object{keepAdoptedObject()},
 		Attributes: map[string]schema.Attribute{
 			"domain": schema.StringAttribute{
 				MarkdownDescription: "DNS domain of the network, for example `svc.internal`. Guests' DHCP host names resolve " +
@@ -273,30 +273,38 @@ func networkDNSSchema() schema.SingleNestedAttribute {
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{validators.DNSName()},
 			},
-			"hosts": schema.SetNestedAttribute{
-				MarkdownDescription: "Extra DNS records: each of `hostnames` resolves to `ipv4`. Addresses and hostnames are " +
-					"unique across all entries. Changed live." + adoptedNote,
-				Optional:      true,
-				Computed:      true,
-				Default:       setdefault.StaticValue(types.SetValueMust(networkDNSHostType, nil)),
-				PlanModifiers: []planmodifier.Set{keepAdoptedSet()},
-				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"ipv4": schema.StringAttribute{
-							MarkdownDescription: "The address the names resolve to.",
-							Required:            true,
-							Validators:          []validator.String{validators.IPv4Address()},
-						},
-						"hostnames": schema.ListAttribute{
-							MarkdownDescription: "Host names, at least one.",
-							Required:            true,
-							ElementType:         types.StringType,
-							Validators: []validator.List{listvalidator.SizeAtLeast(1),
-								listvalidator.ValueStringsAre(validators.DNSName())},
-						},
-					},
-				},
+			"hosts": hosts,
+		},
+	}
+	dns.Default = objectdefault.StaticValue(emptyDNSValue(dns.GetType().(types.ObjectType).AttrTypes,
+		hosts.NestedObject.Type().(types.ObjectType)))
+	return dns
+}
+
+func networkDNSHostsSchema() schema.SetNestedAttribute {
+	host := schema.NestedAttributeObject{
+		Attributes: map[string]schema.Attribute{
+			"ipv4": schema.StringAttribute{
+				MarkdownDescription: "The address the names resolve to.",
+				Required:            true,
+				Validators:          []validator.String{validators.IPv4Address()},
+			},
+			"hostnames": schema.ListAttribute{
+				MarkdownDescription: "Host names, at least one.",
+				Required:            true,
+				ElementType:         types.StringType,
+				Validators: []validator.List{listvalidator.SizeAtLeast(1),
+					listvalidator.ValueStringsAre(validators.DNSName())},
 			},
 		},
+	}
+	return schema.SetNestedAttribute{
+		MarkdownDescription: "Extra DNS records: each of `hostnames` resolves to `ipv4`. Addresses and hostnames are " +
+			"unique across all entries. Changed live." + adoptedNote,
+		Optional:      true,
+		Computed:      true,
+		Default:       setdefault.StaticValue(types.SetValueMust(host.Type(), nil)),
+		PlanModifiers: []planmodifier.Set{keepAdoptedSet()},
+		NestedObject:  host,
 	}
 }

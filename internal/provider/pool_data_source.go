@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/provider/validators"
 )
 
@@ -81,11 +80,8 @@ func (d *PoolDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	tflog.Debug(ctx, "reading storage pool", map[string]any{"pool": name})
 	info, err := d.data.Client.ReadPool(ctx, name)
 	if err != nil {
-		hint := "Check that libvirt answers."
-		if hypervisor.IsNotFound(err) {
-			hint = "No pool of that name is defined on this host; `virsh pool-list --all` lists them."
-		}
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n%s", err, hint))
+		resp.Diagnostics.AddError(summary, lookupFailed(err,
+			"No pool of that name is defined on this host; `virsh pool-list --all` lists them."))
 		return
 	}
 	volumes := []string{}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
@@ -90,13 +91,20 @@ func (r *PoolResource) Create(ctx context.Context, req resource.CreateRequest, r
 			resp.Diagnostics.AddError(summary, fmt.Sprintf("The pool was created but could not be stopped: %s.", err))
 		}
 	}
-	state, err := r.read(ctx, name)
+	r.saveReadBack(ctx, name, summary, "created", &resp.State, resp.Identity, &resp.Diagnostics)
+}
+
+// saveReadBack reads the pool back after Create or Update (done says which)
+// and makes it the state.
+func (r *PoolResource) saveReadBack(ctx context.Context, name, summary, done string, state *tfsdk.State,
+	identity *tfsdk.ResourceIdentity, diags *diag.Diagnostics) {
+	m, err := r.read(ctx, name)
 	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("The pool was created, but reading it back failed: %s.", err))
+		diags.AddError(summary, fmt.Sprintf("The pool was %s, but reading it back failed: %s.", done, err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+	diags.Append(state.Set(ctx, &m)...)
+	setNameIdentity(ctx, identity, name, diags)
 }
 
 func (r *PoolResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -160,13 +168,7 @@ func (r *PoolResource) Update(ctx context.Context, req resource.UpdateRequest, r
 			return
 		}
 	}
-	newState, err := r.read(ctx, name)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("The pool was updated, but reading it back failed: %s.", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
-	setNameIdentity(ctx, resp.Identity, name, &resp.Diagnostics)
+	r.saveReadBack(ctx, name, summary, "updated", &resp.State, resp.Identity, &resp.Diagnostics)
 }
 
 func (r *PoolResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

@@ -112,6 +112,8 @@ func (p *UnikernelProvider) Metadata(_ context.Context, _ provider.MetadataReque
 	resp.Version = p.version
 }
 
+// Schema is longer than most functions here: it is one declarative list of
+// attributes, which reads best whole.
 func (p *UnikernelProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Runs unikernels (MirageOS, Unikraft, Nanos, OSv) and tiny Linux microVMs on your own " +
@@ -398,4 +400,15 @@ func providerData(raw any, diags interface {
 		return nil
 	}
 	return d
+}
+
+// lookupFailed is the detail of a data source's failed lookup: what libvirt
+// said, then notFound when there is no such object, else the advice to check
+// that libvirt answers.
+func lookupFailed(err error, notFound string) string {
+	hint := "Check that libvirt answers."
+	if hypervisor.IsNotFound(err) {
+		hint = notFound
+	}
+	return fmt.Sprintf("%s.\n\n%s", err, hint)
 }

@@ -45,9 +45,7 @@ func (r *VolumeResource) configured(diags *diag.Diagnostics) bool {
 // read refreshes the volume's facts into m (see fromVolume); name, pool and
 // source_image stay as they are.
 func (r *VolumeResource) read(ctx context.Context, m VolumeResourceModel) (VolumeResourceModel, error) {
-	pool, name := m.Pool.ValueString(), m.Name.ValueString()
-	tflog.Debug(ctx, "reading storage volume", map[string]any{"pool": pool, "volume": name})
-	info, err := r.data.Client.ReadVolume(ctx, pool, name)
+	info, err := readStorageVolume(ctx, r.data.Client, m.Pool.ValueString(), m.Name.ValueString())
 	if err != nil {
 		return m, err
 	}
@@ -146,18 +144,7 @@ func (r *VolumeResource) Read(ctx context.Context, req resource.ReadRequest, res
 	pool, name := prior.Pool.ValueString(), prior.Name.ValueString()
 	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
 	state, err := r.read(ctx, prior)
-	switch {
-	case hypervisor.IsNotFound(err):
-		tflog.Info(ctx, "storage volume is gone, removing it from state", map[string]any{"pool": pool, "volume": name})
-		resp.State.RemoveResource(ctx)
-		return
-	case hypervisor.IsPoolInactive(err):
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Volume %q not checked", name),
-			fmt.Sprintf("%s, so the volume could not be read and its state was kept as it was. Start the pool to check it.", err))
-		return
-	case err != nil:
-		resp.Diagnostics.AddError(fmt.Sprintf("Unable to read volume %q", name),
-			fmt.Sprintf("%s.\n\nThe state was kept. Check that libvirt answers, then refresh again.", err))
+	if !volumeKind.keepReading(ctx, err, pool, name, resp) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -271,15 +258,7 @@ func (r *VolumeResource) Delete(ctx context.Context, req resource.DeleteRequest,
 			return
 		}
 	}
-	tflog.Debug(ctx, "deleting storage volume", map[string]any{"pool": pool, "volume": name})
-	err := c.DeleteVolume(ctx, pool, name)
-	switch {
-	case err == nil, hypervisor.IsNotFound(err):
-	case hypervisor.IsPoolInactive(err):
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nStart the pool (`virsh pool-start %s`), then destroy again.", err, pool))
-	default:
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\nThe state was kept. Check that libvirt answers, then destroy again.", err))
-	}
+	volumeKind.delete(ctx, c, pool, name, &resp.Diagnostics)
 }
 
 // describeUsers names the domains that use a volume: `instance "a"
@@ -309,16 +288,8 @@ func (r *VolumeResource) ImportState(ctx context.Context, req resource.ImportSta
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	summary := fmt.Sprintf("Unable to import volume %q", id)
-	pool, name, ok := strings.Cut(id, "/")
-	if !ok || pool == "" || name == "" || strings.Contains(name, "/") {
-		resp.Diagnostics.AddError(summary, "Import a volume by `<pool>/<volume name>`, for example `data/db.img`.")
-		return
-	}
-	tflog.Debug(ctx, "reading storage volume", map[string]any{"pool": pool, "volume": name})
-	info, err := r.data.Client.ReadVolume(ctx, pool, name)
-	if err != nil {
-		resp.Diagnostics.AddError(summary, fmt.Sprintf("%s.\n\n`virsh vol-list %s` lists the volumes of the pool.", err, pool))
+	pool, name, info, ok := volumeKind.importVolume(ctx, r.data.Client, id, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	m := VolumeResourceModel{Name: types.StringValue(name), Pool: types.StringValue(pool), SourceImage: types.StringNull(),
