@@ -81,30 +81,28 @@ func readFilesystems(d *libvirtxml.Domain, s *DomainSpec) {
 // machine (empty: the hypervisor's default machine) on the host. A driver that
 // cannot describe them (libvirt's test driver) gives an error IsUnsupported
 // reports.
-func (c *Client) domainCaps(typ, machine string) (*libvirtxml.DomainCaps, error) {
-	doc, err := c.conn().GetDomainCapabilities("", hostArch, machine, typ, 0)
+func (s *session) domainCaps(typ, machine string) (*libvirtxml.DomainCaps, error) {
+	doc, err := s.conn().GetDomainCapabilities("", hostArch, machine, typ, 0)
 	if err != nil {
-		return nil, wrap(err, "read the domain capabilities of", "host", c.uri)
+		return nil, wrap(err, "read the domain capabilities of", "host", s.uri)
 	}
 	var caps libvirtxml.DomainCaps
 	if err := caps.Unmarshal(doc); err != nil {
-		return nil, &Error{Op: "parse the domain capabilities of", Kind: "host", Name: c.uri, Message: err.Error()}
+		return nil, &Error{Op: "parse the domain capabilities of", Kind: "host", Name: s.uri, Message: err.Error()}
 	}
 	return &caps, nil
 }
 
 // FilesystemDrivers lists the share drivers ("9p", "virtiofs") that domain
 // type typ offers on the host, from its domain capabilities.
-func (c *Client) FilesystemDrivers(ctx context.Context, typ string) (drivers []string, err error) {
-	err = c.retry(ctx, "read the domain capabilities of", "host", c.uri, func() error {
-		caps, err := c.domainCaps(typ, "")
+func (c *Client) FilesystemDrivers(ctx context.Context, typ string) ([]string, error) {
+	return call(ctx, c, retryMain.on("read the domain capabilities of", "host", c.uri), func(s *session) ([]string, error) {
+		caps, err := s.domainCaps(typ, "")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		drivers = FilesystemDriversOf(caps)
-		return nil
+		return FilesystemDriversOf(caps), nil
 	})
-	return drivers, err
 }
 
 // FilesystemDriversOf is the pure part of FilesystemDrivers.

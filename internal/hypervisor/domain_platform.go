@@ -144,9 +144,16 @@ func readPlatform(d *libvirtxml.Domain, s *DomainSpec) {
 // its architecture, mapping each name (aliases such as "pc" included) to its
 // canonical name (itself when it has none).
 func (c *Client) Machines(ctx context.Context, typ string) (map[string]string, error) {
-	caps, err := c.capabilities()
+	return call(ctx, c, callOnce.on("read the capabilities of", "host", c.uri), func(s *session) (map[string]string, error) {
+		return s.machines(typ)
+	})
+}
+
+// machines is Machines on s.
+func (s *session) machines(typ string) (map[string]string, error) {
+	caps, err := s.capabilities()
 	if err != nil {
-		return nil, wrap(err, "read the capabilities of", "host", c.uri)
+		return nil, wrap(err, "read the capabilities of", "host", s.uri)
 	}
 	return MachinesOf(caps, typ), nil
 }
@@ -187,11 +194,11 @@ type CapsMachine = libvirtxml.CapsGuestMachine
 // every feature must be known, every required one available. The error says
 // what is wrong in words a user can act on.
 func (c *Client) CheckCPU(ctx context.Context, typ string, cpu CPUSpec) error {
-	return c.retry(ctx, "check the CPU against", "host", c.uri, func() error { return c.checkCPU(typ, cpu) })
+	return c.do(ctx, retryMain.on("check the CPU against", "host", c.uri), func(s *session) error { return s.checkCPU(typ, cpu) })
 }
 
-func (c *Client) checkCPU(typ string, cpu CPUSpec) error {
-	caps, err := c.domainCaps(typ, "")
+func (s *session) checkCPU(typ string, cpu CPUSpec) error {
+	caps, err := s.domainCaps(typ, "")
 	if IsUnsupported(err) {
 		return nil // a driver that cannot describe its CPUs (the test driver): libvirt checks at start
 	}
@@ -221,12 +228,12 @@ func (c *Client) checkCPU(typ string, cpu CPUSpec) error {
 		if err != nil {
 			return err
 		}
-		res, err := c.conn().CompareHypervisorCPU("", hostArch, "", typ, x, 0)
+		res, err := s.conn().CompareHypervisorCPU("", hostArch, "", typ, x, 0)
 		if err != nil {
 			if strings.Contains(strings.ToLower(err.Error()), "unknown cpu feature") || codeOf(err) == ErrInvalid {
 				return fmt.Errorf("libvirt does not know the CPU feature %q (%s)", n, lastLine(err.Error()))
 			}
-			return wrap(err, "compare the CPU with", "host", c.uri)
+			return wrap(err, "compare the CPU with", "host", s.uri)
 		}
 		if (policy == "require" || policy == "force") && res == libvirt.CPU_COMPARE_INCOMPATIBLE {
 			missing = append(missing, n)
@@ -297,30 +304,32 @@ func CheckCPUCaps(caps *libvirtxml.DomainCaps, typ string, cpu CPUSpec) error {
 // guest powered itself off, "crashed", "destroyed", "failed" or "other".
 // Empty while it runs.
 func (c *Client) DomainStopReason(ctx context.Context, name string) (string, error) {
-	dom, err := c.lookupDomain(name)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = dom.Free() }()
-	st, reason, err := dom.GetState()
-	if err != nil {
-		return "", wrap(err, "read the state of", kindDomain, name)
-	}
-	if st != libvirt.DOMAIN_SHUTOFF {
-		if st == libvirt.DOMAIN_CRASHED {
-			return "crashed", nil
+	return call(ctx, c, callOnce.on("read the state of", kindDomain, name), func(s *session) (string, error) {
+		dom, err := s.lookupDomain(name)
+		if err != nil {
+			return "", err
 		}
-		return "", nil
-	}
-	switch libvirt.DomainShutoffReason(reason) {
-	case libvirt.DOMAIN_SHUTOFF_SHUTDOWN:
-		return "shutdown", nil
-	case libvirt.DOMAIN_SHUTOFF_CRASHED:
-		return "crashed", nil
-	case libvirt.DOMAIN_SHUTOFF_DESTROYED:
-		return "destroyed", nil
-	case libvirt.DOMAIN_SHUTOFF_FAILED:
-		return "failed", nil
-	}
-	return "other", nil
+		defer func() { _ = dom.Free() }()
+		st, reason, err := dom.GetState()
+		if err != nil {
+			return "", wrap(err, "read the state of", kindDomain, name)
+		}
+		if st != libvirt.DOMAIN_SHUTOFF {
+			if st == libvirt.DOMAIN_CRASHED {
+				return "crashed", nil
+			}
+			return "", nil
+		}
+		switch libvirt.DomainShutoffReason(reason) {
+		case libvirt.DOMAIN_SHUTOFF_SHUTDOWN:
+			return "shutdown", nil
+		case libvirt.DOMAIN_SHUTOFF_CRASHED:
+			return "crashed", nil
+		case libvirt.DOMAIN_SHUTOFF_DESTROYED:
+			return "destroyed", nil
+		case libvirt.DOMAIN_SHUTOFF_FAILED:
+			return "failed", nil
+		}
+		return "other", nil
+	})
 }

@@ -9,16 +9,14 @@ import (
 // RNGBackends lists the virtio-rng backend models ("random", "egd",
 // "builtin") that domain type typ offers on the host, from its domain
 // capabilities. The provider's `rng` uses "random" (the host's /dev/urandom).
-func (c *Client) RNGBackends(ctx context.Context, typ string) (models []string, err error) {
-	err = c.retry(ctx, "read the domain capabilities of", "host", c.uri, func() error {
-		caps, err := c.domainCaps(typ, "")
+func (c *Client) RNGBackends(ctx context.Context, typ string) ([]string, error) {
+	return call(ctx, c, retryMain.on("read the domain capabilities of", "host", c.uri), func(s *session) ([]string, error) {
+		caps, err := s.domainCaps(typ, "")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		models = RNGBackendsOf(caps)
-		return nil
+		return RNGBackendsOf(caps), nil
 	})
-	return models, err
 }
 
 // RNGBackendsOf is the pure part of RNGBackends.
