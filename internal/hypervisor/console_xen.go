@@ -34,14 +34,6 @@ const (
 	xenSettleMax = 5 * time.Second
 )
 
-// IsXen reports whether the connection's driver is Xen (libvirt's libxl driver).
-func (c *Client) IsXen(ctx context.Context) (bool, error) {
-	return call(ctx, c, retryMain.on("read the driver of", "host", redactURI(c.uri)), func(s *session) (bool, error) {
-		t, err := s.conn().GetType()
-		return t == "Xen", wrap(err, "read the driver of", "host", redactURI(s.uri))
-	})
-}
-
 // settleXenLog waits until the console log of domain keeps its size for
 // xenSettle (at most xenSettleMax; a log that keeps growing is left as it is).
 func (s *session) settleXenLog(ctx context.Context, p ConsolePool, domain string) error {

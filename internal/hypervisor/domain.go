@@ -419,3 +419,37 @@ func (s *session) domainState(_ context.Context, name string) (DomainState, erro
 	}
 	return mapState(st), nil
 }
+
+// DomainStopReason tells why a shut-off domain stopped: "shutdown" when the
+// guest powered itself off, "crashed", "destroyed", "failed" or "other".
+// Empty while it runs.
+func (c *Client) DomainStopReason(ctx context.Context, name string) (string, error) {
+	return call(ctx, c, callOnce.on("read the state of", kindDomain, name), func(s *session) (string, error) {
+		dom, err := s.lookupDomain(name)
+		if err != nil {
+			return "", err
+		}
+		defer func() { _ = dom.Free() }()
+		st, reason, err := dom.GetState()
+		if err != nil {
+			return "", wrap(err, "read the state of", kindDomain, name)
+		}
+		if st != libvirt.DOMAIN_SHUTOFF {
+			if st == libvirt.DOMAIN_CRASHED {
+				return "crashed", nil
+			}
+			return "", nil
+		}
+		switch libvirt.DomainShutoffReason(reason) {
+		case libvirt.DOMAIN_SHUTOFF_SHUTDOWN:
+			return "shutdown", nil
+		case libvirt.DOMAIN_SHUTOFF_CRASHED:
+			return "crashed", nil
+		case libvirt.DOMAIN_SHUTOFF_DESTROYED:
+			return "destroyed", nil
+		case libvirt.DOMAIN_SHUTOFF_FAILED:
+			return "failed", nil
+		}
+		return "other", nil
+	})
+}

@@ -1,7 +1,6 @@
 package hypervisor
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
@@ -75,34 +74,6 @@ func readFilesystems(d *libvirtxml.Domain, s *DomainSpec) {
 		}
 		s.Filesystems = append(s.Filesystems, f)
 	}
-}
-
-// domainCaps reads and parses the domain capabilities of domain type typ with
-// machine (empty: the hypervisor's default machine) on the host. A driver that
-// cannot describe them (libvirt's test driver) gives an error IsUnsupported
-// reports.
-func (s *session) domainCaps(typ, machine string) (*libvirtxml.DomainCaps, error) {
-	doc, err := s.conn().GetDomainCapabilities("", hostArch, machine, typ, 0)
-	if err != nil {
-		return nil, wrap(err, "read the domain capabilities of", "host", s.uri)
-	}
-	var caps libvirtxml.DomainCaps
-	if err := caps.Unmarshal(doc); err != nil {
-		return nil, &Error{Op: "parse the domain capabilities of", Kind: "host", Name: s.uri, Message: err.Error()}
-	}
-	return &caps, nil
-}
-
-// FilesystemDrivers lists the share drivers ("9p", "virtiofs") that domain
-// type typ offers on the host, from its domain capabilities.
-func (c *Client) FilesystemDrivers(ctx context.Context, typ string) ([]string, error) {
-	return call(ctx, c, retryMain.on("read the domain capabilities of", "host", c.uri), func(s *session) ([]string, error) {
-		caps, err := s.domainCaps(typ, "")
-		if err != nil {
-			return nil, err
-		}
-		return FilesystemDriversOf(caps), nil
-	})
 }
 
 // FilesystemDriversOf is the pure part of FilesystemDrivers.

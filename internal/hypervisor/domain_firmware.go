@@ -120,23 +120,6 @@ type FirmwareSupport struct {
 	Host string
 }
 
-// Firmware reads from the host's domain capabilities which firmware domain
-// type typ offers with machine (empty: the hypervisor's default machine).
-func (c *Client) Firmware(ctx context.Context, typ, machine string) (FirmwareSupport, error) {
-	return call(ctx, c, retryMain.on("read the domain capabilities of", "host", c.uri), func(s *session) (FirmwareSupport, error) {
-		caps, err := s.domainCaps(typ, machine)
-		if IsUnsupported(err) {
-			return FirmwareSupport{}, nil
-		}
-		if err != nil {
-			return FirmwareSupport{}, err
-		}
-		fw := FirmwareSupportOf(caps)
-		fw.Host, _ = s.conn().GetHostname()
-		return fw, nil
-	})
-}
-
 // FirmwareSupportOf is the pure part of Firmware: UEFI when the OS element's
 // firmware enum lists efi (libvirt lists what its descriptors offer for the
 // machine), Secure Boot when UEFI is there and the loader's secure enum lists

@@ -78,18 +78,6 @@ func (c *Client) Host(ctx context.Context) (HostInfo, error) {
 	})
 }
 
-func (s *session) capabilities() (*libvirtxml.Caps, error) {
-	doc, err := s.conn().GetCapabilities()
-	if err != nil {
-		return nil, err
-	}
-	var caps libvirtxml.Caps
-	if err := caps.Unmarshal(doc); err != nil {
-		return nil, err
-	}
-	return &caps, nil
-}
-
 // KernelBootTypes lists the domain types that can boot a kernel directly on
 // the host architecture, in the order kvm, qemu, xen. Pure.
 func KernelBootTypes(caps *libvirtxml.Caps) []string {

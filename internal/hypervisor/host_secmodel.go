@@ -1,7 +1,6 @@
 package hypervisor
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/user"
@@ -42,18 +41,6 @@ func (s Security) User(local bool) string {
 		}
 	}
 	return ids
-}
-
-// Security reads how the host confines QEMU processes of domain type typ
-// ("kvm", "qemu"); an empty typ takes the first DAC label.
-func (c *Client) Security(ctx context.Context, typ string) (Security, error) {
-	return call(ctx, c, callOnce.on("read the capabilities of", "host", c.uri), func(s *session) (Security, error) {
-		caps, err := s.capabilities()
-		if err != nil {
-			return Security{}, wrap(err, "read the capabilities of", "host", s.uri)
-		}
-		return SecurityFromCaps(caps, typ), nil
-	})
 }
 
 // SecurityFromCaps is the Security of domain type typ in caps. Pure.
