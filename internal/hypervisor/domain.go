@@ -300,45 +300,39 @@ func mapState(st libvirt.DomainState) DomainState {
 
 // startDomain starts a defined domain. Starting a running domain is not an error.
 func (s *session) startDomain(_ context.Context, name string) error {
-	dom, err := s.lookupDomain(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dom.Free() }()
-	if active, err := dom.IsActive(); err == nil && active {
-		return nil
-	}
-	return wrap(dom.Create(), "start", kindDomain, name)
+	return s.withDomain(name, func(dom *libvirt.Domain) error {
+		if active, err := dom.IsActive(); err == nil && active {
+			return nil
+		}
+		return wrap(dom.Create(), "start", kindDomain, name)
+	})
 }
 
 // stopDomain asks the guest to shut down, waits up to grace, then destroys it.
 // Many unikernels ignore ACPI, so a zero grace destroys at once. Stopping a
 // domain that is not running is not an error.
 func (s *session) stopDomain(ctx context.Context, name string, grace time.Duration) error {
-	dom, err := s.lookupDomain(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dom.Free() }()
-	if active, err := dom.IsActive(); err == nil && !active {
-		return nil
-	}
-	if grace > 0 && dom.Shutdown() == nil {
-		deadline := time.Now().Add(grace)
-		for time.Now().Before(deadline) && ctx.Err() == nil {
-			if active, err := dom.IsActive(); err == nil && !active {
-				return nil
+	return s.withDomain(name, func(dom *libvirt.Domain) error {
+		if active, err := dom.IsActive(); err == nil && !active {
+			return nil
+		}
+		if grace > 0 && dom.Shutdown() == nil {
+			deadline := time.Now().Add(grace)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if active, err := dom.IsActive(); err == nil && !active {
+					return nil
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			time.Sleep(100 * time.Millisecond)
 		}
-	}
-	err = dom.Destroy()
-	if err != nil {
-		if active, aerr := dom.IsActive(); aerr == nil && !active {
-			return nil // it stopped on its own meanwhile
+		err := dom.Destroy()
+		if err != nil {
+			if active, aerr := dom.IsActive(); aerr == nil && !active {
+				return nil // it stopped on its own meanwhile
+			}
 		}
-	}
-	return wrap(err, "destroy", kindDomain, name)
+		return wrap(err, "destroy", kindDomain, name)
+	})
 }
 
 // undefineDomain removes the persistent definition, with its managed save,
@@ -381,12 +375,9 @@ func (s *session) undefine(dom *libvirt.Domain) error {
 
 // setDomainAutostart sets whether the domain starts with the host.
 func (s *session) setDomainAutostart(_ context.Context, name string, on bool) error {
-	dom, err := s.lookupDomain(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dom.Free() }()
-	return wrap(dom.SetAutostart(on), "set autostart of", kindDomain, name)
+	return s.withDomain(name, func(dom *libvirt.Domain) error {
+		return wrap(dom.SetAutostart(on), "set autostart of", kindDomain, name)
+	})
 }
 
 // domainNames lists the names of all defined domains, sorted.
@@ -408,16 +399,22 @@ func (s *session) domainNames(_ context.Context) ([]string, error) {
 
 // domainState returns the run state of name.
 func (s *session) domainState(_ context.Context, name string) (DomainState, error) {
-	dom, err := s.lookupDomain(name)
+	st, _, err := s.libvirtState(name)
 	if err != nil {
 		return "", err
 	}
-	defer func() { _ = dom.Free() }()
-	st, _, err := dom.GetState()
-	if err != nil {
-		return "", wrap(err, "read the state of", kindDomain, name)
-	}
 	return mapState(st), nil
+}
+
+// libvirtState returns libvirt's run state of name and its reason.
+func (s *session) libvirtState(name string) (libvirt.DomainState, int, error) {
+	dom, err := s.lookupDomain(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = dom.Free() }()
+	st, reason, err := dom.GetState()
+	return st, reason, wrap(err, "read the state of", kindDomain, name)
 }
 
 // DomainStopReason tells why a shut-off domain stopped: "shutdown" when the
@@ -425,14 +422,9 @@ func (s *session) domainState(_ context.Context, name string) (DomainState, erro
 // Empty while it runs.
 func (c *Client) DomainStopReason(ctx context.Context, name string) (string, error) {
 	return call(ctx, c, callOnce.on("read the state of", kindDomain, name), func(s *session) (string, error) {
-		dom, err := s.lookupDomain(name)
+		st, reason, err := s.libvirtState(name)
 		if err != nil {
 			return "", err
-		}
-		defer func() { _ = dom.Free() }()
-		st, reason, err := dom.GetState()
-		if err != nil {
-			return "", wrap(err, "read the state of", kindDomain, name)
 		}
 		if st != libvirt.DOMAIN_SHUTOFF {
 			if st == libvirt.DOMAIN_CRASHED {
@@ -452,4 +444,14 @@ func (c *Client) DomainStopReason(ctx context.Context, name string) (string, err
 		}
 		return "other", nil
 	})
+}
+
+// withDomain looks the domain name up on s, runs fn on it and frees it.
+func (s *session) withDomain(name string, fn func(dom *libvirt.Domain) error) error {
+	dom, err := s.lookupDomain(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dom.Free() }()
+	return fn(dom)
 }

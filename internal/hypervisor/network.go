@@ -248,15 +248,12 @@ func (s *session) readNetwork(_ context.Context, name string) (NetworkInfo, erro
 // an error.
 func (c *Client) StartNetwork(ctx context.Context, name string) error {
 	return c.do(ctx, callOnce.on("start", kindNetwork, name), func(s *session) error {
-		net, err := s.lookupNetwork(name)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = net.Free() }()
-		if active, err := net.IsActive(); err == nil && active {
-			return nil
-		}
-		return wrap(net.Create(), "start", kindNetwork, name)
+		return s.withNetwork(name, func(net *libvirt.Network) error {
+			if active, err := net.IsActive(); err == nil && active {
+				return nil
+			}
+			return wrap(net.Create(), "start", kindNetwork, name)
+		})
 	})
 }
 
@@ -264,27 +261,21 @@ func (c *Client) StartNetwork(ctx context.Context, name string) error {
 // to it lose their link. Stopping a stopped network is not an error.
 func (c *Client) StopNetwork(ctx context.Context, name string) error {
 	return c.do(ctx, callOnce.on("stop", kindNetwork, name), func(s *session) error {
-		net, err := s.lookupNetwork(name)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = net.Free() }()
-		if active, err := net.IsActive(); err == nil && !active {
-			return nil
-		}
-		return wrap(net.Destroy(), "stop", kindNetwork, name)
+		return s.withNetwork(name, func(net *libvirt.Network) error {
+			if active, err := net.IsActive(); err == nil && !active {
+				return nil
+			}
+			return wrap(net.Destroy(), "stop", kindNetwork, name)
+		})
 	})
 }
 
 // SetNetworkAutostart sets whether the network starts with the host.
 func (c *Client) SetNetworkAutostart(ctx context.Context, name string, on bool) error {
 	return c.do(ctx, callOnce.on("set autostart of", kindNetwork, name), func(s *session) error {
-		net, err := s.lookupNetwork(name)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = net.Free() }()
-		return wrap(net.SetAutostart(on), "set autostart of", kindNetwork, name)
+		return s.withNetwork(name, func(net *libvirt.Network) error {
+			return wrap(net.SetAutostart(on), "set autostart of", kindNetwork, name)
+		})
 	})
 }
 
@@ -339,4 +330,14 @@ func (c *Client) NetworkNames(ctx context.Context) ([]string, error) {
 		names, err := s.networkNames()
 		return names, wrap(err, "list", "networks on", s.uri)
 	})
+}
+
+// withNetwork looks the network name up on s, runs fn on it and frees it.
+func (s *session) withNetwork(name string, fn func(net *libvirt.Network) error) error {
+	net, err := s.lookupNetwork(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = net.Free() }()
+	return fn(net)
 }

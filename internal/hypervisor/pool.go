@@ -138,50 +138,41 @@ func (s *session) poolInfo(pool *libvirt.StoragePool, name string) (PoolInfo, er
 // gone. Starting a running pool is not an error.
 func (c *Client) StartPool(ctx context.Context, name string) error {
 	return c.do(ctx, callOnce.on("start", kindPool, name), func(s *session) error {
-		pool, err := s.lookupPool(name)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = pool.Free() }()
-		if active, err := pool.IsActive(); err != nil {
-			return wrap(err, "read the state of", kindPool, name)
-		} else if active {
-			return nil
-		}
-		if err := pool.Build(0); err != nil {
-			return wrap(err, "build", kindPool, name)
-		}
-		return wrap(pool.Create(0), "start", kindPool, name)
+		return s.withPool(name, func(pool *libvirt.StoragePool) error {
+			if active, err := pool.IsActive(); err != nil {
+				return wrap(err, "read the state of", kindPool, name)
+			} else if active {
+				return nil
+			}
+			if err := pool.Build(0); err != nil {
+				return wrap(err, "build", kindPool, name)
+			}
+			return wrap(pool.Create(0), "start", kindPool, name)
+		})
 	})
 }
 
 // StopPool stops a running pool; its definition and files stay.
 func (c *Client) StopPool(ctx context.Context, name string) error {
 	return c.do(ctx, callOnce.on("stop", kindPool, name), func(s *session) error {
-		pool, err := s.lookupPool(name)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = pool.Free() }()
-		if active, err := pool.IsActive(); err != nil || !active {
-			return wrap(err, "read the state of", kindPool, name)
-		}
-		lock := s.poolLock(name)
-		lock.Lock()
-		defer lock.Unlock()
-		return wrap(pool.Destroy(), "stop", kindPool, name)
+		return s.withPool(name, func(pool *libvirt.StoragePool) error {
+			if active, err := pool.IsActive(); err != nil || !active {
+				return wrap(err, "read the state of", kindPool, name)
+			}
+			lock := s.poolLock(name)
+			lock.Lock()
+			defer lock.Unlock()
+			return wrap(pool.Destroy(), "stop", kindPool, name)
+		})
 	})
 }
 
 // SetPoolAutostart turns autostart on or off.
 func (c *Client) SetPoolAutostart(ctx context.Context, name string, on bool) error {
 	return c.do(ctx, callOnce.on("set autostart of", kindPool, name), func(s *session) error {
-		pool, err := s.lookupPool(name)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = pool.Free() }()
-		return wrap(pool.SetAutostart(on), "set autostart of", kindPool, name)
+		return s.withPool(name, func(pool *libvirt.StoragePool) error {
+			return wrap(pool.SetAutostart(on), "set autostart of", kindPool, name)
+		})
 	})
 }
 
@@ -194,12 +185,9 @@ func (c *Client) RefreshPool(ctx context.Context, name string) error {
 
 // refreshByName is RefreshPool on s.
 func (s *session) refreshByName(name string) error {
-	pool, err := s.lookupPool(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = pool.Free() }()
-	return s.refresh(pool, name)
+	return s.withPool(name, func(pool *libvirt.StoragePool) error {
+		return s.refresh(pool, name)
+	})
 }
 
 func (s *session) refresh(pool *libvirt.StoragePool, name string) error {
@@ -299,4 +287,14 @@ func volumeNames(pool *libvirt.StoragePool) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// withPool looks the pool name up on s, runs fn on it and frees it.
+func (s *session) withPool(name string, fn func(pool *libvirt.StoragePool) error) error {
+	pool, err := s.lookupPool(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = pool.Free() }()
+	return fn(pool)
 }

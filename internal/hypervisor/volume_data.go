@@ -206,12 +206,9 @@ func diskUsing(x *libvirtxml.Domain, p string) (VolumeUser, bool) {
 // new size at once, without a restart.
 func (c *Client) BlockResize(ctx context.Context, domain, p string, capacity uint64) error {
 	return c.do(ctx, retryChange.on("resize the disk "+p+" of", kindDomain, domain), func(s *session) error {
-		dom, err := s.lookupDomain(domain)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = dom.Free() }()
-		return wrap(dom.BlockResize(p, capacity, libvirt.DOMAIN_BLOCK_RESIZE_BYTES), "resize the disk "+p+" of", kindDomain, domain)
+		return s.withDomain(domain, func(dom *libvirt.Domain) error {
+			return wrap(dom.BlockResize(p, capacity, libvirt.DOMAIN_BLOCK_RESIZE_BYTES), "resize the disk "+p+" of", kindDomain, domain)
+		})
 	})
 }
 
