@@ -13,7 +13,6 @@ package hypervisor
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -97,7 +96,7 @@ func (c *Client) Alive() bool { return c.conns.main.alive() }
 // Local reports whether the connection's daemon runs on this host (a URI
 // without a host part, such as qemu:///system), so that the guests'
 // networks are those of this host.
-func (s *shared) Local() bool { return LocalURI(s.uri) }
+func (sh *shared) Local() bool { return LocalURI(sh.uri) }
 
 // SetReconnectWait sets how long calls wait for a lost daemon to come back.
 // Clients are shared per URI: the last setting wins.
@@ -112,9 +111,3 @@ func (c *Client) SetConnections(n int) { c.conns.setConnections(n) }
 // Connections reports how many connections are open for spread calls,
 // counting the main one.
 func (c *Client) Connections() int { return c.conns.connections() }
-
-// poolLocks holds the per-pool locks and rescans of one client.
-type poolLocks struct {
-	locks     sync.Map // pool name -> *sync.Mutex
-	refreshes sync.Map // pool name -> *poolRefresh
-}

@@ -7,10 +7,16 @@ import (
 	"libvirt.org/go/libvirt"
 )
 
+// poolLocks holds the per-pool locks and rescans of one client.
+type poolLocks struct {
+	locks     sync.Map // pool name -> *sync.Mutex
+	refreshes sync.Map // pool name -> *poolRefresh
+}
+
 // poolLock returns the mutex that serialises operations libvirt refuses to
 // run concurrently on one pool ("pool has asynchronous jobs running").
-func (c *shared) poolLock(pool string) *sync.Mutex {
-	m, _ := c.pools.locks.LoadOrStore(pool, &sync.Mutex{})
+func (sh *shared) poolLock(pool string) *sync.Mutex {
+	m, _ := sh.pools.locks.LoadOrStore(pool, &sync.Mutex{})
 	return m.(*sync.Mutex)
 }
 
@@ -18,8 +24,8 @@ func (c *shared) poolLock(pool string) *sync.Mutex {
 // is being set up in the pool ("asynchronous jobs running"); this process
 // serialises with its own transfers through the pool lock, and retries for
 // a few seconds for other clients' transfers.
-func (c *shared) refreshPool(pool *libvirt.StoragePool, name string) error {
-	lock := c.poolLock(name)
+func (sh *shared) refreshPool(pool *libvirt.StoragePool, name string) error {
+	lock := sh.poolLock(name)
 	var err error
 	for delay := 20 * time.Millisecond; delay < 3*time.Second; delay *= 2 {
 		lock.Lock()
@@ -49,8 +55,8 @@ type poolRefresh struct {
 // at or after since: it returns at once when one has finished, waits for a
 // running one that qualifies, and otherwise starts one (after any running
 // one ends, as libvirt runs one at a time anyway).
-func (c *shared) refreshSince(pool *libvirt.StoragePool, name string, since time.Time) error {
-	v, _ := c.pools.refreshes.LoadOrStore(name, &poolRefresh{})
+func (sh *shared) refreshSince(pool *libvirt.StoragePool, name string, since time.Time) error {
+	v, _ := sh.pools.refreshes.LoadOrStore(name, &poolRefresh{})
 	r := v.(*poolRefresh)
 	for {
 		r.mu.Lock()
@@ -74,7 +80,7 @@ func (c *shared) refreshSince(pool *libvirt.StoragePool, name string, since time
 		done := make(chan struct{})
 		r.running, r.started = done, time.Now()
 		r.mu.Unlock()
-		err := c.refreshPool(pool, name)
+		err := sh.refreshPool(pool, name)
 		r.mu.Lock()
 		r.lastStart, r.lastErr, r.running = r.started, err, nil
 		r.mu.Unlock()
