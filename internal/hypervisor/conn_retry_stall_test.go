@@ -27,7 +27,7 @@ func current(c *Client) *libvirt.Connect { return c.conns.main.current() }
 
 // A read that gets no answer sets its connection aside without closing it
 // (the call is still inside) and runs again on a new connection.
-func TestSpreadReadSetsAnUnansweredConnectionAside(t *testing.T) {
+func TestBoundedReadSetsAnUnansweredConnectionAside(t *testing.T) {
 	c := stallClient(t, 100*time.Millisecond)
 	first := current(c)
 	release := make(chan struct{})
@@ -68,7 +68,7 @@ func TestSpreadReadSetsAnUnansweredConnectionAside(t *testing.T) {
 
 // Two reads in a row without an answer are an error that names the object,
 // the operation and the wait.
-func TestSpreadReadGivesUpAfterTwoUnansweredTries(t *testing.T) {
+func TestBoundedReadGivesUpAfterTwoUnansweredTries(t *testing.T) {
 	c := stallClient(t, 50*time.Millisecond)
 	release := make(chan struct{})
 	defer close(release)
@@ -89,7 +89,7 @@ func TestSpreadReadGivesUpAfterTwoUnansweredTries(t *testing.T) {
 
 // The wait for an answer ends with the caller's context, before the stall
 // bound.
-func TestSpreadReadEndsWithTheContext(t *testing.T) {
+func TestBoundedReadEndsWithTheContext(t *testing.T) {
 	c := stallClient(t, time.Hour)
 	release := make(chan struct{})
 	defer close(release)
