@@ -266,7 +266,7 @@ type Object struct {
 	MAC  string // for dhcp-host
 	PID  int    // for qemu
 	// About is what a create marker (a sidecar volume in the console
-	// directory, hypervisor/sidecar.go) is of: "<kind> <pool>/<name>".
+	// directory, hypervisor/volume_sidecar.go) is of: "<kind> <pool>/<name>".
 	About string
 }
 

@@ -41,15 +41,73 @@ func (p ConsolePool) Volume(domain string) string {
 // LogVolume is the volume name of the console log of domain.
 func LogVolume(domain string) string { return domain + ".log" }
 
+// Console calls. Reads and appends are safe to repeat (appending twice at
+// worst repeats a boot marker line) and run again on a reopened connection
+// (conn_retry.go). On a local daemon the log file is read and written
+// directly (console_local.go).
+
+// EnsureConsolePool creates, builds and starts the console log pool when it
+// is missing or inactive.
+func (c *Client) EnsureConsolePool(ctx context.Context, p ConsolePool) error {
+	// Every create asks; almost always the pool is there, active and
+	// autostarted, which three reads on any connection tell.
+	if ready, err := call(ctx, c, retryRead.on("look up", "storage pool", p.Name), func(s *session) (bool, error) {
+		return s.consolePoolReady(p), nil
+	}); err == nil && ready {
+		return nil
+	}
+	return c.do(ctx, retryMain.on("prepare", "storage pool", p.Name), func(s *session) error { return s.ensureConsolePool(ctx, p) })
+}
+
+// ConsoleSize returns the size in bytes of domain's console log.
+func (c *Client) ConsoleSize(ctx context.Context, p ConsolePool, domain string) (uint64, error) {
+	if file, ok := c.consoleFile(p, domain); ok {
+		if n, ok := localConsoleSize(file); ok {
+			return n, nil
+		}
+	}
+	return call(ctx, c, retryRead.on("read the size of", "console log of", domain), func(s *session) (uint64, error) {
+		return s.consoleSize(ctx, p, domain)
+	})
+}
+
+// ReadConsole reads domain's console log from offset, at most limit bytes
+// (all when limit is 0).
+func (c *Client) ReadConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
+	if file, ok := c.consoleFile(p, domain); ok {
+		if b, ok := readLocalConsole(file, offset, limit); ok {
+			return b, nil
+		}
+	}
+	return call(ctx, c, retryMain.on("read", "console log of", domain), func(s *session) ([]byte, error) {
+		return s.readConsole(ctx, p, domain, offset, limit)
+	})
+}
+
+// AppendConsole appends text to domain's console log, creating it when missing.
+func (c *Client) AppendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+	if file, ok := c.consoleFile(p, domain); ok {
+		if appendLocalConsole(file, text, true) {
+			return nil
+		}
+	}
+	return c.do(ctx, retryMain.on("append to", "console log of", domain), func(s *session) error { return s.appendConsole(ctx, p, domain, text) })
+}
+
+// DeleteConsole removes the console log of domain and virtlogd's rotated copies.
+func (c *Client) DeleteConsole(ctx context.Context, p ConsolePool, domain string) error {
+	return c.do(ctx, retryChange.on("delete", "console log of", domain), func(s *session) error { return s.deleteConsole(ctx, p, domain) })
+}
+
 var ensurePoolMu sync.Mutex
 
 // ensureConsolePool defines, builds, starts and autostarts the console pool
 // when it is missing or stopped. The directory is created with mode 0700, so
 // console logs are readable by root only.
-func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
+func (s *session) ensureConsolePool(_ context.Context, p ConsolePool) error {
 	ensurePoolMu.Lock()
 	defer ensurePoolMu.Unlock()
-	pool, err := c.conn().LookupStoragePoolByName(p.Name)
+	pool, err := s.conn().LookupStoragePoolByName(p.Name)
 	if err != nil && codeOf(err) != ErrNotFound {
 		return wrap(err, "look up", "storage pool", p.Name)
 	}
@@ -66,7 +124,7 @@ func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
 		if err != nil {
 			return &Error{Op: "define", Kind: "storage pool", Name: p.Name, Code: ErrInvalid, Message: err.Error()}
 		}
-		if pool, err = c.conn().StoragePoolDefineXML(doc, 0); err != nil {
+		if pool, err = s.conn().StoragePoolDefineXML(doc, 0); err != nil {
 			return wrap(err, "define", "storage pool", p.Name)
 		}
 		if err := pool.Build(libvirt.STORAGE_POOL_BUILD_NEW); err != nil {
@@ -86,8 +144,8 @@ func (c *Client) ensureConsolePool(_ context.Context, p ConsolePool) error {
 
 // consolePoolReady reports whether the console pool exists, is active and
 // starts with the host.
-func (c *Client) consolePoolReady(p ConsolePool) bool {
-	pool, err := c.conn().LookupStoragePoolByName(p.Name)
+func (s *session) consolePoolReady(p ConsolePool) bool {
+	pool, err := s.conn().LookupStoragePoolByName(p.Name)
 	if err != nil {
 		return false
 	}
@@ -103,8 +161,8 @@ func (c *Client) consolePoolReady(p ConsolePool) bool {
 // consoleVolume finds a log volume. With refresh it rescans the pool once
 // when libvirt does not know the file yet (virtlogd creates it when the
 // domain starts).
-func (c *Client) consoleVolume(p ConsolePool, vol string, refresh bool) (*libvirt.StorageVol, error) {
-	pool, err := c.conn().LookupStoragePoolByName(p.Name)
+func (s *session) consoleVolume(p ConsolePool, vol string, refresh bool) (*libvirt.StorageVol, error) {
+	pool, err := s.conn().LookupStoragePoolByName(p.Name)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage pool", p.Name)
 	}
@@ -112,7 +170,7 @@ func (c *Client) consoleVolume(p ConsolePool, vol string, refresh bool) (*libvir
 	since := time.Now()
 	v, err := pool.LookupStorageVolByName(vol)
 	if refresh && codeOf(err) == ErrNotFound {
-		if err := c.refreshSince(pool, p.Name, since); err != nil {
+		if err := s.refreshSince(pool, p.Name, since); err != nil {
 			return nil, err
 		}
 		v, err = pool.LookupStorageVolByName(vol)
@@ -120,82 +178,10 @@ func (c *Client) consoleVolume(p ConsolePool, vol string, refresh bool) (*libvir
 	return v, wrap(err, "look up", "console log", vol)
 }
 
-// refreshPool rescans a pool's directory. libvirt refuses while a transfer
-// is being set up in the pool ("asynchronous jobs running"); this process
-// serialises with its own transfers through the pool lock, and retries for
-// a few seconds for other clients' transfers.
-func (c *Client) refreshPool(pool *libvirt.StoragePool, name string) error {
-	lock := c.poolLock(name)
-	var err error
-	for delay := 20 * time.Millisecond; delay < 3*time.Second; delay *= 2 {
-		lock.Lock()
-		err = pool.Refresh(0)
-		lock.Unlock()
-		if err == nil || codeOf(err) == ErrNotFound {
-			break
-		}
-		time.Sleep(delay)
-	}
-	return wrap(err, "refresh", "storage pool", name)
-}
-
-// poolRefresh lets concurrent callers share refreshes of one pool: at
-// parallelism 50, fifty instances that each need the console pool rescanned
-// (a log file virtlogd just created, or rotated copies to delete) would
-// otherwise queue fifty scans of a directory of N files behind the pool lock.
-type poolRefresh struct {
-	mu        sync.Mutex
-	running   chan struct{} // closed when the running refresh ends; nil when none runs
-	started   time.Time     // when the running refresh started
-	lastStart time.Time     // when the last finished refresh started
-	lastErr   error
-}
-
-// refreshSince makes sure the pool was rescanned by a refresh that started
-// at or after since: it returns at once when one has finished, waits for a
-// running one that qualifies, and otherwise starts one (after any running
-// one ends, as libvirt runs one at a time anyway).
-func (c *Client) refreshSince(pool *libvirt.StoragePool, name string, since time.Time) error {
-	if c.parent != nil {
-		return c.parent.refreshSince(pool, name, since)
-	}
-	v, _ := c.poolRefreshes.LoadOrStore(name, &poolRefresh{})
-	r := v.(*poolRefresh)
-	for {
-		r.mu.Lock()
-		if !r.lastStart.IsZero() && !r.lastStart.Before(since) {
-			err := r.lastErr
-			r.mu.Unlock()
-			return err
-		}
-		if r.running != nil {
-			wait, qualifies := r.running, !r.started.Before(since)
-			r.mu.Unlock()
-			<-wait
-			if qualifies {
-				r.mu.Lock()
-				err := r.lastErr
-				r.mu.Unlock()
-				return err
-			}
-			continue
-		}
-		done := make(chan struct{})
-		r.running, r.started = done, time.Now()
-		r.mu.Unlock()
-		err := c.refreshPool(pool, name)
-		r.mu.Lock()
-		r.lastStart, r.lastErr, r.running = r.started, err, nil
-		r.mu.Unlock()
-		close(done)
-		return err
-	}
-}
-
 // consoleSize returns the size in bytes of the console log of domain, 0 when
 // there is none yet.
-func (c *Client) consoleSize(_ context.Context, p ConsolePool, domain string) (uint64, error) {
-	v, err := c.consoleVolume(p, p.Volume(domain), true)
+func (s *session) consoleSize(_ context.Context, p ConsolePool, domain string) (uint64, error) {
+	v, err := s.consoleVolume(p, p.Volume(domain), true)
 	if IsNotFound(err) {
 		return 0, nil
 	}
@@ -203,10 +189,10 @@ func (c *Client) consoleSize(_ context.Context, p ConsolePool, domain string) (u
 		return 0, err
 	}
 	defer func() { _ = v.Free() }()
-	return c.volumeSize(v, domain)
+	return s.volumeSize(v, domain)
 }
 
-func (c *Client) volumeSize(v *libvirt.StorageVol, domain string) (uint64, error) {
+func (s *session) volumeSize(v *libvirt.StorageVol, domain string) (uint64, error) {
 	// Refresh the volume's idea of its size: the file grows behind libvirt's back.
 	info, err := v.GetInfo()
 	if err != nil {
@@ -218,8 +204,8 @@ func (c *Client) volumeSize(v *libvirt.StorageVol, domain string) (uint64, error
 // readConsole returns the console log of domain from offset to its end. A
 // log that does not exist yet reads as empty. At most limit bytes are
 // returned (the last ones) when limit > 0.
-func (c *Client) readConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
-	v, err := c.consoleVolume(p, p.Volume(domain), true)
+func (s *session) readConsole(ctx context.Context, p ConsolePool, domain string, offset uint64, limit int) ([]byte, error) {
+	v, err := s.consoleVolume(p, p.Volume(domain), true)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -228,7 +214,7 @@ func (c *Client) readConsole(ctx context.Context, p ConsolePool, domain string, 
 	}
 	defer func() { _ = v.Free() }()
 	tail := &tailBuffer{limit: limit}
-	if _, err := c.download(ctx, p.Name, p.Volume(domain), offset, 0, tail); err != nil {
+	if _, err := s.download(ctx, p.Name, p.Volume(domain), offset, 0, tail); err != nil {
 		return nil, err
 	}
 	return tail.Bytes(), nil
@@ -260,36 +246,36 @@ func (t *tailBuffer) Bytes() []byte {
 // volume upload, creating the log (mode 0600) when it does not exist yet.
 // Only call it while the domain is stopped: virtlogd (xenconsoled on Xen)
 // owns the file while it runs.
-func (c *Client) appendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
+func (s *session) appendConsole(ctx context.Context, p ConsolePool, domain, text string) error {
 	if p.Xen {
-		if err := c.settleXenLog(ctx, p, domain); err != nil {
+		if err := s.settleXenLog(ctx, p, domain); err != nil {
 			return err
 		}
 	}
 	// Before the first boot the log does not exist: create it through libvirt
 	// (no pool refresh needed). If virtlogd made it meanwhile, find it by a refresh.
-	v, err := c.consoleVolume(p, p.Volume(domain), false)
+	v, err := s.consoleVolume(p, p.Volume(domain), false)
 	if IsNotFound(err) {
-		if v, err = c.createConsoleVolume(p, domain); err != nil {
-			v, err = c.consoleVolume(p, p.Volume(domain), true)
+		if v, err = s.createConsoleVolume(p, domain); err != nil {
+			v, err = s.consoleVolume(p, p.Volume(domain), true)
 		}
 	}
 	if err != nil {
 		return err
 	}
 	defer func() { _ = v.Free() }()
-	size, err := c.volumeSize(v, domain)
+	size, err := s.volumeSize(v, domain)
 	if err != nil {
 		return err
 	}
-	tv, st, done, err := c.openTransfer(ctx, p.Name, p.Volume(domain))
+	tv, st, done, err := s.openTransfer(ctx, p.Name, p.Volume(domain))
 	if err != nil {
 		return err
 	}
 	defer done()
 	// As for every transfer, only the start is a job libvirt refuses to run
 	// alongside a refresh of the pool.
-	lock := c.poolLock(p.Name)
+	lock := s.poolLock(p.Name)
 	lock.Lock()
 	err = tv.Upload(st, size, uint64(len(text)), 0)
 	lock.Unlock()
@@ -303,8 +289,8 @@ func (c *Client) appendConsole(ctx context.Context, p ConsolePool, domain, text 
 	return wrap(st.Finish(), "append to", "console log of", domain)
 }
 
-func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.StorageVol, error) {
-	pool, err := c.conn().LookupStoragePoolByName(p.Name)
+func (s *session) createConsoleVolume(p ConsolePool, domain string) (*libvirt.StorageVol, error) {
+	pool, err := s.conn().LookupStoragePoolByName(p.Name)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage pool", p.Name)
 	}
@@ -321,7 +307,7 @@ func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.Sto
 	if err != nil {
 		return nil, &Error{Op: "create", Kind: "console log of", Name: domain, Code: ErrInvalid, Message: err.Error()}
 	}
-	lock := c.poolLock(p.Name)
+	lock := s.poolLock(p.Name)
 	lock.Lock()
 	defer lock.Unlock()
 	v, err := pool.StorageVolCreateXML(doc, 0)
@@ -330,8 +316,8 @@ func (c *Client) createConsoleVolume(p ConsolePool, domain string) (*libvirt.Sto
 
 // deleteConsole removes the console log of domain and its rotated copies
 // (<name>.log.0, .1, ...).
-func (c *Client) deleteConsole(_ context.Context, p ConsolePool, domain string) error {
-	pool, err := c.conn().LookupStoragePoolByName(p.Name)
+func (s *session) deleteConsole(_ context.Context, p ConsolePool, domain string) error {
+	pool, err := s.conn().LookupStoragePoolByName(p.Name)
 	if codeOf(err) == ErrNotFound {
 		return nil
 	}
@@ -341,7 +327,7 @@ func (c *Client) deleteConsole(_ context.Context, p ConsolePool, domain string) 
 	defer func() { _ = pool.Free() }()
 	// The domain is gone: a rescan that starts now sees every copy virtlogd
 	// made, and one rescan serves all the instances deleted at the same time.
-	if err := c.refreshSince(pool, p.Name, time.Now()); err != nil {
+	if err := s.refreshSince(pool, p.Name, time.Now()); err != nil {
 		return err
 	}
 	// virtlogd names its copies <log>.0, <log>.1, ... without gaps.

@@ -18,8 +18,8 @@ import (
 // on a local Xen host: markers wait for such a log to settle (console_xen.go).
 
 // consoleFile is the local path of domain's console log, when it can be used.
-func (c *Client) consoleFile(p ConsolePool, domain string) (string, bool) {
-	if p.Path == "" || p.Xen || !c.Local() {
+func (sh *shared) consoleFile(p ConsolePool, domain string) (string, bool) {
+	if p.Path == "" || p.Xen || !sh.Local() {
 		return "", false
 	}
 	return p.LogPath(domain), true

@@ -36,11 +36,11 @@ func TestLocalConsoleFile(t *testing.T) {
 	if b, ok := readLocalConsole(file, 0, 6); !ok || string(b) != "READY\n" {
 		t.Fatalf("last 6 bytes: %q, %v", b, ok)
 	}
-	c := &Client{uri: "qemu+ssh://root@host/system"}
+	c := &shared{uri: "qemu+ssh://root@host/system"}
 	if _, ok := c.consoleFile(ConsolePool{Name: "p", Path: dir}, "x"); ok {
 		t.Error("a remote URI must read consoles through libvirt")
 	}
-	c = &Client{uri: "qemu:///system"}
+	c = &shared{uri: "qemu:///system"}
 	if f, ok := c.consoleFile(ConsolePool{Name: "p", Path: dir}, "x"); !ok || f != file {
 		t.Errorf("local URI: %q, %v", f, ok)
 	}

@@ -34,20 +34,10 @@ const (
 	xenSettleMax = 5 * time.Second
 )
 
-// IsXen reports whether the connection's driver is Xen (libvirt's libxl driver).
-func (c *Client) IsXen(ctx context.Context) (xen bool, err error) {
-	err = c.retry(ctx, "read the driver of", "host", redactURI(c.uri), func() error {
-		t, err := c.conn().GetType()
-		xen = t == "Xen"
-		return wrap(err, "read the driver of", "host", redactURI(c.uri))
-	})
-	return xen, err
-}
-
 // settleXenLog waits until the console log of domain keeps its size for
 // xenSettle (at most xenSettleMax; a log that keeps growing is left as it is).
-func (c *Client) settleXenLog(ctx context.Context, p ConsolePool, domain string) error {
-	last, err := c.consoleSize(ctx, p, domain)
+func (s *session) settleXenLog(ctx context.Context, p ConsolePool, domain string) error {
+	last, err := s.consoleSize(ctx, p, domain)
 	if err != nil {
 		return err
 	}
@@ -57,7 +47,7 @@ func (c *Client) settleXenLog(ctx context.Context, p ConsolePool, domain string)
 			return ctx.Err()
 		case <-time.After(xenSettle):
 		}
-		n, err := c.consoleSize(ctx, p, domain)
+		n, err := s.consoleSize(ctx, p, domain)
 		if err != nil {
 			return err
 		}

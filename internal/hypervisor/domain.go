@@ -2,9 +2,9 @@ package hypervisor
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"libvirt.org/go/libvirt"
@@ -33,24 +33,102 @@ type DomainInfo struct {
 	Autostart bool
 }
 
+// Domain calls run on any connection of the pool, and run again on a
+// reopened connection when the daemon went away while they ran (retryRead
+// and retryChange, conn_retry.go). Each is safe to repeat: reads, and
+// changes that check the current state first. libvirt orders the calls on
+// one domain itself, and a destroy or a start keeps one of the daemon's
+// per-connection request slots busy while QEMU stops or starts.
+
+// DefineDomain creates or replaces the persistent definition of spec.Name
+// and returns the domain's UUID. When the connection was lost during a define
+// without a UUID (a create), the repeat first looks for the domain: the lost
+// call may have defined it, and a second define would then be refused.
+func (c *Client) DefineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+	var tried atomic.Bool
+	return call(ctx, c, retryChange.on("define", kindDomain, spec.Name), func(s *session) (string, error) {
+		if tried.Swap(true) && spec.UUID == "" {
+			if info, rerr := s.readDomain(ctx, spec.Name); rerr == nil {
+				return info.Spec.UUID, nil
+			}
+		}
+		return s.defineDomain(ctx, spec)
+	})
+}
+
+// LookupDomainName resolves a name or UUID to the domain's name.
+func (c *Client) LookupDomainName(ctx context.Context, nameOrUUID string) (string, error) {
+	return call(ctx, c, retryRead.on("look up", kindDomain, nameOrUUID), func(s *session) (string, error) {
+		return s.lookupDomainName(ctx, nameOrUUID)
+	})
+}
+
+// ReadDomain returns the persistent definition, state and autostart of name.
+func (c *Client) ReadDomain(ctx context.Context, name string) (DomainInfo, error) {
+	return call(ctx, c, retryRead.on("read", kindDomain, name), func(s *session) (DomainInfo, error) {
+		return s.readDomain(ctx, name)
+	})
+}
+
+// StartDomain starts a defined domain. Starting a running domain is not an error.
+func (c *Client) StartDomain(ctx context.Context, name string) error {
+	return c.do(ctx, retryChange.on("start", kindDomain, name), func(s *session) error { return s.startDomain(ctx, name) })
+}
+
+// StopDomain asks the guest to shut down, waits up to grace, then destroys it.
+// Many unikernels ignore ACPI, so a zero grace destroys at once. Stopping a
+// domain that is not running is not an error.
+func (c *Client) StopDomain(ctx context.Context, name string, grace time.Duration) error {
+	// The call itself waits for the guest up to grace.
+	return c.do(ctx, retryChange.on("stop", kindDomain, name).plus(grace), func(s *session) error { return s.stopDomain(ctx, name, grace) })
+}
+
+// UndefineDomain removes the persistent definition. A missing domain is not an error.
+func (c *Client) UndefineDomain(ctx context.Context, name string) error {
+	return c.do(ctx, retryChange.on("undefine", kindDomain, name), func(s *session) error { return s.undefineDomain(ctx, name) })
+}
+
+// SetDomainAutostart sets whether the domain starts with the host.
+func (c *Client) SetDomainAutostart(ctx context.Context, name string, on bool) error {
+	return c.do(ctx, retryChange.on("set autostart of", kindDomain, name), func(s *session) error { return s.setDomainAutostart(ctx, name, on) })
+}
+
+// DomainNames lists the names of all defined domains, sorted.
+func (c *Client) DomainNames(ctx context.Context) ([]string, error) {
+	return call(ctx, c, retryMain.on("list", "domains on", c.uri), func(s *session) ([]string, error) { return s.domainNames(ctx) })
+}
+
+// DomainState returns the run state of name.
+func (c *Client) DomainState(ctx context.Context, name string) (DomainState, error) {
+	return call(ctx, c, retryRead.on("read the state of", kindDomain, name), func(s *session) (DomainState, error) {
+		return s.domainState(ctx, name)
+	})
+}
+
+// MarkDomainCreated records in the domain's metadata that the create that
+// made it finished (marker.go). Call it as the last step of a create.
+func (c *Client) MarkDomainCreated(ctx context.Context, name string) error {
+	return c.do(ctx, retryChange.on("mark the create of", kindDomain, name), func(s *session) error { return s.markDomainCreated(ctx, name) })
+}
+
 // defineDomain creates or replaces the persistent definition of spec.Name
 // and returns the domain's UUID. A create defines what DomainXML builds; a
 // replacement (spec.UUID set) of an existing domain edits its current
 // definition (MergeDomainXML), so that what the spec does not own stays as
 // it is. A replacement that changes the firmware of a stopped UEFI domain
 // also drops its NVRAM file (redefineFirmware).
-func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, error) {
+func (s *session) defineDomain(ctx context.Context, spec DomainSpec) (string, error) {
 	var x *libvirtxml.Domain
 	var err error
 	if spec.UUID != "" {
-		c.carryCreateMarker(ctx, &spec)
+		s.carryCreateMarker(ctx, &spec)
 		var old *libvirtxml.Domain
-		if old, err = c.inactiveDefinition(spec.Name); err != nil {
+		if old, err = s.inactiveDefinition(spec.Name); err != nil {
 			return "", err
 		}
 		if old != nil && strings.EqualFold(old.UUID, spec.UUID) {
-			spec.Machine = c.keepMachineVersion(ctx, old, spec)
-			x, err = MergeDomainXML(old, spec, c.volumePaths(old))
+			spec.Machine = s.keepMachineVersion(old, spec)
+			x, err = MergeDomainXML(old, spec, s.volumePaths(old))
 		}
 	}
 	if x == nil && err == nil {
@@ -64,11 +142,11 @@ func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, err
 		return "", &Error{Op: "define", Kind: kindDomain, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
 	}
 	if spec.UUID != "" {
-		if uuid, done, err := c.redefineFirmware(spec, doc); done || err != nil {
+		if uuid, done, err := s.redefineFirmware(spec, doc); done || err != nil {
 			return uuid, err
 		}
 	}
-	return c.defineXML(spec.Name, doc)
+	return s.defineXML(spec.Name, doc)
 }
 
 // keepMachineVersion returns the machine type for a redefinition of old: the
@@ -76,11 +154,11 @@ func (c *Client) defineDomain(ctx context.Context, spec DomainSpec) (string, err
 // configuration, which libvirt stored as pc-i440fx-7.2 or pc-q35-7.2), so
 // that an update does not move the guest to a newer machine version that a
 // QEMU upgrade brought; spec.Machine otherwise.
-func (c *Client) keepMachineVersion(ctx context.Context, old *libvirtxml.Domain, spec DomainSpec) string {
+func (s *session) keepMachineVersion(old *libvirtxml.Domain, spec DomainSpec) string {
 	if spec.Machine == "" || old.OS == nil || old.OS.Type == nil || old.OS.Type.Machine == spec.Machine {
 		return spec.Machine
 	}
-	if machines, err := c.Machines(ctx, old.Type); err == nil && machines[spec.Machine] == old.OS.Type.Machine {
+	if machines, err := s.machines(old.Type); err == nil && machines[spec.Machine] == old.OS.Type.Machine {
 		return old.OS.Type.Machine
 	}
 	return spec.Machine
@@ -89,7 +167,7 @@ func (c *Client) keepMachineVersion(ctx context.Context, old *libvirtxml.Domain,
 // volumePaths resolves the volumes of d's volume disks to their host paths;
 // a volume that cannot be looked up is left out (its disk is then not
 // modelled, and kept as it is by a redefinition).
-func (c *Client) volumePaths(d *libvirtxml.Domain) VolumePaths {
+func (s *session) volumePaths(d *libvirtxml.Domain) VolumePaths {
 	if d.Devices == nil {
 		return nil
 	}
@@ -99,7 +177,7 @@ func (c *Client) volumePaths(d *libvirtxml.Domain) VolumePaths {
 			continue
 		}
 		key := PoolVolume{disk.Source.Volume.Pool, disk.Source.Volume.Volume}
-		if path := c.volumePath(key); path != "" {
+		if path := s.volumePath(key); path != "" {
 			if out == nil {
 				out = VolumePaths{}
 			}
@@ -109,8 +187,8 @@ func (c *Client) volumePaths(d *libvirtxml.Domain) VolumePaths {
 	return out
 }
 
-func (c *Client) volumePath(v PoolVolume) string {
-	pool, err := c.conn().LookupStoragePoolByName(v.Pool)
+func (s *session) volumePath(v PoolVolume) string {
+	pool, err := s.conn().LookupStoragePoolByName(v.Pool)
 	if err != nil {
 		return ""
 	}
@@ -129,8 +207,8 @@ func (c *Client) volumePath(v PoolVolume) string {
 
 // inactiveDefinition returns the persistent definition of name, nil when
 // there is no such domain.
-func (c *Client) inactiveDefinition(name string) (*libvirtxml.Domain, error) {
-	dom, err := c.lookupDomain(name)
+func (s *session) inactiveDefinition(name string) (*libvirtxml.Domain, error) {
+	dom, err := s.lookupDomain(name)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -150,8 +228,8 @@ func (c *Client) inactiveDefinition(name string) (*libvirtxml.Domain, error) {
 }
 
 // defineXML defines doc and returns the domain's UUID.
-func (c *Client) defineXML(name, doc string) (string, error) {
-	dom, err := c.conn().DomainDefineXMLFlags(doc, libvirt.DOMAIN_DEFINE_VALIDATE)
+func (s *session) defineXML(name, doc string) (string, error) {
+	dom, err := s.conn().DomainDefineXMLFlags(doc, libvirt.DOMAIN_DEFINE_VALIDATE)
 	if err != nil {
 		return "", wrap(err, "define", kindDomain, name)
 	}
@@ -160,16 +238,16 @@ func (c *Client) defineXML(name, doc string) (string, error) {
 	return uuid, wrap(err, "read the UUID of", kindDomain, name)
 }
 
-func (c *Client) lookupDomain(name string) (*libvirt.Domain, error) {
-	dom, err := c.conn().LookupDomainByName(name)
+func (s *session) lookupDomain(name string) (*libvirt.Domain, error) {
+	dom, err := s.conn().LookupDomainByName(name)
 	return dom, wrap(err, "look up", kindDomain, name)
 }
 
 // lookupDomainName resolves a name or UUID to the domain's name.
-func (c *Client) lookupDomainName(_ context.Context, nameOrUUID string) (string, error) {
-	dom, err := c.conn().LookupDomainByName(nameOrUUID)
+func (s *session) lookupDomainName(_ context.Context, nameOrUUID string) (string, error) {
+	dom, err := s.conn().LookupDomainByName(nameOrUUID)
 	if err != nil && codeOf(err) == ErrNotFound {
-		dom, err = c.conn().LookupDomainByUUIDString(nameOrUUID)
+		dom, err = s.conn().LookupDomainByUUIDString(nameOrUUID)
 	}
 	if err != nil {
 		return "", wrap(err, "look up", kindDomain, nameOrUUID)
@@ -180,8 +258,8 @@ func (c *Client) lookupDomainName(_ context.Context, nameOrUUID string) (string,
 }
 
 // readDomain returns the persistent definition, state and autostart of name.
-func (c *Client) readDomain(_ context.Context, name string) (DomainInfo, error) {
-	dom, err := c.lookupDomain(name)
+func (s *session) readDomain(_ context.Context, name string) (DomainInfo, error) {
+	dom, err := s.lookupDomain(name)
 	if err != nil {
 		return DomainInfo{}, err
 	}
@@ -194,7 +272,7 @@ func (c *Client) readDomain(_ context.Context, name string) (DomainInfo, error) 
 	if err := x.Unmarshal(doc); err != nil {
 		return DomainInfo{}, &Error{Op: "parse the definition of", Kind: kindDomain, Name: name, Message: err.Error()}
 	}
-	info := DomainInfo{Spec: SpecFromDomainXMLVolumes(&x, c.volumePaths(&x))}
+	info := DomainInfo{Spec: SpecFromDomainXMLVolumes(&x, s.volumePaths(&x))}
 	st, _, err := dom.GetState()
 	if err != nil {
 		return DomainInfo{}, wrap(err, "read the state of", kindDomain, name)
@@ -221,53 +299,47 @@ func mapState(st libvirt.DomainState) DomainState {
 }
 
 // startDomain starts a defined domain. Starting a running domain is not an error.
-func (c *Client) startDomain(_ context.Context, name string) error {
-	dom, err := c.lookupDomain(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dom.Free() }()
-	if active, err := dom.IsActive(); err == nil && active {
-		return nil
-	}
-	return wrap(dom.Create(), "start", kindDomain, name)
+func (s *session) startDomain(_ context.Context, name string) error {
+	return s.withDomain(name, func(dom *libvirt.Domain) error {
+		if active, err := dom.IsActive(); err == nil && active {
+			return nil
+		}
+		return wrap(dom.Create(), "start", kindDomain, name)
+	})
 }
 
 // stopDomain asks the guest to shut down, waits up to grace, then destroys it.
 // Many unikernels ignore ACPI, so a zero grace destroys at once. Stopping a
 // domain that is not running is not an error.
-func (c *Client) stopDomain(ctx context.Context, name string, grace time.Duration) error {
-	dom, err := c.lookupDomain(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dom.Free() }()
-	if active, err := dom.IsActive(); err == nil && !active {
-		return nil
-	}
-	if grace > 0 && dom.Shutdown() == nil {
-		deadline := time.Now().Add(grace)
-		for time.Now().Before(deadline) && ctx.Err() == nil {
-			if active, err := dom.IsActive(); err == nil && !active {
-				return nil
+func (s *session) stopDomain(ctx context.Context, name string, grace time.Duration) error {
+	return s.withDomain(name, func(dom *libvirt.Domain) error {
+		if active, err := dom.IsActive(); err == nil && !active {
+			return nil
+		}
+		if grace > 0 && dom.Shutdown() == nil {
+			deadline := time.Now().Add(grace)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if active, err := dom.IsActive(); err == nil && !active {
+					return nil
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			time.Sleep(100 * time.Millisecond)
 		}
-	}
-	err = dom.Destroy()
-	if err != nil {
-		if active, aerr := dom.IsActive(); aerr == nil && !active {
-			return nil // it stopped on its own meanwhile
+		err := dom.Destroy()
+		if err != nil {
+			if active, aerr := dom.IsActive(); aerr == nil && !active {
+				return nil // it stopped on its own meanwhile
+			}
 		}
-	}
-	return wrap(err, "destroy", kindDomain, name)
+		return wrap(err, "destroy", kindDomain, name)
+	})
 }
 
 // undefineDomain removes the persistent definition, with its managed save,
 // snapshot metadata and NVRAM file (UEFI guests). A missing domain is not an
 // error.
-func (c *Client) undefineDomain(_ context.Context, name string) error {
-	dom, err := c.lookupDomain(name)
+func (s *session) undefineDomain(_ context.Context, name string) error {
+	dom, err := s.lookupDomain(name)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -275,13 +347,13 @@ func (c *Client) undefineDomain(_ context.Context, name string) error {
 		return err
 	}
 	defer func() { _ = dom.Free() }()
-	return wrap(c.undefine(dom), "undefine", kindDomain, name)
+	return wrap(s.undefine(dom), "undefine", kindDomain, name)
 }
 
 // undefineFlagSets are the flags an undefine tries, in order: some drivers
 // refuse some of them (libvirt's libxl driver has no snapshots, the test
 // driver no NVRAM). Once a driver refused a set, the client starts from the
-// next one.
+// next one (refusalUndefineFlags).
 var undefineFlagSets = []libvirt.DomainUndefineFlagsValues{
 	libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | libvirt.DOMAIN_UNDEFINE_NVRAM,
 	libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_NVRAM,
@@ -290,43 +362,29 @@ var undefineFlagSets = []libvirt.DomainUndefineFlagsValues{
 }
 
 // undefine undefines dom with the first set of flags the driver accepts.
-func (c *Client) undefine(dom *libvirt.Domain) error {
-	root := c
-	if c.parent != nil {
-		root = c.parent
-	}
-	i := int(root.undefineFlags.Load())
+func (s *session) undefine(dom *libvirt.Domain) error {
+	i := s.refusals.fallback(refusalUndefineFlags)
 	err := dom.UndefineFlags(undefineFlagSets[i])
 	for isUnsupportedFlags(err) && i+1 < len(undefineFlagSets) {
 		i++
 		err = dom.UndefineFlags(undefineFlagSets[i])
 	}
-	root.undefineFlags.Store(int32(i))
+	s.refusals.keepFallback(refusalUndefineFlags, i)
 	return err
 }
 
-// isUnsupportedFlags reports whether a driver refused the flags of a call
-// (libvirt's virCheckFlags: VIR_ERR_INVALID_ARG).
-func isUnsupportedFlags(err error) bool {
-	var lv libvirt.Error
-	return errors.As(err, &lv) && lv.Code == libvirt.ERR_INVALID_ARG
-}
-
 // setDomainAutostart sets whether the domain starts with the host.
-func (c *Client) setDomainAutostart(_ context.Context, name string, on bool) error {
-	dom, err := c.lookupDomain(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = dom.Free() }()
-	return wrap(dom.SetAutostart(on), "set autostart of", kindDomain, name)
+func (s *session) setDomainAutostart(_ context.Context, name string, on bool) error {
+	return s.withDomain(name, func(dom *libvirt.Domain) error {
+		return wrap(dom.SetAutostart(on), "set autostart of", kindDomain, name)
+	})
 }
 
 // domainNames lists the names of all defined domains, sorted.
-func (c *Client) domainNames(_ context.Context) ([]string, error) {
-	doms, err := c.conn().ListAllDomains(0)
+func (s *session) domainNames(_ context.Context) ([]string, error) {
+	doms, err := s.conn().ListAllDomains(0)
 	if err != nil {
-		return nil, wrap(err, "list", "domains on", c.uri)
+		return nil, wrap(err, "list", "domains on", s.uri)
 	}
 	names := make([]string, 0, len(doms))
 	for i := range doms {
@@ -340,15 +398,60 @@ func (c *Client) domainNames(_ context.Context) ([]string, error) {
 }
 
 // domainState returns the run state of name.
-func (c *Client) domainState(_ context.Context, name string) (DomainState, error) {
-	dom, err := c.lookupDomain(name)
+func (s *session) domainState(_ context.Context, name string) (DomainState, error) {
+	st, _, err := s.libvirtState(name)
 	if err != nil {
 		return "", err
 	}
-	defer func() { _ = dom.Free() }()
-	st, _, err := dom.GetState()
-	if err != nil {
-		return "", wrap(err, "read the state of", kindDomain, name)
-	}
 	return mapState(st), nil
+}
+
+// libvirtState returns libvirt's run state of name and its reason.
+func (s *session) libvirtState(name string) (libvirt.DomainState, int, error) {
+	dom, err := s.lookupDomain(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = dom.Free() }()
+	st, reason, err := dom.GetState()
+	return st, reason, wrap(err, "read the state of", kindDomain, name)
+}
+
+// DomainStopReason tells why a shut-off domain stopped: "shutdown" when the
+// guest powered itself off, "crashed", "destroyed", "failed" or "other".
+// Empty while it runs.
+func (c *Client) DomainStopReason(ctx context.Context, name string) (string, error) {
+	return call(ctx, c, callOnce.on("read the state of", kindDomain, name), func(s *session) (string, error) {
+		st, reason, err := s.libvirtState(name)
+		if err != nil {
+			return "", err
+		}
+		if st != libvirt.DOMAIN_SHUTOFF {
+			if st == libvirt.DOMAIN_CRASHED {
+				return "crashed", nil
+			}
+			return "", nil
+		}
+		switch libvirt.DomainShutoffReason(reason) {
+		case libvirt.DOMAIN_SHUTOFF_SHUTDOWN:
+			return "shutdown", nil
+		case libvirt.DOMAIN_SHUTOFF_CRASHED:
+			return "crashed", nil
+		case libvirt.DOMAIN_SHUTOFF_DESTROYED:
+			return "destroyed", nil
+		case libvirt.DOMAIN_SHUTOFF_FAILED:
+			return "failed", nil
+		}
+		return "other", nil
+	})
+}
+
+// withDomain looks the domain name up on s, runs fn on it and frees it.
+func (s *session) withDomain(name string, fn func(dom *libvirt.Domain) error) error {
+	dom, err := s.lookupDomain(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dom.Free() }()
+	return fn(dom)
 }

@@ -1,7 +1,6 @@
 package hypervisor
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
@@ -75,36 +74,6 @@ func readFilesystems(d *libvirtxml.Domain, s *DomainSpec) {
 		}
 		s.Filesystems = append(s.Filesystems, f)
 	}
-}
-
-// domainCaps reads and parses the domain capabilities of domain type typ with
-// machine (empty: the hypervisor's default machine) on the host. A driver that
-// cannot describe them (libvirt's test driver) gives an error IsUnsupported
-// reports.
-func (c *Client) domainCaps(typ, machine string) (*libvirtxml.DomainCaps, error) {
-	doc, err := c.conn().GetDomainCapabilities("", hostArch, machine, typ, 0)
-	if err != nil {
-		return nil, wrap(err, "read the domain capabilities of", "host", c.uri)
-	}
-	var caps libvirtxml.DomainCaps
-	if err := caps.Unmarshal(doc); err != nil {
-		return nil, &Error{Op: "parse the domain capabilities of", Kind: "host", Name: c.uri, Message: err.Error()}
-	}
-	return &caps, nil
-}
-
-// FilesystemDrivers lists the share drivers ("9p", "virtiofs") that domain
-// type typ offers on the host, from its domain capabilities.
-func (c *Client) FilesystemDrivers(ctx context.Context, typ string) (drivers []string, err error) {
-	err = c.retry(ctx, "read the domain capabilities of", "host", c.uri, func() error {
-		caps, err := c.domainCaps(typ, "")
-		if err != nil {
-			return err
-		}
-		drivers = FilesystemDriversOf(caps)
-		return nil
-	})
-	return drivers, err
 }
 
 // FilesystemDriversOf is the pure part of FilesystemDrivers.

@@ -120,25 +120,6 @@ type FirmwareSupport struct {
 	Host string
 }
 
-// Firmware reads from the host's domain capabilities which firmware domain
-// type typ offers with machine (empty: the hypervisor's default machine).
-func (c *Client) Firmware(ctx context.Context, typ, machine string) (fw FirmwareSupport, err error) {
-	err = c.retry(ctx, "read the domain capabilities of", "host", c.uri, func() error {
-		caps, err := c.domainCaps(typ, machine)
-		if IsUnsupported(err) {
-			fw = FirmwareSupport{}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		fw = FirmwareSupportOf(caps)
-		fw.Host, _ = c.conn().GetHostname()
-		return nil
-	})
-	return fw, err
-}
-
 // FirmwareSupportOf is the pure part of Firmware: UEFI when the OS element's
 // firmware enum lists efi (libvirt lists what its descriptors offer for the
 // machine), Secure Boot when UEFI is there and the loader's secure enum lists
@@ -175,9 +156,9 @@ func FirmwareSupportOf(caps *libvirtxml.DomainCaps) FirmwareSupport {
 // the same UUID and its autostart; its next start copies the new firmware's
 // template. When the new definition is refused, the old one is defined
 // again. A running domain keeps its NVRAM: callers stop it first.
-func (c *Client) redefineFirmware(spec DomainSpec, doc string) (uuid string, done bool, err error) {
+func (s *session) redefineFirmware(spec DomainSpec, doc string) (uuid string, done bool, err error) {
 	name := spec.Name
-	dom, err := c.lookupDomain(name)
+	dom, err := s.lookupDomain(name)
 	if IsNotFound(err) {
 		return "", false, nil
 	}
@@ -203,18 +184,18 @@ func (c *Client) redefineFirmware(spec DomainSpec, doc string) (uuid string, don
 	if err != nil {
 		return "", false, wrap(err, "read autostart of", kindDomain, name)
 	}
-	if err := c.undefine(dom); err != nil {
+	if err := s.undefine(dom); err != nil {
 		return "", false, wrap(err, "undefine (to drop the NVRAM of the old firmware)", kindDomain, name)
 	}
-	uuid, err = c.defineXML(name, doc)
+	uuid, err = s.defineXML(name, doc)
 	if err != nil {
-		if _, rerr := c.defineXML(name, oldDoc); rerr != nil {
+		if _, rerr := s.defineXML(name, oldDoc); rerr != nil {
 			return "", true, fmt.Errorf("%w; defining the old definition again failed too: %w", err, rerr)
 		}
 		return "", true, err
 	}
 	if autostart {
-		if err := c.setDomainAutostart(context.Background(), name, true); err != nil {
+		if err := s.setDomainAutostart(context.Background(), name, true); err != nil {
 			return uuid, true, err
 		}
 	}

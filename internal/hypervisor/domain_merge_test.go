@@ -490,12 +490,12 @@ func TestRedefineAdoptedOnTestDriver(t *testing.T) {
 	old := loadFixture(t, "virsh_file_serial")
 	old.Name, old.UUID = "unit-adopt-1", ""
 	doc := marshal(t, old)
-	uuid, err := c.defineXML(old.Name, doc)
+	uuid, err := c.DefineXMLForTest(old.Name, doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.UndefineDomain(ctx, old.Name) })
-	before, err := c.inactiveDefinition(old.Name)
+	before, err := InactiveDefinitionForTest(c, old.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,7 +512,7 @@ func TestRedefineAdoptedOnTestDriver(t *testing.T) {
 	if got, err := c.DefineDomain(ctx, spec); err != nil || got != uuid {
 		t.Fatalf("redefine: %s, %v", got, err)
 	}
-	after, err := c.inactiveDefinition(old.Name)
+	after, err := InactiveDefinitionForTest(c, old.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,7 +560,7 @@ func TestMergeVolumeDisk(t *testing.T) {
 func TestVolumeDiskOnTestDriver(t *testing.T) {
 	c := testClient(t)
 	ctx := context.Background()
-	pool, err := c.conn().LookupStoragePoolByName("default-pool")
+	pool, err := c.conns.main.raw().LookupStoragePoolByName("default-pool")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,12 +577,12 @@ func TestVolumeDiskOnTestDriver(t *testing.T) {
 	old := loadFixture(t, "dmacvicar08_overlay")
 	old.Name, old.UUID = "unit-merge-volume-1", ""
 	old.Devices.Disks[0].Source.Volume.Pool, old.Devices.Disks[0].Source.Volume.Volume = "default-pool", "unit-merge-vol.qcow2"
-	uuid, err := c.defineXML(old.Name, marshal(t, old))
+	uuid, err := c.DefineXMLForTest(old.Name, marshal(t, old))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.UndefineDomain(ctx, old.Name) })
-	before, err := c.inactiveDefinition(old.Name)
+	before, err := InactiveDefinitionForTest(c, old.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,7 +598,7 @@ func TestVolumeDiskOnTestDriver(t *testing.T) {
 	if _, err := c.DefineDomain(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	after, err := c.inactiveDefinition(old.Name)
+	after, err := InactiveDefinitionForTest(c, old.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

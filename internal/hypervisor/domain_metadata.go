@@ -106,8 +106,8 @@ func readMetadata(d *libvirtxml.Domain, s *DomainSpec) {
 
 // markDomainCreated records in name's definition (and in the running
 // domain's, when it runs) that the create that made it finished.
-func (c *Client) markDomainCreated(ctx context.Context, name string) error {
-	info, err := c.readDomain(ctx, name)
+func (s *session) markDomainCreated(ctx context.Context, name string) error {
+	info, err := s.readDomain(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (c *Client) markDomainCreated(ctx context.Context, name string) error {
 	if err != nil {
 		return &Error{Op: "mark the create of", Kind: kindDomain, Name: name, Code: ErrInvalid, Message: err.Error()}
 	}
-	dom, err := c.lookupDomain(name)
+	dom, err := s.lookupDomain(name)
 	if err != nil {
 		return err
 	}
@@ -138,11 +138,11 @@ func (c *Client) markDomainCreated(ctx context.Context, name string) error {
 
 // carryCreateMarker fills spec.Create from the existing definition of
 // spec.Name, so that a redefinition never drops the marker.
-func (c *Client) carryCreateMarker(ctx context.Context, spec *DomainSpec) {
+func (s *session) carryCreateMarker(ctx context.Context, spec *DomainSpec) {
 	if spec.Create != nil {
 		return
 	}
-	if info, err := c.readDomain(ctx, spec.Name); err == nil {
+	if info, err := s.readDomain(ctx, spec.Name); err == nil {
 		spec.Create = info.Spec.Create
 	}
 }

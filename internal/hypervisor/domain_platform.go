@@ -1,12 +1,10 @@
 package hypervisor
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 
-	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -140,17 +138,6 @@ func readPlatform(d *libvirtxml.Domain, s *DomainSpec) {
 	}
 }
 
-// Machines lists the machine types the host offers for domain type typ on
-// its architecture, mapping each name (aliases such as "pc" included) to its
-// canonical name (itself when it has none).
-func (c *Client) Machines(ctx context.Context, typ string) (map[string]string, error) {
-	caps, err := c.capabilities()
-	if err != nil {
-		return nil, wrap(err, "read the capabilities of", "host", c.uri)
-	}
-	return MachinesOf(caps, typ), nil
-}
-
 // MachinesOf is the pure part of Machines.
 func MachinesOf(caps *libvirtxml.Caps, typ string) map[string]string {
 	out := map[string]string{}
@@ -181,63 +168,6 @@ func MachinesOf(caps *libvirtxml.Caps, typ string) map[string]string {
 
 // CapsMachine is libvirt's capabilities <machine> element.
 type CapsMachine = libvirtxml.CapsGuestMachine
-
-// CheckCPU asks the host whether domain type typ can give guests the CPU c:
-// the mode must be supported, a named model must be known and usable, and
-// every feature must be known, every required one available. The error says
-// what is wrong in words a user can act on.
-func (c *Client) CheckCPU(ctx context.Context, typ string, cpu CPUSpec) error {
-	return c.retry(ctx, "check the CPU against", "host", c.uri, func() error { return c.checkCPU(typ, cpu) })
-}
-
-func (c *Client) checkCPU(typ string, cpu CPUSpec) error {
-	caps, err := c.domainCaps(typ, "")
-	if IsUnsupported(err) {
-		return nil // a driver that cannot describe its CPUs (the test driver): libvirt checks at start
-	}
-	if err != nil {
-		return err
-	}
-	if err := CheckCPUCaps(caps, typ, cpu); err != nil {
-		return err
-	}
-	// Feature names and availability: libvirt compares a CPU of a plain base
-	// model plus the features with what the hypervisor offers.
-	base := "qemu64"
-	if isNamedModel(cpu.Mode) {
-		base = cpu.Mode
-	}
-	names := make([]string, 0, len(cpu.Features))
-	for n := range cpu.Features {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var missing []string
-	for _, n := range names {
-		policy := cpu.Features[n]
-		probe := &libvirtxml.DomainCPU{Mode: "custom", Match: "minimum", Model: &libvirtxml.DomainCPUModel{Value: base},
-			Features: []libvirtxml.DomainCPUFeature{{Name: n, Policy: "require"}}}
-		x, err := probe.Marshal()
-		if err != nil {
-			return err
-		}
-		res, err := c.conn().CompareHypervisorCPU("", hostArch, "", typ, x, 0)
-		if err != nil {
-			if strings.Contains(strings.ToLower(err.Error()), "unknown cpu feature") || codeOf(err) == ErrInvalid {
-				return fmt.Errorf("libvirt does not know the CPU feature %q (%s)", n, lastLine(err.Error()))
-			}
-			return wrap(err, "compare the CPU with", "host", c.uri)
-		}
-		if (policy == "require" || policy == "force") && res == libvirt.CPU_COMPARE_INCOMPATIBLE {
-			missing = append(missing, n)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("domain type %s on this host cannot provide the CPU feature(s) %s (with TCG, type qemu, QEMU does not emulate every "+
-			"feature: RDSEED for example needs kvm)", typ, strings.Join(missing, ", "))
-	}
-	return nil
-}
 
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)
@@ -293,34 +223,15 @@ func CheckCPUCaps(caps *libvirtxml.DomainCaps, typ string, cpu CPUSpec) error {
 		cpu.Mode, typ, CPUHostPassthrough, CPUHostModel, CPUMaximum, strings.Join(usable, ", "))
 }
 
-// DomainStopReason tells why a shut-off domain stopped: "shutdown" when the
-// guest powered itself off, "crashed", "destroyed", "failed" or "other".
-// Empty while it runs.
-func (c *Client) DomainStopReason(ctx context.Context, name string) (string, error) {
-	dom, err := c.lookupDomain(name)
-	if err != nil {
-		return "", err
+// RNGBackendsOf is the pure part of RNGBackends.
+func RNGBackendsOf(caps *libvirtxml.DomainCaps) []string {
+	if caps.Devices == nil || caps.Devices.RNG == nil || caps.Devices.RNG.Supported != "yes" {
+		return nil
 	}
-	defer func() { _ = dom.Free() }()
-	st, reason, err := dom.GetState()
-	if err != nil {
-		return "", wrap(err, "read the state of", kindDomain, name)
-	}
-	if st != libvirt.DOMAIN_SHUTOFF {
-		if st == libvirt.DOMAIN_CRASHED {
-			return "crashed", nil
+	for _, e := range caps.Devices.RNG.Enums {
+		if e.Name == "backendModel" {
+			return e.Values
 		}
-		return "", nil
 	}
-	switch libvirt.DomainShutoffReason(reason) {
-	case libvirt.DOMAIN_SHUTOFF_SHUTDOWN:
-		return "shutdown", nil
-	case libvirt.DOMAIN_SHUTOFF_CRASHED:
-		return "crashed", nil
-	case libvirt.DOMAIN_SHUTOFF_DESTROYED:
-		return "destroyed", nil
-	case libvirt.DOMAIN_SHUTOFF_FAILED:
-		return "failed", nil
-	}
-	return "other", nil
+	return nil
 }

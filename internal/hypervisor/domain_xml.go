@@ -152,34 +152,13 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 		d.Devices.Disks = append(d.Devices.Disks, x)
 	}
 	for _, nic := range spec.Interfaces {
-		if nic.Network == "" {
-			return nil, fmt.Errorf("interface has no network")
-		}
-		x := libvirtxml.DomainInterface{
-			Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: nic.Network}},
-			Model:  &libvirtxml.DomainInterfaceModel{Type: orDefault(nic.Model, defaultNICModel(typ))},
-		}
-		if typ != "xen" {
-			// No PXE option ROM: guests boot a kernel or a disk, never the network.
-			x.ROM = &libvirtxml.DomainROM{Enabled: "no"}
-		}
-		if nic.MAC != "" {
-			x.MAC = &libvirtxml.DomainInterfaceMAC{Address: strings.ToLower(nic.MAC)}
+		x, err := interfaceXML(nic, typ)
+		if err != nil {
+			return nil, err
 		}
 		d.Devices.Interfaces = append(d.Devices.Interfaces, x)
 	}
-	serial := libvirtxml.DomainSerial{
-		Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
-	}
-	if typ != "xen" {
-		port := uint(0)
-		serial.Target = &libvirtxml.DomainSerialTarget{Type: "isa-serial", Port: &port}
-	}
-	if spec.ConsoleLog != "" {
-		// virtlogd writes this file (mode 0600) and keeps it across restarts.
-		serial.Log = &libvirtxml.DomainChardevLog{File: spec.ConsoleLog, Append: "on"}
-	}
-	d.Devices.Serials = []libvirtxml.DomainSerial{serial}
+	d.Devices.Serials = []libvirtxml.DomainSerial{serialXML(spec.ConsoleLog, typ)}
 	applyPlatform(d, spec)
 	if err := applyFirmware(d, spec); err != nil {
 		return nil, err
@@ -188,6 +167,42 @@ func DomainXML(spec DomainSpec) (*libvirtxml.Domain, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// interfaceXML is the interface of nic on a domain of type typ.
+func interfaceXML(nic InterfaceSpec, typ string) (libvirtxml.DomainInterface, error) {
+	if nic.Network == "" {
+		return libvirtxml.DomainInterface{}, fmt.Errorf("interface has no network")
+	}
+	x := libvirtxml.DomainInterface{
+		Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: nic.Network}},
+		Model:  &libvirtxml.DomainInterfaceModel{Type: orDefault(nic.Model, defaultNICModel(typ))},
+	}
+	if typ != "xen" {
+		// No PXE option ROM: guests boot a kernel or a disk, never the network.
+		x.ROM = &libvirtxml.DomainROM{Enabled: "no"}
+	}
+	if nic.MAC != "" {
+		x.MAC = &libvirtxml.DomainInterfaceMAC{Address: strings.ToLower(nic.MAC)}
+	}
+	return x, nil
+}
+
+// serialXML is the serial console of a domain of type typ, logged to
+// consoleLog when it is set.
+func serialXML(consoleLog, typ string) libvirtxml.DomainSerial {
+	serial := libvirtxml.DomainSerial{
+		Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+	}
+	if typ != "xen" {
+		port := uint(0)
+		serial.Target = &libvirtxml.DomainSerialTarget{Type: "isa-serial", Port: &port}
+	}
+	if consoleLog != "" {
+		// virtlogd writes this file (mode 0600) and keeps it across restarts.
+		serial.Log = &libvirtxml.DomainChardevLog{File: consoleLog, Append: "on"}
+	}
+	return serial
 }
 
 func defaultNICModel(typ string) string {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sort"
 
+	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -28,63 +29,53 @@ type HostInfo struct {
 
 // Host reads the host's facts.
 func (c *Client) Host(ctx context.Context) (HostInfo, error) {
-	var h HostInfo
-	var err error
-	fail := func(err error, what string) (HostInfo, error) {
-		return HostInfo{}, wrap(err, "read "+what+" of", "host", c.uri)
-	}
-	if h.Hostname, err = c.conn().GetHostname(); err != nil {
-		return fail(err, "the hostname")
-	}
-	if h.Driver, err = c.conn().GetType(); err != nil {
-		return fail(err, "the driver")
-	}
-	lib, err := c.conn().GetLibVersion()
-	if err != nil {
-		return fail(err, "the libvirt version")
-	}
-	h.LibvirtVersion = versionString(uint64(lib))
-	hv, err := c.conn().GetVersion()
-	if err != nil {
-		return fail(err, "the hypervisor version")
-	}
-	h.HypervisorVersion = versionString(uint64(hv))
-	node, err := c.conn().GetNodeInfo()
-	if err != nil {
-		return fail(err, "the node info")
-	}
-	h.CPUs = int64(node.Cpus)
-	h.MemoryMiB = int64(node.Memory / 1024)
-	free, err := c.conn().GetFreeMemory()
-	if err != nil {
-		return fail(err, "the free memory")
-	}
-	h.FreeMemoryMiB = int64(free / (1024 * 1024))
-	caps, err := c.capabilities()
-	if err != nil {
-		return fail(err, "the capabilities")
-	}
-	h.Arch = caps.Host.CPU.Arch
-	h.KernelBootTypes = KernelBootTypes(caps)
-	if h.Networks, err = c.networkNames(); err != nil {
-		return fail(err, "the networks")
-	}
-	if h.Pools, err = c.poolNames(); err != nil {
-		return fail(err, "the storage pools")
-	}
-	return h, nil
-}
-
-func (c *Client) capabilities() (*libvirtxml.Caps, error) {
-	doc, err := c.conn().GetCapabilities()
-	if err != nil {
-		return nil, err
-	}
-	var caps libvirtxml.Caps
-	if err := caps.Unmarshal(doc); err != nil {
-		return nil, err
-	}
-	return &caps, nil
+	return call(ctx, c, callOnce.on("read", "host", c.uri), func(s *session) (HostInfo, error) {
+		var h HostInfo
+		var err error
+		fail := func(err error, what string) (HostInfo, error) {
+			return HostInfo{}, wrap(err, "read "+what+" of", "host", s.uri)
+		}
+		if h.Hostname, err = s.conn().GetHostname(); err != nil {
+			return fail(err, "the hostname")
+		}
+		if h.Driver, err = s.conn().GetType(); err != nil {
+			return fail(err, "the driver")
+		}
+		lib, err := s.conn().GetLibVersion()
+		if err != nil {
+			return fail(err, "the libvirt version")
+		}
+		h.LibvirtVersion = versionString(uint64(lib))
+		hv, err := s.conn().GetVersion()
+		if err != nil {
+			return fail(err, "the hypervisor version")
+		}
+		h.HypervisorVersion = versionString(uint64(hv))
+		node, err := s.conn().GetNodeInfo()
+		if err != nil {
+			return fail(err, "the node info")
+		}
+		h.CPUs = int64(node.Cpus)
+		h.MemoryMiB = int64(node.Memory / 1024)
+		free, err := s.conn().GetFreeMemory()
+		if err != nil {
+			return fail(err, "the free memory")
+		}
+		h.FreeMemoryMiB = int64(free / (1024 * 1024))
+		caps, err := s.capabilities()
+		if err != nil {
+			return fail(err, "the capabilities")
+		}
+		h.Arch = caps.Host.CPU.Arch
+		h.KernelBootTypes = KernelBootTypes(caps)
+		if h.Networks, err = s.networkNames(); err != nil {
+			return fail(err, "the networks")
+		}
+		if h.Pools, err = s.poolNames(); err != nil {
+			return fail(err, "the storage pools")
+		}
+		return h, nil
+	})
 }
 
 // KernelBootTypes lists the domain types that can boot a kernel directly on
@@ -118,23 +109,25 @@ func KernelBootTypes(caps *libvirtxml.Caps) []string {
 // ResolveHypervisor turns "auto" into a concrete domain type: kvm when the
 // host offers it, else qemu, else xen. Other values pass through unchanged.
 func (c *Client) ResolveHypervisor(ctx context.Context, want string) (string, error) {
-	if want != "" && want != "auto" {
-		return want, nil
-	}
-	caps, err := c.capabilities()
-	if err != nil {
-		return "", wrap(err, "read the capabilities of", "host", c.uri)
-	}
-	types := KernelBootTypes(caps)
-	if len(types) == 0 {
-		return "", &Error{Op: "choose a hypervisor on", Kind: "host", Name: c.uri, Code: ErrInvalid,
-			Message: "the host offers no domain type (kvm, qemu or xen) for " + caps.Host.CPU.Arch}
-	}
-	return types[0], nil
+	return call(ctx, c, callOnce.on("read the capabilities of", "host", c.uri), func(s *session) (string, error) {
+		if want != "" && want != "auto" {
+			return want, nil
+		}
+		caps, err := s.capabilities()
+		if err != nil {
+			return "", wrap(err, "read the capabilities of", "host", s.uri)
+		}
+		types := KernelBootTypes(caps)
+		if len(types) == 0 {
+			return "", &Error{Op: "choose a hypervisor on", Kind: "host", Name: s.uri, Code: ErrInvalid,
+				Message: "the host offers no domain type (kvm, qemu or xen) for " + caps.Host.CPU.Arch}
+		}
+		return types[0], nil
+	})
 }
 
-func (c *Client) networkNames() ([]string, error) {
-	nets, err := c.conn().ListAllNetworks(0)
+func (s *session) networkNames() ([]string, error) {
+	nets, err := s.conn().ListAllNetworks(0)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +142,8 @@ func (c *Client) networkNames() ([]string, error) {
 	return names, nil
 }
 
-func (c *Client) poolNames() ([]string, error) {
-	pools, err := c.conn().ListAllStoragePools(0)
+func (s *session) poolNames() ([]string, error) {
+	pools, err := s.conn().ListAllStoragePools(0)
 	if err != nil {
 		return nil, err
 	}
@@ -176,9 +169,12 @@ var hostArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.
 // HostCapacity returns the host's total memory in MiB and its CPU count: a
 // cheap call for plan-time bounds.
 func (c *Client) HostCapacity(ctx context.Context) (memoryMiB, cpus int64, err error) {
-	node, err := c.conn().GetNodeInfo()
+	node, err := call(ctx, c, callOnce.on("read the node info of", "host", c.uri), func(s *session) (*libvirt.NodeInfo, error) {
+		node, err := s.conn().GetNodeInfo()
+		return node, wrap(err, "read the node info of", "host", s.uri)
+	})
 	if err != nil {
-		return 0, 0, wrap(err, "read the node info of", "host", c.uri)
+		return 0, 0, err
 	}
 	return int64(node.Memory / 1024), int64(node.Cpus), nil
 }

@@ -34,9 +34,9 @@ func TestCtxErrorIsCancelled(t *testing.T) {
 func TestRetryRunsOnceOnLiveConnection(t *testing.T) {
 	c := testClient(t)
 	n := 0
-	err := c.retry(context.Background(), "read", kindDomain, "x", func() error {
+	err := c.do(context.Background(), retryMain.on("read", kindDomain, "x"), func(s *session) error {
 		n++
-		_, err := c.conn().LookupDomainByName("no-such-domain")
+		_, err := s.conn().LookupDomainByName("no-such-domain")
 		return wrap(err, "look up", kindDomain, "x")
 	})
 	if n != 1 || !IsNotFound(err) {

@@ -18,7 +18,7 @@ import (
 //
 // Domains carry it in their <metadata> (domain_metadata.go). Networks and
 // volumes have no metadata in libvirt 9.0, so theirs is a sidecar: a small
-// JSON volume in the console pool (sidecar.go), present only while the
+// JSON volume in the console pool (volume_sidecar.go), present only while the
 // create is in flight.
 
 // Create marker states.
@@ -142,7 +142,7 @@ func (m CreateMarker) Adopted(kind, name string, now time.Time) string {
 }
 
 // SidecarRefusal is Refusal for an object whose marker is a sidecar
-// (sidecar.go), where no sidecar means no create in flight: the object was
+// (volume_sidecar.go), where no sidecar means no create in flight: the object was
 // made outside the provider, or by a create that finished.
 func SidecarRefusal(m *CreateMarker, kind, name string, now time.Time) string {
 	if m == nil {

@@ -53,16 +53,47 @@ var (
 	networkLocks sync.Map // uri + "\x00" + network name -> *sync.Mutex
 )
 
-func (c *Client) networkLock(name string) *sync.Mutex {
-	m, _ := networkLocks.LoadOrStore(c.uri+"\x00"+name, &sync.Mutex{})
+func (s *session) networkLock(name string) *sync.Mutex {
+	m, _ := networkLocks.LoadOrStore(s.uri+"\x00"+name, &sync.Mutex{})
 	return m.(*sync.Mutex)
+}
+
+// DefineNetwork defines spec.Name without starting it and returns its UUID,
+// after checking that its address ranges overlap no other network's. When
+// the connection was lost during a define without a UUID (a create), the
+// repeat first looks for the network: the lost call may have defined it.
+func (c *Client) DefineNetwork(ctx context.Context, spec NetworkSpec) (string, error) {
+	first := true
+	return call(ctx, c, retryMain.on("define", kindNetwork, spec.Name), func(s *session) (string, error) {
+		if !first && spec.UUID == "" {
+			if info, rerr := s.readNetwork(ctx, spec.Name); rerr == nil {
+				return info.Spec.UUID, nil
+			}
+		}
+		first = false
+		return s.defineNetwork(ctx, spec)
+	})
+}
+
+// ReadNetwork returns the persistent definition and state of a network.
+func (c *Client) ReadNetwork(ctx context.Context, name string) (NetworkInfo, error) {
+	return call(ctx, c, retryRead.on("read", kindNetwork, name), func(s *session) (NetworkInfo, error) {
+		return s.readNetwork(ctx, name)
+	})
+}
+
+// Leases returns the DHCP leases of a network.
+func (c *Client) Leases(ctx context.Context, network string) ([]Lease, error) {
+	return call(ctx, c, retryRead.on("read the leases of", kindNetwork, network), func(s *session) ([]Lease, error) {
+		return s.leases(ctx, network)
+	})
 }
 
 // defineNetwork defines spec.Name without starting it and returns its UUID.
 // Before anything is created it compares spec's address ranges with the
 // persistent definitions of all other networks, and returns an *OverlapError
 // naming the first one that overlaps.
-func (c *Client) defineNetwork(_ context.Context, spec NetworkSpec) (string, error) {
+func (s *session) defineNetwork(_ context.Context, spec NetworkSpec) (string, error) {
 	x, err := NetworkXML(spec)
 	if err != nil {
 		return "", &Error{Op: "define", Kind: kindNetwork, Name: spec.Name, Code: ErrInvalid, Message: err.Error()}
@@ -73,10 +104,10 @@ func (c *Client) defineNetwork(_ context.Context, spec NetworkSpec) (string, err
 	}
 	defineMu.Lock()
 	defer defineMu.Unlock()
-	if err := c.checkOverlap(spec.Name, networkPrefixes(x)); err != nil {
+	if err := s.checkOverlap(spec.Name, networkPrefixes(x)); err != nil {
 		return "", err
 	}
-	net, err := c.conn().NetworkDefineXMLFlags(doc, libvirt.NETWORK_DEFINE_VALIDATE)
+	net, err := s.conn().NetworkDefineXMLFlags(doc, libvirt.NETWORK_DEFINE_VALIDATE)
 	if err != nil {
 		return "", wrap(err, "define", kindNetwork, spec.Name)
 	}
@@ -87,13 +118,13 @@ func (c *Client) defineNetwork(_ context.Context, spec NetworkSpec) (string, err
 
 // checkOverlap returns an *OverlapError when one of prefixes overlaps a range
 // of another network's persistent definition.
-func (c *Client) checkOverlap(name string, prefixes []netip.Prefix) error {
+func (s *session) checkOverlap(name string, prefixes []netip.Prefix) error {
 	if len(prefixes) == 0 {
 		return nil
 	}
-	nets, err := c.conn().ListAllNetworks(0)
+	nets, err := s.conn().ListAllNetworks(0)
 	if err != nil {
-		return wrap(err, "list", "networks on", c.uri)
+		return wrap(err, "list", "networks on", s.uri)
 	}
 	defer func() {
 		for i := range nets {
@@ -148,25 +179,27 @@ func (c *Client) CreateNetwork(ctx context.Context, spec NetworkSpec, autostart 
 	return uuid, nil
 }
 
-func (c *Client) lookupNetwork(name string) (*libvirt.Network, error) {
-	net, err := c.conn().LookupNetworkByName(name)
+func (s *session) lookupNetwork(name string) (*libvirt.Network, error) {
+	net, err := s.conn().LookupNetworkByName(name)
 	return net, wrap(err, "look up", kindNetwork, name)
 }
 
 // LookupNetworkName resolves a name or UUID to the network's name.
 func (c *Client) LookupNetworkName(ctx context.Context, nameOrUUID string) (string, error) {
-	net, err := c.conn().LookupNetworkByName(nameOrUUID)
-	if err != nil && codeOf(err) == ErrNotFound {
-		if net2, err2 := c.conn().LookupNetworkByUUIDString(nameOrUUID); err2 == nil {
-			net, err = net2, nil
+	return call(ctx, c, callOnce.on("look up", kindNetwork, nameOrUUID), func(s *session) (string, error) {
+		net, err := s.conn().LookupNetworkByName(nameOrUUID)
+		if err != nil && codeOf(err) == ErrNotFound {
+			if net2, err2 := s.conn().LookupNetworkByUUIDString(nameOrUUID); err2 == nil {
+				net, err = net2, nil
+			}
 		}
-	}
-	if err != nil {
-		return "", wrap(err, "look up", kindNetwork, nameOrUUID)
-	}
-	defer func() { _ = net.Free() }()
-	name, err := net.GetName()
-	return name, wrap(err, "read the name of", kindNetwork, nameOrUUID)
+		if err != nil {
+			return "", wrap(err, "look up", kindNetwork, nameOrUUID)
+		}
+		defer func() { _ = net.Free() }()
+		name, err := net.GetName()
+		return name, wrap(err, "read the name of", kindNetwork, nameOrUUID)
+	})
 }
 
 // persistentNetworkXML reads and parses the persistent definition. Drivers
@@ -191,8 +224,8 @@ func persistentNetworkXML(net *libvirt.Network, name string) (*libvirtxml.Networ
 // readNetwork returns the persistent definition, run state and autostart of
 // name. Spec.Hosts holds every reservation, including those that instances
 // added (see AddDHCPHost).
-func (c *Client) readNetwork(_ context.Context, name string) (NetworkInfo, error) {
-	net, err := c.lookupNetwork(name)
+func (s *session) readNetwork(_ context.Context, name string) (NetworkInfo, error) {
+	net, err := s.lookupNetwork(name)
 	if err != nil {
 		return NetworkInfo{}, err
 	}
@@ -214,63 +247,62 @@ func (c *Client) readNetwork(_ context.Context, name string) (NetworkInfo, error
 // StartNetwork starts a defined network. Starting a running network is not
 // an error.
 func (c *Client) StartNetwork(ctx context.Context, name string) error {
-	net, err := c.lookupNetwork(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = net.Free() }()
-	if active, err := net.IsActive(); err == nil && active {
-		return nil
-	}
-	return wrap(net.Create(), "start", kindNetwork, name)
+	return c.do(ctx, callOnce.on("start", kindNetwork, name), func(s *session) error {
+		return s.withNetwork(name, func(net *libvirt.Network) error {
+			if active, err := net.IsActive(); err == nil && active {
+				return nil
+			}
+			return wrap(net.Create(), "start", kindNetwork, name)
+		})
+	})
 }
 
 // StopNetwork stops a running network; its definition stays. Guests attached
 // to it lose their link. Stopping a stopped network is not an error.
 func (c *Client) StopNetwork(ctx context.Context, name string) error {
-	net, err := c.lookupNetwork(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = net.Free() }()
-	if active, err := net.IsActive(); err == nil && !active {
-		return nil
-	}
-	return wrap(net.Destroy(), "stop", kindNetwork, name)
+	return c.do(ctx, callOnce.on("stop", kindNetwork, name), func(s *session) error {
+		return s.withNetwork(name, func(net *libvirt.Network) error {
+			if active, err := net.IsActive(); err == nil && !active {
+				return nil
+			}
+			return wrap(net.Destroy(), "stop", kindNetwork, name)
+		})
+	})
 }
 
 // SetNetworkAutostart sets whether the network starts with the host.
 func (c *Client) SetNetworkAutostart(ctx context.Context, name string, on bool) error {
-	net, err := c.lookupNetwork(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = net.Free() }()
-	return wrap(net.SetAutostart(on), "set autostart of", kindNetwork, name)
+	return c.do(ctx, callOnce.on("set autostart of", kindNetwork, name), func(s *session) error {
+		return s.withNetwork(name, func(net *libvirt.Network) error {
+			return wrap(net.SetAutostart(on), "set autostart of", kindNetwork, name)
+		})
+	})
 }
 
 // DeleteNetwork stops and undefines a network. A missing network is not an error.
 func (c *Client) DeleteNetwork(ctx context.Context, name string) error {
-	net, err := c.conn().LookupNetworkByName(name)
-	if err != nil {
-		if codeOf(err) == ErrNotFound {
-			return nil
+	return c.do(ctx, callOnce.on("delete", kindNetwork, name), func(s *session) error {
+		net, err := s.conn().LookupNetworkByName(name)
+		if err != nil {
+			if codeOf(err) == ErrNotFound {
+				return nil
+			}
+			return wrap(err, "look up", kindNetwork, name)
 		}
-		return wrap(err, "look up", kindNetwork, name)
-	}
-	defer func() { _ = net.Free() }()
-	if active, err := net.IsActive(); err == nil && active {
-		if err := net.Destroy(); err != nil {
-			return wrap(err, "stop", kindNetwork, name)
+		defer func() { _ = net.Free() }()
+		if active, err := net.IsActive(); err == nil && active {
+			if err := net.Destroy(); err != nil {
+				return wrap(err, "stop", kindNetwork, name)
+			}
 		}
-	}
-	return wrap(net.Undefine(), "undefine", kindNetwork, name)
+		return wrap(net.Undefine(), "undefine", kindNetwork, name)
+	})
 }
 
 // leases returns the network's current IPv4 DHCP leases. A stopped network
 // has none.
-func (c *Client) leases(_ context.Context, network string) ([]Lease, error) {
-	net, err := c.lookupNetwork(network)
+func (s *session) leases(_ context.Context, network string) ([]Lease, error) {
+	net, err := s.lookupNetwork(network)
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +326,18 @@ func (c *Client) leases(_ context.Context, network string) ([]Lease, error) {
 
 // NetworkNames lists the names of all defined networks, sorted.
 func (c *Client) NetworkNames(ctx context.Context) ([]string, error) {
-	names, err := c.networkNames()
-	return names, wrap(err, "list", "networks on", c.uri)
+	return call(ctx, c, callOnce.on("list", "networks on", c.uri), func(s *session) ([]string, error) {
+		names, err := s.networkNames()
+		return names, wrap(err, "list", "networks on", s.uri)
+	})
+}
+
+// withNetwork looks the network name up on s, runs fn on it and frees it.
+func (s *session) withNetwork(name string, fn func(net *libvirt.Network) error) error {
+	net, err := s.lookupNetwork(name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = net.Free() }()
+	return fn(net)
 }

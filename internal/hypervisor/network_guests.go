@@ -24,40 +24,42 @@ type NetworkGuest struct {
 // destroyed and defined again: the tap stays off the new bridge, and the
 // guest has no link until the domain is started again (its interfaces are
 // plugged into the network's bridge when the domain starts).
-func (c *Client) RunningNetworkGuests(_ context.Context, network string) ([]NetworkGuest, error) {
-	doms, err := c.conn().ListAllDomains(libvirt.CONNECT_LIST_DOMAINS_ACTIVE)
-	if err != nil {
-		return nil, wrap(err, "list", "running domains on", c.uri)
-	}
-	defer func() {
-		for i := range doms {
-			_ = doms[i].Free()
-		}
-	}()
-	var out []NetworkGuest
-	for i := range doms {
-		doc, err := doms[i].GetXMLDesc(0)
+func (c *Client) RunningNetworkGuests(ctx context.Context, network string) ([]NetworkGuest, error) {
+	return call(ctx, c, callOnce.on("list", "running domains on", c.uri), func(s *session) ([]NetworkGuest, error) {
+		doms, err := s.conn().ListAllDomains(libvirt.CONNECT_LIST_DOMAINS_ACTIVE)
 		if err != nil {
-			if codeOf(err) == ErrNotFound {
-				continue // gone meanwhile
+			return nil, wrap(err, "list", "running domains on", s.uri)
+		}
+		defer func() {
+			for i := range doms {
+				_ = doms[i].Free()
 			}
-			return nil, wrap(err, "read the live definition of", kindDomain, "")
+		}()
+		var out []NetworkGuest
+		for i := range doms {
+			doc, err := doms[i].GetXMLDesc(0)
+			if err != nil {
+				if codeOf(err) == ErrNotFound {
+					continue // gone meanwhile
+				}
+				return nil, wrap(err, "read the live definition of", kindDomain, "")
+			}
+			var d libvirtxml.Domain
+			if err := d.Unmarshal(doc); err != nil {
+				return nil, &Error{Op: "parse the live definition of", Kind: kindDomain, Message: err.Error()}
+			}
+			if !onNetwork(&d, network) {
+				continue
+			}
+			persistent, err := doms[i].IsPersistent()
+			if err != nil {
+				return nil, wrap(err, "read whether it is persistent:", kindDomain, d.Name)
+			}
+			out = append(out, NetworkGuest{Domain: d.Name, Persistent: persistent})
 		}
-		var d libvirtxml.Domain
-		if err := d.Unmarshal(doc); err != nil {
-			return nil, &Error{Op: "parse the live definition of", Kind: kindDomain, Message: err.Error()}
-		}
-		if !onNetwork(&d, network) {
-			continue
-		}
-		persistent, err := doms[i].IsPersistent()
-		if err != nil {
-			return nil, wrap(err, "read whether it is persistent:", kindDomain, d.Name)
-		}
-		out = append(out, NetworkGuest{Domain: d.Name, Persistent: persistent})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Domain < out[j].Domain })
-	return out, nil
+		sort.Slice(out, func(i, j int) bool { return out[i].Domain < out[j].Domain })
+		return out, nil
+	})
 }
 
 // onNetwork reports whether d has an interface whose source is network.

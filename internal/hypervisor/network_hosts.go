@@ -33,39 +33,59 @@ func (ch NetworkHostsChange) Empty() bool {
 // network too when it is active. It stops at the first failure; the changes
 // made before it stay.
 func (c *Client) UpdateNetworkHosts(ctx context.Context, name string, ch NetworkHostsChange) error {
-	if ch.Empty() {
-		return nil
-	}
-	return c.withUpdate(name, func(u *networkUpdate) error {
-		modify, removeDHCP, addDHCP := pairByMAC(u.spec.Hosts, ch.RemoveDHCP, ch.AddDHCP)
-		ch.RemoveDHCP, ch.AddDHCP = removeDHCP, addDHCP
-		for _, h := range ch.RemoveDHCP {
-			if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
-				return err
-			}
+	return c.do(ctx, callOnce.on("update the hosts of", kindNetwork, name), func(s *session) error {
+		if ch.Empty() {
+			return nil
 		}
-		for _, h := range modify {
-			if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_MODIFY, h); err != nil {
-				return err
+		return s.withUpdate(name, func(u *networkUpdate) error {
+			modify, removeDHCP, addDHCP := pairByMAC(u.spec.Hosts, ch.RemoveDHCP, ch.AddDHCP)
+			ch.RemoveDHCP, ch.AddDHCP = removeDHCP, addDHCP
+			for _, h := range ch.RemoveDHCP {
+				if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
+					return err
+				}
 			}
-		}
-		for _, h := range ch.RemoveDNS {
-			if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
-				return err
+			for _, h := range modify {
+				if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_MODIFY, h); err != nil {
+					return err
+				}
 			}
-		}
-		for _, h := range ch.AddDHCP {
-			if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
-				return err
+			for _, h := range ch.RemoveDNS {
+				if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_DELETE, h); err != nil {
+					return err
+				}
 			}
-		}
-		for _, h := range ch.AddDNS {
-			if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
-				return err
+			for _, h := range ch.AddDHCP {
+				if err := u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			for _, h := range ch.AddDNS {
+				if err := u.dns(libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST, h); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	})
+}
+
+// AddDHCPHost adds a static DHCP reservation; adding an identical one again
+// is not an error.
+func (c *Client) AddDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+	return c.do(ctx, retryMain.on("add a DHCP reservation to", kindNetwork, network), func(s *session) error { return s.addDHCPHost(ctx, network, h) })
+}
+
+// ChangeDHCPHost changes the reservation of h.MAC in one update, or adds it.
+// Setting the same reservation again is not an error.
+func (c *Client) ChangeDHCPHost(ctx context.Context, network string, h DHCPHost) error {
+	return c.do(ctx, retryMain.on("change a DHCP reservation of", kindNetwork, network), func(s *session) error { return s.changeDHCPHost(ctx, network, h) })
+}
+
+// RemoveDHCPHost removes the static DHCP reservation of mac; a missing one is
+// not an error.
+func (c *Client) RemoveDHCPHost(ctx context.Context, network, mac string) error {
+	return c.do(ctx, retryMain.on("remove a DHCP reservation from", kindNetwork, network), func(s *session) error { return s.removeDHCPHost(ctx, network, mac) })
 }
 
 // pairByMAC turns a removal and an addition of the same MAC into one
@@ -130,9 +150,9 @@ func heldByOther(current []DHCPHost, old, a DHCPHost) bool {
 // same MAC, address or hostname as a different reservation is refused with
 // an error of class ErrConflict. A network without IPv4 DHCP refuses with
 // ErrInvalid.
-func (c *Client) addDHCPHost(_ context.Context, network string, h DHCPHost) error {
+func (s *session) addDHCPHost(_ context.Context, network string, h DHCPHost) error {
 	h.MAC = strings.ToLower(h.MAC)
-	return c.withUpdate(network, func(u *networkUpdate) error {
+	return s.withUpdate(network, func(u *networkUpdate) error {
 		for _, old := range u.spec.Hosts {
 			if old == h {
 				return nil
@@ -158,9 +178,9 @@ func reservationConflict(op, network string, h, old DHCPHost) error {
 // reload instead of the two that a remove and an add take). Without a
 // reservation for h.MAC it adds one, as addDHCPHost does. An address or
 // hostname that another reservation holds is refused with ErrConflict.
-func (c *Client) changeDHCPHost(_ context.Context, network string, h DHCPHost) error {
+func (s *session) changeDHCPHost(_ context.Context, network string, h DHCPHost) error {
 	h.MAC = strings.ToLower(h.MAC)
-	return c.withUpdate(network, func(u *networkUpdate) error {
+	return s.withUpdate(network, func(u *networkUpdate) error {
 		cmd := libvirt.NETWORK_UPDATE_COMMAND_ADD_LAST
 		for _, old := range u.spec.Hosts {
 			switch {
@@ -179,9 +199,9 @@ func (c *Client) changeDHCPHost(_ context.Context, network string, h DHCPHost) e
 // removeDHCPHost removes the static DHCP reservation of mac from a network,
 // live and from its persistent definition. A missing reservation or network
 // is not an error, so an instance can call it on every delete.
-func (c *Client) removeDHCPHost(_ context.Context, network, mac string) error {
+func (s *session) removeDHCPHost(_ context.Context, network, mac string) error {
 	mac = strings.ToLower(mac)
-	err := c.withUpdate(network, func(u *networkUpdate) error {
+	err := s.withUpdate(network, func(u *networkUpdate) error {
 		for _, old := range u.spec.Hosts {
 			if old.MAC == mac {
 				return u.dhcp(libvirt.NETWORK_UPDATE_COMMAND_DELETE, DHCPHost{MAC: mac})
@@ -215,39 +235,41 @@ func (c *Client) DHCPHostByMAC(ctx context.Context, network, mac string) (DHCPHo
 // (running or not) that is attached to network to the domain's name. A
 // static reservation for one of these MACs belongs to that instance.
 func (c *Client) NetworkMACOwners(ctx context.Context, network string) (map[string]string, error) {
-	doms, err := c.conn().ListAllDomains(0)
-	if err != nil {
-		return nil, wrap(err, "list", "domains on", c.uri)
-	}
-	defer func() {
-		for i := range doms {
-			_ = doms[i].Free()
-		}
-	}()
-	owners := map[string]string{}
-	for i := range doms {
-		doc, err := doms[i].GetXMLDesc(libvirt.DOMAIN_XML_INACTIVE)
+	return call(ctx, c, callOnce.on("list", "domains on", c.uri), func(s *session) (map[string]string, error) {
+		doms, err := s.conn().ListAllDomains(0)
 		if err != nil {
-			if codeOf(err) == ErrNotFound {
-				continue // undefined meanwhile
+			return nil, wrap(err, "list", "domains on", s.uri)
+		}
+		defer func() {
+			for i := range doms {
+				_ = doms[i].Free()
 			}
-			return nil, wrap(err, "read the definition of", kindDomain, "")
-		}
-		var d libvirtxml.Domain
-		if err := d.Unmarshal(doc); err != nil {
-			return nil, &Error{Op: "parse the definition of", Kind: kindDomain, Name: "", Message: err.Error()}
-		}
-		if d.Devices == nil {
-			continue
-		}
-		for _, nic := range d.Devices.Interfaces {
-			if nic.MAC == nil || nic.Source == nil || nic.Source.Network == nil || nic.Source.Network.Network != network {
+		}()
+		owners := map[string]string{}
+		for i := range doms {
+			doc, err := doms[i].GetXMLDesc(libvirt.DOMAIN_XML_INACTIVE)
+			if err != nil {
+				if codeOf(err) == ErrNotFound {
+					continue // undefined meanwhile
+				}
+				return nil, wrap(err, "read the definition of", kindDomain, "")
+			}
+			var d libvirtxml.Domain
+			if err := d.Unmarshal(doc); err != nil {
+				return nil, &Error{Op: "parse the definition of", Kind: kindDomain, Name: "", Message: err.Error()}
+			}
+			if d.Devices == nil {
 				continue
 			}
-			owners[strings.ToLower(nic.MAC.Address)] = d.Name
+			for _, nic := range d.Devices.Interfaces {
+				if nic.MAC == nil || nic.Source == nil || nic.Source.Network == nil || nic.Source.Network.Network != network {
+					continue
+				}
+				owners[strings.ToLower(nic.MAC.Address)] = d.Name
+			}
 		}
-	}
-	return owners, nil
+		return owners, nil
+	})
 }
 
 // networkUpdate is one open network with what a sequence of updates needs:
@@ -263,11 +285,11 @@ type networkUpdate struct {
 
 // withUpdate runs fn on the open network name, holding the network's lock,
 // so that the changes of one caller are not interleaved with another's.
-func (c *Client) withUpdate(name string, fn func(u *networkUpdate) error) error {
-	lock := c.networkLock(name)
+func (s *session) withUpdate(name string, fn func(u *networkUpdate) error) error {
+	lock := s.networkLock(name)
 	lock.Lock()
 	defer lock.Unlock()
-	u, err := c.openUpdate(name)
+	u, err := s.openUpdate(name)
 	if err != nil {
 		return err
 	}
@@ -275,8 +297,8 @@ func (c *Client) withUpdate(name string, fn func(u *networkUpdate) error) error 
 	return fn(u)
 }
 
-func (c *Client) openUpdate(name string) (*networkUpdate, error) {
-	net, err := c.lookupNetwork(name)
+func (s *session) openUpdate(name string) (*networkUpdate, error) {
+	net, err := s.lookupNetwork(name)
 	if err != nil {
 		return nil, err
 	}

@@ -35,8 +35,8 @@ func IsPoolInactive(err error) bool {
 }
 
 // activePool looks up a pool and checks that it runs.
-func (c *Client) activePool(name string) (*libvirt.StoragePool, error) {
-	pool, err := c.lookupPool(name)
+func (s *session) activePool(name string) (*libvirt.StoragePool, error) {
+	pool, err := s.lookupPool(name)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,8 @@ func (c *Client) activePool(name string) (*libvirt.StoragePool, error) {
 	return pool, nil
 }
 
-func (c *Client) lookupVolume(poolName, name string) (*libvirt.StorageVol, error) {
-	pool, err := c.activePool(poolName)
+func (s *session) lookupVolume(poolName, name string) (*libvirt.StorageVol, error) {
+	pool, err := s.activePool(poolName)
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +71,15 @@ func (c *Client) lookupVolume(poolName, name string) (*libvirt.StorageVol, error
 // asynchronous jobs running"). So those short calls and refreshes hold the
 // pool's lock, and the streaming of the bytes does not.
 func (c *Client) CreateVolume(ctx context.Context, poolName string, spec VolumeSpec) (VolumeInfo, error) {
-	x, err := VolumeXML(spec)
-	return c.createVolume(poolName, spec.Name, x, err)
+	return call(ctx, c, callOnce.on("create", kindVolume, poolName+"/"+spec.Name), func(s *session) (VolumeInfo, error) {
+		x, err := VolumeXML(spec)
+		return s.createVolume(poolName, spec.Name, x, err)
+	})
 }
 
 // createVolume defines the volume x (built with error xerr) in a running
 // pool, under the pool's lock (see CreateVolume).
-func (c *Client) createVolume(poolName, name string, x *libvirtxml.StorageVolume, xerr error) (VolumeInfo, error) {
+func (s *session) createVolume(poolName, name string, x *libvirtxml.StorageVolume, xerr error) (VolumeInfo, error) {
 	id := poolName + "/" + name
 	if xerr != nil {
 		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: xerr.Error()}
@@ -86,12 +88,12 @@ func (c *Client) createVolume(poolName, name string, x *libvirtxml.StorageVolume
 	if err != nil {
 		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
 	}
-	pool, err := c.activePool(poolName)
+	pool, err := s.activePool(poolName)
 	if err != nil {
 		return VolumeInfo{}, err
 	}
 	defer func() { _ = pool.Free() }()
-	lock := c.poolLock(poolName)
+	lock := s.poolLock(poolName)
 	lock.Lock()
 	vol, err := pool.StorageVolCreateXML(doc, 0)
 	lock.Unlock()
@@ -109,15 +111,22 @@ func (c *Client) createVolume(poolName, name string, x *libvirtxml.StorageVolume
 // from r or from ctx aborts the stream. Upload does not remove the volume on
 // failure; CreateVolumeFrom does.
 func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader, size uint64, check func() error) error {
+	return c.do(ctx, callOnce.on("upload to", kindVolume, poolName+"/"+name), func(s *session) error {
+		return s.upload(ctx, poolName, name, r, size, check)
+	})
+}
+
+// upload is Upload on s.
+func (s *session) upload(ctx context.Context, poolName, name string, r io.Reader, size uint64, check func() error) error {
 	id := poolName + "/" + name
-	vol, st, done, err := c.openTransfer(ctx, poolName, name)
+	vol, st, done, err := s.openTransfer(ctx, poolName, name)
 	if err != nil {
 		return err
 	}
 	defer done()
 	// Starting a transfer is an asynchronous job of the pool for a moment
 	// (a refresh then fails); the transfer itself is not.
-	lock := c.poolLock(poolName)
+	lock := s.poolLock(poolName)
 	lock.Lock()
 	err = vol.Upload(st, 0, size, 0)
 	lock.Unlock()
@@ -132,7 +141,7 @@ func (c *Client) Upload(ctx context.Context, poolName, name string, r io.Reader,
 	// sending: a reader goroutine fills one buffer while the other is sent.
 	chunks, stop := readAhead(r, size)
 	defer stop()
-	prog := c.progress("upload", id, size)
+	prog := s.progress("upload", id, size)
 	var sent uint64
 	for sent < size {
 		if err := ctx.Err(); err != nil {
@@ -244,14 +253,26 @@ func (c *Client) CreateVolumeFrom(ctx context.Context, poolName string, spec Vol
 	return info, nil
 }
 
+// ReadVolume returns a volume's facts.
+func (c *Client) ReadVolume(ctx context.Context, poolName, name string) (VolumeInfo, error) {
+	return call(ctx, c, retryRead.on("read", kindVolume, poolName+"/"+name), func(s *session) (VolumeInfo, error) {
+		return s.readVolume(poolName, name)
+	})
+}
+
+// DeleteVolume deletes a volume; a missing one is not an error.
+func (c *Client) DeleteVolume(ctx context.Context, poolName, name string) error {
+	return c.do(ctx, retryMain.on("delete", kindVolume, poolName+"/"+name), func(s *session) error { return s.deleteVolume(ctx, poolName, name) })
+}
+
 // readVolume returns the key, path, size and format of a volume. A volume
 // whose file was removed behind libvirt's back is reported as not found:
 // when libvirt still lists it but cannot read it, the pool is refreshed and
 // the lookup tried once more. A stopped pool gives a *PoolInactiveError.
-func (c *Client) readVolume(ctx context.Context, poolName, name string) (VolumeInfo, error) {
+func (s *session) readVolume(poolName, name string) (VolumeInfo, error) {
 	id := poolName + "/" + name
 	for attempt := 0; ; attempt++ {
-		vol, err := c.lookupVolume(poolName, name)
+		vol, err := s.lookupVolume(poolName, name)
 		if err != nil {
 			return VolumeInfo{}, err
 		}
@@ -260,7 +281,7 @@ func (c *Client) readVolume(ctx context.Context, poolName, name string) (VolumeI
 		if err == nil || attempt > 0 {
 			return info, err
 		}
-		if rerr := c.RefreshPool(ctx, poolName); rerr != nil {
+		if rerr := s.refreshByName(poolName); rerr != nil {
 			return VolumeInfo{}, err
 		}
 	}
@@ -281,28 +302,30 @@ func volumeInfo(vol *libvirt.StorageVol, poolName, id string) (VolumeInfo, error
 // LookupVolumeByKey finds a volume by its key (for dir pools, its path) in
 // any pool.
 func (c *Client) LookupVolumeByKey(ctx context.Context, key string) (VolumeInfo, error) {
-	vol, err := c.conn().LookupStorageVolByKey(key)
-	if err != nil {
-		return VolumeInfo{}, wrap(err, "look up", kindVolume, key)
-	}
-	defer func() { _ = vol.Free() }()
-	pool, err := vol.LookupPoolByVolume()
-	if err != nil {
-		return VolumeInfo{}, wrap(err, "look up the pool of", kindVolume, key)
-	}
-	defer func() { _ = pool.Free() }()
-	poolName, err := pool.GetName()
-	if err != nil {
-		return VolumeInfo{}, wrap(err, "look up the pool of", kindVolume, key)
-	}
-	return volumeInfo(vol, poolName, key)
+	return call(ctx, c, callOnce.on("look up", kindVolume, key), func(s *session) (VolumeInfo, error) {
+		vol, err := s.conn().LookupStorageVolByKey(key)
+		if err != nil {
+			return VolumeInfo{}, wrap(err, "look up", kindVolume, key)
+		}
+		defer func() { _ = vol.Free() }()
+		pool, err := vol.LookupPoolByVolume()
+		if err != nil {
+			return VolumeInfo{}, wrap(err, "look up the pool of", kindVolume, key)
+		}
+		defer func() { _ = pool.Free() }()
+		poolName, err := pool.GetName()
+		if err != nil {
+			return VolumeInfo{}, wrap(err, "look up the pool of", kindVolume, key)
+		}
+		return volumeInfo(vol, poolName, key)
+	})
 }
 
 // deleteVolume deletes a volume and its file. A missing volume is not an
 // error. libvirt allows deletes while other volumes of the pool are being
 // created or uploaded, so no lock is taken.
-func (c *Client) deleteVolume(_ context.Context, poolName, name string) error {
-	vol, err := c.lookupVolume(poolName, name)
+func (s *session) deleteVolume(_ context.Context, poolName, name string) error {
+	vol, err := s.lookupVolume(poolName, name)
 	if err != nil {
 		if IsNotFound(err) {
 			return nil
@@ -316,18 +339,20 @@ func (c *Client) deleteVolume(_ context.Context, poolName, name string) error {
 // DownloadVolume streams the whole volume into w through libvirt's volume
 // download API with one UploadChunk buffer, and returns the bytes written.
 func (c *Client) DownloadVolume(ctx context.Context, poolName, name string, w io.Writer) (int64, error) {
-	return c.download(ctx, poolName, name, 0, 0, w)
+	return call(ctx, c, callOnce.on("download", kindVolume, poolName+"/"+name), func(s *session) (int64, error) {
+		return s.download(ctx, poolName, name, 0, 0, w)
+	})
 }
 
 // download copies length bytes at offset (0: to the end) of a volume into w.
-func (c *Client) download(ctx context.Context, poolName, name string, offset, length uint64, w io.Writer) (int64, error) {
+func (s *session) download(ctx context.Context, poolName, name string, offset, length uint64, w io.Writer) (int64, error) {
 	id := poolName + "/" + name
-	vol, st, done, err := c.openTransfer(ctx, poolName, name)
+	vol, st, done, err := s.openTransfer(ctx, poolName, name)
 	if err != nil {
 		return 0, err
 	}
 	defer done()
-	lock := c.poolLock(poolName)
+	lock := s.poolLock(poolName)
 	lock.Lock()
 	err = vol.Download(st, offset, length, 0)
 	lock.Unlock()
@@ -336,7 +361,7 @@ func (c *Client) download(ctx context.Context, poolName, name string, offset, le
 	}
 	buf := make([]byte, UploadChunk)
 	var total int64
-	prog := c.progress("download", id, length)
+	prog := s.progress("download", id, length)
 	for {
 		if err := ctx.Err(); err != nil {
 			_ = st.Abort()

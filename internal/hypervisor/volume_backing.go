@@ -44,15 +44,15 @@ func (c *Client) VolumeBacking(ctx context.Context, path string) (b Backing, fou
 		b     Backing
 		found bool
 	}
-	r, err := spreadRead(ctx, c, "look up", "storage volume", path, func(rc *Client) (result, error) {
-		b, found, err := rc.volumeBacking(path)
+	r, err := call(ctx, c, retryRead.on("look up", "storage volume", path), func(s *session) (result, error) {
+		b, found, err := s.volumeBacking(path)
 		return result{b, found}, err
 	})
 	return r.b, r.found, err
 }
 
-func (c *Client) volumeBacking(path string) (Backing, bool, error) {
-	vol, err := c.conn().LookupStorageVolByPath(path)
+func (s *session) volumeBacking(path string) (Backing, bool, error) {
+	vol, err := s.conn().LookupStorageVolByPath(path)
 	if codeOf(err) == ErrNotFound {
 		return Backing{}, false, nil
 	}
@@ -73,7 +73,7 @@ func (c *Client) volumeBacking(path string) (Backing, bool, error) {
 		return Backing{}, false, nil
 	}
 	b := Backing{Path: p, Format: format}
-	base, err := c.conn().LookupStorageVolByPath(p)
+	base, err := s.conn().LookupStorageVolByPath(p)
 	if codeOf(err) == ErrNotFound {
 		return b, true, nil
 	}

@@ -44,8 +44,10 @@ func DataVolumeXML(spec DataVolumeSpec) (*libvirtxml.StorageVolume, error) {
 
 // CreateDataVolume creates a blank data volume in a running pool.
 func (c *Client) CreateDataVolume(ctx context.Context, poolName string, spec DataVolumeSpec) (VolumeInfo, error) {
-	x, err := DataVolumeXML(spec)
-	return c.createVolume(poolName, spec.Name, x, err)
+	return call(ctx, c, callOnce.on("create", kindVolume, poolName+"/"+spec.Name), func(s *session) (VolumeInfo, error) {
+		x, err := DataVolumeXML(spec)
+		return s.createVolume(poolName, spec.Name, x, err)
+	})
 }
 
 // CloneVolume creates a data volume in poolName as a full copy of the volume
@@ -54,52 +56,54 @@ func (c *Client) CreateDataVolume(ctx context.Context, poolName string, spec Dat
 // source's capacity; spec.Capacity is ignored (grow it with ResizeVolume).
 // Nothing links the copy to its source afterwards: the source may be deleted.
 func (c *Client) CloneVolume(ctx context.Context, poolName string, spec DataVolumeSpec, sourceKey string) (VolumeInfo, error) {
-	id := poolName + "/" + spec.Name
-	src, err := c.conn().LookupStorageVolByKey(sourceKey)
-	if err != nil {
-		return VolumeInfo{}, wrap(err, "look up", kindVolume, sourceKey)
-	}
-	defer func() { _ = src.Free() }()
-	srcInfo, err := volumeInfo(src, "", sourceKey)
-	if err != nil {
-		return VolumeInfo{}, err
-	}
-	spec.Capacity = srcInfo.Capacity
-	x, err := DataVolumeXML(spec)
-	if err != nil {
-		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
-	}
-	doc, err := x.Marshal()
-	if err != nil {
-		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
-	}
-	pool, err := c.activePool(poolName)
-	if err != nil {
-		return VolumeInfo{}, err
-	}
-	defer func() { _ = pool.Free() }()
-	// A clone is an asynchronous job of the pool while it copies (see CreateVolume).
-	lock := c.poolLock(poolName)
-	lock.Lock()
-	vol, err := pool.StorageVolCreateXMLFrom(doc, src, 0)
-	lock.Unlock()
-	if err != nil {
-		return VolumeInfo{}, wrap(err, "copy "+sourceKey+" into", kindVolume, id)
-	}
-	defer func() { _ = vol.Free() }()
-	return volumeInfo(vol, poolName, id)
+	return call(ctx, c, callOnce.on("create", kindVolume, poolName+"/"+spec.Name), func(s *session) (VolumeInfo, error) {
+		id := poolName + "/" + spec.Name
+		src, err := s.conn().LookupStorageVolByKey(sourceKey)
+		if err != nil {
+			return VolumeInfo{}, wrap(err, "look up", kindVolume, sourceKey)
+		}
+		defer func() { _ = src.Free() }()
+		srcInfo, err := volumeInfo(src, "", sourceKey)
+		if err != nil {
+			return VolumeInfo{}, err
+		}
+		spec.Capacity = srcInfo.Capacity
+		x, err := DataVolumeXML(spec)
+		if err != nil {
+			return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
+		}
+		doc, err := x.Marshal()
+		if err != nil {
+			return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
+		}
+		pool, err := s.activePool(poolName)
+		if err != nil {
+			return VolumeInfo{}, err
+		}
+		defer func() { _ = pool.Free() }()
+		// A clone is an asynchronous job of the pool while it copies (see CreateVolume).
+		lock := s.poolLock(poolName)
+		lock.Lock()
+		vol, err := pool.StorageVolCreateXMLFrom(doc, src, 0)
+		lock.Unlock()
+		if err != nil {
+			return VolumeInfo{}, wrap(err, "copy "+sourceKey+" into", kindVolume, id)
+		}
+		defer func() { _ = vol.Free() }()
+		return volumeInfo(vol, poolName, id)
+	})
 }
 
 // ResizeVolume grows a volume that no running domain uses to capacity bytes.
 // libvirt refuses to shrink (data past the new end would be lost).
 func (c *Client) ResizeVolume(ctx context.Context, poolName, name string, capacity uint64) error {
-	return c.retry(ctx, "resize", kindVolume, poolName+"/"+name, func() error {
-		vol, err := c.lookupVolume(poolName, name)
+	return c.do(ctx, retryMain.on("resize", kindVolume, poolName+"/"+name), func(s *session) error {
+		vol, err := s.lookupVolume(poolName, name)
 		if err != nil {
 			return err
 		}
 		defer func() { _ = vol.Free() }()
-		lock := c.poolLock(poolName)
+		lock := s.poolLock(poolName)
 		lock.Lock()
 		defer lock.Unlock()
 		return wrap(vol.Resize(capacity, 0), "resize", kindVolume, poolName+"/"+name)
@@ -118,15 +122,15 @@ type VolumeUser struct {
 // host path p, sorted by name. A running domain counts with its persistent
 // and its live definition (a disk attached to it live only counts too).
 func (c *Client) VolumeUsers(ctx context.Context, p string) ([]VolumeUser, error) {
-	return spreadRead(ctx, c, "list the domains that use", kindVolume, p, func(rc *Client) ([]VolumeUser, error) {
-		return rc.volumeUsers(p)
+	return call(ctx, c, retryRead.on("list the domains that use", kindVolume, p), func(s *session) ([]VolumeUser, error) {
+		return s.volumeUsers(p)
 	})
 }
 
-func (c *Client) volumeUsers(p string) ([]VolumeUser, error) {
-	doms, err := c.conn().ListAllDomains(0)
+func (s *session) volumeUsers(p string) ([]VolumeUser, error) {
+	doms, err := s.conn().ListAllDomains(0)
 	if err != nil {
-		return nil, wrap(err, "list", "domains on", c.uri)
+		return nil, wrap(err, "list", "domains on", s.uri)
 	}
 	defer func() {
 		for i := range doms {
@@ -201,21 +205,18 @@ func diskUsing(x *libvirtxml.Domain, p string) (VolumeUser, bool) {
 // (raw or qcow2, even while the guest writes to it) and the guest sees the
 // new size at once, without a restart.
 func (c *Client) BlockResize(ctx context.Context, domain, p string, capacity uint64) error {
-	return c.spread(ctx, "resize the disk "+p+" of", kindDomain, domain, func(rc *Client) error {
-		dom, err := rc.lookupDomain(domain)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = dom.Free() }()
-		return wrap(dom.BlockResize(p, capacity, libvirt.DOMAIN_BLOCK_RESIZE_BYTES), "resize the disk "+p+" of", kindDomain, domain)
+	return c.do(ctx, retryChange.on("resize the disk "+p+" of", kindDomain, domain), func(s *session) error {
+		return s.withDomain(domain, func(dom *libvirt.Domain) error {
+			return wrap(dom.BlockResize(p, capacity, libvirt.DOMAIN_BLOCK_RESIZE_BYTES), "resize the disk "+p+" of", kindDomain, domain)
+		})
 	})
 }
 
 // BlockCapacity is the size in bytes of a running domain's disk on the host
 // path p as QEMU sees it (virDomainGetBlockInfo, `virsh domblkinfo`).
 func (c *Client) BlockCapacity(ctx context.Context, domain, p string) (uint64, error) {
-	return spreadRead(ctx, c, "read the disk "+p+" of", kindDomain, domain, func(rc *Client) (uint64, error) {
-		dom, err := rc.lookupDomain(domain)
+	return call(ctx, c, retryRead.on("read the disk "+p+" of", kindDomain, domain), func(s *session) (uint64, error) {
+		dom, err := s.lookupDomain(domain)
 		if err != nil {
 			return 0, err
 		}

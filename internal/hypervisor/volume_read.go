@@ -27,8 +27,8 @@ type VolumeReader struct {
 func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeReader, error) {
 	// The lookup is a read that may run on any connection; the reader's
 	// downloads use this client's transfer connections.
-	v, err := spreadRead(ctx, c, "look up", "storage volume", path, func(rc *Client) (*VolumeReader, error) {
-		return rc.openVolumeByPath(path)
+	v, err := call(ctx, c, retryRead.on("look up", "storage volume", path), func(s *session) (*VolumeReader, error) {
+		return s.openVolumeByPath(path)
 	})
 	if v != nil {
 		v.c = c
@@ -36,8 +36,8 @@ func (c *Client) OpenVolumeByPath(ctx context.Context, path string) (*VolumeRead
 	return v, err
 }
 
-func (c *Client) openVolumeByPath(path string) (*VolumeReader, error) {
-	vol, err := c.conn().LookupStorageVolByPath(path)
+func (s *session) openVolumeByPath(path string) (*VolumeReader, error) {
+	vol, err := s.conn().LookupStorageVolByPath(path)
 	if err != nil {
 		return nil, wrap(err, "look up", "storage volume", path)
 	}
@@ -63,7 +63,7 @@ func (c *Client) openVolumeByPath(path string) (*VolumeReader, error) {
 		_ = vol.Free()
 		return nil, wrap(err, "read the name of", "storage volume", path)
 	}
-	return &VolumeReader{c: c, vol: vol, pool: poolName, name: name, path: path, size: int64(info.Allocation)}, nil
+	return &VolumeReader{vol: vol, pool: poolName, name: name, path: path, size: int64(info.Allocation)}, nil
 }
 
 // Size is the volume's size in bytes.
@@ -85,7 +85,10 @@ func (v *VolumeReader) ReadAt(p []byte, off int64) (int, error) {
 		want = v.size - off
 	}
 	w := bytes.NewBuffer(p[:0])
-	n, err := v.c.download(context.Background(), v.pool, v.name, uint64(off), uint64(want), w)
+	ctx := context.Background()
+	n, err := call(ctx, v.c, callOnce.on("download", kindVolume, v.pool+"/"+v.name), func(s *session) (int64, error) {
+		return s.download(ctx, v.pool, v.name, uint64(off), uint64(want), w)
+	})
 	if err != nil {
 		return int(n), err
 	}
@@ -107,15 +110,15 @@ func (c *Client) VolumeFingerprint(ctx context.Context, path string, writable bo
 		fp    string
 		found bool
 	}
-	p, err := spreadRead(ctx, c, "look up", "storage volume", path, func(rc *Client) (fingerprint, error) {
-		fp, found, err := rc.volumeFingerprint(path, writable)
+	p, err := call(ctx, c, retryRead.on("look up", "storage volume", path), func(s *session) (fingerprint, error) {
+		fp, found, err := s.volumeFingerprint(path, writable)
 		return fingerprint{fp, found}, err
 	})
 	return p.fp, p.found, err
 }
 
-func (c *Client) volumeFingerprint(path string, writable bool) (fp string, found bool, err error) {
-	vol, err := c.conn().LookupStorageVolByPath(path)
+func (s *session) volumeFingerprint(path string, writable bool) (fp string, found bool, err error) {
+	vol, err := s.conn().LookupStorageVolByPath(path)
 	if codeOf(err) == ErrNotFound {
 		return "", false, nil
 	}

@@ -23,7 +23,7 @@ const (
 )
 
 // createSidecar is the create marker of an object that libvirt keeps no
-// metadata of (a network or a storage volume): hypervisor/sidecar.go.
+// metadata of (a network or a storage volume): hypervisor/volume_sidecar.go.
 type createSidecar struct {
 	data             *Data
 	kind, pool, name string

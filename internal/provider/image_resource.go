@@ -99,7 +99,7 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	defer img.Close()
 
 	// A volume of this name left by a killed create (its sidecar marker in
-	// flight, hypervisor/sidecar.go) is deleted and uploaded anew, never
+	// flight, hypervisor/volume_sidecar.go) is deleted and uploaded anew, never
 	// trusted; any other is refused.
 	marker := createSidecar{data: r.data, kind: hypervisor.SidecarImage, pool: pool, name: name, label: "storage volume", display: pool + "/" + name}
 	if !marker.adopt(ctx, summary, func() error { _, err := r.data.Client.ReadVolume(ctx, pool, name); return err },

@@ -101,7 +101,7 @@ func (r *NetworkResource) Create(ctx context.Context, req resource.CreateRequest
 	summary := fmt.Sprintf("Unable to create network %q", name)
 	ctx = tflog.SetField(ctx, "network", name)
 	// The sidecar marker says that this create is in flight until it returns
-	// (hypervisor/sidecar.go): the next create takes over a killed create's
+	// (hypervisor/volume_sidecar.go): the next create takes over a killed create's
 	// network. A network of this name without one is refused.
 	marker := createSidecar{data: r.data, kind: hypervisor.SidecarNetwork, name: name, label: "libvirt network", display: name}
 	if !marker.adopt(ctx, summary, func() error { _, err := r.data.Client.ReadNetwork(ctx, name); return err },

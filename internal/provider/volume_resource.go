@@ -77,7 +77,7 @@ func (r *VolumeResource) Create(ctx context.Context, req resource.CreateRequest,
 		}
 	}
 	// A volume of this name left by a killed create (its sidecar marker in
-	// flight, hypervisor/sidecar.go) is deleted and made anew; any other is
+	// flight, hypervisor/volume_sidecar.go) is deleted and made anew; any other is
 	// refused.
 	marker := createSidecar{data: r.data, kind: hypervisor.SidecarVolume, pool: pool, name: name, label: "storage volume", display: pool + "/" + name}
 	if !marker.adopt(ctx, summary, func() error { _, err := c.ReadVolume(ctx, pool, name); return err },

@@ -55,7 +55,7 @@ func TestARPAddressesKeepsTheDriversRefusal(t *testing.T) {
 		t.Fatalf("before a refusal: want not-found, got %v", err)
 	}
 	refusal := &Error{Op: "read the ARP addresses of", Kind: kindDomain, Name: "x", Message: "Unsupported IP address data source 2"}
-	c.arpRefused.Store(refusal)
+	c.refusals.keep(refusalARPSource, refusal)
 	if _, err := c.ARPAddresses(t.Context(), "unit-no-such-domain"); err != refusal {
 		t.Fatalf("after a refusal: got %v, want the kept refusal", err)
 	}

@@ -21,33 +21,35 @@ import (
 // refuses it) is asked once per client: its refusal is kept and returned
 // from then on, so that polls do not fill the daemon's log with it.
 func (c *Client) ARPAddresses(ctx context.Context, name string) (map[string][]string, error) {
-	if refused := c.arpRefused.Load(); refused != nil {
-		return nil, refused
-	}
-	dom, err := c.lookupDomain(name)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = dom.Free() }()
-	ifaces, err := dom.ListAllInterfaceAddresses(libvirt.DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
-	if err != nil {
-		werr := wrap(err, "read the ARP addresses of", kindDomain, name)
-		var refusal *Error
-		if arpSourceRefused(err) && asError(werr, &refusal) {
-			c.arpRefused.Store(refusal)
+	return call(ctx, c, callOnce.on("read the ARP addresses of", kindDomain, name), func(s *session) (map[string][]string, error) {
+		if refused := s.refusals.refused(refusalARPSource); refused != nil {
+			return nil, refused
 		}
-		return nil, werr
-	}
-	out := map[string][]string{}
-	for _, i := range ifaces {
-		for _, a := range i.Addrs {
-			if a.Type == libvirt.IP_ADDR_TYPE_IPV4 {
-				mac := strings.ToLower(i.Hwaddr)
-				out[mac] = append(out[mac], a.Addr)
+		dom, err := s.lookupDomain(name)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = dom.Free() }()
+		ifaces, err := dom.ListAllInterfaceAddresses(libvirt.DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
+		if err != nil {
+			werr := wrap(err, "read the ARP addresses of", kindDomain, name)
+			var refusal *Error
+			if arpSourceRefused(err) && asError(werr, &refusal) {
+				s.refusals.keep(refusalARPSource, refusal)
+			}
+			return nil, werr
+		}
+		out := map[string][]string{}
+		for _, i := range ifaces {
+			for _, a := range i.Addrs {
+				if a.Type == libvirt.IP_ADDR_TYPE_IPV4 {
+					mac := strings.ToLower(i.Hwaddr)
+					out[mac] = append(out[mac], a.Addr)
+				}
 			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // arpSourceRefused reports whether err is a driver's refusal of the ARP
@@ -63,11 +65,6 @@ func arpSourceRefused(err error) bool {
 	}
 	return false
 }
-
-// Local reports whether the connection's daemon runs on this host (a URI
-// without a host part, such as qemu:///system), so that the guests'
-// networks are those of this host.
-func (c *Client) Local() bool { return LocalURI(c.uri) }
 
 // NeighbourTable reads this host's IPv4 neighbour (ARP) table, in the
 // network namespace of the calling process, as MAC to addresses. Only

@@ -22,10 +22,10 @@ type transferProgress struct {
 	next  time.Time
 }
 
-func (c *Client) progress(dir, id string, size uint64) *transferProgress {
+func (s *session) progress(dir, id string, size uint64) *transferProgress {
 	now := time.Now()
 	return &transferProgress{
-		log:   c.log.With("transfer", dir, "volume", id, "size_bytes", size),
+		log:   s.log.With("transfer", dir, "volume", id, "size_bytes", size),
 		quiet: size != 0 && size < progressMin,
 		start: now, next: now.Add(progressEvery),
 	}

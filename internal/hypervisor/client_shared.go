@@ -7,8 +7,8 @@ import (
 )
 
 var (
-	sharedMu sync.Mutex
-	shared   = map[string]*Client{}
+	sharedMu      sync.Mutex
+	sharedClients = map[string]*Client{}
 )
 
 // Shared returns the process-wide client for uri, opening it when there is
@@ -17,17 +17,17 @@ var (
 func Shared(ctx context.Context, uri string, timeout time.Duration) (*Client, error) {
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
-	if c, ok := shared[uri]; ok {
+	if c, ok := sharedClients[uri]; ok {
 		if c.Alive() {
 			return c, nil
 		}
 		_ = c.Close()
-		delete(shared, uri)
+		delete(sharedClients, uri)
 	}
 	c, err := Open(ctx, uri, timeout)
 	if err != nil {
 		return nil, err
 	}
-	shared[uri] = c
+	sharedClients[uri] = c
 	return c, nil
 }

@@ -1,7 +1,6 @@
 package hypervisor
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/user"
@@ -42,16 +41,6 @@ func (s Security) User(local bool) string {
 		}
 	}
 	return ids
-}
-
-// Security reads how the host confines QEMU processes of domain type typ
-// ("kvm", "qemu"); an empty typ takes the first DAC label.
-func (c *Client) Security(_ context.Context, typ string) (Security, error) {
-	caps, err := c.capabilities()
-	if err != nil {
-		return Security{}, wrap(err, "read the capabilities of", "host", c.uri)
-	}
-	return SecurityFromCaps(caps, typ), nil
 }
 
 // SecurityFromCaps is the Security of domain type typ in caps. Pure.

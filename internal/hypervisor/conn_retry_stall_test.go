@@ -17,40 +17,36 @@ func stallClient(t *testing.T, stall time.Duration) *Client {
 	t.Helper()
 	c := testClient(t)
 	c.SetConnections(1)
-	c.mu.Lock()
-	c.stall, c.stallSet = stall, true
-	c.mu.Unlock()
+	c.conns.mu.Lock()
+	c.conns.stall, c.conns.stallSet = stall, true
+	c.conns.mu.Unlock()
 	return c
 }
 
-func current(c *Client) *libvirt.Connect {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cur
-}
+func current(c *Client) *libvirt.Connect { return c.conns.main.current() }
 
 // A read that gets no answer sets its connection aside without closing it
 // (the call is still inside) and runs again on a new connection.
-func TestSpreadReadSetsAnUnansweredConnectionAside(t *testing.T) {
+func TestBoundedReadSetsAnUnansweredConnectionAside(t *testing.T) {
 	c := stallClient(t, 100*time.Millisecond)
 	first := current(c)
 	release := make(chan struct{})
 	var calls atomic.Int32
 	late := make(chan struct{})
-	got, err := spreadRead(t.Context(), c, "read", "test object", "x", func(rc *Client) (string, error) {
+	got, err := call(t.Context(), c, retryRead.on("read", "test object", "x"), func(s *session) (string, error) {
 		if calls.Add(1) == 1 {
 			<-release
 			defer close(late)
 			return "late answer", nil
 		}
 		// The repeat must not run on the connection set aside.
-		if rc.conn() == first {
+		if s.conn() == first {
 			return "", errors.New("the repeat ran on the connection that was set aside")
 		}
 		return "answer", nil
 	})
 	if err != nil || got != "answer" {
-		t.Fatalf("spreadRead = %q, %v; want the repeat's answer", got, err)
+		t.Fatalf("a bounded read = %q, %v; want the repeat's answer", got, err)
 	}
 	if now := current(c); now == first || !alive(now) {
 		t.Errorf("the client did not move to a new, live connection")
@@ -72,11 +68,11 @@ func TestSpreadReadSetsAnUnansweredConnectionAside(t *testing.T) {
 
 // Two reads in a row without an answer are an error that names the object,
 // the operation and the wait.
-func TestSpreadReadGivesUpAfterTwoUnansweredTries(t *testing.T) {
+func TestBoundedReadGivesUpAfterTwoUnansweredTries(t *testing.T) {
 	c := stallClient(t, 50*time.Millisecond)
 	release := make(chan struct{})
 	defer close(release)
-	_, err := spreadRead(t.Context(), c, "read the leases of", "network", "n1", func(rc *Client) (int, error) {
+	_, err := call(t.Context(), c, retryRead.on("read the leases of", "network", "n1"), func(s *session) (int, error) {
 		<-release
 		return 1, nil
 	})
@@ -93,14 +89,14 @@ func TestSpreadReadGivesUpAfterTwoUnansweredTries(t *testing.T) {
 
 // The wait for an answer ends with the caller's context, before the stall
 // bound.
-func TestSpreadReadEndsWithTheContext(t *testing.T) {
+func TestBoundedReadEndsWithTheContext(t *testing.T) {
 	c := stallClient(t, time.Hour)
 	release := make(chan struct{})
 	defer close(release)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := spreadRead(ctx, c, "read", "domain", "d1", func(rc *Client) (int, error) {
+	_, err := call(ctx, c, retryRead.on("read", "domain", "d1"), func(s *session) (int, error) {
 		<-release
 		return 1, nil
 	})
@@ -108,7 +104,7 @@ func TestSpreadReadEndsWithTheContext(t *testing.T) {
 		t.Fatalf("err = %v, want the context's error naming the domain", err)
 	}
 	if waited := time.Since(start); waited > 10*time.Second {
-		t.Errorf("spreadRead returned %s after its context ended", waited)
+		t.Errorf("a bounded read returned %s after its context ended", waited)
 	}
 }
 
@@ -122,7 +118,7 @@ func TestStallByTransport(t *testing.T) {
 		"xen+ssh://root@dom0/system":     RemoteReadStall,
 		"qemu+tls://host.example/system": RemoteReadStall,
 	} {
-		if got := (&Client{uri: uri}).stallFor(RemoteReadStall); got != want {
+		if got := (&connPool{uri: uri}).stallFor(RemoteReadStall); got != want {
 			t.Errorf("stallFor(%s) = %s, want %s", uri, got, want)
 		}
 	}

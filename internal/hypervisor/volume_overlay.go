@@ -44,6 +44,8 @@ func OverlayXML(spec OverlaySpec) (*libvirtxml.StorageVolume, error) {
 // CreateOverlay creates the overlay volume in pool (an instance's create
 // skips overlays that a create which failed midway already made).
 func (c *Client) CreateOverlay(ctx context.Context, poolName string, spec OverlaySpec) (VolumeInfo, error) {
-	x, err := OverlayXML(spec)
-	return c.createVolume(poolName, spec.Name, x, err)
+	return call(ctx, c, callOnce.on("create", kindVolume, poolName+"/"+spec.Name), func(s *session) (VolumeInfo, error) {
+		x, err := OverlayXML(spec)
+		return s.createVolume(poolName, spec.Name, x, err)
+	})
 }
