@@ -83,17 +83,8 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	// Stamped before the bytes are read: a write during the upload changes
 	// the file's stamp, and the next plan hashes it again.
 	stamp, stamped := stampOf(source)
-	img, err := prepareImage(ctx, source, checks)
-	if err != nil {
-		if pkg != nil {
-			var se *sourceError
-			if errors.As(err, &se) && se.attr == "source" {
-				resp.Diagnostics.AddAttributeError(ociRefPath, summary, fmt.Sprintf("%s: %s of the package: %s.\n\n"+
-					"Nothing was created.", pkg.Reference, pkg.Taken, err))
-				return
-			}
-		}
-		addSourceError(&resp.Diagnostics, summary, source, err, "Nothing was created.")
+	img := prepareForCreate(ctx, source, checks, pkg, summary, &resp.Diagnostics)
+	if img == nil {
 		return
 	}
 	defer img.Close()
@@ -129,14 +120,37 @@ func (r *ImageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	} else {
 		state.setOCINull()
 	}
+	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, uploadRecord(img, pkg, stamp, stamped))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
+}
+
+// prepareForCreate opens and checks the source (or the file taken from an OCI package); a failure
+// names the attribute it comes from. Nil means the error is reported.
+func prepareForCreate(ctx context.Context, source string, checks imageChecks, pkg *oci.Package, summary string, diags *diag.Diagnostics) *preparedImage {
+	img, err := prepareImage(ctx, source, checks)
+	if err == nil {
+		return img
+	}
+	var se *sourceError
+	if pkg != nil && errors.As(err, &se) && se.attr == "source" {
+		diags.AddAttributeError(ociRefPath, summary, fmt.Sprintf("%s: %s of the package: %s.\n\n"+
+			"Nothing was created.", pkg.Reference, pkg.Taken, err))
+		return nil
+	}
+	addSourceError(diags, summary, source, err, "Nothing was created.")
+	return nil
+}
+
+// uploadRecord is what the private state keeps of an upload: its size, and the source file's stamp
+// when the bytes came unchanged from a local file, so that the next plan hashes it only if it changed.
+func uploadRecord(img *preparedImage, pkg *oci.Package, stamp sourceStamp, stamped bool) uploadedRecord {
 	rec := uploadedRecord{Size: img.size}
 	if stamped && pkg == nil && img.remove == "" && stamp.Size == img.size {
 		stamp.SHA256 = img.digest
 		rec.Source = &stamp
 	}
-	resp.Diagnostics.Append(setUploaded(ctx, resp.Private, rec)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	setImageIdentity(ctx, resp.Identity, pool, name, &resp.Diagnostics)
+	return rec
 }
 
 // addSourceError reports a failure to prepare the source on the attribute

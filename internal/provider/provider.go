@@ -262,16 +262,7 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if m.URI.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("uri"), "Unknown libvirt URI",
-			"The provider cannot connect while `uri` is unknown at plan time. Set it to a known value, "+
-				"or leave it out and set the "+EnvURI+" environment variable.")
-	}
-	if m.Hypervisor.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Unknown hypervisor",
-			"`hypervisor` is unknown at plan time. Set it to a known value, or leave it out and set the "+
-				EnvHypervisor+" environment variable.")
-	}
+	checkKnownSettings(m, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -285,50 +276,15 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Invalid hypervisor", err.Error())
 		return
 	}
-	uri, warnings, err := buildURI(s.URI, remoteSettings{
-		SSHKeyFile: stringOr(m.SSHKeyFile, ""), SSHKnownHostsFile: stringOr(m.SSHKnownHostsFile, ""),
-		SSHHostKeyCheck: stringOr(m.SSHHostKeyCheck, ""), TLSPKIPath: stringOr(m.TLSPKIPath, ""),
-		Insecure: m.Insecure.ValueBool(),
-	})
-	if err != nil {
-		attr := "uri"
-		var ue *uriError
-		if errors.As(err, &ue) {
-			attr = ue.Attr
-		}
-		resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid libvirt connection settings", err.Error())
+	s.URI = connectionURI(s.URI, m, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	for _, w := range warnings {
-		resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "Insecure libvirt connection", w)
-	}
-	s.URI = uri
 	ctx = tflog.SetField(ctx, "libvirt_uri", s.URI)
-	tflog.Debug(ctx, "connecting to libvirt")
-	client, err := hypervisor.Shared(ctx, s.URI, hypervisor.OpenTimeout(s.URI))
-	if summary, detail, ok := libraryError(err); ok {
-		resp.Diagnostics.AddError(summary, detail)
+	client := connect(ctx, s.URI, m, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to connect to libvirt at %q", s.URI),
-			fmt.Sprintf("%s.\n\nCheck that libvirtd (or virtqemud) runs on that host and answers on this URI, "+
-				"for example with `virsh -c '%s' uri`, that this user may use its socket, and for remote URIs "+
-				"that SSH or TLS to the host works without a prompt.", err, s.URI))
-		return
-	}
-	if d := stringOr(m.ReconnectTimeout, ""); d != "" {
-		wait, err := time.ParseDuration(d)
-		if err != nil || wait <= 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("reconnect_timeout"), "Invalid reconnect timeout",
-				fmt.Sprintf("%q is not a positive Go duration such as 30s or 2m.", d))
-			return
-		}
-		client.SetReconnectWait(wait)
-	}
-	// Unset gives the default (0): clients are shared per URI, and an earlier
-	// provider block's setting must not stick.
-	client.SetConnections(int(m.Connections.ValueInt64()))
 	hv, err := client.ResolveHypervisor(ctx, s.Hypervisor)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("hypervisor"), "Unable to choose a hypervisor", err.Error())
@@ -344,6 +300,73 @@ func (p *UnikernelProvider) Configure(ctx context.Context, req provider.Configur
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
+}
+
+// checkKnownSettings refuses a uri or hypervisor that is unknown at plan time: the provider
+// connects before it plans anything.
+func checkKnownSettings(m UnikernelProviderModel, diags *diag.Diagnostics) {
+	if m.URI.IsUnknown() {
+		diags.AddAttributeError(path.Root("uri"), "Unknown libvirt URI",
+			"The provider cannot connect while `uri` is unknown at plan time. Set it to a known value, "+
+				"or leave it out and set the "+EnvURI+" environment variable.")
+	}
+	if m.Hypervisor.IsUnknown() {
+		diags.AddAttributeError(path.Root("hypervisor"), "Unknown hypervisor",
+			"`hypervisor` is unknown at plan time. Set it to a known value, or leave it out and set the "+
+				EnvHypervisor+" environment variable.")
+	}
+}
+
+// connectionURI adds the SSH and TLS settings to uri; an error names the attribute at fault.
+func connectionURI(uri string, m UnikernelProviderModel, diags *diag.Diagnostics) string {
+	full, warnings, err := buildURI(uri, remoteSettings{
+		SSHKeyFile: stringOr(m.SSHKeyFile, ""), SSHKnownHostsFile: stringOr(m.SSHKnownHostsFile, ""),
+		SSHHostKeyCheck: stringOr(m.SSHHostKeyCheck, ""), TLSPKIPath: stringOr(m.TLSPKIPath, ""),
+		Insecure: m.Insecure.ValueBool(),
+	})
+	if err != nil {
+		attr := "uri"
+		var ue *uriError
+		if errors.As(err, &ue) {
+			attr = ue.Attr
+		}
+		diags.AddAttributeError(path.Root(attr), "Invalid libvirt connection settings", err.Error())
+		return ""
+	}
+	for _, w := range warnings {
+		diags.AddAttributeWarning(path.Root("insecure"), "Insecure libvirt connection", w)
+	}
+	return full
+}
+
+// connect opens (or shares) the client of uri and applies the reconnect and connection settings.
+func connect(ctx context.Context, uri string, m UnikernelProviderModel, diags *diag.Diagnostics) *hypervisor.Client {
+	tflog.Debug(ctx, "connecting to libvirt")
+	client, err := hypervisor.Shared(ctx, uri, hypervisor.OpenTimeout(uri))
+	if summary, detail, ok := libraryError(err); ok {
+		diags.AddError(summary, detail)
+		return nil
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("uri"), fmt.Sprintf("Unable to connect to libvirt at %q", uri),
+			fmt.Sprintf("%s.\n\nCheck that libvirtd (or virtqemud) runs on that host and answers on this URI, "+
+				"for example with `virsh -c '%s' uri`, that this user may use its socket, and for remote URIs "+
+				"that SSH or TLS to the host works without a prompt.", err, uri))
+		return nil
+	}
+	if d := stringOr(m.ReconnectTimeout, ""); d != "" {
+		wait, err := time.ParseDuration(d)
+		if err != nil || wait <= 0 {
+			diags.AddAttributeError(path.Root("reconnect_timeout"), "Invalid reconnect timeout",
+				fmt.Sprintf("%q is not a positive Go duration such as 30s or 2m.", d))
+			return nil
+		}
+		client.SetReconnectWait(wait)
+	}
+	// Unset gives the default (0): clients are shared per URI, and an earlier
+	// provider block's setting must not stick.
+	client.SetConnections(int(m.Connections.ValueInt64()))
+	return client
 }
 
 func (p *UnikernelProvider) Resources(_ context.Context) []func() resource.Resource {

@@ -69,21 +69,52 @@ func buildURI(uri string, r remoteSettings) (string, []string, error) {
 		return "", nil, &uriError{"uri", fmt.Sprintf("%q is not a libvirt URI: expected a form like qemu:///system, "+
 			"qemu+ssh://user@host/system or qemu+tls://host/system", uri)}
 	}
-	q := u.Query()
-	before := encodeQuery(q)
-	tr := transportOf(u)
-	sshLike := tr == "ssh" || tr == "libssh" || tr == "libssh2"
-	set := func(attr, param, value string) error {
-		if value == "" {
-			return nil
-		}
-		if old := q.Get(param); old != "" && old != value {
-			return &uriError{attr, fmt.Sprintf("`%s` sets %s=%s, but the URI already has %s=%s: set it in one place only",
-				attr, param, value, param, old)}
-		}
-		q.Set(param, value)
+	p := uriParams{q: u.Query(), uri: uri, tr: transportOf(u)}
+	before := encodeQuery(p.q)
+	if err := p.addSSH(r); err != nil {
+		return "", nil, err
+	}
+	if r.TLSPKIPath != "" && p.tr != "tls" {
+		return "", nil, &uriError{"tls_pki_path", fmt.Sprintf("`tls_pki_path` applies to qemu+tls:// URIs only; the URI %q uses the %s transport", uri, p.tr)}
+	}
+	if err := p.set("tls_pki_path", "pkipath", r.TLSPKIPath); err != nil {
+		return "", nil, err
+	}
+	warnings, err := checkRisky(p.q, u.Host, r)
+	if err != nil {
+		return "", nil, err
+	}
+	if encodeQuery(p.q) == before {
+		return uri, warnings, nil
+	}
+	u.RawQuery = encodeQuery(p.q)
+	return u.String(), warnings, nil
+}
+
+// uriParams are the query parameters of a libvirt URI being built from the provider's settings.
+type uriParams struct {
+	q   url.Values
+	uri string // as the user wrote it
+	tr  string // its transport
+}
+
+// set sets param from the attribute attr; a URI that already has another value for it is an error.
+func (p uriParams) set(attr, param, value string) error {
+	if value == "" {
 		return nil
 	}
+	if old := p.q.Get(param); old != "" && old != value {
+		return &uriError{attr, fmt.Sprintf("`%s` sets %s=%s, but the URI already has %s=%s: set it in one place only",
+			attr, param, value, param, old)}
+	}
+	p.q.Set(param, value)
+	return nil
+}
+
+// addSSH adds the SSH settings, which apply to SSH transports only; OpenSSH (qemu+ssh://) takes
+// host keys and their checking from its own configuration.
+func (p uriParams) addSSH(r remoteSettings) error {
+	tr := p.tr
 	if r.SSHKeyFile != "" || r.SSHKnownHostsFile != "" || r.SSHHostKeyCheck != "" {
 		attr := "ssh_key_file"
 		if r.SSHKeyFile == "" {
@@ -92,61 +123,52 @@ func buildURI(uri string, r remoteSettings) (string, []string, error) {
 				attr = "ssh_host_key_check"
 			}
 		}
-		if !sshLike {
-			return "", nil, &uriError{attr, fmt.Sprintf("`%s` applies to SSH URIs only (qemu+ssh://, qemu+libssh://, qemu+libssh2://); "+
-				"the URI %q uses the %s transport", attr, uri, tr)}
+		if tr != "ssh" && tr != "libssh" && tr != "libssh2" {
+			return &uriError{attr, fmt.Sprintf("`%s` applies to SSH URIs only (qemu+ssh://, qemu+libssh://, qemu+libssh2://); "+
+				"the URI %q uses the %s transport", attr, p.uri, tr)}
 		}
 	}
-	if err := set("ssh_key_file", "keyfile", r.SSHKeyFile); err != nil {
-		return "", nil, err
+	if err := p.set("ssh_key_file", "keyfile", r.SSHKeyFile); err != nil {
+		return err
 	}
 	if r.SSHKnownHostsFile != "" && tr == "ssh" {
-		return "", nil, &uriError{"ssh_known_hosts_file", "qemu+ssh:// runs OpenSSH, which takes host keys from its own files, " +
+		return &uriError{"ssh_known_hosts_file", "qemu+ssh:// runs OpenSSH, which takes host keys from its own files, " +
 			"not from libvirt: set `UserKnownHostsFile` for the host in ~/.ssh/config, or use qemu+libssh:// (libvirt's " +
 			"built-in SSH client), which honours `ssh_known_hosts_file`"}
 	}
-	if err := set("ssh_known_hosts_file", "known_hosts", r.SSHKnownHostsFile); err != nil {
-		return "", nil, err
+	if err := p.set("ssh_known_hosts_file", "known_hosts", r.SSHKnownHostsFile); err != nil {
+		return err
 	}
 	switch {
 	case r.SSHHostKeyCheck == "" || (r.SSHHostKeyCheck == "normal" && tr == "ssh"):
+		return nil
 	case tr == "ssh" && r.SSHHostKeyCheck == "auto":
-		return "", nil, &uriError{"ssh_host_key_check", "qemu+ssh:// runs OpenSSH: to add unknown host keys automatically, " +
+		return &uriError{"ssh_host_key_check", "qemu+ssh:// runs OpenSSH: to add unknown host keys automatically, " +
 			"set `StrictHostKeyChecking accept-new` for the host in ~/.ssh/config"}
 	case tr == "ssh" && r.SSHHostKeyCheck == "ignore":
-		if err := set("ssh_host_key_check", "no_verify", "1"); err != nil {
-			return "", nil, err
-		}
+		return p.set("ssh_host_key_check", "no_verify", "1")
 	default:
-		if err := set("ssh_host_key_check", "known_hosts_verify", r.SSHHostKeyCheck); err != nil {
-			return "", nil, err
-		}
+		return p.set("ssh_host_key_check", "known_hosts_verify", r.SSHHostKeyCheck)
 	}
-	if r.TLSPKIPath != "" && tr != "tls" {
-		return "", nil, &uriError{"tls_pki_path", fmt.Sprintf("`tls_pki_path` applies to qemu+tls:// URIs only; the URI %q uses the %s transport", uri, tr)}
-	}
-	if err := set("tls_pki_path", "pkipath", r.TLSPKIPath); err != nil {
-		return "", nil, err
-	}
+}
+
+// checkRisky refuses parameters that weaken the check of which host answers, unless insecure is
+// set, in which case they become warnings.
+func checkRisky(q url.Values, host string, r remoteSettings) ([]string, error) {
 	risky := riskyParams(q)
-	var warnings []string
-	if len(risky) > 0 {
-		if !r.Insecure {
-			attr := "uri"
-			if r.SSHHostKeyCheck == "ignore" {
-				attr = "ssh_host_key_check"
-			}
-			return "", nil, &uriError{attr, fmt.Sprintf("The connection would use %s. These weaken or bypass the check "+
-				"of which host you talk to. Remove them, or set `insecure = true` in the provider block to accept the risk.",
-				strings.Join(risky, ", "))}
+	if len(risky) == 0 {
+		return nil, nil
+	}
+	if !r.Insecure {
+		attr := "uri"
+		if r.SSHHostKeyCheck == "ignore" {
+			attr = "ssh_host_key_check"
 		}
-		warnings = append(warnings, fmt.Sprintf("insecure = true: the connection to %s uses %s.", u.Host, strings.Join(risky, ", ")))
+		return nil, &uriError{attr, fmt.Sprintf("The connection would use %s. These weaken or bypass the check "+
+			"of which host you talk to. Remove them, or set `insecure = true` in the provider block to accept the risk.",
+			strings.Join(risky, ", "))}
 	}
-	if encodeQuery(q) == before {
-		return uri, warnings, nil
-	}
-	u.RawQuery = encodeQuery(q)
-	return u.String(), warnings, nil
+	return []string{fmt.Sprintf("insecure = true: the connection to %s uses %s.", host, strings.Join(risky, ", "))}, nil
 }
 
 // encodeQuery encodes q in a stable order, keeping '/' readable in paths.

@@ -78,34 +78,17 @@ func (r *VolumeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 	}
 	if replacing {
-		again := "blank"
-		if !plan.SourceImage.IsNull() {
-			again = "as a new copy of the image"
-		}
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Volume %q will be replaced: its data is lost", name),
-			fmt.Sprintf("This plan deletes the volume %s (%s) and creates it again, %s, because %s changed. Whatever "+
-				"instances wrote to it is lost. To keep the data, copy it out first, or undo the change.",
-				state.Path.ValueString(), formatSize(uint64(state.Capacity.ValueInt64())), again,
-				strings.Join(changedVolumeAttrs(&plan, &state), ", ")))
+		warnVolumeReplaced(&plan, &state, &resp.Diagnostics)
 	}
 	if !fresh && config.Size.IsUnknown() {
 		plan.Capacity = types.Int64Unknown() // Update checks the size once it is known
 	}
-	var need uint64 // bytes the pool must have free
-	switch {
-	case fresh:
-		need = want
-	case want > 0:
-		have := uint64(state.Capacity.ValueInt64())
-		if want < have {
-			resp.Diagnostics.AddAttributeError(path.Root("size"), summary, fmt.Sprintf("size %s is %d bytes, but the "+
-				"volume has %d bytes (%s). A volume cannot shrink: the data past the new end would be lost. Set size "+
-				"to at least %q, or replace the volume (`terraform apply -replace=<address>`, which loses its data).",
-				config.Size.ValueString(), want, have, formatSize(have), formatSize(have)))
+	need := want // bytes the pool must have free
+	if !fresh {
+		var ok bool
+		if need, ok = planGrowth(&plan, &state, config.Size.ValueString(), want, summary, &resp.Diagnostics); !ok {
 			return
 		}
-		plan.Capacity = types.Int64Value(int64(want))
-		need = want - have
 	}
 	if need > 0 && known(plan.Pool) && !replacing {
 		r.checkFreeSpace(ctx, plan.Pool.ValueString(), need, want, &resp.Diagnostics)
@@ -114,6 +97,37 @@ func (r *VolumeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// warnVolumeReplaced says that a replacement loses the volume's data, and why it happens.
+func warnVolumeReplaced(plan, state *VolumeResourceModel, diags *diag.Diagnostics) {
+	again := "blank"
+	if !plan.SourceImage.IsNull() {
+		again = "as a new copy of the image"
+	}
+	diags.AddWarning(fmt.Sprintf("Volume %q will be replaced: its data is lost", plan.Name.ValueString()),
+		fmt.Sprintf("This plan deletes the volume %s (%s) and creates it again, %s, because %s changed. Whatever "+
+			"instances wrote to it is lost. To keep the data, copy it out first, or undo the change.",
+			state.Path.ValueString(), formatSize(uint64(state.Capacity.ValueInt64())), again,
+			strings.Join(changedVolumeAttrs(plan, state), ", ")))
+}
+
+// planGrowth plans a new size (want bytes, 0 when not set or not known) of an existing volume: it
+// may grow, never shrink. It returns the bytes the pool must have free.
+func planGrowth(plan, state *VolumeResourceModel, size string, want uint64, summary string, diags *diag.Diagnostics) (uint64, bool) {
+	if want == 0 {
+		return 0, true
+	}
+	have := uint64(state.Capacity.ValueInt64())
+	if want < have {
+		diags.AddAttributeError(path.Root("size"), summary, fmt.Sprintf("size %s is %d bytes, but the "+
+			"volume has %d bytes (%s). A volume cannot shrink: the data past the new end would be lost. Set size "+
+			"to at least %q, or replace the volume (`terraform apply -replace=<address>`, which loses its data).",
+			size, want, have, formatSize(have), formatSize(have)))
+		return 0, false
+	}
+	plan.Capacity = types.Int64Value(int64(want))
+	return want - have, true
 }
 
 // planSourceImage reads the source image: its size is the volume's when no
