@@ -72,7 +72,7 @@ func registerName(name string) {
 type Tracker struct {
 	t     testing.TB
 	names []string // guarded by leakRegistry
-	macs  sync.Map // MAC -> domain name, seen while the test ran
+	macs  sync.Map // MACKey(network, MAC) -> domain name, seen while the test ran
 	stop  chan struct{}
 	done  chan struct{}
 	host  map[string]bool // whole-host mode: Prefix objects present before
@@ -172,7 +172,7 @@ func (tr *Tracker) sampleMACs() {
 		}
 		for _, nic := range info.Spec.Interfaces {
 			if nic.MAC != "" {
-				tr.macs.Store(nic.MAC, d)
+				tr.macs.Store(MACKey(nic.Network, nic.MAC), d)
 			}
 		}
 	}
@@ -200,9 +200,13 @@ func (tr *Tracker) finish() {
 		}
 	}
 	leakRegistry.Unlock()
+	// A MAC counts only when its domain's name is one of this test's own: a name that a running test
+	// shares was sampled too, and that test's reservations are still in use.
 	macs := map[string]string{}
 	tr.macs.Range(func(k, v any) bool {
-		macs[k.(string)] = v.(string)
+		if d := v.(string); containsAny(d, mine) {
+			macs[k.(string)] = d
+		}
 		return true
 	})
 
@@ -357,7 +361,7 @@ func TakeInventory(ctx context.Context) (Inventory, error) {
 }
 
 // FindLeaks returns the objects whose names contain one of names, and the
-// DHCP reservations of macs (MAC -> domain that had it).
+// DHCP reservations of macs (MACKey(network, MAC) -> domain that had it).
 func FindLeaks(ctx context.Context, names []string, macs map[string]string) ([]Object, error) {
 	if len(names) == 0 && len(macs) == 0 {
 		return nil, nil
@@ -373,7 +377,7 @@ func FindLeaks(ctx context.Context, names []string, macs map[string]string) ([]O
 		leaks = leaks[:0]
 		for _, o := range inv.Objects {
 			if o.Kind == "dhcp-host" {
-				if d, ok := macs[o.MAC]; ok {
+				if d, ok := macs[MACKey(o.Pool, o.MAC)]; ok {
 					o.Name = strings.TrimSpace(o.Name + " of " + d)
 					leaks = append(leaks, o)
 					continue
@@ -481,6 +485,9 @@ func QemuPID(name string) int {
 	}
 	return 0
 }
+
+// MACKey names a reservation: two tests may give the same MAC to guests on networks of their own.
+func MACKey(network, mac string) string { return network + " " + strings.ToLower(mac) }
 
 func containsAny(s string, names []string) bool {
 	for _, n := range names {

@@ -48,7 +48,7 @@ func TestAccLeakChecker(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	leaks, err := FindLeaks(ctx, []string{name}, map[string]string{mac: name})
+	leaks, err := FindLeaks(ctx, []string{name}, map[string]string{MACKey(foreign, mac): name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestAccLeakChecker(t *testing.T) {
 	if err := RemoveLeaks(ctx, leaks); err != nil {
 		t.Fatal(err)
 	}
-	left, err := FindLeaks(ctx, []string{name}, map[string]string{mac: name})
+	left, err := FindLeaks(ctx, []string{name}, map[string]string{MACKey(foreign, mac): name})
 	if err != nil {
 		t.Fatal(err)
 	}
