@@ -72,6 +72,9 @@ func (s Subnet) HostCIDR(n int) string { return s.Host(n) + "/24" }
 // Gateway is host 1, the address libvirt gives the network's bridge.
 func (s Subnet) Gateway() string { return s.Host(1) }
 
+// Broadcast is the subnet's broadcast address (host 255), never a host's.
+func (s Subnet) Broadcast() string { return s.Prefix() + ".255" }
+
 // Netmask is the subnet's mask in dotted form.
 func (s Subnet) Netmask() string { return "255.255.255.0" }
 

@@ -106,11 +106,12 @@ func TestAccFaultNetworkDeleted(t *testing.T) {
 	testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	net, name := acctest.RandName("net"), acctest.RandName("onnet")
+	lan := acctest.CIDR(t)
 	config := testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "n" {
   name      = %q
   mode      = "isolated"
-  ipv4_cidr = "10.221.5.0/24"
+  ipv4_cidr = %q
 }
 resource "unikernel_instance" "test" {
   name             = %q
@@ -118,13 +119,13 @@ resource "unikernel_instance" "test" {
   cmdline          = "on the network"
   memory           = 16
   shutdown_timeout = "0s"
-  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = "10.221.5.10" }]
+  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = %q }]
   wait_for = {
     console = "UNIKERNEL-READY"
     timeout = "60s"
   }
 }
-`, net, name, acctestGuests.MultibootKernel)
+`, net, lan, name, acctestGuests.MultibootKernel, lan.Host(10))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,

@@ -27,7 +27,7 @@ func TestAccInstanceFilesystem9p(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	c := acctest.MustClient(t)
-	netName := testNetwork(t, "nat", "10.231.1.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	shared, other := t.TempDir(), t.TempDir()
 	content := "served over 9p " + acctest.RandName("file")
 	for dir, text := range map[string]string{shared: content, other: "the wrong share"} {
@@ -52,7 +52,7 @@ resource "unikernel_instance" "vm" {
   filesystems = [{ source = %q, tag = "fs0", driver = "9p", read_only = %t }]
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.231.1.60"
+    ipv4_address = %q
   }]
   wait_for = {
     console  = "MICROVM-READY"
@@ -60,11 +60,11 @@ resource "unikernel_instance" "vm" {
     timeout  = "120s"
   }
 }
-`, name, acctestGuests.MicroVMGenericKernel, acctestGuests.MicroVMGenericInitrd, shared, readOnly, netName)
+`, name, acctestGuests.MicroVMGenericKernel, acctestGuests.MicroVMGenericInitrd, shared, readOnly, lan.Name, lan.Host(60))
 	}
 	const addr = "unikernel_instance.vm"
 	serves := func(*terraform.State) error {
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.231.1.60:8080/share/hello.txt")
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + lan.Host(60) + ":8080/share/hello.txt")
 		if err != nil {
 			return err
 		}

@@ -125,6 +125,7 @@ func TestAccInstanceImport_CopyOnWrite(t *testing.T) {
 	acctest.CopyFile(t, acctestGuests.BootDiskRaw, disk)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	net, name := acctest.RandName("net"), acctest.RandName("cowimp")
+	lan := acctest.CIDR(t)
 	base := testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_pool" "p" {
   name = %q
@@ -138,9 +139,9 @@ resource "unikernel_image" "base" {
 resource "unikernel_network" "n" {
   name      = %q
   mode      = "isolated"
-  ipv4_cidr = "10.247.28.0/24"
+  ipv4_cidr = %q
 }
-`, pool, poolDir, disk, net)
+`, pool, poolDir, disk, net, lan)
 	instance := func(waitFor string) string {
 		return fmt.Sprintf(`
 resource "unikernel_instance" "test" {

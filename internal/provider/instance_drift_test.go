@@ -283,25 +283,15 @@ func waitDomainState(t *testing.T, c *hypervisor.Client, name string, states ...
 	}
 }
 
-// testAccDriftNetworks creates one isolated network per CIDR and removes them
-// when the test ends (after the instance is destroyed). The drift tests use
-// 10.216.0.0/16 only, a distinct /24 per network.
-func testAccDriftNetworks(t *testing.T, cidrs ...string) []string {
+// testAccDriftNetworks creates n isolated networks, each on a subnet of its
+// own, and removes them when the test ends (after the instance is
+// destroyed).
+func testAccDriftNetworks(t *testing.T, n int) []string {
 	t.Helper()
 	testAccPreCheck(t)
-	c := acctest.MustClient(t)
 	var names []string
-	for _, cidr := range cidrs {
-		spec := hypervisor.NetworkSpec{Name: acctest.RandName("net"), Mode: "isolated", IPv4CIDR: cidr, DHCP: true, NoPing: true}
-		if _, err := c.CreateNetwork(context.Background(), spec, false); err != nil {
-			t.Fatalf("creating network %s (%s): %v", spec.Name, cidr, err)
-		}
-		t.Cleanup(func() {
-			if err := c.DeleteNetwork(context.Background(), spec.Name); err != nil {
-				t.Errorf("deleting network %s: %v", spec.Name, err)
-			}
-		})
-		names = append(names, spec.Name)
+	for range n {
+		names = append(names, acctest.TestNetwork(t, "isolated").Name)
 	}
 	return names
 }
@@ -429,7 +419,7 @@ func TestAccInstanceDrift_KernelPath(t *testing.T) {
 
 // 8. The last of two interfaces is removed.
 func TestAccInstanceDrift_InterfaceRemoved(t *testing.T) {
-	nets := testAccDriftNetworks(t, "10.216.81.0/24", "10.216.82.0/24")
+	nets := testAccDriftNetworks(t, 2)
 	testAccInstanceDrift(t, driftCase{
 		cmdline:  "drift nic removed",
 		networks: nets,
@@ -454,7 +444,7 @@ func TestAccInstanceDrift_InterfaceRemoved(t *testing.T) {
 // 9. An interface is moved to another network; apply moves it back, with
 // the same MAC.
 func TestAccInstanceDrift_InterfaceNetwork(t *testing.T) {
-	nets := testAccDriftNetworks(t, "10.216.91.0/24", "10.216.92.0/24")
+	nets := testAccDriftNetworks(t, 2)
 	testAccInstanceDrift(t, driftCase{
 		cmdline:  "drift nic network",
 		networks: nets[:1],

@@ -129,7 +129,7 @@ resource "unikernel_instance" "uk" {
 func TestAccInstanceFamily_Linux(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netName := testNetwork(t, "nat", "10.218.7.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("linux-fam")
 	args := []string{"--listen=:8080", "two words", "ünï", "a=b"}
 	env := map[string]string{"APP_MODE": "prod", "APP_GREETING": "hi there", "APP_EMPTY": ""}
@@ -146,7 +146,7 @@ resource "unikernel_instance" "vm" {
   shutdown_timeout = "0s"
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.218.7.60"
+    ipv4_address = %q
   }]
   wait_for = {
     ipv4     = true
@@ -154,8 +154,8 @@ resource "unikernel_instance" "vm" {
     timeout  = "90s"
   }
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, hclStrings(t, args), hclMap(t, env), netName)
-	wantLine := `console=ttyS0 panic=-1 quiet ip=10.218.7.60::10.218.7.1:255.255.255.0::eth0:off APP_EMPTY= ` +
+`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, hclStrings(t, args), hclMap(t, env), lan.Name, lan.Host(60))
+	wantLine := `console=ttyS0 panic=-1 quiet ip=` + lan.Host(60) + `::` + lan.Gateway() + `:` + lan.Netmask() + `::eth0:off APP_EMPTY= ` +
 		`"APP_GREETING=hi there" APP_MODE=prod -- --listen=:8080 "two words" ünï a=b`
 	var mac, cmdline string
 	resource.Test(t, resource.TestCase{
@@ -167,20 +167,20 @@ resource "unikernel_instance" "vm" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "boot_cmdline", wantLine),
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "rng", "true"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.218.7.60"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(60)),
 					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
 					captureAttr("unikernel_instance.vm", "boot_cmdline", &cmdline),
 					checkConsoleCount(name, regexp.QuoteMeta(`MICROVM-ARGV ["--listen=:8080","two words","ünï","a=b"]`), 1),
 					checkConsoleCount(name, regexp.QuoteMeta(`"APP_GREETING":"hi there"`), 1),
 					checkConsoleCount(name, regexp.QuoteMeta(`"APP_MODE":"prod"`), 1),
 					checkConsoleCount(name, regexp.QuoteMeta(`"APP_EMPTY":""`), 1),
-					checkConsoleCount(name, `MICROVM-READY ipv4=10\.218\.7\.60/24 `, 1),
+					checkConsoleCount(name, `MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.HostCIDR(60))+` `, 1),
 					func(*terraform.State) error {
-						if err := checkNoLease(t, netName, mac); err != nil {
+						if err := checkNoLease(t, lan.Name, mac); err != nil {
 							return err
 						}
 						// The kernel booted the command line the plan showed.
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.7.60:8080/")
+						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + lan.Host(60) + ":8080/")
 						if err != nil {
 							return err
 						}
@@ -226,7 +226,7 @@ func TestAccInstanceFamily_OSv(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	tp := acctest.ThirdPartyGuests(t)
-	netName := testNetwork(t, "nat", "10.218.8.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	web, job := acctest.RandName("osv-web"), acctest.RandName("osv-job")
 	config := testProviderBlock() + ociPool(pool, dir) + fmt.Sprintf(`
@@ -257,10 +257,10 @@ resource "unikernel_instance" "web" {
   disks  = [{ base_image = unikernel_image.lighttpd.id }]
   network_interfaces = [{
     network      = %[6]q
-    ipv4_address = "10.218.8.60"
+    ipv4_address = %[7]q
   }]
   wait_for = {
-    console  = "^eth0: 10\\.218\\.8\\.60"
+    console  = %[8]q
     tcp_port = 80
     timeout  = "120s"
   }
@@ -281,7 +281,7 @@ resource "unikernel_instance" "job" {
     timeout = "120s"
   }
 }
-`, tp.OSvLoader, tp.OSvLighttpd, tp.OSvHello, web, job, netName)
+`, tp.OSvLoader, tp.OSvLighttpd, tp.OSvHello, web, job, lan.Name, lan.Host(60), "^eth0: "+regexp.QuoteMeta(lan.Host(60)))
 	var mac string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -292,17 +292,17 @@ resource "unikernel_instance" "job" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.web", "boot_format", "pvh"),
 					resource.TestCheckResourceAttr("unikernel_instance.web", "boot_cmdline",
-						"--ip=eth0,10.218.8.60,255.255.255.0 --defaultgw=10.218.8.1 /lighttpd -D -f /lighttpd.conf"),
+						"--ip=eth0,"+lan.Host(60)+","+lan.Netmask()+" --defaultgw="+lan.Gateway()+" /lighttpd -D -f /lighttpd.conf"),
 					resource.TestCheckResourceAttr("unikernel_instance.web", "rng", "true"),
 					resource.TestCheckResourceAttr("unikernel_instance.web", "machine", "pc"),
 					resource.TestCheckResourceAttr("unikernel_instance.job", "state", "shutoff"),
 					captureAttr("unikernel_instance.web", "network_interfaces.0.mac", &mac),
 					checkConsoleCount(job, `Setting in environment: GREETING=hi there\r?$`, 1),
 					func(*terraform.State) error {
-						if err := checkNoLease(t, netName, mac); err != nil {
+						if err := checkNoLease(t, lan.Name, mac); err != nil {
 							return err
 						}
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.8.60/")
+						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + lan.Host(60) + "/")
 						if err != nil {
 							return err
 						}
@@ -327,7 +327,7 @@ func TestAccInstanceFamily_Solo5(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	tp := acctest.ThirdPartyGuests(t)
-	netName := testNetwork(t, "isolated", "10.0.0.0/24")
+	ringNet := acctest.TestNetworkOn(t, "isolated", acctest.SubnetOf(t, "10.0.0.0/24"))
 	scratch := t.TempDir() + "/blk.img"
 	acctest.RandomFile(t, scratch, 4<<20)
 	blk, ring := acctest.RandName("s5-blk"), acctest.RandName("s5-ring")
@@ -354,7 +354,7 @@ resource "unikernel_instance" "ring" {
   memory  = 32
   network_interfaces = [{
     network      = %[6]q
-    ipv4_address = "10.0.0.2"
+    ipv4_address = "`+ringNet.Host(2)+`"
   }]
   wait_for = {
     console = "^Serving ping on 10\\.0\\.0\\.2"
@@ -362,7 +362,7 @@ resource "unikernel_instance" "ring" {
     timeout = "120s"
   }
 }
-`, blk, ring, tp.Solo5Blk, tp.Solo5NetRing, scratch, netName)
+`, blk, ring, tp.Solo5Blk, tp.Solo5NetRing, scratch, ringNet.Name)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
@@ -375,7 +375,7 @@ resource "unikernel_instance" "ring" {
 					checkConsoleCount(blk, `Solo5: Application acquired 'storage' as block device`, 1),
 					resource.TestCheckResourceAttr("unikernel_instance.ring", "boot_cmdline",
 						"--solo5:info --ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1 --port=8080"),
-					resource.TestCheckResourceAttr("unikernel_instance.ring", "network_interfaces.0.ipv4_addresses.0", "10.0.0.2"),
+					resource.TestCheckResourceAttr("unikernel_instance.ring", "network_interfaces.0.ipv4_addresses.0", ringNet.Host(2)),
 				),
 			},
 			{Config: config, PlanOnly: true},
@@ -387,7 +387,7 @@ resource "unikernel_instance" "ring" {
 // and against the command line, before anything is created.
 func TestAccInstanceFamily_AddressChecks(t *testing.T) {
 	testAccInstancePreCheck(t)
-	netName := testNetwork(t, "nat", "10.218.9.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	holder := acctest.RandName("addr-holder")
 	holderConfig := func(family string) string {
 		return testProviderBlock() + fmt.Sprintf(`
@@ -398,10 +398,10 @@ resource "unikernel_instance" "holder" {
   running = false
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.218.9.50"
+    ipv4_address = %q
   }]
 }
-`, holder, family, acctestGuests.MultibootKernel, netName)
+`, holder, family, acctestGuests.MultibootKernel, lan.Name, lan.Host(50))
 	}
 	base := holderConfig("solo5")
 	other := func(family, cmdline, addr string) string {
@@ -417,26 +417,26 @@ resource "unikernel_instance" "other" {
     ipv4_address = %q
   }]
 }
-`, acctest.RandName("addr-other"), family, acctestGuests.MultibootKernel, cmdline, netName, addr)
+`, acctest.RandName("addr-other"), family, acctestGuests.MultibootKernel, cmdline, lan.Name, addr)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{Config: base},
-			{Config: other("generic", "x", "10.218.9.50"), PlanOnly: true,
+			{Config: other("generic", "x", lan.Host(50)), PlanOnly: true,
 				ExpectError: regexp.MustCompile(`(?s)Address reserved already.*reserved\s+on\s+network\s.*for\s+MAC`)},
 			{Config: other("generic", "x", "10.99.0.5"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Address outside the network.*is\s+outside\s+10\.218\.9\.0/24`)},
-			{Config: other("solo5", "", "10.218.9.1"), PlanOnly: true,
+				ExpectError: regexp.MustCompile(`(?s)Address outside the network.*is\s+outside\s+` + regexp.QuoteMeta(lan.CIDR()))},
+			{Config: other("solo5", "", lan.Gateway()), PlanOnly: true,
 				ExpectError: regexp.MustCompile(`(?s)Address of the gateway`)},
-			{Config: other("solo5", "", "10.218.9.255"), PlanOnly: true,
+			{Config: other("solo5", "", lan.Broadcast()), PlanOnly: true,
 				ExpectError: regexp.MustCompile(`(?s)Network or broadcast address`)},
-			{Config: other("generic", "--ipv4=10.218.9.51/24", "10.218.9.52"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Address differs from the interface's.*10\.218\.9\.51`)},
-			{Config: other("solo5", "--ipv4=10.218.9.52/24", "10.218.9.52"), PlanOnly: true,
+			{Config: other("generic", "--ipv4="+lan.HostCIDR(51), lan.Host(52)), PlanOnly: true,
+				ExpectError: regexp.MustCompile(`(?s)Address differs from the interface's.*` + regexp.QuoteMeta(lan.Host(51)))},
+			{Config: other("solo5", "--ipv4="+lan.HostCIDR(52), lan.Host(52)), PlanOnly: true,
 				ExpectError: regexp.MustCompile(`(?s)Address given twice`)},
-			{Config: other("solo5", "", "10.218.9.52"), PlanOnly: true, ExpectNonEmptyPlan: true},
+			{Config: other("solo5", "", lan.Host(52)), PlanOnly: true, ExpectNonEmptyPlan: true},
 			// The holder replaced (another family) keeps its address: the reservation
 			// is its own until its old domain is destroyed.
 			{Config: holderConfig("unikraft"), PlanOnly: true, ExpectNonEmptyPlan: true},

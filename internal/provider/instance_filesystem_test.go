@@ -24,7 +24,7 @@ import (
 func TestAccInstanceFilesystems(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netName := testNetwork(t, "nat", "10.218.2.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	shared, static := t.TempDir(), t.TempDir()
 	for _, d := range []string{shared, static} {
 		if err := os.Chmod(d, 0o755); err != nil {
@@ -50,7 +50,7 @@ resource "unikernel_instance" "vm" {
   ]
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.218.2.60"
+    ipv4_address = %q
   }]
   wait_for = {
     console  = "MICROVM-READY"
@@ -58,7 +58,7 @@ resource "unikernel_instance" "vm" {
     timeout  = "90s"
   }
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, shared, static, netName)
+`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, shared, static, lan.Name, lan.Host(60))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
@@ -71,7 +71,7 @@ resource "unikernel_instance" "vm" {
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "filesystems.1.driver", "9p"),
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "filesystems.1.read_only", "true"),
 					func(*terraform.State) error {
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.2.60:8080/share/hello.txt")
+						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + lan.Host(60) + ":8080/share/hello.txt")
 						if err != nil {
 							return err
 						}

@@ -125,10 +125,10 @@ func checkLiveBIOS(name string) resource.TestCheckFunc {
 func TestAccInstanceFirmwareEFI(t *testing.T) {
 	testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.21.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("efi")
-	efi := firmwareMicroVM(name, netName, "10.219.21.50", "efi", "")
-	bios := firmwareMicroVM(name, netName, "10.219.21.50", "bios", "")
+	efi := firmwareMicroVM(name, lan.Name, lan.Host(50), "efi", "")
+	bios := firmwareMicroVM(name, lan.Name, lan.Host(50), "bios", "")
 	var uuid, nvram string
 	sameID := func() resource.TestCheckFunc { return sameAttr("unikernel_instance.vm", "id", &uuid) }
 	resource.Test(t, resource.TestCase{
@@ -271,10 +271,10 @@ resource "unikernel_instance" "vm" {
 func TestAccInstanceFirmwareSecureBoot(t *testing.T) {
 	testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.23.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("sb")
 	kernel := unsignedCopy(t, acctestGuests.MicroVMKernel)
-	config := strings.Replace(firmwareMicroVM(name, netName, "10.219.23.50", "efi", `  secure_boot = true
+	config := strings.Replace(firmwareMicroVM(name, lan.Name, lan.Host(50), "efi", `  secure_boot = true
 }
 
 data "unikernel_instance_console" "vm" {
@@ -365,7 +365,7 @@ resource "unikernel_instance" "disk" {
 func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
 	testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.24.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("efidisk")
 	var nvram string
 	resource.Test(t, resource.TestCase{
@@ -373,13 +373,13 @@ func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed,
 			checkGone("NVRAM file", &nvram)),
 		Steps: []resource.TestStep{{
-			Config: efiDiskInstance(name, netName, "", "3m"),
+			Config: efiDiskInstance(name, lan.Name, "", "3m"),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				resource.TestCheckResourceAttr("unikernel_instance.disk", "boot_format", "disk"),
 				resource.TestCheckResourceAttr("unikernel_instance.disk", "firmware", "efi"),
 				resource.TestCheckResourceAttr("unikernel_instance.disk", "state", "running"),
 				checkNVRAM(name, &nvram),
-				checkConsoleCount(name, `^MICROVM-READY ipv4=10\.219\.24\.`, 1),
+				checkConsoleCount(name, `^MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.Prefix()+"."), 1),
 			),
 		}},
 	})
@@ -391,13 +391,13 @@ func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
 func TestAccInstanceFirmwareSecureBootRefusesUnsignedDisk(t *testing.T) {
 	testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.25.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("sbdisk")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      efiDiskInstance(name, netName, "  secure_boot = true", "90s"),
+			Config:      efiDiskInstance(name, lan.Name, "  secure_boot = true", "90s"),
 			ExpectError: regexp.MustCompile(`(?s)was not ready after 1m30s.*(?:Access Denied|Security Violation)`),
 		}},
 	})

@@ -21,9 +21,9 @@ import (
 func TestAccInstanceStaticAddress(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netName := testNetwork(t, "nat", "10.218.1.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("static")
-	cmdline := "console=ttyS0 panic=-1 quiet microvm.ipv4=10.218.1.60/24 microvm.gw=10.218.1.1"
+	cmdline := "console=ttyS0 panic=-1 quiet microvm.ipv4=" + lan.HostCIDR(60) + " microvm.gw=" + lan.Gateway()
 	config := testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_instance" "vm" {
   name    = %q
@@ -34,7 +34,7 @@ resource "unikernel_instance" "vm" {
   shutdown_timeout = "0s"
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.218.1.60"
+    ipv4_address = %q
   }]
   wait_for = {
     ipv4     = true
@@ -42,7 +42,7 @@ resource "unikernel_instance" "vm" {
     timeout  = "90s"
   }
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, netName)
+`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, lan.Name, lan.Host(60))
 	var mac string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -52,14 +52,14 @@ resource "unikernel_instance" "vm" {
 				Config: config,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.#", "1"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.218.1.60"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(60)),
 					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
 					func(*terraform.State) error {
 						// The address is the guest's own: no lease was ever handed out.
-						if err := checkNoLease(t, netName, mac); err != nil {
+						if err := checkNoLease(t, lan.Name, mac); err != nil {
 							return err
 						}
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.1.60:8080/")
+						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + lan.Host(60) + ":8080/")
 						if err != nil {
 							return err
 						}
@@ -75,7 +75,7 @@ resource "unikernel_instance" "vm" {
 			{
 				// A refresh finds the address again; the plan stays empty.
 				RefreshState: true,
-				Check:        resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.218.1.60"),
+				Check:        resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(60)),
 			},
 		},
 	})

@@ -19,32 +19,6 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// testNetwork creates a libvirt network for a test through the adapter and
-// removes it afterwards.
-func testNetwork(t *testing.T, mode, cidr string) string {
-	t.Helper()
-	c := acctest.MustClient(t)
-	ctx := context.Background()
-	gw, p, err := hypervisor.Gateway(cidr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = gw
-	base := p.Addr().As4()
-	name := acctest.RandName("net")
-	spec := hypervisor.NetworkSpec{Name: name, Mode: mode, IPv4CIDR: cidr, DHCP: true, NoPing: true,
-		DHCPStart: fmt.Sprintf("%d.%d.%d.100", base[0], base[1], base[2]), DHCPEnd: fmt.Sprintf("%d.%d.%d.200", base[0], base[1], base[2])}
-	if _, err := c.CreateNetwork(ctx, spec, false); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.DeleteNetwork(ctx, name); err != nil {
-			t.Errorf("delete network %s: %v", name, err)
-		}
-	})
-	return name
-}
-
 // captureID stores a resource attribute for comparison in later steps.
 func captureAttr(res, attr string, into *string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
@@ -91,7 +65,7 @@ func expectBoots(t *testing.T, name string, want int) resource.TestCheckFunc {
 func TestAccInstanceMicroVM(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netName := testNetwork(t, "nat", "10.215.1.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("vm")
 	config := func(memory int, cmdline string, host ...int) string {
 		ip := 50
@@ -109,10 +83,10 @@ resource "unikernel_instance" "vm" {
   shutdown_timeout = "1s"
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.215.1.%d"
+    ipv4_address = %q
   }]
   wait_for = {
-    console  = "MICROVM-READY ipv4=10\\.215\\.1\\.%d/24"
+    console  = %q
     ipv4     = true
     tcp_port = 8080
     timeout  = "90s"
@@ -127,7 +101,7 @@ data "unikernel_instance_console" "vm" {
   name  = unikernel_instance.vm.name
   lines = 200
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, memory, netName, ip, ip)
+`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, memory, lan.Name, lan.Host(ip), "MICROVM-READY ipv4="+regexp.QuoteMeta(lan.HostCIDR(ip)))
 	}
 	httpAnswerAt := func(ip, want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
@@ -143,7 +117,7 @@ data "unikernel_instance_console" "vm" {
 			return nil
 		}
 	}
-	httpAnswer := func(want string) resource.TestCheckFunc { return httpAnswerAt("10.215.1.50", want) }
+	httpAnswer := func(want string) resource.TestCheckFunc { return httpAnswerAt(lan.Host(50), want) }
 	var uuid, mac string
 	cmd1 := "console=ttyS0 panic=-1 quiet app=one"
 	cmd2 := "console=ttyS0 panic=-1 quiet app=two"
@@ -151,8 +125,8 @@ data "unikernel_instance_console" "vm" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
 			c, _ := acctest.Client(t)
-			if _, found, err := c.DHCPHostByMAC(context.Background(), netName, mac); err != nil || found {
-				return fmt.Errorf("reservation for %s left on %s (%v)", mac, netName, err)
+			if _, found, err := c.DHCPHostByMAC(context.Background(), lan.Name, mac); err != nil || found {
+				return fmt.Errorf("reservation for %s left on %s (%v)", mac, lan.Name, err)
 			}
 			return nil
 		}),
@@ -160,12 +134,12 @@ data "unikernel_instance_console" "vm" {
 			{
 				Config: config(128, cmd1),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(50)),
 					resource.TestMatchResourceAttr("unikernel_instance.vm", "network_interfaces.0.mac", regexp.MustCompile(`^52:54:00(:[0-9a-f]{2}){3}$`)),
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.model", "virtio"),
 					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "state", "running"),
-					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
-					resource.TestMatchResourceAttr("data.unikernel_instance_console.vm", "output", regexp.MustCompile(`MICROVM-READY ipv4=10\.215\.1\.50/24`)),
+					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(50)),
+					resource.TestMatchResourceAttr("data.unikernel_instance_console.vm", "output", regexp.MustCompile(`MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.HostCIDR(50)))),
 					captureAttr("unikernel_instance.vm", "id", &uuid),
 					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
 					httpAnswer(cmd1),
@@ -181,7 +155,7 @@ data "unikernel_instance_console" "vm" {
 					resource.TestCheckResourceAttr("unikernel_instance.vm", "memory", "160"),
 					sameAttr("unikernel_instance.vm", "id", &uuid),
 					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(50)),
 					expectBoots(t, name, 2),
 					httpAnswer(cmd2),
 				),
@@ -196,10 +170,10 @@ data "unikernel_instance_console" "vm" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameAttr("unikernel_instance.vm", "id", &uuid),
 					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.51"),
+					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(51)),
 					func(*terraform.State) error {
 						c, _ := acctest.Client(t)
-						info, err := c.ReadNetwork(context.Background(), netName)
+						info, err := c.ReadNetwork(context.Background(), lan.Name)
 						if err != nil {
 							return err
 						}
@@ -207,12 +181,12 @@ data "unikernel_instance_console" "vm" {
 						for _, h := range info.Spec.Hosts {
 							hosts = append(hosts, h.MAC+"="+h.IPv4)
 						}
-						if want := []string{mac + "=10.215.1.51"}; !reflect.DeepEqual(hosts, want) {
-							return fmt.Errorf("reservations on %s are %v, want %v", netName, hosts, want)
+						if want := []string{mac + "=" + lan.Host(51)}; !reflect.DeepEqual(hosts, want) {
+							return fmt.Errorf("reservations on %s are %v, want %v", lan.Name, hosts, want)
 						}
 						return nil
 					},
-					httpAnswerAt("10.215.1.51", cmd2),
+					httpAnswerAt(lan.Host(51), cmd2),
 				),
 			},
 		},

@@ -27,8 +27,8 @@ import (
 func TestAccDataSourceInstances_filters(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netA := testNetwork(t, "nat", "10.237.41.0/24")
-	netB := testNetwork(t, "nat", "10.237.42.0/24")
+	netA := acctest.TestNetwork(t, "nat").Name
+	netB := acctest.TestNetwork(t, "nat").Name
 	p := acctest.RandName("fleet")
 	inst := func(suffix, family string, memory, vcpus int, running bool, nets ...string) string {
 		nics := ""

@@ -58,11 +58,12 @@ func TestAccNetworkResource_replaceRestartsInstances(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	net, vm := acctest.RandName("net"), acctest.RandName("vm")
+	lan := acctest.CIDR(t)
 	config := func(noPing bool) string {
 		return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
-  ipv4_cidr = "10.244.20.0/24"
+  ipv4_cidr = %q
   dhcp      = { no_ping = %v }
 }
 
@@ -79,7 +80,7 @@ resource "unikernel_instance" "vm" {
     timeout = "90s"
   }
 }
-`, net, noPing, vm, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd)
+`, net, lan, noPing, vm, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd)
 	}
 	var firstID string
 	onNewBridge := func(*terraform.State) error {

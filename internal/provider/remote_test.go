@@ -41,13 +41,13 @@ func sshURI(t *testing.T) string {
 
 // remoteCycle is the same stack over any URI: pool, uploaded image, network,
 // an instance behind a readiness gate, and the console data source.
-func remoteCycle(uri, prefix, poolDir, cidr3, cmdline string) string {
+func remoteCycle(uri, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
 	return fmt.Sprintf(`
 provider "unikernel" {
   uri        = %q
   hypervisor = %q
 }
-`, uri, acctest.Hypervisor()) + stackConfig(prefix, poolDir, cidr3, cmdline) + `
+`, uri, acctest.Hypervisor()) + stackConfig(prefix, poolDir, lan, cmdline) + `
 data "unikernel_instance_console" "c" {
   name = unikernel_instance.i.name
 }
@@ -59,11 +59,11 @@ data "unikernel_instance_console" "c" {
 // band), import and destroy through uri, and returns how long it took. label
 // goes into the guest's command line and the readiness pattern, so it must
 // not contain regular expression syntax.
-func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
+func testRemoteCycle(t *testing.T, uri, label string) time.Duration {
 	prefix := acctest.RandName("cy")
 	poolDir := t.TempDir()
 	start := time.Now()
-	config := remoteCycle(uri, prefix, poolDir, cidr3, "over "+label)
+	config := remoteCycle(uri, prefix, poolDir, acctest.CIDR(t), "over "+label)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
@@ -114,14 +114,14 @@ func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
 // host alias from the ssh configuration: its key, its own known_hosts).
 func TestAccRemoteSSHCycle(t *testing.T) {
 	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, sshURI(t), "ssh", "10.219.4")
+	took := testRemoteCycle(t, sshURI(t), "ssh")
 	t.Logf("qemu+ssh cycle took %s", took.Round(time.Millisecond))
 }
 
 // TestAccRemoteLocalCycle is the same cycle over the local socket, to compare.
 func TestAccRemoteLocalCycle(t *testing.T) {
 	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, acctest.URI(), "local", "10.219.5")
+	took := testRemoteCycle(t, acctest.URI(), "local")
 	t.Logf("local socket cycle took %s", took.Round(time.Millisecond))
 }
 

@@ -45,12 +45,12 @@ provider "unikernel" {
 
 // restartFleet is a network with ten instances, each with a reserved address.
 // gate is the wait_for.console pattern, with %d for the instance's index.
-func restartFleet(prefix, cidr3, gate string) string {
+func restartFleet(prefix string, lan acctest.Subnet, gate string) string {
 	return fmt.Sprintf(`
 resource "unikernel_network" "n" {
   name      = "%s-net"
   mode      = "isolated"
-  ipv4_cidr = "%s.0/24"
+  ipv4_cidr = %q
 }
 
 resource "unikernel_instance" "i" {
@@ -69,7 +69,7 @@ resource "unikernel_instance" "i" {
     timeout = "240s"
   }
 }
-`, prefix, cidr3, restartCount, prefix, acctestGuests.MultibootKernel, cidr3, gate)
+`, prefix, lan, restartCount, prefix, acctestGuests.MultibootKernel, lan.Prefix(), gate)
 }
 
 // fleetCheck counts what the private daemon holds for prefix: domains
@@ -190,7 +190,7 @@ func TestAccRestartDuringCreate(t *testing.T) {
 	d := acctest.StartPrivateDaemon(t, "acc-restart1")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rc")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, "10.219.1", `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
+	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
 	r := &restarter{d: d}
 	start := time.Now()
 	resource.Test(t, resource.TestCase{
@@ -224,7 +224,7 @@ func TestAccRestartDuringReadiness(t *testing.T) {
 	d := acctest.StartPrivateDaemon(t, "acc-restart2")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rr")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, "10.219.2", `^RELEASE-${count.index}$`)
+	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, acctest.CIDR(t), `^RELEASE-${count.index}$`)
 	r := &restarter{d: d}
 	var recovered time.Duration
 	release := func() {
@@ -271,7 +271,7 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 	poolDir := t.TempDir()
 	prefix := acctest.RandName("rb")
 	config := func(cmdline string) string {
-		return restartProviderBlock(d, consoleDir) + stackConfig(prefix, poolDir, "10.219.3", cmdline)
+		return restartProviderBlock(d, consoleDir) + stackConfig(prefix, poolDir, acctest.CIDR(t), cmdline)
 	}
 	var recovery time.Duration
 	resource.Test(t, resource.TestCase{
@@ -311,7 +311,7 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 
 // stackConfig is a pool with the multiboot kernel uploaded as an image, a
 // network, and one instance that boots the image with a reserved address.
-func stackConfig(prefix, poolDir, cidr3, cmdline string) string {
+func stackConfig(prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
 	return fmt.Sprintf(`
 resource "unikernel_pool" "p" {
   name = "%s-pool"
@@ -327,7 +327,7 @@ resource "unikernel_image" "k" {
 resource "unikernel_network" "n" {
   name      = "%s-net"
   mode      = "isolated"
-  ipv4_cidr = "%s.0/24"
+  ipv4_cidr = %q
 }
 
 resource "unikernel_instance" "i" {
@@ -338,14 +338,14 @@ resource "unikernel_instance" "i" {
   shutdown_timeout = "0s"
   network_interfaces = [{
     network      = unikernel_network.n.name
-    ipv4_address = "%s.10"
+    ipv4_address = %q
   }]
   wait_for = {
     console = "^UNIKERNEL-READY cmdline=%s$"
     timeout = "240s"
   }
 }
-`, prefix, poolDir, acctestGuests.MultibootKernel, prefix, cidr3, prefix, cmdline, cidr3, cmdline)
+`, prefix, poolDir, acctestGuests.MultibootKernel, prefix, lan, prefix, cmdline, lan.Host(10), cmdline)
 }
 
 // TestAccRestartOutageTaints stops libvirtd for longer than the provider's
@@ -360,7 +360,7 @@ func TestAccRestartOutageTaints(t *testing.T) {
 	prefix := acctest.RandName("ro")
 	const n = 3
 	config := strings.Replace(restartProviderBlock(d, consoleDir), "console_pool", `reconnect_timeout = "3s"
-  console_pool`, 1) + strings.Replace(restartFleet(prefix, "10.219.6", `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
+  console_pool`, 1) + strings.Replace(restartFleet(prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
 		fmt.Sprintf("count            = %d", restartCount), fmt.Sprintf("count            = %d", n), 1)
 	var (
 		wg     sync.WaitGroup
