@@ -55,7 +55,7 @@ func leaveDomain(t *testing.T, c *hypervisor.Client, spec hypervisor.DomainSpec,
 		spec.MemoryMiB, spec.VCPUs = 16, 1
 	}
 	if spec.Kernel == "" {
-		spec.Kernel, spec.Cmdline = acctestGuests.MultibootKernel, "left by a killed create"
+		spec.Kernel, spec.Cmdline = acctest.TestGuests(t).MultibootKernel, "left by a killed create"
 	}
 	spec.ConsoleLog = adoptConsole.LogPath(spec.Name)
 	if err := c.EnsureConsolePool(ctx, adoptConsole); err != nil {
@@ -89,7 +89,7 @@ func leaveDomain(t *testing.T, c *hypervisor.Client, spec hypervisor.DomainSpec,
 // machine whose create's deadline passed. After the apply each is the
 // planned instance and nothing of the leftover remains.
 func TestAccAdopt_Instance(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	net, a, b := acctest.RandName("net"), acctest.RandName("adopt"), acctest.RandName("adopt")
@@ -138,7 +138,7 @@ resource "unikernel_instance" "b" {
     timeout = "60s"
   }
 }
-`, a, acctestGuests.MultibootKernel, lan.Host(10), b, acctestGuests.MultibootKernel)
+`, a, g.MultibootKernel, lan.Host(10), b, g.MultibootKernel)
 	const leftMAC = "52:54:00:24:01:20"
 	var leftA, leftB string
 	var leftMarkerA *hypervisor.CreateMarker
@@ -222,7 +222,7 @@ resource "unikernel_instance" "b" {
 // whose create finished (it belongs to some state) and one without a marker
 // (made outside the provider).
 func TestAccAdopt_InstanceRefused(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	own, _ := hypervisor.ProcessStart(os.Getpid())
 	live := hypervisor.NewCreateMarker(time.Now().Add(time.Hour))
@@ -247,7 +247,7 @@ func TestAccAdopt_InstanceRefused(t *testing.T) {
 			PreConfig: func() {
 				uuid = leaveDomain(t, c, hypervisor.DomainSpec{Name: name, Create: tc.marker}, "", false)
 			},
-			Config:      testProviderBlock() + multibootConfig(name, "refused", `shutdown_timeout = "0s"`),
+			Config:      testProviderBlock() + multibootConfig(g, name, "refused", `shutdown_timeout = "0s"`),
 			ExpectError: regexp.MustCompile(tc.want),
 		}, resource.TestStep{
 			Config: testProviderBlock(),
@@ -272,7 +272,7 @@ func TestAccAdopt_InstanceRefused(t *testing.T) {
 // leaves the domain, and the resource in the state: the next destroy
 // finishes without error.
 func TestAccAdopt_DestroyAfterVolumesGone(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name, pool, poolDir := acctest.RandName("halfgone"), acctest.RandName("pool"), acctest.PoolDir(t)
@@ -294,7 +294,7 @@ resource "unikernel_image" "base" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
-			{Config: base + multibootConfig(name, "half gone", `shutdown_timeout = "0s"
+			{Config: base + multibootConfig(g, name, "half gone", `shutdown_timeout = "0s"
   disks = [{ base_image = unikernel_image.base.id }]`)},
 			{
 				PreConfig: func() {
@@ -613,7 +613,7 @@ resource "unikernel_volume" "v" {
 // the old configuration. The next apply starts it on the new definition
 // (an update, no replacement), and the plan after it is empty.
 func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("halfupd")
@@ -624,7 +624,7 @@ func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + multibootConfig(name, "before", extra),
+				Config: testProviderBlock() + multibootConfig(g, name, "before", extra),
 				Check: func(s *terraform.State) error {
 					uuid = s.RootModule().Resources["unikernel_instance.test"].Primary.ID
 					return nil
@@ -646,7 +646,7 @@ func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: testProviderBlock() + multibootConfig(name, "after", extra),
+				Config: testProviderBlock() + multibootConfig(g, name, "after", extra),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
 				}},
@@ -662,7 +662,7 @@ func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
 					}),
 				),
 			},
-			{Config: testProviderBlock() + multibootConfig(name, "after", extra), PlanOnly: true},
+			{Config: testProviderBlock() + multibootConfig(g, name, "after", extra), PlanOnly: true},
 		},
 	})
 }

@@ -39,7 +39,7 @@ import (
 // names the condition, and keeps the running instance in state as tainted;
 // the next apply with a gate that holds replaces it.
 func TestAccFaultReadinessNeverMatches(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("gate")
 	config := func(pattern, timeout string) string {
 		return testProviderBlock() + fmt.Sprintf(`
@@ -54,7 +54,7 @@ resource "unikernel_instance" "test" {
     timeout = %q
   }
 }
-`, name, acctestGuests.MultibootKernel, pattern, timeout)
+`, name, g.MultibootKernel, pattern, timeout)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -103,7 +103,7 @@ func checkConsoleLogMode(addr string) resource.TestCheckFunc {
 // plan recreates the network, the apply converges, and the plan after it
 // is empty.
 func TestAccFaultNetworkDeleted(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	net, name := acctest.RandName("net"), acctest.RandName("onnet")
 	lan := acctest.CIDR(t)
@@ -125,7 +125,7 @@ resource "unikernel_instance" "test" {
     timeout = "60s"
   }
 }
-`, net, lan, name, acctestGuests.MultibootKernel, lan.Host(10))
+`, net, lan, name, g.MultibootKernel, lan.Host(10))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,

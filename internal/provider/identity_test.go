@@ -75,13 +75,13 @@ func expectIdentities(pool, netName, inst string) []statecheck.StateCheck {
 }
 
 func TestAccResourceIdentity(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	cli := acctest.UseIdentityCLI(t)
 	t.Logf("identity tests run with %s %s", cli.Path, cli.Version)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	netName, inst := acctest.RandName("net"), acctest.RandName("inst")
 	lan := acctest.CIDR(t)
-	kernel := acctestGuests.MultibootKernel
+	kernel := g.MultibootKernel
 	first := identityConfig(pool, dir, netName, lan, inst, kernel, "first", false)
 	second := identityConfig(pool, dir, netName, lan, inst, kernel, "second", true)
 	importStep := func(addr string, expectChange bool) resource.TestStep {

@@ -24,7 +24,7 @@ import (
 // and a share pointed elsewhere out of band is detected and repaired, with
 // the UUID kept.
 func TestAccInstanceFilesystem9p(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	c := acctest.MustClient(t)
 	lan := acctest.TestNetwork(t, "nat")
@@ -60,7 +60,7 @@ resource "unikernel_instance" "vm" {
     timeout  = "120s"
   }
 }
-`, name, acctestGuests.MicroVMGenericKernel, acctestGuests.MicroVMGenericInitrd, shared, readOnly, lan.Name, lan.Host(60))
+`, name, g.MicroVMGenericKernel, g.MicroVMGenericInitrd, shared, readOnly, lan.Name, lan.Host(60))
 	}
 	const addr = "unikernel_instance.vm"
 	serves := func(*terraform.State) error {

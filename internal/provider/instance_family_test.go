@@ -127,7 +127,7 @@ resource "unikernel_instance" "uk" {
 // parsed by the real kernel. It takes no DHCP lease, and the readiness gate's
 // ipv4 and tcp_port hold for the static address.
 func TestAccInstanceFamily_Linux(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("linux-fam")
@@ -154,7 +154,7 @@ resource "unikernel_instance" "vm" {
     timeout  = "90s"
   }
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, hclStrings(t, args), hclMap(t, env), lan.Name, lan.Host(60))
+`, name, g.MicroVMKernel, g.MicroVMInitrd, hclStrings(t, args), hclMap(t, env), lan.Name, lan.Host(60))
 	wantLine := `console=ttyS0 panic=-1 quiet ip=` + lan.Host(60) + `::` + lan.Gateway() + `:` + lan.Netmask() + `::eth0:off APP_EMPTY= ` +
 		`"APP_GREETING=hi there" APP_MODE=prod -- --listen=:8080 "two words" ünï a=b`
 	var mac, cmdline string
@@ -386,7 +386,7 @@ resource "unikernel_instance" "ring" {
 // The plan checks static addresses against the network the interface is on
 // and against the command line, before anything is created.
 func TestAccInstanceFamily_AddressChecks(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	lan := acctest.TestNetwork(t, "nat")
 	holder := acctest.RandName("addr-holder")
 	holderConfig := func(family string) string {
@@ -401,7 +401,7 @@ resource "unikernel_instance" "holder" {
     ipv4_address = %q
   }]
 }
-`, holder, family, acctestGuests.MultibootKernel, lan.Name, lan.Host(50))
+`, holder, family, g.MultibootKernel, lan.Name, lan.Host(50))
 	}
 	base := holderConfig("solo5")
 	other := func(family, cmdline, addr string) string {
@@ -417,7 +417,7 @@ resource "unikernel_instance" "other" {
     ipv4_address = %q
   }]
 }
-`, acctest.RandName("addr-other"), family, acctestGuests.MultibootKernel, cmdline, lan.Name, addr)
+`, acctest.RandName("addr-other"), family, g.MultibootKernel, cmdline, lan.Name, addr)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -447,7 +447,7 @@ resource "unikernel_instance" "other" {
 // A command line changed outside Terraform shows in the plan as a change of
 // boot_cmdline, and the apply restores the composed one (a restart).
 func TestAccInstanceFamily_Drift(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("fam-drift")
 	composed := `--solo5:quiet "--name=two words" --port=8080`
 	config := testProviderBlock() + fmt.Sprintf(`
@@ -463,7 +463,7 @@ resource "unikernel_instance" "test" {
     timeout = "60s"
   }
 }
-`, name, acctestGuests.MultibootKernel, strings.ReplaceAll(regexp.QuoteMeta(composed), `"`, `\"`))
+`, name, g.MultibootKernel, strings.ReplaceAll(regexp.QuoteMeta(composed), `"`, `\"`))
 	var uuid string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

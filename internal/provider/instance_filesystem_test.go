@@ -22,7 +22,7 @@ import (
 // The microVM mounts a host directory shared over virtiofs and serves a file
 // from it over HTTP; a second share over 9p is attached and read back.
 func TestAccInstanceFilesystems(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")
 	shared, static := t.TempDir(), t.TempDir()
@@ -58,7 +58,7 @@ resource "unikernel_instance" "vm" {
     timeout  = "90s"
   }
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, shared, static, lan.Name, lan.Host(60))
+`, name, g.MicroVMKernel, g.MicroVMInitrd, shared, static, lan.Name, lan.Host(60))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
@@ -90,18 +90,18 @@ resource "unikernel_instance" "vm" {
 
 // Plan-time checks of shares.
 func TestAccInstanceFilesystems_Validation(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("fs")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      jobConfig(name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "a", driver = "virtiofs", read_only = true }]`),
+				Config:      jobConfig(g, name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "a", driver = "virtiofs", read_only = true }]`),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`virtiofs shares are writable`),
 			},
 			{
-				Config:      jobConfig(name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "this-tag-is-far-too-long-for-9p-mounts" }]`),
+				Config:      jobConfig(g, name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "this-tag-is-far-too-long-for-9p-mounts" }]`),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`must be 1 to 31 characters`),
 			},

@@ -24,7 +24,7 @@ import (
 // address unless libvirt's ARP source works on the remote host (here it
 // fails with "wrong nlmsg len"), and it is never probed.
 func TestAccRemoteStaticAddress(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	uri := sshURI(t)
 	lan := acctest.TestNetwork(t, "nat")
@@ -47,7 +47,7 @@ resource "unikernel_instance" %q {
     timeout = "120s"
   }
 }
-`, res, name, res, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, addr, lan.Gateway(), lan.Name, addr, waitFor)
+`, res, name, res, g.MicroVMKernel, g.MicroVMInitrd, addr, lan.Gateway(), lan.Name, addr, waitFor)
 	}
 	config := fmt.Sprintf(`
 provider "unikernel" {

@@ -12,7 +12,7 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 )
 
-func multibootConfig(name, cmdline, extra string) string {
+func multibootConfig(g acctest.Guests, name, cmdline, extra string) string {
 	return fmt.Sprintf(`
 resource "unikernel_instance" "test" {
   name    = %q
@@ -25,19 +25,19 @@ resource "unikernel_instance" "test" {
   }
   %s
 }
-`, name, acctestGuests.MultibootKernel, cmdline, regexp.QuoteMeta(cmdline), extra)
+`, name, g.MultibootKernel, cmdline, regexp.QuoteMeta(cmdline), extra)
 }
 
-var acctestGuests acctest.Guests
-
-func testAccInstancePreCheck(t *testing.T) {
+// testAccInstancePreCheck is testAccPreCheck for tests that boot the test
+// guests, and hands them the guests' paths.
+func testAccInstancePreCheck(t *testing.T) acctest.Guests {
 	t.Helper()
 	testAccPreCheck(t)
-	acctestGuests = acctest.TestGuests(t)
+	return acctest.TestGuests(t)
 }
 
 func TestAccInstanceMultiboot(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("inst")
 	var uuid string
 	resource.Test(t, resource.TestCase{
@@ -45,7 +45,7 @@ func TestAccInstanceMultiboot(t *testing.T) {
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + multibootConfig(name, "hello world", ""),
+				Config: testProviderBlock() + multibootConfig(g, name, "hello world", ""),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.test", "name", name),
 					resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", acctest.Hypervisor()),
@@ -67,7 +67,7 @@ func TestAccInstanceMultiboot(t *testing.T) {
 			},
 			{
 				// cmdline changes in place with a restart: same UUID.
-				Config: testProviderBlock() + multibootConfig(name, "second boot", ""),
+				Config: testProviderBlock() + multibootConfig(g, name, "second boot", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
 				}},

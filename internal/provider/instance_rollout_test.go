@@ -54,9 +54,9 @@ func TestRestartOnNewBaseImage(t *testing.T) {
 // guest writes to it on boot. The guest's writes are no new build of the
 // image: the create is consistent with its plan, and the next plan is empty.
 func TestAccInstanceRollout_WritableImage(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	disk := filepath.Join(t.TempDir(), "disk.raw")
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, disk)
+	acctest.CopyFile(t, g.BootDiskRaw, disk)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	name := acctest.RandName("wr")
 	config := testProviderBlock() + fmt.Sprintf(`
@@ -303,12 +303,12 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 // deleted; the next apply, with a good build, creates the overlay and starts
 // the same instance again.
 func TestAccInstanceRollout_OverlayFails(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	raw, qcow, loose := filepath.Join(dir, "disk.raw"), filepath.Join(dir, "disk.qcow2"), filepath.Join(dir, "loose.raw")
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, raw)
-	acctest.CopyFile(t, acctestGuests.BootDiskQCOW2, qcow)
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, loose)
+	acctest.CopyFile(t, g.BootDiskRaw, raw)
+	acctest.CopyFile(t, g.BootDiskQCOW2, qcow)
+	acctest.CopyFile(t, g.BootDiskRaw, loose)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	name := acctest.RandName("rollf")
 	config := func(imageName, source, base string) string {

@@ -18,7 +18,7 @@ import (
 // parallelism (10), each with an address reservation, and destroys them:
 // nothing may be left in libvirt (domains, reservations, console logs).
 func TestAccInstanceThirty(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	lan := acctest.TestNetwork(t, "isolated")
 	prefix := acctest.RandName("many")
 	const count = 30
@@ -39,7 +39,7 @@ resource "unikernel_instance" "many" {
     timeout = "120s"
   }
 }
-`, count, prefix, acctestGuests.MultibootKernel, lan.Name, lan.Prefix())
+`, count, prefix, g.MultibootKernel, lan.Name, lan.Prefix())
 	ctx := context.Background()
 	leftovers := func(*terraform.State) error {
 		c, err := acctest.Client(t)

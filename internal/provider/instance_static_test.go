@@ -19,7 +19,7 @@ import (
 // reserved address still shows in ipv4_addresses, and wait_for.ipv4 and
 // tcp_port hold, from the neighbour table after a probe.
 func TestAccInstanceStaticAddress(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("static")
@@ -42,7 +42,7 @@ resource "unikernel_instance" "vm" {
     timeout  = "90s"
   }
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, lan.Name, lan.Host(60))
+`, name, g.MicroVMKernel, g.MicroVMInitrd, cmdline, lan.Name, lan.Host(60))
 	var mac string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

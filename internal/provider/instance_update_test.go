@@ -63,7 +63,7 @@ func expectBoots(t *testing.T, name string, want int) resource.TestCheckFunc {
 }
 
 func TestAccInstanceMicroVM(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("vm")
@@ -101,7 +101,7 @@ data "unikernel_instance_console" "vm" {
   name  = unikernel_instance.vm.name
   lines = 200
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, memory, lan.Name, lan.Host(ip), "MICROVM-READY ipv4="+regexp.QuoteMeta(lan.HostCIDR(ip)))
+`, name, g.MicroVMKernel, g.MicroVMInitrd, cmdline, memory, lan.Name, lan.Host(ip), "MICROVM-READY ipv4="+regexp.QuoteMeta(lan.HostCIDR(ip)))
 	}
 	httpAnswerAt := func(ip, want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
@@ -194,10 +194,10 @@ data "unikernel_instance_console" "vm" {
 }
 
 func TestAccInstanceLiveUpdates(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("live")
 	cfg := func(extra string) string {
-		return testProviderBlock() + multibootConfig(name, "live", `shutdown_timeout = "0s"`+"\n"+extra)
+		return testProviderBlock() + multibootConfig(g, name, "live", `shutdown_timeout = "0s"`+"\n"+extra)
 	}
 	var uuid string
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -270,7 +270,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 			},
 			{
 				// name forces a new instance.
-				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`),
+				Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -279,7 +279,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 				// hypervisor forces a new instance. Under nested KVM on some hosts (AMD EPYC seen) QEMU's `max` and
 				// `host` CPUs fail to start ("failed to set MSR 0x10a"), so this step names an old model that such hosts
 				// still offer (libvirt reports qemu64 unusable there).
-				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`+
+				Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`+
 					"\n"+`cpu_mode = "pentium3"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
@@ -291,7 +291,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 }
 
 func TestAccInstanceReadinessTimeout(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("slow")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -309,18 +309,18 @@ resource "unikernel_instance" "test" {
     timeout = "3s"
   }
 }
-`, name, acctestGuests.MultibootKernel),
+`, name, g.MultibootKernel),
 			ExpectError: regexp.MustCompile(`(?s)not ready after 3s.*wait_for\.console: no console line matched "THIS-LINE-NEVER-COMES".*Last console lines:.*UNIKERNEL-READY cmdline=never ready`),
 		}},
 	})
 }
 
 func TestAccInstanceDiskBoot(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	raw, qcow := dir+"/disk.raw", dir+"/disk.qcow2"
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, raw)
-	acctest.CopyFile(t, acctestGuests.BootDiskQCOW2, qcow)
+	acctest.CopyFile(t, g.BootDiskRaw, raw)
+	acctest.CopyFile(t, g.BootDiskQCOW2, qcow)
 	name := acctest.RandName("disk")
 	cfg := func(path, format string) string {
 		return testProviderBlock() + fmt.Sprintf(`
@@ -377,7 +377,7 @@ data "unikernel_instance" "test" {
 }
 
 func TestAccInstanceValidation(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	cases := map[string]struct{ body, err string }{
 		"bad name":          {`name = "web/1"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
 		"long name":         {`name = "` + strings.Repeat("a", 65) + `"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
@@ -396,7 +396,7 @@ func TestAccInstanceValidation(t *testing.T) {
 		"bad hypervisor":    {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `hypervisor = "vmware"`, `value must be one of`},
 		// On a local hypervisor host paths are checked at plan time.
 		"missing kernel":   {`name = "x"` + "\n" + `kernel = "/nonexistent/hello.elf"`, `/nonexistent/hello.elf does not exist on the hypervisor host`},
-		"missing initrd":   {`name = "x"` + "\n" + `kernel = "` + acctestGuests.MultibootKernel + `"` + "\n" + `initrd = "/nonexistent/initrd.cpio"`, `/nonexistent/initrd.cpio does not exist on the hypervisor host`},
+		"missing initrd":   {`name = "x"` + "\n" + `kernel = "` + g.MultibootKernel + `"` + "\n" + `initrd = "/nonexistent/initrd.cpio"`, `/nonexistent/initrd.cpio does not exist on the hypervisor host`},
 		"missing disk":     {`name = "x"` + "\n" + `disks = [{ path = "/nonexistent/disk.qcow2" }]`, `/nonexistent/disk.qcow2 does not exist on the hypervisor host`},
 		"directory kernel": {`name = "x"` + "\n" + `kernel = "/var/lib"`, `/var/lib is not a regular file`},
 	}

@@ -55,7 +55,7 @@ func liveTapOn(domain, network string) (tap, bridge string, err error) {
 // off the bridge and the guest has no link. The same holds when the network
 // was stopped out of band and the apply starts it again.
 func TestAccNetworkResource_replaceRestartsInstances(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	net, vm := acctest.RandName("net"), acctest.RandName("vm")
 	lan := acctest.CIDR(t)
@@ -80,7 +80,7 @@ resource "unikernel_instance" "vm" {
     timeout = "90s"
   }
 }
-`, net, lan, noPing, vm, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd)
+`, net, lan, noPing, vm, g.MicroVMKernel, g.MicroVMInitrd)
 	}
 	var firstID string
 	onNewBridge := func(*terraform.State) error {

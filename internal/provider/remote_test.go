@@ -41,13 +41,13 @@ func sshURI(t *testing.T) string {
 
 // remoteCycle is the same stack over any URI: pool, uploaded image, network,
 // an instance behind a readiness gate, and the console data source.
-func remoteCycle(uri, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
+func remoteCycle(g acctest.Guests, uri, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
 	return fmt.Sprintf(`
 provider "unikernel" {
   uri        = %q
   hypervisor = %q
 }
-`, uri, acctest.Hypervisor()) + stackConfig(prefix, poolDir, lan, cmdline) + `
+`, uri, acctest.Hypervisor()) + stackConfig(g, prefix, poolDir, lan, cmdline) + `
 data "unikernel_instance_console" "c" {
   name = unikernel_instance.i.name
 }
@@ -59,11 +59,11 @@ data "unikernel_instance_console" "c" {
 // band), import and destroy through uri, and returns how long it took. label
 // goes into the guest's command line and the readiness pattern, so it must
 // not contain regular expression syntax.
-func testRemoteCycle(t *testing.T, uri, label string) time.Duration {
+func testRemoteCycle(t *testing.T, g acctest.Guests, uri, label string) time.Duration {
 	prefix := acctest.RandName("cy")
 	poolDir := t.TempDir()
 	start := time.Now()
-	config := remoteCycle(uri, prefix, poolDir, acctest.CIDR(t), "over "+label)
+	config := remoteCycle(g, uri, prefix, poolDir, acctest.CIDR(t), "over "+label)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
@@ -113,15 +113,15 @@ func testRemoteCycle(t *testing.T, uri, label string) time.Duration {
 // TestAccRemoteSSHCycle runs the whole cycle over qemu+ssh:// (OpenSSH with a
 // host alias from the ssh configuration: its key, its own known_hosts).
 func TestAccRemoteSSHCycle(t *testing.T) {
-	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, sshURI(t), "ssh")
+	g := testAccInstancePreCheck(t)
+	took := testRemoteCycle(t, g, sshURI(t), "ssh")
 	t.Logf("qemu+ssh cycle took %s", took.Round(time.Millisecond))
 }
 
 // TestAccRemoteLocalCycle is the same cycle over the local socket, to compare.
 func TestAccRemoteLocalCycle(t *testing.T) {
-	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, acctest.URI(), "local")
+	g := testAccInstancePreCheck(t)
+	took := testRemoteCycle(t, g, acctest.URI(), "local")
 	t.Logf("local socket cycle took %s", took.Round(time.Millisecond))
 }
 
@@ -131,7 +131,7 @@ func TestAccRemoteLocalCycle(t *testing.T) {
 // instance from it; every object must be in the state under the alias that
 // made it, and destroy goes through each.
 func TestAccRemoteTwoAliases(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	sshURI(t) // the harness sshd answers
 	keyDir := filepath.Join(acctest.HarnessState(), "ssh")
 	prefix := acctest.RandName("al")
@@ -163,7 +163,7 @@ resource "unikernel_instance" "%[1]s" {
     timeout = "240s"
   }
 }
-`, alias, prefix, poolDir, acctestGuests.MultibootKernel, idx)
+`, alias, prefix, poolDir, g.MultibootKernel, idx)
 	}
 	config := fmt.Sprintf(`
 provider "unikernel" {
@@ -242,7 +242,7 @@ provider "unikernel" {
 // without `insecure`; with `tls_pki_path` an image is uploaded and an
 // instance boots behind its readiness gate.
 func TestAccRemoteTLS(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-tls", "UNIKERNEL_PRIVATE_TLS=1")
 	addr := acctest.ForwardInto(t, "unikernel-priv-"+d.Name, "127.0.0.1:16514")
 	pki := "/run/unikernel-private/" + d.Name + "/pki"
@@ -281,7 +281,7 @@ resource "unikernel_instance" "i" {
     timeout = "240s"
   }
 }
-`, prefix, poolDir, acctestGuests.MultibootKernel)
+`, prefix, poolDir, g.MultibootKernel)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             fleetCheckNet(t, d, prefix, consoleDir, 0, false, false),

@@ -45,7 +45,7 @@ provider "unikernel" {
 
 // restartFleet is a network with ten instances, each with a reserved address.
 // gate is the wait_for.console pattern, with %d for the instance's index.
-func restartFleet(prefix string, lan acctest.Subnet, gate string) string {
+func restartFleet(g acctest.Guests, prefix string, lan acctest.Subnet, gate string) string {
 	return fmt.Sprintf(`
 resource "unikernel_network" "n" {
   name      = "%s-net"
@@ -69,7 +69,7 @@ resource "unikernel_instance" "i" {
     timeout = "240s"
   }
 }
-`, prefix, lan, restartCount, prefix, acctestGuests.MultibootKernel, lan.Prefix(), gate)
+`, prefix, lan, restartCount, prefix, g.MultibootKernel, lan.Prefix(), gate)
 }
 
 // fleetCheck counts what the private daemon holds for prefix: domains
@@ -186,11 +186,11 @@ func virshCount(d *acctest.PrivateDaemon, prefix, list string) int {
 // domains is defined: the apply must still succeed, with every instance
 // running and ready, exactly ten domains and ten reservations.
 func TestAccRestartDuringCreate(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart1")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rc")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
+	config := restartProviderBlock(d, consoleDir) + restartFleet(g, prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
 	r := &restarter{d: d}
 	start := time.Now()
 	resource.Test(t, resource.TestCase{
@@ -220,11 +220,11 @@ func TestAccRestartDuringCreate(t *testing.T) {
 // wait for a console line they have not printed yet. After the restart the
 // test writes that line into each console log: the apply must succeed.
 func TestAccRestartDuringReadiness(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart2")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rr")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, acctest.CIDR(t), `^RELEASE-${count.index}$`)
+	config := restartProviderBlock(d, consoleDir) + restartFleet(g, prefix, acctest.CIDR(t), `^RELEASE-${count.index}$`)
 	r := &restarter{d: d}
 	var recovered time.Duration
 	release := func() {
@@ -265,13 +265,13 @@ func TestAccRestartDuringReadiness(t *testing.T) {
 // an uploaded image, a network and an instance: the refresh after the restart
 // finds everything, the plan is empty, and an update goes through.
 func TestAccRestartBetweenSteps(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart3")
 	consoleDir := t.TempDir()
 	poolDir := t.TempDir()
 	prefix := acctest.RandName("rb")
 	config := func(cmdline string) string {
-		return restartProviderBlock(d, consoleDir) + stackConfig(prefix, poolDir, acctest.CIDR(t), cmdline)
+		return restartProviderBlock(d, consoleDir) + stackConfig(g, prefix, poolDir, acctest.CIDR(t), cmdline)
 	}
 	var recovery time.Duration
 	resource.Test(t, resource.TestCase{
@@ -311,7 +311,7 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 
 // stackConfig is a pool with the multiboot kernel uploaded as an image, a
 // network, and one instance that boots the image with a reserved address.
-func stackConfig(prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
+func stackConfig(g acctest.Guests, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
 	return fmt.Sprintf(`
 resource "unikernel_pool" "p" {
   name = "%s-pool"
@@ -345,7 +345,7 @@ resource "unikernel_instance" "i" {
     timeout = "240s"
   }
 }
-`, prefix, poolDir, acctestGuests.MultibootKernel, prefix, lan, prefix, cmdline, lan.Host(10), cmdline)
+`, prefix, poolDir, g.MultibootKernel, prefix, lan, prefix, cmdline, lan.Host(10), cmdline)
 }
 
 // TestAccRestartOutageTaints stops libvirtd for longer than the provider's
@@ -354,13 +354,13 @@ resource "unikernel_instance" "i" {
 // none is orphaned, and the next apply, with the daemon back, converges to
 // exactly three running instances with three reservations.
 func TestAccRestartOutageTaints(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-outage")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("ro")
 	const n = 3
 	config := strings.Replace(restartProviderBlock(d, consoleDir), "console_pool", `reconnect_timeout = "3s"
-  console_pool`, 1) + strings.Replace(restartFleet(prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
+  console_pool`, 1) + strings.Replace(restartFleet(g, prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
 		fmt.Sprintf("count            = %d", restartCount), fmt.Sprintf("count            = %d", n), 1)
 	var (
 		wg     sync.WaitGroup

@@ -64,7 +64,6 @@ func xenHost(t *testing.T) (string, *hypervisor.Client) {
 	if xen, err := c.IsXen(ctx); err != nil || !xen {
 		t.Fatalf("%s is not a Xen host (IsXen %v, %v)", uri, xen, err)
 	}
-	acctestGuests = acctest.TestGuests(t)
 	return uri, c
 }
 
@@ -155,6 +154,7 @@ func xenUUID(c *hypervisor.Client, addr, name string, uuid *string) resource.Tes
 
 func TestAccXenUnikernel(t *testing.T) {
 	uri, c := xenHost(t)
+	g := acctest.TestGuests(t)
 	prefix := acctest.RandName("xen")
 	name := prefix + "-0"
 	config := func(cmdline string) string {
@@ -193,7 +193,7 @@ resource "unikernel_instance" "job" {
 data "unikernel_instance_console" "c" {
   name = unikernel_instance.i.name
 }
-`, prefix, acctestGuests.MultibootKernel, cmdline)
+`, prefix, g.MultibootKernel, cmdline)
 	}
 	var uuid string
 	ready := func(cmdline string) resource.TestCheckFunc {
@@ -395,6 +395,7 @@ resource "unikernel_instance" "time" {
 
 func TestAccXenMicroVM(t *testing.T) {
 	uri, c := xenHost(t)
+	g := acctest.TestGuests(t)
 	prefix := acctest.RandName("xvm")
 	lan := acctest.CIDR(t)
 	// With 128 MiB on Xen, PVH and PV alike, the microVM's kernel has only 79 MiB
@@ -441,7 +442,7 @@ resource "unikernel_network" "n" {
   mode      = "isolated"
   ipv4_cidr = %[4]q
 }
-`, prefix, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, lan) + instance("pvh", "pvh", 256, "") +
+`, prefix, g.MicroVMKernel, g.MicroVMInitrd, lan) + instance("pvh", "pvh", 256, "") +
 		instance("pv", "pv", 256, "depends_on = [unikernel_instance.pvh]")
 	addr := regexp.MustCompile(`^` + regexp.QuoteMeta(lan.Prefix()) + `\.\d+$`)
 	resource.Test(t, resource.TestCase{
