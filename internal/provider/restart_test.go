@@ -270,8 +270,9 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 	consoleDir := t.TempDir()
 	poolDir := t.TempDir()
 	prefix := acctest.RandName("rb")
+	lan := acctest.CIDR(t)
 	config := func(cmdline string) string {
-		return restartProviderBlock(d, consoleDir) + stackConfig(g, prefix, poolDir, acctest.CIDR(t), cmdline)
+		return restartProviderBlock(d, consoleDir) + stackConfig(g, prefix, poolDir, lan, cmdline)
 	}
 	var recovery time.Duration
 	resource.Test(t, resource.TestCase{
