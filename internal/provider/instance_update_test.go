@@ -3,19 +3,19 @@ package provider
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -72,27 +72,12 @@ func TestAccInstanceMicroVM(t *testing.T) {
 		if len(host) > 0 {
 			ip = host[0]
 		}
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "vm" {
-  name    = %q
-  kernel  = %q
-  initrd  = %q
-  cmdline = %q
-  memory  = %d
-  # The test guest's init does not act on ACPI power-off.
-  shutdown_timeout = "1s"
-  network_interfaces = [{
-    network      = %q
-    ipv4_address = %q
-  }]
-  wait_for = {
-    console  = %q
-    ipv4     = true
-    tcp_port = 8080
-    timeout  = "90s"
-  }
-}
-
+		vm := microVM(g, name, lan, ip)
+		vm.Cmdline, vm.Memory, vm.ShutdownTimeout = cmdline, memory, "1s"
+		vm.WaitFor = &tfconfig.WaitFor{
+			Console: "MICROVM-READY ipv4=" + regexp.QuoteMeta(lan.HostCIDR(ip)), IPv4: true, TCPPort: 8080, Timeout: "90s",
+		}
+		return testConfig(vm, tfconfig.Raw(`
 data "unikernel_instance" "vm" {
   name = unikernel_instance.vm.name
 }
@@ -101,23 +86,10 @@ data "unikernel_instance_console" "vm" {
   name  = unikernel_instance.vm.name
   lines = 200
 }
-`, name, g.MicroVMKernel, g.MicroVMInitrd, cmdline, memory, lan.Name, lan.Host(ip), "MICROVM-READY ipv4="+regexp.QuoteMeta(lan.HostCIDR(ip)))
+`))
 	}
-	httpAnswerAt := func(ip, want string) resource.TestCheckFunc {
-		return func(*terraform.State) error {
-			resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + ip + ":8080/")
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if strings.TrimSpace(string(b)) != want {
-				return fmt.Errorf("HTTP answer %q, want %q", b, want)
-			}
-			return nil
-		}
-	}
-	httpAnswer := func(want string) resource.TestCheckFunc { return httpAnswerAt(lan.Host(50), want) }
+	httpAnswer := func(want string) resource.TestCheckFunc { return acctest.CheckHTTPBody(microVMURL(lan, 50, "/"), want) }
+	const vmAddr = "unikernel_instance.vm"
 	var uuid, mac string
 	cmd1 := "console=ttyS0 panic=-1 quiet app=one"
 	cmd2 := "console=ttyS0 panic=-1 quiet app=two"
@@ -133,13 +105,15 @@ data "unikernel_instance_console" "vm" {
 		Steps: []resource.TestStep{
 			{
 				Config: config(128, cmd1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(vmAddr, "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(50))),
+					acctest.Expect(vmAddr, "network_interfaces.0.mac", knownvalue.StringRegexp(regexp.MustCompile(`^52:54:00(:[0-9a-f]{2}){3}$`))),
+					acctest.Expect(vmAddr, "network_interfaces.0.model", knownvalue.StringExact("virtio")),
+					acctest.Expect("data.unikernel_instance.vm", "state", knownvalue.StringExact("running")),
+					acctest.Expect("data.unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(50))),
+					acctest.Expect("data.unikernel_instance_console.vm", "output", knownvalue.StringRegexp(regexp.MustCompile(`MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.HostCIDR(50))))),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(50)),
-					resource.TestMatchResourceAttr("unikernel_instance.vm", "network_interfaces.0.mac", regexp.MustCompile(`^52:54:00(:[0-9a-f]{2}){3}$`)),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.model", "virtio"),
-					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "state", "running"),
-					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(50)),
-					resource.TestMatchResourceAttr("data.unikernel_instance_console.vm", "output", regexp.MustCompile(`MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.HostCIDR(50)))),
 					captureAttr("unikernel_instance.vm", "id", &uuid),
 					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
 					httpAnswer(cmd1),
@@ -151,11 +125,13 @@ data "unikernel_instance_console" "vm" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(vmAddr, "memory", knownvalue.Int64Exact(160)),
+					acctest.Expect(vmAddr, "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(50))),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "memory", "160"),
 					sameAttr("unikernel_instance.vm", "id", &uuid),
 					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(50)),
 					expectBoots(t, name, 2),
 					httpAnswer(cmd2),
 				),
@@ -167,10 +143,12 @@ data "unikernel_instance_console" "vm" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(vmAddr, "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(51))),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameAttr("unikernel_instance.vm", "id", &uuid),
 					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", lan.Host(51)),
 					func(*terraform.State) error {
 						c, _ := acctest.Client(t)
 						info, err := c.ReadNetwork(context.Background(), lan.Name)
@@ -186,7 +164,7 @@ data "unikernel_instance_console" "vm" {
 						}
 						return nil
 					},
-					httpAnswerAt(lan.Host(51), cmd2),
+					acctest.CheckHTTPBody(microVMURL(lan, 51, "/"), cmd2),
 				),
 			},
 		},
@@ -203,89 +181,85 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
 	}}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(""),
-				Check:  resource.ComposeAggregateTestCheckFunc(captureAttr("unikernel_instance.test", "id", &uuid), expectBoots(t, name, 1)),
-			},
-			{
-				// description and autostart change live: no restart.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "description", "edge cache"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "autostart", "true"),
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 1),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.Spec.Description != "edge cache" || !info.Autostart || info.State != hypervisor.StateRunning {
-							return fmt.Errorf("libvirt has %+v", info)
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// running = false stops it live.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `running = false`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "shutoff"),
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.State != hypervisor.StateShutoff {
-							return fmt.Errorf("state %s, want shutoff", info.State)
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// running = true starts it again through the readiness gate.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 2),
-				),
-			},
-			{
-				// vcpus and on_crash: in place with a restart, same UUID.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `vcpus = 2` + "\n" + `on_crash = "preserve"`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 3),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.Spec.VCPUs != 2 || info.Spec.OnCrash != "preserve" || info.State != hypervisor.StateRunning {
-							return fmt.Errorf("libvirt has %+v", info)
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// name forces a new instance.
-				Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-			},
-			{
-				// hypervisor forces a new instance. Under nested KVM on some hosts (AMD EPYC seen) QEMU's `max` and
-				// `host` CPUs fail to start ("failed to set MSR 0x10a"), so this step names an old model that such hosts
-				// still offer (libvirt reports qemu64 unusable there).
-				Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`+
-					"\n"+`cpu_mode = "pentium3"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", "kvm"),
-			},
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: cfg(""),
+			Check:  resource.ComposeAggregateTestCheckFunc(captureAttr("unikernel_instance.test", "id", &uuid), expectBoots(t, name, 1)),
+		},
+		{
+			// description and autostart change live: no restart.
+			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
+			ConfigPlanChecks: update,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("unikernel_instance.test", "description", "edge cache"),
+				resource.TestCheckResourceAttr("unikernel_instance.test", "autostart", "true"),
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 1),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.Spec.Description != "edge cache" || !info.Autostart || info.State != hypervisor.StateRunning {
+						return fmt.Errorf("libvirt has %+v", info)
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// running = false stops it live.
+			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `running = false`),
+			ConfigPlanChecks: update,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("unikernel_instance.test", "state", "shutoff"),
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.State != hypervisor.StateShutoff {
+						return fmt.Errorf("state %s, want shutoff", info.State)
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// running = true starts it again through the readiness gate.
+			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
+			ConfigPlanChecks: update,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 2),
+			),
+		},
+		{
+			// vcpus and on_crash: in place with a restart, same UUID.
+			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `vcpus = 2` + "\n" + `on_crash = "preserve"`),
+			ConfigPlanChecks: update,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 3),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.Spec.VCPUs != 2 || info.Spec.OnCrash != "preserve" || info.State != hypervisor.StateRunning {
+						return fmt.Errorf("libvirt has %+v", info)
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// name forces a new instance.
+			Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+		},
+		{
+			// hypervisor forces a new instance. Under nested KVM on some hosts (AMD EPYC seen) QEMU's `max` and
+			// `host` CPUs fail to start ("failed to set MSR 0x10a"), so this step names an old model that such hosts
+			// still offer (libvirt reports qemu64 unusable there).
+			Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`+
+				"\n"+`cpu_mode = "pentium3"`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+			Check: resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", "kvm"),
 		},
 	})
 }
@@ -343,35 +317,31 @@ data "unikernel_instance" "test" {
 }
 `, name, path, format)
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(raw, "raw"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "disk"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "disks.0.bus", "virtio"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
-					// The data source reads the domain through the resource's
-					// mapping: no kernel is null in both, never "".
-					resource.TestCheckNoResourceAttr("unikernel_instance.test", "kernel"),
-					resource.TestCheckNoResourceAttr("data.unikernel_instance.test", "kernel"),
-					resource.TestCheckResourceAttr("data.unikernel_instance.test", "state", "running"),
-				),
-			},
-			{
-				Config: cfg(qcow, "qcow2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
-				}},
-				Check: acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-					if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != qcow || info.Spec.Disks[0].Format != "qcow2" {
-						return fmt.Errorf("libvirt has disks %+v", info.Spec.Disks)
-					}
-					return nil
-				}),
-			},
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: cfg(raw, "raw"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "disk"),
+				resource.TestCheckResourceAttr("unikernel_instance.test", "disks.0.bus", "virtio"),
+				resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+				// The data source reads the domain through the resource's
+				// mapping: no kernel is null in both, never "".
+				resource.TestCheckNoResourceAttr("unikernel_instance.test", "kernel"),
+				resource.TestCheckNoResourceAttr("data.unikernel_instance.test", "kernel"),
+				resource.TestCheckResourceAttr("data.unikernel_instance.test", "state", "running"),
+			),
+		},
+		{
+			Config: cfg(qcow, "qcow2"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+			}},
+			Check: acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+				if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != qcow || info.Spec.Disks[0].Format != "qcow2" {
+					return fmt.Errorf("libvirt has disks %+v", info.Spec.Disks)
+				}
+				return nil
+			}),
 		},
 	})
 }
