@@ -22,7 +22,7 @@ import (
 // reaches the guest (its write fails, then succeeds once the flag is off),
 // and a share pointed elsewhere out of band is detected and repaired, with
 // the UUID kept.
-func TestAccInstanceFilesystem9p(t *testing.T) {
+func TestAccInstanceFilesystems_9pReadOnlyAndDrift(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	c := acctest.MustClient(t)

@@ -91,7 +91,7 @@ func TestAccInstanceFamily_UnikraftArgs(t *testing.T) {
 // after " -- " and environment variables through family = "linux", all
 // parsed by the real kernel. It takes no DHCP lease, and the readiness gate's
 // ipv4 and tcp_port hold for the static address.
-func TestAccInstanceFamily_Linux(t *testing.T) {
+func TestAccInstanceFamily_linux(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")
@@ -153,7 +153,7 @@ func checkNoLease(t *testing.T, network, mac string) error {
 // environment as --env and the application's command line from args.
 // lighttpd serves on the static address without a DHCP lease; /hello, run as
 // a job with --verbose, shows the environment it got.
-func TestAccInstanceFamily_OSv(t *testing.T) {
+func TestAccInstanceFamily_osv(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	tp := acctest.ThirdPartyGuests(t)
@@ -204,7 +204,7 @@ func TestAccInstanceFamily_OSv(t *testing.T) {
 // data disk, and test_net_ring, whose address is fixed at 10.0.0.2, is found
 // at the address its interface declares (neighbour discovery after a
 // probe), with family = "solo5" writing --ipv4 and --ipv4-gateway.
-func TestAccInstanceFamily_Solo5(t *testing.T) {
+func TestAccInstanceFamily_solo5(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	tp := acctest.ThirdPartyGuests(t)
@@ -243,7 +243,7 @@ func TestAccInstanceFamily_Solo5(t *testing.T) {
 
 // The plan checks static addresses against the network the interface is on
 // and against the command line, before anything is created.
-func TestAccInstanceFamily_AddressChecks(t *testing.T) {
+func TestAccInstanceFamily_addressChecks(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	lan := acctest.TestNetwork(t, "nat")
 	holder := acctest.RandName("addr-holder")
@@ -285,7 +285,7 @@ func TestAccInstanceFamily_AddressChecks(t *testing.T) {
 
 // A command line changed outside Terraform shows in the plan as a change of
 // boot_cmdline, and the apply restores the composed one (a restart).
-func TestAccInstanceFamily_Drift(t *testing.T) {
+func TestAccInstanceFamily_drift(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("fam-drift")
 	composed := `--solo5:quiet "--name=two words" --port=8080`

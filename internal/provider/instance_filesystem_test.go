@@ -19,7 +19,7 @@ import (
 
 // The microVM mounts a host directory shared over virtiofs and serves a file
 // from it over HTTP; a second share over 9p is attached and read back.
-func TestAccInstanceFilesystems(t *testing.T) {
+func TestAccInstanceFilesystems_virtiofsAnd9p(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")
@@ -56,7 +56,7 @@ func TestAccInstanceFilesystems(t *testing.T) {
 }
 
 // Plan-time checks of shares.
-func TestAccInstanceFilesystems_Validation(t *testing.T) {
+func TestAccInstanceFilesystems_validation(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("fs")
 	resource.ParallelTest(t, resource.TestCase{

@@ -16,7 +16,7 @@ import (
 // --ipv4 or Unikraft's netdev arguments do) takes no DHCP lease. Its
 // reserved address still shows in ipv4_addresses, and wait_for.ipv4 and
 // tcp_port hold, from the neighbour table after a probe.
-func TestAccInstanceStaticAddress(t *testing.T) {
+func TestAccInstance_staticAddress(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")

@@ -62,7 +62,7 @@ func expectBoots(t *testing.T, name string, want int) resource.TestCheckFunc {
 	}
 }
 
-func TestAccInstanceMicroVM(t *testing.T) {
+func TestAccInstance_microVM(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	lan := acctest.TestNetwork(t, "nat")
@@ -171,7 +171,7 @@ data "unikernel_instance_console" "vm" {
 	})
 }
 
-func TestAccInstanceLiveUpdates(t *testing.T) {
+func TestAccInstance_liveUpdates(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("live")
 	cfg := func(extra string) string {
@@ -264,7 +264,7 @@ func TestAccInstanceLiveUpdates(t *testing.T) {
 	})
 }
 
-func TestAccInstanceReadinessTimeout(t *testing.T) {
+func TestAccInstance_readinessTimeout(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("slow")
 	resource.Test(t, resource.TestCase{
@@ -289,7 +289,7 @@ resource "unikernel_instance" "test" {
 	})
 }
 
-func TestAccInstanceDiskBoot(t *testing.T) {
+func TestAccInstance_diskBoot(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	raw, qcow := dir+"/disk.raw", dir+"/disk.qcow2"
@@ -346,7 +346,7 @@ data "unikernel_instance" "test" {
 	})
 }
 
-func TestAccInstanceValidation(t *testing.T) {
+func TestAccInstance_validation(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	cases := map[string]struct{ body, err string }{
 		"bad name":          {`name = "web/1"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
