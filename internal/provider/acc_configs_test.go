@@ -4,6 +4,7 @@ package provider
 // tfconfig: a test takes one and changes only what it is about.
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -46,4 +47,13 @@ func testAccInstances(t *testing.T, steps []resource.TestStep) {
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps:                    steps,
 	})
+}
+
+// multiboot is the C multiboot test guest as unikernel_instance.test: 16 MiB,
+// ready once it prints its command line (it ignores ACPI: no shutdown wait).
+func multiboot(g acctest.Guests, name, cmdline string) tfconfig.Instance {
+	return tfconfig.Instance{
+		Label: "test", Name: name, Kernel: g.MultibootKernel, Cmdline: cmdline, Memory: 16,
+		WaitFor: &tfconfig.WaitFor{Console: "UNIKERNEL-READY cmdline=" + regexp.QuoteMeta(cmdline) + "$", Timeout: "60s"},
+	}
 }

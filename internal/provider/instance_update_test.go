@@ -174,12 +174,21 @@ data "unikernel_instance_console" "vm" {
 func TestAccInstance_liveUpdates(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("live")
+	vm := multiboot(g, name, "live")
+	vm.ShutdownTimeout = "0s"
 	cfg := func(extra string) string {
-		return testProviderBlock() + multibootConfig(g, name, "live", `shutdown_timeout = "0s"`+"\n"+extra)
+		vm := vm
+		vm.Extra = extra
+		return testConfig(vm)
+	}
+	cfgNamed := func(name, extra string) string {
+		vm := vm
+		vm.Name, vm.Extra = name, extra
+		return testConfig(vm)
 	}
 	var uuid string
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+		plancheck.ExpectResourceAction(vm.Addr(), plancheck.ResourceActionUpdate),
 	}}
 	testAccInstances(t, []resource.TestStep{
 		{
@@ -190,9 +199,11 @@ func TestAccInstance_liveUpdates(t *testing.T) {
 			// description and autostart change live: no restart.
 			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
 			ConfigPlanChecks: update,
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(vm.Addr(), "description", knownvalue.StringExact("edge cache")),
+				acctest.Expect(vm.Addr(), "autostart", knownvalue.Bool(true)),
+			},
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("unikernel_instance.test", "description", "edge cache"),
-				resource.TestCheckResourceAttr("unikernel_instance.test", "autostart", "true"),
 				sameAttr("unikernel_instance.test", "id", &uuid),
 				expectBoots(t, name, 1),
 				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
@@ -205,10 +216,10 @@ func TestAccInstance_liveUpdates(t *testing.T) {
 		},
 		{
 			// running = false stops it live.
-			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `running = false`),
-			ConfigPlanChecks: update,
+			Config:            cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `running = false`),
+			ConfigPlanChecks:  update,
+			ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(vm.Addr(), "state", knownvalue.StringExact("shutoff"))},
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("unikernel_instance.test", "state", "shutoff"),
 				sameAttr("unikernel_instance.test", "id", &uuid),
 				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 					if info.State != hypervisor.StateShutoff {
@@ -220,10 +231,10 @@ func TestAccInstance_liveUpdates(t *testing.T) {
 		},
 		{
 			// running = true starts it again through the readiness gate.
-			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
-			ConfigPlanChecks: update,
+			Config:            cfg(`description = "edge cache"` + "\n" + `autostart = true`),
+			ConfigPlanChecks:  update,
+			ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(vm.Addr(), "state", knownvalue.StringExact("running"))},
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
 				sameAttr("unikernel_instance.test", "id", &uuid),
 				expectBoots(t, name, 2),
 			),
@@ -245,7 +256,7 @@ func TestAccInstance_liveUpdates(t *testing.T) {
 		},
 		{
 			// name forces a new instance.
-			Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`),
+			Config: cfgNamed(name+"-b", ""),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
 			}},
@@ -254,12 +265,11 @@ func TestAccInstance_liveUpdates(t *testing.T) {
 			// hypervisor forces a new instance. Under nested KVM on some hosts (AMD EPYC seen) QEMU's `max` and
 			// `host` CPUs fail to start ("failed to set MSR 0x10a"), so this step names an old model that such hosts
 			// still offer (libvirt reports qemu64 unusable there).
-			Config: testProviderBlock() + multibootConfig(g, name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`+
-				"\n"+`cpu_mode = "pentium3"`),
+			Config: cfgNamed(name+"-b", `hypervisor = "kvm"`+"\n"+`cpu_mode = "pentium3"`),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
 			}},
-			Check: resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", "kvm"),
+			ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(vm.Addr(), "hypervisor", knownvalue.StringExact("kvm"))},
 		},
 	})
 }
@@ -267,26 +277,13 @@ func TestAccInstance_liveUpdates(t *testing.T) {
 func TestAccInstance_readinessTimeout(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("slow")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config: testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "test" {
-  name             = %q
-  kernel           = %q
-  cmdline          = "never ready"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "THIS-LINE-NEVER-COMES"
-    timeout = "3s"
-  }
-}
-`, name, g.MultibootKernel),
-			ExpectError: regexp.MustCompile(`(?s)not ready after 3s.*wait_for\.console: no console line matched "THIS-LINE-NEVER-COMES".*Last console lines:.*UNIKERNEL-READY cmdline=never ready`),
-		}},
-	})
+	vm := multiboot(g, name, "never ready")
+	vm.ShutdownTimeout = "0s"
+	vm.WaitFor = &tfconfig.WaitFor{Console: "THIS-LINE-NEVER-COMES", Timeout: "3s"}
+	testAccInstances(t, []resource.TestStep{{
+		Config:      testConfig(vm),
+		ExpectError: regexp.MustCompile(`(?s)not ready after 3s.*wait_for\.console: no console line matched "THIS-LINE-NEVER-COMES".*Last console lines:.*UNIKERNEL-READY cmdline=never ready`),
+	}})
 }
 
 func TestAccInstance_diskBoot(t *testing.T) {
@@ -297,39 +294,29 @@ func TestAccInstance_diskBoot(t *testing.T) {
 	acctest.CopyFile(t, g.BootDiskQCOW2, qcow)
 	name := acctest.RandName("disk")
 	cfg := func(path, format string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "test" {
-  name             = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  disks = [{
-    path   = %q
-    format = %q
-  }]
-  wait_for = {
-    console = "DISK-READY boot=mbr"
-    timeout = "60s"
-  }
-}
-
+		return testConfig(tfconfig.Instance{
+			Label: "test", Name: name, Memory: 16, ShutdownTimeout: "0s",
+			Extra:   fmt.Sprintf("disks = [{\n  path   = %q\n  format = %q\n}]", path, format),
+			WaitFor: &tfconfig.WaitFor{Console: "DISK-READY boot=mbr", Timeout: "60s"},
+		}, tfconfig.Raw(`
 data "unikernel_instance" "test" {
   name = unikernel_instance.test.name
 }
-`, name, path, format)
+`))
 	}
 	testAccInstances(t, []resource.TestStep{
 		{
 			Config: cfg(raw, "raw"),
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "disk"),
-				resource.TestCheckResourceAttr("unikernel_instance.test", "disks.0.bus", "virtio"),
-				resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect("unikernel_instance.test", "boot_format", knownvalue.StringExact("disk")),
+				acctest.Expect("unikernel_instance.test", "disks.0.bus", knownvalue.StringExact("virtio")),
+				acctest.Expect("unikernel_instance.test", "state", knownvalue.StringExact("running")),
 				// The data source reads the domain through the resource's
 				// mapping: no kernel is null in both, never "".
-				resource.TestCheckNoResourceAttr("unikernel_instance.test", "kernel"),
-				resource.TestCheckNoResourceAttr("data.unikernel_instance.test", "kernel"),
-				resource.TestCheckResourceAttr("data.unikernel_instance.test", "state", "running"),
-			),
+				acctest.Expect("unikernel_instance.test", "kernel", knownvalue.Null()),
+				acctest.Expect("data.unikernel_instance.test", "kernel", knownvalue.Null()),
+				acctest.Expect("data.unikernel_instance.test", "state", knownvalue.StringExact("running")),
+			},
 		},
 		{
 			Config: cfg(qcow, "qcow2"),
