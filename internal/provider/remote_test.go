@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 )
 
 // sshURI is the shared test daemon reached through the harness sshd, by the
@@ -248,60 +251,41 @@ func TestAccRemoteTLS(t *testing.T) {
 	pki := "/run/unikernel-private/" + d.Name + "/pki"
 	consoleDir, poolDir := t.TempDir(), t.TempDir()
 	prefix := acctest.RandName("tls")
-	provider := func(extra string) string {
-		return fmt.Sprintf(`
-provider "unikernel" {
-  uri          = "qemu+tls://%s/system%s"
-  hypervisor   = %q
-  console_path = %q
-}
-`, addr, extra, acctest.Hypervisor(), consoleDir)
+	provider := func(query, pkiPath string) string {
+		return tfconfig.Provider{
+			URI: "qemu+tls://" + addr + "/system" + query, Hypervisor: acctest.Hypervisor(),
+			Extra: fmt.Sprintf("console_path = %q", consoleDir) + pkiLine(pkiPath),
+		}.HCL()
 	}
-	withPKI := strings.Replace(provider(""), "console_path", fmt.Sprintf("tls_pki_path = %q\n  console_path", pki), 1)
-	resources := fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = "%[1]s-pool"
-  path = %[2]q
-}
-
-resource "unikernel_image" "k" {
-  name   = "kernel.elf"
-  pool   = unikernel_pool.p.name
-  source = %[3]q
-}
-
-resource "unikernel_instance" "i" {
-  name             = "%[1]s-0"
-  kernel           = unikernel_image.k.path
-  cmdline          = "over tls"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "^UNIKERNEL-READY cmdline=over tls$"
-    timeout = "240s"
-  }
-}
-`, prefix, poolDir, g.MultibootKernel)
+	kernel := tfconfig.Image{Label: "k", Name: "kernel.elf", Source: g.MultibootKernel}
+	resources := tfconfig.Config(
+		tfconfig.Pool{Name: prefix + "-pool", Path: poolDir},
+		kernel,
+		tfconfig.Instance{
+			Label: "i", Name: prefix + "-0", KernelX: kernel.Path(), Cmdline: "over tls", Memory: 16, ShutdownTimeout: "0s",
+			WaitFor: &tfconfig.WaitFor{Console: "^UNIKERNEL-READY cmdline=over tls$", Timeout: "240s"},
+		},
+	)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             fleetCheckNet(t, d, prefix, consoleDir, 0, false, false),
 		Steps: []resource.TestStep{
 			{
 				// libvirt's default certificate locations hold nothing here.
-				Config:      provider("") + `data "unikernel_host" "h" {}`,
+				Config:      provider("", "") + `data "unikernel_host" "h" {}`,
 				ExpectError: regexp.MustCompile(`Unable to connect to libvirt`),
 			},
 			{
-				Config:      provider("?no_verify=1") + `data "unikernel_host" "h" {}`,
+				Config:      provider("?no_verify=1", "") + `data "unikernel_host" "h" {}`,
 				ExpectError: regexp.MustCompile(`insecure = true`),
 			},
 			{
-				Config: withPKI + resources,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_image.k", "format", "multiboot"),
-					fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
-				),
+				Config: provider("", pki) + resources,
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect("unikernel_instance.i", "state", knownvalue.StringExact("running")),
+					acctest.Expect(kernel.Addr(), "format", knownvalue.StringExact("multiboot")),
+				},
+				Check: fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
 			},
 		},
 	})
@@ -315,4 +299,12 @@ func providerHost() string {
 		return h
 	}
 	return "registry.terraform.io"
+}
+
+// pkiLine is the tls_pki_path attribute line, or nothing for no path.
+func pkiLine(path string) string {
+	if path == "" {
+		return ""
+	}
+	return fmt.Sprintf("\ntls_pki_path = %q", path)
 }

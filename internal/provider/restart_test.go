@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -313,40 +314,18 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 // stackConfig is a pool with the multiboot kernel uploaded as an image, a
 // network, and one instance that boots the image with a reserved address.
 func stackConfig(g acctest.Guests, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
-	return fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = "%s-pool"
-  path = %q
-}
-
-resource "unikernel_image" "k" {
-  name   = "kernel.elf"
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-
-resource "unikernel_network" "n" {
-  name      = "%s-net"
-  mode      = "isolated"
-  ipv4_cidr = %q
-}
-
-resource "unikernel_instance" "i" {
-  name             = "%s-0"
-  kernel           = unikernel_image.k.path
-  cmdline          = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  network_interfaces = [{
-    network      = unikernel_network.n.name
-    ipv4_address = %q
-  }]
-  wait_for = {
-    console = "^UNIKERNEL-READY cmdline=%s$"
-    timeout = "240s"
-  }
-}
-`, prefix, poolDir, g.MultibootKernel, prefix, lan, prefix, cmdline, lan.Host(10), cmdline)
+	kernel := tfconfig.Image{Label: "k", Name: "kernel.elf", Source: g.MultibootKernel}
+	net := tfconfig.Network{Name: prefix + "-net", Mode: "isolated", IPv4CIDR: lan.CIDR()}
+	return tfconfig.Config(
+		tfconfig.Pool{Name: prefix + "-pool", Path: poolDir},
+		kernel,
+		net,
+		tfconfig.Instance{
+			Label: "i", Name: prefix + "-0", KernelX: kernel.Path(), Cmdline: cmdline, Memory: 16, ShutdownTimeout: "0s",
+			NICs:    []tfconfig.NIC{{NetworkRef: net.Ref(), IPv4: lan.Host(10)}},
+			WaitFor: &tfconfig.WaitFor{Console: "^UNIKERNEL-READY cmdline=" + cmdline + "$", Timeout: "240s"},
+		},
+	)
 }
 
 // TestAccRestartOutageTaints stops libvirtd for longer than the provider's

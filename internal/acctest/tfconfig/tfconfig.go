@@ -173,6 +173,9 @@ type Image struct {
 // ID is the expression of the image's id (for base_image and kernel).
 func (i Image) ID() Expr { return Expr("unikernel_image." + i.Label + ".id") }
 
+// Addr is the image's resource address.
+func (i Image) Addr() string { return "unikernel_image." + i.Label }
+
 // Path is the expression of the image's path.
 func (i Image) Path() Expr { return Expr("unikernel_image." + i.Label + ".path") }
 
