@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -24,16 +25,11 @@ func TestAccNetworkResource_drift(t *testing.T) {
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
-	config := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-  hosts     = [{ mac = "52:54:00:14:0d:01", ipv4 = "`+lan.Host(10)+`", hostname = "kept" }]
-  dns = {
-    hosts = [{ ipv4 = "`+lan.Host(10)+`", hostnames = ["kept"] }]
-  }
-}
-`, name)
+	config := testConfig(tfconfig.Network{
+		Label: "test", Name: name, IPv4CIDR: lan.CIDR(),
+		Hosts:    []tfconfig.Reservation{{MAC: "52:54:00:14:0d:01", IPv4: lan.Host(10), Hostname: "kept"}},
+		DNSHosts: []tfconfig.DNSHost{{IP: lan.Host(10), Hostnames: []string{"kept"}}},
+	})
 	kept := hypervisor.DHCPHost{MAC: "52:54:00:14:0d:01", IPv4: lan.Host(10), Hostname: "kept"}
 	keptDNS := hypervisor.DNSHost{IP: lan.Host(10), Hostnames: []string{"kept"}}
 	sameID := statecheck.CompareValue(compare.ValuesSame())
@@ -130,21 +126,15 @@ func TestAccNetworkResource_instanceReservation(t *testing.T) {
 	name := acctest.RandName("net")
 	dom := acctest.RandName("dom")
 	inst := hypervisor.DHCPHost{MAC: "52:54:00:14:13:07", IPv4: lan.Host(70), Hostname: dom}
-	config := func(hosts string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-  hosts     = [%s]
-}
-`, name, hosts)
+	config := func(own tfconfig.Reservation) string {
+		return testConfig(tfconfig.Network{Label: "test", Name: name, IPv4CIDR: lan.CIDR(), Hosts: []tfconfig.Reservation{own}})
 	}
 	t.Cleanup(func() { _ = c.UndefineDomain(ctx, dom) })
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
-			{Config: config(`{ mac = "52:54:00:14:13:01", ipv4 = "` + lan.Host(10) + `" }`)},
+			{Config: config(tfconfig.Reservation{MAC: "52:54:00:14:13:01", IPv4: lan.Host(10)})},
 			{
 				// What the instance resource does: define the domain on the network, add its reservation.
 				PreConfig: func() {
@@ -156,7 +146,7 @@ resource "unikernel_network" "test" {
 						t.Fatal(err)
 					}
 				},
-				Config: config(`{ mac = "52:54:00:14:13:01", ipv4 = "` + lan.Host(10) + `" }`),
+				Config: config(tfconfig.Reservation{MAC: "52:54:00:14:13:01", IPv4: lan.Host(10)}),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
@@ -164,7 +154,7 @@ resource "unikernel_network" "test" {
 			},
 			{
 				// Changing the network's own reservations keeps the instance's.
-				Config: config(`{ mac = "52:54:00:14:13:02", ipv4 = "` + lan.Host(11) + `" }`),
+				Config: config(tfconfig.Reservation{MAC: "52:54:00:14:13:02", IPv4: lan.Host(11)}),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate),
 				}},

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -147,19 +148,19 @@ resource "unikernel_network" "test" {
 	})
 }
 
-func testAccNetworkHostsConfig(name string, lan acctest.Subnet, hosts, dnsHosts string, extra string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = %q
-  hosts     = [%s]
-  dns = {
-    domain = "svc.internal"
-    hosts  = [%s]
-  }
-  %s
-}
-`, name, lan, hosts, dnsHosts, extra)
+// testAccNetworkHostsConfig is the network of the live-update test with its
+// reservations and DNS hosts (domain svc.internal), and extra attributes.
+func testAccNetworkHostsConfig(name string, lan acctest.Subnet, hosts []tfconfig.Reservation, dnsHosts []tfconfig.DNSHost, extra string) string {
+	if hosts == nil {
+		hosts = []tfconfig.Reservation{}
+	}
+	if dnsHosts == nil {
+		dnsHosts = []tfconfig.DNSHost{}
+	}
+	return testConfig(tfconfig.Network{
+		Label: "test", Name: name, IPv4CIDR: lan.CIDR(), Hosts: hosts,
+		DNSDomain: "svc.internal", DNSHosts: dnsHosts, Extra: extra,
+	})
 }
 
 // bridgeIndex is the interface index of the network's bridge: a network
@@ -221,17 +222,19 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 	index := 0
 	update := []plancheck.PlanCheck{plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate)}
-	a := `{ mac = "52:54:00:14:0a:01", ipv4 = "` + lan.Host(10) + `", hostname = "alpha" }`
-	a2 := `{ mac = "52:54:00:14:0a:01", ipv4 = "` + lan.Host(20) + `", hostname = "alpha" }`
-	b := `{ mac = "52:54:00:14:0a:02", ipv4 = "` + lan.Host(11) + `" }`
-	dx := `{ ipv4 = "` + lan.Host(10) + `", hostnames = ["alpha", "db"] }`
-	dy := `{ ipv4 = "` + lan.Host(11) + `", hostnames = ["beta"] }`
+	type hosts = []tfconfig.Reservation
+	type names = []tfconfig.DNSHost
+	a := tfconfig.Reservation{MAC: "52:54:00:14:0a:01", IPv4: lan.Host(10), Hostname: "alpha"}
+	a2 := tfconfig.Reservation{MAC: "52:54:00:14:0a:01", IPv4: lan.Host(20), Hostname: "alpha"}
+	b := tfconfig.Reservation{MAC: "52:54:00:14:0a:02", IPv4: lan.Host(11)}
+	dx := tfconfig.DNSHost{IP: lan.Host(10), Hostnames: []string{"alpha", "db"}}
+	dy := tfconfig.DNSHost{IP: lan.Host(11), Hostnames: []string{"beta"}}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:            testAccNetworkHostsConfig(name, lan, a, dx, ""),
+				Config:            testAccNetworkHostsConfig(name, lan, hosts{a}, names{dx}, ""),
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: lan.Host(10), Hostname: "alpha"})),
@@ -240,7 +243,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 			},
 			{
 				// Add a reservation, change another's address, replace a DNS host and add one.
-				Config:            testAccNetworkHostsConfig(name, lan, a2+", "+b, dy+`, { ipv4 = "`+lan.Host(20)+`", hostnames = ["alpha"] }`, ""),
+				Config:            testAccNetworkHostsConfig(name, lan, hosts{a2, b}, names{dy, {IP: lan.Host(20), Hostnames: []string{"alpha"}}}, ""),
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
@@ -253,12 +256,12 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 						}
 						return nil
 					}),
-					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,"+lan.Host(20)+",alpha", "52:54:00:14:0a:02,"+lan.Host(11)+""),
+					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,"+lan.Host(20)+",alpha", "52:54:00:14:0a:02,"+lan.Host(11)),
 				),
 			},
 			{
 				// Remove every reservation and DNS host, and autostart.
-				Config:           testAccNetworkHostsConfig(name, lan, "", "", "autostart = false"),
+				Config:           testAccNetworkHostsConfig(name, lan, nil, nil, "autostart = false"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
@@ -278,7 +281,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 			},
 			{
 				// Stop it, change a reservation while it is stopped, start it again.
-				Config:           testAccNetworkHostsConfig(name, lan, b, "", "running = false"),
+				Config:           testAccNetworkHostsConfig(name, lan, hosts{b}, nil, "running = false"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(false))},
@@ -290,7 +293,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 				}),
 			},
 			{
-				Config:           testAccNetworkHostsConfig(name, lan, b, "", ""),
+				Config:           testAccNetworkHostsConfig(name, lan, hosts{b}, nil, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true))},

@@ -196,7 +196,44 @@ type Network struct {
 	Mode     string
 	IPv4CIDR string
 	IPv6CIDR string
-	Extra    string
+	// Hosts are the DHCP reservations. A nil slice leaves hosts out; an
+	// empty one writes hosts = [].
+	Hosts []Reservation
+	// DNSDomain and DNSHosts make the dns block when either is set.
+	DNSDomain string
+	DNSHosts  []DNSHost
+	Extra     string
+}
+
+// Reservation is one of a network's hosts.
+type Reservation struct{ MAC, IPv4, Hostname string }
+
+func (r Reservation) hcl() string {
+	var parts []string
+	for _, kv := range [][2]string{{"mac", r.MAC}, {"ipv4", r.IPv4}, {"hostname", r.Hostname}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+" = "+Quote(kv[1]))
+		}
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
+}
+
+// DNSHost is one of the names a network's DNS answers for.
+type DNSHost struct {
+	IP        string
+	Hostnames []string
+}
+
+func (d DNSHost) hcl() string {
+	return fmt.Sprintf("{ ipv4 = %s, hostnames = %s }", Quote(d.IP), Strings(d.Hostnames))
+}
+
+func list[T interface{ hcl() string }](items []T) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = it.hcl()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // Ref is the expression of the network's name.
@@ -209,6 +246,17 @@ func (n Network) HCL() string {
 	b.str("mode", n.Mode)
 	b.str("ipv4_cidr", n.IPv4CIDR)
 	b.str("ipv6_cidr", n.IPv6CIDR)
+	if n.Hosts != nil {
+		b.raw("hosts = " + list(n.Hosts))
+	}
+	if n.DNSDomain != "" || n.DNSHosts != nil {
+		var dns body
+		dns.str("domain", n.DNSDomain)
+		if n.DNSHosts != nil {
+			dns.raw("hosts = " + list(n.DNSHosts))
+		}
+		b.raw("dns = {\n  " + strings.Join(dns.lines, "\n  ") + "\n}")
+	}
 	b.raw(n.Extra)
 	return b.block("resource", "unikernel_network", or(n.Label, "n"))
 }

@@ -58,11 +58,32 @@ func TestConfig_parses(t *testing.T) {
 		Provider{URI: "qemu:///system", Hypervisor: "qemu"},
 		Pool{Name: "p", Path: "/var/lib/x"},
 		Image{Label: "k", Name: "kernel.elf", Source: "/k"},
-		Network{Name: "n", Mode: "nat", IPv4CIDR: "10.131.7.0/24", IPv6CIDR: "fd0a:131:7::/64", Extra: "mtu = 1400"},
+		Network{Name: "n", Mode: "nat", IPv4CIDR: "10.131.7.0/24", IPv6CIDR: "fd0a:131:7::/64", Extra: "mtu = 1400",
+			Hosts:     []Reservation{{MAC: "52:54:00:00:00:01", IPv4: "10.131.7.10", Hostname: "a"}},
+			DNSDomain: "svc.internal", DNSHosts: []DNSHost{{IP: "10.131.7.10", Hostnames: []string{"a", "b"}}}},
+		Network{Label: "empty", Name: "e", Hosts: []Reservation{}, DNSHosts: []DNSHost{}},
 		Instance{Name: "i", KernelX: Image{Label: "k"}.Path(), NICs: []NIC{{NetworkRef: Network{}.Ref()}}},
 		Raw(`output "x" { value = 1 }`),
 	)
 	if _, diags := hclsyntax.ParseConfig([]byte(cfg), "test.tf", hcl.InitialPos); diags.HasErrors() {
 		t.Fatalf("%s\n%s", diags, cfg)
+	}
+}
+
+func TestNetwork_rendersHostsAndDNS(t *testing.T) {
+	got := Network{Label: "test", Name: "n", IPv4CIDR: "10.131.7.0/24",
+		Hosts:    []Reservation{{MAC: "52:54:00:00:00:01", IPv4: "10.131.7.10"}},
+		DNSHosts: []DNSHost{{IP: "10.131.7.10", Hostnames: []string{"a"}}}}.HCL()
+	want := `resource "unikernel_network" "test" {
+  name = "n"
+  ipv4_cidr = "10.131.7.0/24"
+  hosts = [{ mac = "52:54:00:00:00:01", ipv4 = "10.131.7.10" }]
+  dns = {
+    hosts = [{ ipv4 = "10.131.7.10", hostnames = ["a"] }]
+  }
+}
+`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
