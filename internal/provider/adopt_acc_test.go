@@ -18,7 +18,7 @@ import (
 // Import fixtures of networks, pools and volumes define their objects the way
 // other tools do (the libvirt provider, virsh), straight through libvirt, and
 // assert that importing them with the configuration the docs give plans
-// nothing. They use 10.244.0.0/16, one /24 per fixture.
+// nothing. Each fixture takes its /24 from acctest.CIDR.
 
 // foreignConn opens a libvirt connection of the test's own, as another tool
 // would, closed when the test ends.

@@ -55,7 +55,7 @@ func leaveDomain(t *testing.T, c *hypervisor.Client, spec hypervisor.DomainSpec,
 		spec.MemoryMiB, spec.VCPUs = 16, 1
 	}
 	if spec.Kernel == "" {
-		spec.Kernel, spec.Cmdline = acctestGuests.MultibootKernel, "left by a killed create"
+		spec.Kernel, spec.Cmdline = acctest.TestGuests(t).MultibootKernel, "left by a killed create"
 	}
 	spec.ConsoleLog = adoptConsole.LogPath(spec.Name)
 	if err := c.EnsureConsolePool(ctx, adoptConsole); err != nil {
@@ -89,10 +89,11 @@ func leaveDomain(t *testing.T, c *hypervisor.Client, spec hypervisor.DomainSpec,
 // machine whose create's deadline passed. After the apply each is the
 // planned instance and nothing of the leftover remains.
 func TestAccAdopt_Instance(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	net, a, b := acctest.RandName("net"), acctest.RandName("adopt"), acctest.RandName("adopt")
+	lan := acctest.CIDR(t)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	raw := filepath.Join(t.TempDir(), "base.raw")
 	acctest.RandomFile(t, raw, 1<<20)
@@ -100,7 +101,7 @@ func TestAccAdopt_Instance(t *testing.T) {
 resource "unikernel_network" "n" {
   name      = %q
   mode      = "isolated"
-  ipv4_cidr = "10.241.1.0/24"
+  ipv4_cidr = %q
 }
 resource "unikernel_pool" "p" {
   name = %q
@@ -111,7 +112,7 @@ resource "unikernel_image" "base" {
   pool   = unikernel_pool.p.name
   source = %q
 }
-`, net, pool, poolDir, raw)
+`, net, lan, pool, poolDir, raw)
 	config := base + fmt.Sprintf(`
 resource "unikernel_instance" "a" {
   name             = %q
@@ -120,7 +121,7 @@ resource "unikernel_instance" "a" {
   memory           = 16
   shutdown_timeout = "0s"
   disks            = [{ base_image = unikernel_image.base.id }]
-  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = "10.241.1.10" }]
+  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = %q }]
   wait_for = {
     console = "UNIKERNEL-READY cmdline=adopted a$"
     timeout = "60s"
@@ -137,7 +138,7 @@ resource "unikernel_instance" "b" {
     timeout = "60s"
   }
 }
-`, a, acctestGuests.MultibootKernel, b, acctestGuests.MultibootKernel)
+`, a, g.MultibootKernel, lan.Host(10), b, g.MultibootKernel)
 	const leftMAC = "52:54:00:24:01:20"
 	var leftA, leftB string
 	var leftMarkerA *hypervisor.CreateMarker
@@ -152,7 +153,7 @@ resource "unikernel_instance" "b" {
 					leftMarkerA = deadMarker()
 					leftA = leaveDomain(t, c, hypervisor.DomainSpec{Name: a, Create: leftMarkerA,
 						Interfaces: []hypervisor.InterfaceSpec{{Network: net, MAC: leftMAC}}}, "LEFTOVER-CONSOLE\n", true)
-					if err := c.AddDHCPHost(ctx, net, hypervisor.DHCPHost{MAC: leftMAC, IPv4: "10.241.1.20"}); err != nil {
+					if err := c.AddDHCPHost(ctx, net, hypervisor.DHCPHost{MAC: leftMAC, IPv4: lan.Host(20)}); err != nil {
 						t.Fatal(err)
 					}
 					vol, err := c.LookupVolumeByKey(ctx, filepath.Join(poolDir, "base.raw"))
@@ -172,7 +173,7 @@ resource "unikernel_instance" "b" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.a", "state", "running"),
 					resource.TestCheckResourceAttr("unikernel_instance.b", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_instance.a", "network_interfaces.0.ipv4_address", "10.241.1.10"),
+					resource.TestCheckResourceAttr("unikernel_instance.a", "network_interfaces.0.ipv4_address", lan.Host(10)),
 					func(s *terraform.State) error {
 						for n, left := range map[string]string{a: leftA, b: leftB} {
 							info, err := c.ReadDomain(ctx, n)
@@ -197,8 +198,8 @@ resource "unikernel_instance" "b" {
 						if err != nil {
 							return err
 						}
-						if len(nw.Spec.Hosts) != 1 || nw.Spec.Hosts[0].IPv4 != "10.241.1.10" || nw.Spec.Hosts[0].MAC == leftMAC {
-							return fmt.Errorf("reservations %+v, want only the planned 10.241.1.10", nw.Spec.Hosts)
+						if len(nw.Spec.Hosts) != 1 || nw.Spec.Hosts[0].IPv4 != lan.Host(10) || nw.Spec.Hosts[0].MAC == leftMAC {
+							return fmt.Errorf("reservations %+v, want only the planned %s", nw.Spec.Hosts, lan.Host(10))
 						}
 						vol, err := c.LookupVolumeByKey(ctx, overlay)
 						if err != nil {
@@ -221,7 +222,7 @@ resource "unikernel_instance" "b" {
 // whose create finished (it belongs to some state) and one without a marker
 // (made outside the provider).
 func TestAccAdopt_InstanceRefused(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	own, _ := hypervisor.ProcessStart(os.Getpid())
 	live := hypervisor.NewCreateMarker(time.Now().Add(time.Hour))
@@ -246,7 +247,7 @@ func TestAccAdopt_InstanceRefused(t *testing.T) {
 			PreConfig: func() {
 				uuid = leaveDomain(t, c, hypervisor.DomainSpec{Name: name, Create: tc.marker}, "", false)
 			},
-			Config:      testProviderBlock() + multibootConfig(name, "refused", `shutdown_timeout = "0s"`),
+			Config:      testProviderBlock() + multibootConfig(g, name, "refused", `shutdown_timeout = "0s"`),
 			ExpectError: regexp.MustCompile(tc.want),
 		}, resource.TestStep{
 			Config: testProviderBlock(),
@@ -271,7 +272,7 @@ func TestAccAdopt_InstanceRefused(t *testing.T) {
 // leaves the domain, and the resource in the state: the next destroy
 // finishes without error.
 func TestAccAdopt_DestroyAfterVolumesGone(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name, pool, poolDir := acctest.RandName("halfgone"), acctest.RandName("pool"), acctest.PoolDir(t)
@@ -293,7 +294,7 @@ resource "unikernel_image" "base" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
-			{Config: base + multibootConfig(name, "half gone", `shutdown_timeout = "0s"
+			{Config: base + multibootConfig(g, name, "half gone", `shutdown_timeout = "0s"
   disks = [{ base_image = unikernel_image.base.id }]`)},
 			{
 				PreConfig: func() {
@@ -365,18 +366,19 @@ func TestAccAdopt_Network(t *testing.T) {
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
+	leftover, planned := acctest.CIDR(t), acctest.CIDR(t)
 	var left string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworkNotDefined(name),
 		Steps: []resource.TestStep{
 			{
-				PreConfig: func() { left = leaveNetwork(t, c, name, "10.241.4.0/24", deadMarker()) },
-				Config:    networkConfig(name, "10.241.3.0/24"),
+				PreConfig: func() { left = leaveNetwork(t, c, name, leftover.CIDR(), deadMarker()) },
+				Config:    networkConfig(name, planned.CIDR()),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_network.n", "ipv4_cidr", "10.241.3.0/24"),
+					resource.TestCheckResourceAttr("unikernel_network.n", "ipv4_cidr", planned.CIDR()),
 					acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
-						if info.Spec.UUID == left || info.Spec.IPv4CIDR != "10.241.3.0/24" || !info.Active {
+						if info.Spec.UUID == left || info.Spec.IPv4CIDR != planned.CIDR() || !info.Active {
 							return fmt.Errorf("network %s: uuid %s (leftover %s), range %s, active %v: not rebuilt to the plan",
 								name, info.Spec.UUID, left, info.Spec.IPv4CIDR, info.Active)
 						}
@@ -388,7 +390,7 @@ func TestAccAdopt_Network(t *testing.T) {
 					}),
 				),
 			},
-			{Config: networkConfig(name, "10.241.3.0/24"), PlanOnly: true},
+			{Config: networkConfig(name, planned.CIDR()), PlanOnly: true},
 		},
 	})
 }
@@ -405,16 +407,17 @@ func TestAccAdopt_NetworkRefused(t *testing.T) {
 		cidr   string
 		want   string
 	}{
-		{live, "10.241.5.0/24", `is\s+being\s+created\s+by\s+create\s+` + live.ID},
-		{nil, "10.241.6.0/24", `no\s+create\s+of\s+it\s+is\s+in\s+flight[\s\S]*import`},
+		{live, acctest.CIDR(t).CIDR(), `is\s+being\s+created\s+by\s+create\s+` + live.ID},
+		{nil, acctest.CIDR(t).CIDR(), `no\s+create\s+of\s+it\s+is\s+in\s+flight[\s\S]*import`},
 	}
+	planned := acctest.CIDR(t)
 	var steps []resource.TestStep
 	for _, tc := range cases {
 		name := acctest.RandName("net")
 		var uuid string
 		steps = append(steps, resource.TestStep{
 			PreConfig:   func() { uuid = leaveNetwork(t, c, name, tc.cidr, tc.marker) },
-			Config:      networkConfig(name, "10.241.7.0/24"),
+			Config:      networkConfig(name, planned.CIDR()),
 			ExpectError: regexp.MustCompile(tc.want),
 		}, resource.TestStep{
 			Config: testProviderBlock(),
@@ -610,7 +613,7 @@ resource "unikernel_volume" "v" {
 // the old configuration. The next apply starts it on the new definition
 // (an update, no replacement), and the plan after it is empty.
 func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("halfupd")
@@ -621,7 +624,7 @@ func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + multibootConfig(name, "before", extra),
+				Config: testProviderBlock() + multibootConfig(g, name, "before", extra),
 				Check: func(s *terraform.State) error {
 					uuid = s.RootModule().Resources["unikernel_instance.test"].Primary.ID
 					return nil
@@ -643,7 +646,7 @@ func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: testProviderBlock() + multibootConfig(name, "after", extra),
+				Config: testProviderBlock() + multibootConfig(g, name, "after", extra),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
 				}},
@@ -659,7 +662,7 @@ func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
 					}),
 				),
 			},
-			{Config: testProviderBlock() + multibootConfig(name, "after", extra), PlanOnly: true},
+			{Config: testProviderBlock() + multibootConfig(g, name, "after", extra), PlanOnly: true},
 		},
 	})
 }

@@ -39,7 +39,7 @@ import (
 // names the condition, and keeps the running instance in state as tainted;
 // the next apply with a gate that holds replaces it.
 func TestAccFaultReadinessNeverMatches(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("gate")
 	config := func(pattern, timeout string) string {
 		return testProviderBlock() + fmt.Sprintf(`
@@ -54,7 +54,7 @@ resource "unikernel_instance" "test" {
     timeout = %q
   }
 }
-`, name, acctestGuests.MultibootKernel, pattern, timeout)
+`, name, g.MultibootKernel, pattern, timeout)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -103,14 +103,15 @@ func checkConsoleLogMode(addr string) resource.TestCheckFunc {
 // plan recreates the network, the apply converges, and the plan after it
 // is empty.
 func TestAccFaultNetworkDeleted(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	net, name := acctest.RandName("net"), acctest.RandName("onnet")
+	lan := acctest.CIDR(t)
 	config := testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "n" {
   name      = %q
   mode      = "isolated"
-  ipv4_cidr = "10.221.5.0/24"
+  ipv4_cidr = %q
 }
 resource "unikernel_instance" "test" {
   name             = %q
@@ -118,13 +119,13 @@ resource "unikernel_instance" "test" {
   cmdline          = "on the network"
   memory           = 16
   shutdown_timeout = "0s"
-  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = "10.221.5.10" }]
+  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = %q }]
   wait_for = {
     console = "UNIKERNEL-READY"
     timeout = "60s"
   }
 }
-`, net, name, acctestGuests.MultibootKernel)
+`, net, lan, name, g.MultibootKernel, lan.Host(10))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,

@@ -19,7 +19,7 @@ import (
 // without one), and that `import { identity = {...} }` finds the same object
 // again with the same identity.
 
-func identityConfig(pool, dir, netName, inst, kernel, cmdline string, autostart bool) string {
+func identityConfig(pool, dir, netName string, lan acctest.Subnet, inst, kernel, cmdline string, autostart bool) string {
 	return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_pool" "test" {
   name      = %[1]q
@@ -35,7 +35,7 @@ resource "unikernel_image" "test" {
 
 resource "unikernel_network" "test" {
   name      = %[3]q
-  ipv4_cidr = "10.220.128.0/24"
+  ipv4_cidr = %[8]q
   autostart = %[7]t
 }
 
@@ -53,7 +53,7 @@ resource "unikernel_instance" "test" {
     timeout = "120s"
   }
 }
-`, pool, dir, netName, inst, kernel, cmdline, autostart)
+`, pool, dir, netName, inst, kernel, cmdline, autostart, lan)
 }
 
 func expectIdentities(pool, netName, inst string) []statecheck.StateCheck {
@@ -75,14 +75,15 @@ func expectIdentities(pool, netName, inst string) []statecheck.StateCheck {
 }
 
 func TestAccResourceIdentity(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	cli := acctest.UseIdentityCLI(t)
 	t.Logf("identity tests run with %s %s", cli.Path, cli.Version)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	netName, inst := acctest.RandName("net"), acctest.RandName("inst")
-	kernel := acctestGuests.MultibootKernel
-	first := identityConfig(pool, dir, netName, inst, kernel, "first", false)
-	second := identityConfig(pool, dir, netName, inst, kernel, "second", true)
+	lan := acctest.CIDR(t)
+	kernel := g.MultibootKernel
+	first := identityConfig(pool, dir, netName, lan, inst, kernel, "first", false)
+	second := identityConfig(pool, dir, netName, lan, inst, kernel, "second", true)
 	importStep := func(addr string, expectChange bool) resource.TestStep {
 		step := resource.TestStep{
 			Config:          second,

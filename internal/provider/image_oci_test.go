@@ -104,13 +104,13 @@ func checkNoVolume(t *testing.T, pool, name string) {
 // artifact. Each boots from what the provider pulled; the package's command
 // line reaches the guest; an unchanged tag plans nothing.
 func TestAccImageOCI_Layouts(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	tp := acctest.ThirdPartyGuests(t)
 	reg := acctest.StartRegistry(t, acctest.RegistryOptions{TLS: true, Auth: true})
 	reg.PushKraftkit(t, reg.Ref("unikraft/helloworld:0.17"), acctest.KraftkitPackage{
 		Kernel: tp.UnikraftHello, Cmd: []string{"one", "two"}, Plat: "qemu", Arch: "x86_64", Version: "0.17.0"})
 	reg.PushKraftkit(t, reg.Ref("unikraft/legacy:1"), acctest.KraftkitPackage{
-		Kernel: acctestGuests.MultibootKernel, Cmd: []string{"from-kraftkit-legacy"}, Plat: "qemu", Arch: "x86_64", Legacy: true})
+		Kernel: g.MultibootKernel, Cmd: []string{"from-kraftkit-legacy"}, Plat: "qemu", Arch: "x86_64", Legacy: true})
 	reg.PushUrunc(t, reg.Ref("urunc/solo5-quiet:1"), acctest.UruncPackage{
 		Binary: tp.Solo5Quiet, BinaryPath: "/unikernel/test_quiet.virtio", Type: "solo5", Hypervisor: "qemu",
 		Cmdline: "--solo5:quiet", Base64: true})
@@ -193,7 +193,7 @@ resource "unikernel_instance" "nanos" {
 					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("format"), knownvalue.StringExact("multiboot")),
 					statecheck.ExpectKnownValue("unikernel_image.legacy", tfjsonpath.New("oci_selected"),
 						knownvalue.StringExact("kernel (layer application/vnd.unikraft.image.v1)")),
-					statecheck.ExpectKnownValue("unikernel_image.legacy", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(acctestGuests.MultibootKernel))),
+					statecheck.ExpectKnownValue("unikernel_image.legacy", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(g.MultibootKernel))),
 					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_layout"), knownvalue.StringExact("urunc")),
 					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_unikernel_type"), knownvalue.StringExact("solo5")),
 					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_hypervisor"), knownvalue.StringExact("qemu")),
@@ -230,15 +230,15 @@ resource "unikernel_instance" "nanos" {
 // old and the new digest, and the apply boots the new build. A reference by
 // digest then plans and refreshes with the registry stopped.
 func TestAccImageOCI_TagMoves(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	reg := acctest.StartRegistry(t, acctest.RegistryOptions{})
 	work := t.TempDir()
-	v1 := uniqueCopy(t, acctestGuests.MultibootKernel, work)
+	v1 := uniqueCopy(t, g.MultibootKernel, work)
 	v2dir := filepath.Join(work, "v2")
 	if err := os.MkdirAll(v2dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	v2 := uniqueCopy(t, acctestGuests.MultibootKernel, v2dir)
+	v2 := uniqueCopy(t, g.MultibootKernel, v2dir)
 	repo := reg.Ref("team/app")
 	d1 := reg.PushKraftkit(t, repo+":build-1", acctest.KraftkitPackage{Kernel: v1, Cmd: []string{"build-one"}, Plat: "qemu", Arch: "x86_64"})
 	d2 := reg.PushKraftkit(t, repo+":build-2", acctest.KraftkitPackage{Kernel: v2, Cmd: []string{"build-two"}, Plat: "qemu", Arch: "x86_64"})

@@ -2,19 +2,18 @@ package provider
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -23,11 +22,11 @@ import (
 // reaches the guest (its write fails, then succeeds once the flag is off),
 // and a share pointed elsewhere out of band is detected and repaired, with
 // the UUID kept.
-func TestAccInstanceFilesystem9p(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstanceFilesystems_9pReadOnlyAndDrift(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	c := acctest.MustClient(t)
-	netName := testNetwork(t, "nat", "10.231.1.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	shared, other := t.TempDir(), t.TempDir()
 	content := "served over 9p " + acctest.RandName("file")
 	for dir, text := range map[string]string{shared: content, other: "the wrong share"} {
@@ -40,41 +39,16 @@ func TestAccInstanceFilesystem9p(t *testing.T) {
 	}
 	probe := filepath.Join(shared, "microvm-write-probe")
 	name := acctest.RandName("9p")
+	vm := microVM(g, name, lan, 60)
+	vm.Kernel, vm.Initrd = g.MicroVMGenericKernel, g.MicroVMGenericInitrd
+	vm.Cmdline = "console=ttyS0 panic=-1 quiet microvm.9p=fs0"
+	vm.WaitFor = &tfconfig.WaitFor{Console: "MICROVM-READY", TCPPort: 8080, Timeout: "120s"}
 	config := func(readOnly bool) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "vm" {
-  name    = %q
-  kernel  = %q
-  initrd  = %q
-  cmdline = "console=ttyS0 panic=-1 quiet microvm.9p=fs0"
-  memory  = 128
-  shutdown_timeout = "0s"
-  filesystems = [{ source = %q, tag = "fs0", driver = "9p", read_only = %t }]
-  network_interfaces = [{
-    network      = %q
-    ipv4_address = "10.231.1.60"
-  }]
-  wait_for = {
-    console  = "MICROVM-READY"
-    tcp_port = 8080
-    timeout  = "120s"
-  }
-}
-`, name, acctestGuests.MicroVMGenericKernel, acctestGuests.MicroVMGenericInitrd, shared, readOnly, netName)
+		vm.Filesystems = []tfconfig.Filesystem{{Source: shared, Tag: "fs0", Driver: "9p", ReadOnly: readOnly}}
+		return testConfig(vm)
 	}
-	const addr = "unikernel_instance.vm"
-	serves := func(*terraform.State) error {
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.231.1.60:8080/share/hello.txt")
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != content {
-			return fmt.Errorf("GET /share/hello.txt: %s %q, want %q", resp.Status, b, content)
-		}
-		return nil
-	}
+	addr := vm.Addr()
+	serves := acctest.CheckHTTPBody(microVMURL(lan, 60, "/share/hello.txt"), content)
 	noProbe := func(*terraform.State) error {
 		if _, err := os.Stat(probe); !os.IsNotExist(err) {
 			return fmt.Errorf("the guest wrote to the read-only share (%s: %v)", probe, err)
@@ -82,75 +56,75 @@ resource "unikernel_instance" "vm" {
 		return nil
 	}
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config(true),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "filesystems.0.driver", "9p"),
-					resource.TestCheckResourceAttr(addr, "filesystems.0.read_only", "true"),
-					captureAttr(addr, "id", &uuid),
-					serves,
-					checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=denied \(.*read-only file system\)`, 1),
-					noProbe,
-				),
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config(true),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(addr, "filesystems.0.driver", knownvalue.StringExact("9p")),
+				acctest.Expect(addr, "filesystems.0.read_only", knownvalue.Bool(true)),
 			},
-			{
-				// The share now points elsewhere: the refreshed plan shows it.
-				PreConfig: func() {
-					driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) {
-						s.Filesystems = []hypervisor.FilesystemSpec{{Source: other, Tag: "fs0", Driver: "9p", ReadOnly: true}}
-					})
-				},
-				Config:             config(true),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-				},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureAttr(addr, "id", &uuid),
+				serves,
+				checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=denied \(.*read-only file system\)`, 1),
+				noProbe,
+			),
+		},
+		{
+			// The share now points elsewhere: the refreshed plan shows it.
+			PreConfig: func() {
+				driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) {
+					s.Filesystems = []hypervisor.FilesystemSpec{{Source: other, Tag: "fs0", Driver: "9p", ReadOnly: true}}
+				})
 			},
-			{
-				// Apply repairs it in place and the guest serves the right share again.
-				Config: config(true),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPtr(addr, "id", &uuid),
-					checkDomainShare(name, shared, true),
-					serves,
-					checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=denied`, 2),
-					noProbe,
-				),
+			Config:             config(true),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 			},
-			{
-				// Writable: the guest's write lands in the host directory.
-				Config: config(false),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "filesystems.0.read_only", "false"),
-					resource.TestCheckResourceAttrPtr(addr, "id", &uuid),
-					checkDomainShare(name, shared, false),
-					serves,
-					checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=ok`, 1),
-					func(*terraform.State) error {
-						b, err := os.ReadFile(probe)
-						if err != nil {
-							return fmt.Errorf("the guest's write to the writable share did not reach the host: %w", err)
-						}
-						if string(b) != "written by the guest\n" {
-							return fmt.Errorf("%s holds %q", probe, b)
-						}
-						return nil
-					},
-				),
+		},
+		{
+			// Apply repairs it in place and the guest serves the right share again.
+			Config: config(true),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttrPtr(addr, "id", &uuid),
+				checkDomainShare(name, shared, true),
+				serves,
+				checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=denied`, 2),
+				noProbe,
+			),
+		},
+		{
+			// Writable: the guest's write lands in the host directory.
+			Config: config(false),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(addr, "filesystems.0.read_only", knownvalue.Bool(false)),
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttrPtr(addr, "id", &uuid),
+				checkDomainShare(name, shared, false),
+				serves,
+				checkConsoleCount(name, `MICROVM-SHARE tag=fs0 write=ok`, 1),
+				func(*terraform.State) error {
+					b, err := os.ReadFile(probe)
+					if err != nil {
+						return fmt.Errorf("the guest's write to the writable share did not reach the host: %w", err)
+					}
+					if string(b) != "written by the guest\n" {
+						return fmt.Errorf("%s holds %q", probe, b)
+					}
+					return nil
+				},
+			),
 		},
 	})
 }

@@ -58,7 +58,7 @@ func checkACPI(name string, want bool) resource.TestCheckFunc {
 // false leaves it out (redefine and restart, same UUID) and the guest still
 // reaches its ready line; removing the setting brings ACPI back.
 func TestAccInstanceACPI(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("acpi")
 	const res = "unikernel_instance.test"
 	resource.Test(t, resource.TestCase{
@@ -66,7 +66,7 @@ func TestAccInstanceACPI(t *testing.T) {
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + multibootConfig(name, "with acpi", ""),
+				Config: testProviderBlock() + multibootConfig(g, name, "with acpi", ""),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(res, "state", "running"),
 					resource.TestCheckResourceAttr(res, "shutdown_timeout", "0s"),
@@ -75,7 +75,7 @@ func TestAccInstanceACPI(t *testing.T) {
 				),
 			},
 			{
-				Config: testProviderBlock() + multibootConfig(name, "no acpi", "acpi = false"),
+				Config: testProviderBlock() + multibootConfig(g, name, "no acpi", "acpi = false"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
 				}},
@@ -85,7 +85,7 @@ func TestAccInstanceACPI(t *testing.T) {
 					checkACPI(name, false),
 				),
 			},
-			{Config: testProviderBlock() + multibootConfig(name, "no acpi", "acpi = false"), PlanOnly: true},
+			{Config: testProviderBlock() + multibootConfig(g, name, "no acpi", "acpi = false"), PlanOnly: true},
 			{
 				ResourceName:            res,
 				ImportState:             true,
@@ -95,7 +95,7 @@ func TestAccInstanceACPI(t *testing.T) {
 			},
 			{
 				// Only the setting goes: ACPI comes back, with a restart that the ready line proves.
-				Config: testProviderBlock() + multibootConfig(name, "no acpi", ""),
+				Config: testProviderBlock() + multibootConfig(g, name, "no acpi", ""),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(res, "state", "running"),
 					resource.TestCheckResourceAttr(res, "acpi", "true"),

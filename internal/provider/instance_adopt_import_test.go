@@ -120,11 +120,12 @@ func otherQEMU(name string, pid *int) resource.TestCheckFunc {
 // Our own copy-on-write instance, forgotten by the state and imported again,
 // plans nothing and keeps running: the overlay reads back as base_image.
 func TestAccInstanceImport_CopyOnWrite(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	disk := filepath.Join(t.TempDir(), "base.raw")
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, disk)
+	acctest.CopyFile(t, g.BootDiskRaw, disk)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	net, name := acctest.RandName("net"), acctest.RandName("cowimp")
+	lan := acctest.CIDR(t)
 	base := testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_pool" "p" {
   name = %q
@@ -138,9 +139,9 @@ resource "unikernel_image" "base" {
 resource "unikernel_network" "n" {
   name      = %q
   mode      = "isolated"
-  ipv4_cidr = "10.247.28.0/24"
+  ipv4_cidr = %q
 }
-`, pool, poolDir, disk, net)
+`, pool, poolDir, disk, net, lan)
 	instance := func(waitFor string) string {
 		return fmt.Sprintf(`
 resource "unikernel_instance" "test" {
@@ -277,14 +278,14 @@ func handMadeDomain(t *testing.T, name string, build func(d *libvirtxml.Domain))
 // overlay; a description change applies live, a memory change restarts it
 // once.
 func TestAccInstanceImport_HandMadeOverlay(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	pool := hypervisor.PoolSpec{Name: acctest.RandName("pool"), Path: acctest.PoolDir(t)}
 	if _, err := c.CreatePool(ctx, pool, false); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(acctestGuests.BootDiskRaw)
+	f, err := os.Open(g.BootDiskRaw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,11 +393,11 @@ import {
 // is empty, where the defaults (acpi = true, cpu_mode = "maximum") would
 // restart it.
 func TestAccInstanceImport_NoACPINamedCPU(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("handacpi")
 	const cmdline = "hand made"
 	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
-		d.OS.Kernel, d.OS.Cmdline = acctestGuests.MultibootKernel, cmdline
+		d.OS.Kernel, d.OS.Cmdline = g.MultibootKernel, cmdline
 		d.CPU = &libvirtxml.DomainCPU{Mode: "custom", Match: "exact", Model: &libvirtxml.DomainCPUModel{Value: "qemu64", Fallback: "allow"}}
 	})
 	config := testProviderBlock() + fmt.Sprintf(`
@@ -410,7 +411,7 @@ resource "unikernel_instance" "hand" {
   cmdline = %[3]q
   memory  = 32
 }
-`, name, acctestGuests.MultibootKernel, cmdline)
+`, name, g.MultibootKernel, cmdline)
 	const res = "unikernel_instance.hand"
 	var pid int
 	resource.Test(t, resource.TestCase{
@@ -465,7 +466,7 @@ resource "unikernel_instance" "hand" {
   acpi     = true
   cpu_mode = "maximum"
 }
-`, name, acctestGuests.MultibootKernel, cmdline),
+`, name, g.MultibootKernel, cmdline),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
 				}},
@@ -485,7 +486,7 @@ resource "unikernel_instance" "hand" {
 // console where it is, with no inconsistent result; and destroying the
 // instance leaves that file, which the provider did not make.
 func TestAccInstanceImport_ConsoleLogElsewhere(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("handlog")
 	logDir := acctest.PoolDir(t) // a directory outside the console pool
 	if err := os.Mkdir(logDir, 0o755); err != nil {
@@ -495,7 +496,7 @@ func TestAccInstanceImport_ConsoleLogElsewhere(t *testing.T) {
 	const cmdline = "own log"
 	handMadeDomain(t, name, func(d *libvirtxml.Domain) {
 		port := uint(0)
-		d.OS.Kernel, d.OS.Cmdline = acctestGuests.MultibootKernel, cmdline
+		d.OS.Kernel, d.OS.Cmdline = g.MultibootKernel, cmdline
 		d.Features = &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}}
 		d.Devices.Consoles = nil
 		d.Devices.Serials = []libvirtxml.DomainSerial{{
@@ -512,7 +513,7 @@ resource "unikernel_instance" "hand" {
   cmdline = %q
   memory  = %d
 }
-`, name, acctestGuests.MultibootKernel, cmdline, memory)
+`, name, g.MultibootKernel, cmdline, memory)
 	}
 	console := `
 data "unikernel_instance_console" "hand" {
@@ -609,13 +610,13 @@ import {
 // change applies live and a memory change restarts the guest once. A second
 // such disk, which the update would attach, is refused at plan, naming it.
 func TestAccInstanceImport_BackingOutsidePools(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	dir := acctest.PoolDir(t) // no pool holds it
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	base, overlay, second := filepath.Join(dir, "base.raw"), filepath.Join(dir, "overlay.qcow2"), filepath.Join(dir, "second.qcow2")
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, base)
+	acctest.CopyFile(t, g.BootDiskRaw, base)
 	acctest.QemuImg(t, "create", "-f", "qcow2", "-b", base, "-F", "raw", overlay)
 	acctest.QemuImg(t, "create", "-f", "qcow2", "-b", base, "-F", "raw", second)
 	name := acctest.RandName("handback")

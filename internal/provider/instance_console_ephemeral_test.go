@@ -86,7 +86,7 @@ func (c absentFromPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequ
 // test to see) and is written neither to the state nor to the plan: the
 // guest's ready line carries a secret, and neither holds that line.
 func TestAccEphemeralInstanceConsole_basic(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("eph")
 	secret := "tf-acc-secret-" + name[len(name)-8:]
 	ready := "UNIKERNEL-READY cmdline=" + secret
@@ -101,7 +101,7 @@ resource "unikernel_instance" "vm" {
     timeout = "60s"
   }
 }
-`, name, acctestGuests.MultibootKernel, secret)
+`, name, g.MultibootKernel, secret)
 	// The gate's precondition reads the console without storing it. (A
 	// postcondition on the ephemeral resource itself would do too, but
 	// Terraform 1.11 crashes in `terraform show -json` on its check result.)

@@ -54,7 +54,7 @@ type driftCase struct {
 	boots int
 }
 
-func (dc driftCase) config(name string) string {
+func (dc driftCase) config(g acctest.Guests, name string) string {
 	extra := `shutdown_timeout = "0s"` + "\n"
 	if dc.stopped {
 		extra += "  running = false\n"
@@ -69,7 +69,7 @@ func (dc driftCase) config(name string) string {
 		}
 		extra += "]\n"
 	}
-	return testProviderBlock() + multibootConfig(name, dc.cmdline, extra+dc.extra)
+	return testProviderBlock() + multibootConfig(g, name, dc.cmdline, extra+dc.extra)
 }
 
 // testAccConsolePool is the console pool of the provider block the tests use.
@@ -85,11 +85,11 @@ func readyLines(c *hypervisor.Client, name string) (int, error) {
 }
 
 func testAccInstanceDrift(t *testing.T, dc driftCase) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("drift")
-	config := dc.config(name) // built before the test runs in parallel
+	config := dc.config(g, name) // built before the test runs in parallel
 	wantState := hypervisor.StateRunning
 	if dc.stopped {
 		wantState = hypervisor.StateShutoff
@@ -109,7 +109,7 @@ func testAccInstanceDrift(t *testing.T, dc driftCase) {
 					if err != nil {
 						return err
 					}
-					if err := checkCreatedDomain(info, dc, wantState); err != nil {
+					if err := checkCreatedDomain(g, info, dc, wantState); err != nil {
 						return err
 					}
 					created = info
@@ -183,7 +183,7 @@ func testAccInstanceDrift(t *testing.T, dc driftCase) {
 }
 
 // checkCreatedDomain checks that libvirt holds what the configuration says.
-func checkCreatedDomain(info hypervisor.DomainInfo, dc driftCase, wantState hypervisor.DomainState) error {
+func checkCreatedDomain(g acctest.Guests, info hypervisor.DomainInfo, dc driftCase, wantState hypervisor.DomainState) error {
 	s := info.Spec
 	var nets []string
 	for _, n := range s.Interfaces {
@@ -199,8 +199,8 @@ func checkCreatedDomain(info hypervisor.DomainInfo, dc driftCase, wantState hype
 		return fmt.Errorf("autostart is on, want off")
 	case s.MemoryMiB != 16 || s.VCPUs != 1:
 		return fmt.Errorf("memory %d MiB, %d vCPUs; want 16 MiB, 1 vCPU", s.MemoryMiB, s.VCPUs)
-	case s.Kernel != acctestGuests.MultibootKernel || s.Cmdline != dc.cmdline:
-		return fmt.Errorf("kernel %q cmdline %q, want %q %q", s.Kernel, s.Cmdline, acctestGuests.MultibootKernel, dc.cmdline)
+	case s.Kernel != g.MultibootKernel || s.Cmdline != dc.cmdline:
+		return fmt.Errorf("kernel %q cmdline %q, want %q %q", s.Kernel, s.Cmdline, g.MultibootKernel, dc.cmdline)
 	case s.OnCrash != "destroy" || s.OnPoweroff != "destroy":
 		return fmt.Errorf("on_crash %q on_poweroff %q, want destroy", s.OnCrash, s.OnPoweroff)
 	case !reflect.DeepEqual(nets, dc.networks):
@@ -283,25 +283,15 @@ func waitDomainState(t *testing.T, c *hypervisor.Client, name string, states ...
 	}
 }
 
-// testAccDriftNetworks creates one isolated network per CIDR and removes them
-// when the test ends (after the instance is destroyed). The drift tests use
-// 10.216.0.0/16 only, a distinct /24 per network.
-func testAccDriftNetworks(t *testing.T, cidrs ...string) []string {
+// testAccDriftNetworks creates n isolated networks, each on a subnet of its
+// own, and removes them when the test ends (after the instance is
+// destroyed).
+func testAccDriftNetworks(t *testing.T, n int) []string {
 	t.Helper()
 	testAccPreCheck(t)
-	c := acctest.MustClient(t)
 	var names []string
-	for _, cidr := range cidrs {
-		spec := hypervisor.NetworkSpec{Name: acctest.RandName("net"), Mode: "isolated", IPv4CIDR: cidr, DHCP: true, NoPing: true}
-		if _, err := c.CreateNetwork(context.Background(), spec, false); err != nil {
-			t.Fatalf("creating network %s (%s): %v", spec.Name, cidr, err)
-		}
-		t.Cleanup(func() {
-			if err := c.DeleteNetwork(context.Background(), spec.Name); err != nil {
-				t.Errorf("deleting network %s: %v", spec.Name, err)
-			}
-		})
-		names = append(names, spec.Name)
+	for range n {
+		names = append(names, acctest.TestNetwork(t, "isolated").Name)
 	}
 	return names
 }
@@ -408,9 +398,9 @@ func TestAccInstanceDrift_Cmdline(t *testing.T) {
 
 // 7. The kernel path is changed to another copy of the kernel.
 func TestAccInstanceDrift_KernelPath(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	other := filepath.Join(t.TempDir(), "kernel.elf")
-	b, err := os.ReadFile(acctestGuests.MultibootKernel)
+	b, err := os.ReadFile(g.MultibootKernel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +419,7 @@ func TestAccInstanceDrift_KernelPath(t *testing.T) {
 
 // 8. The last of two interfaces is removed.
 func TestAccInstanceDrift_InterfaceRemoved(t *testing.T) {
-	nets := testAccDriftNetworks(t, "10.216.81.0/24", "10.216.82.0/24")
+	nets := testAccDriftNetworks(t, 2)
 	testAccInstanceDrift(t, driftCase{
 		cmdline:  "drift nic removed",
 		networks: nets,
@@ -454,7 +444,7 @@ func TestAccInstanceDrift_InterfaceRemoved(t *testing.T) {
 // 9. An interface is moved to another network; apply moves it back, with
 // the same MAC.
 func TestAccInstanceDrift_InterfaceNetwork(t *testing.T) {
-	nets := testAccDriftNetworks(t, "10.216.91.0/24", "10.216.92.0/24")
+	nets := testAccDriftNetworks(t, 2)
 	testAccInstanceDrift(t, driftCase{
 		cmdline:  "drift nic network",
 		networks: nets[:1],

@@ -2,46 +2,21 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
-
-// hclStrings writes a list of strings as an HCL expression.
-func hclStrings(t *testing.T, words []string) string {
-	t.Helper()
-	b, err := json.Marshal(words)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(b), "${") || strings.Contains(string(b), "%{") {
-		t.Fatalf("%s would be a template", b)
-	}
-	return string(b)
-}
-
-// hclMap writes a map of strings as an HCL expression.
-func hclMap(t *testing.T, m map[string]string) string {
-	t.Helper()
-	var lines []string
-	for k, v := range m {
-		b, _ := json.Marshal(v)
-		lines = append(lines, fmt.Sprintf("%q = %s", k, b))
-	}
-	return "{\n" + strings.Join(lines, "\n") + "\n}"
-}
 
 // unikraftArgsLine is the line Unikraft's helloworld prints for its
 // arguments: argv[0], which the loader gives, then each argument quoted.
@@ -65,28 +40,14 @@ func TestAccInstanceFamily_UnikraftArgs(t *testing.T) {
 	name := acctest.RandName("uk-args")
 	first := []string{"one", "two words", `say "hi"`, "it's", `back\slash`, "a=b", "x.y=z", "ünïcødé 日本"}
 	second := []string{"--port=8080", "second run"}
+	image := tfconfig.Image{Label: "k", Name: "helloworld.elf", Source: tp.UnikraftHello}
+	uk := tfconfig.Instance{
+		Label: "uk", Name: name, Family: "unikraft", KernelX: image.ID(), Memory: 32, Mode: "job",
+		ShutdownTimeout: "0s", WaitFor: &tfconfig.WaitFor{Console: "^Arguments:", Timeout: "120s"},
+	}
 	config := func(args []string) string {
-		return testProviderBlock() + ociPool(pool, dir) + fmt.Sprintf(`
-resource "unikernel_image" "k" {
-  name   = "helloworld.elf"
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-
-resource "unikernel_instance" "uk" {
-  name             = %q
-  family           = "unikraft"
-  kernel           = unikernel_image.k.id
-  args             = %s
-  memory           = 32
-  mode             = "job"
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "^Arguments:"
-    timeout = "120s"
-  }
-}
-`, tp.UnikraftHello, name, hclStrings(t, args))
+		uk.Args = args
+		return testConfig(tfconfig.Pool{Name: pool, Path: dir}, image, uk)
 	}
 	var uuid string
 	resource.ParallelTest(t, resource.TestCase{
@@ -95,23 +56,27 @@ resource "unikernel_instance" "uk" {
 		Steps: []resource.TestStep{
 			{
 				Config: config(first),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(uk.Addr(), "family", knownvalue.StringExact("unikraft")),
+					acctest.Expect(uk.Addr(), "machine", knownvalue.StringExact("pc")),
+					acctest.Expect(uk.Addr(), "rng", knownvalue.Bool(false)),
+					acctest.Expect(uk.Addr(), "state", knownvalue.StringExact("shutoff")),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.uk", "family", "unikraft"),
-					resource.TestCheckResourceAttr("unikernel_instance.uk", "machine", "pc"),
-					resource.TestCheckResourceAttr("unikernel_instance.uk", "rng", "false"),
-					resource.TestCheckResourceAttr("unikernel_instance.uk", "state", "shutoff"),
-					captureAttr("unikernel_instance.uk", "id", &uuid),
+					captureAttr(uk.Addr(), "id", &uuid),
 					checkConsoleCount(name, unikraftArgsLine(first), 1),
 				),
 			},
 			{
 				Config: config(second),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.uk", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(uk.Addr(), plancheck.ResourceActionUpdate),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(uk.Addr(), "boot_cmdline", knownvalue.StringExact(`--port=8080 "second run"`)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPtr("unikernel_instance.uk", "id", &uuid),
-					resource.TestCheckResourceAttr("unikernel_instance.uk", "boot_cmdline", "--port=8080 \"second run\""),
+					resource.TestCheckResourceAttrPtr(uk.Addr(), "id", &uuid),
 					checkConsoleCount(name, unikraftArgsLine(second), 1),
 					checkConsoleCount(name, unikraftArgsLine(first), 1),
 				),
@@ -126,75 +91,41 @@ resource "unikernel_instance" "uk" {
 // after " -- " and environment variables through family = "linux", all
 // parsed by the real kernel. It takes no DHCP lease, and the readiness gate's
 // ipv4 and tcp_port hold for the static address.
-func TestAccInstanceFamily_Linux(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstanceFamily_linux(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netName := testNetwork(t, "nat", "10.218.7.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("linux-fam")
 	args := []string{"--listen=:8080", "two words", "ünï", "a=b"}
 	env := map[string]string{"APP_MODE": "prod", "APP_GREETING": "hi there", "APP_EMPTY": ""}
-	config := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "vm" {
-  name    = %q
-  family  = "linux"
-  kernel  = %q
-  initrd  = %q
-  cmdline = "console=ttyS0 panic=-1 quiet"
-  args    = %s
-  env     = %s
-  memory  = 128
-  shutdown_timeout = "0s"
-  network_interfaces = [{
-    network      = %q
-    ipv4_address = "10.218.7.60"
-  }]
-  wait_for = {
-    ipv4     = true
-    tcp_port = 8080
-    timeout  = "90s"
-  }
-}
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, hclStrings(t, args), hclMap(t, env), netName)
-	wantLine := `console=ttyS0 panic=-1 quiet ip=10.218.7.60::10.218.7.1:255.255.255.0::eth0:off APP_EMPTY= ` +
+	vm := microVM(g, name, lan, 60)
+	vm.Family, vm.Args, vm.Env = "linux", args, env
+	vm.WaitFor = &tfconfig.WaitFor{IPv4: true, TCPPort: 8080, Timeout: "90s"}
+	config := testConfig(vm)
+	wantLine := `console=ttyS0 panic=-1 quiet ip=` + lan.Host(60) + `::` + lan.Gateway() + `:` + lan.Netmask() + `::eth0:off APP_EMPTY= ` +
 		`"APP_GREETING=hi there" APP_MODE=prod -- --listen=:8080 "two words" ünï a=b`
-	var mac, cmdline string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "boot_cmdline", wantLine),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "rng", "true"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.218.7.60"),
-					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
-					captureAttr("unikernel_instance.vm", "boot_cmdline", &cmdline),
-					checkConsoleCount(name, regexp.QuoteMeta(`MICROVM-ARGV ["--listen=:8080","two words","ünï","a=b"]`), 1),
-					checkConsoleCount(name, regexp.QuoteMeta(`"APP_GREETING":"hi there"`), 1),
-					checkConsoleCount(name, regexp.QuoteMeta(`"APP_MODE":"prod"`), 1),
-					checkConsoleCount(name, regexp.QuoteMeta(`"APP_EMPTY":""`), 1),
-					checkConsoleCount(name, `MICROVM-READY ipv4=10\.218\.7\.60/24 `, 1),
-					func(*terraform.State) error {
-						if err := checkNoLease(t, netName, mac); err != nil {
-							return err
-						}
-						// The kernel booted the command line the plan showed.
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.7.60:8080/")
-						if err != nil {
-							return err
-						}
-						defer resp.Body.Close()
-						b, _ := io.ReadAll(resp.Body)
-						if got := strings.TrimSpace(string(b)); got != cmdline {
-							return fmt.Errorf("the guest booted %q, the state says %q", got, cmdline)
-						}
-						return nil
-					},
-				),
+	var mac string
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(vm.Addr(), "boot_cmdline", knownvalue.StringExact(wantLine)),
+				acctest.Expect(vm.Addr(), "rng", knownvalue.Bool(true)),
+				acctest.Expect(vm.Addr(), "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(60))),
 			},
-			{Config: config, PlanOnly: true},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureAttr(vm.Addr(), "network_interfaces.0.mac", &mac),
+				checkConsoleCount(name, regexp.QuoteMeta(`MICROVM-ARGV ["--listen=:8080","two words","ünï","a=b"]`), 1),
+				checkConsoleCount(name, regexp.QuoteMeta(`"APP_GREETING":"hi there"`), 1),
+				checkConsoleCount(name, regexp.QuoteMeta(`"APP_MODE":"prod"`), 1),
+				checkConsoleCount(name, regexp.QuoteMeta(`"APP_EMPTY":""`), 1),
+				checkConsoleCount(name, `MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.HostCIDR(60))+` `, 1),
+				func(*terraform.State) error { return checkNoLease(t, lan.Name, mac) },
+				// The kernel booted the command line the plan showed.
+				acctest.CheckHTTPBody(microVMURL(lan, 60, "/"), wantLine),
+			),
 		},
+		{Config: config, PlanOnly: true},
 	})
 }
 
@@ -222,100 +153,50 @@ func checkNoLease(t *testing.T, network, mac string) error {
 // environment as --env and the application's command line from args.
 // lighttpd serves on the static address without a DHCP lease; /hello, run as
 // a job with --verbose, shows the environment it got.
-func TestAccInstanceFamily_OSv(t *testing.T) {
+func TestAccInstanceFamily_osv(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	tp := acctest.ThirdPartyGuests(t)
-	netName := testNetwork(t, "nat", "10.218.8.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	web, job := acctest.RandName("osv-web"), acctest.RandName("osv-job")
-	config := testProviderBlock() + ociPool(pool, dir) + fmt.Sprintf(`
-resource "unikernel_image" "loader" {
-  name   = "loader.elf"
-  pool   = unikernel_pool.p.name
-  source = %[1]q
-}
-
-resource "unikernel_image" "lighttpd" {
-  name   = "lighttpd.qcow2"
-  pool   = unikernel_pool.p.name
-  source = %[2]q
-}
-
-resource "unikernel_image" "hello" {
-  name   = "hello.qcow2"
-  pool   = unikernel_pool.p.name
-  source = %[3]q
-}
-
-resource "unikernel_instance" "web" {
-  name   = %[4]q
-  family = "osv"
-  kernel = unikernel_image.loader.id
-  args   = ["/lighttpd", "-D", "-f", "/lighttpd.conf"]
-  memory = 256
-  disks  = [{ base_image = unikernel_image.lighttpd.id }]
-  network_interfaces = [{
-    network      = %[6]q
-    ipv4_address = "10.218.8.60"
-  }]
-  wait_for = {
-    console  = "^eth0: 10\\.218\\.8\\.60"
-    tcp_port = 80
-    timeout  = "120s"
-  }
-}
-
-resource "unikernel_instance" "job" {
-  name    = %[5]q
-  family  = "osv"
-  kernel  = unikernel_image.loader.id
-  cmdline = "--verbose"
-  env     = { GREETING = "hi there" }
-  args    = ["/hello"]
-  memory  = 256
-  mode    = "job"
-  disks   = [{ base_image = unikernel_image.hello.id }]
-  wait_for = {
-    console = "Hello from C code"
-    timeout = "120s"
-  }
-}
-`, tp.OSvLoader, tp.OSvLighttpd, tp.OSvHello, web, job, netName)
+	loader := tfconfig.Image{Label: "loader", Name: "loader.elf", Source: tp.OSvLoader}
+	lighttpd := tfconfig.Image{Label: "lighttpd", Name: "lighttpd.qcow2", Source: tp.OSvLighttpd}
+	hello := tfconfig.Image{Label: "hello", Name: "hello.qcow2", Source: tp.OSvHello}
+	webVM := tfconfig.Instance{
+		Label: "web", Name: web, Family: "osv", KernelX: loader.ID(),
+		Args: []string{"/lighttpd", "-D", "-f", "/lighttpd.conf"}, Memory: 256,
+		BaseImages: []tfconfig.Expr{lighttpd.ID()},
+		NICs:       []tfconfig.NIC{{Network: lan.Name, IPv4: lan.Host(60)}},
+		WaitFor:    &tfconfig.WaitFor{Console: "^eth0: " + regexp.QuoteMeta(lan.Host(60)), TCPPort: 80, Timeout: "120s"},
+	}
+	jobVM := tfconfig.Instance{
+		Label: "job", Name: job, Family: "osv", KernelX: loader.ID(), Cmdline: "--verbose",
+		Env: map[string]string{"GREETING": "hi there"}, Args: []string{"/hello"}, Memory: 256, Mode: "job",
+		BaseImages: []tfconfig.Expr{hello.ID()},
+		WaitFor:    &tfconfig.WaitFor{Console: "Hello from C code", Timeout: "120s"},
+	}
+	config := testConfig(tfconfig.Pool{Name: pool, Path: dir}, loader, lighttpd, hello, webVM, jobVM)
 	var mac string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.web", "boot_format", "pvh"),
-					resource.TestCheckResourceAttr("unikernel_instance.web", "boot_cmdline",
-						"--ip=eth0,10.218.8.60,255.255.255.0 --defaultgw=10.218.8.1 /lighttpd -D -f /lighttpd.conf"),
-					resource.TestCheckResourceAttr("unikernel_instance.web", "rng", "true"),
-					resource.TestCheckResourceAttr("unikernel_instance.web", "machine", "pc"),
-					resource.TestCheckResourceAttr("unikernel_instance.job", "state", "shutoff"),
-					captureAttr("unikernel_instance.web", "network_interfaces.0.mac", &mac),
-					checkConsoleCount(job, `Setting in environment: GREETING=hi there\r?$`, 1),
-					func(*terraform.State) error {
-						if err := checkNoLease(t, netName, mac); err != nil {
-							return err
-						}
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.8.60/")
-						if err != nil {
-							return err
-						}
-						defer resp.Body.Close()
-						if b, _ := io.ReadAll(resp.Body); !strings.Contains(string(b), "Hello, world!") {
-							return fmt.Errorf("lighttpd answered %d %q", resp.StatusCode, b)
-						}
-						return nil
-					},
-				),
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(webVM.Addr(), "boot_format", knownvalue.StringExact("pvh")),
+				acctest.Expect(webVM.Addr(), "boot_cmdline", knownvalue.StringExact(
+					"--ip=eth0,"+lan.Host(60)+","+lan.Netmask()+" --defaultgw="+lan.Gateway()+" /lighttpd -D -f /lighttpd.conf")),
+				acctest.Expect(webVM.Addr(), "rng", knownvalue.Bool(true)),
+				acctest.Expect(webVM.Addr(), "machine", knownvalue.StringExact("pc")),
+				acctest.Expect(jobVM.Addr(), "state", knownvalue.StringExact("shutoff")),
 			},
-			{Config: config, PlanOnly: true},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureAttr(webVM.Addr(), "network_interfaces.0.mac", &mac),
+				checkConsoleCount(job, `Setting in environment: GREETING=hi there\r?$`, 1),
+				func(*terraform.State) error { return checkNoLease(t, lan.Name, mac) },
+				acctest.CheckHTTPContains("http://"+lan.Host(60)+"/", "Hello, world!"),
+			),
 		},
+		{Config: config, PlanOnly: true},
 	})
 }
 
@@ -323,181 +204,129 @@ resource "unikernel_instance" "job" {
 // data disk, and test_net_ring, whose address is fixed at 10.0.0.2, is found
 // at the address its interface declares (neighbour discovery after a
 // probe), with family = "solo5" writing --ipv4 and --ipv4-gateway.
-func TestAccInstanceFamily_Solo5(t *testing.T) {
+func TestAccInstanceFamily_solo5(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	tp := acctest.ThirdPartyGuests(t)
-	netName := testNetwork(t, "isolated", "10.0.0.0/24")
+	ringNet := acctest.TestNetworkOn(t, "isolated", acctest.SubnetOf(t, "10.0.0.0/24"))
 	scratch := t.TempDir() + "/blk.img"
 	acctest.RandomFile(t, scratch, 4<<20)
 	blk, ring := acctest.RandName("s5-blk"), acctest.RandName("s5-ring")
-	config := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "blk" {
-  name   = %[1]q
-  family = "solo5"
-  kernel = %[3]q
-  memory = 32
-  mode   = "job"
-  disks  = [{ path = %[5]q, format = "raw" }]
-  wait_for = {
-    console = "^SUCCESS"
-    timeout = "120s"
-  }
-}
-
-resource "unikernel_instance" "ring" {
-  name   = %[2]q
-  family = "solo5"
-  kernel  = %[4]q
-  cmdline = "--solo5:info"
-  args    = ["--port=8080"]
-  memory  = 32
-  network_interfaces = [{
-    network      = %[6]q
-    ipv4_address = "10.0.0.2"
-  }]
-  wait_for = {
-    console = "^Serving ping on 10\\.0\\.0\\.2"
-    ipv4    = true
-    timeout = "120s"
-  }
-}
-`, blk, ring, tp.Solo5Blk, tp.Solo5NetRing, scratch, netName)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.blk", "state", "shutoff"),
-					resource.TestCheckResourceAttr("unikernel_instance.blk", "shutdown_timeout", "0s"),
-					checkConsoleCount(blk, `Solo5: Application acquired 'storage' as block device`, 1),
-					resource.TestCheckResourceAttr("unikernel_instance.ring", "boot_cmdline",
-						"--solo5:info --ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1 --port=8080"),
-					resource.TestCheckResourceAttr("unikernel_instance.ring", "network_interfaces.0.ipv4_addresses.0", "10.0.0.2"),
-				),
+	// Solo5's test_net_ring has its address built in: host 2 of 10.0.0.0/24.
+	blkVM := tfconfig.Instance{
+		Label: "blk", Name: blk, Family: "solo5", Kernel: tp.Solo5Blk, Memory: 32, Mode: "job",
+		Extra:   fmt.Sprintf(`disks = [{ path = %q, format = "raw" }]`, scratch),
+		WaitFor: &tfconfig.WaitFor{Console: "^SUCCESS", Timeout: "120s"},
+	}
+	ringVM := tfconfig.Instance{
+		Label: "ring", Name: ring, Family: "solo5", Kernel: tp.Solo5NetRing, Cmdline: "--solo5:info",
+		Args: []string{"--port=8080"}, Memory: 32,
+		NICs:    []tfconfig.NIC{{Network: ringNet.Name, IPv4: ringNet.Host(2)}},
+		WaitFor: &tfconfig.WaitFor{Console: "^Serving ping on " + regexp.QuoteMeta(ringNet.Host(2)), IPv4: true, Timeout: "120s"},
+	}
+	config := testConfig(blkVM, ringVM)
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(blkVM.Addr(), "state", knownvalue.StringExact("shutoff")),
+				acctest.Expect(blkVM.Addr(), "shutdown_timeout", knownvalue.StringExact("0s")),
+				acctest.Expect(ringVM.Addr(), "boot_cmdline", knownvalue.StringExact(
+					"--solo5:info --ipv4="+ringNet.HostCIDR(2)+" --ipv4-gateway="+ringNet.Gateway()+" --port=8080")),
+				acctest.Expect(ringVM.Addr(), "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(ringNet.Host(2))),
 			},
-			{Config: config, PlanOnly: true},
+			Check: checkConsoleCount(blk, `Solo5: Application acquired 'storage' as block device`, 1),
 		},
+		{Config: config, PlanOnly: true},
 	})
 }
 
 // The plan checks static addresses against the network the interface is on
 // and against the command line, before anything is created.
-func TestAccInstanceFamily_AddressChecks(t *testing.T) {
-	testAccInstancePreCheck(t)
-	netName := testNetwork(t, "nat", "10.218.9.0/24")
+func TestAccInstanceFamily_addressChecks(t *testing.T) {
+	g := testAccInstancePreCheck(t)
+	lan := acctest.TestNetwork(t, "nat")
 	holder := acctest.RandName("addr-holder")
+	// The holder reserves host 50; the other instance tries addresses next to it.
 	holderConfig := func(family string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "holder" {
-  name    = %q
-  family  = %q
-  kernel  = %q
-  running = false
-  network_interfaces = [{
-    network      = %q
-    ipv4_address = "10.218.9.50"
-  }]
-}
-`, holder, family, acctestGuests.MultibootKernel, netName)
+		return testConfig(tfconfig.Instance{
+			Label: "holder", Name: holder, Family: family, Kernel: g.MultibootKernel, Running: tfconfig.Bool(false),
+			NICs: []tfconfig.NIC{{Network: lan.Name, IPv4: lan.Host(50)}},
+		})
 	}
 	base := holderConfig("solo5")
 	other := func(family, cmdline, addr string) string {
-		return base + fmt.Sprintf(`
-resource "unikernel_instance" "other" {
-  name    = %q
-  family  = %q
-  kernel  = %q
-  cmdline = %q
-  running = false
-  network_interfaces = [{
-    network      = %q
-    ipv4_address = %q
-  }]
-}
-`, acctest.RandName("addr-other"), family, acctestGuests.MultibootKernel, cmdline, netName, addr)
+		return base + tfconfig.Instance{
+			Label: "other", Name: acctest.RandName("addr-other"), Family: family, Kernel: g.MultibootKernel,
+			Cmdline: cmdline, Running: tfconfig.Bool(false),
+			NICs: []tfconfig.NIC{{Network: lan.Name, IPv4: addr}},
+		}.HCL()
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{Config: base},
-			{Config: other("generic", "x", "10.218.9.50"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Address reserved already.*reserved\s+on\s+network\s.*for\s+MAC`)},
-			{Config: other("generic", "x", "10.99.0.5"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Address outside the network.*is\s+outside\s+10\.218\.9\.0/24`)},
-			{Config: other("solo5", "", "10.218.9.1"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Address of the gateway`)},
-			{Config: other("solo5", "", "10.218.9.255"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Network or broadcast address`)},
-			{Config: other("generic", "--ipv4=10.218.9.51/24", "10.218.9.52"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Address differs from the interface's.*10\.218\.9\.51`)},
-			{Config: other("solo5", "--ipv4=10.218.9.52/24", "10.218.9.52"), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)Address given twice`)},
-			{Config: other("solo5", "", "10.218.9.52"), PlanOnly: true, ExpectNonEmptyPlan: true},
-			// The holder replaced (another family) keeps its address: the reservation
-			// is its own until its old domain is destroyed.
-			{Config: holderConfig("unikraft"), PlanOnly: true, ExpectNonEmptyPlan: true},
-		},
+	testAccInstances(t, []resource.TestStep{
+		{Config: base},
+		{Config: other("generic", "x", lan.Host(50)), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)Address reserved already.*reserved\s+on\s+network\s.*for\s+MAC`)},
+		{Config: other("generic", "x", "10.99.0.5"), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)Address outside the network.*is\s+outside\s+` + regexp.QuoteMeta(lan.CIDR()))},
+		{Config: other("solo5", "", lan.Gateway()), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)Address of the gateway`)},
+		{Config: other("solo5", "", lan.Broadcast()), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)Network or broadcast address`)},
+		{Config: other("generic", "--ipv4="+lan.HostCIDR(51), lan.Host(52)), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)Address differs from the interface's.*` + regexp.QuoteMeta(lan.Host(51)))},
+		{Config: other("solo5", "--ipv4="+lan.HostCIDR(52), lan.Host(52)), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)Address given twice`)},
+		{Config: other("solo5", "", lan.Host(52)), PlanOnly: true, ExpectNonEmptyPlan: true},
+		// The holder replaced (another family) keeps its address: the reservation
+		// is its own until its old domain is destroyed.
+		{Config: holderConfig("unikraft"), PlanOnly: true, ExpectNonEmptyPlan: true},
 	})
 }
 
 // A command line changed outside Terraform shows in the plan as a change of
 // boot_cmdline, and the apply restores the composed one (a restart).
-func TestAccInstanceFamily_Drift(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstanceFamily_drift(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("fam-drift")
 	composed := `--solo5:quiet "--name=two words" --port=8080`
-	config := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "test" {
-  name    = %q
-  family  = "solo5"
-  kernel  = %q
-  cmdline = "--solo5:quiet"
-  args    = ["--name=two words", "--port=8080"]
-  memory  = 16
-  wait_for = {
-    console = "UNIKERNEL-READY cmdline=%s$"
-    timeout = "60s"
-  }
-}
-`, name, acctestGuests.MultibootKernel, strings.ReplaceAll(regexp.QuoteMeta(composed), `"`, `\"`))
+	vm := tfconfig.Instance{
+		Label: "test", Name: name, Family: "solo5", Kernel: g.MultibootKernel, Cmdline: "--solo5:quiet",
+		Args: []string{"--name=two words", "--port=8080"}, Memory: 16,
+		WaitFor: &tfconfig.WaitFor{Console: "UNIKERNEL-READY cmdline=" + regexp.QuoteMeta(composed) + "$", Timeout: "60s"},
+	}
+	config := testConfig(vm)
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_cmdline", composed),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "cmdline", "--solo5:quiet"),
-					captureAttr("unikernel_instance.test", "id", &uuid),
-				),
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(vm.Addr(), "boot_cmdline", knownvalue.StringExact(composed)),
+				acctest.Expect(vm.Addr(), "cmdline", knownvalue.StringExact("--solo5:quiet")),
 			},
-			{
-				PreConfig: func() {
-					driftRedefine(t, acctest.MustClient(t), name, func(s *hypervisor.DomainSpec) { s.Cmdline = "changed out of band" })
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPtr("unikernel_instance.test", "id", &uuid),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_cmdline", composed),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.Spec.Cmdline != composed {
-							return fmt.Errorf("libvirt has the command line %q, want %q", info.Spec.Cmdline, composed)
-						}
-						return nil
-					}),
-					checkConsoleCount(name, `UNIKERNEL-READY cmdline=`+regexp.QuoteMeta(composed)+`\r?$`, 2),
-				),
-			},
-			{Config: config, PlanOnly: true},
+			Check: captureAttr(vm.Addr(), "id", &uuid),
 		},
+		{
+			PreConfig: func() {
+				driftRedefine(t, acctest.MustClient(t), name, func(s *hypervisor.DomainSpec) { s.Cmdline = "changed out of band" })
+			},
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(vm.Addr(), plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(vm.Addr(), "boot_cmdline", knownvalue.StringExact(composed)),
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttrPtr(vm.Addr(), "id", &uuid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.Spec.Cmdline != composed {
+						return fmt.Errorf("libvirt has the command line %q, want %q", info.Spec.Cmdline, composed)
+					}
+					return nil
+				}),
+				checkConsoleCount(name, `UNIKERNEL-READY cmdline=`+regexp.QuoteMeta(composed)+`\r?$`, 2),
+			),
+		},
+		{Config: config, PlanOnly: true},
 	})
 }

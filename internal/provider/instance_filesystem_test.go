@@ -2,29 +2,27 @@ package provider
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 // The microVM mounts a host directory shared over virtiofs and serves a file
 // from it over HTTP; a second share over 9p is attached and read back.
-func TestAccInstanceFilesystems(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstanceFilesystems_virtiofsAnd9p(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netName := testNetwork(t, "nat", "10.218.2.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	shared, static := t.TempDir(), t.TempDir()
 	for _, d := range []string{shared, static} {
 		if err := os.Chmod(d, 0o755); err != nil {
@@ -36,72 +34,41 @@ func TestAccInstanceFilesystems(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := acctest.RandName("fs")
-	config := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "vm" {
-  name    = %q
-  kernel  = %q
-  initrd  = %q
-  cmdline = "console=ttyS0 panic=-1 quiet microvm.virtiofs=share0"
-  memory  = 128
-  shutdown_timeout = "0s"
-  filesystems = [
-    { source = %q, tag = "share0", driver = "virtiofs" },
-    { source = %q, tag = "fs0", read_only = true },
-  ]
-  network_interfaces = [{
-    network      = %q
-    ipv4_address = "10.218.2.60"
-  }]
-  wait_for = {
-    console  = "MICROVM-READY"
-    tcp_port = 8080
-    timeout  = "90s"
-  }
-}
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, shared, static, netName)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "filesystems.0.driver", "virtiofs"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "filesystems.0.read_only", "false"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "filesystems.1.driver", "9p"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "filesystems.1.read_only", "true"),
-					func(*terraform.State) error {
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.218.2.60:8080/share/hello.txt")
-						if err != nil {
-							return err
-						}
-						defer resp.Body.Close()
-						b, _ := io.ReadAll(resp.Body)
-						if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != content {
-							return fmt.Errorf("GET /share/hello.txt: %s %q, want %q", resp.Status, b, content)
-						}
-						return nil
-					},
-				),
+	vm := microVM(g, name, lan, 60)
+	vm.Cmdline += " microvm.virtiofs=share0"
+	vm.Filesystems = []tfconfig.Filesystem{
+		{Source: shared, Tag: "share0", Driver: "virtiofs"},
+		{Source: static, Tag: "fs0", ReadOnly: true},
+	}
+	vm.WaitFor = &tfconfig.WaitFor{Console: "MICROVM-READY", TCPPort: 8080, Timeout: "90s"}
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: testConfig(vm),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(vm.Addr(), "filesystems.0.driver", knownvalue.StringExact("virtiofs")),
+				acctest.Expect(vm.Addr(), "filesystems.0.read_only", knownvalue.Bool(false)),
+				acctest.Expect(vm.Addr(), "filesystems.1.driver", knownvalue.StringExact("9p")),
+				acctest.Expect(vm.Addr(), "filesystems.1.read_only", knownvalue.Bool(true)),
 			},
+			Check: acctest.CheckHTTPBody(microVMURL(lan, 60, "/share/hello.txt"), content),
 		},
 	})
 }
 
 // Plan-time checks of shares.
-func TestAccInstanceFilesystems_Validation(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstanceFilesystems_validation(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("fs")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      jobConfig(name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "a", driver = "virtiofs", read_only = true }]`),
+				Config:      jobConfig(g, name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "a", driver = "virtiofs", read_only = true }]`),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`virtiofs shares are writable`),
 			},
 			{
-				Config:      jobConfig(name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "this-tag-is-far-too-long-for-9p-mounts" }]`),
+				Config:      jobConfig(g, name, "job", "x", "x", `filesystems = [{ source = "/srv", tag = "this-tag-is-far-too-long-for-9p-mounts" }]`),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`must be 1 to 31 characters`),
 			},

@@ -33,7 +33,7 @@ import (
 
 // firmwareMicroVM is the microVM with a static address (no DHCP wait) on
 // network, under firmware, with extra attributes.
-func firmwareMicroVM(name, network, addr, firmware, extra string) string {
+func firmwareMicroVM(g acctest.Guests, name, network, addr, firmware, extra string) string {
 	return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_instance" "vm" {
   name     = %q
@@ -51,7 +51,7 @@ resource "unikernel_instance" "vm" {
   }
 %s
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, addr, firmware, network, extra)
+`, name, g.MicroVMKernel, g.MicroVMInitrd, addr, firmware, network, extra)
 }
 
 // liveDomain reads the running domain's XML (virsh dumpxml), where libvirt
@@ -123,12 +123,12 @@ func checkLiveBIOS(name string) resource.TestCheckFunc {
 }
 
 func TestAccInstanceFirmwareEFI(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.21.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("efi")
-	efi := firmwareMicroVM(name, netName, "10.219.21.50", "efi", "")
-	bios := firmwareMicroVM(name, netName, "10.219.21.50", "bios", "")
+	efi := firmwareMicroVM(g, name, lan.Name, lan.Host(50), "efi", "")
+	bios := firmwareMicroVM(g, name, lan.Name, lan.Host(50), "bios", "")
 	var uuid, nvram string
 	sameID := func() resource.TestCheckFunc { return sameAttr("unikernel_instance.vm", "id", &uuid) }
 	resource.Test(t, resource.TestCase{
@@ -239,7 +239,7 @@ func TestAccInstanceFirmwareHost(t *testing.T) {
 // and what to install: OVMF's descriptors name pc and q35, so the isapc
 // machine has none, as a host without ovmf has none for any machine.
 func TestAccInstanceFirmwareUnavailable(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -252,7 +252,7 @@ resource "unikernel_instance" "vm" {
   machine  = "isapc"
   firmware = "efi"
 }
-`, acctest.RandName("noefi"), acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd),
+`, acctest.RandName("noefi"), g.MicroVMKernel, g.MicroVMInitrd),
 			PlanOnly: true,
 			ExpectError: attrError("firmware", "", `Host \S+ \(`+regexp.QuoteMeta(acctest.URI())+
 				`\) offers no UEFI firmware for domain type \w+ and machine isapc.*the .ovmf. package`),
@@ -269,17 +269,17 @@ resource "unikernel_instance" "vm" {
 // documentation says so. The definition has what libvirt needs: q35, SMM
 // on, and the firmware with keys enrolled.
 func TestAccInstanceFirmwareSecureBoot(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.23.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("sb")
-	kernel := unsignedCopy(t, acctestGuests.MicroVMKernel)
-	config := strings.Replace(firmwareMicroVM(name, netName, "10.219.23.50", "efi", `  secure_boot = true
+	kernel := unsignedCopy(t, g.MicroVMKernel)
+	config := strings.Replace(firmwareMicroVM(g, name, lan.Name, lan.Host(50), "efi", `  secure_boot = true
 }
 
 data "unikernel_instance_console" "vm" {
   name  = unikernel_instance.vm.name
-  lines = 400`), acctestGuests.MicroVMKernel, kernel, 1)
+  lines = 400`), g.MicroVMKernel, kernel, 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
@@ -339,7 +339,7 @@ func unsignedCopy(t *testing.T, src string) string {
 // efiDiskInstance boots the UEFI test disk (the microVM as a unified kernel
 // image on its EFI system partition) with no kernel, read-only, by DHCP on
 // network, with extra attributes.
-func efiDiskInstance(name, network, extra string, timeout string) string {
+func efiDiskInstance(g acctest.Guests, name, network, extra string, timeout string) string {
 	return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_instance" "disk" {
   name     = %q
@@ -355,7 +355,7 @@ resource "unikernel_instance" "disk" {
   }
 %s
 }
-`, name, acctestGuests.EFIDisk, network, timeout, extra)
+`, name, g.EFIDisk, network, timeout, extra)
 }
 
 // Disk boot under UEFI: the firmware finds \EFI\BOOT\BOOTX64.EFI on the
@@ -363,9 +363,9 @@ resource "unikernel_instance" "disk" {
 // DHCP and the gate passes. The NVRAM file is the instance's own and goes
 // with it.
 func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.24.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("efidisk")
 	var nvram string
 	resource.Test(t, resource.TestCase{
@@ -373,13 +373,13 @@ func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed,
 			checkGone("NVRAM file", &nvram)),
 		Steps: []resource.TestStep{{
-			Config: efiDiskInstance(name, netName, "", "3m"),
+			Config: efiDiskInstance(g, name, lan.Name, "", "3m"),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				resource.TestCheckResourceAttr("unikernel_instance.disk", "boot_format", "disk"),
 				resource.TestCheckResourceAttr("unikernel_instance.disk", "firmware", "efi"),
 				resource.TestCheckResourceAttr("unikernel_instance.disk", "state", "running"),
 				checkNVRAM(name, &nvram),
-				checkConsoleCount(name, `^MICROVM-READY ipv4=10\.219\.24\.`, 1),
+				checkConsoleCount(name, `^MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.Prefix()+"."), 1),
 			),
 		}},
 	})
@@ -389,15 +389,15 @@ func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
 // unsigned EFI application on the disk: nothing boots, and the readiness gate
 // fails showing the firmware's refusal on the console.
 func TestAccInstanceFirmwareSecureBootRefusesUnsignedDisk(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
-	netName := testNetwork(t, "isolated", "10.219.25.0/24")
+	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("sbdisk")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      efiDiskInstance(name, netName, "  secure_boot = true", "90s"),
+			Config:      efiDiskInstance(g, name, lan.Name, "  secure_boot = true", "90s"),
 			ExpectError: regexp.MustCompile(`(?s)was not ready after 1m30s.*(?:Access Denied|Security Violation)`),
 		}},
 	})

@@ -18,12 +18,12 @@ import (
 // since shutdown_timeout is unset and the kernel is multiboot. A qcow2 image given as kernel
 // is refused at plan time.
 func TestAccInstanceImageRollout(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	kernel := dir + "/hello.elf"
-	acctest.CopyFile(t, acctestGuests.MultibootKernel, kernel)
+	acctest.CopyFile(t, g.MultibootKernel, kernel)
 	disk := dir + "/disk.qcow2"
-	acctest.CopyFile(t, acctestGuests.BootDiskQCOW2, disk)
+	acctest.CopyFile(t, g.BootDiskQCOW2, disk)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	name := acctest.RandName("roll")
 	config := func(kernelRef string) string {

@@ -18,7 +18,7 @@ import (
 // jobConfig is the multiboot guest in its run-to-completion mode: the word
 // "poweroff" on its command line makes it print its lines and power off
 // through ACPI (PM1a control port 0x604 of the pc machine).
-func jobConfig(name, mode, cmdline, console, extra string) string {
+func jobConfig(g acctest.Guests, name, mode, cmdline, console, extra string) string {
 	return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_instance" "test" {
   name    = %q
@@ -33,7 +33,7 @@ resource "unikernel_instance" "test" {
   }
   %s
 }
-`, name, acctestGuests.MultibootKernel, cmdline, mode, console, extra)
+`, name, g.MultibootKernel, cmdline, mode, console, extra)
 }
 
 // checkJobDomain checks what libvirt holds for the test's instance.
@@ -70,7 +70,7 @@ func checkConsoleCount(name, re string, want int) resource.TestCheckFunc {
 // A job boots, prints, powers itself off, and apply succeeds; the next plan
 // is empty; a changed command line runs it again, in place (same UUID).
 func TestAccInstanceJob(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("job")
 	var uuid string
 	powered := func(info hypervisor.DomainInfo, reason string) error {
@@ -88,7 +88,7 @@ func TestAccInstanceJob(t *testing.T) {
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: jobConfig(name, "job", "job one poweroff", "UNIKERNEL-READY cmdline=job one poweroff$", ""),
+				Config: jobConfig(g, name, "job", "job one poweroff", "UNIKERNEL-READY cmdline=job one poweroff$", ""),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(driftAddr, "mode", "job"),
 					resource.TestCheckResourceAttr(driftAddr, "running", "true"),
@@ -99,11 +99,11 @@ func TestAccInstanceJob(t *testing.T) {
 			},
 			{
 				// Nothing changed: the finished job is not run again.
-				Config:   jobConfig(name, "job", "job one poweroff", "UNIKERNEL-READY cmdline=job one poweroff$", ""),
+				Config:   jobConfig(g, name, "job", "job one poweroff", "UNIKERNEL-READY cmdline=job one poweroff$", ""),
 				PlanOnly: true,
 			},
 			{
-				Config: jobConfig(name, "job", "job two poweroff", "UNIKERNEL-READY cmdline=job two poweroff$", ""),
+				Config: jobConfig(g, name, "job", "job two poweroff", "UNIKERNEL-READY cmdline=job two poweroff$", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(driftAddr, plancheck.ResourceActionUpdate),
 				}},
@@ -115,7 +115,7 @@ func TestAccInstanceJob(t *testing.T) {
 			},
 			{
 				// A description changes live and does not run the job again.
-				Config: jobConfig(name, "job", "job two poweroff", "UNIKERNEL-READY cmdline=job two poweroff$", `description = "nightly"`),
+				Config: jobConfig(g, name, "job", "job two poweroff", "UNIKERNEL-READY cmdline=job two poweroff$", `description = "nightly"`),
 				Check:  checkConsoleCount(name, "^UNIKERNEL-POWEROFF\r?$", 2),
 			},
 		},
@@ -125,17 +125,17 @@ func TestAccInstanceJob(t *testing.T) {
 // A job whose console pattern never shows fails the apply, naming the
 // condition; a job that does not power off within the timeout fails too.
 func TestAccInstanceJob_Failures(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:      jobConfig(acctest.RandName("job"), "job", "wrong poweroff", "NEVER-PRINTED", ""),
+				Config:      jobConfig(g, acctest.RandName("job"), "job", "wrong poweroff", "NEVER-PRINTED", ""),
 				ExpectError: regexp.MustCompile(`(?s)is a job that powered off.*wait_for.console: no console line matched`),
 			},
 			{
-				Config: strings.Replace(jobConfig(acctest.RandName("job"), "job", "no exit", "UNIKERNEL-READY", ""),
+				Config: strings.Replace(jobConfig(g, acctest.RandName("job"), "job", "no exit", "UNIKERNEL-READY", ""),
 					`timeout = "90s"`, `timeout = "5s"`, 1),
 				ExpectError: regexp.MustCompile(`(?s)did not power off within 5s.*the guest did not power itself off`),
 			},
@@ -146,13 +146,13 @@ func TestAccInstanceJob_Failures(t *testing.T) {
 // A readiness wait cut short by the resource's create timeout says what it
 // was still waiting for and what the guest printed, and leaves nothing behind.
 func TestAccInstanceGate_TimeLimit(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: jobConfig(acctest.RandName("limit"), "service", "limit", "NEVER-PRINTED",
+				Config: jobConfig(g, acctest.RandName("limit"), "service", "limit", "NEVER-PRINTED",
 					`timeouts = { create = "6s" }`),
 				ExpectError: regexp.MustCompile(`(?s)time limit .*passed.*was not ready when the time limit passed.*` +
 					`wait_for.console: no console line matched "NEVER-PRINTED".*Last console lines:.*UNIKERNEL-READY cmdline=limit`),
@@ -165,7 +165,7 @@ func TestAccInstanceGate_TimeLimit(t *testing.T) {
 // succeeds (no inconsistent result), and the refreshed plan shows it as
 // stopped, to be started again.
 func TestAccInstanceServiceStopsOnItsOwn(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("svc")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -173,7 +173,7 @@ func TestAccInstanceServiceStopsOnItsOwn(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				// The defaults: ACPI is on, so the service's power-off reaches libvirt.
-				Config:             jobConfig(name, "service", "svc poweroff", "UNIKERNEL-READY cmdline=svc poweroff$", ""),
+				Config:             jobConfig(g, name, "service", "svc poweroff", "UNIKERNEL-READY cmdline=svc poweroff$", ""),
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, plancheck.ResourceActionUpdate)},
@@ -189,18 +189,18 @@ func TestAccInstanceServiceStopsOnItsOwn(t *testing.T) {
 
 // Plan-time checks of the run mode.
 func TestAccInstanceJob_Validation(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("job")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      jobConfig(name, "job", "x", "x", `on_poweroff = "restart"`),
+				Config:      jobConfig(g, name, "job", "x", "x", `on_poweroff = "restart"`),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`needs on_poweroff = "destroy"`),
 			},
 			{
-				Config:      jobConfig(name, "batch", "x", "x", ""),
+				Config:      jobConfig(g, name, "batch", "x", "x", ""),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)mode.*value must be one of`),
 			},

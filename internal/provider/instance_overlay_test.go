@@ -23,16 +23,16 @@ import (
 // write lands in that instance's overlay, and the base's sha256 is
 // unchanged. The overlays are deleted with the instances.
 func TestAccInstanceCopyOnWrite(t *testing.T) {
-	testAccInstancePreCheck(t)
 	for _, format := range []string{"raw", "qcow2"} {
 		t.Run(format, func(t *testing.T) { testAccInstanceCopyOnWrite(t, format) })
 	}
 }
 
 func testAccInstanceCopyOnWrite(t *testing.T, format string) {
-	src := acctestGuests.BootDiskRaw
+	g := testAccInstancePreCheck(t)
+	src := g.BootDiskRaw
 	if format == "qcow2" {
-		src = acctestGuests.BootDiskQCOW2
+		src = g.BootDiskQCOW2
 	}
 	disk := filepath.Join(t.TempDir(), "base."+format)
 	acctest.CopyFile(t, src, disk)
@@ -140,14 +140,14 @@ resource "unikernel_instance" "test" {
 // guest would write into the shared base) is pointed back at its overlay,
 // in place, with the UUID kept.
 func TestAccInstanceDrift_BaseImage(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	pool := hypervisor.PoolSpec{Name: acctest.RandName("pool"), Path: acctest.PoolDir(t)}
 	if _, err := c.CreatePool(ctx, pool, false); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(acctestGuests.BootDiskRaw)
+	f, err := os.Open(g.BootDiskRaw)
 	if err != nil {
 		t.Fatal(err)
 	}

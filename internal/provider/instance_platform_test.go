@@ -19,15 +19,15 @@ import (
 // disabled; machine "pc" stays as written although libvirt stores the
 // versioned name; rng adds virtio-rng.
 func TestAccInstanceCPU(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("cpu")
-	westmere := jobConfig(name, "job", "cpu one poweroff",
+	westmere := jobConfig(g, name, "job", "cpu one poweroff",
 		`^UNIKERNEL-CPUID vendor=GenuineIntel hv=\S+ rdrand=1 rdseed=0 .*avx=0`,
 		`cpu_mode = "Westmere"
   cpu_features = { rdrand = "require" }
   machine = "pc"
   rng = true`)
-	maximum := jobConfig(name, "job", "cpu two poweroff",
+	maximum := jobConfig(g, name, "job", "cpu two poweroff",
 		`^UNIKERNEL-CPUID vendor=\S+ hv=\S+ rdrand=0 `,
 		`cpu_features = { rdrand = "disable" }
   cpu_mode = "maximum"`)
@@ -72,37 +72,37 @@ func TestAccInstanceCPU(t *testing.T) {
 // CPU modes, models, features and machine types the host cannot give fail
 // the plan, naming the attribute and what the host offers.
 func TestAccInstanceCPU_Validation(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("cpu")
 	steps := []resource.TestStep{
 		{
-			Config:      jobConfig(name, "job", "x", "x", `cpu_mode = "Pentium9000"`),
+			Config:      jobConfig(g, name, "job", "x", "x", `cpu_mode = "Pentium9000"`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)CPU not available on the host.*"Pentium9000" is not known`),
 		},
 		{
-			Config:      jobConfig(name, "job", "x", "x", `cpu_features = { nosuchfeature = "require" }`),
+			Config:      jobConfig(g, name, "job", "x", "x", `cpu_features = { nosuchfeature = "require" }`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)does not know the CPU feature "nosuchfeature"`),
 		},
 		{
-			Config:      jobConfig(name, "job", "x", "x", `cpu_features = { rdrand = "sometimes" }`),
+			Config:      jobConfig(g, name, "job", "x", "x", `cpu_features = { rdrand = "sometimes" }`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)cpu_features.*value must be one of`),
 		},
 		{
-			Config:      jobConfig(name, "job", "x", "x", `xen_mode = "pv"`),
+			Config:      jobConfig(g, name, "job", "x", "x", `xen_mode = "pv"`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)xen_mode needs Xen.*Remove xen_mode`),
 		},
 		{
-			Config: jobConfig(name, "job", "x", "x", `rng = true
+			Config: jobConfig(g, name, "job", "x", "x", `rng = true
   hypervisor = "xen"`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`No virtio-rng on Xen`),
 		},
 		{
-			Config:      jobConfig(name, "job", "x", "x", `machine = "nosuchmachine"`),
+			Config:      jobConfig(g, name, "job", "x", "x", `machine = "nosuchmachine"`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)machine = "nosuchmachine" is not offered.*pc-i440fx`),
 		},
@@ -110,11 +110,11 @@ func TestAccInstanceCPU_Validation(t *testing.T) {
 	if acctest.Hypervisor() == "qemu" {
 		// TCG does not emulate RDSEED (the reason current Unikraft cannot boot under TCG).
 		steps = append(steps, resource.TestStep{
-			Config:      jobConfig(name, "job", "x", "x", `cpu_features = { rdseed = "require" }`),
+			Config:      jobConfig(g, name, "job", "x", "x", `cpu_features = { rdseed = "require" }`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`cannot provide the CPU feature\(s\) rdseed`),
 		}, resource.TestStep{
-			Config:      jobConfig(name, "job", "x", "x", `cpu_mode = "host-passthrough"`),
+			Config:      jobConfig(g, name, "job", "x", "x", `cpu_mode = "host-passthrough"`),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`CPU mode host-passthrough is not supported by domain type qemu`),
 		})

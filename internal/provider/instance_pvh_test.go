@@ -19,8 +19,8 @@ import (
 // Xen, the entry must fall back to the serial port, read its command line
 // from hvm_start_info, and still power off through ACPI in job mode.
 func TestAccInstancePVHEntry(t *testing.T) {
-	testAccInstancePreCheck(t)
-	b, err := os.ReadFile(acctestGuests.MultibootKernel)
+	g := testAccInstancePreCheck(t)
+	b, err := os.ReadFile(g.MultibootKernel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +36,8 @@ func TestAccInstancePVHEntry(t *testing.T) {
 	}
 	name := acctest.RandName("pvh")
 	config := func(cmdline, extra string) string {
-		return testProviderBlock() + strings.Replace(multibootConfig(name, cmdline, extra),
-			acctestGuests.MultibootKernel, kernel, 1)
+		return testProviderBlock() + strings.Replace(multibootConfig(g, name, cmdline, extra),
+			g.MultibootKernel, kernel, 1)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

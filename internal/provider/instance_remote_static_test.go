@@ -24,10 +24,10 @@ import (
 // address unless libvirt's ARP source works on the remote host (here it
 // fails with "wrong nlmsg len"), and it is never probed.
 func TestAccRemoteStaticAddress(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	uri := sshURI(t)
-	netName := testNetwork(t, "nat", "10.231.2.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("rstatic")
 	instance := func(res, addr, waitFor string) string {
 		return fmt.Sprintf(`
@@ -35,7 +35,7 @@ resource "unikernel_instance" %q {
   name    = "%s-%s"
   kernel  = %q
   initrd  = %q
-  cmdline = "console=ttyS0 panic=-1 quiet microvm.ipv4=%s/24 microvm.gw=10.231.2.1"
+  cmdline = "console=ttyS0 panic=-1 quiet microvm.ipv4=%s/24 microvm.gw=%s"
   memory  = 128
   shutdown_timeout = "0s"
   network_interfaces = [{
@@ -47,7 +47,7 @@ resource "unikernel_instance" %q {
     timeout = "120s"
   }
 }
-`, res, name, res, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, addr, netName, addr, waitFor)
+`, res, name, res, g.MicroVMKernel, g.MicroVMInitrd, addr, lan.Gateway(), lan.Name, addr, waitFor)
 	}
 	config := fmt.Sprintf(`
 provider "unikernel" {
@@ -55,8 +55,8 @@ provider "unikernel" {
   hypervisor = %q
 }
 `, uri, acctest.Hypervisor()) +
-		instance("probed", "10.231.2.60", "tcp_port = 8080") +
-		instance("console", "10.231.2.61", `console = "MICROVM-READY"`)
+		instance("probed", lan.Host(60), "tcp_port = 8080") +
+		instance("console", lan.Host(61), `console = "MICROVM-READY"`)
 
 	// What libvirt's ARP source says over this URI decides what the guest
 	// gated on its console may show.
@@ -80,7 +80,7 @@ provider "unikernel" {
 		}
 		t.Logf("libvirt's ARP source over %s: %v", uri, arp)
 		mac := rs.Primary.Attributes["network_interfaces.0.mac"]
-		if slices.Contains(arp[mac], "10.231.2.61") != (got == "1") {
+		if slices.Contains(arp[mac], lan.Host(61)) != (got == "1") {
 			return fmt.Errorf("ipv4_addresses has %s entries, libvirt's ARP source %v", got, arp[mac])
 		}
 		return nil
@@ -93,16 +93,16 @@ provider "unikernel" {
 				Config: config,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("unikernel_instance.probed", "network_interfaces.0.ipv4_addresses.#", "1"),
-					resource.TestCheckResourceAttr("unikernel_instance.probed", "network_interfaces.0.ipv4_addresses.0", "10.231.2.60"),
+					resource.TestCheckResourceAttr("unikernel_instance.probed", "network_interfaces.0.ipv4_addresses.0", lan.Host(60)),
 					consoleAddrs,
 					func(*terraform.State) error {
-						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://10.231.2.60:8080/")
+						resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + lan.Host(60) + ":8080/")
 						if err != nil {
 							return err
 						}
 						defer resp.Body.Close()
 						b, _ := io.ReadAll(resp.Body)
-						if !strings.Contains(string(b), "microvm.ipv4=10.231.2.60/24") {
+						if !strings.Contains(string(b), "microvm.ipv4="+lan.HostCIDR(60)) {
 							return fmt.Errorf("HTTP answer %q is not the static guest's command line", b)
 						}
 						return nil
@@ -113,7 +113,7 @@ provider "unikernel" {
 				// A refresh over the remote URI finds the address again.
 				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.probed", "network_interfaces.0.ipv4_addresses.0", "10.231.2.60"),
+					resource.TestCheckResourceAttr("unikernel_instance.probed", "network_interfaces.0.ipv4_addresses.0", lan.Host(60)),
 					consoleAddrs,
 				),
 			},

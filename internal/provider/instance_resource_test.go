@@ -1,88 +1,74 @@
 package provider
 
 import (
-	"fmt"
 	"regexp"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 )
 
-func multibootConfig(name, cmdline, extra string) string {
-	return fmt.Sprintf(`
-resource "unikernel_instance" "test" {
-  name    = %q
-  kernel  = %q
-  cmdline = %q
-  memory  = 16
-  wait_for = {
-    console = "UNIKERNEL-READY cmdline=%s$"
-    timeout = "60s"
-  }
-  %s
-}
-`, name, acctestGuests.MultibootKernel, cmdline, regexp.QuoteMeta(cmdline), extra)
+// multibootConfig is multiboot's block with extra attribute lines.
+func multibootConfig(g acctest.Guests, name, cmdline, extra string) string {
+	vm := multiboot(g, name, cmdline)
+	vm.Extra = extra
+	return vm.HCL()
 }
 
-var acctestGuests acctest.Guests
-
-func testAccInstancePreCheck(t *testing.T) {
+// testAccInstancePreCheck is testAccPreCheck for tests that boot the test
+// guests, and hands them the guests' paths.
+func testAccInstancePreCheck(t *testing.T) acctest.Guests {
 	t.Helper()
 	testAccPreCheck(t)
-	acctestGuests = acctest.TestGuests(t)
+	return acctest.TestGuests(t)
 }
 
 func TestAccInstanceMultiboot(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("inst")
-	var uuid string
+	const addr = "unikernel_instance.test"
+	sameID := statecheck.CompareValue(compare.ValuesSame())
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + multibootConfig(name, "hello world", ""),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "name", name),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", acctest.Hypervisor()),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "running", "true"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "memory", "16"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "vcpus", "1"),
+				Config: testConfig(multiboot(g, name, "hello world")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(addr, "name", knownvalue.StringExact(name)),
+					acctest.Expect(addr, "hypervisor", knownvalue.StringExact(acctest.Hypervisor())),
+					acctest.Expect(addr, "state", knownvalue.StringExact("running")),
+					acctest.Expect(addr, "running", knownvalue.Bool(true)),
+					acctest.Expect(addr, "memory", knownvalue.Int64Exact(16)),
+					acctest.Expect(addr, "vcpus", knownvalue.Int64Exact(1)),
 					// A host path on the local hypervisor is inspected like a volume.
-					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "multiboot"),
+					acctest.Expect(addr, "boot_format", knownvalue.StringExact("multiboot")),
 					// Unset, it follows the boot format: a multiboot unikernel ignores ACPI.
-					resource.TestCheckResourceAttr("unikernel_instance.test", "shutdown_timeout", "0s"),
-					resource.TestMatchResourceAttr("unikernel_instance.test", "id", regexp.MustCompile(`^[0-9a-f-]{36}$`)),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "console_log", "/var/lib/unikernel/console/"+name+".log"),
-					func(s *terraform.State) error {
-						uuid = s.RootModule().Resources["unikernel_instance.test"].Primary.ID
-						return nil
-					},
-				),
+					acctest.Expect(addr, "shutdown_timeout", knownvalue.StringExact("0s")),
+					acctest.Expect(addr, "id", knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+					acctest.Expect(addr, "console_log", knownvalue.StringExact("/var/lib/unikernel/console/"+name+".log")),
+					sameID.AddStateValue(addr, tfjsonpath.New("id")),
+				},
 			},
 			{
 				// cmdline changes in place with a restart: same UUID.
-				Config: testProviderBlock() + multibootConfig(name, "second boot", ""),
+				Config: testConfig(multiboot(g, name, "second boot")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "cmdline", "second boot"),
-					func(s *terraform.State) error {
-						if got := s.RootModule().Resources["unikernel_instance.test"].Primary.ID; got != uuid {
-							return fmt.Errorf("UUID changed from %s to %s", uuid, got)
-						}
-						return nil
-					},
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(addr, "cmdline", knownvalue.StringExact("second boot")),
+					sameID.AddStateValue(addr, tfjsonpath.New("id")),
+				},
 			},
 			{
-				ResourceName:            "unikernel_instance.test",
+				ResourceName:            addr,
 				ImportState:             true,
 				ImportStateId:           name,
 				ImportStateVerify:       true,

@@ -54,9 +54,9 @@ func TestRestartOnNewBaseImage(t *testing.T) {
 // guest writes to it on boot. The guest's writes are no new build of the
 // image: the create is consistent with its plan, and the next plan is empty.
 func TestAccInstanceRollout_WritableImage(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	disk := filepath.Join(t.TempDir(), "disk.raw")
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, disk)
+	acctest.CopyFile(t, g.BootDiskRaw, disk)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	name := acctest.RandName("wr")
 	config := testProviderBlock() + fmt.Sprintf(`
@@ -160,7 +160,7 @@ func TestStaleOverlays(t *testing.T) {
 // rolloutConfig is a pool, a NAT network, the image name built from source,
 // and a Nanos server booting copy-on-write from that image with a reserved
 // address.
-func rolloutConfig(pool, poolDir, network, cidr3, name, imageName, source string) string {
+func rolloutConfig(pool, poolDir, network string, lan acctest.Subnet, name, imageName, source string) string {
 	return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_pool" "p" {
   name = %q
@@ -170,7 +170,7 @@ resource "unikernel_pool" "p" {
 resource "unikernel_network" "n" {
   name      = %q
   mode      = "nat"
-  ipv4_cidr = "%s.0/24"
+  ipv4_cidr = %q
 }
 
 resource "unikernel_image" "v" {
@@ -187,7 +187,7 @@ resource "unikernel_instance" "vm" {
   disks      = [{ base_image = unikernel_image.v.id }]
   network_interfaces = [{
     network      = unikernel_network.n.name
-    ipv4_address = "%s.20"
+    ipv4_address = %q
   }]
   wait_for = {
     console  = "hellod: listening"
@@ -196,7 +196,7 @@ resource "unikernel_instance" "vm" {
     timeout  = "3m"
   }
 }
-`, pool, poolDir, network, cidr3, imageName, source, name, cidr3)
+`, pool, poolDir, network, lan, imageName, source, name, lan.Host(20))
 }
 
 // Rollout of a new build of a Nanos server's boot disk: first a new image
@@ -231,8 +231,8 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 	}
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	network, name := acctest.RandName("net"), acctest.RandName("roll")
-	const cidr3 = "10.232.7"
-	ip := cidr3 + ".20"
+	lan := acctest.CIDR(t)
+	ip := lan.Host(20)
 	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
 	const vm = "unikernel_instance.vm"
 	var uuid, mac string
@@ -267,7 +267,7 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 		}),
 		Steps: []resource.TestStep{
 			{
-				Config: rolloutConfig(pool, poolDir, network, cidr3, name, "hellod-1.img", builds[0]),
+				Config: rolloutConfig(pool, poolDir, network, lan, name, "hellod-1.img", builds[0]),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					captureAttr(vm, "id", &uuid),
 					captureAttr(vm, "network_interfaces.0.mac", &mac),
@@ -276,7 +276,7 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 			},
 			{
 				// A new image: the old one is deleted, the instance is updated.
-				Config:           rolloutConfig(pool, poolDir, network, cidr3, name, "hellod-2.img", builds[1]),
+				Config:           rolloutConfig(pool, poolDir, network, lan, name, "hellod-2.img", builds[1]),
 				ConfigPlanChecks: updateInPlace,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					same(1, "hellod-2.img"),
@@ -290,7 +290,7 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 			},
 			{
 				// The same image rebuilt: same name and id, another build.
-				Config:           rolloutConfig(pool, poolDir, network, cidr3, name, "hellod-2.img", builds[2]),
+				Config:           rolloutConfig(pool, poolDir, network, lan, name, "hellod-2.img", builds[2]),
 				ConfigPlanChecks: updateInPlace,
 				Check:            same(2, "hellod-2.img"),
 			},
@@ -303,12 +303,12 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 // deleted; the next apply, with a good build, creates the overlay and starts
 // the same instance again.
 func TestAccInstanceRollout_OverlayFails(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	raw, qcow, loose := filepath.Join(dir, "disk.raw"), filepath.Join(dir, "disk.qcow2"), filepath.Join(dir, "loose.raw")
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, raw)
-	acctest.CopyFile(t, acctestGuests.BootDiskQCOW2, qcow)
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, loose)
+	acctest.CopyFile(t, g.BootDiskRaw, raw)
+	acctest.CopyFile(t, g.BootDiskQCOW2, qcow)
+	acctest.CopyFile(t, g.BootDiskRaw, loose)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	name := acctest.RandName("rollf")
 	config := func(imageName, source, base string) string {

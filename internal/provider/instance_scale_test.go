@@ -18,8 +18,8 @@ import (
 // parallelism (10), each with an address reservation, and destroys them:
 // nothing may be left in libvirt (domains, reservations, console logs).
 func TestAccInstanceThirty(t *testing.T) {
-	testAccInstancePreCheck(t)
-	netName := testNetwork(t, "isolated", "10.215.2.0/24")
+	g := testAccInstancePreCheck(t)
+	lan := acctest.TestNetwork(t, "isolated")
 	prefix := acctest.RandName("many")
 	const count = 30
 	config := testProviderBlock() + fmt.Sprintf(`
@@ -32,14 +32,14 @@ resource "unikernel_instance" "many" {
   shutdown_timeout = "0s"
   network_interfaces = [{
     network      = %q
-    ipv4_address = "10.215.2.${count.index + 10}"
+    ipv4_address = "%s.${count.index + 10}"
   }]
   wait_for = {
     console = "UNIKERNEL-READY cmdline=instance ${count.index}$"
     timeout = "120s"
   }
 }
-`, count, prefix, acctestGuests.MultibootKernel, netName)
+`, count, prefix, g.MultibootKernel, lan.Name, lan.Prefix())
 	ctx := context.Background()
 	leftovers := func(*terraform.State) error {
 		c, err := acctest.Client(t)
@@ -55,12 +55,12 @@ resource "unikernel_instance" "many" {
 				return fmt.Errorf("domain %s left behind", n)
 			}
 		}
-		owners, err := c.ReadNetwork(ctx, netName)
+		owners, err := c.ReadNetwork(ctx, lan.Name)
 		if err != nil {
 			return err
 		}
 		if len(owners.Spec.Hosts) != 0 {
-			return fmt.Errorf("reservations left on %s: %+v", netName, owners.Spec.Hosts)
+			return fmt.Errorf("reservations left on %s: %+v", lan.Name, owners.Spec.Hosts)
 		}
 		for i := 0; i < count; i++ {
 			if _, err := os.Stat(fmt.Sprintf("%s/%s-%d.log", DefaultConsolePath, prefix, i)); !os.IsNotExist(err) {
@@ -89,7 +89,7 @@ resource "unikernel_instance" "many" {
 						running++
 					}
 				}
-				net, err := c.ReadNetwork(ctx, netName)
+				net, err := c.ReadNetwork(ctx, lan.Name)
 				if err != nil {
 					return err
 				}

@@ -3,47 +3,21 @@ package provider
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
-
-// testNetwork creates a libvirt network for a test through the adapter and
-// removes it afterwards.
-func testNetwork(t *testing.T, mode, cidr string) string {
-	t.Helper()
-	c := acctest.MustClient(t)
-	ctx := context.Background()
-	gw, p, err := hypervisor.Gateway(cidr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = gw
-	base := p.Addr().As4()
-	name := acctest.RandName("net")
-	spec := hypervisor.NetworkSpec{Name: name, Mode: mode, IPv4CIDR: cidr, DHCP: true, NoPing: true,
-		DHCPStart: fmt.Sprintf("%d.%d.%d.100", base[0], base[1], base[2]), DHCPEnd: fmt.Sprintf("%d.%d.%d.200", base[0], base[1], base[2])}
-	if _, err := c.CreateNetwork(ctx, spec, false); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.DeleteNetwork(ctx, name); err != nil {
-			t.Errorf("delete network %s: %v", name, err)
-		}
-	})
-	return name
-}
 
 // captureID stores a resource attribute for comparison in later steps.
 func captureAttr(res, attr string, into *string) resource.TestCheckFunc {
@@ -88,37 +62,22 @@ func expectBoots(t *testing.T, name string, want int) resource.TestCheckFunc {
 	}
 }
 
-func TestAccInstanceMicroVM(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstance_microVM(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netName := testNetwork(t, "nat", "10.215.1.0/24")
+	lan := acctest.TestNetwork(t, "nat")
 	name := acctest.RandName("vm")
 	config := func(memory int, cmdline string, host ...int) string {
 		ip := 50
 		if len(host) > 0 {
 			ip = host[0]
 		}
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "vm" {
-  name    = %q
-  kernel  = %q
-  initrd  = %q
-  cmdline = %q
-  memory  = %d
-  # The test guest's init does not act on ACPI power-off.
-  shutdown_timeout = "1s"
-  network_interfaces = [{
-    network      = %q
-    ipv4_address = "10.215.1.%d"
-  }]
-  wait_for = {
-    console  = "MICROVM-READY ipv4=10\\.215\\.1\\.%d/24"
-    ipv4     = true
-    tcp_port = 8080
-    timeout  = "90s"
-  }
-}
-
+		vm := microVM(g, name, lan, ip)
+		vm.Cmdline, vm.Memory, vm.ShutdownTimeout = cmdline, memory, "1s"
+		vm.WaitFor = &tfconfig.WaitFor{
+			Console: "MICROVM-READY ipv4=" + regexp.QuoteMeta(lan.HostCIDR(ip)), IPv4: true, TCPPort: 8080, Timeout: "90s",
+		}
+		return testConfig(vm, tfconfig.Raw(`
 data "unikernel_instance" "vm" {
   name = unikernel_instance.vm.name
 }
@@ -127,23 +86,10 @@ data "unikernel_instance_console" "vm" {
   name  = unikernel_instance.vm.name
   lines = 200
 }
-`, name, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd, cmdline, memory, netName, ip, ip)
+`))
 	}
-	httpAnswerAt := func(ip, want string) resource.TestCheckFunc {
-		return func(*terraform.State) error {
-			resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + ip + ":8080/")
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if strings.TrimSpace(string(b)) != want {
-				return fmt.Errorf("HTTP answer %q, want %q", b, want)
-			}
-			return nil
-		}
-	}
-	httpAnswer := func(want string) resource.TestCheckFunc { return httpAnswerAt("10.215.1.50", want) }
+	httpAnswer := func(want string) resource.TestCheckFunc { return acctest.CheckHTTPBody(microVMURL(lan, 50, "/"), want) }
+	const vmAddr = "unikernel_instance.vm"
 	var uuid, mac string
 	cmd1 := "console=ttyS0 panic=-1 quiet app=one"
 	cmd2 := "console=ttyS0 panic=-1 quiet app=two"
@@ -151,21 +97,23 @@ data "unikernel_instance_console" "vm" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
 			c, _ := acctest.Client(t)
-			if _, found, err := c.DHCPHostByMAC(context.Background(), netName, mac); err != nil || found {
-				return fmt.Errorf("reservation for %s left on %s (%v)", mac, netName, err)
+			if _, found, err := c.DHCPHostByMAC(context.Background(), lan.Name, mac); err != nil || found {
+				return fmt.Errorf("reservation for %s left on %s (%v)", mac, lan.Name, err)
 			}
 			return nil
 		}),
 		Steps: []resource.TestStep{
 			{
 				Config: config(128, cmd1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(vmAddr, "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(50))),
+					acctest.Expect(vmAddr, "network_interfaces.0.mac", knownvalue.StringRegexp(regexp.MustCompile(`^52:54:00(:[0-9a-f]{2}){3}$`))),
+					acctest.Expect(vmAddr, "network_interfaces.0.model", knownvalue.StringExact("virtio")),
+					acctest.Expect("data.unikernel_instance.vm", "state", knownvalue.StringExact("running")),
+					acctest.Expect("data.unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(50))),
+					acctest.Expect("data.unikernel_instance_console.vm", "output", knownvalue.StringRegexp(regexp.MustCompile(`MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.HostCIDR(50))))),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
-					resource.TestMatchResourceAttr("unikernel_instance.vm", "network_interfaces.0.mac", regexp.MustCompile(`^52:54:00(:[0-9a-f]{2}){3}$`)),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.model", "virtio"),
-					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "state", "running"),
-					resource.TestCheckResourceAttr("data.unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
-					resource.TestMatchResourceAttr("data.unikernel_instance_console.vm", "output", regexp.MustCompile(`MICROVM-READY ipv4=10\.215\.1\.50/24`)),
 					captureAttr("unikernel_instance.vm", "id", &uuid),
 					captureAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
 					httpAnswer(cmd1),
@@ -177,11 +125,13 @@ data "unikernel_instance_console" "vm" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(vmAddr, "memory", knownvalue.Int64Exact(160)),
+					acctest.Expect(vmAddr, "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(50))),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "memory", "160"),
 					sameAttr("unikernel_instance.vm", "id", &uuid),
 					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.50"),
 					expectBoots(t, name, 2),
 					httpAnswer(cmd2),
 				),
@@ -193,13 +143,15 @@ data "unikernel_instance_console" "vm" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(vmAddr, "network_interfaces.0.ipv4_addresses.0", knownvalue.StringExact(lan.Host(51))),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameAttr("unikernel_instance.vm", "id", &uuid),
 					sameAttr("unikernel_instance.vm", "network_interfaces.0.mac", &mac),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "network_interfaces.0.ipv4_addresses.0", "10.215.1.51"),
 					func(*terraform.State) error {
 						c, _ := acctest.Client(t)
-						info, err := c.ReadNetwork(context.Background(), netName)
+						info, err := c.ReadNetwork(context.Background(), lan.Name)
 						if err != nil {
 							return err
 						}
@@ -207,203 +159,182 @@ data "unikernel_instance_console" "vm" {
 						for _, h := range info.Spec.Hosts {
 							hosts = append(hosts, h.MAC+"="+h.IPv4)
 						}
-						if want := []string{mac + "=10.215.1.51"}; !reflect.DeepEqual(hosts, want) {
-							return fmt.Errorf("reservations on %s are %v, want %v", netName, hosts, want)
+						if want := []string{mac + "=" + lan.Host(51)}; !reflect.DeepEqual(hosts, want) {
+							return fmt.Errorf("reservations on %s are %v, want %v", lan.Name, hosts, want)
 						}
 						return nil
 					},
-					httpAnswerAt("10.215.1.51", cmd2),
+					acctest.CheckHTTPBody(microVMURL(lan, 51, "/"), cmd2),
 				),
 			},
 		},
 	})
 }
 
-func TestAccInstanceLiveUpdates(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstance_liveUpdates(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("live")
+	vm := multiboot(g, name, "live")
+	vm.ShutdownTimeout = "0s"
 	cfg := func(extra string) string {
-		return testProviderBlock() + multibootConfig(name, "live", `shutdown_timeout = "0s"`+"\n"+extra)
+		vm := vm
+		vm.Extra = extra
+		return testConfig(vm)
+	}
+	cfgNamed := func(name, extra string) string {
+		vm := vm
+		vm.Name, vm.Extra = name, extra
+		return testConfig(vm)
 	}
 	var uuid string
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+		plancheck.ExpectResourceAction(vm.Addr(), plancheck.ResourceActionUpdate),
 	}}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(""),
-				Check:  resource.ComposeAggregateTestCheckFunc(captureAttr("unikernel_instance.test", "id", &uuid), expectBoots(t, name, 1)),
-			},
-			{
-				// description and autostart change live: no restart.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "description", "edge cache"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "autostart", "true"),
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 1),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.Spec.Description != "edge cache" || !info.Autostart || info.State != hypervisor.StateRunning {
-							return fmt.Errorf("libvirt has %+v", info)
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// running = false stops it live.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `running = false`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "shutoff"),
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.State != hypervisor.StateShutoff {
-							return fmt.Errorf("state %s, want shutoff", info.State)
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// running = true starts it again through the readiness gate.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 2),
-				),
-			},
-			{
-				// vcpus and on_crash: in place with a restart, same UUID.
-				Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `vcpus = 2` + "\n" + `on_crash = "preserve"`),
-				ConfigPlanChecks: update,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 3),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.Spec.VCPUs != 2 || info.Spec.OnCrash != "preserve" || info.State != hypervisor.StateRunning {
-							return fmt.Errorf("libvirt has %+v", info)
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				// name forces a new instance.
-				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-			},
-			{
-				// hypervisor forces a new instance. Under nested KVM on some hosts (AMD EPYC seen) QEMU's `max` and
-				// `host` CPUs fail to start ("failed to set MSR 0x10a"), so this step names an old model that such hosts
-				// still offer (libvirt reports qemu64 unusable there).
-				Config: testProviderBlock() + multibootConfig(name+"-b", "live", `shutdown_timeout = "0s"`+"\n"+`hypervisor = "kvm"`+
-					"\n"+`cpu_mode = "pentium3"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: resource.TestCheckResourceAttr("unikernel_instance.test", "hypervisor", "kvm"),
-			},
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: cfg(""),
+			Check:  resource.ComposeAggregateTestCheckFunc(captureAttr("unikernel_instance.test", "id", &uuid), expectBoots(t, name, 1)),
 		},
-	})
-}
-
-func TestAccInstanceReadinessTimeout(t *testing.T) {
-	testAccInstancePreCheck(t)
-	name := acctest.RandName("slow")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config: testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "test" {
-  name             = %q
-  kernel           = %q
-  cmdline          = "never ready"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "THIS-LINE-NEVER-COMES"
-    timeout = "3s"
-  }
-}
-`, name, acctestGuests.MultibootKernel),
-			ExpectError: regexp.MustCompile(`(?s)not ready after 3s.*wait_for\.console: no console line matched "THIS-LINE-NEVER-COMES".*Last console lines:.*UNIKERNEL-READY cmdline=never ready`),
-		}},
-	})
-}
-
-func TestAccInstanceDiskBoot(t *testing.T) {
-	testAccInstancePreCheck(t)
-	dir := t.TempDir()
-	raw, qcow := dir+"/disk.raw", dir+"/disk.qcow2"
-	acctest.CopyFile(t, acctestGuests.BootDiskRaw, raw)
-	acctest.CopyFile(t, acctestGuests.BootDiskQCOW2, qcow)
-	name := acctest.RandName("disk")
-	cfg := func(path, format string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "test" {
-  name             = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  disks = [{
-    path   = %q
-    format = %q
-  }]
-  wait_for = {
-    console = "DISK-READY boot=mbr"
-    timeout = "60s"
-  }
-}
-
-data "unikernel_instance" "test" {
-  name = unikernel_instance.test.name
-}
-`, name, path, format)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg(raw, "raw"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "boot_format", "disk"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "disks.0.bus", "virtio"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
-					// The data source reads the domain through the resource's
-					// mapping: no kernel is null in both, never "".
-					resource.TestCheckNoResourceAttr("unikernel_instance.test", "kernel"),
-					resource.TestCheckNoResourceAttr("data.unikernel_instance.test", "kernel"),
-					resource.TestCheckResourceAttr("data.unikernel_instance.test", "state", "running"),
-				),
+		{
+			// description and autostart change live: no restart.
+			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true`),
+			ConfigPlanChecks: update,
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(vm.Addr(), "description", knownvalue.StringExact("edge cache")),
+				acctest.Expect(vm.Addr(), "autostart", knownvalue.Bool(true)),
 			},
-			{
-				Config: cfg(qcow, "qcow2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
-				}},
-				Check: acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-					if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != qcow || info.Spec.Disks[0].Format != "qcow2" {
-						return fmt.Errorf("libvirt has disks %+v", info.Spec.Disks)
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 1),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.Spec.Description != "edge cache" || !info.Autostart || info.State != hypervisor.StateRunning {
+						return fmt.Errorf("libvirt has %+v", info)
 					}
 					return nil
 				}),
-			},
+			),
+		},
+		{
+			// running = false stops it live.
+			Config:            cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `running = false`),
+			ConfigPlanChecks:  update,
+			ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(vm.Addr(), "state", knownvalue.StringExact("shutoff"))},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.State != hypervisor.StateShutoff {
+						return fmt.Errorf("state %s, want shutoff", info.State)
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// running = true starts it again through the readiness gate.
+			Config:            cfg(`description = "edge cache"` + "\n" + `autostart = true`),
+			ConfigPlanChecks:  update,
+			ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(vm.Addr(), "state", knownvalue.StringExact("running"))},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 2),
+			),
+		},
+		{
+			// vcpus and on_crash: in place with a restart, same UUID.
+			Config:           cfg(`description = "edge cache"` + "\n" + `autostart = true` + "\n" + `vcpus = 2` + "\n" + `on_crash = "preserve"`),
+			ConfigPlanChecks: update,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 3),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.Spec.VCPUs != 2 || info.Spec.OnCrash != "preserve" || info.State != hypervisor.StateRunning {
+						return fmt.Errorf("libvirt has %+v", info)
+					}
+					return nil
+				}),
+			),
+		},
+		{
+			// name forces a new instance.
+			Config: cfgNamed(name+"-b", ""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+		},
+		{
+			// hypervisor forces a new instance. Under nested KVM on some hosts (AMD EPYC seen) QEMU's `max` and
+			// `host` CPUs fail to start ("failed to set MSR 0x10a"), so this step names an old model that such hosts
+			// still offer (libvirt reports qemu64 unusable there).
+			Config: cfgNamed(name+"-b", `hypervisor = "kvm"`+"\n"+`cpu_mode = "pentium3"`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionDestroyBeforeCreate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(vm.Addr(), "hypervisor", knownvalue.StringExact("kvm"))},
 		},
 	})
 }
 
-func TestAccInstanceValidation(t *testing.T) {
-	testAccInstancePreCheck(t)
+func TestAccInstance_readinessTimeout(t *testing.T) {
+	g := testAccInstancePreCheck(t)
+	name := acctest.RandName("slow")
+	vm := multiboot(g, name, "never ready")
+	vm.ShutdownTimeout = "0s"
+	vm.WaitFor = &tfconfig.WaitFor{Console: "THIS-LINE-NEVER-COMES", Timeout: "3s"}
+	testAccInstances(t, []resource.TestStep{{
+		Config:      testConfig(vm),
+		ExpectError: regexp.MustCompile(`(?s)not ready after 3s.*wait_for\.console: no console line matched "THIS-LINE-NEVER-COMES".*Last console lines:.*UNIKERNEL-READY cmdline=never ready`),
+	}})
+}
+
+func TestAccInstance_diskBoot(t *testing.T) {
+	g := testAccInstancePreCheck(t)
+	dir := t.TempDir()
+	raw, qcow := dir+"/disk.raw", dir+"/disk.qcow2"
+	acctest.CopyFile(t, g.BootDiskRaw, raw)
+	acctest.CopyFile(t, g.BootDiskQCOW2, qcow)
+	name := acctest.RandName("disk")
+	cfg := func(path, format string) string {
+		return testConfig(tfconfig.Instance{
+			Label: "test", Name: name, Memory: 16, ShutdownTimeout: "0s",
+			Extra:   fmt.Sprintf("disks = [{\n  path   = %q\n  format = %q\n}]", path, format),
+			WaitFor: &tfconfig.WaitFor{Console: "DISK-READY boot=mbr", Timeout: "60s"},
+		}, tfconfig.Raw(`
+data "unikernel_instance" "test" {
+  name = unikernel_instance.test.name
+}
+`))
+	}
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: cfg(raw, "raw"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect("unikernel_instance.test", "boot_format", knownvalue.StringExact("disk")),
+				acctest.Expect("unikernel_instance.test", "disks.0.bus", knownvalue.StringExact("virtio")),
+				acctest.Expect("unikernel_instance.test", "state", knownvalue.StringExact("running")),
+				// The data source reads the domain through the resource's
+				// mapping: no kernel is null in both, never "".
+				acctest.Expect("unikernel_instance.test", "kernel", knownvalue.Null()),
+				acctest.Expect("data.unikernel_instance.test", "kernel", knownvalue.Null()),
+				acctest.Expect("data.unikernel_instance.test", "state", knownvalue.StringExact("running")),
+			},
+		},
+		{
+			Config: cfg(qcow, "qcow2"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
+			}},
+			Check: acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+				if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != qcow || info.Spec.Disks[0].Format != "qcow2" {
+					return fmt.Errorf("libvirt has disks %+v", info.Spec.Disks)
+				}
+				return nil
+			}),
+		},
+	})
+}
+
+func TestAccInstance_validation(t *testing.T) {
+	g := testAccInstancePreCheck(t)
 	cases := map[string]struct{ body, err string }{
 		"bad name":          {`name = "web/1"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
 		"long name":         {`name = "` + strings.Repeat("a", 65) + `"` + "\n" + `kernel = "/k"`, `must be 1 to 64 characters`},
@@ -422,7 +353,7 @@ func TestAccInstanceValidation(t *testing.T) {
 		"bad hypervisor":    {`name = "x"` + "\n" + `kernel = "/k"` + "\n" + `hypervisor = "vmware"`, `value must be one of`},
 		// On a local hypervisor host paths are checked at plan time.
 		"missing kernel":   {`name = "x"` + "\n" + `kernel = "/nonexistent/hello.elf"`, `/nonexistent/hello.elf does not exist on the hypervisor host`},
-		"missing initrd":   {`name = "x"` + "\n" + `kernel = "` + acctestGuests.MultibootKernel + `"` + "\n" + `initrd = "/nonexistent/initrd.cpio"`, `/nonexistent/initrd.cpio does not exist on the hypervisor host`},
+		"missing initrd":   {`name = "x"` + "\n" + `kernel = "` + g.MultibootKernel + `"` + "\n" + `initrd = "/nonexistent/initrd.cpio"`, `/nonexistent/initrd.cpio does not exist on the hypervisor host`},
 		"missing disk":     {`name = "x"` + "\n" + `disks = [{ path = "/nonexistent/disk.qcow2" }]`, `/nonexistent/disk.qcow2 does not exist on the hypervisor host`},
 		"directory kernel": {`name = "x"` + "\n" + `kernel = "/var/lib"`, `/var/lib is not a regular file`},
 	}

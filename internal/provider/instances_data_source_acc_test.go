@@ -25,10 +25,10 @@ import (
 // Each list is checked whole and in order, so a filter that keeps too much,
 // too little or sorts wrongly fails.
 func TestAccDataSourceInstances_filters(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
-	netA := testNetwork(t, "nat", "10.237.41.0/24")
-	netB := testNetwork(t, "nat", "10.237.42.0/24")
+	netA := acctest.TestNetwork(t, "nat").Name
+	netB := acctest.TestNetwork(t, "nat").Name
 	p := acctest.RandName("fleet")
 	inst := func(suffix, family string, memory, vcpus int, running bool, nets ...string) string {
 		nics := ""
@@ -50,7 +50,7 @@ resource "unikernel_instance" %[1]q {
     timeout = "60s"
   }
 }
-`, suffix, p, acctestGuests.MultibootKernel, family, memory, vcpus, running, nics)
+`, suffix, p, g.MultibootKernel, family, memory, vcpus, running, nics)
 	}
 	list := func(label, filters string) string {
 		return fmt.Sprintf(`

@@ -63,11 +63,11 @@ import (
 type migrateEnv struct {
 	t      *testing.T
 	conn   *libvirt.Connect
-	prefix string // first three octets of the test's /24, e.g. 10.228.1
+	prefix string // first three octets of the test's /24 (acctest.CIDR), e.g. 10.131.7
 	logDir string // where the users' serial files are written
 }
 
-func newMigrateEnv(t *testing.T, prefix string) *migrateEnv {
+func newMigrateEnv(t *testing.T) *migrateEnv {
 	t.Helper()
 	conn, err := libvirt.NewConnect(acctest.URI())
 	if err != nil {
@@ -78,7 +78,7 @@ func newMigrateEnv(t *testing.T, prefix string) *migrateEnv {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &migrateEnv{t: t, conn: conn, prefix: prefix, logDir: logDir}
+	return &migrateEnv{t: t, conn: conn, prefix: acctest.CIDR(t).Prefix(), logDir: logDir}
 }
 
 func migrateFixture(t *testing.T, name string) string {
@@ -1035,7 +1035,7 @@ resource "unikernel_network" "nat" {
 // together with its pool, network and base volume.
 func TestAccMigrate_LibvirtProviderOSvOverlay(t *testing.T) {
 	migratePreCheck(t)
-	e := newMigrateEnv(t, "10.228.1")
+	e := newMigrateEnv(t)
 	s := setupOSv(t, e)
 	imports := fmt.Sprintf(`
 import {
@@ -1171,7 +1171,7 @@ func (e *migrateEnv) networkXML(name string) string {
 // guest, which serves its command line over HTTP.
 func TestAccMigrate_LibvirtProviderKernelGuest(t *testing.T) {
 	migratePreCheck(t)
-	e := newMigrateEnv(t, "10.228.2")
+	e := newMigrateEnv(t)
 	g := acctest.TestGuests(t)
 	dir := acctest.PoolDir(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -1241,7 +1241,7 @@ resource "unikernel_instance" "vm" {
 // given by path.
 func TestAccMigrate_VirtInstallImport(t *testing.T) {
 	migratePreCheck(t)
-	e := newMigrateEnv(t, "10.228.3")
+	e := newMigrateEnv(t)
 	g := acctest.TestGuests(t)
 	dir := acctest.PoolDir(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -1299,7 +1299,7 @@ resource "unikernel_instance" "vm" {
 // into a file of the user's.
 func TestAccMigrate_VirshHandMade(t *testing.T) {
 	migratePreCheck(t)
-	e := newMigrateEnv(t, "10.228.4")
+	e := newMigrateEnv(t)
 	g := acctest.TestGuests(t)
 	dir := acctest.PoolDir(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -1354,7 +1354,7 @@ resource "unikernel_instance" "vm" {
 func TestAccMigrate_GuideExample(t *testing.T) {
 	migratePreCheck(t)
 	t.Setenv(EnvHypervisor, acctest.Hypervisor())
-	e := newMigrateEnv(t, "10.228.5")
+	e := newMigrateEnv(t)
 	s := setupOSv(t, e)
 	w := newTFWork(t)
 	src := filepath.Join(acctest.RepoRoot(t), "examples", "guides", "migrating-from-libvirt-provider")

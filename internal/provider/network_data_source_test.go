@@ -26,6 +26,7 @@ const testNetData = "data.unikernel_network.test"
 
 func TestAccNetworkDataSource(t *testing.T) {
 	testAccPreCheck(t)
+	lan := acctest.CIDR(t)
 	name := acctest.RandName("net")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -35,12 +36,12 @@ func TestAccNetworkDataSource(t *testing.T) {
 				Config: testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
-  ipv4_cidr = "10.214.16.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
   mtu       = 1450
-  hosts     = [{ mac = "52:54:00:14:10:01", ipv4 = "10.214.16.10", hostname = "one" }]
+  hosts     = [{ mac = "52:54:00:14:10:01", ipv4 = "`+lan.Host(10)+`", hostname = "one" }]
   dns = {
     domain = "data.internal"
-    hosts  = [{ ipv4 = "10.214.16.10", hostnames = ["one", "uno"] }]
+    hosts  = [{ ipv4 = "`+lan.Host(10)+`", hostnames = ["one", "uno"] }]
   }
 }
 
@@ -57,21 +58,21 @@ data "unikernel_network" "test" {
 				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("mode"), knownvalue.StringExact("nat")),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("ipv4_cidr"), knownvalue.StringExact("10.214.16.0/24")),
+					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("ipv4_cidr"), knownvalue.StringExact(lan.CIDR())),
 					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("mtu"), knownvalue.Int64Exact(1450)),
 					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("running"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("autostart"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("dhcp").AtMapKey("no_ping"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("hosts"), knownvalue.SetExact([]knownvalue.Check{
 						knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"mac": knownvalue.StringExact("52:54:00:14:10:01"), "ipv4": knownvalue.StringExact("10.214.16.10"),
+							"mac": knownvalue.StringExact("52:54:00:14:10:01"), "ipv4": knownvalue.StringExact(lan.Host(10)),
 							"hostname": knownvalue.StringExact("one"),
 						}),
 					})),
 					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("dns"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"domain": knownvalue.StringExact("data.internal"),
 						"hosts": knownvalue.SetExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"ipv4":      knownvalue.StringExact("10.214.16.10"),
+							"ipv4":      knownvalue.StringExact(lan.Host(10)),
 							"hostnames": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("one"), knownvalue.StringExact("uno")}),
 						})}),
 					})),
@@ -120,16 +121,17 @@ func waitNetworkGuestReady(path string, re *regexp.Regexp, timeout time.Duration
 func TestAccNetworkResource_microVMReservation(t *testing.T) {
 	testAccPreCheck(t)
 	acctest.RequireHarnessNetns(t)
+	lan := acctest.CIDR(t)
 	guests := acctest.TestGuests(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
 	logDir := t.TempDir()
-	const (
+	var (
 		hostsMAC = "52:54:00:14:11:01"
-		hostsIP  = "10.214.17.10"
+		hostsIP  = lan.Host(10)
 		instMAC  = "52:54:00:14:11:02"
-		instIP   = "10.214.17.20"
+		instIP   = lan.Host(20)
 	)
 	var vms []string
 	t.Cleanup(func() {
@@ -185,7 +187,7 @@ func TestAccNetworkResource_microVMReservation(t *testing.T) {
 	network := testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
-  ipv4_cidr = "10.214.17.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
   hosts     = [{ mac = %q, ipv4 = %q, hostname = "reserved" }]
 }
 `, name, hostsMAC, hostsIP)

@@ -75,6 +75,7 @@ func unchangedNetwork(running, autostart bool, start, end string) func(hyperviso
 // autostart off.
 func TestAccNetworkImport_libvirtProviderV08(t *testing.T) {
 	testAccPreCheck(t)
+	lan := acctest.CIDR(t)
 	name := acctest.RandName("net")
 	defineForeignNetwork(t, &libvirtxml.Network{
 		Name:    name,
@@ -83,14 +84,14 @@ func TestAccNetworkImport_libvirtProviderV08(t *testing.T) {
 		MTU:     &libvirtxml.NetworkMTU{Size: 1400},
 		Domain:  &libvirtxml.NetworkDomain{Name: "k8s.local", LocalOnly: "yes"},
 		DNS:     &libvirtxml.NetworkDNS{Enable: "yes"},
-		IPs: []libvirtxml.NetworkIP{{Address: "10.244.1.1", Prefix: 24, Family: "ipv4",
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: "10.244.1.2", End: "10.244.1.254"}}}}},
+		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Prefix: 24, Family: "ipv4",
+			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(2), End: lan.Host(254)}}}}},
 		DnsmasqOptions: &libvirtxml.NetworkDnsmasqOptions{},
 	}, true, false)
 	minimal := fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
-  ipv4_cidr = "10.244.1.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
   dns       = { domain = "k8s.local" }
 }
 `, name)
@@ -98,13 +99,13 @@ resource "unikernel_network" "test" {
 resource "unikernel_network" "test" {
   name      = %q
   mode      = "nat"
-  ipv4_cidr = "10.244.1.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
   ipv6_cidr = null
   mtu       = 1400
   dhcp = {
     enabled = true
-    start   = "10.244.1.2"
-    end     = "10.244.1.254"
+    start   = "`+lan.Host(2)+`"
+    end     = "`+lan.Host(254)+`"
     no_ping = false
   }
   hosts     = []
@@ -113,7 +114,7 @@ resource "unikernel_network" "test" {
   running   = true
 }
 `, name)
-	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, false, "10.244.1.2", "10.244.1.254"))
+	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, false, lan.Host(2), lan.Host(254)))
 }
 
 // The libvirt provider v0.9 maps libvirt's XML one to one: a user's
@@ -121,18 +122,19 @@ resource "unikernel_network" "test" {
 // `ips = [{ address, netmask, dhcp = { ranges } }]`, with autostart = true.
 func TestAccNetworkImport_libvirtProviderV09(t *testing.T) {
 	testAccPreCheck(t)
+	lan := acctest.CIDR(t)
 	name, bridge := acctest.RandName("net"), randBridge()
 	defineForeignNetwork(t, &libvirtxml.Network{
 		Name:    name,
 		Forward: &libvirtxml.NetworkForward{Mode: "nat"},
 		Bridge:  &libvirtxml.NetworkBridge{Name: bridge},
-		IPs: []libvirtxml.NetworkIP{{Address: "10.244.2.1", Netmask: "255.255.255.0",
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: "10.244.2.100", End: "10.244.2.200"}}}}},
+		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Netmask: "255.255.255.0",
+			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(100), End: lan.Host(200)}}}}},
 	}, true, true)
 	minimal := fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
-  ipv4_cidr = "10.244.2.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
 }
 `, name)
 	generated := fmt.Sprintf(`
@@ -140,18 +142,18 @@ resource "unikernel_network" "test" {
   name      = %q
   mode      = "nat"
   bridge    = %q
-  ipv4_cidr = "10.244.2.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
   dhcp = {
     enabled = true
-    start   = "10.244.2.100"
-    end     = "10.244.2.200"
+    start   = "`+lan.Host(100)+`"
+    end     = "`+lan.Host(200)+`"
     no_ping = false
   }
   autostart = true
   running   = true
 }
 `, name, bridge)
-	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, true, "10.244.2.100", "10.244.2.200"))
+	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, true, lan.Host(100), lan.Host(200)))
 }
 
 // `virsh net-define` of libvirt's stock `default` network (an empty
@@ -159,18 +161,19 @@ resource "unikernel_network" "test" {
 // distributions ship it. libvirt fills in mode nat, STP and a MAC.
 func TestAccNetworkImport_virshDefault(t *testing.T) {
 	testAccPreCheck(t)
+	lan := acctest.CIDR(t)
 	name, bridge := acctest.RandName("net"), randBridge()
 	defineForeignNetwork(t, &libvirtxml.Network{
 		Name:    name,
 		Bridge:  &libvirtxml.NetworkBridge{Name: bridge},
 		Forward: &libvirtxml.NetworkForward{},
-		IPs: []libvirtxml.NetworkIP{{Address: "10.244.3.1", Netmask: "255.255.255.0",
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: "10.244.3.2", End: "10.244.3.254"}}}}},
+		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Netmask: "255.255.255.0",
+			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(2), End: lan.Host(254)}}}}},
 	}, true, true)
 	minimal := fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
-  ipv4_cidr = "10.244.3.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
 }
 `, name)
 	generated := fmt.Sprintf(`
@@ -178,11 +181,11 @@ resource "unikernel_network" "test" {
   name      = %q
   mode      = "nat"
   bridge    = %q
-  ipv4_cidr = "10.244.3.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
   dhcp = {
     enabled = true
-    start   = "10.244.3.2"
-    end     = "10.244.3.254"
+    start   = "`+lan.Host(2)+`"
+    end     = "`+lan.Host(254)+`"
     no_ping = false
   }
   hosts     = []
@@ -191,7 +194,7 @@ resource "unikernel_network" "test" {
   running   = true
 }
 `, name, bridge)
-	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, true, "10.244.3.2", "10.244.3.254"))
+	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, true, lan.Host(2), lan.Host(254)))
 }
 
 // An isolated network defined but never started (virsh net-define alone):
@@ -199,18 +202,19 @@ resource "unikernel_network" "test" {
 // autostart unset keeps it stopped.
 func TestAccNetworkImport_virshStopped(t *testing.T) {
 	testAccPreCheck(t)
+	lan := acctest.CIDR(t)
 	name := acctest.RandName("net")
 	defineForeignNetwork(t, &libvirtxml.Network{
 		Name: name,
-		IPs: []libvirtxml.NetworkIP{{Address: "10.244.4.1", Prefix: 24,
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: "10.244.4.10", End: "10.244.4.20"}}}}},
+		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Prefix: 24,
+			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(10), End: lan.Host(20)}}}}},
 	}, false, false)
 	minimal := fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
   mode      = "isolated"
-  ipv4_cidr = "10.244.4.0/24"
+  ipv4_cidr = "`+lan.CIDR()+`"
 }
 `, name)
-	networkImportCase(t, name, minimal, minimal, unchangedNetwork(false, false, "10.244.4.10", "10.244.4.20"))
+	networkImportCase(t, name, minimal, minimal, unchangedNetwork(false, false, lan.Host(10), lan.Host(20)))
 }

@@ -55,14 +55,15 @@ func liveTapOn(domain, network string) (tap, bridge string, err error) {
 // off the bridge and the guest has no link. The same holds when the network
 // was stopped out of band and the apply starts it again.
 func TestAccNetworkResource_replaceRestartsInstances(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	net, vm := acctest.RandName("net"), acctest.RandName("vm")
+	lan := acctest.CIDR(t)
 	config := func(noPing bool) string {
 		return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
   name      = %q
-  ipv4_cidr = "10.244.20.0/24"
+  ipv4_cidr = %q
   dhcp      = { no_ping = %v }
 }
 
@@ -79,7 +80,7 @@ resource "unikernel_instance" "vm" {
     timeout = "90s"
   }
 }
-`, net, noPing, vm, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd)
+`, net, lan, noPing, vm, g.MicroVMKernel, g.MicroVMInitrd)
 	}
 	var firstID string
 	onNewBridge := func(*terraform.State) error {

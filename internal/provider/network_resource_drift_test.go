@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -20,21 +21,17 @@ import (
 // plan after each apply proves the repair leaves no diff.
 func TestAccNetworkResource_drift(t *testing.T) {
 	testAccPreCheck(t)
+	lan := acctest.CIDR(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
-	config := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "10.214.13.0/24"
-  hosts     = [{ mac = "52:54:00:14:0d:01", ipv4 = "10.214.13.10", hostname = "kept" }]
-  dns = {
-    hosts = [{ ipv4 = "10.214.13.10", hostnames = ["kept"] }]
-  }
-}
-`, name)
-	kept := hypervisor.DHCPHost{MAC: "52:54:00:14:0d:01", IPv4: "10.214.13.10", Hostname: "kept"}
-	keptDNS := hypervisor.DNSHost{IP: "10.214.13.10", Hostnames: []string{"kept"}}
+	config := testConfig(tfconfig.Network{
+		Label: "test", Name: name, IPv4CIDR: lan.CIDR(),
+		Hosts:    []tfconfig.Reservation{{MAC: "52:54:00:14:0d:01", IPv4: lan.Host(10), Hostname: "kept"}},
+		DNSHosts: []tfconfig.DNSHost{{IP: lan.Host(10), Hostnames: []string{"kept"}}},
+	})
+	kept := hypervisor.DHCPHost{MAC: "52:54:00:14:0d:01", IPv4: lan.Host(10), Hostname: "kept"}
+	keptDNS := hypervisor.DNSHost{IP: lan.Host(10), Hostnames: []string{"kept"}}
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 	repaired := func(pre func() error, check resource.TestCheckFunc) resource.TestStep {
 		return resource.TestStep{
@@ -81,13 +78,13 @@ resource "unikernel_network" "test" {
 				acctest.CheckNetwork(name, netWantHosts(kept))),
 			// A reservation added by hand, for a MAC that no instance on the network has, is removed.
 			repaired(func() error {
-				return c.AddDHCPHost(ctx, name, hypervisor.DHCPHost{MAC: "52:54:00:14:0d:99", IPv4: "10.214.13.99"})
+				return c.AddDHCPHost(ctx, name, hypervisor.DHCPHost{MAC: "52:54:00:14:0d:99", IPv4: lan.Host(99)})
 			}, acctest.CheckNetwork(name, netWantHosts(kept))),
 			// A DNS host removed and another added by hand.
 			repaired(func() error {
 				return c.UpdateNetworkHosts(ctx, name, hypervisor.NetworkHostsChange{
 					RemoveDNS: []hypervisor.DNSHost{keptDNS},
-					AddDNS:    []hypervisor.DNSHost{{IP: "10.214.13.98", Hostnames: []string{"intruder"}}},
+					AddDNS:    []hypervisor.DNSHost{{IP: lan.Host(98), Hostnames: []string{"intruder"}}},
 				})
 			}, acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 				if len(info.Spec.DNSHosts) != 1 || info.Spec.DNSHosts[0].IP != keptDNS.IP {
@@ -123,26 +120,21 @@ resource "unikernel_network" "test" {
 // network resource leaves it alone, also when its own hosts change.
 func TestAccNetworkResource_instanceReservation(t *testing.T) {
 	testAccPreCheck(t)
+	lan := acctest.CIDR(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("net")
 	dom := acctest.RandName("dom")
-	inst := hypervisor.DHCPHost{MAC: "52:54:00:14:13:07", IPv4: "10.214.19.70", Hostname: dom}
-	config := func(hosts string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "10.214.19.0/24"
-  hosts     = [%s]
-}
-`, name, hosts)
+	inst := hypervisor.DHCPHost{MAC: "52:54:00:14:13:07", IPv4: lan.Host(70), Hostname: dom}
+	config := func(own tfconfig.Reservation) string {
+		return testConfig(tfconfig.Network{Label: "test", Name: name, IPv4CIDR: lan.CIDR(), Hosts: []tfconfig.Reservation{own}})
 	}
 	t.Cleanup(func() { _ = c.UndefineDomain(ctx, dom) })
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
-			{Config: config(`{ mac = "52:54:00:14:13:01", ipv4 = "10.214.19.10" }`)},
+			{Config: config(tfconfig.Reservation{MAC: "52:54:00:14:13:01", IPv4: lan.Host(10)})},
 			{
 				// What the instance resource does: define the domain on the network, add its reservation.
 				PreConfig: func() {
@@ -154,19 +146,19 @@ resource "unikernel_network" "test" {
 						t.Fatal(err)
 					}
 				},
-				Config: config(`{ mac = "52:54:00:14:13:01", ipv4 = "10.214.19.10" }`),
+				Config: config(tfconfig.Reservation{MAC: "52:54:00:14:13:01", IPv4: lan.Host(10)}),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
-				Check: acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:01", IPv4: "10.214.19.10"}, inst)),
+				Check: acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:01", IPv4: lan.Host(10)}, inst)),
 			},
 			{
 				// Changing the network's own reservations keeps the instance's.
-				Config: config(`{ mac = "52:54:00:14:13:02", ipv4 = "10.214.19.11" }`),
+				Config: config(tfconfig.Reservation{MAC: "52:54:00:14:13:02", IPv4: lan.Host(11)}),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate),
 				}},
-				Check: acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:02", IPv4: "10.214.19.11"}, inst)),
+				Check: acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:13:02", IPv4: lan.Host(11)}, inst)),
 			},
 		},
 	})

@@ -21,10 +21,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// Network acceptance tests use 10.214.0.0/16, one /24 per test, so that they
+// Network acceptance tests take their ranges from acctest.CIDR, so that they
 // never overlap each other or the other resources' tests.
 
 const testNetAddr = "unikernel_network.test"
@@ -53,22 +54,24 @@ func netWantHosts(want ...hypervisor.DHCPHost) func(hypervisor.NetworkInfo) erro
 
 func TestAccNetworkResource_modes(t *testing.T) {
 	cases := []struct {
-		mode, cidr, v6 string
+		mode string
+		v6   bool
 	}{
-		{"nat", "10.214.1.0/24", ""},
-		{"route", "10.214.2.0/24", "fd00:214:2::/64"},
-		{"open", "10.214.3.0/24", "fd00:214:3::/64"},
-		{"isolated", "10.214.4.0/24", ""},
+		{"nat", false},
+		{"route", true},
+		{"open", true},
+		{"isolated", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.mode, func(t *testing.T) {
 			testAccPreCheck(t)
 			name := acctest.RandName("net")
-			v6 := ""
-			if tc.v6 != "" {
-				v6 = fmt.Sprintf("ipv6_cidr = %q", tc.v6)
+			lan := acctest.CIDR(t)
+			v6, wantV6 := "", ""
+			if tc.v6 {
+				wantV6 = lan.IPv6()
+				v6 = fmt.Sprintf("ipv6_cidr = %q", wantV6)
 			}
-			prefix := strings.TrimSuffix(tc.cidr, "0/24")
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				CheckDestroy:             acctest.CheckNetworksDestroyed,
@@ -80,22 +83,22 @@ resource "unikernel_network" "test" {
   ipv4_cidr = %q
   %s
 }
-`, name, tc.mode, tc.cidr, v6),
+`, name, tc.mode, lan, v6),
 					ConfigStateChecks: []statecheck.StateCheck{
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("id"), knownvalue.StringRegexp(netUUIDRe)),
-						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.StringExact(prefix+"1")),
+						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.StringExact(lan.Gateway())),
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("bridge"), knownvalue.StringRegexp(netBridgeRe)),
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"enabled": knownvalue.Bool(true), "no_ping": knownvalue.Bool(true),
-							"start": knownvalue.StringExact(prefix + "128"), "end": knownvalue.StringExact(prefix + "254"),
+							"start": knownvalue.StringExact(lan.Host(128)), "end": knownvalue.StringExact(lan.Host(254)),
 						})),
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("hosts"), knownvalue.SetSizeExact(0)),
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true)),
 						statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("autostart"), knownvalue.Bool(true)),
 					},
 					Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
-						if info.Spec.Mode != tc.mode || !info.Active || !info.Autostart || info.Spec.IPv4CIDR != tc.cidr ||
-							info.Spec.IPv6CIDR != tc.v6 || !info.Spec.NoPing {
+						if info.Spec.Mode != tc.mode || !info.Active || !info.Autostart || info.Spec.IPv4CIDR != lan.CIDR() ||
+							info.Spec.IPv6CIDR != wantV6 || !info.Spec.NoPing {
 							return fmt.Errorf("libvirt has %+v", info)
 						}
 						return nil
@@ -145,19 +148,19 @@ resource "unikernel_network" "test" {
 	})
 }
 
-func testAccNetworkHostsConfig(name, hosts, dnsHosts string, extra string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "10.214.10.0/24"
-  hosts     = [%s]
-  dns = {
-    domain = "svc.internal"
-    hosts  = [%s]
-  }
-  %s
-}
-`, name, hosts, dnsHosts, extra)
+// testAccNetworkHostsConfig is the network of the live-update test with its
+// reservations and DNS hosts (domain svc.internal), and extra attributes.
+func testAccNetworkHostsConfig(name string, lan acctest.Subnet, hosts []tfconfig.Reservation, dnsHosts []tfconfig.DNSHost, extra string) string {
+	if hosts == nil {
+		hosts = []tfconfig.Reservation{}
+	}
+	if dnsHosts == nil {
+		dnsHosts = []tfconfig.DNSHost{}
+	}
+	return testConfig(tfconfig.Network{
+		Label: "test", Name: name, IPv4CIDR: lan.CIDR(), Hosts: hosts,
+		DNSDomain: "svc.internal", DNSHosts: dnsHosts, Extra: extra,
+	})
 }
 
 // bridgeIndex is the interface index of the network's bridge: a network
@@ -215,47 +218,50 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 	testAccPreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	name := acctest.RandName("net")
+	lan := acctest.CIDR(t)
 	sameID := statecheck.CompareValue(compare.ValuesSame())
 	index := 0
 	update := []plancheck.PlanCheck{plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate)}
-	a := `{ mac = "52:54:00:14:0a:01", ipv4 = "10.214.10.10", hostname = "alpha" }`
-	a2 := `{ mac = "52:54:00:14:0a:01", ipv4 = "10.214.10.20", hostname = "alpha" }`
-	b := `{ mac = "52:54:00:14:0a:02", ipv4 = "10.214.10.11" }`
-	dx := `{ ipv4 = "10.214.10.10", hostnames = ["alpha", "db"] }`
-	dy := `{ ipv4 = "10.214.10.11", hostnames = ["beta"] }`
+	type hosts = []tfconfig.Reservation
+	type names = []tfconfig.DNSHost
+	a := tfconfig.Reservation{MAC: "52:54:00:14:0a:01", IPv4: lan.Host(10), Hostname: "alpha"}
+	a2 := tfconfig.Reservation{MAC: "52:54:00:14:0a:01", IPv4: lan.Host(20), Hostname: "alpha"}
+	b := tfconfig.Reservation{MAC: "52:54:00:14:0a:02", IPv4: lan.Host(11)}
+	dx := tfconfig.DNSHost{IP: lan.Host(10), Hostnames: []string{"alpha", "db"}}
+	dy := tfconfig.DNSHost{IP: lan.Host(11), Hostnames: []string{"beta"}}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:            testAccNetworkHostsConfig(name, a, dx, ""),
+				Config:            testAccNetworkHostsConfig(name, lan, hosts{a}, names{dx}, ""),
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: "10.214.10.10", Hostname: "alpha"})),
-					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,10.214.10.10,alpha"),
+					acctest.CheckNetwork(name, netWantHosts(hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: lan.Host(10), Hostname: "alpha"})),
+					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,"+lan.Host(10)+",alpha"),
 				),
 			},
 			{
 				// Add a reservation, change another's address, replace a DNS host and add one.
-				Config:            testAccNetworkHostsConfig(name, a2+", "+b, dy+`, { ipv4 = "10.214.10.20", hostnames = ["alpha"] }`, ""),
+				Config:            testAccNetworkHostsConfig(name, lan, hosts{a2, b}, names{dy, {IP: lan.Host(20), Hostnames: []string{"alpha"}}}, ""),
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					acctest.CheckNetwork(name, netWantHosts(
-						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: "10.214.10.20", Hostname: "alpha"},
-						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:02", IPv4: "10.214.10.11"})),
+						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:01", IPv4: lan.Host(20), Hostname: "alpha"},
+						hypervisor.DHCPHost{MAC: "52:54:00:14:0a:02", IPv4: lan.Host(11)})),
 					acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 						if len(info.Spec.DNSHosts) != 2 || !info.Active {
 							return fmt.Errorf("libvirt has DNS hosts %+v, active %v", info.Spec.DNSHosts, info.Active)
 						}
 						return nil
 					}),
-					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,10.214.10.20,alpha", "52:54:00:14:0a:02,10.214.10.11"),
+					testAccCheckNetworkLive(t, name, &index, "52:54:00:14:0a:01,"+lan.Host(20)+",alpha", "52:54:00:14:0a:02,"+lan.Host(11)),
 				),
 			},
 			{
 				// Remove every reservation and DNS host, and autostart.
-				Config:           testAccNetworkHostsConfig(name, "", "", "autostart = false"),
+				Config:           testAccNetworkHostsConfig(name, lan, nil, nil, "autostart = false"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
@@ -275,7 +281,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 			},
 			{
 				// Stop it, change a reservation while it is stopped, start it again.
-				Config:           testAccNetworkHostsConfig(name, b, "", "running = false"),
+				Config:           testAccNetworkHostsConfig(name, lan, hosts{b}, nil, "running = false"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(false))},
@@ -287,7 +293,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 				}),
 			},
 			{
-				Config:           testAccNetworkHostsConfig(name, b, "", ""),
+				Config:           testAccNetworkHostsConfig(name, lan, hosts{b}, nil, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testNetAddr, tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("running"), knownvalue.Bool(true))},
@@ -306,6 +312,7 @@ func TestAccNetworkResource_liveUpdate(t *testing.T) {
 func TestAccNetworkResource_replaceOnCIDR(t *testing.T) {
 	testAccPreCheck(t)
 	name := acctest.RandName("net")
+	first, second := acctest.CIDR(t), acctest.CIDR(t)
 	differ := statecheck.CompareValue(compare.ValuesDiffer())
 	config := func(cidr string) string {
 		return testProviderBlock() + fmt.Sprintf(`
@@ -320,21 +327,21 @@ resource "unikernel_network" "test" {
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:            config("10.214.11.0/24"),
+				Config:            config(first.CIDR()),
 				ConfigStateChecks: []statecheck.StateCheck{differ.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
 			},
 			{
-				Config: config("10.214.12.0/24"),
+				Config: config(second.CIDR()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					differ.AddStateValue(testNetAddr, tfjsonpath.New("id")),
-					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.StringExact("10.214.12.1")),
-					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp").AtMapKey("start"), knownvalue.StringExact("10.214.12.128")),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("gateway"), knownvalue.StringExact(second.Gateway())),
+					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("dhcp").AtMapKey("start"), knownvalue.StringExact(second.Host(128))),
 				},
 				Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
-					if info.Spec.IPv4CIDR != "10.214.12.0/24" || !info.Active {
+					if info.Spec.IPv4CIDR != second.CIDR() || !info.Active {
 						return fmt.Errorf("libvirt has %+v", info)
 					}
 					return nil
@@ -347,6 +354,7 @@ resource "unikernel_network" "test" {
 func TestAccNetworkResource_import(t *testing.T) {
 	testAccPreCheck(t)
 	name := acctest.RandName("net")
+	lan := acctest.CIDR(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
@@ -354,27 +362,27 @@ func TestAccNetworkResource_import(t *testing.T) {
 			{
 				Config: testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
-  name      = %q
+  name      = %[1]q
   mode      = "route"
-  ipv4_cidr = "10.214.14.0/24"
-  ipv6_cidr = "fd00:214:14::/64"
+  ipv4_cidr = %[2]q
+  ipv6_cidr = %[3]q
   mtu       = 1400
   dhcp = {
-    start   = "10.214.14.50"
-    end     = "10.214.14.99"
+    start   = "%[4]s.50"
+    end     = "%[4]s.99"
     no_ping = false
   }
   hosts = [
-    { mac = "52:54:00:14:0e:01", ipv4 = "10.214.14.10", hostname = "one" },
-    { mac = "52:54:00:14:0e:02", ipv4 = "10.214.14.11" },
+    { mac = "52:54:00:14:0e:01", ipv4 = "%[4]s.10", hostname = "one" },
+    { mac = "52:54:00:14:0e:02", ipv4 = "%[4]s.11" },
   ]
   dns = {
     domain = "import.internal"
-    hosts  = [{ ipv4 = "10.214.14.10", hostnames = ["one", "uno"] }]
+    hosts  = [{ ipv4 = "%[4]s.10", hostnames = ["one", "uno"] }]
   }
   autostart = false
 }
-`, name),
+`, name, lan, lan.IPv6(), lan.Prefix()),
 			},
 			{
 				ResourceName:                         testNetAddr,

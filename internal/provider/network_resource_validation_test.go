@@ -155,12 +155,15 @@ func TestAccNetworkResource_overlap(t *testing.T) {
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	other := acctest.RandName("other")
-	if _, err := c.DefineNetwork(ctx, hypervisor.NetworkSpec{Name: other, Mode: "isolated", IPv4CIDR: "10.214.15.0/24",
-		IPv6CIDR: "fd00:214:15::/64"}); err != nil {
+	lan := acctest.CIDR(t)
+	if _, err := c.DefineNetwork(ctx, hypervisor.NetworkSpec{Name: other, Mode: "isolated", IPv4CIDR: lan.CIDR(),
+		IPv6CIDR: lan.IPv6()}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.DeleteNetwork(ctx, other) })
 	name := acctest.RandName("net")
+	// The upper half of the other network's /24, and a /48 around its /64.
+	half, wide6 := lan.Prefix()+".128/25", strings.Replace(lan.IPv6(), "/64", "/48", 1)
 	config := func(attrs string) string {
 		return testProviderBlock() + fmt.Sprintf(`
 resource "unikernel_network" "test" {
@@ -175,14 +178,14 @@ resource "unikernel_network" "test" {
 		CheckDestroy:             acctest.CheckNetworkNotDefined(name),
 		Steps: []resource.TestStep{
 			{
-				Config: config(`ipv4_cidr = "10.214.15.128/25"`),
-				ExpectError: regexp.MustCompile(fmt.Sprintf(`Unable to create network "%s"(?s:.*)10\.214\.15\.128/25\s+overlaps\s+`+
-					`10\.214\.15\.0/24\s+of\s+the\s+libvirt\s+network\s+"%s"`, name, other)),
+				Config: config(fmt.Sprintf("ipv4_cidr = %q", half)),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`Unable to create network "%s"(?s:.*)%s\s+overlaps\s+`+
+					`%s\s+of\s+the\s+libvirt\s+network\s+"%s"`, name, regexp.QuoteMeta(half), regexp.QuoteMeta(lan.CIDR()), other)),
 			},
 			{
-				Config: config(`ipv6_cidr = "fd00:214:15::/48"`),
-				ExpectError: regexp.MustCompile(fmt.Sprintf(`fd00:214:15::/48\s+overlaps\s+fd00:214:15::/64\s+of\s+the\s+libvirt\s+`+
-					`network\s+"%s"`, other)),
+				Config: config(fmt.Sprintf("ipv6_cidr = %q", wide6)),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`%s\s+overlaps\s+%s\s+of\s+the\s+libvirt\s+`+
+					`network\s+"%s"`, regexp.QuoteMeta(wide6), regexp.QuoteMeta(lan.IPv6()), other)),
 			},
 		},
 	})

@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 )
 
 // sshURI is the shared test daemon reached through the harness sshd, by the
@@ -41,13 +44,13 @@ func sshURI(t *testing.T) string {
 
 // remoteCycle is the same stack over any URI: pool, uploaded image, network,
 // an instance behind a readiness gate, and the console data source.
-func remoteCycle(uri, prefix, poolDir, cidr3, cmdline string) string {
+func remoteCycle(g acctest.Guests, uri, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
 	return fmt.Sprintf(`
 provider "unikernel" {
   uri        = %q
   hypervisor = %q
 }
-`, uri, acctest.Hypervisor()) + stackConfig(prefix, poolDir, cidr3, cmdline) + `
+`, uri, acctest.Hypervisor()) + stackConfig(g, prefix, poolDir, lan, cmdline) + `
 data "unikernel_instance_console" "c" {
   name = unikernel_instance.i.name
 }
@@ -59,11 +62,11 @@ data "unikernel_instance_console" "c" {
 // band), import and destroy through uri, and returns how long it took. label
 // goes into the guest's command line and the readiness pattern, so it must
 // not contain regular expression syntax.
-func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
+func testRemoteCycle(t *testing.T, g acctest.Guests, uri, label string) time.Duration {
 	prefix := acctest.RandName("cy")
 	poolDir := t.TempDir()
 	start := time.Now()
-	config := remoteCycle(uri, prefix, poolDir, cidr3, "over "+label)
+	config := remoteCycle(g, uri, prefix, poolDir, acctest.CIDR(t), "over "+label)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckInstancesDestroyed,
@@ -113,15 +116,15 @@ func testRemoteCycle(t *testing.T, uri, label, cidr3 string) time.Duration {
 // TestAccRemoteSSHCycle runs the whole cycle over qemu+ssh:// (OpenSSH with a
 // host alias from the ssh configuration: its key, its own known_hosts).
 func TestAccRemoteSSHCycle(t *testing.T) {
-	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, sshURI(t), "ssh", "10.219.4")
+	g := testAccInstancePreCheck(t)
+	took := testRemoteCycle(t, g, sshURI(t), "ssh")
 	t.Logf("qemu+ssh cycle took %s", took.Round(time.Millisecond))
 }
 
 // TestAccRemoteLocalCycle is the same cycle over the local socket, to compare.
 func TestAccRemoteLocalCycle(t *testing.T) {
-	testAccInstancePreCheck(t)
-	took := testRemoteCycle(t, acctest.URI(), "local", "10.219.5")
+	g := testAccInstancePreCheck(t)
+	took := testRemoteCycle(t, g, acctest.URI(), "local")
 	t.Logf("local socket cycle took %s", took.Round(time.Millisecond))
 }
 
@@ -131,7 +134,7 @@ func TestAccRemoteLocalCycle(t *testing.T) {
 // instance from it; every object must be in the state under the alias that
 // made it, and destroy goes through each.
 func TestAccRemoteTwoAliases(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	sshURI(t) // the harness sshd answers
 	keyDir := filepath.Join(acctest.HarnessState(), "ssh")
 	prefix := acctest.RandName("al")
@@ -163,7 +166,7 @@ resource "unikernel_instance" "%[1]s" {
     timeout = "240s"
   }
 }
-`, alias, prefix, poolDir, acctestGuests.MultibootKernel, idx)
+`, alias, prefix, poolDir, g.MultibootKernel, idx)
 	}
 	config := fmt.Sprintf(`
 provider "unikernel" {
@@ -242,66 +245,47 @@ provider "unikernel" {
 // without `insecure`; with `tls_pki_path` an image is uploaded and an
 // instance boots behind its readiness gate.
 func TestAccRemoteTLS(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-tls", "UNIKERNEL_PRIVATE_TLS=1")
 	addr := acctest.ForwardInto(t, "unikernel-priv-"+d.Name, "127.0.0.1:16514")
 	pki := "/run/unikernel-private/" + d.Name + "/pki"
 	consoleDir, poolDir := t.TempDir(), t.TempDir()
 	prefix := acctest.RandName("tls")
-	provider := func(extra string) string {
-		return fmt.Sprintf(`
-provider "unikernel" {
-  uri          = "qemu+tls://%s/system%s"
-  hypervisor   = %q
-  console_path = %q
-}
-`, addr, extra, acctest.Hypervisor(), consoleDir)
+	provider := func(query, pkiPath string) string {
+		return tfconfig.Provider{
+			URI: "qemu+tls://" + addr + "/system" + query, Hypervisor: acctest.Hypervisor(),
+			Extra: fmt.Sprintf("console_path = %q", consoleDir) + pkiLine(pkiPath),
+		}.HCL()
 	}
-	withPKI := strings.Replace(provider(""), "console_path", fmt.Sprintf("tls_pki_path = %q\n  console_path", pki), 1)
-	resources := fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = "%[1]s-pool"
-  path = %[2]q
-}
-
-resource "unikernel_image" "k" {
-  name   = "kernel.elf"
-  pool   = unikernel_pool.p.name
-  source = %[3]q
-}
-
-resource "unikernel_instance" "i" {
-  name             = "%[1]s-0"
-  kernel           = unikernel_image.k.path
-  cmdline          = "over tls"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "^UNIKERNEL-READY cmdline=over tls$"
-    timeout = "240s"
-  }
-}
-`, prefix, poolDir, acctestGuests.MultibootKernel)
+	kernel := tfconfig.Image{Label: "k", Name: "kernel.elf", Source: g.MultibootKernel}
+	resources := tfconfig.Config(
+		tfconfig.Pool{Name: prefix + "-pool", Path: poolDir},
+		kernel,
+		tfconfig.Instance{
+			Label: "i", Name: prefix + "-0", KernelX: kernel.Path(), Cmdline: "over tls", Memory: 16, ShutdownTimeout: "0s",
+			WaitFor: &tfconfig.WaitFor{Console: "^UNIKERNEL-READY cmdline=over tls$", Timeout: "240s"},
+		},
+	)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             fleetCheckNet(t, d, prefix, consoleDir, 0, false, false),
 		Steps: []resource.TestStep{
 			{
 				// libvirt's default certificate locations hold nothing here.
-				Config:      provider("") + `data "unikernel_host" "h" {}`,
+				Config:      provider("", "") + `data "unikernel_host" "h" {}`,
 				ExpectError: regexp.MustCompile(`Unable to connect to libvirt`),
 			},
 			{
-				Config:      provider("?no_verify=1") + `data "unikernel_host" "h" {}`,
+				Config:      provider("?no_verify=1", "") + `data "unikernel_host" "h" {}`,
 				ExpectError: regexp.MustCompile(`insecure = true`),
 			},
 			{
-				Config: withPKI + resources,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_image.k", "format", "multiboot"),
-					fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
-				),
+				Config: provider("", pki) + resources,
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect("unikernel_instance.i", "state", knownvalue.StringExact("running")),
+					acctest.Expect(kernel.Addr(), "format", knownvalue.StringExact("multiboot")),
+				},
+				Check: fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
 			},
 		},
 	})
@@ -315,4 +299,12 @@ func providerHost() string {
 		return h
 	}
 	return "registry.terraform.io"
+}
+
+// pkiLine is the tls_pki_path attribute line, or nothing for no path.
+func pkiLine(path string) string {
+	if path == "" {
+		return ""
+	}
+	return fmt.Sprintf("\ntls_pki_path = %q", path)
 }

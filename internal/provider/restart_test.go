@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -45,12 +46,12 @@ provider "unikernel" {
 
 // restartFleet is a network with ten instances, each with a reserved address.
 // gate is the wait_for.console pattern, with %d for the instance's index.
-func restartFleet(prefix, cidr3, gate string) string {
+func restartFleet(g acctest.Guests, prefix string, lan acctest.Subnet, gate string) string {
 	return fmt.Sprintf(`
 resource "unikernel_network" "n" {
   name      = "%s-net"
   mode      = "isolated"
-  ipv4_cidr = "%s.0/24"
+  ipv4_cidr = %q
 }
 
 resource "unikernel_instance" "i" {
@@ -69,7 +70,7 @@ resource "unikernel_instance" "i" {
     timeout = "240s"
   }
 }
-`, prefix, cidr3, restartCount, prefix, acctestGuests.MultibootKernel, cidr3, gate)
+`, prefix, lan, restartCount, prefix, g.MultibootKernel, lan.Prefix(), gate)
 }
 
 // fleetCheck counts what the private daemon holds for prefix: domains
@@ -186,11 +187,11 @@ func virshCount(d *acctest.PrivateDaemon, prefix, list string) int {
 // domains is defined: the apply must still succeed, with every instance
 // running and ready, exactly ten domains and ten reservations.
 func TestAccRestartDuringCreate(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart1")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rc")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, "10.219.1", `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
+	config := restartProviderBlock(d, consoleDir) + restartFleet(g, prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
 	r := &restarter{d: d}
 	start := time.Now()
 	resource.Test(t, resource.TestCase{
@@ -220,11 +221,11 @@ func TestAccRestartDuringCreate(t *testing.T) {
 // wait for a console line they have not printed yet. After the restart the
 // test writes that line into each console log: the apply must succeed.
 func TestAccRestartDuringReadiness(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart2")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rr")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(prefix, "10.219.2", `^RELEASE-${count.index}$`)
+	config := restartProviderBlock(d, consoleDir) + restartFleet(g, prefix, acctest.CIDR(t), `^RELEASE-${count.index}$`)
 	r := &restarter{d: d}
 	var recovered time.Duration
 	release := func() {
@@ -265,13 +266,14 @@ func TestAccRestartDuringReadiness(t *testing.T) {
 // an uploaded image, a network and an instance: the refresh after the restart
 // finds everything, the plan is empty, and an update goes through.
 func TestAccRestartBetweenSteps(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart3")
 	consoleDir := t.TempDir()
 	poolDir := t.TempDir()
 	prefix := acctest.RandName("rb")
+	lan := acctest.CIDR(t)
 	config := func(cmdline string) string {
-		return restartProviderBlock(d, consoleDir) + stackConfig(prefix, poolDir, "10.219.3", cmdline)
+		return restartProviderBlock(d, consoleDir) + stackConfig(g, prefix, poolDir, lan, cmdline)
 	}
 	var recovery time.Duration
 	resource.Test(t, resource.TestCase{
@@ -311,41 +313,19 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 
 // stackConfig is a pool with the multiboot kernel uploaded as an image, a
 // network, and one instance that boots the image with a reserved address.
-func stackConfig(prefix, poolDir, cidr3, cmdline string) string {
-	return fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = "%s-pool"
-  path = %q
-}
-
-resource "unikernel_image" "k" {
-  name   = "kernel.elf"
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-
-resource "unikernel_network" "n" {
-  name      = "%s-net"
-  mode      = "isolated"
-  ipv4_cidr = "%s.0/24"
-}
-
-resource "unikernel_instance" "i" {
-  name             = "%s-0"
-  kernel           = unikernel_image.k.path
-  cmdline          = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  network_interfaces = [{
-    network      = unikernel_network.n.name
-    ipv4_address = "%s.10"
-  }]
-  wait_for = {
-    console = "^UNIKERNEL-READY cmdline=%s$"
-    timeout = "240s"
-  }
-}
-`, prefix, poolDir, acctestGuests.MultibootKernel, prefix, cidr3, prefix, cmdline, cidr3, cmdline)
+func stackConfig(g acctest.Guests, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
+	kernel := tfconfig.Image{Label: "k", Name: "kernel.elf", Source: g.MultibootKernel}
+	net := tfconfig.Network{Name: prefix + "-net", Mode: "isolated", IPv4CIDR: lan.CIDR()}
+	return tfconfig.Config(
+		tfconfig.Pool{Name: prefix + "-pool", Path: poolDir},
+		kernel,
+		net,
+		tfconfig.Instance{
+			Label: "i", Name: prefix + "-0", KernelX: kernel.Path(), Cmdline: cmdline, Memory: 16, ShutdownTimeout: "0s",
+			NICs:    []tfconfig.NIC{{NetworkRef: net.Ref(), IPv4: lan.Host(10)}},
+			WaitFor: &tfconfig.WaitFor{Console: "^UNIKERNEL-READY cmdline=" + cmdline + "$", Timeout: "240s"},
+		},
+	)
 }
 
 // TestAccRestartOutageTaints stops libvirtd for longer than the provider's
@@ -354,13 +334,13 @@ resource "unikernel_instance" "i" {
 // none is orphaned, and the next apply, with the daemon back, converges to
 // exactly three running instances with three reservations.
 func TestAccRestartOutageTaints(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-outage")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("ro")
 	const n = 3
 	config := strings.Replace(restartProviderBlock(d, consoleDir), "console_pool", `reconnect_timeout = "3s"
-  console_pool`, 1) + strings.Replace(restartFleet(prefix, "10.219.6", `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
+  console_pool`, 1) + strings.Replace(restartFleet(g, prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
 		fmt.Sprintf("count            = %d", restartCount), fmt.Sprintf("count            = %d", n), 1)
 	var (
 		wg     sync.WaitGroup

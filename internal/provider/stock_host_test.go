@@ -123,12 +123,12 @@ func checkNoDomains(d *acctest.PrivateDaemon, prefix string) resource.TestCheckF
 // may enter, both pass their readiness gate (which reads the console log),
 // and their QEMU processes run as libvirt-qemu.
 func TestAccStockHost_PoolImageAndOpenKernel(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d, provider := startStockDaemon(t, "acc-stock1")
 	prefix := acctest.RandName("st")
 	open := openDir(t)
 	kernel := filepath.Join(open, "kernel.elf")
-	copyFile(t, acctestGuests.MultibootKernel, kernel, 0o644)
+	copyFile(t, g.MultibootKernel, kernel, 0o644)
 	instance := func(key, kernel string) string {
 		return fmt.Sprintf(`
 resource "unikernel_instance" "%[1]s" {
@@ -159,7 +159,7 @@ resource "unikernel_image" "k" {
   pool   = unikernel_pool.p.name
   source = %[3]q
 }
-`, prefix, acctest.PoolDir(t), acctestGuests.MultibootKernel) +
+`, prefix, acctest.PoolDir(t), g.MultibootKernel) +
 		instance("pool", "unikernel_image.k.path") + instance("open", fmt.Sprintf("%q", kernel)) + `
 data "unikernel_host" "h" {
   depends_on = [unikernel_instance.pool]
@@ -206,7 +206,7 @@ data "unikernel_host" "h" {
 // fails at plan, naming the attribute, the user, the directory and the fix;
 // nothing is created. The same kernel as a pool image then boots.
 func TestAccStockHost_KernelInClosedDirectory(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	d, provider := startStockDaemon(t, "acc-stock2")
 	prefix := acctest.RandName("sc")
 	open := openDir(t)
@@ -215,7 +215,7 @@ func TestAccStockHost_KernelInClosedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	kernel := filepath.Join(closed, "kernel.elf")
-	copyFile(t, acctestGuests.MultibootKernel, kernel, 0o644)
+	copyFile(t, g.MultibootKernel, kernel, 0o644)
 	instance := func(kernel string) string {
 		return fmt.Sprintf(`
 resource "unikernel_instance" "i" {

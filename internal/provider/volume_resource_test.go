@@ -165,9 +165,9 @@ func TestAccVolumeResource_basic(t *testing.T) {
 // Volumes copied from images: a full copy (the image may go afterwards), in
 // the image's size or grown, converted to qcow2.
 func TestAccVolumeResource_fromImage(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	src := acctestGuests.BootDiskRaw
+	src := g.BootDiskRaw
 	want, size := fileDigest(t, src)
 	image := imageBlock("img", "disk.raw", src, "")
 	vols := func(ref string) string {
@@ -319,7 +319,7 @@ resource "unikernel_instance" "qcow2" {
 // replaced: the volume's bytes are the same before and after, and the new
 // instance has the same volume.
 func TestAccVolumeResource_survivesReplacement(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	first, second := acctest.RandName("vol-user"), acctest.RandName("vol-user")
 	volPath := filepath.Join(dir, "data.img")
@@ -336,7 +336,7 @@ resource "unikernel_instance" "user" {
     timeout = "120s"
   }
 }
-`, inst, acctestGuests.MultibootKernel))
+`, inst, g.MultibootKernel))
 	}
 	marker := bytes.Repeat([]byte("UNIKERNEL-VOLUME-MARKER "), 64)[:1024]
 	var before string
@@ -403,7 +403,7 @@ resource "unikernel_instance" "user" {
 // volume while the instance has it is refused, naming the instance; once the
 // instance is gone, it works.
 func TestAccVolumeResource_growLive(t *testing.T) {
-	testAccInstancePreCheck(t)
+	g := testAccInstancePreCheck(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	inst := acctest.RandName("grow")
 	rawPath, qcowPath := filepath.Join(dir, "data.img"), filepath.Join(dir, "data.qcow2")
@@ -420,7 +420,7 @@ resource "unikernel_instance" "user" {
     timeout = "120s"
   }
 }
-`, inst, acctestGuests.MultibootKernel, disks)
+`, inst, g.MultibootKernel, disks)
 	}
 	vols := func(size string) string {
 		return volumeBlock("raw", "data.img", fmt.Sprintf("  size = %q", size)) +
@@ -490,7 +490,7 @@ resource "unikernel_instance" "second" {
   memory = 16
   disks  = [{ volume = unikernel_volume.raw.id, read_only = true }]
 }
-`, acctest.RandName("second"), acctestGuests.MultibootKernel),
+`, acctest.RandName("second"), g.MultibootKernel),
 				PlanOnly:    true,
 				ExpectError: wrapped(`(?s)Volume in use by another instance.*attached read-write to instance "` + inst + `" \(as vda\), which is running`),
 			},

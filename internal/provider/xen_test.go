@@ -64,7 +64,6 @@ func xenHost(t *testing.T) (string, *hypervisor.Client) {
 	if xen, err := c.IsXen(ctx); err != nil || !xen {
 		t.Fatalf("%s is not a Xen host (IsXen %v, %v)", uri, xen, err)
 	}
-	acctestGuests = acctest.TestGuests(t)
 	return uri, c
 }
 
@@ -155,6 +154,7 @@ func xenUUID(c *hypervisor.Client, addr, name string, uuid *string) resource.Tes
 
 func TestAccXenUnikernel(t *testing.T) {
 	uri, c := xenHost(t)
+	g := acctest.TestGuests(t)
 	prefix := acctest.RandName("xen")
 	name := prefix + "-0"
 	config := func(cmdline string) string {
@@ -193,7 +193,7 @@ resource "unikernel_instance" "job" {
 data "unikernel_instance_console" "c" {
   name = unikernel_instance.i.name
 }
-`, prefix, acctestGuests.MultibootKernel, cmdline)
+`, prefix, g.MultibootKernel, cmdline)
 	}
 	var uuid string
 	ready := func(cmdline string) resource.TestCheckFunc {
@@ -395,7 +395,9 @@ resource "unikernel_instance" "time" {
 
 func TestAccXenMicroVM(t *testing.T) {
 	uri, c := xenHost(t)
+	g := acctest.TestGuests(t)
 	prefix := acctest.RandName("xvm")
+	lan := acctest.CIDR(t)
 	// With 128 MiB on Xen, PVH and PV alike, the microVM's kernel has only 79 MiB
 	// available (51 MiB reserved), and its init was sometimes killed: 256 MiB.
 	// The PV guest starts after the PVH one: libvirt 9.0's libxl driver in
@@ -414,13 +416,13 @@ resource "unikernel_instance" "%[2]s" {
     network = unikernel_network.n.name
   }]
   wait_for = {
-    console = "^MICROVM-READY ipv4=10\\.229\\.1\\."
+    console = %[6]q
     ipv4    = true
     timeout = "600s"
   }
   %[5]s
 }
-`, prefix, label, mode, memory, extra)
+`, prefix, label, mode, memory, extra, "^MICROVM-READY ipv4="+regexp.QuoteMeta(lan.Prefix()+"."))
 	}
 	config := xenProvider(uri) + xenPool(prefix) + fmt.Sprintf(`
 resource "unikernel_image" "vmlinuz" {
@@ -438,11 +440,11 @@ resource "unikernel_image" "initrd" {
 resource "unikernel_network" "n" {
   name      = "%[1]s-net"
   mode      = "isolated"
-  ipv4_cidr = "10.229.1.0/24"
+  ipv4_cidr = %[4]q
 }
-`, prefix, acctestGuests.MicroVMKernel, acctestGuests.MicroVMInitrd) + instance("pvh", "pvh", 256, "") +
+`, prefix, g.MicroVMKernel, g.MicroVMInitrd, lan) + instance("pvh", "pvh", 256, "") +
 		instance("pv", "pv", 256, "depends_on = [unikernel_instance.pvh]")
-	addr := regexp.MustCompile(`^10\.229\.1\.\d+$`)
+	addr := regexp.MustCompile(`^` + regexp.QuoteMeta(lan.Prefix()) + `\.\d+$`)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             xenCheckGone(c, prefix),
