@@ -13,8 +13,8 @@ import (
 // TestAccLeakChecker leaves a domain, a network reservation by that
 // domain's MAC on a network that is not the test's own, and a console log
 // file behind on purpose, and proves that the checker finds each of them by
-// the test's names, that it ignores objects of other names, and that
-// RemoveLeaks leaves nothing.
+// the test's names, that it ignores objects of other names and a reservation
+// of the same MAC on another network, and that RemoveLeaks leaves nothing.
 func TestAccLeakChecker(t *testing.T) {
 	PreCheck(t)
 	c, err := Client(t)
@@ -25,11 +25,20 @@ func TestAccLeakChecker(t *testing.T) {
 	// The "foreign" network stands for a network someone else owns: its name
 	// is not one of the names checked below.
 	foreign := RandName("foreign")
+	lan := CIDR(t)
 	if _, err := c.CreateNetwork(ctx, hypervisor.NetworkSpec{Name: foreign, Mode: "isolated",
-		IPv4CIDR: "10.221.1.0/24", DHCP: true, NoPing: true}, false); err != nil {
+		IPv4CIDR: lan.CIDR(), DHCP: true, NoPing: true}, false); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.DeleteNetwork(ctx, foreign) })
+	// Another test's network with a reservation for the same MAC: that one is not this test's.
+	other := RandName("other")
+	otherLAN := CIDR(t)
+	if _, err := c.CreateNetwork(ctx, hypervisor.NetworkSpec{Name: other, Mode: "isolated",
+		IPv4CIDR: otherLAN.CIDR(), DHCP: true, NoPing: true}, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteNetwork(ctx, other) })
 
 	name := RandName("leak")
 	mac := "52:54:00:22:01:07"
@@ -37,7 +46,10 @@ func TestAccLeakChecker(t *testing.T) {
 		Kernel: "/nonexistent", Interfaces: []hypervisor.InterfaceSpec{{Network: foreign, MAC: mac}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddDHCPHost(ctx, foreign, hypervisor.DHCPHost{MAC: mac, IPv4: "10.221.1.7"}); err != nil {
+	if err := c.AddDHCPHost(ctx, foreign, hypervisor.DHCPHost{MAC: mac, IPv4: lan.Host(7)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddDHCPHost(ctx, other, hypervisor.DHCPHost{MAC: mac, IPv4: otherLAN.Host(7)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(ConsoleDir, 0o700); err != nil {
@@ -57,6 +69,9 @@ func TestAccLeakChecker(t *testing.T) {
 		kinds[l.Kind] = true
 		if l.Kind == "network" || strings.Contains(l.Name, foreign) && l.Kind != "dhcp-host" {
 			t.Errorf("the foreign network was blamed: %s", l)
+		}
+		if l.Pool == other || strings.Contains(l.Name, other) {
+			t.Errorf("another network's reservation of the same MAC was blamed: %s", l)
 		}
 	}
 	for _, k := range []string{"domain", "dhcp-host", "console-log"} {
