@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -50,6 +51,15 @@ func expectAttrs(addr string, checks map[string]knownvalue.Check) []statecheck.S
 	return out
 }
 
+// joinChecks is the state checks of lists, in order.
+func joinChecks(lists ...[]statecheck.StateCheck) []statecheck.StateCheck {
+	var out []statecheck.StateCheck
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
 // str is knownvalue.StringExact.
 func str(s string) knownvalue.Check { return knownvalue.StringExact(s) }
 
@@ -72,6 +82,31 @@ func (c stringVar) CheckValue(v any) error {
 }
 
 func (c stringVar) String() string { return *c.p }
+
+// sameAs checks that path has the same value in addr and in other.
+func sameAs(addr, other, path string) statecheck.StateCheck {
+	return statecheck.CompareValuePairs(addr, acctest.Path(path), other, acctest.Path(path), compare.ValuesSame())
+}
+
+// listHolds checks that a list of strings has want among its elements.
+func listHolds(want string) knownvalue.Check { return listHolding{want} }
+
+type listHolding struct{ want string }
+
+func (c listHolding) CheckValue(v any) error {
+	l, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("expected []any value for list check, got: %T", v)
+	}
+	for _, e := range l {
+		if e == c.want {
+			return nil
+		}
+	}
+	return fmt.Errorf("expected %q among the elements, got: %v", c.want, l)
+}
+
+func (c listHolding) String() string { return "list holding " + c.want }
 
 // planActions expects each address's planned action, before apply.
 func planActions(actions map[string]plancheck.ResourceActionType) resource.ConfigPlanChecks {

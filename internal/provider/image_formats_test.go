@@ -1,8 +1,6 @@
 package provider
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
-	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat/imagetest"
 )
 
@@ -94,7 +91,7 @@ func TestAccImageResource_formats(t *testing.T) {
 	// (For the other volumes libvirt reports whatever it probes from the bytes,
 	// e.g. iso, or qcow2 for the overlay stored as raw: the format that
 	// counts is the image's, in state.)
-	checks = append(checks, testAccCheckVolumeFormat(pool, "qcow2", "qcow2", 64<<20))
+	checks = append(checks, checkVolume(pool, "qcow2", 64<<20, "qcow2"))
 	config := pooledConfig(pool, dir, blocks...)
 	refused := func(source, extra, want string) resource.TestStep {
 		return resource.TestStep{
@@ -114,21 +111,6 @@ func TestAccImageResource_formats(t *testing.T) {
 			refused(fx.multiboot, `format = "qcow2"`, `(?s)not\s+in\s+format\s+qcow2.*the\s+headers\s+say\s+multiboot`),
 			refused(fx.iso, `format = "linux"`, `(?s)not\s+in\s+format\s+linux.*the\s+headers\s+say\s+iso`),
 		},
-	})
-}
-
-// testAccCheckVolumeFormat checks the target format and capacity libvirt reports.
-func testAccCheckVolumeFormat(pool, name, want string, capacity uint64) resource.TestCheckFunc {
-	return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
-		info, err := c.ReadVolume(ctx, pool, name)
-		if err != nil {
-			return err
-		}
-		if info.Format != want || info.Capacity != capacity {
-			return fmt.Errorf("volume %s/%s has format %s and capacity %d in libvirt, want %s and %d", pool, name,
-				info.Format, info.Capacity, want, capacity)
-		}
-		return nil
 	})
 }
 

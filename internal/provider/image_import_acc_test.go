@@ -71,6 +71,21 @@ func foreignImage(pool, source, extra string) tfconfig.Image {
 	return tfconfig.Image{Label: "test", Name: "initrd.cpio", Pool: poolNamed(pool), Source: source, Extra: extra}
 }
 
+// foreignInitrd creates the volume initrd.cpio in pool as virsh vol-create-as
+// does (with a target format when format is set) and writes src into it as
+// vol-upload does; it returns the volume's path.
+func foreignInitrd(t *testing.T, pool, src, format string) string {
+	t.Helper()
+	_, size := fileDigest(t, src)
+	x := &libvirtxml.StorageVolume{Name: "initrd.cpio", Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)}}
+	if format != "" {
+		x.Target = &libvirtxml.StorageVolumeTarget{Format: &libvirtxml.StorageVolumeTargetFormat{Type: format}}
+	}
+	vol := createForeignVolume(t, pool, x)
+	acctest.CopyFile(t, src, vol)
+	return vol
+}
+
 // A volume uploaded by another tool (the libvirt provider's libvirt_volume
 // with source, or virsh vol-create-as plus vol-upload) whose bytes are those
 // of the configuration's source: the first plan is an update that only
@@ -82,11 +97,8 @@ func TestAccImageImport_sameBytesRecordsOnly(t *testing.T) {
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, pool, dir, true, true)
 	src := guests.MicroVMInitrd
-	digest, size := fileDigest(t, src)
-	vol := createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "initrd.cpio",
-		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)},
-		Target:   &libvirtxml.StorageVolumeTarget{Format: &libvirtxml.StorageVolumeTargetFormat{Type: "raw"}}})
-	acctest.CopyFile(t, src, vol) // what vol-upload writes
+	digest, _ := fileDigest(t, src)
+	vol := foreignInitrd(t, pool, src, "raw")
 	before := statID(t, vol)
 	config := testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), foreignImage(pool, src, ""))
 	untouched := func(*terraform.State) error {
@@ -129,10 +141,7 @@ func TestAccImageImport_otherBytesReplaces(t *testing.T) {
 	guests := acctest.TestGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, pool, dir, true, true)
-	_, size := fileDigest(t, guests.MicroVMInitrd)
-	vol := createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "initrd.cpio",
-		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)}})
-	acctest.CopyFile(t, guests.MicroVMInitrd, vol)
+	foreignInitrd(t, pool, guests.MicroVMInitrd, "")
 	other := filepath.Join(t.TempDir(), "other.img")
 	acctest.RandomFile(t, other, 1<<20)
 	resource.ParallelTest(t, resource.TestCase{
@@ -158,10 +167,8 @@ func TestAccImageImport_generatedConfig(t *testing.T) {
 	guests := acctest.TestGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, pool, dir, true, false)
-	digest, size := fileDigest(t, guests.MicroVMInitrd)
-	vol := createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "initrd.cpio",
-		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)}})
-	acctest.CopyFile(t, guests.MicroVMInitrd, vol)
+	digest, _ := fileDigest(t, guests.MicroVMInitrd)
+	vol := foreignInitrd(t, pool, guests.MicroVMInitrd, "")
 	before := statID(t, vol)
 	// What -generate-config-out writes.
 	generated := tfconfig.Image{Label: "test", Name: "initrd.cpio", Pool: poolNamed(pool), Extra: `format            = "raw"

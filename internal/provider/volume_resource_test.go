@@ -83,10 +83,13 @@ func TestAccVolumeResource_basic(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: config,
-				ConfigStateChecks: append(append(expectVolume(raw, "4MiB", 4<<20, "raw"),
-					acctest.Expect(raw.Addr(), "id", str(filepath.Join(dir, "data.img"))),
-					acctest.Expect(raw.Addr(), "path", str(filepath.Join(dir, "data.img")))),
-					expectVolume(qcow2, "64 MiB", 64<<20, "qcow2")...),
+				ConfigStateChecks: joinChecks(
+					expectVolume(raw, "4MiB", 4<<20, "raw"),
+					expectAttrs(raw.Addr(), map[string]knownvalue.Check{
+						"id": str(filepath.Join(dir, "data.img")), "path": str(filepath.Join(dir, "data.img")),
+					}),
+					expectVolume(qcow2, "64 MiB", 64<<20, "qcow2"),
+				),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkVolume(pool, "data.img", 4<<20, "raw"),
 					checkVolume(pool, "data.qcow2", 64<<20, "qcow2"),
