@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -82,11 +81,6 @@ func (c stringVar) CheckValue(v any) error {
 }
 
 func (c stringVar) String() string { return *c.p }
-
-// sameAs checks that path has the same value in addr and in other.
-func sameAs(addr, other, path string) statecheck.StateCheck {
-	return statecheck.CompareValuePairs(addr, acctest.Path(path), other, acctest.Path(path), compare.ValuesSame())
-}
 
 // listHolds checks that a list of strings has want among its elements.
 func listHolds(want string) knownvalue.Check { return listHolding{want} }

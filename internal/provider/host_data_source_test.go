@@ -48,7 +48,7 @@ func TestAccHostDataSource_basic(t *testing.T) {
 				"hostname":           str(hostname),
 				"driver":             str("QEMU"),
 				"arch":               str(host.Arch),
-				"cpus":               knownvalue.Int64Exact(int64(host.CPUs)),
+				"cpus":               knownvalue.Int64Exact(host.CPUs),
 				"memory_mib":         knownvalue.Int64Exact(host.MemoryMiB),
 				"libvirt_version":    knownvalue.StringRegexp(regexp.MustCompile(`^\d+\.\d+\.\d+$`)),
 				"hypervisor_version": knownvalue.StringRegexp(regexp.MustCompile(`^[1-9]\d*\.\d+\.\d+$`)),

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -35,6 +36,10 @@ func TestAccNetworkDataSource_basic(t *testing.T) {
 	testAccPreCheck(t)
 	lan := acctest.CIDR(t)
 	name := acctest.RandName("net")
+	// asResource checks that the data source reads what the resource holds at path.
+	asResource := func(path string) statecheck.StateCheck {
+		return statecheck.CompareValuePairs(testNetData, acctest.Path(path), testNetAddr, acctest.Path(path), compare.ValuesSame())
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
@@ -47,11 +52,11 @@ func TestAccNetworkDataSource_basic(t *testing.T) {
 					DNSHosts:  []tfconfig.DNSHost{{IP: lan.Host(10), Hostnames: []string{"one", "uno"}}},
 				}, networkData),
 				ConfigStateChecks: []statecheck.StateCheck{
-					sameAs(testNetData, testNetAddr, "id"),
-					sameAs(testNetData, testNetAddr, "bridge"),
-					sameAs(testNetData, testNetAddr, "gateway"),
-					sameAs(testNetData, testNetAddr, "dhcp.start"),
-					sameAs(testNetData, testNetAddr, "dhcp.end"),
+					asResource("id"),
+					asResource("bridge"),
+					asResource("gateway"),
+					asResource("dhcp.start"),
+					asResource("dhcp.end"),
 					acctest.Expect(testNetData, "mode", str("nat")),
 					acctest.Expect(testNetData, "ipv4_cidr", str(lan.CIDR())),
 					acctest.Expect(testNetData, "mtu", knownvalue.Int64Exact(1450)),
