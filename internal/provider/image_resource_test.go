@@ -235,6 +235,29 @@ func TestAccImageResource_rollout(t *testing.T) {
 	replace := planAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate)
 	digestChanged := statecheck.CompareValue(compare.ValuesDiffer())
 	var newDigest string
+	// rebuilt is a new build of src made by rebuild: the image is replaced
+	// and holds the new bytes.
+	rebuilt := func(rebuild func([]byte) []byte) resource.TestStep {
+		return resource.TestStep{
+			PreConfig: func() {
+				b, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(src, rebuild(b), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				newDigest, _ = fileDigest(t, src)
+			},
+			Config:           config(src, ""),
+			ConfigPlanChecks: replace,
+			ConfigStateChecks: []statecheck.StateCheck{
+				digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256")),
+				acctest.Expect(testImageAddr, "sha256", strVar(&newDigest)),
+			},
+			Check: testAccCheckVolumeHolds(pool, "kernel.elf", src),
+		}
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckImagesDestroyed,
@@ -243,52 +266,16 @@ func TestAccImageResource_rollout(t *testing.T) {
 				Config:            config(src, ""),
 				ConfigStateChecks: []statecheck.StateCheck{digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256"))},
 			},
-			{
-				// A new build: same path, new bytes (a trailing section appended).
-				PreConfig: func() {
-					f, err := os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					_, _ = f.WriteString("build 2\n")
-					_ = f.Close()
-					newDigest, _ = fileDigest(t, src)
-				},
-				Config:           config(src, ""),
-				ConfigPlanChecks: replace,
-				ConfigStateChecks: []statecheck.StateCheck{
-					digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256")),
-					acctest.Expect(testImageAddr, "sha256", strVar(&newDigest)),
-				},
-				Check: testAccCheckVolumeHolds(pool, "kernel.elf", src),
-			},
+			// A new build: same path, new bytes (a trailing section appended).
+			rebuilt(func(b []byte) []byte { return append(b, "build 2\n"...) }),
 			{
 				// Pinning the current digest is no change at all.
 				Config:           config(src, ""),
 				ConfigPlanChecks: planAction(testImageAddr, plancheck.ResourceActionNoop),
 			},
-			{
-				// A rebuild that keeps the size: the file's stamp changes, so the plan
-				// reads it again instead of trusting the digest recorded at upload.
-				PreConfig: func() {
-					b, err := os.ReadFile(src)
-					if err != nil {
-						t.Fatal(err)
-					}
-					copy(b[len(b)-len("build 3\n"):], "build 3\n")
-					if err := os.WriteFile(src, b, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					newDigest, _ = fileDigest(t, src)
-				},
-				Config:           config(src, ""),
-				ConfigPlanChecks: replace,
-				ConfigStateChecks: []statecheck.StateCheck{
-					digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256")),
-					acctest.Expect(testImageAddr, "sha256", strVar(&newDigest)),
-				},
-				Check: testAccCheckVolumeHolds(pool, "kernel.elf", src),
-			},
+			// A rebuild that keeps the size: the file's stamp changes, so the plan
+			// reads it again instead of trusting the digest recorded at upload.
+			rebuilt(func(b []byte) []byte { copy(b[len(b)-len("build 3\n"):], "build 3\n"); return b }),
 			{
 				// Another source path with the same bytes still replaces.
 				PreConfig:        func() { acctest.CopyFile(t, src, other) },

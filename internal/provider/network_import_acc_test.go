@@ -85,18 +85,7 @@ func TestAccNetworkImport_libvirtProviderV08(t *testing.T) {
 // `ips = [{ address, netmask, dhcp = { ranges } }]`, with autostart = true.
 func TestAccNetworkImport_libvirtProviderV09(t *testing.T) {
 	testAccPreCheck(t)
-	lan := acctest.CIDR(t)
-	name, bridge := acctest.RandName("net"), randBridge()
-	defineForeignNetwork(t, &libvirtxml.Network{
-		Name:    name,
-		Forward: &libvirtxml.NetworkForward{Mode: "nat"},
-		Bridge:  &libvirtxml.NetworkBridge{Name: bridge},
-		IPs:     foreignIPv4(lan, 100, 200, nil),
-	}, true, true)
-	minimal := tfconfig.Network{Name: name, IPv4CIDR: lan.CIDR()}
-	generated := tfconfig.Network{Name: name, Mode: "nat", IPv4CIDR: lan.CIDR(),
-		Extra: "bridge    = " + tfconfig.Quote(bridge) + "\n" + generatedDHCP(lan.Host(100), lan.Host(200)) + "\nautostart = true\nrunning   = true"}
-	networkImportCase(t, minimal, generated, unchangedNetwork(true, true, lan.Host(100), lan.Host(200)))
+	testAccBridgedNetworkImport(t, &libvirtxml.NetworkForward{Mode: "nat"}, 100, 200, false)
 }
 
 // `virsh net-define` of libvirt's stock `default` network (an empty
@@ -104,19 +93,30 @@ func TestAccNetworkImport_libvirtProviderV09(t *testing.T) {
 // distributions ship it. libvirt fills in mode nat, STP and a MAC.
 func TestAccNetworkImport_virshDefault(t *testing.T) {
 	testAccPreCheck(t)
+	testAccBridgedNetworkImport(t, &libvirtxml.NetworkForward{}, 2, 254, true)
+}
+
+// testAccBridgedNetworkImport imports a running, autostarted network with
+// forward, a bridge of its own and DHCP from host start to host end, as
+// another tool defines it. The generated configuration of a network that
+// libvirt gave a DNS element and no reservations writes empty lists.
+func testAccBridgedNetworkImport(t *testing.T, forward *libvirtxml.NetworkForward, start, end int, emptyLists bool) {
+	t.Helper()
 	lan := acctest.CIDR(t)
 	name, bridge := acctest.RandName("net"), randBridge()
 	defineForeignNetwork(t, &libvirtxml.Network{
 		Name:    name,
 		Bridge:  &libvirtxml.NetworkBridge{Name: bridge},
-		Forward: &libvirtxml.NetworkForward{},
-		IPs:     foreignIPv4(lan, 2, 254, nil),
+		Forward: forward,
+		IPs:     foreignIPv4(lan, start, end, nil),
 	}, true, true)
-	minimal := tfconfig.Network{Name: name, IPv4CIDR: lan.CIDR()}
-	generated := tfconfig.Network{Name: name, Mode: "nat", IPv4CIDR: lan.CIDR(), Hosts: []tfconfig.Reservation{},
-		DNSHosts: []tfconfig.DNSHost{},
-		Extra:    "bridge    = " + tfconfig.Quote(bridge) + "\n" + generatedDHCP(lan.Host(2), lan.Host(254)) + "\nautostart = true\nrunning   = true"}
-	networkImportCase(t, minimal, generated, unchangedNetwork(true, true, lan.Host(2), lan.Host(254)))
+	generated := tfconfig.Network{Name: name, Mode: "nat", IPv4CIDR: lan.CIDR(),
+		Extra: "bridge    = " + tfconfig.Quote(bridge) + "\n" + generatedDHCP(lan.Host(start), lan.Host(end)) + "\nautostart = true\nrunning   = true"}
+	if emptyLists {
+		generated.Hosts, generated.DNSHosts = []tfconfig.Reservation{}, []tfconfig.DNSHost{}
+	}
+	networkImportCase(t, tfconfig.Network{Name: name, IPv4CIDR: lan.CIDR()}, generated,
+		unchangedNetwork(true, true, lan.Host(start), lan.Host(end)))
 }
 
 // An isolated network defined but never started (virsh net-define alone):
