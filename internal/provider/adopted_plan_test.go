@@ -24,7 +24,7 @@ func (p fakePrivate) SetKey(_ context.Context, key string, v []byte) diag.Diagno
 	return nil
 }
 
-func TestAdoptedDHCP(t *testing.T) {
+func TestAdoptedDHCP_unsetKeepsLibvirtRange(t *testing.T) {
 	ctx := context.Background()
 	null := networkDHCPModel{Enabled: types.BoolNull(), Start: types.StringNull(), End: types.StringNull(), NoPing: types.BoolNull()}
 	// What a network of virsh or the libvirt provider reads back: DHCP from
@@ -65,7 +65,7 @@ func TestAdoptedDHCP(t *testing.T) {
 // The modifiers' framework requests carry the framework's own private state
 // type; the acceptance tests (TestAccNetworkImport_*) drive them through
 // Terraform. This checks the rule they share.
-func TestKeepAdoptedApplies(t *testing.T) {
+func TestKeepAdopted_onlyUnsetOnImported(t *testing.T) {
 	ctx := context.Background()
 	adopted, fresh := fakePrivate{}, fakePrivate{}
 	if d := markAdopted(ctx, adopted); d.HasError() {
@@ -88,7 +88,7 @@ func TestKeepAdoptedApplies(t *testing.T) {
 	}
 }
 
-func TestRecordOnlyNote(t *testing.T) {
+func TestRecordOnlyNote_saysNothingIsUploaded(t *testing.T) {
 	state := ImageResourceModel{Name: types.StringValue("k"), Source: types.StringNull(), SHA256: types.StringValue("ab12")}
 	plan := state
 	plan.Source = types.StringValue("/srv/k.elf")
@@ -115,7 +115,7 @@ func TestRecordOnlyNote(t *testing.T) {
 // mtu is computed only for imported networks: on a network created here an
 // unset mtu plans none, so removing it from the configuration still replaces
 // the network with one of libvirt's default MTU.
-func TestNullWhenUnset(t *testing.T) {
+func TestNullWhenUnset_mtuOnlyForImported(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		name          string
@@ -135,9 +135,9 @@ func TestNullWhenUnset(t *testing.T) {
 	}
 }
 
-// TestAdoptedRunState: the first Read after an import records the run state,
+// TestAdoptedRunState_recordedOnceAfterImport: the first Read after an import records the run state,
 // later Reads never overwrite it, and an object created here records none.
-func TestAdoptedRunState(t *testing.T) {
+func TestAdoptedRunState_recordedOnceAfterImport(t *testing.T) {
 	ctx := context.Background()
 	p := fakePrivate{}
 	if d := markAdopted(ctx, p); d.HasError() {

@@ -5,15 +5,15 @@ package provider
 // shows the attribute's line, or the message spells out its path).
 //
 // The same table runs twice:
-//   - TestBadInputPlan: as a unit test (resource.UnitTest) against libvirt's
+//   - TestBadInput_refusedAtPlan: as a unit test (resource.UnitTest) against libvirt's
 //     in-process test driver, test:///default, in seconds and without a
 //     daemon;
-//   - TestAccBadInputPlan: against the real daemon, where the leak checker
+//   - TestAccBadInput_refusedAtPlan: against the real daemon, where the leak checker
 //     proves that nothing was created on the host.
 //
 // Mistakes that only the host can reveal at apply (a CIDR that overlaps
 // another network, a full pool) are acceptance tests of their own
-// (TestAccNetworkResource_overlap, TestAccFaultPoolFull).
+// (TestAccNetworkResource_overlap, TestAccFault_poolFull).
 
 import (
 	"fmt"
@@ -348,8 +348,8 @@ func badInputSteps(t *testing.T, uri, name, pool string) []resource.TestStep {
 	return steps
 }
 
-// TestBadInputPlan runs the bad-input table without a daemon.
-func TestBadInputPlan(t *testing.T) {
+// TestBadInput_refusedAtPlan runs the bad-input table without a daemon.
+func TestBadInput_refusedAtPlan(t *testing.T) {
 	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
 		p, err := exec.LookPath("terraform")
 		if err != nil {
@@ -366,9 +366,9 @@ func TestBadInputPlan(t *testing.T) {
 	})
 }
 
-// TestAccBadInputPlan runs the same table against the real daemon; the leak
+// TestAccBadInput_refusedAtPlan runs the same table against the real daemon; the leak
 // checker (started by the pre-check) proves nothing was created.
-func TestAccBadInputPlan(t *testing.T) {
+func TestAccBadInput_refusedAtPlan(t *testing.T) {
 	testAccPreCheck(t)
 	pool, _ := acctest.TestPool(t, acctest.MustClient(t))
 	resource.Test(t, resource.TestCase{

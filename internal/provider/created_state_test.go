@@ -16,7 +16,7 @@ import (
 // recordCreated must leave no unknown value in the state: Terraform refuses
 // unknowns after apply, and a partly created instance is stored with its
 // computed attributes null until the next apply replaces it.
-func TestRecordCreatedNullsUnknowns(t *testing.T) {
+func TestRecordCreated_nullsUnknowns(t *testing.T) {
 	ctx := context.Background()
 	var sr resource.SchemaResponse
 	NewInstanceResource().Schema(ctx, resource.SchemaRequest{}, &sr)
@@ -45,7 +45,7 @@ func TestRecordCreatedNullsUnknowns(t *testing.T) {
 	}
 }
 
-func TestCancelledErrorSaysCancelled(t *testing.T) {
+func TestCancelledError_saysCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := cancelledError(ctx, "i", "waiting for readiness"); !strings.Contains(err.Error(), "cancelled") ||

@@ -14,7 +14,7 @@ import (
 
 // Tables in the documentation templates that are written from the code's
 // own tables, between "<!-- generated: NAME -->" and "<!-- end generated -->".
-// TestDocTables fails when a template is out of date; `make docs` runs it
+// TestDocTables_upToDate fails when a template is out of date; `make docs` runs it
 // with UNIKERNEL_UPDATE_DOCS=1, which rewrites them.
 var docTables = map[string]func() string{
 	"instance-classes": instanceClassesTable,
@@ -23,7 +23,7 @@ var docTables = map[string]func() string{
 
 var generatedRe = regexp.MustCompile(`(?s)(<!-- generated: ([a-z-]+) -->\n).*?(<!-- end generated -->)`)
 
-func TestDocTables(t *testing.T) {
+func TestDocTables_upToDate(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "templates", "*", "*.tmpl"))
 	if err != nil {
 		t.Fatal(err)

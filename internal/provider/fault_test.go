@@ -38,7 +38,7 @@ import (
 // A readiness gate that never matches fails the apply with a timeout that
 // names the condition, and keeps the running instance in state as tainted;
 // the next apply with a gate that holds replaces it.
-func TestAccFaultReadinessNeverMatches(t *testing.T) {
+func TestAccFault_readinessNeverMatches(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("gate")
 	config := func(pattern, timeout string) string {
@@ -102,7 +102,7 @@ func checkConsoleLogMode(addr string) resource.TestCheckFunc {
 // A network deleted out of band while an instance on it runs: the next
 // plan recreates the network, the apply converges, and the plan after it
 // is empty.
-func TestAccFaultNetworkDeleted(t *testing.T) {
+func TestAccFault_networkDeleted(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	net, name := acctest.RandName("net"), acctest.RandName("onnet")
@@ -178,7 +178,7 @@ func harnessMountNS(t *testing.T, args ...string) {
 // The pool's file system fills up during an upload (a 1 MiB tmpfs as the
 // pool's directory, a 3 MiB image): the apply fails with a clear error, no
 // partial volume is left, and an image that fits then converges.
-func TestAccFaultPoolFull(t *testing.T) {
+func TestAccFault_poolFull(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
 	c := acctest.MustClient(t)
@@ -218,7 +218,7 @@ func TestAccFaultPoolFull(t *testing.T) {
 // An image download cut off midway (the server promises 2 MiB and closes
 // the connection after 1 MiB): the apply fails, no volume is created, so a
 // half-written image can never boot; the same image served whole converges.
-func TestAccFaultUploadCutOff(t *testing.T) {
+func TestAccFault_uploadCutOff(t *testing.T) {
 	testAccPreCheck(t)
 	c := acctest.MustClient(t)
 	img := make([]byte, 2<<20)

@@ -8,7 +8,7 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-func TestHostChecks(t *testing.T) {
+func TestHostChecks_fixForEachMissingFeature(t *testing.T) {
 	console := hypervisor.ConsolePool{Name: "unikernel-console", Path: "/var/lib/unikernel/console"}
 	stock := hostFacts{
 		Types:    []string{"kvm", "qemu"},

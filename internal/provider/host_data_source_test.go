@@ -6,16 +6,24 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-func TestAccHostDataSource(t *testing.T) {
+// hostData is data.unikernel_host.this.
+const hostData = tfconfig.Raw(`data "unikernel_host" "this" {}`)
+
+const hostAddr = "data.unikernel_host.this"
+
+func TestAccHostDataSource_basic(t *testing.T) {
 	testAccPreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
@@ -34,86 +42,76 @@ func TestAccHostDataSource(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: testProviderBlock() + `data "unikernel_host" "this" {}`,
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "uri", acctest.URI()),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "hostname", hostname),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "driver", "QEMU"),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "arch", host.Arch),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "cpus", strconv.Itoa(int(host.CPUs))),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "memory_mib", strconv.FormatInt(host.MemoryMiB, 10)),
-				resource.TestMatchResourceAttr("data.unikernel_host.this", "libvirt_version", regexp.MustCompile(`^\d+\.\d+\.\d+$`)),
-				resource.TestMatchResourceAttr("data.unikernel_host.this", "hypervisor_version", regexp.MustCompile(`^[1-9]\d*\.\d+\.\d+$`)),
-				resource.TestMatchResourceAttr("data.unikernel_host.this", "free_memory_mib", regexp.MustCompile(`^[1-9]\d*$`)),
-				resource.TestCheckTypeSetElemAttr("data.unikernel_host.this", "hypervisors.*", "qemu"),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "default_hypervisor", acctest.Hypervisor()),
-				resource.TestCheckTypeSetElemAttr("data.unikernel_host.this", "networks.*", netName),
-			),
+			Config: testConfig(hostData),
+			ConfigStateChecks: expectAttrs(hostAddr, map[string]knownvalue.Check{
+				"uri":                str(acctest.URI()),
+				"hostname":           str(hostname),
+				"driver":             str("QEMU"),
+				"arch":               str(host.Arch),
+				"cpus":               knownvalue.Int64Exact(host.CPUs),
+				"memory_mib":         knownvalue.Int64Exact(host.MemoryMiB),
+				"libvirt_version":    knownvalue.StringRegexp(regexp.MustCompile(`^\d+\.\d+\.\d+$`)),
+				"hypervisor_version": knownvalue.StringRegexp(regexp.MustCompile(`^[1-9]\d*\.\d+\.\d+$`)),
+				"free_memory_mib":    knownvalue.Int64Func(positive),
+				"hypervisors":        listHolds("qemu"),
+				"default_hypervisor": str(acctest.Hypervisor()),
+				"networks":           listHolds(netName),
+			}),
 		}},
 	})
 }
 
 // With hypervisor = "auto" the provider picks the best type the host offers.
-func TestAccProviderHypervisorAuto(t *testing.T) {
+func TestAccProvider_hypervisorAuto(t *testing.T) {
 	testAccPreCheck(t)
 	t.Setenv(EnvHypervisor, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: `
-provider "unikernel" {
-  uri        = "` + acctest.URI() + `"
-  hypervisor = "auto"
-}
-data "unikernel_host" "this" {}
-`,
-			Check: resource.TestCheckResourceAttrPair("data.unikernel_host.this", "default_hypervisor",
-				"data.unikernel_host.this", "hypervisors.0"),
+			Config: tfconfig.Config(tfconfig.Provider{URI: acctest.URI(), Hypervisor: "auto"}, hostData),
+			ConfigStateChecks: []statecheck.StateCheck{statecheck.CompareValuePairs(
+				hostAddr, acctest.Path("default_hypervisor"), hostAddr, acctest.Path("hypervisors.0"), compare.ValuesSame())},
 		}},
 	})
 }
 
 // Without a uri attribute the provider takes UNIKERNEL_URI.
-func TestAccProviderURIFromEnvironment(t *testing.T) {
+func TestAccProvider_uriFromEnvironment(t *testing.T) {
 	testAccPreCheck(t)
 	t.Setenv(EnvURI, "test:///default")
 	t.Setenv(EnvLibvirtURI, "qemu:///nonexistent")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: `
-provider "unikernel" {
-  hypervisor = "qemu"
-}
-data "unikernel_host" "this" {}
-`,
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "uri", "test:///default"),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "driver", "TEST"),
-			),
+			Config: tfconfig.Config(tfconfig.Provider{Hypervisor: "qemu"}, hostData),
+			ConfigStateChecks: expectAttrs(hostAddr, map[string]knownvalue.Check{
+				"uri": str("test:///default"), "driver": str("TEST"),
+			}),
 		}},
 	})
 }
 
-func TestAccProviderBadURI(t *testing.T) {
-	testAccPreCheck(t)
+// testAccProviderRefused checks that reading the host through provider fails
+// with an error matching re.
+func testAccProviderRefused(t *testing.T, provider tfconfig.Provider, re string) {
+	t.Helper()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: `
-provider "unikernel" {
-  uri = "bogus://nowhere/system"
-}
-data "unikernel_host" "this" {}
-`,
-			ExpectError: regexp.MustCompile(`(?s)Unable to connect to libvirt at "bogus://nowhere/system".*virsh -c`),
+			Config:      tfconfig.Config(provider, hostData),
+			ExpectError: regexp.MustCompile(re),
 		}},
 	})
+}
+
+func TestAccProvider_badURI(t *testing.T) {
+	testAccPreCheck(t)
+	testAccProviderRefused(t, tfconfig.Provider{URI: "bogus://nowhere/system"}, `(?s)Unable to connect to libvirt at "bogus://nowhere/system".*virsh -c`)
 }
 
 // A daemon that accepts connections and never answers: Configure must give up
 // within its 10 s bound and say which URI failed.
-func TestAccProviderUnresponsiveDaemon(t *testing.T) {
+func TestAccProvider_unresponsiveDaemon(t *testing.T) {
 	testAccPreCheck(t)
 	sock := filepath.Join(t.TempDir(), "silent.sock")
 	l, err := net.Listen("unix", sock)
@@ -137,32 +135,10 @@ func TestAccProviderUnresponsiveDaemon(t *testing.T) {
 		}
 	})
 	uri := "qemu+unix:///system?socket=" + sock
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: `
-provider "unikernel" {
-  uri = "` + uri + `"
-}
-data "unikernel_host" "this" {}
-`,
-			ExpectError: regexp.MustCompile(`(?s)Unable to connect to libvirt.*no answer within 10s`),
-		}},
-	})
+	testAccProviderRefused(t, tfconfig.Provider{URI: uri}, `(?s)Unable to connect to libvirt.*no answer within 10s`)
 }
 
-func TestAccProviderInvalidHypervisor(t *testing.T) {
+func TestAccProvider_invalidHypervisor(t *testing.T) {
 	testAccPreCheck(t)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: `
-provider "unikernel" {
-  hypervisor = "vmware"
-}
-data "unikernel_host" "this" {}
-`,
-			ExpectError: regexp.MustCompile(`(?s)hypervisor.*value must be one of`),
-		}},
-	})
+	testAccProviderRefused(t, tfconfig.Provider{Hypervisor: "vmware"}, `(?s)hypervisor.*value must be one of`)
 }

@@ -74,7 +74,7 @@ func expectIdentities(pool, netName, inst string) []statecheck.StateCheck {
 	}
 }
 
-func TestAccResourceIdentity(t *testing.T) {
+func TestAccResourceIdentity_everyResource(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	cli := acctest.UseIdentityCLI(t)
 	t.Logf("identity tests run with %s %s", cli.Path, cli.Version)

@@ -29,7 +29,7 @@ func identityOf(t *testing.T, r resource.ResourceWithIdentity, values map[string
 	}
 }
 
-func TestImportIDFromIdentity(t *testing.T) {
+func TestImportID_fromIdentity(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name     string
@@ -56,7 +56,7 @@ func TestImportIDFromIdentity(t *testing.T) {
 	}
 }
 
-func TestSetIdentity(t *testing.T) {
+func TestSetIdentity_readsBack(t *testing.T) {
 	ctx := context.Background()
 	var diags diag.Diagnostics
 	id := identityOf(t, &ImageResource{}, map[string]string{})

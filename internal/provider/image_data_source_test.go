@@ -14,7 +14,7 @@ import (
 
 // The data source finds images by pool and name, whoever uploaded them, and
 // detects their format from headers read through libvirt.
-func TestAccImageDataSource(t *testing.T) {
+func TestAccImageDataSource_basic(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)

@@ -1,8 +1,6 @@
 package provider
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,9 +8,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
-	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat/imagetest"
 )
 
@@ -72,30 +72,30 @@ func TestAccImageResource_formats(t *testing.T) {
 		{"pvh", fx.pvhToolchain, "", "pvh", "kernel"},
 		{"multiboot2", fx.multiboot2, "", "multiboot2", "kernel"},
 		{"both_default", fx.multibootAndPVH, "", "multiboot", "kernel"},
-		{"both_pvh", fx.multibootAndPVH, `  format = "pvh"`, "pvh", "kernel"},
-		{"plain_elf_raw", fx.plainELF, `  format = "raw"`, "raw", "disk"},
-		{"overlay_raw", fx.overlay, `  format = "raw"`, "raw", "disk"},
+		{"both_pvh", fx.multibootAndPVH, `format = "pvh"`, "pvh", "kernel"},
+		{"plain_elf_raw", fx.plainELF, `format = "raw"`, "raw", "disk"},
+		{"overlay_raw", fx.overlay, `format = "raw"`, "raw", "disk"},
 	}
-	var blocks strings.Builder
+	var blocks []tfconfig.Block
 	var checks []resource.TestCheckFunc
+	var states []statecheck.StateCheck
 	for _, tc := range cases {
-		blocks.WriteString(imageBlock(tc.label, tc.label, tc.source, tc.extra))
-		addr := "unikernel_image." + tc.label
-		checks = append(checks,
-			resource.TestCheckResourceAttr(addr, "format", tc.format),
-			resource.TestCheckResourceAttr(addr, "boot", tc.boot),
-			testAccCheckVolumeHolds(pool, tc.label, tc.source),
-		)
+		img := tfconfig.Image{Label: tc.label, Name: tc.label, Source: tc.source, Extra: tc.extra}
+		blocks = append(blocks, img)
+		states = append(states, expectAttrs(img.Addr(), map[string]knownvalue.Check{
+			"format": str(tc.format), "boot": str(tc.boot),
+		})...)
+		checks = append(checks, testAccCheckVolumeHolds(pool, tc.label, tc.source))
 	}
 	// A qcow2 image lives in a qcow2 volume with the image's virtual size.
 	// (For the other volumes libvirt reports whatever it probes from the bytes,
 	// e.g. iso, or qcow2 for the overlay stored as raw: the format that
 	// counts is the image's, in state.)
-	checks = append(checks, testAccCheckVolumeFormat(pool, "qcow2", "qcow2", 64<<20))
-	config := testAccImageConfig(pool, dir, blocks.String())
+	checks = append(checks, checkVolume(pool, "qcow2", 64<<20, "qcow2"))
+	config := pooledConfig(pool, dir, blocks...)
 	refused := func(source, extra, want string) resource.TestStep {
 		return resource.TestStep{
-			Config:      testAccImageConfig(pool, dir, blocks.String()+imageBlock("refused", "refused", source, extra)),
+			Config:      pooledConfig(pool, dir, append(blocks, tfconfig.Image{Label: "refused", Name: "refused", Source: source, Extra: extra})...),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(want),
 		}
@@ -104,28 +104,13 @@ func TestAccImageResource_formats(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
-			{Config: config, Check: resource.ComposeAggregateTestCheckFunc(checks...)},
+			{Config: config, ConfigStateChecks: states, Check: resource.ComposeAggregateTestCheckFunc(checks...)},
 			refused(fx.overlay, "", `(?s)has\s+a\s+backing\s+file.*disk\.qcow2`),
-			refused(fx.overlay, `  format = "qcow2"`, `(?s)not\s+in\s+format\s+qcow2.*backing\s+file`),
+			refused(fx.overlay, `format = "qcow2"`, `(?s)not\s+in\s+format\s+qcow2.*backing\s+file`),
 			refused(fx.plainELF, "", `(?s)ELF\s+executable\s+with\s+neither\s+a\s+multiboot\s+header`),
-			refused(fx.multiboot, `  format = "qcow2"`, `(?s)not\s+in\s+format\s+qcow2.*the\s+headers\s+say\s+multiboot`),
-			refused(fx.iso, `  format = "linux"`, `(?s)not\s+in\s+format\s+linux.*the\s+headers\s+say\s+iso`),
+			refused(fx.multiboot, `format = "qcow2"`, `(?s)not\s+in\s+format\s+qcow2.*the\s+headers\s+say\s+multiboot`),
+			refused(fx.iso, `format = "linux"`, `(?s)not\s+in\s+format\s+linux.*the\s+headers\s+say\s+iso`),
 		},
-	})
-}
-
-// testAccCheckVolumeFormat checks the target format and capacity libvirt reports.
-func testAccCheckVolumeFormat(pool, name, want string, capacity uint64) resource.TestCheckFunc {
-	return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
-		info, err := c.ReadVolume(ctx, pool, name)
-		if err != nil {
-			return err
-		}
-		if info.Format != want || info.Capacity != capacity {
-			return fmt.Errorf("volume %s/%s has format %s and capacity %d in libvirt, want %s and %d", pool, name,
-				info.Format, info.Capacity, want, capacity)
-		}
-		return nil
 	})
 }
 
@@ -141,21 +126,15 @@ func TestAccImageResource_validation(t *testing.T) {
 		{"k", "http://127.0.0.1:1/k", "", `(?s)Missing\s+sha256\s+for\s+an\s+http://\s+source`},
 		{"k", "ftp://host/k", "", `only\s+local\s+paths\s+and\s+http://\s+or\s+https://\s+URLs`},
 		{"k", "https:///k", "", `the\s+URL\s+has\s+no\s+host`},
-		{"k", "/k", fmt.Sprintf("  sha256 = %q", strings.ToUpper(digest)), `64\s+lowercase\s+hexadecimal\s+digits`},
-		{"k", "/k", `  sha256 = "abc"`, `64\s+lowercase\s+hexadecimal\s+digits`},
-		{"k", "/k", `  format = "vmdk"`, `value\s+must\s+be\s+one\s+of`},
+		{"k", "/k", "sha256 = " + tfconfig.Quote(strings.ToUpper(digest)), `64\s+lowercase\s+hexadecimal\s+digits`},
+		{"k", "/k", `sha256 = "abc"`, `64\s+lowercase\s+hexadecimal\s+digits`},
+		{"k", "/k", `format = "vmdk"`, `value\s+must\s+be\s+one\s+of`},
 	}
 	var steps []resource.TestStep
 	for _, tc := range cases {
 		steps = append(steps, resource.TestStep{
-			Config: testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_image" "test" {
-  name   = %q
-  pool   = "some-pool"
-  source = %q
-%s
-}
-`, tc.name, tc.source, tc.extra),
+			Config: testConfig(tfconfig.Image{Label: "test", Name: tc.name, Pool: poolNamed("some-pool"),
+				Source: tc.source, Extra: tc.extra}),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(tc.want),
 		})

@@ -18,7 +18,7 @@ import (
 
 // source_headers_wo reaches the source's host, and no other host that it
 // redirects to; the values never reach a log.
-func TestSourceHeadersOnlyToSourceHost(t *testing.T) {
+func TestSourceHeaders_onlyToSourceHost(t *testing.T) {
 	const token = "Bearer t0ken-Secret"
 	body := []byte("image bytes")
 	var otherGot http.Header
@@ -82,7 +82,7 @@ func TestSourceHeadersOnlyToSourceHost(t *testing.T) {
 	}
 }
 
-func TestCheckSourceHeader(t *testing.T) {
+func TestCheckSourceHeader_namesAndValues(t *testing.T) {
 	good := map[string]string{"Authorization": "Bearer x", "X-JFrog-Art-Api": "k", "private-token": ""}
 	for k, v := range good {
 		if err := checkSourceHeader(k, v); err != nil {
@@ -125,7 +125,7 @@ func imageConfig(t *testing.T, attrs map[string]tftypes.Value) tfsdk.Config {
 	return tfsdk.Config{Schema: sr.Schema, Raw: tftypes.NewValue(typ, vals)}
 }
 
-func TestImageValidateSourceHeaders(t *testing.T) {
+func TestImageSourceHeaders_validation(t *testing.T) {
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
 	headers := tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"Authorization": str("Bearer s3cret")})
 	ociType := tftypes.Object{AttributeTypes: map[string]tftypes.Type{

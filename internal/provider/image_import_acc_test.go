@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 )
 
 // expectOnlyChanged asserts that addr's planned update changes exactly the
@@ -63,6 +65,27 @@ func statID(t *testing.T, p string) fileID {
 	return fileID{ino: fi.Sys().(*syscall.Stat_t).Ino, mtime: fi.ModTime(), size: fi.Size()}
 }
 
+// foreignImage is unikernel_image.test for the volume initrd.cpio of a pool
+// made outside the configuration.
+func foreignImage(pool, source, extra string) tfconfig.Image {
+	return tfconfig.Image{Label: "test", Name: "initrd.cpio", Pool: poolNamed(pool), Source: source, Extra: extra}
+}
+
+// foreignInitrd creates the volume initrd.cpio in pool as virsh vol-create-as
+// does (with a target format when format is set) and writes src into it as
+// vol-upload does; it returns the volume's path.
+func foreignInitrd(t *testing.T, pool, src, format string) string {
+	t.Helper()
+	_, size := fileDigest(t, src)
+	x := &libvirtxml.StorageVolume{Name: "initrd.cpio", Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)}}
+	if format != "" {
+		x.Target = &libvirtxml.StorageVolumeTarget{Format: &libvirtxml.StorageVolumeTargetFormat{Type: format}}
+	}
+	vol := createForeignVolume(t, pool, x)
+	acctest.CopyFile(t, src, vol)
+	return vol
+}
+
 // A volume uploaded by another tool (the libvirt provider's libvirt_volume
 // with source, or virsh vol-create-as plus vol-upload) whose bytes are those
 // of the configuration's source: the first plan is an update that only
@@ -74,24 +97,10 @@ func TestAccImageImport_sameBytesRecordsOnly(t *testing.T) {
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, pool, dir, true, true)
 	src := guests.MicroVMInitrd
-	digest, size := fileDigest(t, src)
-	vol := createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "initrd.cpio",
-		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)},
-		Target:   &libvirtxml.StorageVolumeTarget{Format: &libvirtxml.StorageVolumeTargetFormat{Type: "raw"}}})
-	acctest.CopyFile(t, src, vol) // what vol-upload writes
+	digest, _ := fileDigest(t, src)
+	vol := foreignInitrd(t, pool, src, "raw")
 	before := statID(t, vol)
-	config := testProviderBlock() + fmt.Sprintf(`
-import {
-  to = unikernel_image.test
-  id = "%s/initrd.cpio"
-}
-
-resource "unikernel_image" "test" {
-  name   = "initrd.cpio"
-  pool   = %q
-  source = %q
-}
-`, pool, pool, src)
+	config := testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), foreignImage(pool, src, ""))
 	untouched := func(*terraform.State) error {
 		if now := statID(t, vol); now != before {
 			return fmt.Errorf("the volume's file changed: %+v, was %+v", now, before)
@@ -107,11 +116,10 @@ resource "unikernel_image" "test" {
 					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionUpdate),
 					expectOnlyChanged{addr: testImageAddr, attrs: []string{"source"}},
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(untouched,
-					resource.TestCheckResourceAttr(testImageAddr, "source", src),
-					resource.TestCheckResourceAttr(testImageAddr, "sha256", digest),
-					resource.TestCheckResourceAttr(testImageAddr, "id", filepath.Join(dir, "initrd.cpio")),
-				),
+				ConfigStateChecks: expectAttrs(testImageAddr, map[string]knownvalue.Check{
+					"source": str(src), "sha256": str(digest), "id": str(filepath.Join(dir, "initrd.cpio")),
+				}),
+				Check: untouched,
 			},
 			{
 				Config:           config,
@@ -119,7 +127,7 @@ resource "unikernel_image" "test" {
 				Check:            untouched,
 			},
 			{
-				Config: testProviderBlock() + "\nremoved {\n  from = unikernel_image.test\n  lifecycle {\n    destroy = false\n  }\n}\n",
+				Config: testConfig(removedBlock(testImageAddr)),
 				Check:  untouched,
 			},
 		},
@@ -133,29 +141,14 @@ func TestAccImageImport_otherBytesReplaces(t *testing.T) {
 	guests := acctest.TestGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, pool, dir, true, true)
-	_, size := fileDigest(t, guests.MicroVMInitrd)
-	vol := createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "initrd.cpio",
-		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)}})
-	acctest.CopyFile(t, guests.MicroVMInitrd, vol)
+	foreignInitrd(t, pool, guests.MicroVMInitrd, "")
 	other := filepath.Join(t.TempDir(), "other.img")
 	acctest.RandomFile(t, other, 1<<20)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + fmt.Sprintf(`
-import {
-  to = unikernel_image.test
-  id = "%s/initrd.cpio"
-}
-
-resource "unikernel_image" "test" {
-  name   = "initrd.cpio"
-  pool   = %q
-  source = %q
-  format = "raw"
-}
-`, pool, pool, other),
+				Config:             testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), foreignImage(pool, other, `format = "raw"`)),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
@@ -174,28 +167,20 @@ func TestAccImageImport_generatedConfig(t *testing.T) {
 	guests := acctest.TestGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, pool, dir, true, false)
-	digest, size := fileDigest(t, guests.MicroVMInitrd)
-	vol := createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "initrd.cpio",
-		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)}})
-	acctest.CopyFile(t, guests.MicroVMInitrd, vol)
+	digest, _ := fileDigest(t, guests.MicroVMInitrd)
+	vol := foreignInitrd(t, pool, guests.MicroVMInitrd, "")
 	before := statID(t, vol)
-	generated := fmt.Sprintf(`
-resource "unikernel_image" "test" {
-  format            = "raw"
-  name              = "initrd.cpio"
-  oci               = null
-  pool              = %q
-  sha256            = %q
-  source            = null
-  source_headers_wo = null # sensitive
-}
-`, pool, digest)
+	// What -generate-config-out writes.
+	generated := tfconfig.Image{Label: "test", Name: "initrd.cpio", Pool: poolNamed(pool), Extra: `format            = "raw"
+oci               = null
+sha256            = ` + tfconfig.Quote(digest) + `
+source            = null
+source_headers_wo = null # sensitive`}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + fmt.Sprintf("\nimport {\n  to = unikernel_image.test\n  id = \"%s/initrd.cpio\"\n}\n", pool) +
-					generated,
+				Config:           testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), generated),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
 				Check: func(*terraform.State) error {
 					if now := statID(t, vol); now != before {
@@ -205,16 +190,11 @@ resource "unikernel_image" "test" {
 				},
 			},
 			{
-				Config: testProviderBlock() + generated + fmt.Sprintf(`
-resource "unikernel_image" "new" {
-  name = "other.img"
-  pool = %q
-}
-`, pool),
+				Config:      testConfig(generated, tfconfig.Image{Label: "new", Name: "other.img", Pool: poolNamed(pool)}),
 				ExpectError: regexp.MustCompile("(?s)Invalid image source.*Set `source` to a local file"),
 			},
 			{
-				Config: testProviderBlock() + "\nremoved {\n  from = unikernel_image.test\n  lifecycle {\n    destroy = false\n  }\n}\n",
+				Config: testConfig(removedBlock(testImageAddr)),
 			},
 		},
 	})

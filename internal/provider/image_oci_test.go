@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -18,57 +17,60 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// ociProviderBlock is the test provider with a registries entry for reg
-// (its CA and credentials, or plain http); password overrides reg's when set.
-func ociProviderBlock(reg *acctest.Registry, password string, withCA bool) string {
-	entry := fmt.Sprintf("address = %q", reg.Addr)
+// ociProvider is the test provider with a registries entry for reg (its CA
+// and credentials, or plain http); password overrides reg's when set.
+func ociProvider(reg *acctest.Registry, password string, withCA bool) tfconfig.Provider {
+	entry := "address = " + tfconfig.Quote(reg.Addr)
 	if reg.PlainHTTP {
-		entry += "\n    plain_http = true"
+		entry += "\n  plain_http = true"
 	}
 	if reg.CAFile != "" && withCA {
-		entry += fmt.Sprintf("\n    ca_file = %q", reg.CAFile)
+		entry += "\n  ca_file = " + tfconfig.Quote(reg.CAFile)
 	}
 	if reg.Username != "" {
 		if password == "" {
 			password = reg.Password
 		}
-		entry += fmt.Sprintf("\n    username = %q\n    password = %q", reg.Username, password)
+		entry += "\n  username = " + tfconfig.Quote(reg.Username) + "\n  password = " + tfconfig.Quote(password)
 	}
-	return fmt.Sprintf(`
-provider "unikernel" {
-  uri        = %q
-  hypervisor = %q
-  registries = [{
-    %s
-  }]
-}
-`, acctest.URI(), acctest.Hypervisor(), entry)
+	p := testProvider()
+	p.Extra = "registries = [{\n  " + entry + "\n}]"
+	return p
 }
 
-func ociPool(pool, dir string) string {
-	return fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-`, pool, dir)
+// ociConfig is provider, the pool named pool in dir, and blocks.
+func ociConfig(provider tfconfig.Provider, pool, dir string, blocks ...tfconfig.Block) string {
+	return tfconfig.Config(append([]tfconfig.Block{provider, testPool(pool, dir)}, blocks...)...)
 }
 
 // ociImage is an image pulled from ref; extra goes inside the oci block.
-func ociImage(label, name, ref, extra string) string {
-	return fmt.Sprintf(`
-resource "unikernel_image" %q {
-  name = %q
-  pool = unikernel_pool.p.name
-  oci = {
-    reference = %q
-    %s
-  }
+func ociImage(label, name, ref, extra string) tfconfig.Image {
+	oci := "oci = {\n  reference = " + tfconfig.Quote(ref)
+	if extra != "" {
+		oci += "\n  " + extra
+	}
+	return tfconfig.Image{Label: label, Name: name, Extra: oci + "\n}"}
 }
-`, label, name, ref, extra)
+
+// ociInstance boots the kernel of img with the package's command line,
+// ready once its console matches console.
+func ociInstance(label, name string, img tfconfig.Image, console string) tfconfig.Instance {
+	return tfconfig.Instance{
+		Label: label, Name: name, KernelX: img.ID(), Memory: 16,
+		WaitFor: &tfconfig.WaitFor{Console: console},
+		Extra:   "cmdline = unikernel_image." + img.Label + ".oci_cmdline",
+	}
+}
+
+// ociJob is ociInstance as a job of memory MiB that ends once it printed console.
+func ociJob(label, name string, img tfconfig.Image, memory int, console string) tfconfig.Instance {
+	vm := ociInstance(label, name, img, console)
+	vm.Memory, vm.Mode, vm.ShutdownTimeout, vm.WaitFor.Timeout = memory, "job", "0s", "120s"
+	return vm
 }
 
 // uniqueCopy copies file into dir with a random tail, so that its blobs
@@ -103,7 +105,7 @@ func checkNoVolume(t *testing.T, pool, name string) {
 // image (bima's base64 annotations), and a Nanos boot disk as a plain oras
 // artifact. Each boots from what the provider pulled; the package's command
 // line reaches the guest; an unchanged tag plans nothing.
-func TestAccImageOCI_Layouts(t *testing.T) {
+func TestAccImageOCI_layouts(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	tp := acctest.ThirdPartyGuests(t)
 	reg := acctest.StartRegistry(t, acctest.RegistryOptions{TLS: true, Auth: true})
@@ -122,59 +124,19 @@ func TestAccImageOCI_Layouts(t *testing.T) {
 	for _, k := range []string{"uk", "legacy", "solo5", "nanos"} {
 		names[k] = acctest.RandName("oci-" + k)
 	}
-	config := ociProviderBlock(reg, "", true) + ociPool(pool, dir) +
-		ociImage("uk", "helloworld.elf", reg.Ref("unikraft/helloworld:0.17"), "") +
-		ociImage("legacy", "legacy.elf", reg.Ref("unikraft/legacy:1"), "") +
-		ociImage("solo5", "test_quiet.virtio", reg.Ref("urunc/solo5-quiet:1"), "") +
-		ociImage("nanos", "hello.qcow2", reg.Ref("nanos/hello:1"), "") + fmt.Sprintf(`
-resource "unikernel_instance" "uk" {
-  name             = %[1]q
-  kernel           = unikernel_image.uk.id
-  cmdline          = unikernel_image.uk.oci_cmdline
-  memory           = 32
-  mode             = "job"
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "Arguments: .*\"one\" \"two\""
-    timeout = "120s"
-  }
-}
-
-resource "unikernel_instance" "legacy" {
-  name    = %[2]q
-  kernel  = unikernel_image.legacy.id
-  cmdline = unikernel_image.legacy.oci_cmdline
-  memory  = 16
-  wait_for = {
-    console = "UNIKERNEL-READY cmdline=from-kraftkit-legacy"
-  }
-}
-
-resource "unikernel_instance" "solo5" {
-  name             = %[3]q
-  kernel           = unikernel_image.solo5.id
-  cmdline          = unikernel_image.solo5.oci_cmdline
-  memory           = 32
-  mode             = "job"
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "^SUCCESS"
-    timeout = "120s"
-  }
-}
-
-resource "unikernel_instance" "nanos" {
-  name             = %[4]q
-  memory           = 256
-  mode             = "job"
-  shutdown_timeout = "0s"
-  disks = [{ image = unikernel_image.nanos.id }]
-  wait_for = {
-    console = "hello: exiting with status 0"
-    timeout = "120s"
-  }
-}
-`, names["uk"], names["legacy"], names["solo5"], names["nanos"])
+	uk := ociImage("uk", "helloworld.elf", reg.Ref("unikraft/helloworld:0.17"), "")
+	legacy := ociImage("legacy", "legacy.elf", reg.Ref("unikraft/legacy:1"), "")
+	solo5 := ociImage("solo5", "test_quiet.virtio", reg.Ref("urunc/solo5-quiet:1"), "")
+	nanos := ociImage("nanos", "hello.qcow2", reg.Ref("nanos/hello:1"), "")
+	// The Nanos disk boots as a disk, with no kernel and no command line.
+	nanosVM := tfconfig.Instance{Label: "nanos", Name: names["nanos"], Memory: 256, Mode: "job", ShutdownTimeout: "0s",
+		WaitFor: &tfconfig.WaitFor{Console: "hello: exiting with status 0", Timeout: "120s"},
+		Extra:   "disks = [{ image = " + string(nanos.ID()) + " }]"}
+	config := ociConfig(ociProvider(reg, "", true), pool, dir, uk, legacy, solo5, nanos,
+		ociJob("uk", names["uk"], uk, 32, `Arguments: .*"one" "two"`),
+		ociInstance("legacy", names["legacy"], legacy, "UNIKERNEL-READY cmdline=from-kraftkit-legacy"),
+		ociJob("solo5", names["solo5"], solo5, 32, "^SUCCESS"),
+		nanosVM)
 	digest := func(p string) string { d, _ := fileDigest(t, p); return d }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -182,32 +144,30 @@ resource "unikernel_instance" "nanos" {
 		Steps: []resource.TestStep{
 			{
 				Config: config,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_layout"), knownvalue.StringExact("kraftkit")),
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_selected"), knownvalue.StringExact("kernel (/unikraft/bin/kernel)")),
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_cmdline"), knownvalue.StringExact("one two")),
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_platform"), knownvalue.StringExact("qemu/x86_64")),
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_unikernel_type"), knownvalue.StringExact("unikraft")),
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("oci_version"), knownvalue.StringExact("0.17.0")),
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(tp.UnikraftHello))),
-					statecheck.ExpectKnownValue("unikernel_image.uk", tfjsonpath.New("format"), knownvalue.StringExact("multiboot")),
-					statecheck.ExpectKnownValue("unikernel_image.legacy", tfjsonpath.New("oci_selected"),
-						knownvalue.StringExact("kernel (layer application/vnd.unikraft.image.v1)")),
-					statecheck.ExpectKnownValue("unikernel_image.legacy", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(g.MultibootKernel))),
-					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_layout"), knownvalue.StringExact("urunc")),
-					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_unikernel_type"), knownvalue.StringExact("solo5")),
-					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_hypervisor"), knownvalue.StringExact("qemu")),
-					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("oci_cmdline"), knownvalue.StringExact("--solo5:quiet")),
-					statecheck.ExpectKnownValue("unikernel_image.solo5", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(tp.Solo5Quiet))),
-					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("oci_layout"), knownvalue.StringExact("artifact")),
-					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("oci_selected"), knownvalue.StringExact("kernel (the only file, hello.qcow2)")),
-					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("format"), knownvalue.StringExact("qcow2")),
-					statecheck.ExpectKnownValue("unikernel_image.nanos", tfjsonpath.New("sha256"), knownvalue.StringExact(digest(tp.NanosHello))),
-					statecheck.ExpectKnownValue("unikernel_instance.uk", tfjsonpath.New("state"), knownvalue.StringExact("shutoff")),
-					statecheck.ExpectKnownValue("unikernel_instance.solo5", tfjsonpath.New("state"), knownvalue.StringExact("shutoff")),
-					statecheck.ExpectKnownValue("unikernel_instance.nanos", tfjsonpath.New("state"), knownvalue.StringExact("shutoff")),
-					statecheck.ExpectKnownValue("unikernel_instance.legacy", tfjsonpath.New("state"), knownvalue.StringExact("running")),
-				},
+				ConfigStateChecks: joinChecks(
+					expectAttrs(uk.Addr(), map[string]knownvalue.Check{
+						"oci_layout": str("kraftkit"), "oci_selected": str("kernel (/unikraft/bin/kernel)"),
+						"oci_cmdline": str("one two"), "oci_platform": str("qemu/x86_64"), "oci_unikernel_type": str("unikraft"),
+						"oci_version": str("0.17.0"), "sha256": str(digest(tp.UnikraftHello)), "format": str("multiboot"),
+					}),
+					expectAttrs(legacy.Addr(), map[string]knownvalue.Check{
+						"oci_selected": str("kernel (layer application/vnd.unikraft.image.v1)"), "sha256": str(digest(g.MultibootKernel)),
+					}),
+					expectAttrs(solo5.Addr(), map[string]knownvalue.Check{
+						"oci_layout": str("urunc"), "oci_unikernel_type": str("solo5"), "oci_hypervisor": str("qemu"),
+						"oci_cmdline": str("--solo5:quiet"), "sha256": str(digest(tp.Solo5Quiet)),
+					}),
+					expectAttrs(nanos.Addr(), map[string]knownvalue.Check{
+						"oci_layout": str("artifact"), "oci_selected": str("kernel (the only file, hello.qcow2)"),
+						"format": str("qcow2"), "sha256": str(digest(tp.NanosHello)),
+					}),
+					[]statecheck.StateCheck{
+						acctest.Expect("unikernel_instance.uk", "state", str("shutoff")),
+						acctest.Expect("unikernel_instance.solo5", "state", str("shutoff")),
+						acctest.Expect("unikernel_instance.nanos", "state", str("shutoff")),
+						acctest.Expect("unikernel_instance.legacy", "state", str("running")),
+					},
+				),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckVolumeHolds(pool, "helloworld.elf", tp.UnikraftHello),
 					testAccCheckVolumeHolds(pool, "hello.qcow2", tp.NanosHello),
@@ -229,7 +189,7 @@ resource "unikernel_instance" "nanos" {
 // A tag moved to a new build: the plan shows the image replaced, with the
 // old and the new digest, and the apply boots the new build. A reference by
 // digest then plans and refreshes with the registry stopped.
-func TestAccImageOCI_TagMoves(t *testing.T) {
+func TestAccImageOCI_tagMoves(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	reg := acctest.StartRegistry(t, acctest.RegistryOptions{})
 	work := t.TempDir()
@@ -246,17 +206,8 @@ func TestAccImageOCI_TagMoves(t *testing.T) {
 
 	pool, dir, name := acctest.RandName("pool"), acctest.PoolDir(t), acctest.RandName("oci-tag")
 	config := func(reference, console string) string {
-		return ociProviderBlock(reg, "", true) + ociPool(pool, dir) + ociImage("app", "app.elf", reference, "") + fmt.Sprintf(`
-resource "unikernel_instance" "app" {
-  name    = %q
-  kernel  = unikernel_image.app.id
-  cmdline = unikernel_image.app.oci_cmdline
-  memory  = 16
-  wait_for = {
-    console = %q
-  }
-}
-`, name, console)
+		app := ociImage("app", "app.elf", reference, "")
+		return ociConfig(ociProvider(reg, "", true), pool, dir, app, ociInstance("app", name, app, console))
 	}
 	pinned := config(repo+"@"+d2, "UNIKERNEL-READY cmdline=build-two")
 	resource.ParallelTest(t, resource.TestCase{
@@ -266,8 +217,8 @@ resource "unikernel_instance" "app" {
 			{
 				Config: config(repo+":stable", "UNIKERNEL-READY cmdline=build-one"),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_digest"), knownvalue.StringExact(d1)),
-					statecheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_manifest_digest"), knownvalue.StringExact(d1)),
+					acctest.Expect("unikernel_image.app", "oci_digest", str(d1)),
+					acctest.Expect("unikernel_image.app", "oci_manifest_digest", str(d1)),
 				},
 				Check: testAccCheckVolumeHolds(pool, "app.elf", v1),
 			},
@@ -277,11 +228,11 @@ resource "unikernel_instance" "app" {
 				Config:    config(repo+":stable", "UNIKERNEL-READY cmdline=build-two"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("unikernel_image.app", plancheck.ResourceActionDestroyBeforeCreate),
-					plancheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_digest"), knownvalue.StringExact(d2)),
+					plancheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_digest"), str(d2)),
 					plancheck.ExpectUnknownValue("unikernel_image.app", tfjsonpath.New("sha256")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("unikernel_image.app", tfjsonpath.New("oci_digest"), knownvalue.StringExact(d2)),
+					acctest.Expect("unikernel_image.app", "oci_digest", str(d2)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckVolumeHolds(pool, "app.elf", v2),
@@ -316,7 +267,7 @@ resource "unikernel_instance" "app" {
 // a wrong password, an unknown CA, a missing tag, a package without the part
 // asked for, bytes changed on the way (a tampering proxy), and a registry
 // that goes away in the middle of a blob.
-func TestAccImageOCI_Failures(t *testing.T) {
+func TestAccImageOCI_failures(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
 	secure := acctest.StartRegistry(t, acctest.RegistryOptions{TLS: true, Auth: true})
@@ -345,20 +296,11 @@ func TestAccImageOCI_Failures(t *testing.T) {
 	short := acctest.StartProxy(t, plain, acctest.ProxyOptions{CutAfter: 4096})
 
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	image := func(provider, ref, extra string) string {
-		return provider + ociPool(pool, dir) + ociImage("app", "app.elf", ref, extra)
+	image := func(provider tfconfig.Provider, ref, extra string) string {
+		return ociConfig(provider, pool, dir, ociImage("app", "app.elf", ref, extra))
 	}
-	viaProxy := func(addr string) string {
-		return fmt.Sprintf(`
-provider "unikernel" {
-  uri        = %q
-  hypervisor = %q
-  registries = [{
-    address    = %q
-    plain_http = true
-  }]
-}
-`, acctest.URI(), acctest.Hypervisor(), addr)
+	viaProxy := func(addr string) tfconfig.Provider {
+		return ociProvider(&acctest.Registry{Addr: addr, PlainHTTP: true}, "", false)
 	}
 	nothing := func() { checkNoVolume(t, pool, "app.elf") }
 	resource.ParallelTest(t, resource.TestCase{
@@ -366,23 +308,23 @@ provider "unikernel" {
 		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: image(ociProviderBlock(secure, "not-the-password", true), secure.Ref("team/app:1"), ""),
+				Config: image(ociProvider(secure, "not-the-password", true), secure.Ref("team/app:1"), ""),
 				ExpectError: regexp.MustCompile(`(?s)oci.reference: ` + regexp.QuoteMeta(secure.Ref("team/app:1")) +
 					`.*(401|unauthorized|UNAUTHORIZED).*refused\s+the\s+credentials`),
 			},
 			{
 				PreConfig:   nothing,
-				Config:      image(ociProviderBlock(secure, "", false), secure.Ref("team/app:1"), ""),
+				Config:      image(ociProvider(secure, "", false), secure.Ref("team/app:1"), ""),
 				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(secure.Ref("team/app:1")) + `.*certificate.*ca_file`),
 			},
 			{
 				PreConfig:   nothing,
-				Config:      image(ociProviderBlock(secure, "", true), secure.Ref("team/app:no-such-tag"), ""),
+				Config:      image(ociProvider(secure, "", true), secure.Ref("team/app:no-such-tag"), ""),
 				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(secure.Ref("team/app:no-such-tag")) + `: not found.*oras\s+manifest\s+fetch`),
 			},
 			{
 				PreConfig: nothing,
-				Config:    image(ociProviderBlock(plain, "", true), plain.Ref("team/docs:1"), ""),
+				Config:    image(ociProvider(plain, "", true), plain.Ref("team/docs:1"), ""),
 				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(plain.Ref("team/docs:1")) +
 					`.*the\s+artifact\s+holds\s+2\s+files.*NOTES.txt\s+\(text/plain\).*set\s+oci.file`),
 			},
@@ -399,13 +341,13 @@ provider "unikernel" {
 			},
 			{
 				// The same package, straight from the registry: the apply converges.
-				PreConfig: nothing,
-				Config:    image(ociProviderBlock(plain, "", true), plain.Ref("team/cut:1"), ""),
-				Check:     resource.TestCheckResourceAttr("unikernel_image.app", "oci_layout", "kraftkit"),
+				PreConfig:         nothing,
+				Config:            image(ociProvider(plain, "", true), plain.Ref("team/cut:1"), ""),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect("unikernel_image.app", "oci_layout", str("kraftkit"))},
 			},
 			{
 				// And with the right credentials and CA, the first package too.
-				Config: image(ociProviderBlock(secure, "", true), secure.Ref("team/app:1"), ""),
+				Config: image(ociProvider(secure, "", true), secure.Ref("team/app:1"), ""),
 				Check:  testAccCheckVolumeHolds(pool, "app.elf", kernel),
 			},
 		},
@@ -414,7 +356,7 @@ provider "unikernel" {
 
 // A two-platform index: the libvirt host's architecture picks the manifest,
 // and oci.platform takes the other one.
-func TestAccImageOCI_Index(t *testing.T) {
+func TestAccImageOCI_index(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
 	tp := acctest.ThirdPartyGuests(t)
@@ -423,20 +365,20 @@ func TestAccImageOCI_Index(t *testing.T) {
 	arm := reg.PushKraftkit(t, reg.Ref("team/multi:arm64"), acctest.KraftkitPackage{Kernel: tp.Solo5Quiet, Plat: "qemu", Arch: "arm64"})
 	idx := reg.PushIndex(t, reg.Ref("team/multi:1"), amd, arm)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	config := ociProviderBlock(reg, "", true) + ociPool(pool, dir) +
-		ociImage("host", "host.elf", reg.Ref("team/multi:1"), "") +
-		ociImage("arm", "arm.elf", reg.Ref("team/multi:1"), `platform = "arm64"`)
+	config := ociConfig(ociProvider(reg, "", true), pool, dir,
+		ociImage("host", "host.elf", reg.Ref("team/multi:1"), ""),
+		ociImage("arm", "arm.elf", reg.Ref("team/multi:1"), `platform = "arm64"`))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{{
 			Config: config,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("unikernel_image.host", tfjsonpath.New("oci_digest"), knownvalue.StringExact(idx)),
-				statecheck.ExpectKnownValue("unikernel_image.host", tfjsonpath.New("oci_manifest_digest"), knownvalue.StringExact(amd)),
-				statecheck.ExpectKnownValue("unikernel_image.host", tfjsonpath.New("oci_platform"), knownvalue.StringExact("qemu/x86_64")),
-				statecheck.ExpectKnownValue("unikernel_image.arm", tfjsonpath.New("oci_manifest_digest"), knownvalue.StringExact(arm)),
-				statecheck.ExpectKnownValue("unikernel_image.arm", tfjsonpath.New("oci_platform"), knownvalue.StringExact("qemu/arm64")),
+				acctest.Expect("unikernel_image.host", "oci_digest", str(idx)),
+				acctest.Expect("unikernel_image.host", "oci_manifest_digest", str(amd)),
+				acctest.Expect("unikernel_image.host", "oci_platform", str("qemu/x86_64")),
+				acctest.Expect("unikernel_image.arm", "oci_manifest_digest", str(arm)),
+				acctest.Expect("unikernel_image.arm", "oci_platform", str("qemu/arm64")),
 			},
 			Check: resource.ComposeAggregateTestCheckFunc(
 				testAccCheckVolumeHolds(pool, "host.elf", guests.MultibootKernel),
@@ -451,7 +393,7 @@ func TestAccImageOCI_Index(t *testing.T) {
 // then records its oci source in place (no replacement) once the package's
 // file proves to be the volume's bytes, and a package with other bytes is
 // refused without a change.
-func TestAccImageOCI_RemoteAndImport(t *testing.T) {
+func TestAccImageOCI_remoteAndImport(t *testing.T) {
 	testAccPreCheck(t)
 	guests := acctest.TestGuests(t)
 	uri := sshURI(t)
@@ -459,38 +401,24 @@ func TestAccImageOCI_RemoteAndImport(t *testing.T) {
 	d := reg.PushKraftkit(t, reg.Ref("team/app:1"), acctest.KraftkitPackage{Kernel: guests.MultibootKernel, Plat: "qemu", Arch: "x86_64"})
 	reg.PushKraftkit(t, reg.Ref("team/other:1"), acctest.KraftkitPackage{Kernel: guests.BootDiskRaw, Plat: "qemu", Arch: "x86_64"})
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	provider := strings.Replace(ociProviderBlock(reg, "", true), acctest.URI(), uri, 1)
+	provider := ociProvider(reg, "", true)
+	provider.URI = uri
 	pinned := reg.Ref("team/app") + "@" + d
-	config := provider + ociPool(pool, dir) + ociImage("app", "app.elf", pinned, "")
-	plainImage := provider + ociPool(pool, dir) + `
-resource "unikernel_image" "app" {
-  name = "app.elf"
-  pool = unikernel_pool.p.name
-  oci  = { reference = "` + reg.Ref("team/other:1") + `" }
-}
-`
+	config := ociConfig(provider, pool, dir, ociImage("app", "app.elf", pinned, ""))
+	plainImage := ociConfig(provider, pool, dir, ociImage("app", "app.elf", reg.Ref("team/other:1"), ""))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					testAccCheckVolumeHolds(pool, "app.elf", guests.MultibootKernel),
-					resource.TestCheckResourceAttr("unikernel_image.app", "oci_digest", d),
-				),
+				Config:            config,
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect("unikernel_image.app", "oci_digest", str(d))},
+				Check:             testAccCheckVolumeHolds(pool, "app.elf", guests.MultibootKernel),
 			},
 			{
 				// Forget the image (the volume stays)...
-				Config: provider + ociPool(pool, dir) + `
-removed {
-  from = unikernel_image.app
-  lifecycle {
-    destroy = false
-  }
-}
-`,
-				Check: testAccCheckVolumeHolds(pool, "app.elf", guests.MultibootKernel),
+				Config: ociConfig(provider, pool, dir, removedBlock("unikernel_image.app")),
+				Check:  testAccCheckVolumeHolds(pool, "app.elf", guests.MultibootKernel),
 			},
 			{
 				// ...then import it by pool and name.
@@ -519,11 +447,9 @@ removed {
 			},
 			{
 				// The package that holds the volume's bytes is recorded in place.
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_image.app", plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.TestCheckResourceAttr("unikernel_image.app", "oci_digest", d),
+				Config:            config,
+				ConfigPlanChecks:  planAction("unikernel_image.app", plancheck.ResourceActionUpdate),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect("unikernel_image.app", "oci_digest", str(d))},
 			},
 			{Config: config, PlanOnly: true},
 		},

@@ -8,18 +8,19 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
@@ -29,23 +30,24 @@ const testImageAddr = "unikernel_image.test"
 // testAccImageConfig is a pool named pool in dir plus the given image blocks,
 // which refer to the pool as unikernel_pool.p.name.
 func testAccImageConfig(pool, dir, images string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-`, pool, dir) + images
+	return pooledConfig(pool, dir, tfconfig.Raw(images))
 }
 
+// imageBlock is testImage as label, with extra lines, as HCL.
 func imageBlock(label, name, source, extra string) string {
-	return fmt.Sprintf(`
-resource "unikernel_image" %q {
-  name   = %q
-  pool   = unikernel_pool.p.name
-  source = %q
-%s
+	return tfconfig.Image{Label: label, Name: name, Source: source, Extra: extra}.HCL()
 }
-`, label, name, source, extra)
+
+// testImage is unikernel_image.test named name in unikernel_pool.p, from source.
+func testImage(name, source string) tfconfig.Image {
+	return tfconfig.Image{Label: "test", Name: name, Source: source}
+}
+
+// expectImage checks an image's digest, size, format and boot in state.
+func expectImage(addr, digest string, size int64, format, boot string) []statecheck.StateCheck {
+	return expectAttrs(addr, map[string]knownvalue.Check{
+		"sha256": str(digest), "size": knownvalue.Int64Exact(size), "format": str(format), "boot": str(boot),
+	})
 }
 
 // testAccCheckVolumeHolds checks through libvirt that pool/name exists, has
@@ -85,7 +87,7 @@ func TestAccImageResource_basic(t *testing.T) {
 	guests := acctest.TestGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	digest, size := fileDigest(t, guests.MultibootKernel)
-	config := testAccImageConfig(pool, dir, imageBlock("test", "kernel.elf", guests.MultibootKernel, ""))
+	config := pooledConfig(pool, dir, testImage("kernel.elf", guests.MultibootKernel))
 	volPath := filepath.Join(dir, "kernel.elf")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -93,16 +95,11 @@ func TestAccImageResource_basic(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(testImageAddr, "id", volPath),
-					resource.TestCheckResourceAttr(testImageAddr, "path", volPath),
-					resource.TestCheckResourceAttr(testImageAddr, "pool", pool),
-					resource.TestCheckResourceAttr(testImageAddr, "size", strconv.FormatInt(size, 10)),
-					resource.TestCheckResourceAttr(testImageAddr, "sha256", digest),
-					resource.TestCheckResourceAttr(testImageAddr, "format", "multiboot"),
-					resource.TestCheckResourceAttr(testImageAddr, "boot", "kernel"),
-					testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
-				),
+				ConfigStateChecks: append(expectImage(testImageAddr, digest, size, "multiboot", "kernel"),
+					acctest.Expect(testImageAddr, "id", str(volPath)),
+					acctest.Expect(testImageAddr, "path", str(volPath)),
+					acctest.Expect(testImageAddr, "pool", str(pool))),
+				Check: testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
 			},
 			{
 				ResourceName:                         testImageAddr,
@@ -145,6 +142,11 @@ func TestAccImageResource_http(t *testing.T) {
 	wrong := strings.Repeat("0", 64)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	c := acctest.MustClient(t)
+	pinned := func(digest string) tfconfig.Image {
+		img := testImage("vmlinuz", url)
+		img.Extra = "sha256 = " + tfconfig.Quote(digest)
+		return img
+	}
 	noLeftovers := func(*terraform.State) error {
 		if l := tempLeftovers(t); len(l) > 0 {
 			return fmt.Errorf("temporary download files left behind: %v", l)
@@ -156,13 +158,13 @@ func TestAccImageResource_http(t *testing.T) {
 		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: testAccImageConfig(pool, dir, imageBlock("test", "vmlinuz", url, fmt.Sprintf("  sha256 = %q", wrong))),
+				Config: pooledConfig(pool, dir, pinned(wrong)),
 				ExpectError: regexp.MustCompile(`(?s)Checksum mismatch for ` + regexp.QuoteMeta(url) + `.*expected sha256 ` +
 					wrong + `.*actual\s+sha256 ` + digest + `.*Nothing was created`),
 			},
 			{
 				// The pool exists from the failed apply; it must hold nothing.
-				Config: testAccImageConfig(pool, dir, ""),
+				Config: pooledConfig(pool, dir),
 				Check: resource.ComposeAggregateTestCheckFunc(noLeftovers, func(*terraform.State) error {
 					names, err := c.VolumeNames(context.Background(), pool)
 					if err != nil || len(names) != 0 {
@@ -172,19 +174,17 @@ func TestAccImageResource_http(t *testing.T) {
 				}),
 			},
 			{
-				Config: testAccImageConfig(pool, dir, imageBlock("test", "vmlinuz", url, fmt.Sprintf("  sha256 = %q", digest))),
+				Config:            pooledConfig(pool, dir, pinned(digest)),
+				ConfigStateChecks: expectImage(testImageAddr, digest, size, "linux", "kernel"),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(testImageAddr, "sha256", digest),
-					resource.TestCheckResourceAttr(testImageAddr, "size", strconv.FormatInt(size, 10)),
-					resource.TestCheckResourceAttr(testImageAddr, "format", "linux"),
-					resource.TestCheckResourceAttr(testImageAddr, "boot", "kernel"),
 					testAccCheckVolumeHolds(pool, "vmlinuz", guests.MicroVMKernel),
 					noLeftovers,
 				),
 			},
 			{
 				// A URL that answers 404 fails cleanly.
-				Config:      testAccImageConfig(pool, dir, imageBlock("missing", "missing", srv.URL+"/nope", fmt.Sprintf("  sha256 = %q", digest))),
+				Config: pooledConfig(pool, dir, tfconfig.Image{Label: "missing", Name: "missing", Source: srv.URL + "/nope",
+					Extra: "sha256 = " + tfconfig.Quote(digest)}),
 				ExpectError: regexp.MustCompile(`answered 404 Not Found`),
 			},
 		},
@@ -202,11 +202,12 @@ func TestAccImageResource_checksumMismatchLocal(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      testAccImageConfig(pool, dir, imageBlock("test", "k", guests.MultibootKernel, fmt.Sprintf("  sha256 = %q", wrong))),
+			Config: pooledConfig(pool, dir, tfconfig.Image{Label: "test", Name: "k", Source: guests.MultibootKernel,
+				Extra: "sha256 = " + tfconfig.Quote(wrong)}),
 			ExpectError: regexp.MustCompile(`(?s)Checksum mismatch.*expected sha256 ` + wrong + `.*actual\s+sha256 ` + digest),
 		}, {
 			// The plan failed, so not even the pool was created.
-			Config: testProviderBlock(),
+			Config: testConfig(),
 			Check: func(*terraform.State) error {
 				if _, err := acctest.MustClient(t).ReadPool(context.Background(), pool); !hypervisor.IsNotFound(err) {
 					return fmt.Errorf("pool created despite the failed plan: %v", err)
@@ -227,13 +228,36 @@ func TestAccImageResource_rollout(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "kernel-copy.elf")
 	acctest.CopyFile(t, guests.MultibootKernel, src)
 	config := func(source, extra string) string {
-		return testAccImageConfig(pool, dir, imageBlock("test", "kernel.elf", source, extra))
+		img := testImage("kernel.elf", source)
+		img.Extra = extra
+		return pooledConfig(pool, dir, img)
 	}
-	replace := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-		plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate),
-	}}
+	replace := planAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate)
 	digestChanged := statecheck.CompareValue(compare.ValuesDiffer())
 	var newDigest string
+	// rebuilt is a new build of src made by rebuild: the image is replaced
+	// and holds the new bytes.
+	rebuilt := func(rebuild func([]byte) []byte) resource.TestStep {
+		return resource.TestStep{
+			PreConfig: func() {
+				b, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(src, rebuild(b), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				newDigest, _ = fileDigest(t, src)
+			},
+			Config:           config(src, ""),
+			ConfigPlanChecks: replace,
+			ConfigStateChecks: []statecheck.StateCheck{
+				digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256")),
+				acctest.Expect(testImageAddr, "sha256", strVar(&newDigest)),
+			},
+			Check: testAccCheckVolumeHolds(pool, "kernel.elf", src),
+		}
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckImagesDestroyed,
@@ -242,58 +266,16 @@ func TestAccImageResource_rollout(t *testing.T) {
 				Config:            config(src, ""),
 				ConfigStateChecks: []statecheck.StateCheck{digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256"))},
 			},
-			{
-				// A new build: same path, new bytes (a trailing section appended).
-				PreConfig: func() {
-					f, err := os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					_, _ = f.WriteString("build 2\n")
-					_ = f.Close()
-					newDigest, _ = fileDigest(t, src)
-				},
-				Config:            config(src, ""),
-				ConfigPlanChecks:  replace,
-				ConfigStateChecks: []statecheck.StateCheck{digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256"))},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					func(s *terraform.State) error {
-						return resource.TestCheckResourceAttr(testImageAddr, "sha256", newDigest)(s)
-					},
-					testAccCheckVolumeHolds(pool, "kernel.elf", src),
-				),
-			},
+			// A new build: same path, new bytes (a trailing section appended).
+			rebuilt(func(b []byte) []byte { return append(b, "build 2\n"...) }),
 			{
 				// Pinning the current digest is no change at all.
-				Config: config(src, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionNoop),
-				}},
+				Config:           config(src, ""),
+				ConfigPlanChecks: planAction(testImageAddr, plancheck.ResourceActionNoop),
 			},
-			{
-				// A rebuild that keeps the size: the file's stamp changes, so the plan
-				// reads it again instead of trusting the digest recorded at upload.
-				PreConfig: func() {
-					b, err := os.ReadFile(src)
-					if err != nil {
-						t.Fatal(err)
-					}
-					copy(b[len(b)-len("build 3\n"):], "build 3\n")
-					if err := os.WriteFile(src, b, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					newDigest, _ = fileDigest(t, src)
-				},
-				Config:            config(src, ""),
-				ConfigPlanChecks:  replace,
-				ConfigStateChecks: []statecheck.StateCheck{digestChanged.AddStateValue(testImageAddr, tfjsonpath.New("sha256"))},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					func(s *terraform.State) error {
-						return resource.TestCheckResourceAttr(testImageAddr, "sha256", newDigest)(s)
-					},
-					testAccCheckVolumeHolds(pool, "kernel.elf", src),
-				),
-			},
+			// A rebuild that keeps the size: the file's stamp changes, so the plan
+			// reads it again instead of trusting the digest recorded at upload.
+			rebuilt(func(b []byte) []byte { copy(b[len(b)-len("build 3\n"):], "build 3\n"); return b }),
 			{
 				// Another source path with the same bytes still replaces.
 				PreConfig:        func() { acctest.CopyFile(t, src, other) },
@@ -303,12 +285,11 @@ func TestAccImageResource_rollout(t *testing.T) {
 			},
 			{
 				// An explicit format replaces too: multiboot is what it was detected as, raw is not.
-				Config:           config(other, `  format = "raw"`),
+				Config:           config(other, `format = "raw"`),
 				ConfigPlanChecks: replace,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(testImageAddr, "format", "raw"),
-					resource.TestCheckResourceAttr(testImageAddr, "boot", "disk"),
-				),
+				ConfigStateChecks: expectAttrs(testImageAddr, map[string]knownvalue.Check{
+					"format": str("raw"), "boot": str("disk"),
+				}),
 			},
 		},
 	})
@@ -322,7 +303,7 @@ func TestAccImageResource_drift(t *testing.T) {
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	config := testAccImageConfig(pool, dir, imageBlock("test", "kernel.elf", guests.MultibootKernel, ""))
+	config := pooledConfig(pool, dir, testImage("kernel.elf", guests.MultibootKernel))
 	_, size := fileDigest(t, guests.MultibootKernel)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -340,11 +321,9 @@ func TestAccImageResource_drift(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
+				Config:           config,
+				ConfigPlanChecks: planAction(testImageAddr, plancheck.ResourceActionCreate),
+				Check:            testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
 			},
 			{
 				// Someone appends to the volume's file on the host.
@@ -356,14 +335,10 @@ func TestAccImageResource_drift(t *testing.T) {
 					_, _ = f.Write(make([]byte, 512))
 					_ = f.Close()
 				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(testImageAddr, "size", strconv.FormatInt(size, 10)),
-					testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
-				),
+				Config:            config,
+				ConfigPlanChecks:  planAction(testImageAddr, plancheck.ResourceActionDestroyBeforeCreate),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(testImageAddr, "size", knownvalue.Int64Exact(size))},
+				Check:             testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
 			},
 			{
 				// The pool stopped out of band: the image is kept unchecked (a
@@ -374,10 +349,10 @@ func TestAccImageResource_drift(t *testing.T) {
 					}
 				},
 				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_pool.p", plancheck.ResourceActionUpdate),
-					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionNoop),
-				}},
+				ConfigPlanChecks: planActions(map[string]plancheck.ResourceActionType{
+					"unikernel_pool.p": plancheck.ResourceActionUpdate,
+					testImageAddr:      plancheck.ResourceActionNoop,
+				}),
 				Check: testAccCheckVolumeHolds(pool, "kernel.elf", guests.MultibootKernel),
 			},
 			{
@@ -422,43 +397,28 @@ func TestAccImageResource_importAdopt(t *testing.T) {
 	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(guests.MicroVMKernel))))
 	t.Cleanup(srv.Close)
 	config := func(source, extra string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-import {
-  to = unikernel_image.test
-  id = "%s/initrd.cpio"
-}
-
-resource "unikernel_image" "test" {
-  name   = "initrd.cpio"
-  pool   = %q
-  source = %q
-%s
-}
-`, pool, pool, source, extra)
+		img := testImage("initrd.cpio", source)
+		img.Pool, img.Extra = poolNamed(pool), extra
+		return testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), img)
 	}
-	adopted := resource.ComposeAggregateTestCheckFunc(
-		resource.TestCheckResourceAttr(testImageAddr, "sha256", digest),
-		resource.TestCheckResourceAttr(testImageAddr, "format", "raw"),
-		resource.TestCheckResourceAttr(testImageAddr, "boot", "disk"),
-		resource.TestCheckResourceAttr(testImageAddr, "id", filepath.Join(dir, "initrd.cpio")),
-		testAccCheckVolumeHolds(pool, "initrd.cpio", guests.MicroVMInitrd),
-	)
+	adopted := expectAttrs(testImageAddr, map[string]knownvalue.Check{
+		"sha256": str(digest), "format": str("raw"), "boot": str("disk"),
+		"id": str(filepath.Join(dir, "initrd.cpio")), "source": str(guests.MicroVMInitrd),
+	})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckImagesDestroyed,
 		Steps: []resource.TestStep{
 			{
 				// The URL serves the kernel, not the imported initrd.
-				Config:      config(srv.URL+"/vmlinuz", fmt.Sprintf("  sha256 = %q", digest)),
+				Config:      config(srv.URL+"/vmlinuz", "sha256 = "+tfconfig.Quote(digest)),
 				ExpectError: regexp.MustCompile(`(?s)are not the\s+volume's.*volume sha256 ` + digest + `.*Nothing was changed`),
 			},
 			{
-				Config: config(guests.MicroVMInitrd, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testImageAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(adopted,
-					resource.TestCheckResourceAttr(testImageAddr, "source", guests.MicroVMInitrd)),
+				Config:            config(guests.MicroVMInitrd, ""),
+				ConfigPlanChecks:  planAction(testImageAddr, plancheck.ResourceActionUpdate),
+				ConfigStateChecks: adopted,
+				Check:             testAccCheckVolumeHolds(pool, "initrd.cpio", guests.MicroVMInitrd),
 			},
 		},
 	})

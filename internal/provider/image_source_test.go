@@ -13,7 +13,7 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat/imagetest"
 )
 
-func TestParseSource(t *testing.T) {
+func TestParseSource_kinds(t *testing.T) {
 	for s, want := range map[string]sourceKind{
 		"/srv/kernel.elf":            sourceLocal,
 		"build/kernel.elf":           sourceLocal,
@@ -31,7 +31,7 @@ func TestParseSource(t *testing.T) {
 	}
 }
 
-func TestVolumeSpecForQCOW2(t *testing.T) {
+func TestVolumeSpec_qcow2(t *testing.T) {
 	for version, compat := range map[uint32]string{2: "0.10", 3: "1.1"} {
 		img := &preparedImage{size: 196616, format: imageformat.QCOW2, result: imageformat.Result{
 			QCOW2: &imageformat.QCOW2Header{Version: version, VirtualSize: 1 << 30, ClusterBits: 16}}}
@@ -55,7 +55,7 @@ func noTempFiles(t *testing.T) {
 
 // Downloads go to a private temporary file that is removed on every failure,
 // and a pinned digest is checked before anything else happens.
-func TestPrepareImageFromHTTP(t *testing.T) {
+func TestPrepareImage_fromHTTP(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	kernel := imagetest.ELF(imagetest.ELFOptions{PVH: true})
 	digest, _, _ := imageformat.HashReader(strings.NewReader(string(kernel)))
@@ -103,7 +103,7 @@ func TestPrepareImageFromHTTP(t *testing.T) {
 	}
 }
 
-func TestPrepareImageLocal(t *testing.T) {
+func TestPrepareImage_local(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "k.elf")
 	kernel := imagetest.ELF(imagetest.ELFOptions{Multiboot: true})
 	if err := os.WriteFile(p, kernel, 0o644); err != nil {

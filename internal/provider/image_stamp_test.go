@@ -10,11 +10,11 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
 
-// TestPlanDigestStamp shows that a plan reuses the recorded digest only while
+// TestPlanDigest_reusedWhileStampHolds shows that a plan reuses the recorded digest only while
 // the file keeps its stamp: the recorded value here is deliberately not the
 // file's hash, so returning it proves the file was not read. Any change,
 // including one that keeps the size, makes the plan hash the file again.
-func TestPlanDigestStamp(t *testing.T) {
+func TestPlanDigest_reusedWhileStampHolds(t *testing.T) {
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "kernel.elf")
 	if err := os.WriteFile(p, []byte("build one"), 0o644); err != nil {

@@ -82,7 +82,7 @@ func tlsServer(t *testing.T, h http.Handler) *httptest.Server {
 // accepted; a certificate from an unknown CA fails with a clear error before
 // anything is created; redirects are bounded and never downgrade to http;
 // and the size cap holds with and without a Content-Length.
-func TestImageSourceHTTPS(t *testing.T) {
+func TestImageSource_https(t *testing.T) {
 	if len(testServerCert.Certificate) == 0 {
 		t.Fatal("the test CA was not set up by TestMain")
 	}

@@ -10,7 +10,7 @@ import (
 
 // A start failure of QEMU on a path it may not open is explained: the user,
 // the path, the confinement and the fix. Other errors get nothing.
-func TestPermissionHint(t *testing.T) {
+func TestPermissionHint_explainsStartFailure(t *testing.T) {
 	msg := "start domain tf-acc-x: internal error: qemu unexpectedly closed the monitor: " +
 		"qemu-system-x86_64: could not open kernel file '/root/build/kernel.elf': Permission denied"
 	got := permissionHint(msg, "uid 64055, gid 64055", []string{"apparmor", "dac"})
@@ -37,7 +37,7 @@ func TestPermissionHint(t *testing.T) {
 // The host paths QEMU opens: kernel, initrd and disks by their directories
 // only (libvirt hands over the files), shares by the directory itself too,
 // writable unless read-only; unknown values are left for the apply's plan.
-func TestQEMUHostPaths(t *testing.T) {
+func TestQEMUHostPaths_kernelDisksAndShares(t *testing.T) {
 	m := &instanceModel{
 		Kernel: types.StringValue("/k/kernel.elf"),
 		Initrd: types.StringUnknown(),

@@ -12,7 +12,7 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-func TestACPIDefault(t *testing.T) {
+func TestACPI_default(t *testing.T) {
 	base := instanceModel{BootFormat: types.StringValue("multiboot"), Mode: types.StringValue("service"),
 		ShutdownTimeout: types.StringValue("0s"), CPUFeatures: types.MapNull(types.StringType)}
 	for _, tc := range []struct {
@@ -54,10 +54,10 @@ func checkACPI(name string, want bool) resource.TestCheckFunc {
 	})
 }
 
-// TestAccInstanceACPI: a multiboot service gets ACPI by default; acpi =
+// TestAccInstance_acpi: a multiboot service gets ACPI by default; acpi =
 // false leaves it out (redefine and restart, same UUID) and the guest still
 // reaches its ready line; removing the setting brings ACPI back.
-func TestAccInstanceACPI(t *testing.T) {
+func TestAccInstance_acpi(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("acpi")
 	const res = "unikernel_instance.test"

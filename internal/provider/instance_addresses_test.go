@@ -8,7 +8,7 @@ import (
 
 // reservedPort names the address to dial for a static guest over a remote
 // URI only when the interface has a reserved address and the gate a port.
-func TestReservedPort(t *testing.T) {
+func TestReservedPort_onlyWithReservationAndPort(t *testing.T) {
 	nic := func(ip string) nicModel {
 		return nicModel{IPv4Address: types.StringValue(ip)}
 	}

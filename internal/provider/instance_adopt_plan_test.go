@@ -27,7 +27,7 @@ func cowModel(base, overlay string) *instanceModel {
 // An adopted overlay named otherwise (the libvirt provider's) is kept while
 // the base image stays, in the plan and in the domain's definition; a new
 // base image plans the provider's own overlay, and the adopted one goes.
-func TestPlanOverlays(t *testing.T) {
+func TestPlanOverlays_keepAdoptedWhileBaseStays(t *testing.T) {
 	state := cowModel("/pool/osv-base.raw", "/pool/osv-overlay.qcow2")
 
 	plan := cowModel("/pool/osv-base.raw", "")
@@ -82,7 +82,7 @@ func TestPlanOverlays(t *testing.T) {
 // path and format) is not inspected again, so a disk the provider would
 // refuse today (an imported qcow2 with a backing file) never fails an
 // update of something else.
-func TestImageChanges(t *testing.T) {
+func TestImageChanges_onlyChangedImagesChecked(t *testing.T) {
 	state := restartBaseModel()
 	plan := restartBaseModel()
 	plan.Disks[0].Format = types.StringUnknown()
@@ -120,7 +120,7 @@ func TestImageChanges(t *testing.T) {
 // A plan whose only differences are read-only values left unknown (because
 // a default differed before keepAdopted put libvirt's value back) plans
 // nothing; any real difference keeps them unknown.
-func TestSettleNoChange(t *testing.T) {
+func TestSettle_noChange(t *testing.T) {
 	state := restartBaseModel()
 	plan := *restartBaseModel()
 	plan.State = types.StringUnknown()
@@ -141,7 +141,7 @@ func TestSettleNoChange(t *testing.T) {
 
 // Every optional attribute with a default keeps what libvirt holds on an
 // adopted instance: it has the keepAdopted plan modifier first.
-func TestInstanceDefaultsKeepAdopted(t *testing.T) {
+func TestInstanceDefaults_keepAdopted(t *testing.T) {
 	var resp fwresource.SchemaResponse
 	(&InstanceResource{}).Schema(context.Background(), fwresource.SchemaRequest{}, &resp)
 	check := func(name string, a schema.Attribute) {
@@ -186,7 +186,7 @@ func TestInstanceDefaultsKeepAdopted(t *testing.T) {
 	}
 }
 
-func TestReadTail(t *testing.T) {
+func TestReadTail_limit(t *testing.T) {
 	r := bytes.NewReader([]byte("0123456789"))
 	for limit, want := range map[int]string{0: "0123456789", 4: "6789", 20: "0123456789"} {
 		got, err := readTail(r, 10, limit)

@@ -66,7 +66,7 @@ func printAndStop(t *testing.T, r *InstanceResource, name, log, text string) {
 
 // A service that prints its ready line and powers off between two polls of
 // the readiness wait is ready: the console is read once more after the stop.
-func TestWaitReadyReadsTheConsoleOfAStoppedGuestOnceMore(t *testing.T) {
+func TestWaitReady_readsStoppedGuestConsoleOnceMore(t *testing.T) {
 	r, m, log := bootUnit(t, "unit-ready-then-off", "^READY$")
 	printAndStop(t, r, "unit-ready-then-off", log, "boot\nREADY\r\n")
 	if err := r.waitReady(t.Context(), m, 0); err != nil {
@@ -75,7 +75,7 @@ func TestWaitReadyReadsTheConsoleOfAStoppedGuestOnceMore(t *testing.T) {
 }
 
 // A service that stops without its ready line fails the wait, and says so.
-func TestWaitReadyFailsWhenAStoppedGuestNeverPrintedTheLine(t *testing.T) {
+func TestWaitReady_failsWhenStoppedGuestNeverPrintedLine(t *testing.T) {
 	r, m, log := bootUnit(t, "unit-off-not-ready", "^READY$")
 	printAndStop(t, r, "unit-off-not-ready", log, "boot\npanic\n")
 	err := r.waitReady(t.Context(), m, 0)
@@ -87,7 +87,7 @@ func TestWaitReadyFailsWhenAStoppedGuestNeverPrintedTheLine(t *testing.T) {
 
 // A console gate anchored at the start of a line matches a line that the
 // guest began with NUL bytes, as Unikraft's lwIP prints its first one.
-func TestMatchLineIgnoresControlBytes(t *testing.T) {
+func TestMatchLine_ignoresControlBytes(t *testing.T) {
 	re := regexp.MustCompile(`^1: Set IPv4 address 10\.0\.0\.2 mask`)
 	if !matchLine(re, []byte("booting\r\n\x00\x001: Set IPv4 address 10.0.0.2 mask 255.255.255.0\r\n")) {
 		t.Error("the line after two NULs did not match")

@@ -41,7 +41,7 @@ var specFieldClass = map[string]updateClass{
 
 // instanceAttributeClass classifies every attribute of unikernel_instance
 // (nested attributes share their parent's class). The restart class follows
-// from the spec (specFieldClass, restartDiffers); TestInstanceAttributeClasses
+// from the spec (specFieldClass, restartDiffers); TestInstanceAttributes_everyOneClassified
 // checks that this table, the schema, the descriptions and restartDiffers
 // agree, and that a new attribute is classified.
 var instanceAttributeClass = map[string]updateClass{

@@ -15,11 +15,11 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// TestInstanceAttributeClasses walks every attribute of unikernel_instance
+// TestInstanceAttributes_everyOneClassified walks every attribute of unikernel_instance
 // and requires it to be classified as live, restart, replace or computed,
 // its schema and description to say so, and restartDiffers (which follows
 // from the spec) to restart for exactly the restart attributes.
-func TestInstanceAttributeClasses(t *testing.T) {
+func TestInstanceAttributes_everyOneClassified(t *testing.T) {
 	var resp resource.SchemaResponse
 	(&InstanceResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
 	if resp.Diagnostics.HasError() {
@@ -69,9 +69,9 @@ func TestInstanceAttributeClasses(t *testing.T) {
 	}
 }
 
-// TestSpecFieldClasses requires every field of hypervisor.DomainSpec to be
+// TestSpecFields_everyOneClassified requires every field of hypervisor.DomainSpec to be
 // classified, so that a field added to the spec decides whether it restarts.
-func TestSpecFieldClasses(t *testing.T) {
+func TestSpecFields_everyOneClassified(t *testing.T) {
 	typ := reflect.TypeFor[hypervisor.DomainSpec]()
 	fields := map[string]bool{}
 	for i := range typ.NumField() {
@@ -88,10 +88,10 @@ func TestSpecFieldClasses(t *testing.T) {
 	}
 }
 
-// TestRestartNestedChanges covers the attributes inside disks and
+// TestRestart_nestedChanges covers the attributes inside disks and
 // network_interfaces, which restart as their parent does, except the
 // computed ones.
-func TestRestartNestedChanges(t *testing.T) {
+func TestRestart_nestedChanges(t *testing.T) {
 	for name, c := range map[string]struct {
 		change  func(*instanceModel)
 		restart bool

@@ -33,7 +33,7 @@ func unikraftArgsLine(args []string) string {
 // as written: spaces, both quote kinds, a backslash, '=', a word that looks
 // like a library parameter, and non-ASCII. A change of args runs the job
 // again, in place.
-func TestAccInstanceFamily_UnikraftArgs(t *testing.T) {
+func TestAccInstanceFamily_unikraftArgs(t *testing.T) {
 	testAccInstancePreCheck(t)
 	tp := acctest.ThirdPartyGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)

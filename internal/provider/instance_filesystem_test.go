@@ -78,7 +78,7 @@ func TestAccInstanceFilesystems_validation(t *testing.T) {
 
 // A share's read-only flag and its source changed out of band are repaired
 // in place, with the UUID kept.
-func TestAccInstanceDrift_Filesystems(t *testing.T) {
+func TestAccInstanceDrift_filesystems(t *testing.T) {
 	testAccInstancePreCheck(t)
 	dir, other := t.TempDir(), t.TempDir()
 	testAccInstanceDrift(t, driftCase{

@@ -12,12 +12,12 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 )
 
-// TestAccInstanceImageRollout boots from a unikernel_image, then rebuilds the
+// TestAccInstanceImage_rollout boots from a unikernel_image, then rebuilds the
 // image: the image is replaced under the same path and the instance restarts
 // in place (same UUID) to boot the new build, with no graceful shutdown wait
 // since shutdown_timeout is unset and the kernel is multiboot. A qcow2 image given as kernel
 // is refused at plan time.
-func TestAccInstanceImageRollout(t *testing.T) {
+func TestAccInstanceImage_rollout(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	kernel := dir + "/hello.elf"

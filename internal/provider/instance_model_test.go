@@ -20,7 +20,7 @@ func nic(network, mac string) nicModel {
 	return nicModel{Network: types.StringValue(network), MAC: m, Model: types.StringUnknown()}
 }
 
-func TestKeepInterfaceIdentity(t *testing.T) {
+func TestInterfaceIdentity_kept(t *testing.T) {
 	state := []nicModel{nic("a", "52:54:00:00:00:0a"), nic("b", "52:54:00:00:00:0b")}
 	for i := range state {
 		state[i].Model = types.StringValue("virtio")
@@ -57,7 +57,7 @@ func TestKeepInterfaceIdentity(t *testing.T) {
 	}
 }
 
-func TestDefaultShutdownTimeout(t *testing.T) {
+func TestDefaultShutdownTimeout_byBootFormat(t *testing.T) {
 	for format, want := range map[string]string{
 		"multiboot": "0s", "multiboot2": "0s", "pvh": "0s",
 		"linux": "10s", "disk": "10s", "unknown": "10s", "": "10s",
@@ -68,10 +68,10 @@ func TestDefaultShutdownTimeout(t *testing.T) {
 	}
 }
 
-// TestInstanceModelRoundTrip maps models to the domain spec, through
+// TestInstanceModel_roundTrip maps models to the domain spec, through
 // libvirt's XML, and back with fromInfo: every attribute libvirt holds must
 // come back as it went in, so that no attribute is mapped one way only.
-func TestInstanceModelRoundTrip(t *testing.T) {
+func TestInstanceModel_roundTrip(t *testing.T) {
 	console := hypervisor.ConsolePool{Name: "unikernel-console", Path: "/var/lib/unikernel/console"}
 	diskBoot := restartBaseModel()
 	diskBoot.Kernel, diskBoot.Initrd, diskBoot.Cmdline = types.StringNull(), types.StringNull(), types.StringNull()

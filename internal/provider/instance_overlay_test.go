@@ -22,7 +22,7 @@ import (
 // The disk guest writes a sector of its own data to its boot disk; each
 // write lands in that instance's overlay, and the base's sha256 is
 // unchanged. The overlays are deleted with the instances.
-func TestAccInstanceCopyOnWrite(t *testing.T) {
+func TestAccInstance_copyOnWrite(t *testing.T) {
 	for _, format := range []string{"raw", "qcow2"} {
 		t.Run(format, func(t *testing.T) { testAccInstanceCopyOnWrite(t, format) })
 	}
@@ -139,7 +139,7 @@ resource "unikernel_instance" "test" {
 // A copy-on-write disk pointed at the base image itself out of band (so the
 // guest would write into the shared base) is pointed back at its overlay,
 // in place, with the UUID kept.
-func TestAccInstanceDrift_BaseImage(t *testing.T) {
+func TestAccInstanceDrift_baseImage(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()

@@ -18,7 +18,7 @@ import (
 // A named model with a required feature, then maximum with that feature
 // disabled; machine "pc" stays as written although libvirt stores the
 // versioned name; rng adds virtio-rng.
-func TestAccInstanceCPU(t *testing.T) {
+func TestAccInstanceCPU_modelsAndFeatures(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("cpu")
 	westmere := jobConfig(g, name, "job", "cpu one poweroff",
@@ -71,7 +71,7 @@ func TestAccInstanceCPU(t *testing.T) {
 
 // CPU modes, models, features and machine types the host cannot give fail
 // the plan, naming the attribute and what the host offers.
-func TestAccInstanceCPU_Validation(t *testing.T) {
+func TestAccInstanceCPU_validation(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("cpu")
 	steps := []resource.TestStep{
@@ -124,7 +124,7 @@ func TestAccInstanceCPU_Validation(t *testing.T) {
 
 // Drift of the platform settings: each is changed out of band and repaired
 // in place, with the UUID kept (see testAccInstanceDrift).
-func TestAccInstanceDrift_CPUMode(t *testing.T) {
+func TestAccInstanceDrift_cpuMode(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift cpu",
 		drift: func(t *testing.T, c *hypervisor.Client, name string) {
@@ -135,7 +135,7 @@ func TestAccInstanceDrift_CPUMode(t *testing.T) {
 	})
 }
 
-func TestAccInstanceDrift_CPUFeatures(t *testing.T) {
+func TestAccInstanceDrift_cpuFeatures(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift cpu features",
 		extra:   `cpu_mode = "maximum"` + "\n" + `cpu_features = { rdrand = "require" }`,
@@ -149,7 +149,7 @@ func TestAccInstanceDrift_CPUFeatures(t *testing.T) {
 	})
 }
 
-func TestAccInstanceDrift_Machine(t *testing.T) {
+func TestAccInstanceDrift_machine(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift machine",
 		extra:   `machine = "pc"`,
@@ -161,7 +161,7 @@ func TestAccInstanceDrift_Machine(t *testing.T) {
 	})
 }
 
-func TestAccInstanceDrift_RNG(t *testing.T) {
+func TestAccInstanceDrift_rng(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift rng",
 		extra:   `rng = true`,

@@ -13,12 +13,12 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 )
 
-// TestAccInstancePVHEntry boots the PVH entry of the test unikernel, the one
+// TestAccInstance_pvhEntry boots the PVH entry of the test unikernel, the one
 // Xen uses, under QEMU: a copy of the kernel whose multiboot magic is cleared
 // leaves QEMU only the PVH note, so QEMU's own PVH loader starts it. Not on
 // Xen, the entry must fall back to the serial port, read its command line
 // from hvm_start_info, and still power off through ACPI in job mode.
-func TestAccInstancePVHEntry(t *testing.T) {
+func TestAccInstance_pvhEntry(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	b, err := os.ReadFile(g.MultibootKernel)
 	if err != nil {

@@ -23,7 +23,7 @@ import (
 // keeps it on refresh. A static guest gated on its console only has no
 // address unless libvirt's ARP source works on the remote host (here it
 // fails with "wrong nlmsg len"), and it is never probed.
-func TestAccRemoteStaticAddress(t *testing.T) {
+func TestAccRemote_staticAddress(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	uri := sshURI(t)

@@ -29,7 +29,7 @@ func testAccInstancePreCheck(t *testing.T) acctest.Guests {
 	return acctest.TestGuests(t)
 }
 
-func TestAccInstanceMultiboot(t *testing.T) {
+func TestAccInstance_multiboot(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("inst")
 	const addr = "unikernel_instance.test"

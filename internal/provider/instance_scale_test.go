@@ -14,10 +14,10 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// TestAccInstanceThirty applies 30 instances at Terraform's default
+// TestAccInstance_thirty applies 30 instances at Terraform's default
 // parallelism (10), each with an address reservation, and destroys them:
 // nothing may be left in libvirt (domains, reservations, console logs).
-func TestAccInstanceThirty(t *testing.T) {
+func TestAccInstance_thirty(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	lan := acctest.TestNetwork(t, "isolated")
 	prefix := acctest.RandName("many")

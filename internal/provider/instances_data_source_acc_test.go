@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 )
 
 // Three instances on the real daemon, listed through every filter:
@@ -24,59 +26,48 @@ import (
 //
 // Each list is checked whole and in order, so a filter that keeps too much,
 // too little or sorts wrongly fails.
-func TestAccDataSourceInstances_filters(t *testing.T) {
+func TestAccInstancesDataSource_filters(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	netA := acctest.TestNetwork(t, "nat").Name
 	netB := acctest.TestNetwork(t, "nat").Name
 	p := acctest.RandName("fleet")
-	inst := func(suffix, family string, memory, vcpus int, running bool, nets ...string) string {
-		nics := ""
-		for _, n := range nets {
-			nics += fmt.Sprintf("{ network = %q },", n)
+	inst := func(suffix, family string, memory, vcpus int, running bool, nets ...string) tfconfig.Instance {
+		nics := make([]tfconfig.NIC, len(nets))
+		for k, n := range nets {
+			nics[k] = tfconfig.NIC{Network: n}
 		}
-		return fmt.Sprintf(`
-resource "unikernel_instance" %[1]q {
-  name    = "%[2]s-%[1]s"
-  kernel  = %[3]q
-  cmdline = "fleet %[1]s"
-  family  = %[4]q
-  memory  = %[5]d
-  vcpus   = %[6]d
-  running = %[7]t
-  network_interfaces = [%[8]s]
-  wait_for = {
-    console = "UNIKERNEL-READY"
-    timeout = "60s"
-  }
-}
-`, suffix, p, g.MultibootKernel, family, memory, vcpus, running, nics)
+		return tfconfig.Instance{
+			Label: suffix, Name: p + "-" + suffix, Kernel: g.MultibootKernel, Cmdline: "fleet " + suffix,
+			Family: family, Memory: memory, Running: tfconfig.Bool(running), NICs: nics,
+			WaitFor: &tfconfig.WaitFor{Console: "UNIKERNEL-READY", Timeout: "60s"},
+			Extra:   fmt.Sprintf("vcpus = %d", vcpus),
+		}
 	}
-	list := func(label, filters string) string {
-		return fmt.Sprintf(`
-data "unikernel_instances" %q {
-%s
-  depends_on = [unikernel_instance.a, unikernel_instance.b, unikernel_instance.c]
-}
-`, label, filters)
+	// list is data.unikernel_instances.<label> with filters, read once the
+	// three instances exist.
+	list := func(label string, filters ...string) tfconfig.Block {
+		return tfconfig.Raw(fmt.Sprintf("data \"unikernel_instances\" %s {\n  %s\n  depends_on = [unikernel_instance.a, unikernel_instance.b, unikernel_instance.c]\n}\n",
+			tfconfig.Quote(label), strings.Join(filters, "\n  ")))
 	}
-	mine := fmt.Sprintf(`  name_regex = "^%s-"`, p)
+	mine := "name_regex = " + tfconfig.Quote("^"+p+"-")
 	configWith := func(familyC string) string {
-		return testProviderBlock() +
-			inst("a", "unikraft", 16, 1, true, netA) +
-			inst("b", "unikraft", 24, 2, true, netA, netB) +
-			inst("c", familyC, 16, 1, false, netB) +
-			list("all", mine) +
-			list("ab", fmt.Sprintf(`  name_regex = "^%s-[ab]$"`, p)) +
-			list("running", mine+"\n  state = \"running\"") +
-			list("paused", mine+"\n  state = \"paused\"") +
-			list("shutoff", mine+"\n  state = \"shutoff\"") +
-			list("net_a", mine+fmt.Sprintf("\n  network = %q", netA)) +
-			list("net_b", mine+fmt.Sprintf("\n  network = %q", netB)) +
-			list("unikraft", mine+"\n  family = \"unikraft\"") +
-			list("generic", mine+"\n  family = \"generic\"") +
-			list("solo5", mine+"\n  family = \"solo5\"") +
-			list("everything", fmt.Sprintf("  name_regex = %q\n  state = \"running\"\n  network = %q\n  family = \"unikraft\"", p, netB))
+		return testConfig(
+			inst("a", "unikraft", 16, 1, true, netA),
+			inst("b", "unikraft", 24, 2, true, netA, netB),
+			inst("c", familyC, 16, 1, false, netB),
+			list("all", mine),
+			list("ab", "name_regex = "+tfconfig.Quote("^"+p+"-[ab]$")),
+			list("running", mine, `state = "running"`),
+			list("paused", mine, `state = "paused"`),
+			list("shutoff", mine, `state = "shutoff"`),
+			list("net_a", mine, "network = "+tfconfig.Quote(netA)),
+			list("net_b", mine, "network = "+tfconfig.Quote(netB)),
+			list("unikraft", mine, `family = "unikraft"`),
+			list("generic", mine, `family = "generic"`),
+			list("solo5", mine, `family = "solo5"`),
+			list("everything", "name_regex = "+tfconfig.Quote(p), `state = "running"`, "network = "+tfconfig.Quote(netB), `family = "unikraft"`),
+		)
 	}
 	config := configWith("generic")
 	names := func(label string, suffixes ...string) statecheck.StateCheck {
@@ -148,10 +139,8 @@ data "unikernel_instances" %q {
 			{
 				// A family declared on a generic instance changes in place, and
 				// the domain's metadata follows.
-				Config: configWith("solo5"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.c", plancheck.ResourceActionUpdate),
-				}},
+				Config:           configWith("solo5"),
+				ConfigPlanChecks: planAction("unikernel_instance.c", plancheck.ResourceActionUpdate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					names("generic"),
 					names("solo5", "c"),
@@ -163,7 +152,7 @@ data "unikernel_instances" %q {
 }
 
 // Bad filters are refused at plan, naming the attribute and what it accepts.
-func TestAccDataSourceInstances_badInput(t *testing.T) {
+func TestAccInstancesDataSource_badInput(t *testing.T) {
 	testAccPreCheck(t)
 	cases := map[string]struct{ filter, want string }{
 		"regex":   {`name_regex = "web-("`, `(?s)Invalid regular expression.*name_regex: must be a valid regular expression \(Go RE2\s+syntax\)`},
@@ -174,7 +163,7 @@ func TestAccDataSourceInstances_badInput(t *testing.T) {
 	steps := []resource.TestStep{}
 	for _, c := range cases {
 		steps = append(steps, resource.TestStep{
-			Config:      testProviderBlock() + "data \"unikernel_instances\" \"x\" {\n  " + c.filter + "\n}\n",
+			Config:      testConfig(tfconfig.Raw("data \"unikernel_instances\" \"x\" {\n  " + c.filter + "\n}\n")),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(c.want),
 		})

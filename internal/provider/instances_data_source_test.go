@@ -46,7 +46,7 @@ func listFleet(t *testing.T) (*hypervisor.Client, string) {
 	return c, prefix
 }
 
-func TestListInstancesFilters(t *testing.T) {
+func TestListInstances_filters(t *testing.T) {
 	c, prefix := listFleet(t)
 	ctx := context.Background()
 	mine := regexp.MustCompile("^" + regexp.QuoteMeta(prefix))
@@ -100,7 +100,7 @@ func TestListInstancesFilters(t *testing.T) {
 	}
 }
 
-func TestInstancesItem(t *testing.T) {
+func TestInstancesItem_fields(t *testing.T) {
 	c, prefix := listFleet(t)
 	infos, err := listInstances(context.Background(), c, instancesFilter{name: regexp.MustCompile("^" + regexp.QuoteMeta(prefix))})
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-func TestLibraryError(t *testing.T) {
+func TestLibraryError_explainsMissingLibrary(t *testing.T) {
 	missing := &hypervisor.Error{Op: "load", Kind: "libvirt client library", Name: "libvirt.so.0",
 		Code: hypervisor.ErrLibraryMissing, Message: "libvirt.so.0: cannot open shared object file"}
 	summary, detail, ok := libraryError(missing)

@@ -1029,11 +1029,11 @@ resource "unikernel_network" "nat" {
 `, s.network, e.prefix, s.network[len(s.network)-8:]+".local")
 }
 
-// TestAccMigrate_LibvirtProviderOSvOverlay adopts an upstream OSv lighttpd
+// TestAccMigrate_libvirtProviderOSvOverlay adopts an upstream OSv lighttpd
 // made by the libvirt provider v0.8 on its copy-on-write overlay, with a NIC
 // on its NAT network and a file serial console added by the user's XSLT,
 // together with its pool, network and base volume.
-func TestAccMigrate_LibvirtProviderOSvOverlay(t *testing.T) {
+func TestAccMigrate_libvirtProviderOSvOverlay(t *testing.T) {
 	migratePreCheck(t)
 	e := newMigrateEnv(t)
 	s := setupOSv(t, e)
@@ -1165,11 +1165,11 @@ func (e *migrateEnv) networkXML(name string) string {
 	return doc
 }
 
-// TestAccMigrate_LibvirtProviderKernelGuest adopts a direct kernel boot
+// TestAccMigrate_libvirtProviderKernelGuest adopts a direct kernel boot
 // guest made by the libvirt provider v0.9 (os.kernel, os.initrd, os.cmdline,
 // a NIC on a NAT network, a pty serial console), the Linux microVM test
 // guest, which serves its command line over HTTP.
-func TestAccMigrate_LibvirtProviderKernelGuest(t *testing.T) {
+func TestAccMigrate_libvirtProviderKernelGuest(t *testing.T) {
 	migratePreCheck(t)
 	e := newMigrateEnv(t)
 	g := acctest.TestGuests(t)
@@ -1235,11 +1235,11 @@ resource "unikernel_instance" "vm" {
 	t.Run("memory", func(t *testing.T) { changeMemory(t, e, w, r, serving) })
 }
 
-// TestAccMigrate_VirtInstallImport adopts a domain that `virt-install
+// TestAccMigrate_virtInstallImport adopts a domain that `virt-install
 // --import` defined (its USB controllers, e1000 NIC, pty console, clock
 // timers and power management as virt-install writes them) on a qcow2 disk
 // given by path.
-func TestAccMigrate_VirtInstallImport(t *testing.T) {
+func TestAccMigrate_virtInstallImport(t *testing.T) {
 	migratePreCheck(t)
 	e := newMigrateEnv(t)
 	g := acctest.TestGuests(t)
@@ -1294,10 +1294,10 @@ resource "unikernel_instance" "vm" {
 	t.Run("memory", func(t *testing.T) { changeMemory(t, e, w, r, running) })
 }
 
-// TestAccMigrate_VirshHandMade adopts a domain written by hand and defined
+// TestAccMigrate_virshHandMade adopts a domain written by hand and defined
 // with virsh: a multiboot kernel with a command line, and a serial console
 // into a file of the user's.
-func TestAccMigrate_VirshHandMade(t *testing.T) {
+func TestAccMigrate_virshHandMade(t *testing.T) {
 	migratePreCheck(t)
 	e := newMigrateEnv(t)
 	g := acctest.TestGuests(t)
@@ -1346,12 +1346,12 @@ resource "unikernel_instance" "vm" {
 	})
 }
 
-// TestAccMigrate_GuideExample applies the migration guide's worked example
+// TestAccMigrate_guideExample applies the migration guide's worked example
 // (examples/guides/migrating-from-libvirt-provider) to objects defined as
 // the libvirt provider defines them: its import blocks and configuration,
 // with the variables pointing at them, plan no change but the image's
 // recorded source, apply without a restart, and plan nothing after.
-func TestAccMigrate_GuideExample(t *testing.T) {
+func TestAccMigrate_guideExample(t *testing.T) {
 	migratePreCheck(t)
 	t.Setenv(EnvHypervisor, acctest.Hypervisor())
 	e := newMigrateEnv(t)

@@ -11,80 +11,80 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 const testNetData = "data.unikernel_network.test"
 
-func TestAccNetworkDataSource(t *testing.T) {
+// networkData is data.unikernel_network.test reading unikernel_network.test.
+const networkData = tfconfig.Raw(`
+data "unikernel_network" "test" {
+  name = unikernel_network.test.name
+}
+`)
+
+func TestAccNetworkDataSource_basic(t *testing.T) {
 	testAccPreCheck(t)
 	lan := acctest.CIDR(t)
 	name := acctest.RandName("net")
+	// asResource checks that the data source reads what the resource holds at path.
+	asResource := func(path string) statecheck.StateCheck {
+		return statecheck.CompareValuePairs(testNetData, acctest.Path(path), testNetAddr, acctest.Path(path), compare.ValuesSame())
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-  mtu       = 1450
-  hosts     = [{ mac = "52:54:00:14:10:01", ipv4 = "`+lan.Host(10)+`", hostname = "one" }]
-  dns = {
-    domain = "data.internal"
-    hosts  = [{ ipv4 = "`+lan.Host(10)+`", hostnames = ["one", "uno"] }]
-  }
-}
-
-data "unikernel_network" "test" {
-  name = unikernel_network.test.name
-}
-`, name),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPair(testNetData, "id", testNetAddr, "id"),
-					resource.TestCheckResourceAttrPair(testNetData, "bridge", testNetAddr, "bridge"),
-					resource.TestCheckResourceAttrPair(testNetData, "gateway", testNetAddr, "gateway"),
-					resource.TestCheckResourceAttrPair(testNetData, "dhcp.start", testNetAddr, "dhcp.start"),
-					resource.TestCheckResourceAttrPair(testNetData, "dhcp.end", testNetAddr, "dhcp.end"),
-				),
+				Config: testConfig(tfconfig.Network{
+					Label: "test", Name: name, IPv4CIDR: lan.CIDR(), Extra: "mtu = 1450",
+					Hosts:     []tfconfig.Reservation{{MAC: "52:54:00:14:10:01", IPv4: lan.Host(10), Hostname: "one"}},
+					DNSDomain: "data.internal",
+					DNSHosts:  []tfconfig.DNSHost{{IP: lan.Host(10), Hostnames: []string{"one", "uno"}}},
+				}, networkData),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("mode"), knownvalue.StringExact("nat")),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("ipv4_cidr"), knownvalue.StringExact(lan.CIDR())),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("mtu"), knownvalue.Int64Exact(1450)),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("running"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("autostart"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("dhcp").AtMapKey("no_ping"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("hosts"), knownvalue.SetExact([]knownvalue.Check{
+					asResource("id"),
+					asResource("bridge"),
+					asResource("gateway"),
+					asResource("dhcp.start"),
+					asResource("dhcp.end"),
+					acctest.Expect(testNetData, "mode", str("nat")),
+					acctest.Expect(testNetData, "ipv4_cidr", str(lan.CIDR())),
+					acctest.Expect(testNetData, "mtu", knownvalue.Int64Exact(1450)),
+					acctest.Expect(testNetData, "running", knownvalue.Bool(true)),
+					acctest.Expect(testNetData, "autostart", knownvalue.Bool(true)),
+					acctest.Expect(testNetData, "dhcp.no_ping", knownvalue.Bool(true)),
+					acctest.Expect(testNetData, "hosts", knownvalue.SetExact([]knownvalue.Check{
 						knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"mac": knownvalue.StringExact("52:54:00:14:10:01"), "ipv4": knownvalue.StringExact(lan.Host(10)),
-							"hostname": knownvalue.StringExact("one"),
+							"mac": str("52:54:00:14:10:01"), "ipv4": str(lan.Host(10)),
+							"hostname": str("one"),
 						}),
 					})),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("dns"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"domain": knownvalue.StringExact("data.internal"),
+					acctest.Expect(testNetData, "dns", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"domain": str("data.internal"),
 						"hosts": knownvalue.SetExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"ipv4":      knownvalue.StringExact(lan.Host(10)),
-							"hostnames": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("one"), knownvalue.StringExact("uno")}),
+							"ipv4":      str(lan.Host(10)),
+							"hostnames": knownvalue.ListExact([]knownvalue.Check{str("one"), str("uno")}),
 						})}),
 					})),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("leases"), knownvalue.ListSizeExact(0)),
+					acctest.Expect(testNetData, "leases", knownvalue.ListSizeExact(0)),
 				},
 			},
 			{
-				Config: testProviderBlock() + `
+				Config: testConfig(tfconfig.Raw(`
 data "unikernel_network" "missing" {
   name = "tf-acc-no-such-network"
 }
-`,
+`)),
 				ExpectError: regexp.MustCompile(`Unable to read network "tf-acc-no-such-network"(?s:.*)virsh\s+net-list`),
 			},
 		},
@@ -184,16 +184,11 @@ func TestAccNetworkResource_microVMReservation(t *testing.T) {
 			return nil
 		}
 	}
-	network := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-  hosts     = [{ mac = %q, ipv4 = %q, hostname = "reserved" }]
-}
-`, name, hostsMAC, hostsIP)
+	network := tfconfig.Network{Label: "test", Name: name, IPv4CIDR: lan.CIDR(),
+		Hosts: []tfconfig.Reservation{{MAC: hostsMAC, IPv4: hostsIP, Hostname: "reserved"}}}
 	lease := func(mac, ip string) knownvalue.Check {
 		return knownvalue.ObjectPartial(map[string]knownvalue.Check{
-			"mac": knownvalue.StringExact(mac), "ipv4": knownvalue.StringExact(ip),
+			"mac": str(mac), "ipv4": str(ip),
 			"expiry": knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)),
 		})
 	}
@@ -202,27 +197,21 @@ resource "unikernel_network" "test" {
 		CheckDestroy:             acctest.CheckNetworksDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: network,
+				Config: testConfig(network),
 				Check: resource.ComposeTestCheckFunc(
 					expectAddr(hostsMAC, hostsIP, nil),
 					expectAddr(instMAC, instIP, &hypervisor.DHCPHost{MAC: instMAC, IPv4: instIP, Hostname: "inst"}),
 				),
 			},
 			{
-				Config: network + `
-data "unikernel_network" "test" {
-  name = unikernel_network.test.name
-}
-`,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionNoop),
-				}},
+				Config:           testConfig(network, networkData),
+				ConfigPlanChecks: planAction(testNetAddr, plancheck.ResourceActionNoop),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("leases"), knownvalue.ListExact([]knownvalue.Check{
+					acctest.Expect(testNetData, "leases", knownvalue.ListExact([]knownvalue.Check{
 						lease(hostsMAC, hostsIP), lease(instMAC, instIP),
 					})),
-					statecheck.ExpectKnownValue(testNetData, tfjsonpath.New("hosts"), knownvalue.SetSizeExact(2)),
-					statecheck.ExpectKnownValue(testNetAddr, tfjsonpath.New("hosts"), knownvalue.SetSizeExact(1)),
+					acctest.Expect(testNetData, "hosts", knownvalue.SetSizeExact(2)),
+					acctest.Expect(testNetAddr, "hosts", knownvalue.SetSizeExact(1)),
 				},
 			},
 		},
@@ -230,7 +219,7 @@ data "unikernel_network" "test" {
 }
 
 // The documentation's examples plan cleanly against the real provider.
-func TestAccNetworkExamplesPlan(t *testing.T) {
+func TestAccNetworkResource_examplesPlan(t *testing.T) {
 	testAccPreCheck(t)
 	root := acctest.RepoRoot(t)
 	for _, f := range []string{"examples/resources/unikernel_network/resource.tf", "examples/data-sources/unikernel_network/data-source.tf"} {
@@ -252,7 +241,7 @@ func TestAccNetworkExamplesPlan(t *testing.T) {
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps: []resource.TestStep{{
-					Config:             testProviderBlock() + config,
+					Config:             testConfig(tfconfig.Raw(config)),
 					PlanOnly:           true,
 					ExpectNonEmptyPlan: true,
 				}},

@@ -18,7 +18,7 @@ import (
 // domain on another network are left alone. (The acceptance test
 // TestAccNetworkResource_replaceRestartsInstances checks the tap and the
 // address on a real daemon.)
-func TestNetworkGuestsWarnAndRestart(t *testing.T) {
+func TestNetworkGuests_warnAndRestart(t *testing.T) {
 	ctx := context.Background()
 	c, err := hypervisor.Open(ctx, "test:///default", 5*time.Second)
 	if err != nil {

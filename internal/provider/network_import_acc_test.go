@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -16,41 +16,27 @@ import (
 // what the tool's own configuration set), then with the full configuration
 // that `-generate-config-out` writes; both first plans must be empty, and the
 // network is left as it was.
-func networkImportCase(t *testing.T, name, minimal, generated string, check func(hypervisor.NetworkInfo) error) {
+func networkImportCase(t *testing.T, minimal, generated tfconfig.Network, check func(hypervisor.NetworkInfo) error) {
 	t.Helper()
-	importBlock := fmt.Sprintf(`
-import {
-  to = unikernel_network.test
-  id = %q
+	minimal.Label, generated.Label = "test", "test"
+	importCase(t, testNetAddr, minimal.Name, minimal, generated, nil, acctest.CheckNetwork(minimal.Name, check))
 }
-`, name)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config:           testProviderBlock() + importBlock + minimal,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
-				Check:            acctest.CheckNetwork(name, check),
-			},
-			{
-				Config:           testProviderBlock() + generated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
-				Check:            acctest.CheckNetwork(name, check),
-			},
-			{
-				// Let go of the network without destroying it: it belongs to
-				// the fixture, which removes it.
-				Config: testProviderBlock() + `
-removed {
-  from = unikernel_network.test
-  lifecycle {
-    destroy = false
-  }
+
+// generatedDHCP is the dhcp block -generate-config-out writes for a range.
+func generatedDHCP(start, end string) string {
+	return fmt.Sprintf("dhcp = {\n  enabled = true\n  start   = %s\n  end     = %s\n  no_ping = false\n}",
+		tfconfig.Quote(start), tfconfig.Quote(end))
 }
-`,
-			},
-		},
-	})
+
+// foreignIPv4 is lan's gateway address with a netmask and DHCP from host
+// start to host end, as another tool writes it; edit changes the rest.
+func foreignIPv4(lan acctest.Subnet, start, end int, edit func(*libvirtxml.NetworkIP)) []libvirtxml.NetworkIP {
+	ip := libvirtxml.NetworkIP{Address: lan.Gateway(), Netmask: lan.Netmask(),
+		DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(start), End: lan.Host(end)}}}}
+	if edit != nil {
+		edit(&ip)
+	}
+	return []libvirtxml.NetworkIP{ip}
 }
 
 // unchangedNetwork checks what the fixture made: running, autostart, the
@@ -78,43 +64,20 @@ func TestAccNetworkImport_libvirtProviderV08(t *testing.T) {
 	lan := acctest.CIDR(t)
 	name := acctest.RandName("net")
 	defineForeignNetwork(t, &libvirtxml.Network{
-		Name:    name,
-		Forward: &libvirtxml.NetworkForward{Mode: "nat"},
-		Bridge:  &libvirtxml.NetworkBridge{STP: "on"},
-		MTU:     &libvirtxml.NetworkMTU{Size: 1400},
-		Domain:  &libvirtxml.NetworkDomain{Name: "k8s.local", LocalOnly: "yes"},
-		DNS:     &libvirtxml.NetworkDNS{Enable: "yes"},
-		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Prefix: 24, Family: "ipv4",
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(2), End: lan.Host(254)}}}}},
+		Name:           name,
+		Forward:        &libvirtxml.NetworkForward{Mode: "nat"},
+		Bridge:         &libvirtxml.NetworkBridge{STP: "on"},
+		MTU:            &libvirtxml.NetworkMTU{Size: 1400},
+		Domain:         &libvirtxml.NetworkDomain{Name: "k8s.local", LocalOnly: "yes"},
+		DNS:            &libvirtxml.NetworkDNS{Enable: "yes"},
+		IPs:            foreignIPv4(lan, 2, 254, func(ip *libvirtxml.NetworkIP) { ip.Netmask, ip.Prefix, ip.Family = "", 24, "ipv4" }),
 		DnsmasqOptions: &libvirtxml.NetworkDnsmasqOptions{},
 	}, true, false)
-	minimal := fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-  dns       = { domain = "k8s.local" }
-}
-`, name)
-	generated := fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  mode      = "nat"
-  ipv4_cidr = "`+lan.CIDR()+`"
-  ipv6_cidr = null
-  mtu       = 1400
-  dhcp = {
-    enabled = true
-    start   = "`+lan.Host(2)+`"
-    end     = "`+lan.Host(254)+`"
-    no_ping = false
-  }
-  hosts     = []
-  dns       = { domain = "k8s.local", hosts = [] }
-  autostart = false
-  running   = true
-}
-`, name)
-	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, false, lan.Host(2), lan.Host(254)))
+	minimal := tfconfig.Network{Name: name, IPv4CIDR: lan.CIDR(), DNSDomain: "k8s.local"}
+	generated := tfconfig.Network{Name: name, Mode: "nat", IPv4CIDR: lan.CIDR(), Hosts: []tfconfig.Reservation{},
+		DNSDomain: "k8s.local", DNSHosts: []tfconfig.DNSHost{},
+		Extra: "ipv6_cidr = null\nmtu       = 1400\n" + generatedDHCP(lan.Host(2), lan.Host(254)) + "\nautostart = false\nrunning   = true"}
+	networkImportCase(t, minimal, generated, unchangedNetwork(true, false, lan.Host(2), lan.Host(254)))
 }
 
 // The libvirt provider v0.9 maps libvirt's XML one to one: a user's
@@ -122,38 +85,7 @@ resource "unikernel_network" "test" {
 // `ips = [{ address, netmask, dhcp = { ranges } }]`, with autostart = true.
 func TestAccNetworkImport_libvirtProviderV09(t *testing.T) {
 	testAccPreCheck(t)
-	lan := acctest.CIDR(t)
-	name, bridge := acctest.RandName("net"), randBridge()
-	defineForeignNetwork(t, &libvirtxml.Network{
-		Name:    name,
-		Forward: &libvirtxml.NetworkForward{Mode: "nat"},
-		Bridge:  &libvirtxml.NetworkBridge{Name: bridge},
-		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Netmask: "255.255.255.0",
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(100), End: lan.Host(200)}}}}},
-	}, true, true)
-	minimal := fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-}
-`, name)
-	generated := fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  mode      = "nat"
-  bridge    = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-  dhcp = {
-    enabled = true
-    start   = "`+lan.Host(100)+`"
-    end     = "`+lan.Host(200)+`"
-    no_ping = false
-  }
-  autostart = true
-  running   = true
-}
-`, name, bridge)
-	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, true, lan.Host(100), lan.Host(200)))
+	testAccBridgedNetworkImport(t, &libvirtxml.NetworkForward{Mode: "nat"}, 100, 200, false)
 }
 
 // `virsh net-define` of libvirt's stock `default` network (an empty
@@ -161,40 +93,30 @@ resource "unikernel_network" "test" {
 // distributions ship it. libvirt fills in mode nat, STP and a MAC.
 func TestAccNetworkImport_virshDefault(t *testing.T) {
 	testAccPreCheck(t)
+	testAccBridgedNetworkImport(t, &libvirtxml.NetworkForward{}, 2, 254, true)
+}
+
+// testAccBridgedNetworkImport imports a running, autostarted network with
+// forward, a bridge of its own and DHCP from host start to host end, as
+// another tool defines it. The generated configuration of a network that
+// libvirt gave a DNS element and no reservations writes empty lists.
+func testAccBridgedNetworkImport(t *testing.T, forward *libvirtxml.NetworkForward, start, end int, emptyLists bool) {
+	t.Helper()
 	lan := acctest.CIDR(t)
 	name, bridge := acctest.RandName("net"), randBridge()
 	defineForeignNetwork(t, &libvirtxml.Network{
 		Name:    name,
 		Bridge:  &libvirtxml.NetworkBridge{Name: bridge},
-		Forward: &libvirtxml.NetworkForward{},
-		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Netmask: "255.255.255.0",
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(2), End: lan.Host(254)}}}}},
+		Forward: forward,
+		IPs:     foreignIPv4(lan, start, end, nil),
 	}, true, true)
-	minimal := fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-}
-`, name)
-	generated := fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  mode      = "nat"
-  bridge    = %q
-  ipv4_cidr = "`+lan.CIDR()+`"
-  dhcp = {
-    enabled = true
-    start   = "`+lan.Host(2)+`"
-    end     = "`+lan.Host(254)+`"
-    no_ping = false
-  }
-  hosts     = []
-  dns       = { hosts = [] }
-  autostart = true
-  running   = true
-}
-`, name, bridge)
-	networkImportCase(t, name, minimal, generated, unchangedNetwork(true, true, lan.Host(2), lan.Host(254)))
+	generated := tfconfig.Network{Name: name, Mode: "nat", IPv4CIDR: lan.CIDR(),
+		Extra: "bridge    = " + tfconfig.Quote(bridge) + "\n" + generatedDHCP(lan.Host(start), lan.Host(end)) + "\nautostart = true\nrunning   = true"}
+	if emptyLists {
+		generated.Hosts, generated.DNSHosts = []tfconfig.Reservation{}, []tfconfig.DNSHost{}
+	}
+	networkImportCase(t, tfconfig.Network{Name: name, IPv4CIDR: lan.CIDR()}, generated,
+		unchangedNetwork(true, true, lan.Host(start), lan.Host(end)))
 }
 
 // An isolated network defined but never started (virsh net-define alone):
@@ -206,15 +128,8 @@ func TestAccNetworkImport_virshStopped(t *testing.T) {
 	name := acctest.RandName("net")
 	defineForeignNetwork(t, &libvirtxml.Network{
 		Name: name,
-		IPs: []libvirtxml.NetworkIP{{Address: lan.Host(1), Prefix: 24,
-			DHCP: &libvirtxml.NetworkDHCP{Ranges: []libvirtxml.NetworkDHCPRange{{Start: lan.Host(10), End: lan.Host(20)}}}}},
+		IPs:  foreignIPv4(lan, 10, 20, func(ip *libvirtxml.NetworkIP) { ip.Netmask, ip.Prefix = "", 24 }),
 	}, false, false)
-	minimal := fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  mode      = "isolated"
-  ipv4_cidr = "`+lan.CIDR()+`"
-}
-`, name)
-	networkImportCase(t, name, minimal, minimal, unchangedNetwork(false, false, lan.Host(10), lan.Host(20)))
+	minimal := tfconfig.Network{Name: name, Mode: "isolated", IPv4CIDR: lan.CIDR()}
+	networkImportCase(t, minimal, minimal, unchangedNetwork(false, false, lan.Host(10), lan.Host(20)))
 }

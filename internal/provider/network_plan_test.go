@@ -16,7 +16,7 @@ import (
 // Unit tests of the plan-time logic; the acceptance tests drive it through
 // Terraform.
 
-func TestPlannedDHCP(t *testing.T) {
+func TestPlannedDHCP_ranges(t *testing.T) {
 	null := networkDHCPModel{Enabled: types.BoolNull(), Start: types.StringNull(), End: types.StringNull(), NoPing: types.BoolNull()}
 	nat, bridge := types.StringValue("nat"), types.StringValue("bridge")
 	cases := []struct {
@@ -65,7 +65,7 @@ func baseNetworkModel() NetworkResourceModel {
 	}
 }
 
-func TestValidateNetworkConfig(t *testing.T) {
+func TestNetworkConfig_validation(t *testing.T) {
 	ctx := context.Background()
 	dhcp := func(start, end string) types.Object {
 		return types.ObjectValueMust(networkDHCPAttrTypes, map[string]attr.Value{
@@ -120,7 +120,7 @@ func diagText(d diag.Diagnostics) string {
 	return b.String()
 }
 
-func TestHostsMissing(t *testing.T) {
+func TestHostsMissing_dhcpAndDNS(t *testing.T) {
 	a := hypervisor.DHCPHost{MAC: "52:54:00:00:00:01", IPv4: "10.0.0.5"}
 	a2 := hypervisor.DHCPHost{MAC: "52:54:00:00:00:01", IPv4: "10.0.0.6"}
 	b := hypervisor.DHCPHost{MAC: "52:54:00:00:00:02", IPv4: "10.0.0.7", Hostname: "b"}
@@ -139,7 +139,7 @@ func TestHostsMissing(t *testing.T) {
 
 // State built from what libvirt reports matches what the plan produces for
 // the same network, so an apply is followed by an empty plan.
-func TestNetworkModelFromInfo(t *testing.T) {
+func TestNetworkModel_fromInfoMatchesPlan(t *testing.T) {
 	spec := hypervisor.NetworkSpec{Name: "n", UUID: "u", Mode: "nat", Bridge: "virbr1", IPv4CIDR: "10.214.0.0/24", DHCP: true,
 		DHCPStart: "10.214.0.128", DHCPEnd: "10.214.0.254", NoPing: true,
 		Hosts:    []hypervisor.DHCPHost{{MAC: "52:54:00:00:00:01", IPv4: "10.214.0.5"}},

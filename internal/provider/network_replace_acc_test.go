@@ -9,13 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 )
 
 // liveTapOn reads the live definition of domain and returns the tap (target
@@ -60,29 +65,14 @@ func TestAccNetworkResource_replaceRestartsInstances(t *testing.T) {
 	net, vm := acctest.RandName("net"), acctest.RandName("vm")
 	lan := acctest.CIDR(t)
 	config := func(noPing bool) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "test" {
-  name      = %q
-  ipv4_cidr = %q
-  dhcp      = { no_ping = %v }
-}
-
-resource "unikernel_instance" "vm" {
-  name    = %q
-  kernel  = %q
-  initrd  = %q
-  cmdline = "console=ttyS0 panic=-1 quiet"
-  memory  = 128
-  shutdown_timeout = "1s"
-  network_interfaces = [{ network = unikernel_network.test.name }]
-  wait_for = {
-    ipv4    = true
-    timeout = "90s"
-  }
-}
-`, net, lan, noPing, vm, g.MicroVMKernel, g.MicroVMInitrd)
+		n := tfconfig.Network{Label: "test", Name: net, IPv4CIDR: lan.CIDR(), Extra: fmt.Sprintf("dhcp = { no_ping = %t }", noPing)}
+		return testConfig(n, tfconfig.Instance{
+			Name: vm, Kernel: g.MicroVMKernel, Initrd: g.MicroVMInitrd, Cmdline: "console=ttyS0 panic=-1 quiet",
+			Memory: 128, ShutdownTimeout: "1s", NICs: []tfconfig.NIC{{NetworkRef: n.Ref()}},
+			WaitFor: &tfconfig.WaitFor{IPv4: true, Timeout: "90s"},
+		})
 	}
-	var firstID string
+	networkReplaced := statecheck.CompareValue(compare.ValuesDiffer())
 	onNewBridge := func(*terraform.State) error {
 		tap, bridge, err := liveTapOn(vm, net)
 		if err != nil {
@@ -144,24 +134,21 @@ resource "unikernel_instance" "vm" {
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, acctest.CheckNetworksDestroyed),
 		Steps: []resource.TestStep{
 			{
-				Config: config(true),
-				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&zero),
-					captureAttr(testNetAddr, "id", &firstID)),
+				Config:            config(true),
+				ConfigStateChecks: []statecheck.StateCheck{networkReplaced.AddStateValue(testNetAddr, tfjsonpath.New("id"))},
+				Check:             resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&zero)),
 			},
 			{
 				Config: config(false),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionDestroyBeforeCreate),
-					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionNoop),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&leaseExpiry),
-					func(s *terraform.State) error {
-						if s.RootModule().Resources[testNetAddr].Primary.Attributes["id"] == firstID {
-							return fmt.Errorf("the network was not replaced")
-						}
-						return nil
-					},
-					resource.TestCheckResourceAttr(testNetAddr, "dhcp.no_ping", "false")),
+				ConfigPlanChecks: planActions(map[string]plancheck.ResourceActionType{
+					testNetAddr:             plancheck.ResourceActionDestroyBeforeCreate,
+					"unikernel_instance.vm": plancheck.ResourceActionNoop,
+				}),
+				ConfigStateChecks: []statecheck.StateCheck{
+					networkReplaced.AddStateValue(testNetAddr, tfjsonpath.New("id")),
+					acctest.Expect(testNetAddr, "dhcp.no_ping", knownvalue.Bool(false)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&leaseExpiry)),
 			},
 			{
 				// Stopped out of band while the guest runs: the apply starts the
@@ -171,11 +158,9 @@ resource "unikernel_instance" "vm" {
 						t.Fatal(err)
 					}
 				},
-				Config: config(false),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testNetAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&leaseExpiry)),
+				Config:           config(false),
+				ConfigPlanChecks: planAction(testNetAddr, plancheck.ResourceActionUpdate),
+				Check:            resource.ComposeAggregateTestCheckFunc(onNewBridge, hasNewLease(&leaseExpiry)),
 			},
 		},
 	})

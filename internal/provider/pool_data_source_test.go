@@ -13,7 +13,7 @@ import (
 )
 
 // A pool created outside Terraform, with a volume in it, is read from libvirt.
-func TestAccPoolDataSource(t *testing.T) {
+func TestAccPoolDataSource_basic(t *testing.T) {
 	testAccPreCheck(t)
 	c := acctest.MustClient(t)
 	pool, dir := acctest.TestPool(t, c)

@@ -6,9 +6,12 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -50,29 +53,39 @@ func defineForeignPool(t *testing.T, name, dir string, start, autostart bool) {
 }
 
 // importCase runs an import block with the docs' configuration and then the
-// configuration `-generate-config-out` writes, both with an empty first plan,
-// and lets go of the object with a removed block.
-func importCase(t *testing.T, addr, id, minimal, generated string, check resource.TestCheckFunc) {
+// configuration `-generate-config-out` writes, both with an empty first plan
+// and the same state and libvirt checks, and lets go of the object with a
+// removed block.
+func importCase(t *testing.T, addr, id string, minimal, generated tfconfig.Block, states []statecheck.StateCheck, check resource.TestCheckFunc) {
 	t.Helper()
-	importBlock := fmt.Sprintf("\nimport {\n  to = %s\n  id = %q\n}\n", addr, id)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:           testProviderBlock() + importBlock + minimal,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
-				Check:            check,
+				Config:            testConfig(importBlock(addr, id), minimal),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
+				ConfigStateChecks: states,
+				Check:             check,
 			},
 			{
-				Config:           testProviderBlock() + generated,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
-				Check:            check,
+				Config:            testConfig(generated),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
+				ConfigStateChecks: states,
+				Check:             check,
 			},
 			{
-				Config: testProviderBlock() + fmt.Sprintf("\nremoved {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", addr),
+				// Let go of the object without destroying it: it belongs to
+				// the fixture, which removes it.
+				Config: testConfig(removedBlock(addr)),
 			},
 		},
 	})
+}
+
+// foreignPool is unikernel_pool.test for a pool made outside Terraform, with
+// the lines -generate-config-out adds in generated.
+func foreignPool(name, dir, generated string) tfconfig.Pool {
+	return tfconfig.Pool{Label: "test", Name: name, Path: dir, Extra: generated}
 }
 
 func poolIs(name string, running, autostart bool) resource.TestCheckFunc {
@@ -90,10 +103,8 @@ func TestAccPoolImport_virshDefineAs(t *testing.T) {
 	testAccPreCheck(t)
 	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, name, dir, true, false)
-	minimal := fmt.Sprintf("\nresource \"unikernel_pool\" \"test\" {\n  name = %q\n  path = %q\n}\n", name, dir)
-	generated := fmt.Sprintf("\nresource \"unikernel_pool\" \"test\" {\n  name      = %q\n  path      = %q\n"+
-		"  autostart = false\n  running   = true\n}\n", name, dir)
-	importCase(t, "unikernel_pool.test", name, minimal, generated, poolIs(name, true, false))
+	importCase(t, testPoolAddr, name, foreignPool(name, dir, ""), foreignPool(name, dir, "autostart = false\nrunning   = true"),
+		nil, poolIs(name, true, false))
 }
 
 // A pool defined but never built or started (`virsh pool-define-as` alone)
@@ -102,8 +113,7 @@ func TestAccPoolImport_virshDefinedOnly(t *testing.T) {
 	testAccPreCheck(t)
 	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, name, dir, false, false)
-	minimal := fmt.Sprintf("\nresource \"unikernel_pool\" \"test\" {\n  name = %q\n  path = %q\n}\n", name, dir)
-	importCase(t, "unikernel_pool.test", name, minimal, minimal, poolIs(name, false, false))
+	importCase(t, testPoolAddr, name, foreignPool(name, dir, ""), foreignPool(name, dir, ""), nil, poolIs(name, false, false))
 }
 
 // The libvirt provider's `libvirt_pool` (type = "dir", path) defines,
@@ -113,10 +123,8 @@ func TestAccPoolImport_libvirtProvider(t *testing.T) {
 	testAccPreCheck(t)
 	name, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	defineForeignPool(t, name, dir, true, true)
-	minimal := fmt.Sprintf("\nresource \"unikernel_pool\" \"test\" {\n  name = %q\n  path = %q\n}\n", name, dir)
-	generated := fmt.Sprintf("\nresource \"unikernel_pool\" \"test\" {\n  name      = %q\n  path      = %q\n"+
-		"  autostart = true\n  running   = true\n}\n", name, dir)
-	importCase(t, "unikernel_pool.test", name, minimal, generated, poolIs(name, true, true))
+	importCase(t, testPoolAddr, name, foreignPool(name, dir, ""), foreignPool(name, dir, "autostart = true\nrunning   = true"),
+		nil, poolIs(name, true, true))
 }
 
 // createForeignVolume creates a volume from x in pool, as virsh vol-create-as
@@ -152,13 +160,12 @@ func TestAccVolumeImport_virshCreateAs(t *testing.T) {
 	defineForeignPool(t, pool, dir, true, false)
 	createForeignVolume(t, pool, &libvirtxml.StorageVolume{Name: "data.img",
 		Capacity: &libvirtxml.StorageVolumeSize{Value: 64 << 20}})
-	minimal := fmt.Sprintf("\nresource \"unikernel_volume\" \"test\" {\n  name = \"data.img\"\n  pool = %q\n}\n", pool)
-	generated := fmt.Sprintf("\nresource \"unikernel_volume\" \"test\" {\n  name   = \"data.img\"\n  pool   = %q\n"+
-		"  format = \"raw\"\n  size   = \"64MiB\"\n}\n", pool)
-	importCase(t, "unikernel_volume.test", pool+"/data.img", minimal, generated, resource.ComposeAggregateTestCheckFunc(
-		resource.TestCheckResourceAttr("unikernel_volume.test", "format", "raw"),
-		resource.TestCheckResourceAttr("unikernel_volume.test", "capacity", fmt.Sprint(64<<20)),
-	))
+	minimal := tfconfig.Volume{Label: "test", Name: "data.img", Pool: poolNamed(pool)}
+	generated := minimal
+	generated.Format, generated.Size = "raw", "64MiB"
+	importCase(t, minimal.Addr(), pool+"/data.img", minimal, generated, expectAttrs(minimal.Addr(), map[string]knownvalue.Check{
+		"format": str("raw"), "capacity": knownvalue.Int64Exact(64 << 20),
+	}), nil)
 }
 
 // The libvirt provider's copy-on-write layout: a qcow2 base volume, and a
@@ -179,21 +186,20 @@ func TestAccVolumeImport_libvirtProviderOverlay(t *testing.T) {
 	base := createForeignVolume(t, pool, qcow2("base.qcow2", nil))
 	createForeignVolume(t, pool, qcow2("vm-disk.qcow2", &libvirtxml.StorageVolumeBackingStore{Path: base,
 		Format: &libvirtxml.StorageVolumeTargetFormat{Type: "qcow2"}}))
-	minimal := fmt.Sprintf("\nresource \"unikernel_volume\" \"test\" {\n  name = \"vm-disk.qcow2\"\n  pool = %q\n}\n", pool)
-	generated := fmt.Sprintf("\nresource \"unikernel_volume\" \"test\" {\n  name   = \"vm-disk.qcow2\"\n  pool   = %q\n"+
-		"  format = \"qcow2\"\n  size   = \"32MiB\"\n}\n", pool)
-	importCase(t, "unikernel_volume.test", pool+"/vm-disk.qcow2", minimal, generated, resource.ComposeAggregateTestCheckFunc(
-		resource.TestCheckResourceAttr("unikernel_volume.test", "format", "qcow2"),
-		resource.TestCheckResourceAttr("unikernel_volume.test", "capacity", fmt.Sprint(32<<20)),
-		acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
-			info, err := c.ReadVolume(ctx, pool, "vm-disk.qcow2")
-			if err != nil {
-				return err
-			}
-			if info.Format != "qcow2" {
-				return fmt.Errorf("overlay format %q", info.Format)
-			}
-			return nil
-		}),
-	))
+	minimal := tfconfig.Volume{Label: "test", Name: "vm-disk.qcow2", Pool: poolNamed(pool)}
+	generated := minimal
+	generated.Format, generated.Size = "qcow2", "32MiB"
+	importCase(t, minimal.Addr(), pool+"/vm-disk.qcow2", minimal, generated, expectAttrs(minimal.Addr(), map[string]knownvalue.Check{
+		"format": str("qcow2"), "capacity": knownvalue.Int64Exact(32 << 20),
+	}), acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+		info, err := c.ReadVolume(ctx, pool, "vm-disk.qcow2")
+		if err != nil {
+			return err
+		}
+		if info.Format != "qcow2" {
+			return fmt.Errorf("overlay format %q", info.Format)
+		}
+		return nil
+	}),
+	)
 }

@@ -5,28 +5,38 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 const testPoolAddr = "unikernel_pool.test"
 
+// testAccPoolConfig is the pool unikernel_pool.test named name in dir, with
+// extra lines.
 func testAccPoolConfig(name, dir, extra string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "test" {
-  name = %q
-  path = %q
-%s
+	return testConfig(tfconfig.Pool{Label: "test", Name: name, Path: dir, Extra: extra})
 }
-`, name, dir, extra)
+
+// uuidRE is a libvirt UUID.
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// positive checks a number above zero.
+func positive(v int64) error {
+	if v <= 0 {
+		return fmt.Errorf("want a positive number, got %d", v)
+	}
+	return nil
 }
 
 func TestAccPoolResource_basic(t *testing.T) {
@@ -39,31 +49,24 @@ func TestAccPoolResource_basic(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: testAccPoolConfig(name, dir, ""),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(testPoolAddr, "name", name),
-					resource.TestCheckResourceAttr(testPoolAddr, "path", dir),
-					resource.TestCheckResourceAttr(testPoolAddr, "autostart", "true"),
-					resource.TestCheckResourceAttr(testPoolAddr, "running", "true"),
-					resource.TestMatchResourceAttr(testPoolAddr, "id", regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)),
-					resource.TestMatchResourceAttr(testPoolAddr, "capacity", regexp.MustCompile(`^[1-9]\d*$`)),
-					resource.TestMatchResourceAttr(testPoolAddr, "available", regexp.MustCompile(`^[1-9]\d*$`)),
-					acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
-						if !info.Active || !info.Autostart || info.Type != "dir" || info.Spec.Path != dir {
-							return fmt.Errorf("libvirt says %+v", info)
-						}
-						if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-							return fmt.Errorf("pool directory: %v", err)
-						}
-						return nil
-					}),
-				),
-				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testPoolAddr, tfjsonpath.New("id"))},
+				Check: acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
+					if !info.Active || !info.Autostart || info.Type != "dir" || info.Spec.Path != dir {
+						return fmt.Errorf("libvirt says %+v", info)
+					}
+					if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+						return fmt.Errorf("pool directory: %v", err)
+					}
+					return nil
+				}),
+				ConfigStateChecks: append(expectAttrs(testPoolAddr, map[string]knownvalue.Check{
+					"name": str(name), "path": str(dir), "autostart": knownvalue.Bool(true), "running": knownvalue.Bool(true),
+					"id": knownvalue.StringRegexp(uuidRE), "capacity": knownvalue.Int64Func(positive),
+					"available": knownvalue.Int64Func(positive),
+				}), sameID.AddStateValue(testPoolAddr, tfjsonpath.New("id"))),
 			},
 			{
-				Config: testAccPoolConfig(name, dir, "  autostart = false"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
-				}},
+				Config:            testAccPoolConfig(name, dir, "autostart = false"),
+				ConfigPlanChecks:  planAction(testPoolAddr, plancheck.ResourceActionUpdate),
 				ConfigStateChecks: []statecheck.StateCheck{sameID.AddStateValue(testPoolAddr, tfjsonpath.New("id"))},
 				Check: acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 					if info.Autostart || !info.Active {
@@ -82,26 +85,21 @@ func TestAccPoolResource_basic(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"allocation", "available"},
 			},
 			{
-				Config: testAccPoolConfig(name, dir, "  autostart = false\n  running = false"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(testPoolAddr, "running", "false"),
-					resource.TestCheckResourceAttr(testPoolAddr, "capacity", "0"),
-					acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
-						if info.Active {
-							return fmt.Errorf("pool still running")
-						}
-						return nil
-					}),
-				),
+				Config:           testAccPoolConfig(name, dir, "autostart = false\nrunning = false"),
+				ConfigPlanChecks: planAction(testPoolAddr, plancheck.ResourceActionUpdate),
+				ConfigStateChecks: expectAttrs(testPoolAddr, map[string]knownvalue.Check{
+					"running": knownvalue.Bool(false), "capacity": knownvalue.Int64Exact(0),
+				}),
+				Check: acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
+					if info.Active {
+						return fmt.Errorf("pool still running")
+					}
+					return nil
+				}),
 			},
 			{
-				Config: testAccPoolConfig(name, dir+"-moved", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				Config:           testAccPoolConfig(name, dir+"-moved", ""),
+				ConfigPlanChecks: planAction(testPoolAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				Check: acctest.CheckPool(name, func(info hypervisor.PoolInfo) error {
 					if info.Spec.Path != dir+"-moved" || !info.Active {
 						return fmt.Errorf("after moving: %+v", info)
@@ -151,11 +149,9 @@ func TestAccPoolResource_drift(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: running,
+				Config:           config,
+				ConfigPlanChecks: planAction(testPoolAddr, plancheck.ResourceActionUpdate),
+				Check:            running,
 			},
 			{
 				PreConfig: pre(func() error {
@@ -164,19 +160,15 @@ func TestAccPoolResource_drift(t *testing.T) {
 					}
 					return os.Remove(dir)
 				}),
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: running,
+				Config:           config,
+				ConfigPlanChecks: planAction(testPoolAddr, plancheck.ResourceActionUpdate),
+				Check:            running,
 			},
 			{
-				PreConfig: pre(func() error { return c.DeletePool(ctx, name) }),
-				Config:    config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(testPoolAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: running,
+				PreConfig:        pre(func() error { return c.DeletePool(ctx, name) }),
+				Config:           config,
+				ConfigPlanChecks: planAction(testPoolAddr, plancheck.ResourceActionCreate),
+				Check:            running,
 			},
 		},
 	})
@@ -237,13 +229,17 @@ func TestAccPoolResource_validation(t *testing.T) {
 		"dot-dot":           {"p", "/var/lib/../images", `did\s+you\s+mean\s+"/var/images"`},
 		"root":              {"p", "/", `must\s+not\s+be\s+the\s+root\s+directory`},
 		"slash in name":     {"a/b", "/var/lib/images", `Invalid pool name`},
-		"empty name":        {"", "/var/lib/images", `Invalid pool name`},
+		"empty name":        {`name = ""`, "/var/lib/images", `Invalid pool name`},
 		"control character": {"a\tb", "/var/lib/images", `Invalid pool name`},
 	}
 	var steps []resource.TestStep
 	for _, tc := range cases {
+		pool := tfconfig.Pool{Label: "test", Name: tc.name, Path: tc.path}
+		if strings.HasPrefix(tc.name, "name = ") {
+			pool.Name, pool.Extra = "", tc.name // an empty name, written out
+		}
 		steps = append(steps, resource.TestStep{
-			Config:      testAccPoolConfig(tc.name, tc.path, ""),
+			Config:      testConfig(pool),
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(tc.want),
 		})

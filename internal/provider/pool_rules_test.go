@@ -16,10 +16,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// TestPoolRulesAgree proves that every attribute naming a pool, and every
+// TestPoolRules_agree proves that every attribute naming a pool, and every
 // attribute giving a pool's directory, accepts and refuses the same values:
 // the provider block, unikernel_pool, unikernel_image and the data sources.
-func TestPoolRulesAgree(t *testing.T) {
+func TestPoolRules_agree(t *testing.T) {
 	ctx := context.Background()
 	var ps provider.SchemaResponse
 	New("test")().Schema(ctx, provider.SchemaRequest{}, &ps)

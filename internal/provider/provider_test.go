@@ -35,7 +35,7 @@ provider "unikernel" {
 `
 }
 
-func TestResolveSettingsPrecedence(t *testing.T) {
+func TestResolveSettings_precedence(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	all := map[string]string{EnvURI: "qemu+ssh://a/system", EnvLibvirtURI: "qemu:///session", EnvHypervisor: "xen"}
 	cases := []struct {

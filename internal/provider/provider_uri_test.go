@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestBuildURI(t *testing.T) {
+func TestBuildURI_remoteSettings(t *testing.T) {
 	cases := []struct {
 		name    string
 		uri     string

@@ -16,7 +16,7 @@ import (
 
 // Credentials in an image URL never reach a log (at trace level, the most
 // verbose) nor an error message, whether the download succeeds or fails.
-func TestImageSourceSecretsNotLogged(t *testing.T) {
+func TestImageSourceSecrets_notLogged(t *testing.T) {
 	const secret = "s3cr3t-Pa55"
 	body := bytes.Repeat([]byte{0}, 4096)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +76,7 @@ func TestImageSourceSecretsNotLogged(t *testing.T) {
 // Registry credentials from the provider block never reach a log (at trace
 // level) nor a message, when the registry takes them and when it refuses
 // them; a plain-http registry is a warning that names it.
-func TestRegistrySecretsNotLogged(t *testing.T) {
+func TestRegistrySecrets_notLogged(t *testing.T) {
 	const secret = "r3g1stry-Pa55"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, p, ok := r.BasicAuth(); !ok || p != secret {

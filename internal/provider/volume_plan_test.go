@@ -24,7 +24,7 @@ import (
 // refused, removing size from an existing volume keeps it, and a change of
 // name is a replacement. (Growing needs the real daemon: the test driver
 // cannot resize volumes; see TestAccVolumeResource_growLive.)
-func TestVolumePlanOnTestDriver(t *testing.T) {
+func TestVolumePlan_onTestDriver(t *testing.T) {
 	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
 		p, err := exec.LookPath("terraform")
 		if err != nil {
@@ -120,7 +120,7 @@ func volumePlanRequest(t *testing.T, state, config map[string]any) (fwresource.M
 // ModifyPlan's rules against an existing volume: a rename is a replacement
 // with a warning that the data is lost, a smaller size is refused, a larger
 // one plans the new capacity.
-func TestVolumeModifyPlan(t *testing.T) {
+func TestVolumeModifyPlan_rules(t *testing.T) {
 	ctx := context.Background()
 	c, err := hypervisor.Open(ctx, "test:///default", 5*time.Second)
 	if err != nil {

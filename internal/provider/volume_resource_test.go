@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/imageformat"
 )
@@ -39,24 +40,11 @@ func wrapped(re string) *regexp.Regexp {
 	return regexp.MustCompile(strings.ReplaceAll(re, " ", `\s+`))
 }
 
-// volumePoolConfig is a pool named pool in dir, plus blocks.
-func volumePoolConfig(pool, dir, blocks string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-`, pool, dir) + blocks
-}
-
-func volumeBlock(label, name, body string) string {
-	return fmt.Sprintf(`
-resource "unikernel_volume" %q {
-  name = %q
-  pool = unikernel_pool.p.name
-%s
-}
-`, label, name, body)
+// expectVolume checks a volume's size as written, its capacity and format in state.
+func expectVolume(v tfconfig.Volume, size string, capacity int64, format string) []statecheck.StateCheck {
+	return expectAttrs(v.Addr(), map[string]knownvalue.Check{
+		"size": str(size), "capacity": knownvalue.Int64Exact(capacity), "format": str(format),
+	})
 }
 
 // checkVolume reads pool/name through libvirt and checks its capacity and format.
@@ -86,23 +74,23 @@ func volumeDigest(ctx context.Context, c *hypervisor.Client, pool, name string) 
 func TestAccVolumeResource_basic(t *testing.T) {
 	testAccPreCheck(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	config := volumePoolConfig(pool, dir, volumeBlock("raw", "data.img", `  size = "4MiB"`)+
-		volumeBlock("qcow2", "data.qcow2", "  size   = \"64 MiB\"\n  format = \"qcow2\""))
+	raw := tfconfig.Volume{Label: "raw", Name: "data.img", Size: "4MiB"}
+	qcow2 := tfconfig.Volume{Label: "qcow2", Name: "data.qcow2", Size: "64 MiB", Format: "qcow2"}
+	config := pooledConfig(pool, dir, raw, qcow2)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckVolumesDestroyed, acctest.CheckPoolsDestroyed),
 		Steps: []resource.TestStep{
 			{
 				Config: config,
+				ConfigStateChecks: joinChecks(
+					expectVolume(raw, "4MiB", 4<<20, "raw"),
+					expectAttrs(raw.Addr(), map[string]knownvalue.Check{
+						"id": str(filepath.Join(dir, "data.img")), "path": str(filepath.Join(dir, "data.img")),
+					}),
+					expectVolume(qcow2, "64 MiB", 64<<20, "qcow2"),
+				),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_volume.raw", "id", filepath.Join(dir, "data.img")),
-					resource.TestCheckResourceAttr("unikernel_volume.raw", "path", filepath.Join(dir, "data.img")),
-					resource.TestCheckResourceAttr("unikernel_volume.raw", "size", "4MiB"),
-					resource.TestCheckResourceAttr("unikernel_volume.raw", "capacity", strconv.Itoa(4<<20)),
-					resource.TestCheckResourceAttr("unikernel_volume.raw", "format", "raw"),
-					resource.TestCheckResourceAttr("unikernel_volume.qcow2", "size", "64 MiB"),
-					resource.TestCheckResourceAttr("unikernel_volume.qcow2", "capacity", strconv.Itoa(64<<20)),
-					resource.TestCheckResourceAttr("unikernel_volume.qcow2", "format", "qcow2"),
 					checkVolume(pool, "data.img", 4<<20, "raw"),
 					checkVolume(pool, "data.qcow2", 64<<20, "qcow2"),
 					func(*terraform.State) error {
@@ -150,13 +138,13 @@ func TestAccVolumeResource_basic(t *testing.T) {
 			},
 			{
 				// A change of format replaces the volume, and the plan warns that its data is lost.
-				Config: volumePoolConfig(pool, dir, volumeBlock("raw", "data.img", "  size   = \"4MiB\"\n  format = \"qcow2\"")+
-					volumeBlock("qcow2", "data.qcow2", "  size   = \"64 MiB\"\n  format = \"qcow2\"")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_volume.raw", plancheck.ResourceActionDestroyBeforeCreate),
-					plancheck.ExpectResourceAction("unikernel_volume.qcow2", plancheck.ResourceActionNoop),
-				}},
-				Check: checkVolume(pool, "data.img", 4<<20, "qcow2"),
+				Config: pooledConfig(pool, dir, tfconfig.Volume{Label: "raw", Name: "data.img", Size: "4MiB", Format: "qcow2"}, qcow2),
+				ConfigPlanChecks: planActions(map[string]plancheck.ResourceActionType{
+					raw.Addr():   plancheck.ResourceActionDestroyBeforeCreate,
+					qcow2.Addr(): plancheck.ResourceActionNoop,
+				}),
+				ConfigStateChecks: expectVolume(raw, "4MiB", 4<<20, "qcow2"),
+				Check:             checkVolume(pool, "data.img", 4<<20, "qcow2"),
 			},
 		},
 	})
@@ -169,12 +157,11 @@ func TestAccVolumeResource_fromImage(t *testing.T) {
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	src := g.BootDiskRaw
 	want, size := fileDigest(t, src)
-	image := imageBlock("img", "disk.raw", src, "")
-	vols := func(ref string) string {
-		return volumeBlock("copy", "copy.img", ref) +
-			volumeBlock("grown", "grown.qcow2", ref+"\n  format = \"qcow2\"\n  size   = \"16MiB\"")
-	}
-	withImage := volumePoolConfig(pool, dir, image+vols("  source_image = unikernel_image.img.id"))
+	image := tfconfig.Image{Label: "img", Name: "disk.raw", Source: src}
+	cp := tfconfig.Volume{Label: "copy", Name: "copy.img"}
+	grown := tfconfig.Volume{Label: "grown", Name: "grown.qcow2", Format: "qcow2", Size: "16MiB"}
+	fromImage := func(v tfconfig.Volume) tfconfig.Volume { v.SourceImage = image.ID(); return v }
+	withImage := pooledConfig(pool, dir, image, fromImage(cp), fromImage(grown))
 	var grownDigest string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -182,11 +169,10 @@ func TestAccVolumeResource_fromImage(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: withImage,
+				ConfigStateChecks: append(expectVolume(cp, formatSize(uint64(size)), size, "raw"),
+					acctest.Expect(cp.Addr(), "source_image", str(filepath.Join(dir, "disk.raw"))),
+					acctest.Expect(grown.Addr(), "capacity", knownvalue.Int64Exact(16<<20))),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_volume.copy", "source_image", filepath.Join(dir, "disk.raw")),
-					resource.TestCheckResourceAttr("unikernel_volume.copy", "size", formatSize(uint64(size))),
-					resource.TestCheckResourceAttr("unikernel_volume.copy", "capacity", strconv.FormatInt(size, 10)),
-					resource.TestCheckResourceAttr("unikernel_volume.grown", "capacity", strconv.Itoa(16<<20)),
 					checkVolume(pool, "copy.img", uint64(size), "raw"),
 					checkVolume(pool, "grown.qcow2", 16<<20, "qcow2"),
 					acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
@@ -215,14 +201,14 @@ func TestAccVolumeResource_fromImage(t *testing.T) {
 			{
 				// The image goes and the volumes stay, unchanged: removing
 				// source_image only records that.
-				Config: volumePoolConfig(pool, dir, vols("")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_image.img", plancheck.ResourceActionDestroy),
-					plancheck.ExpectResourceAction("unikernel_volume.copy", plancheck.ResourceActionUpdate),
-					plancheck.ExpectResourceAction("unikernel_volume.grown", plancheck.ResourceActionUpdate),
-				}},
+				Config: pooledConfig(pool, dir, cp, grown),
+				ConfigPlanChecks: planActions(map[string]plancheck.ResourceActionType{
+					image.Addr(): plancheck.ResourceActionDestroy,
+					cp.Addr():    plancheck.ResourceActionUpdate,
+					grown.Addr(): plancheck.ResourceActionUpdate,
+				}),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(cp.Addr(), "source_image", knownvalue.Null())},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckNoResourceAttr("unikernel_volume.copy", "source_image"),
 					acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
 						if _, err := os.Stat(filepath.Join(dir, "disk.raw")); !os.IsNotExist(err) {
 							return fmt.Errorf("the image is still there: %v", err)
@@ -239,7 +225,7 @@ func TestAccVolumeResource_fromImage(t *testing.T) {
 			},
 			{
 				// A size below the image's is refused at plan.
-				Config:      volumePoolConfig(pool, dir, image+volumeBlock("small", "small.img", "  source_image = unikernel_image.img.id\n  size = \"512KiB\"")),
+				Config:      pooledConfig(pool, dir, image, tfconfig.Volume{Label: "small", Name: "small.img", SourceImage: image.ID(), Size: "512KiB"}),
 				ExpectError: wrapped(`(?s)(is 524288 bytes, but the source\s+image .* is 1048576\s+bytes|the\s+image is 1048576 bytes, more than size 512KiB)`),
 			},
 		},
@@ -253,46 +239,31 @@ func TestAccVolumeResource_solo5Blk(t *testing.T) {
 	tp := acctest.ThirdPartyGuests(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	names := []string{acctest.RandName("blk-raw"), acctest.RandName("blk-qcow2")}
-	config := volumePoolConfig(pool, dir, volumeBlock("raw", "blk.img", `  size = "4MiB"`)+
-		volumeBlock("qcow2", "blk.qcow2", "  size   = \"4MiB\"\n  format = \"qcow2\"")+fmt.Sprintf(`
-resource "unikernel_instance" "raw" {
-  name     = %[1]q
-  family   = "solo5"
-  kernel   = %[3]q
-  memory   = 32
-  mode     = "job"
-  disks    = [{ volume = unikernel_volume.raw.id }]
-  wait_for = {
-    console = "^SUCCESS"
-    timeout = "120s"
-  }
-}
-
-resource "unikernel_instance" "qcow2" {
-  name     = %[2]q
-  family   = "solo5"
-  kernel   = %[3]q
-  memory   = 32
-  mode     = "job"
-  disks    = [{ volume = unikernel_volume.qcow2.id }]
-  wait_for = {
-    console = "^SUCCESS"
-    timeout = "120s"
-  }
-}
-`, names[0], names[1], tp.Solo5Blk))
+	raw := tfconfig.Volume{Label: "raw", Name: "blk.img", Size: "4MiB"}
+	qcow2 := tfconfig.Volume{Label: "qcow2", Name: "blk.qcow2", Size: "4MiB", Format: "qcow2"}
+	// test_blk on vol, as a job that ends once it printed its verdict.
+	blk := func(name string, vol tfconfig.Volume) tfconfig.Instance {
+		return tfconfig.Instance{
+			Label: vol.Label, Name: name, Family: "solo5", Kernel: tp.Solo5Blk, Memory: 32, Mode: "job",
+			WaitFor: &tfconfig.WaitFor{Console: "^SUCCESS", Timeout: "120s"},
+			Extra:   "disks = [{ volume = " + string(vol.ID()) + " }]",
+		}
+	}
+	rawUser, qcow2User := blk(names[0], raw), blk(names[1], qcow2)
+	config := pooledConfig(pool, dir, raw, qcow2, rawUser, qcow2User)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, acctest.CheckVolumesDestroyed),
 		Steps: []resource.TestStep{
 			{
 				Config: config,
+				ConfigStateChecks: append(expectAttrs(rawUser.Addr(), map[string]knownvalue.Check{
+					"state":          str("shutoff"),
+					"disks.0.volume": str(filepath.Join(dir, "blk.img")),
+					"disks.0.path":   knownvalue.Null(),
+					"disks.0.format": str("raw"),
+				}), acctest.Expect(qcow2User.Addr(), "disks.0.format", str("qcow2"))),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.raw", "state", "shutoff"),
-					resource.TestCheckResourceAttr("unikernel_instance.raw", "disks.0.volume", filepath.Join(dir, "blk.img")),
-					resource.TestCheckNoResourceAttr("unikernel_instance.raw", "disks.0.path"),
-					resource.TestCheckResourceAttr("unikernel_instance.raw", "disks.0.format", "raw"),
-					resource.TestCheckResourceAttr("unikernel_instance.qcow2", "disks.0.format", "qcow2"),
 					checkConsoleCount(names[0], `Solo5: Application acquired 'storage' as block device`, 1),
 					checkConsoleCount(names[0], `capacity=8192 sectors`, 1),
 					checkConsoleCount(names[0], `^SUCCESS`, 1),
@@ -323,21 +294,9 @@ func TestAccVolumeResource_survivesReplacement(t *testing.T) {
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	first, second := acctest.RandName("vol-user"), acctest.RandName("vol-user")
 	volPath := filepath.Join(dir, "data.img")
-	config := func(inst string) string {
-		return volumePoolConfig(pool, dir, volumeBlock("data", "data.img", `  size = "1MiB"`)+fmt.Sprintf(`
-resource "unikernel_instance" "user" {
-  name             = %q
-  kernel           = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  disks            = [{ volume = unikernel_volume.data.id }]
-  wait_for = {
-    console = "UNIKERNEL-READY"
-    timeout = "120s"
-  }
-}
-`, inst, g.MultibootKernel))
-	}
+	data := tfconfig.Volume{Label: "data", Name: "data.img", Size: "1MiB"}
+	config := func(inst string) string { return pooledConfig(pool, dir, data, diskUser(g, inst, data.ID())) }
+	const user = "unikernel_instance.user"
 	marker := bytes.Repeat([]byte("UNIKERNEL-VOLUME-MARKER "), 64)[:1024]
 	var before string
 	resource.Test(t, resource.TestCase{
@@ -345,9 +304,9 @@ resource "unikernel_instance" "user" {
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, acctest.CheckVolumesDestroyed),
 		Steps: []resource.TestStep{
 			{
-				Config: config(first),
+				Config:            config(first),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(user, "disks.0.volume", str(volPath))},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.user", "disks.0.volume", volPath),
 					acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
 						// Written from the host through libvirt's volume upload.
 						if err := c.Upload(ctx, pool, "data.img", bytes.NewReader(marker), uint64(len(marker)), nil); err != nil {
@@ -364,12 +323,12 @@ resource "unikernel_instance" "user" {
 			},
 			{
 				Config: config(second),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.user", plancheck.ResourceActionDestroyBeforeCreate),
-					plancheck.ExpectResourceAction("unikernel_volume.data", plancheck.ResourceActionNoop),
-				}},
+				ConfigPlanChecks: planActions(map[string]plancheck.ResourceActionType{
+					user:        plancheck.ResourceActionDestroyBeforeCreate,
+					data.Addr(): plancheck.ResourceActionNoop,
+				}),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(user, "state", str("running"))},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.user", "state", "running"),
 					acctest.CheckDomain(second, func(info hypervisor.DomainInfo) error {
 						if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != volPath {
 							return fmt.Errorf("the new instance's disks: %+v", info.Spec.Disks)
@@ -407,29 +366,14 @@ func TestAccVolumeResource_growLive(t *testing.T) {
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	inst := acctest.RandName("grow")
 	rawPath, qcowPath := filepath.Join(dir, "data.img"), filepath.Join(dir, "data.qcow2")
-	instance := func(disks string) string {
-		return fmt.Sprintf(`
-resource "unikernel_instance" "user" {
-  name             = %q
-  kernel           = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  disks            = %s
-  wait_for = {
-    console = "UNIKERNEL-READY"
-    timeout = "120s"
-  }
-}
-`, inst, g.MultibootKernel, disks)
+	vols := func(size string) []tfconfig.Block {
+		return []tfconfig.Block{
+			tfconfig.Volume{Label: "raw", Name: "data.img", Size: size},
+			tfconfig.Volume{Label: "qcow2", Name: "data.qcow2", Size: size, Format: "qcow2"},
+		}
 	}
-	vols := func(size string) string {
-		return volumeBlock("raw", "data.img", fmt.Sprintf("  size = %q", size)) +
-			volumeBlock("qcow2", "data.qcow2", fmt.Sprintf("  size   = %q\n  format = \"qcow2\"", size))
-	}
-	config := func(size string) string {
-		return volumePoolConfig(pool, dir, vols(size)+
-			instance(`[{ volume = unikernel_volume.raw.id }, { volume = unikernel_volume.qcow2.id }]`))
-	}
+	user := diskUser(g, inst, "unikernel_volume.raw.id", "unikernel_volume.qcow2.id")
+	config := func(size string) string { return pooledConfig(pool, dir, append(vols(size), user)...) }
 	sameUUID := statecheck.CompareValue(compare.ValuesSame())
 	blockSizes := func(want uint64) resource.TestCheckFunc {
 		return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
@@ -459,10 +403,12 @@ resource "unikernel_instance" "user" {
 					plancheck.ExpectKnownValue("unikernel_volume.raw", tfjsonpath.New("capacity"), knownvalue.Int64Exact(8<<20)),
 					plancheck.ExpectResourceAction("unikernel_instance.user", plancheck.ResourceActionNoop),
 				}},
-				ConfigStateChecks: []statecheck.StateCheck{sameUUID.AddStateValue("unikernel_instance.user", tfjsonpath.New("id"))},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameUUID.AddStateValue("unikernel_instance.user", tfjsonpath.New("id")),
+					acctest.Expect("unikernel_volume.raw", "capacity", knownvalue.Int64Exact(8<<20)),
+					acctest.Expect("unikernel_volume.qcow2", "capacity", knownvalue.Int64Exact(8<<20)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_volume.raw", "capacity", strconv.Itoa(8<<20)),
-					resource.TestCheckResourceAttr("unikernel_volume.qcow2", "capacity", strconv.Itoa(8<<20)),
 					checkVolume(pool, "data.img", 8<<20, "raw"),
 					checkVolume(pool, "data.qcow2", 8<<20, "qcow2"),
 					blockSizes(8<<20),
@@ -483,26 +429,22 @@ resource "unikernel_instance" "user" {
 			},
 			{
 				// A second instance may not attach a volume the first one writes to.
-				Config: config("8MiB") + fmt.Sprintf(`
-resource "unikernel_instance" "second" {
-  name   = %q
-  kernel = %q
-  memory = 16
-  disks  = [{ volume = unikernel_volume.raw.id, read_only = true }]
-}
-`, acctest.RandName("second"), g.MultibootKernel),
+				Config: config("8MiB") + tfconfig.Instance{
+					Label: "second", Name: acctest.RandName("second"), Kernel: g.MultibootKernel, Memory: 16,
+					Extra: "disks = [{ volume = unikernel_volume.raw.id, read_only = true }]",
+				}.HCL(),
 				PlanOnly:    true,
 				ExpectError: wrapped(`(?s)Volume in use by another instance.*attached read-write to instance "` + inst + `" \(as vda\), which is running`),
 			},
 			{
 				// The volumes leave the configuration while the instance keeps them
 				// (by path): the destroy is refused, naming the instance.
-				Config:      volumePoolConfig(pool, dir, instance(fmt.Sprintf(`[{ volume = %q }, { volume = %q }]`, rawPath, qcowPath))),
+				Config:      pooledConfig(pool, dir, diskUser(g, inst, tfconfig.Expr(tfconfig.Quote(rawPath)), tfconfig.Expr(tfconfig.Quote(qcowPath)))),
 				ExpectError: wrapped(`(?s)Unable to delete volume "data\.(img|qcow2)".*attached to instance "` + inst + `" \(running`),
 			},
 			{
 				// Nothing was deleted; without the instance the volumes are free again.
-				Config: volumePoolConfig(pool, dir, vols("8MiB")),
+				Config: pooledConfig(pool, dir, vols("8MiB")...),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkVolume(pool, "data.img", 8<<20, "raw"),
 					checkVolume(pool, "data.qcow2", 8<<20, "qcow2"),
@@ -521,8 +463,9 @@ func TestAccVolumeResource_drift(t *testing.T) {
 	ctx := context.Background()
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
 	volPath := filepath.Join(dir, "data.img")
+	const data = "unikernel_volume.data"
 	config := func(size string) string {
-		return volumePoolConfig(pool, dir, volumeBlock("data", "data.img", fmt.Sprintf("  size = %q", size)))
+		return pooledConfig(pool, dir, tfconfig.Volume{Label: "data", Name: "data.img", Size: size})
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -540,11 +483,9 @@ func TestAccVolumeResource_drift(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config: config("4MiB"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_volume.data", plancheck.ResourceActionCreate),
-				}},
-				Check: checkVolume(pool, "data.img", 4<<20, "raw"),
+				Config:           config("4MiB"),
+				ConfigPlanChecks: planAction(data, plancheck.ResourceActionCreate),
+				Check:            checkVolume(pool, "data.img", 4<<20, "raw"),
 			},
 			{
 				// Shrunk out of band: the refresh shows it, and the plan grows it back.
@@ -558,17 +499,15 @@ func TestAccVolumeResource_drift(t *testing.T) {
 				},
 				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_volume.data", "size", "2MiB"),
-					resource.TestCheckResourceAttr("unikernel_volume.data", "capacity", strconv.Itoa(2<<20)),
+					resource.TestCheckResourceAttr(data, "size", "2MiB"),
+					resource.TestCheckResourceAttr(data, "capacity", strconv.Itoa(2<<20)),
 				),
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config: config("4MiB"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_volume.data", plancheck.ResourceActionUpdate),
-				}},
-				Check: checkVolume(pool, "data.img", 4<<20, "raw"),
+				Config:           config("4MiB"),
+				ConfigPlanChecks: planAction(data, plancheck.ResourceActionUpdate),
+				Check:            checkVolume(pool, "data.img", 4<<20, "raw"),
 			},
 			{Config: config("4MiB"), PlanOnly: true},
 			{
@@ -585,13 +524,11 @@ func TestAccVolumeResource_drift(t *testing.T) {
 			},
 			{
 				// The configuration follows: nothing to change.
-				Config: config("8MiB"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_volume.data", plancheck.ResourceActionNoop),
-				}},
-				Check: resource.TestCheckResourceAttr("unikernel_volume.data", "capacity", strconv.Itoa(8<<20)),
+				Config:            config("8MiB"),
+				ConfigPlanChecks:  planAction(data, plancheck.ResourceActionNoop),
+				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(data, "capacity", knownvalue.Int64Exact(8<<20))},
 			},
-			{Config: config("8192KiB"), Check: resource.TestCheckResourceAttr("unikernel_volume.data", "size", "8192KiB")},
+			{Config: config("8192KiB"), ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(data, "size", str("8192KiB"))}},
 			{Config: config("8192KiB"), PlanOnly: true},
 		},
 	})
@@ -602,7 +539,7 @@ func TestAccVolumeResource_identity(t *testing.T) {
 	testAccPreCheck(t)
 	acctest.UseIdentityCLI(t)
 	pool, dir := acctest.RandName("pool"), acctest.PoolDir(t)
-	config := volumePoolConfig(pool, dir, volumeBlock("data", "data.img", `  size = "1MiB"`))
+	config := pooledConfig(pool, dir, tfconfig.Volume{Label: "data", Name: "data.img", Size: "1MiB"})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckVolumesDestroyed, acctest.CheckPoolsDestroyed),

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestParseSize(t *testing.T) {
+func TestParseSize_units(t *testing.T) {
 	for in, want := range map[string]uint64{
 		"512":          512,
 		"1073741824":   1 << 30,
@@ -51,7 +51,7 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-func TestFormatSize(t *testing.T) {
+func TestFormatSize_largestUnit(t *testing.T) {
 	for n, want := range map[uint64]string{
 		512: "512", 1024: "1KiB", 1536: "1536", 3 << 20: "3MiB", 1536 << 20: "1536MiB", 2 << 30: "2GiB",
 		1 << 40: "1TiB", 1_000_000_000: "1000000000",

@@ -189,6 +189,35 @@ func (i Image) HCL() string {
 	return b.block("resource", "unikernel_image", i.Label)
 }
 
+// Volume is a unikernel_volume.
+type Volume struct {
+	Label       string
+	Name        string
+	Pool        Expr // default unikernel_pool.p.name
+	Size        string
+	Format      string
+	SourceImage Expr
+	Extra       string
+}
+
+// Addr is the volume's resource address.
+func (v Volume) Addr() string { return "unikernel_volume." + v.Label }
+
+// ID is the expression of the volume's id (for an instance's disks).
+func (v Volume) ID() Expr { return Expr("unikernel_volume." + v.Label + ".id") }
+
+// HCL implements Block.
+func (v Volume) HCL() string {
+	var b body
+	b.str("name", v.Name)
+	b.expr("pool", Expr(or(string(v.Pool), "unikernel_pool.p.name")))
+	b.str("size", v.Size)
+	b.str("format", v.Format)
+	b.expr("source_image", v.SourceImage)
+	b.raw(v.Extra)
+	return b.block("resource", "unikernel_volume", v.Label)
+}
+
 // Network is a unikernel_network.
 type Network struct {
 	Label    string // default "n"
