@@ -4,11 +4,15 @@ package provider
 // drift, firmware, restart, remote, rollout and job tests.
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
@@ -135,4 +139,14 @@ func checks(lists ...[]statecheck.StateCheck) []statecheck.StateCheck {
 		all = append(all, l...)
 	}
 	return all
+}
+
+// checkFileGone checks that the file at path (what it is) does not exist.
+func checkFileGone(what, path string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			return fmt.Errorf("%s %s left behind (%v)", what, path, err)
+		}
+		return nil
+	}
 }

@@ -112,74 +112,70 @@ func TestAccAdopt_instance(t *testing.T) {
 	var leftA, leftB string
 	var leftMarkerA *hypervisor.CreateMarker
 	overlay := filepath.Join(poolDir, a+"-disk0.qcow2")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{Config: testConfig(base...)},
-			{
-				PreConfig: func() {
-					leftMarkerA = deadMarker()
-					leftA = leaveDomain(t, c, hypervisor.DomainSpec{Name: a, Create: leftMarkerA,
-						Interfaces: []hypervisor.InterfaceSpec{{Network: net, MAC: leftMAC}}}, "LEFTOVER-CONSOLE\n", true)
-					if err := c.AddDHCPHost(ctx, net, hypervisor.DHCPHost{MAC: leftMAC, IPv4: lan.Host(20)}); err != nil {
-						t.Fatal(err)
-					}
-					vol, err := c.LookupVolumeByKey(ctx, filepath.Join(poolDir, "base.raw"))
-					if err != nil {
-						t.Fatal(err)
-					}
-					// Twice the base's size: a planned overlay has the base's.
-					if _, err := c.CreateOverlay(ctx, pool, hypervisor.OverlaySpec{Name: a + "-disk0.qcow2", BasePath: vol.Path,
-						BaseFormat: "raw", Capacity: 2 << 20}); err != nil {
-						t.Fatal(err)
-					}
-					other := hypervisor.NewCreateMarker(time.Now().Add(-time.Minute))
-					other.Host = "a-machine-that-is-not-this-one"
-					leftB = leaveDomain(t, c, hypervisor.DomainSpec{Name: b, Create: other}, "LEFTOVER-CONSOLE\n", false)
-				},
-				Config: config,
-				ConfigStateChecks: checks(expectRunning(vmA.Addr(), vmB.Addr()),
-					expectAttrs(vmA.Addr(), "network_interfaces.0.ipv4_address", lan.Host(10))),
-				Check: func(s *terraform.State) error {
-					for n, left := range map[string]string{a: leftA, b: leftB} {
-						info, err := c.ReadDomain(ctx, n)
-						if err != nil {
-							return err
-						}
-						if info.Spec.UUID == left {
-							return fmt.Errorf("%s still has the leftover's UUID %s: it was not rebuilt", n, left)
-						}
-						if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished || info.Spec.Create.ID == leftMarkerA.ID {
-							return fmt.Errorf("%s: marker %+v, want a finished create of its own", n, info.Spec.Create)
-						}
-						log, err := c.ReadConsole(ctx, adoptConsole, n, 0, 0)
-						if err != nil {
-							return err
-						}
-						if strings.Contains(string(log), "LEFTOVER-CONSOLE") {
-							return fmt.Errorf("%s: the leftover's console log was kept: %q", n, log)
-						}
-					}
-					nw, err := c.ReadNetwork(ctx, net)
-					if err != nil {
-						return err
-					}
-					if len(nw.Spec.Hosts) != 1 || nw.Spec.Hosts[0].IPv4 != lan.Host(10) || nw.Spec.Hosts[0].MAC == leftMAC {
-						return fmt.Errorf("reservations %+v, want only the planned %s", nw.Spec.Hosts, lan.Host(10))
-					}
-					vol, err := c.LookupVolumeByKey(ctx, overlay)
-					if err != nil {
-						return err
-					}
-					if vol.Capacity != 1<<20 {
-						return fmt.Errorf("overlay capacity %d: the leftover overlay (2 MiB) was reused, want the planned one (1 MiB)", vol.Capacity)
-					}
-					return nil
-				},
+	testAccInstances(t, []resource.TestStep{
+		{Config: testConfig(base...)},
+		{
+			PreConfig: func() {
+				leftMarkerA = deadMarker()
+				leftA = leaveDomain(t, c, hypervisor.DomainSpec{Name: a, Create: leftMarkerA,
+					Interfaces: []hypervisor.InterfaceSpec{{Network: net, MAC: leftMAC}}}, "LEFTOVER-CONSOLE\n", true)
+				if err := c.AddDHCPHost(ctx, net, hypervisor.DHCPHost{MAC: leftMAC, IPv4: lan.Host(20)}); err != nil {
+					t.Fatal(err)
+				}
+				vol, err := c.LookupVolumeByKey(ctx, filepath.Join(poolDir, "base.raw"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Twice the base's size: a planned overlay has the base's.
+				if _, err := c.CreateOverlay(ctx, pool, hypervisor.OverlaySpec{Name: a + "-disk0.qcow2", BasePath: vol.Path,
+					BaseFormat: "raw", Capacity: 2 << 20}); err != nil {
+					t.Fatal(err)
+				}
+				other := hypervisor.NewCreateMarker(time.Now().Add(-time.Minute))
+				other.Host = "a-machine-that-is-not-this-one"
+				leftB = leaveDomain(t, c, hypervisor.DomainSpec{Name: b, Create: other}, "LEFTOVER-CONSOLE\n", false)
 			},
-			{Config: config, PlanOnly: true},
+			Config: config,
+			ConfigStateChecks: checks(expectRunning(vmA.Addr(), vmB.Addr()),
+				expectAttrs(vmA.Addr(), "network_interfaces.0.ipv4_address", lan.Host(10))),
+			Check: func(s *terraform.State) error {
+				for n, left := range map[string]string{a: leftA, b: leftB} {
+					info, err := c.ReadDomain(ctx, n)
+					if err != nil {
+						return err
+					}
+					if info.Spec.UUID == left {
+						return fmt.Errorf("%s still has the leftover's UUID %s: it was not rebuilt", n, left)
+					}
+					if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished || info.Spec.Create.ID == leftMarkerA.ID {
+						return fmt.Errorf("%s: marker %+v, want a finished create of its own", n, info.Spec.Create)
+					}
+					log, err := c.ReadConsole(ctx, adoptConsole, n, 0, 0)
+					if err != nil {
+						return err
+					}
+					if strings.Contains(string(log), "LEFTOVER-CONSOLE") {
+						return fmt.Errorf("%s: the leftover's console log was kept: %q", n, log)
+					}
+				}
+				nw, err := c.ReadNetwork(ctx, net)
+				if err != nil {
+					return err
+				}
+				if len(nw.Spec.Hosts) != 1 || nw.Spec.Hosts[0].IPv4 != lan.Host(10) || nw.Spec.Hosts[0].MAC == leftMAC {
+					return fmt.Errorf("reservations %+v, want only the planned %s", nw.Spec.Hosts, lan.Host(10))
+				}
+				vol, err := c.LookupVolumeByKey(ctx, overlay)
+				if err != nil {
+					return err
+				}
+				if vol.Capacity != 1<<20 {
+					return fmt.Errorf("overlay capacity %d: the leftover overlay (2 MiB) was reused, want the planned one (1 MiB)", vol.Capacity)
+				}
+				return nil
+			},
 		},
+		{Config: config, PlanOnly: true},
 	})
 }
 
@@ -248,34 +244,30 @@ func TestAccAdopt_destroyAfterVolumesGone(t *testing.T) {
 	vm := adoptInstance(g, name, "half gone")
 	vm.BaseImages = []tfconfig.Expr{image.ID()}
 	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{Config: testConfig(p, image, vm)},
-			{
-				PreConfig: func() {
-					if err := c.StopDomain(ctx, name, 0); err != nil {
-						t.Fatal(err)
-					}
-					vol, err := c.LookupVolumeByKey(ctx, overlay)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := c.DeleteVolume(ctx, vol.Pool, vol.Name); err != nil {
-						t.Fatal(err)
-					}
-					if err := c.DeleteConsole(ctx, adoptConsole, name); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: testConfig(p, image),
-				Check: func(*terraform.State) error {
-					if _, err := c.ReadDomain(ctx, name); !hypervisor.IsNotFound(err) {
-						return fmt.Errorf("domain %s after the destroy: %v, want not found", name, err)
-					}
-					return nil
-				},
+	testAccInstances(t, []resource.TestStep{
+		{Config: testConfig(p, image, vm)},
+		{
+			PreConfig: func() {
+				if err := c.StopDomain(ctx, name, 0); err != nil {
+					t.Fatal(err)
+				}
+				vol, err := c.LookupVolumeByKey(ctx, overlay)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.DeleteVolume(ctx, vol.Pool, vol.Name); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.DeleteConsole(ctx, adoptConsole, name); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config: testConfig(p, image),
+			Check: func(*terraform.State) error {
+				if _, err := c.ReadDomain(ctx, name); !hypervisor.IsNotFound(err) {
+					return fmt.Errorf("domain %s after the destroy: %v, want not found", name, err)
+				}
+				return nil
 			},
 		},
 	})
@@ -556,46 +548,42 @@ func TestAccAdopt_updateKilledBetweenStopAndStart(t *testing.T) {
 	name := acctest.RandName("halfupd")
 	before, after := adoptInstance(g, name, "before"), adoptInstance(g, name, "after")
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: testConfig(before),
-				Check:  captureAttr(before.Addr(), "id", &uuid),
-			},
-			{
-				PreConfig: func() {
-					// What the killed update did: redefine, then stop.
-					info, err := c.ReadDomain(ctx, name)
-					if err != nil {
-						t.Fatal(err)
-					}
-					spec := info.Spec
-					spec.Cmdline = "after"
-					if _, err := c.DefineDomain(ctx, spec); err != nil {
-						t.Fatal(err)
-					}
-					if err := c.StopDomain(ctx, name, 0); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: testConfig(after),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(after.Addr(), plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: expectAttrs(after.Addr(), "state", "running", "cmdline", "after"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameAttr(after.Addr(), "id", &uuid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished {
-							return fmt.Errorf("marker %+v after the update, want the finished create's", info.Spec.Create)
-						}
-						return nil
-					}),
-				),
-			},
-			{Config: testConfig(after), PlanOnly: true},
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: testConfig(before),
+			Check:  captureAttr(before.Addr(), "id", &uuid),
 		},
+		{
+			PreConfig: func() {
+				// What the killed update did: redefine, then stop.
+				info, err := c.ReadDomain(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				spec := info.Spec
+				spec.Cmdline = "after"
+				if _, err := c.DefineDomain(ctx, spec); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.StopDomain(ctx, name, 0); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config: testConfig(after),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(after.Addr(), plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: expectAttrs(after.Addr(), "state", "running", "cmdline", "after"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr(after.Addr(), "id", &uuid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished {
+						return fmt.Errorf("marker %+v after the update, want the finished create's", info.Spec.Create)
+					}
+					return nil
+				}),
+			),
+		},
+		{Config: testConfig(after), PlanOnly: true},
 	})
 }

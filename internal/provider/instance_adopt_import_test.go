@@ -91,6 +91,12 @@ func changedAttributes(before, after any) []string {
 	return out
 }
 
+// importsUnchanged is the plan check of an apply that imports addr and
+// changes nothing.
+func importsUnchanged(t *testing.T, addr string) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, addr}}}
+}
+
 // sameQEMU checks that guest name still runs in the QEMU process *pid
 // (recorded when *pid is 0): no restart.
 func sameQEMU(name string, pid *int) resource.TestCheckFunc {
@@ -143,12 +149,7 @@ func TestAccInstanceImport_copyOnWrite(t *testing.T) {
 	sameID, sameMAC := statecheck.CompareValue(compare.ValuesSame()), statecheck.CompareValue(compare.ValuesSame())
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
-			if _, err := os.Stat(overlay); !os.IsNotExist(err) {
-				return fmt.Errorf("overlay %s left behind (%v)", overlay, err)
-			}
-			return nil
-		}),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, checkFileGone("overlay", overlay)),
 		Steps: []resource.TestStep{
 			{
 				Config: testConfig(p, image, network, booting),
@@ -166,7 +167,7 @@ func TestAccInstanceImport_copyOnWrite(t *testing.T) {
 			},
 			{
 				Config:           testConfig(p, image, network, importBlock{To: res, ID: name}, vm),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				ConfigPlanChecks: importsUnchanged(t, res),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.CompareValuePairs(res, acctest.Path("disks.0.base_image"), image.Addr(), acctest.Path("id"), compare.ValuesSame()),
 					acctest.Expect(res, "disks.0.path", knownvalue.Null()),
@@ -200,6 +201,16 @@ func TestAccInstanceImport_copyOnWrite(t *testing.T) {
 // for a domain made by hand.
 func importedHand(name string) tfconfig.Instance {
 	return tfconfig.Instance{Label: "hand", Name: name}
+}
+
+// describedAndBigger are the changes made to an imported instance vm: a
+// description (a live change), then also 48 MiB of memory (a restart).
+func describedAndBigger(vm tfconfig.Instance, description string) (described, bigger tfconfig.Instance) {
+	described = vm
+	described.Extra = "description = " + tfconfig.Quote(description)
+	bigger = described
+	bigger.Memory = 48
+	return described, bigger
 }
 
 // updateInPlace is the plan check of an update in place of addr.
@@ -302,55 +313,48 @@ func TestAccInstanceImport_handMadeOverlay(t *testing.T) {
 	})
 	vm := importedHand(name)
 	vm.BaseImages = []tfconfig.Expr{tfconfig.Expr(tfconfig.Quote(base.Key))}
-	described := vm
-	described.Extra = `description = "adopted from the libvirt provider"`
-	bigger := described
-	bigger.Memory = 48
+	described, bigger := describedAndBigger(vm, "adopted from the libvirt provider")
 	res := vm.Addr()
 	var pid int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				PreConfig:        func() { pid = acctest.QemuPID(name) },
-				Config:           testConfig(vm, importBlock{To: res, ID: name}),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				ConfigStateChecks: checks(expectAttrs(res, "disks.0.base_image", base.Key, "disks.0.overlay", ov.Path),
-					[]statecheck.StateCheck{
-						acctest.Expect(res, "memory", knownvalue.Int64Exact(32)),
-						acctest.Expect(res, "acpi", knownvalue.Bool(true)),
-					}),
-				Check: sameQEMU(name, &pid),
-			},
-			{
-				Config:            testConfig(described),
-				ConfigPlanChecks:  updateInPlace(res),
-				ConfigStateChecks: expectAttrs(res, "description", "adopted from the libvirt provider", "disks.0.overlay", ov.Path),
-				Check:             sameQEMU(name, &pid),
-			},
-			{
-				Config:           testConfig(bigger),
-				ConfigPlanChecks: updateInPlace(res),
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect(res, "memory", knownvalue.Int64Exact(48)),
-					acctest.Expect(res, "disks.0.overlay", knownvalue.StringExact(ov.Path)),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					otherQEMU(name, &pid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != ov.Path || info.Spec.Disks[0].Format != "qcow2" {
-							return fmt.Errorf("disks %+v, want the overlay %s kept", info.Spec.Disks, ov.Path)
-						}
-						if info.Spec.MemoryMiB != 48 {
-							return fmt.Errorf("memory %d MiB, want 48", info.Spec.MemoryMiB)
-						}
-						return nil
-					}),
-				),
-			},
-			{Config: testConfig(bigger), PlanOnly: true},
+	testAccInstances(t, []resource.TestStep{
+		{
+			PreConfig:        func() { pid = acctest.QemuPID(name) },
+			Config:           testConfig(vm, importBlock{To: res, ID: name}),
+			ConfigPlanChecks: importsUnchanged(t, res),
+			ConfigStateChecks: checks(expectAttrs(res, "disks.0.base_image", base.Key, "disks.0.overlay", ov.Path),
+				[]statecheck.StateCheck{
+					acctest.Expect(res, "memory", knownvalue.Int64Exact(32)),
+					acctest.Expect(res, "acpi", knownvalue.Bool(true)),
+				}),
+			Check: sameQEMU(name, &pid),
 		},
+		{
+			Config:            testConfig(described),
+			ConfigPlanChecks:  updateInPlace(res),
+			ConfigStateChecks: expectAttrs(res, "description", "adopted from the libvirt provider", "disks.0.overlay", ov.Path),
+			Check:             sameQEMU(name, &pid),
+		},
+		{
+			Config:           testConfig(bigger),
+			ConfigPlanChecks: updateInPlace(res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "memory", knownvalue.Int64Exact(48)),
+				acctest.Expect(res, "disks.0.overlay", knownvalue.StringExact(ov.Path)),
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				otherQEMU(name, &pid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != ov.Path || info.Spec.Disks[0].Format != "qcow2" {
+						return fmt.Errorf("disks %+v, want the overlay %s kept", info.Spec.Disks, ov.Path)
+					}
+					if info.Spec.MemoryMiB != 48 {
+						return fmt.Errorf("memory %d MiB, want 48", info.Spec.MemoryMiB)
+					}
+					return nil
+				}),
+			),
+		},
+		{Config: testConfig(bigger), PlanOnly: true},
 	})
 }
 
@@ -373,59 +377,55 @@ func TestAccInstanceImport_noACPINamedCPU(t *testing.T) {
 	defaults.Extra = `acpi     = true` + "\n" + `cpu_mode = "maximum"`
 	res := vm.Addr()
 	var pid int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				PreConfig:        func() { pid = acctest.QemuPID(name) },
-				Config:           config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect(res, "acpi", knownvalue.Bool(false)),
-					acctest.Expect(res, "cpu_mode", knownvalue.StringExact("qemu64")),
-				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameQEMU(name, &pid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if !info.Spec.NoACPI || info.Spec.CPU == nil || info.Spec.CPU.Mode != "qemu64" {
-							return fmt.Errorf("the domain changed: no ACPI %v, CPU %+v", info.Spec.NoACPI, info.Spec.CPU)
-						}
-						return nil
-					}),
-				),
+	testAccInstances(t, []resource.TestStep{
+		{
+			PreConfig:        func() { pid = acctest.QemuPID(name) },
+			Config:           config,
+			ConfigPlanChecks: importsUnchanged(t, res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "acpi", knownvalue.Bool(false)),
+				acctest.Expect(res, "cpu_mode", knownvalue.StringExact("qemu64")),
 			},
-			{
-				// Stopped out of band after the import: `running`, unset, keeps
-				// what the guest had when it was imported, so the plan shows the
-				// drift and the apply starts it again.
-				PreConfig: func() {
-					if err := acctest.MustClient(t).StopDomain(context.Background(), name, 0); err != nil {
-						t.Fatal(err)
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameQEMU(name, &pid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if !info.Spec.NoACPI || info.Spec.CPU == nil || info.Spec.CPU.Mode != "qemu64" {
+						return fmt.Errorf("the domain changed: no ACPI %v, CPU %+v", info.Spec.NoACPI, info.Spec.CPU)
 					}
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(res, tfjsonpath.New("running"), knownvalue.Bool(true)),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect(res, "running", knownvalue.Bool(true)),
-					acctest.Expect(res, "state", knownvalue.StringExact("running")),
-					acctest.Expect(res, "acpi", knownvalue.Bool(false)),
-				},
-				Check: func(*terraform.State) error { pid = acctest.QemuPID(name); return nil },
+					return nil
+				}),
+			),
+		},
+		{
+			// Stopped out of band after the import: `running`, unset, keeps
+			// what the guest had when it was imported, so the plan shows the
+			// drift and the apply starts it again.
+			PreConfig: func() {
+				if err := acctest.MustClient(t).StopDomain(context.Background(), name, 0); err != nil {
+					t.Fatal(err)
+				}
 			},
-			{
-				// Asking for the defaults explicitly is a restart-class change the plan shows.
-				Config:           testConfig(defaults),
-				ConfigPlanChecks: updateInPlace(res),
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect(res, "acpi", knownvalue.Bool(true)),
-					acctest.Expect(res, "cpu_mode", knownvalue.StringExact("maximum")),
-				},
-				Check: otherQEMU(name, &pid),
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(res, tfjsonpath.New("running"), knownvalue.Bool(true)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "running", knownvalue.Bool(true)),
+				acctest.Expect(res, "state", knownvalue.StringExact("running")),
+				acctest.Expect(res, "acpi", knownvalue.Bool(false)),
 			},
+			Check: func(*terraform.State) error { pid = acctest.QemuPID(name); return nil },
+		},
+		{
+			// Asking for the defaults explicitly is a restart-class change the plan shows.
+			Config:           testConfig(defaults),
+			ConfigPlanChecks: updateInPlace(res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "acpi", knownvalue.Bool(true)),
+				acctest.Expect(res, "cpu_mode", knownvalue.StringExact("maximum")),
+			},
+			Check: otherQEMU(name, &pid),
 		},
 	})
 }
@@ -560,47 +560,40 @@ func TestAccInstanceImport_backingOutsidePools(t *testing.T) {
 	})
 	vm := importedHand(name)
 	vm.Disks = []tfconfig.Disk{{Path: overlay}}
-	described := vm
-	described.Extra = `description = "made by a script"`
-	bigger := described
-	bigger.Memory = 48
+	described, bigger := describedAndBigger(vm, "made by a script")
 	twoDisks := bigger
 	twoDisks.Disks = []tfconfig.Disk{{Path: overlay}, {Path: second}}
 	res := vm.Addr()
 	var pid int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				PreConfig:        func() { pid = acctest.QemuPID(name) },
-				Config:           testConfig(vm, importBlock{To: res, ID: name}),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect(res, "disks.0.path", knownvalue.StringExact(overlay)),
-					acctest.Expect(res, "disks.0.base_image", knownvalue.Null()),
-				},
-				Check: sameQEMU(name, &pid),
+	testAccInstances(t, []resource.TestStep{
+		{
+			PreConfig:        func() { pid = acctest.QemuPID(name) },
+			Config:           testConfig(vm, importBlock{To: res, ID: name}),
+			ConfigPlanChecks: importsUnchanged(t, res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "disks.0.path", knownvalue.StringExact(overlay)),
+				acctest.Expect(res, "disks.0.base_image", knownvalue.Null()),
 			},
-			{
-				Config:            testConfig(described),
-				ConfigPlanChecks:  updateInPlace(res),
-				ConfigStateChecks: expectAttrs(res, "description", "made by a script"),
-				Check:             sameQEMU(name, &pid),
+			Check: sameQEMU(name, &pid),
+		},
+		{
+			Config:            testConfig(described),
+			ConfigPlanChecks:  updateInPlace(res),
+			ConfigStateChecks: expectAttrs(res, "description", "made by a script"),
+			Check:             sameQEMU(name, &pid),
+		},
+		{
+			Config: testConfig(bigger),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "memory", knownvalue.Int64Exact(48)),
+				acctest.Expect(res, "disks.0.path", knownvalue.StringExact(overlay)),
 			},
-			{
-				Config: testConfig(bigger),
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect(res, "memory", knownvalue.Int64Exact(48)),
-					acctest.Expect(res, "disks.0.path", knownvalue.StringExact(overlay)),
-				},
-				Check: otherQEMU(name, &pid),
-			},
-			{
-				Config:      testConfig(twoDisks),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Disk image refused.*disks\[1\]\.path.*backing file`),
-			},
+			Check: otherQEMU(name, &pid),
+		},
+		{
+			Config:      testConfig(twoDisks),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Disk image refused.*disks\[1\]\.path.*backing file`),
 		},
 	})
 }

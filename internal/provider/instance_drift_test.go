@@ -92,86 +92,82 @@ func testAccInstanceDrift(t *testing.T, dc driftCase) {
 	var created hypervisor.DomainInfo
 	var bootsBefore int
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// Create, and record what libvirt holds.
-				Config: config,
-				Check: func(s *terraform.State) error {
-					info, err := c.ReadDomain(ctx, name)
-					if err != nil {
-						return err
-					}
-					if err := checkCreatedDomain(g, info, dc, wantState); err != nil {
-						return err
-					}
-					created = info
-					return checkStateMatchesDomain(s, info)
-				},
+	testAccInstancesParallel(t, []resource.TestStep{
+		{
+			// Create, and record what libvirt holds.
+			Config: config,
+			Check: func(s *terraform.State) error {
+				info, err := c.ReadDomain(ctx, name)
+				if err != nil {
+					return err
+				}
+				if err := checkCreatedDomain(g, info, dc, wantState); err != nil {
+					return err
+				}
+				created = info
+				return checkStateMatchesDomain(s, info)
 			},
-			{
-				// Out-of-band change: the plan without refresh stays empty, the
-				// refreshed plan shows it.
-				PreConfig:          func() { dc.drift(t, c, name) },
-				Config:             config,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
-				},
+		},
+		{
+			// Out-of-band change: the plan without refresh stays empty, the
+			// refreshed plan shows it.
+			PreConfig:          func() { dc.drift(t, c, name) },
+			Config:             config,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
 			},
-			{
-				// Apply repairs it, and the plans after it are empty.
-				PreConfig: func() {
-					if dc.boots < 0 {
-						return
-					}
+		},
+		{
+			// Apply repairs it, and the plans after it are empty.
+			PreConfig: func() {
+				if dc.boots < 0 {
+					return
+				}
+				n, err := readyLines(c, name)
+				if err != nil {
+					t.Fatalf("reading the console log of %s: %v", name, err)
+				}
+				bootsBefore = n
+			},
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: func(s *terraform.State) error {
+				repaired, err := c.ReadDomain(ctx, name)
+				if err != nil {
+					return err
+				}
+				want := created
+				if dc.expect != nil {
+					want = dc.expect(created, repaired)
+				}
+				if !reflect.DeepEqual(repaired, want) {
+					return fmt.Errorf("after apply libvirt holds\n  %+v\nwant\n  %+v", repaired, want)
+				}
+				if dc.boots >= 0 {
 					n, err := readyLines(c, name)
 					if err != nil {
-						t.Fatalf("reading the console log of %s: %v", name, err)
-					}
-					bootsBefore = n
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: func(s *terraform.State) error {
-					repaired, err := c.ReadDomain(ctx, name)
-					if err != nil {
 						return err
 					}
-					want := created
-					if dc.expect != nil {
-						want = dc.expect(created, repaired)
+					if n-bootsBefore != dc.boots {
+						return fmt.Errorf("apply booted the guest %d times, want %d", n-bootsBefore, dc.boots)
 					}
-					if !reflect.DeepEqual(repaired, want) {
-						return fmt.Errorf("after apply libvirt holds\n  %+v\nwant\n  %+v", repaired, want)
-					}
-					if dc.boots >= 0 {
-						n, err := readyLines(c, name)
-						if err != nil {
-							return err
-						}
-						if n-bootsBefore != dc.boots {
-							return fmt.Errorf("apply booted the guest %d times, want %d", n-bootsBefore, dc.boots)
-						}
-					}
-					return checkStateMatchesDomain(s, repaired)
-				},
+				}
+				return checkStateMatchesDomain(s, repaired)
 			},
-			{
-				// A fresh plan after the repair is empty, with and without refresh.
-				Config:   config,
-				PlanOnly: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
+		},
+		{
+			// A fresh plan after the repair is empty, with and without refresh.
+			Config:   config,
+			PlanOnly: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},
 		},
 	})

@@ -258,35 +258,31 @@ func TestAccInstanceFirmware_secureBoot(t *testing.T) {
 	vm.Kernel = unsignedCopy(t, g.MicroVMKernel)
 	vm.Extra += "\nsecure_boot = true"
 	console := consoleData{VM: vm, Lines: 400}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config: testConfig(vm, console),
-			ConfigStateChecks: []statecheck.StateCheck{
-				acctest.Expect(vm.Addr(), "secure_boot", knownvalue.Bool(true)),
-				acctest.Expect(vm.Addr(), "machine", knownvalue.StringExact("q35")),
-				expectMatch(console.Addr(), "output", `secureboot: Secure boot enabled`),
-			},
-			Check: func(*terraform.State) error {
-				d, err := liveDomain(name)
-				if err != nil {
-					return err
-				}
-				switch {
-				case d.OS.Loader == nil || d.OS.Loader.Secure != "yes":
-					return fmt.Errorf("want a secure loader, got %+v", d.OS.Loader)
-				case d.OS.NVRam == nil || !strings.HasSuffix(d.OS.NVRam.Template, ".ms.fd"):
-					return fmt.Errorf("want the NVRAM template with keys enrolled, got %+v", d.OS.NVRam)
-				case d.Features == nil || d.Features.SMM == nil || d.Features.SMM.State != "on":
-					return fmt.Errorf("want SMM on, got %+v", d.Features)
-				case !strings.HasPrefix(d.OS.Type.Machine, "pc-q35-"):
-					return fmt.Errorf("want q35, got %s", d.OS.Type.Machine)
-				}
-				return nil
-			},
-		}},
-	})
+	testAccInstances(t, []resource.TestStep{{
+		Config: testConfig(vm, console),
+		ConfigStateChecks: []statecheck.StateCheck{
+			acctest.Expect(vm.Addr(), "secure_boot", knownvalue.Bool(true)),
+			acctest.Expect(vm.Addr(), "machine", knownvalue.StringExact("q35")),
+			expectMatch(console.Addr(), "output", `secureboot: Secure boot enabled`),
+		},
+		Check: func(*terraform.State) error {
+			d, err := liveDomain(name)
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.OS.Loader == nil || d.OS.Loader.Secure != "yes":
+				return fmt.Errorf("want a secure loader, got %+v", d.OS.Loader)
+			case d.OS.NVRam == nil || !strings.HasSuffix(d.OS.NVRam.Template, ".ms.fd"):
+				return fmt.Errorf("want the NVRAM template with keys enrolled, got %+v", d.OS.NVRam)
+			case d.Features == nil || d.Features.SMM == nil || d.Features.SMM.State != "on":
+				return fmt.Errorf("want SMM on, got %+v", d.Features)
+			case !strings.HasPrefix(d.OS.Type.Machine, "pc-q35-"):
+				return fmt.Errorf("want q35, got %s", d.OS.Type.Machine)
+			}
+			return nil
+		},
+	}})
 }
 
 // unsignedCopy copies a PE kernel into the test's directory with its
@@ -362,12 +358,8 @@ func TestAccInstanceFirmware_secureBootRefusesUnsignedDisk(t *testing.T) {
 	lan := acctest.TestNetwork(t, "isolated")
 	disk := efiDiskInstance(g, acctest.RandName("sbdisk"), lan, "90s")
 	disk.Extra += "\nsecure_boot = true"
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config:      testConfig(disk),
-			ExpectError: regexp.MustCompile(`(?s)was not ready after 1m30s.*(?:Access Denied|Security Violation)`),
-		}},
-	})
+	testAccInstances(t, []resource.TestStep{{
+		Config:      testConfig(disk),
+		ExpectError: regexp.MustCompile(`(?s)was not ready after 1m30s.*(?:Access Denied|Security Violation)`),
+	}})
 }

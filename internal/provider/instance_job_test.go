@@ -91,37 +91,33 @@ func TestAccInstanceJob_runsToCompletion(t *testing.T) {
 	poweredOff := func(n int) resource.TestCheckFunc {
 		return resource.ComposeAggregateTestCheckFunc(checkJobDomain(name, powered), checkConsoleCount(name, "^UNIKERNEL-POWEROFF\r?$", n))
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: testConfig(one),
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect(one.Addr(), "mode", knownvalue.StringExact("job")),
-					acctest.Expect(one.Addr(), "running", knownvalue.Bool(true)),
-					acctest.Expect(one.Addr(), "state", knownvalue.StringExact("shutoff")),
-				},
-				Check: poweredOff(1),
+	testAccInstancesParallel(t, []resource.TestStep{
+		{
+			Config: testConfig(one),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(one.Addr(), "mode", knownvalue.StringExact("job")),
+				acctest.Expect(one.Addr(), "running", knownvalue.Bool(true)),
+				acctest.Expect(one.Addr(), "state", knownvalue.StringExact("shutoff")),
 			},
-			{
-				// Nothing changed: the finished job is not run again.
-				Config:   testConfig(one),
-				PlanOnly: true,
-			},
-			{
-				Config: testConfig(two),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(two.Addr(), plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(two.Addr(), "state", knownvalue.StringExact("shutoff"))},
-				Check:             poweredOff(2),
-			},
-			{
-				// A description changes live and does not run the job again.
-				Config: testConfig(described),
-				Check:  checkConsoleCount(name, "^UNIKERNEL-POWEROFF\r?$", 2),
-			},
+			Check: poweredOff(1),
+		},
+		{
+			// Nothing changed: the finished job is not run again.
+			Config:   testConfig(one),
+			PlanOnly: true,
+		},
+		{
+			Config: testConfig(two),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(two.Addr(), plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{acctest.Expect(two.Addr(), "state", knownvalue.StringExact("shutoff"))},
+			Check:             poweredOff(2),
+		},
+		{
+			// A description changes live and does not run the job again.
+			Config: testConfig(described),
+			Check:  checkConsoleCount(name, "^UNIKERNEL-POWEROFF\r?$", 2),
 		},
 	})
 }

@@ -68,38 +68,34 @@ func TestAccInstanceRollout_writableImage(t *testing.T) {
 	vm.Disks = []tfconfig.Disk{{Image: image.ID()}}
 	config := testConfig(p, image, vm)
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					captureAttr("unikernel_instance.test", "id", &uuid),
-					func(*terraform.State) error {
-						// The boot sector holds the marker once; the sector the guest wrote adds one.
-						b, err := os.ReadFile(filepath.Join(poolDir, "disk.raw"))
-						if err != nil {
-							return err
-						}
-						if n := bytes.Count(b, []byte("UNIKERNEL-DISK-DATA tick=")); n < 2 {
-							return fmt.Errorf("the guest did not write to its disk (marker found %d times)", n)
-						}
-						return nil
-					},
-				),
-			},
-			{
-				// A refresh and a plan later: still nothing to do.
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 1),
-				),
-			},
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureAttr("unikernel_instance.test", "id", &uuid),
+				func(*terraform.State) error {
+					// The boot sector holds the marker once; the sector the guest wrote adds one.
+					b, err := os.ReadFile(filepath.Join(poolDir, "disk.raw"))
+					if err != nil {
+						return err
+					}
+					if n := bytes.Count(b, []byte("UNIKERNEL-DISK-DATA tick=")); n < 2 {
+						return fmt.Errorf("the guest did not write to its disk (marker found %d times)", n)
+					}
+					return nil
+				},
+			),
+		},
+		{
+			// A refresh and a plan later: still nothing to do.
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 1),
+			),
 		},
 	})
 }
@@ -228,12 +224,7 @@ func TestAccInstanceRollout_nanosDisk(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
-			if _, err := os.Stat(overlay); !os.IsNotExist(err) {
-				return fmt.Errorf("overlay %s left behind (%v)", overlay, err)
-			}
-			return nil
-		}),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, checkFileGone("overlay", overlay)),
 		Steps: []resource.TestStep{
 			{
 				Config:            rolloutConfig(pool, poolDir, network, lan, name, "hellod-1.img", builds[0]),
@@ -289,43 +280,39 @@ func TestAccInstanceRollout_overlayFails(t *testing.T) {
 	const vm = "unikernel_instance.test"
 	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config("disk-1.raw", raw, imageID),
-				Check:  captureAttr(vm, "id", &uuid),
-			},
-			{
-				Config:      config("disk-1.raw", raw, loosePath),
-				ExpectError: regexp.MustCompile(`(?s)Creating the copy-on-write disks failed: disks\[0\]\.base_image.*must be a\s+volume of a storage pool.*stopped.*next\s+apply creates`),
-			},
-			{
-				// Stopped, without an overlay, nothing left over beside the loose file.
-				Config:   config("disk-1.raw", raw, loosePath),
-				PlanOnly: true, ExpectNonEmptyPlan: true,
-				Check: func(*terraform.State) error {
-					for _, p := range []string{overlay, filepath.Join(dir, name+"-disk0.qcow2")} {
-						if _, err := os.Stat(p); !os.IsNotExist(err) {
-							return fmt.Errorf("overlay %s is there (%v)", p, err)
-						}
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config("disk-1.raw", raw, imageID),
+			Check:  captureAttr(vm, "id", &uuid),
+		},
+		{
+			Config:      config("disk-1.raw", raw, loosePath),
+			ExpectError: regexp.MustCompile(`(?s)Creating the copy-on-write disks failed: disks\[0\]\.base_image.*must be a\s+volume of a storage pool.*stopped.*next\s+apply creates`),
+		},
+		{
+			// Stopped, without an overlay, nothing left over beside the loose file.
+			Config:   config("disk-1.raw", raw, loosePath),
+			PlanOnly: true, ExpectNonEmptyPlan: true,
+			Check: func(*terraform.State) error {
+				for _, p := range []string{overlay, filepath.Join(dir, name+"-disk0.qcow2")} {
+					if _, err := os.Stat(p); !os.IsNotExist(err) {
+						return fmt.Errorf("overlay %s is there (%v)", p, err)
 					}
-					return nil
-				},
+				}
+				return nil
 			},
-			{
-				Config: config("disk-2.qcow2", qcow, imageID),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vm, plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: expectAttrs(vm, "state", "running"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameAttr(vm, "id", &uuid),
-					expectBoots(t, name, 2),
-					checkOverlay(overlay, filepath.Join(poolDir, "disk-2.qcow2"), 0, &[3]time.Time{}),
-				),
-			},
+		},
+		{
+			Config: config("disk-2.qcow2", qcow, imageID),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(vm, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: expectAttrs(vm, "state", "running"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr(vm, "id", &uuid),
+				expectBoots(t, name, 2),
+				checkOverlay(overlay, filepath.Join(poolDir, "disk-2.qcow2"), 0, &[3]time.Time{}),
+			),
 		},
 	})
 }

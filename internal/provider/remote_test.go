@@ -59,43 +59,39 @@ func testRemoteCycle(t *testing.T, g acctest.Guests, uri, label string) time.Dur
 	poolDir := t.TempDir()
 	start := time.Now()
 	config := remoteCycle(g, uri, prefix, poolDir, acctest.CIDR(t), "over "+label)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				ConfigStateChecks: checks(expectRunning("unikernel_instance.i"),
-					expectAttrs("unikernel_image.k", "format", "multiboot"),
-					[]statecheck.StateCheck{expectMatch("data.unikernel_instance_console.i", "output", `UNIKERNEL-READY cmdline=over `)}),
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			ConfigStateChecks: checks(expectRunning("unikernel_instance.i"),
+				expectAttrs("unikernel_image.k", "format", "multiboot"),
+				[]statecheck.StateCheck{expectMatch("data.unikernel_instance_console.i", "output", `UNIKERNEL-READY cmdline=over `)}),
+		},
+		{
+			// Drift: the guest is stopped behind Terraform's back.
+			PreConfig: func() {
+				c := acctest.MustClient(t)
+				if err := c.StopDomain(context.Background(), prefix+"-0", 0); err != nil {
+					t.Fatal(err)
+				}
 			},
-			{
-				// Drift: the guest is stopped behind Terraform's back.
-				PreConfig: func() {
-					c := acctest.MustClient(t)
-					if err := c.StopDomain(context.Background(), prefix+"-0", 0); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.i", plancheck.ResourceActionUpdate),
-				}},
-				ConfigStateChecks: expectRunning("unikernel_instance.i"),
-			},
-			{
-				ResourceName:            "unikernel_instance.i",
-				ImportState:             true,
-				ImportStateId:           prefix + "-0",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"wait_for", "timeouts", "boot_format", "shutdown_timeout"},
-			},
-			{
-				Config: config,
-				Check: func(*terraform.State) error {
-					t.Logf("cycle over %s: %s until the import", uri, time.Since(start).Round(time.Millisecond))
-					return nil
-				},
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.i", plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: expectRunning("unikernel_instance.i"),
+		},
+		{
+			ResourceName:            "unikernel_instance.i",
+			ImportState:             true,
+			ImportStateId:           prefix + "-0",
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"wait_for", "timeouts", "boot_format", "shutdown_timeout"},
+		},
+		{
+			Config: config,
+			Check: func(*terraform.State) error {
+				t.Logf("cycle over %s: %s until the import", uri, time.Since(start).Round(time.Millisecond))
+				return nil
 			},
 		},
 	})
@@ -197,15 +193,11 @@ func TestAccRemote_twoAliases(t *testing.T) {
 		}
 		return nil
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config:            config,
-			ConfigStateChecks: expectRunning("unikernel_instance.local", "unikernel_instance.remote"),
-			Check:             underAlias,
-		}},
-	})
+	testAccInstances(t, []resource.TestStep{{
+		Config:            config,
+		ConfigStateChecks: expectRunning("unikernel_instance.local", "unikernel_instance.remote"),
+		Check:             underAlias,
+	}})
 }
 
 // TestAccRemote_tls connects over qemu+tls:// to a private libvirtd that
