@@ -25,16 +25,6 @@ func testPool(name, dir string) tfconfig.Pool { return tfconfig.Pool{Name: name,
 // of an image or a volume.
 func poolNamed(name string) tfconfig.Expr { return tfconfig.Expr(tfconfig.Quote(name)) }
 
-// importBlock imports the object id into addr.
-func importBlock(addr, id string) tfconfig.Raw {
-	return tfconfig.Raw(fmt.Sprintf("import {\n  to = %s\n  id = %s\n}\n", addr, tfconfig.Quote(id)))
-}
-
-// removedBlock lets go of addr without destroying what it manages.
-func removedBlock(addr string) tfconfig.Raw {
-	return tfconfig.Raw(fmt.Sprintf("removed {\n  from = %s\n  lifecycle {\n    destroy = false\n  }\n}\n", addr))
-}
-
 // expectAttrs is one acctest.Expect per attribute path of addr, in the
 // order of the paths.
 func expectAttrs(addr string, checks map[string]knownvalue.Check) []statecheck.StateCheck {

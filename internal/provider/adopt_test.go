@@ -25,10 +25,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -88,7 +91,7 @@ func leaveDomain(t *testing.T, c *hypervisor.Client, spec hypervisor.DomainSpec,
 // process on this machine that is gone; one shut off, left by another
 // machine whose create's deadline passed. After the apply each is the
 // planned instance and nothing of the leftover remains.
-func TestAccAdopt_Instance(t *testing.T) {
+func TestAccAdopt_instance(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
@@ -97,123 +100,82 @@ func TestAccAdopt_Instance(t *testing.T) {
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	raw := filepath.Join(t.TempDir(), "base.raw")
 	acctest.RandomFile(t, raw, 1<<20)
-	base := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "n" {
-  name      = %q
-  mode      = "isolated"
-  ipv4_cidr = %q
-}
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-resource "unikernel_image" "base" {
-  name   = "base.raw"
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-`, net, lan, pool, poolDir, raw)
-	config := base + fmt.Sprintf(`
-resource "unikernel_instance" "a" {
-  name             = %q
-  kernel           = %q
-  cmdline          = "adopted a"
-  memory           = 16
-  shutdown_timeout = "0s"
-  disks            = [{ base_image = unikernel_image.base.id }]
-  network_interfaces = [{ network = unikernel_network.n.name, ipv4_address = %q }]
-  wait_for = {
-    console = "UNIKERNEL-READY cmdline=adopted a$"
-    timeout = "60s"
-  }
-}
-resource "unikernel_instance" "b" {
-  name             = %q
-  kernel           = %q
-  cmdline          = "adopted b"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "UNIKERNEL-READY cmdline=adopted b$"
-    timeout = "60s"
-  }
-}
-`, a, g.MultibootKernel, lan.Host(10), b, g.MultibootKernel)
+	network := isolatedNet(net, lan)
+	p, image := poolWithImage(pool, poolDir, "base", "base.raw", raw)
+	base := []tfconfig.Block{network, p, image}
+	vmA, vmB := adoptInstance(g, a, "adopted a"), adoptInstance(g, b, "adopted b")
+	vmA.Label, vmB.Label = "a", "b"
+	vmA.BaseImages = []tfconfig.Expr{image.ID()}
+	vmA.NICs = []tfconfig.NIC{{NetworkRef: network.Ref(), IPv4: lan.Host(10)}}
+	config := testConfig(append(base, vmA, vmB)...)
 	const leftMAC = "52:54:00:24:01:20"
 	var leftA, leftB string
 	var leftMarkerA *hypervisor.CreateMarker
 	overlay := filepath.Join(poolDir, a+"-disk0.qcow2")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{Config: base},
-			{
-				PreConfig: func() {
-					leftMarkerA = deadMarker()
-					leftA = leaveDomain(t, c, hypervisor.DomainSpec{Name: a, Create: leftMarkerA,
-						Interfaces: []hypervisor.InterfaceSpec{{Network: net, MAC: leftMAC}}}, "LEFTOVER-CONSOLE\n", true)
-					if err := c.AddDHCPHost(ctx, net, hypervisor.DHCPHost{MAC: leftMAC, IPv4: lan.Host(20)}); err != nil {
-						t.Fatal(err)
-					}
-					vol, err := c.LookupVolumeByKey(ctx, filepath.Join(poolDir, "base.raw"))
-					if err != nil {
-						t.Fatal(err)
-					}
-					// Twice the base's size: a planned overlay has the base's.
-					if _, err := c.CreateOverlay(ctx, pool, hypervisor.OverlaySpec{Name: a + "-disk0.qcow2", BasePath: vol.Path,
-						BaseFormat: "raw", Capacity: 2 << 20}); err != nil {
-						t.Fatal(err)
-					}
-					other := hypervisor.NewCreateMarker(time.Now().Add(-time.Minute))
-					other.Host = "a-machine-that-is-not-this-one"
-					leftB = leaveDomain(t, c, hypervisor.DomainSpec{Name: b, Create: other}, "LEFTOVER-CONSOLE\n", false)
-				},
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.a", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_instance.b", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_instance.a", "network_interfaces.0.ipv4_address", lan.Host(10)),
-					func(s *terraform.State) error {
-						for n, left := range map[string]string{a: leftA, b: leftB} {
-							info, err := c.ReadDomain(ctx, n)
-							if err != nil {
-								return err
-							}
-							if info.Spec.UUID == left {
-								return fmt.Errorf("%s still has the leftover's UUID %s: it was not rebuilt", n, left)
-							}
-							if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished || info.Spec.Create.ID == leftMarkerA.ID {
-								return fmt.Errorf("%s: marker %+v, want a finished create of its own", n, info.Spec.Create)
-							}
-							log, err := c.ReadConsole(ctx, adoptConsole, n, 0, 0)
-							if err != nil {
-								return err
-							}
-							if strings.Contains(string(log), "LEFTOVER-CONSOLE") {
-								return fmt.Errorf("%s: the leftover's console log was kept: %q", n, log)
-							}
-						}
-						nw, err := c.ReadNetwork(ctx, net)
-						if err != nil {
-							return err
-						}
-						if len(nw.Spec.Hosts) != 1 || nw.Spec.Hosts[0].IPv4 != lan.Host(10) || nw.Spec.Hosts[0].MAC == leftMAC {
-							return fmt.Errorf("reservations %+v, want only the planned %s", nw.Spec.Hosts, lan.Host(10))
-						}
-						vol, err := c.LookupVolumeByKey(ctx, overlay)
-						if err != nil {
-							return err
-						}
-						if vol.Capacity != 1<<20 {
-							return fmt.Errorf("overlay capacity %d: the leftover overlay (2 MiB) was reused, want the planned one (1 MiB)", vol.Capacity)
-						}
-						return nil
-					},
-				),
+	testAccInstances(t, []resource.TestStep{
+		{Config: testConfig(base...)},
+		{
+			PreConfig: func() {
+				leftMarkerA = deadMarker()
+				leftA = leaveDomain(t, c, hypervisor.DomainSpec{Name: a, Create: leftMarkerA,
+					Interfaces: []hypervisor.InterfaceSpec{{Network: net, MAC: leftMAC}}}, "LEFTOVER-CONSOLE\n", true)
+				if err := c.AddDHCPHost(ctx, net, hypervisor.DHCPHost{MAC: leftMAC, IPv4: lan.Host(20)}); err != nil {
+					t.Fatal(err)
+				}
+				vol, err := c.LookupVolumeByKey(ctx, filepath.Join(poolDir, "base.raw"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Twice the base's size: a planned overlay has the base's.
+				if _, err := c.CreateOverlay(ctx, pool, hypervisor.OverlaySpec{Name: a + "-disk0.qcow2", BasePath: vol.Path,
+					BaseFormat: "raw", Capacity: 2 << 20}); err != nil {
+					t.Fatal(err)
+				}
+				other := hypervisor.NewCreateMarker(time.Now().Add(-time.Minute))
+				other.Host = "a-machine-that-is-not-this-one"
+				leftB = leaveDomain(t, c, hypervisor.DomainSpec{Name: b, Create: other}, "LEFTOVER-CONSOLE\n", false)
 			},
-			{Config: config, PlanOnly: true},
+			Config: config,
+			ConfigStateChecks: checks(expectRunning(vmA.Addr(), vmB.Addr()),
+				expectStrings(vmA.Addr(), "network_interfaces.0.ipv4_address", lan.Host(10))),
+			Check: func(s *terraform.State) error {
+				for n, left := range map[string]string{a: leftA, b: leftB} {
+					info, err := c.ReadDomain(ctx, n)
+					if err != nil {
+						return err
+					}
+					if info.Spec.UUID == left {
+						return fmt.Errorf("%s still has the leftover's UUID %s: it was not rebuilt", n, left)
+					}
+					if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished || info.Spec.Create.ID == leftMarkerA.ID {
+						return fmt.Errorf("%s: marker %+v, want a finished create of its own", n, info.Spec.Create)
+					}
+					log, err := c.ReadConsole(ctx, adoptConsole, n, 0, 0)
+					if err != nil {
+						return err
+					}
+					if strings.Contains(string(log), "LEFTOVER-CONSOLE") {
+						return fmt.Errorf("%s: the leftover's console log was kept: %q", n, log)
+					}
+				}
+				nw, err := c.ReadNetwork(ctx, net)
+				if err != nil {
+					return err
+				}
+				if len(nw.Spec.Hosts) != 1 || nw.Spec.Hosts[0].IPv4 != lan.Host(10) || nw.Spec.Hosts[0].MAC == leftMAC {
+					return fmt.Errorf("reservations %+v, want only the planned %s", nw.Spec.Hosts, lan.Host(10))
+				}
+				vol, err := c.LookupVolumeByKey(ctx, overlay)
+				if err != nil {
+					return err
+				}
+				if vol.Capacity != 1<<20 {
+					return fmt.Errorf("overlay capacity %d: the leftover overlay (2 MiB) was reused, want the planned one (1 MiB)", vol.Capacity)
+				}
+				return nil
+			},
 		},
+		{Config: config, PlanOnly: true},
 	})
 }
 
@@ -221,7 +183,7 @@ resource "unikernel_instance" "b" {
 // one whose create may still run (its marker names this process), one
 // whose create finished (it belongs to some state) and one without a marker
 // (made outside the provider).
-func TestAccAdopt_InstanceRefused(t *testing.T) {
+func TestAccAdopt_instanceRefused(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	own, _ := hypervisor.ProcessStart(os.Getpid())
@@ -247,10 +209,10 @@ func TestAccAdopt_InstanceRefused(t *testing.T) {
 			PreConfig: func() {
 				uuid = leaveDomain(t, c, hypervisor.DomainSpec{Name: name, Create: tc.marker}, "", false)
 			},
-			Config:      testProviderBlock() + multibootConfig(g, name, "refused", `shutdown_timeout = "0s"`),
+			Config:      testConfig(adoptInstance(g, name, "refused")),
 			ExpectError: regexp.MustCompile(tc.want),
 		}, resource.TestStep{
-			Config: testProviderBlock(),
+			Config: testConfig(),
 			Check: acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 				if info.Spec.UUID != uuid || info.Spec.Cmdline != "left by a killed create" {
 					return fmt.Errorf("the refused domain %s was changed: uuid %s (was %s), cmdline %q", name, info.Spec.UUID, uuid, info.Spec.Cmdline)
@@ -271,54 +233,41 @@ func TestAccAdopt_InstanceRefused(t *testing.T) {
 // A destroy killed after it deleted the instance's overlay and console log
 // leaves the domain, and the resource in the state: the next destroy
 // finishes without error.
-func TestAccAdopt_DestroyAfterVolumesGone(t *testing.T) {
+func TestAccAdopt_destroyAfterVolumesGone(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name, pool, poolDir := acctest.RandName("halfgone"), acctest.RandName("pool"), acctest.PoolDir(t)
 	raw := filepath.Join(t.TempDir(), "base.raw")
 	acctest.RandomFile(t, raw, 1<<20)
-	base := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-resource "unikernel_image" "base" {
-  name   = "base.raw"
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-`, pool, poolDir, raw)
+	p, image := poolWithImage(pool, poolDir, "base", "base.raw", raw)
+	vm := adoptInstance(g, name, "half gone")
+	vm.BaseImages = []tfconfig.Expr{image.ID()}
 	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{Config: base + multibootConfig(g, name, "half gone", `shutdown_timeout = "0s"
-  disks = [{ base_image = unikernel_image.base.id }]`)},
-			{
-				PreConfig: func() {
-					if err := c.StopDomain(ctx, name, 0); err != nil {
-						t.Fatal(err)
-					}
-					vol, err := c.LookupVolumeByKey(ctx, overlay)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := c.DeleteVolume(ctx, vol.Pool, vol.Name); err != nil {
-						t.Fatal(err)
-					}
-					if err := c.DeleteConsole(ctx, adoptConsole, name); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: base,
-				Check: func(*terraform.State) error {
-					if _, err := c.ReadDomain(ctx, name); !hypervisor.IsNotFound(err) {
-						return fmt.Errorf("domain %s after the destroy: %v, want not found", name, err)
-					}
-					return nil
-				},
+	testAccInstances(t, []resource.TestStep{
+		{Config: testConfig(p, image, vm)},
+		{
+			PreConfig: func() {
+				if err := c.StopDomain(ctx, name, 0); err != nil {
+					t.Fatal(err)
+				}
+				vol, err := c.LookupVolumeByKey(ctx, overlay)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.DeleteVolume(ctx, vol.Pool, vol.Name); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.DeleteConsole(ctx, adoptConsole, name); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config: testConfig(p, image),
+			Check: func(*terraform.State) error {
+				if _, err := c.ReadDomain(ctx, name); !hypervisor.IsNotFound(err) {
+					return fmt.Errorf("domain %s after the destroy: %v, want not found", name, err)
+				}
+				return nil
 			},
 		},
 	})
@@ -348,20 +297,23 @@ func leaveNetwork(t *testing.T, c *hypervisor.Client, name, cidr string, m *hype
 	return uuid
 }
 
-func networkConfig(name, cidr string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_network" "n" {
-  name      = %q
-  mode      = "isolated"
-  ipv4_cidr = %q
+// adoptInstance is the multiboot guest as unikernel_instance.test, with
+// no shutdown wait.
+func adoptInstance(g acctest.Guests, name, cmdline string) tfconfig.Instance {
+	vm := multiboot(g, name, cmdline)
+	vm.ShutdownTimeout = "0s"
+	return vm
 }
-`, name, cidr)
+
+// adoptNetworkConfig is the isolated network name on lan.
+func adoptNetworkConfig(name string, lan acctest.Subnet) string {
+	return testConfig(isolatedNet(name, lan))
 }
 
 // A network left by a killed create (its sidecar marker in flight, its
 // process gone) on another range is taken over: the apply leaves the
 // planned network (a new UUID, the planned range) and no sidecar.
-func TestAccAdopt_Network(t *testing.T) {
+func TestAccAdopt_network(t *testing.T) {
 	testAccPreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
@@ -373,24 +325,22 @@ func TestAccAdopt_Network(t *testing.T) {
 		CheckDestroy:             acctest.CheckNetworkNotDefined(name),
 		Steps: []resource.TestStep{
 			{
-				PreConfig: func() { left = leaveNetwork(t, c, name, leftover.CIDR(), deadMarker()) },
-				Config:    networkConfig(name, planned.CIDR()),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_network.n", "ipv4_cidr", planned.CIDR()),
-					acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
-						if info.Spec.UUID == left || info.Spec.IPv4CIDR != planned.CIDR() || !info.Active {
-							return fmt.Errorf("network %s: uuid %s (leftover %s), range %s, active %v: not rebuilt to the plan",
-								name, info.Spec.UUID, left, info.Spec.IPv4CIDR, info.Active)
-						}
-						m, err := c.ReadCreateSidecar(ctx, adoptConsole, hypervisor.SidecarNetwork, "", name)
-						if err != nil || m != nil {
-							return fmt.Errorf("sidecar after the create: %+v, %v; want none", m, err)
-						}
-						return nil
-					}),
-				),
+				PreConfig:         func() { left = leaveNetwork(t, c, name, leftover.CIDR(), deadMarker()) },
+				Config:            adoptNetworkConfig(name, planned),
+				ConfigStateChecks: expectStrings("unikernel_network.n", "ipv4_cidr", planned.CIDR()),
+				Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
+					if info.Spec.UUID == left || info.Spec.IPv4CIDR != planned.CIDR() || !info.Active {
+						return fmt.Errorf("network %s: uuid %s (leftover %s), range %s, active %v: not rebuilt to the plan",
+							name, info.Spec.UUID, left, info.Spec.IPv4CIDR, info.Active)
+					}
+					m, err := c.ReadCreateSidecar(ctx, adoptConsole, hypervisor.SidecarNetwork, "", name)
+					if err != nil || m != nil {
+						return fmt.Errorf("sidecar after the create: %+v, %v; want none", m, err)
+					}
+					return nil
+				}),
 			},
-			{Config: networkConfig(name, planned.CIDR()), PlanOnly: true},
+			{Config: adoptNetworkConfig(name, planned), PlanOnly: true},
 		},
 	})
 }
@@ -398,7 +348,7 @@ func TestAccAdopt_Network(t *testing.T) {
 // A network whose create may still run (its sidecar names this process),
 // and one without a sidecar (made outside the provider, or by a finished
 // create), are refused and left alone.
-func TestAccAdopt_NetworkRefused(t *testing.T) {
+func TestAccAdopt_networkRefused(t *testing.T) {
 	testAccPreCheck(t)
 	c := acctest.MustClient(t)
 	live := hypervisor.NewCreateMarker(time.Now().Add(time.Hour))
@@ -417,10 +367,10 @@ func TestAccAdopt_NetworkRefused(t *testing.T) {
 		var uuid string
 		steps = append(steps, resource.TestStep{
 			PreConfig:   func() { uuid = leaveNetwork(t, c, name, tc.cidr, tc.marker) },
-			Config:      networkConfig(name, planned.CIDR()),
+			Config:      adoptNetworkConfig(name, planned),
 			ExpectError: regexp.MustCompile(tc.want),
 		}, resource.TestStep{
-			Config: testProviderBlock(),
+			Config: testConfig(),
 			Check: acctest.CheckNetwork(name, func(info hypervisor.NetworkInfo) error {
 				if info.Spec.UUID != uuid || info.Spec.IPv4CIDR != tc.cidr {
 					return fmt.Errorf("the refused network %s was changed: uuid %s (was %s), range %s", name, info.Spec.UUID, uuid, info.Spec.IPv4CIDR)
@@ -470,27 +420,17 @@ func leaveVolume(t *testing.T, c *hypervisor.Client, pool, name, kind, src strin
 // then holds the source's bytes (checked by sha256), and no sidecar is
 // left. A half-written volume of a create that may still run, or without a
 // sidecar, is refused and left as it is.
-func TestAccAdopt_Image(t *testing.T) {
+func TestAccAdopt_image(t *testing.T) {
 	testAccPreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	src := filepath.Join(t.TempDir(), "img.raw")
 	acctest.RandomFile(t, src, 4<<20)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
-	poolConfig := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-`, pool, poolDir)
+	p := tfconfig.Pool{Name: pool, Path: poolDir}
+	poolConfig := testConfig(p)
 	imageConfig := func(name string) string {
-		return poolConfig + fmt.Sprintf(`
-resource "unikernel_image" "img" {
-  name   = %q
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-`, name, src)
+		return testConfig(p, tfconfig.Image{Label: "img", Name: name, Source: src})
 	}
 	halfWritten := func(name string) resource.TestCheckFunc {
 		return acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
@@ -560,25 +500,14 @@ resource "unikernel_image" "img" {
 
 // A data volume left by a killed create (another size, its sidecar in
 // flight) is made anew to the plan.
-func TestAccAdopt_Volume(t *testing.T) {
+func TestAccAdopt_volume(t *testing.T) {
 	testAccPreCheck(t)
 	c := acctest.MustClient(t)
 	src := filepath.Join(t.TempDir(), "left.raw")
 	acctest.RandomFile(t, src, 3<<20)
 	pool, poolDir, name := acctest.RandName("pool"), acctest.PoolDir(t), "data.raw"
-	poolConfig := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-`, pool, poolDir)
-	config := poolConfig + fmt.Sprintf(`
-resource "unikernel_volume" "v" {
-  name = %q
-  pool = unikernel_pool.p.name
-  size = "8MiB"
-}
-`, name)
+	p, vol := tfconfig.Pool{Name: pool, Path: poolDir}, sizedVolume{Label: "v", Name: name, Size: "8MiB"}
+	poolConfig, config := testConfig(p), testConfig(p, vol)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -586,22 +515,22 @@ resource "unikernel_volume" "v" {
 			{
 				PreConfig: func() { leaveVolume(t, c, pool, name, hypervisor.SidecarVolume, src, deadMarker()) },
 				Config:    config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_volume.v", "capacity", fmt.Sprint(8<<20)),
-					acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
-						info, err := c.ReadVolume(ctx, pool, name)
-						if err != nil {
-							return err
-						}
-						if info.Capacity != 8<<20 {
-							return fmt.Errorf("volume capacity %d, want the planned %d", info.Capacity, 8<<20)
-						}
-						if m, err := c.ReadCreateSidecar(ctx, adoptConsole, hypervisor.SidecarVolume, pool, name); err != nil || m != nil {
-							return fmt.Errorf("sidecar after the create: %+v, %v; want none", m, err)
-						}
-						return nil
-					}),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(vol.Addr(), "capacity", knownvalue.Int64Exact(8<<20)),
+				},
+				Check: acctest.CheckLibvirt(func(ctx context.Context, c *hypervisor.Client) error {
+					info, err := c.ReadVolume(ctx, pool, name)
+					if err != nil {
+						return err
+					}
+					if info.Capacity != 8<<20 {
+						return fmt.Errorf("volume capacity %d, want the planned %d", info.Capacity, 8<<20)
+					}
+					if m, err := c.ReadCreateSidecar(ctx, adoptConsole, hypervisor.SidecarVolume, pool, name); err != nil || m != nil {
+						return fmt.Errorf("sidecar after the create: %+v, %v; want none", m, err)
+					}
+					return nil
+				}),
 			},
 			{Config: config, PlanOnly: true},
 		},
@@ -612,57 +541,49 @@ resource "unikernel_volume" "v" {
 // definition is in libvirt, the guest is stopped, and the state still has
 // the old configuration. The next apply starts it on the new definition
 // (an update, no replacement), and the plan after it is empty.
-func TestAccAdopt_UpdateKilledBetweenStopAndStart(t *testing.T) {
+func TestAccAdopt_updateKilledBetweenStopAndStart(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
 	name := acctest.RandName("halfupd")
-	extra := `shutdown_timeout = "0s"`
+	before, after := adoptInstance(g, name, "before"), adoptInstance(g, name, "after")
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: testProviderBlock() + multibootConfig(g, name, "before", extra),
-				Check: func(s *terraform.State) error {
-					uuid = s.RootModule().Resources["unikernel_instance.test"].Primary.ID
-					return nil
-				},
-			},
-			{
-				PreConfig: func() {
-					// What the killed update did: redefine, then stop.
-					info, err := c.ReadDomain(ctx, name)
-					if err != nil {
-						t.Fatal(err)
-					}
-					spec := info.Spec
-					spec.Cmdline = "after"
-					if _, err := c.DefineDomain(ctx, spec); err != nil {
-						t.Fatal(err)
-					}
-					if err := c.StopDomain(ctx, name, 0); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: testProviderBlock() + multibootConfig(g, name, "after", extra),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.test", plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.test", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_instance.test", "cmdline", "after"),
-					resource.TestCheckResourceAttrPtr("unikernel_instance.test", "id", &uuid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished {
-							return fmt.Errorf("marker %+v after the update, want the finished create's", info.Spec.Create)
-						}
-						return nil
-					}),
-				),
-			},
-			{Config: testProviderBlock() + multibootConfig(g, name, "after", extra), PlanOnly: true},
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: testConfig(before),
+			Check:  captureAttr(before.Addr(), "id", &uuid),
 		},
+		{
+			PreConfig: func() {
+				// What the killed update did: redefine, then stop.
+				info, err := c.ReadDomain(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				spec := info.Spec
+				spec.Cmdline = "after"
+				if _, err := c.DefineDomain(ctx, spec); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.StopDomain(ctx, name, 0); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config: testConfig(after),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(after.Addr(), plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: expectStrings(after.Addr(), "state", "running", "cmdline", "after"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr(after.Addr(), "id", &uuid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if info.Spec.Create == nil || info.Spec.Create.State != hypervisor.CreateFinished {
+						return fmt.Errorf("marker %+v after the update, want the finished create's", info.Spec.Create)
+					}
+					return nil
+				}),
+			),
+		},
+		{Config: testConfig(after), PlanOnly: true},
 	})
 }

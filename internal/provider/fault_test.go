@@ -6,7 +6,7 @@ package provider
 // left after destroy. They run in `make testacc` and `make testacc-faults`.
 //
 // Further faults covered elsewhere:
-//   - qemu SIGKILLed under a running instance: TestAccInstanceDrift_QemuKilled
+//   - qemu SIGKILLed under a running instance: TestAccInstanceDrift_qemuKilled
 //     (the next plan restarts it in place, then the plan is empty);
 //   - `terraform apply` interrupted by SIGINT while 10 instances wait for
 //     readiness: scripts/fault-sigint.sh.

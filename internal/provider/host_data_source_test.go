@@ -18,9 +18,6 @@ import (
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// hostData is data.unikernel_host.this.
-const hostData = tfconfig.Raw(`data "unikernel_host" "this" {}`)
-
 const hostAddr = "data.unikernel_host.this"
 
 func TestAccHostDataSource_basic(t *testing.T) {
@@ -42,7 +39,7 @@ func TestAccHostDataSource_basic(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: testConfig(hostData),
+			Config: testConfig(hostData("this")),
 			ConfigStateChecks: expectAttrs(hostAddr, map[string]knownvalue.Check{
 				"uri":                str(acctest.URI()),
 				"hostname":           str(hostname),
@@ -68,7 +65,7 @@ func TestAccProvider_hypervisorAuto(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: tfconfig.Config(tfconfig.Provider{URI: acctest.URI(), Hypervisor: "auto"}, hostData),
+			Config: tfconfig.Config(tfconfig.Provider{URI: acctest.URI(), Hypervisor: "auto"}, hostData("this")),
 			ConfigStateChecks: []statecheck.StateCheck{statecheck.CompareValuePairs(
 				hostAddr, acctest.Path("default_hypervisor"), hostAddr, acctest.Path("hypervisors.0"), compare.ValuesSame())},
 		}},
@@ -83,7 +80,7 @@ func TestAccProvider_uriFromEnvironment(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: tfconfig.Config(tfconfig.Provider{Hypervisor: "qemu"}, hostData),
+			Config: tfconfig.Config(tfconfig.Provider{Hypervisor: "qemu"}, hostData("this")),
 			ConfigStateChecks: expectAttrs(hostAddr, map[string]knownvalue.Check{
 				"uri": str("test:///default"), "driver": str("TEST"),
 			}),
@@ -98,7 +95,7 @@ func testAccProviderRefused(t *testing.T, provider tfconfig.Provider, re string)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      tfconfig.Config(provider, hostData),
+			Config:      tfconfig.Config(provider, hostData("this")),
 			ExpectError: regexp.MustCompile(re),
 		}},
 	})

@@ -100,7 +100,7 @@ func TestAccImageImport_sameBytesRecordsOnly(t *testing.T) {
 	digest, _ := fileDigest(t, src)
 	vol := foreignInitrd(t, pool, src, "raw")
 	before := statID(t, vol)
-	config := testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), foreignImage(pool, src, ""))
+	config := testConfig(importBlock{To: testImageAddr, ID: pool + "/initrd.cpio"}, foreignImage(pool, src, ""))
 	untouched := func(*terraform.State) error {
 		if now := statID(t, vol); now != before {
 			return fmt.Errorf("the volume's file changed: %+v, was %+v", now, before)
@@ -127,7 +127,7 @@ func TestAccImageImport_sameBytesRecordsOnly(t *testing.T) {
 				Check:            untouched,
 			},
 			{
-				Config: testConfig(removedBlock(testImageAddr)),
+				Config: testConfig(removedBlock{From: testImageAddr}),
 				Check:  untouched,
 			},
 		},
@@ -148,7 +148,7 @@ func TestAccImageImport_otherBytesReplaces(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:             testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), foreignImage(pool, other, `format = "raw"`)),
+				Config:             testConfig(importBlock{To: testImageAddr, ID: pool + "/initrd.cpio"}, foreignImage(pool, other, `format = "raw"`)),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
@@ -180,7 +180,7 @@ source_headers_wo = null # sensitive`}
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:           testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), generated),
+				Config:           testConfig(importBlock{To: testImageAddr, ID: pool + "/initrd.cpio"}, generated),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
 				Check: func(*terraform.State) error {
 					if now := statID(t, vol); now != before {
@@ -194,7 +194,7 @@ source_headers_wo = null # sensitive`}
 				ExpectError: regexp.MustCompile("(?s)Invalid image source.*Set `source` to a local file"),
 			},
 			{
-				Config: testConfig(removedBlock(testImageAddr)),
+				Config: testConfig(removedBlock{From: testImageAddr}),
 			},
 		},
 	})

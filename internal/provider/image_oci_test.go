@@ -417,7 +417,7 @@ func TestAccImageOCI_remoteAndImport(t *testing.T) {
 			},
 			{
 				// Forget the image (the volume stays)...
-				Config: ociConfig(provider, pool, dir, removedBlock("unikernel_image.app")),
+				Config: ociConfig(provider, pool, dir, removedBlock{From: "unikernel_image.app"}),
 				Check:  testAccCheckVolumeHolds(pool, "app.elf", guests.MultibootKernel),
 			},
 			{

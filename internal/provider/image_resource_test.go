@@ -399,7 +399,7 @@ func TestAccImageResource_importAdopt(t *testing.T) {
 	config := func(source, extra string) string {
 		img := testImage("initrd.cpio", source)
 		img.Pool, img.Extra = poolNamed(pool), extra
-		return testConfig(importBlock(testImageAddr, pool+"/initrd.cpio"), img)
+		return testConfig(importBlock{To: testImageAddr, ID: pool + "/initrd.cpio"}, img)
 	}
 	adopted := expectAttrs(testImageAddr, map[string]knownvalue.Check{
 		"sha256": str(digest), "format": str("raw"), "boot": str("disk"),

@@ -28,15 +28,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -88,6 +91,12 @@ func changedAttributes(before, after any) []string {
 	return out
 }
 
+// importsUnchanged is the plan check of an apply that imports addr and
+// changes nothing.
+func importsUnchanged(t *testing.T, addr string) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, addr}}}
+}
+
 // sameQEMU checks that guest name still runs in the QEMU process *pid
 // (recorded when *pid is 0): no restart.
 func sameQEMU(name string, pid *int) resource.TestCheckFunc {
@@ -119,97 +128,58 @@ func otherQEMU(name string, pid *int) resource.TestCheckFunc {
 
 // Our own copy-on-write instance, forgotten by the state and imported again,
 // plans nothing and keeps running: the overlay reads back as base_image.
-func TestAccInstanceImport_CopyOnWrite(t *testing.T) {
+func TestAccInstanceImport_copyOnWrite(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	disk := filepath.Join(t.TempDir(), "base.raw")
 	acctest.CopyFile(t, g.BootDiskRaw, disk)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	net, name := acctest.RandName("net"), acctest.RandName("cowimp")
-	lan := acctest.CIDR(t)
-	base := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-resource "unikernel_image" "base" {
-  name   = "base.raw"
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-resource "unikernel_network" "n" {
-  name      = %q
-  mode      = "isolated"
-  ipv4_cidr = %q
-}
-`, pool, poolDir, disk, net, lan)
-	instance := func(waitFor string) string {
-		return fmt.Sprintf(`
-resource "unikernel_instance" "test" {
-  name               = %q
-  memory             = 16
-  disks              = [{ base_image = unikernel_image.base.id }]
-  network_interfaces = [{ network = unikernel_network.n.name }]
-  %s
-}
-`, name, waitFor)
+	p, image := poolWithImage(pool, poolDir, "base", "base.raw", disk)
+	network := isolatedNet(net, acctest.CIDR(t))
+	vm := tfconfig.Instance{
+		Label: "test", Name: name, Memory: 16, BaseImages: []tfconfig.Expr{image.ID()},
+		NICs: []tfconfig.NIC{{NetworkRef: network.Ref()}},
 	}
-	const res = "unikernel_instance.test"
+	booting, described := vm, vm
+	booting.WaitFor = &tfconfig.WaitFor{Console: "DISK-READY", Timeout: "90s"}
+	described.Extra = `description = "adopted again"`
+	res := vm.Addr()
 	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
 	var pid int
-	var uuid, mac string
+	sameID, sameMAC := statecheck.CompareValue(compare.ValuesSame()), statecheck.CompareValue(compare.ValuesSame())
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
-			if _, err := os.Stat(overlay); !os.IsNotExist(err) {
-				return fmt.Errorf("overlay %s left behind (%v)", overlay, err)
-			}
-			return nil
-		}),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, checkFileGone("overlay", overlay)),
 		Steps: []resource.TestStep{
 			{
-				Config: base + instance(`wait_for = { console = "DISK-READY", timeout = "90s" }`),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "disks.0.overlay", overlay),
-					sameQEMU(name, &pid),
-					func(s *terraform.State) error {
-						a := s.RootModule().Resources[res].Primary.Attributes
-						uuid, mac = a["id"], a["network_interfaces.0.mac"]
-						return nil
-					},
-				),
-			},
-			{
-				// The state lets go of the instance; the guest keeps running.
-				Config: base + fmt.Sprintf(`
-removed {
-  from = %s
-  lifecycle {
-    destroy = false
-  }
-}
-`, res),
+				Config: testConfig(p, image, network, booting),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(res, "disks.0.overlay", knownvalue.StringExact(overlay)),
+					sameID.AddStateValue(res, acctest.Path("id")),
+					sameMAC.AddStateValue(res, acctest.Path("network_interfaces.0.mac")),
+				},
 				Check: sameQEMU(name, &pid),
 			},
 			{
-				Config: base + fmt.Sprintf(`
-import {
-  to = %s
-  id = %q
-}
-`, res, name) + instance(""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPair(res, "disks.0.base_image", "unikernel_image.base", "id"),
-					resource.TestCheckNoResourceAttr(res, "disks.0.path"),
-					resource.TestCheckResourceAttr(res, "disks.0.overlay", overlay),
-					resource.TestCheckResourceAttrPtr(res, "id", &uuid),
-					resource.TestCheckResourceAttrPtr(res, "network_interfaces.0.mac", &mac),
-					sameQEMU(name, &pid),
-				),
+				// The state lets go of the instance; the guest keeps running.
+				Config: testConfig(p, image, network, removedBlock{From: res}),
+				Check:  sameQEMU(name, &pid),
+			},
+			{
+				Config:           testConfig(p, image, network, importBlock{To: res, ID: name}, vm),
+				ConfigPlanChecks: importsUnchanged(t, res),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.CompareValuePairs(res, acctest.Path("disks.0.base_image"), image.Addr(), acctest.Path("id"), compare.ValuesSame()),
+					acctest.Expect(res, "disks.0.path", knownvalue.Null()),
+					acctest.Expect(res, "disks.0.overlay", knownvalue.StringExact(overlay)),
+					sameID.AddStateValue(res, acctest.Path("id")),
+					sameMAC.AddStateValue(res, acctest.Path("network_interfaces.0.mac")),
+				},
+				Check: sameQEMU(name, &pid),
 			},
 			{
 				// A live change after the import touches nothing else.
-				Config: base + instance(`description = "adopted again"`),
+				Config: testConfig(p, image, network, described),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
 				}},
@@ -225,6 +195,29 @@ import {
 			},
 		},
 	})
+}
+
+// importedHand is unikernel_instance.hand, the configuration a user writes
+// for a domain made by hand.
+func importedHand(name string) tfconfig.Instance {
+	return tfconfig.Instance{Label: "hand", Name: name}
+}
+
+// describedAndBigger are the changes made to an imported instance vm: a
+// description (a live change), then also 48 MiB of memory (a restart).
+func describedAndBigger(vm tfconfig.Instance, description string) (described, bigger tfconfig.Instance) {
+	described = vm
+	described.Extra = "description = " + tfconfig.Quote(description)
+	bigger = described
+	bigger.Memory = 48
+	return described, bigger
+}
+
+// updateInPlace is the plan check of an update in place of addr.
+func updateInPlace(addr string) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+	}}
 }
 
 // handMadeDomain defines, through libvirt, a domain the way virsh or the
@@ -277,7 +270,7 @@ func handMadeDomain(t *testing.T, name string, build func(d *libvirtxml.Domain))
 // over a base volume in a pool. It imports with base_image and keeps its
 // overlay; a description change applies live, a memory change restarts it
 // once.
-func TestAccInstanceImport_HandMadeOverlay(t *testing.T) {
+func TestAccInstanceImport_handMadeOverlay(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	c := acctest.MustClient(t)
 	ctx := context.Background()
@@ -318,73 +311,50 @@ func TestAccInstanceImport_HandMadeOverlay(t *testing.T) {
 			Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
 		}}
 	})
-	config := func(extra string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "hand" {
-  name  = %q
-  disks = [{ base_image = %q }]
-  %s
-}
-`, name, base.Key, extra)
-	}
-	const res = "unikernel_instance.hand"
+	vm := importedHand(name)
+	vm.BaseImages = []tfconfig.Expr{tfconfig.Expr(tfconfig.Quote(base.Key))}
+	described, bigger := describedAndBigger(vm, "adopted from the libvirt provider")
+	res := vm.Addr()
 	var pid int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { pid = acctest.QemuPID(name) },
-				Config: config("") + fmt.Sprintf(`
-import {
-  to = %s
-  id = %q
-}
-`, res, name),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "disks.0.base_image", base.Key),
-					resource.TestCheckResourceAttr(res, "disks.0.overlay", ov.Path),
-					resource.TestCheckResourceAttr(res, "memory", "32"),
-					resource.TestCheckResourceAttr(res, "acpi", "true"),
-					sameQEMU(name, &pid),
-				),
-			},
-			{
-				Config: config(`description = "adopted from the libvirt provider"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "description", "adopted from the libvirt provider"),
-					resource.TestCheckResourceAttr(res, "disks.0.overlay", ov.Path),
-					sameQEMU(name, &pid),
-				),
-			},
-			{
-				Config: config(`description = "adopted from the libvirt provider"
-  memory      = 48`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "memory", "48"),
-					resource.TestCheckResourceAttr(res, "disks.0.overlay", ov.Path),
-					otherQEMU(name, &pid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != ov.Path || info.Spec.Disks[0].Format != "qcow2" {
-							return fmt.Errorf("disks %+v, want the overlay %s kept", info.Spec.Disks, ov.Path)
-						}
-						if info.Spec.MemoryMiB != 48 {
-							return fmt.Errorf("memory %d MiB, want 48", info.Spec.MemoryMiB)
-						}
-						return nil
-					}),
-				),
-			},
-			{Config: config(`description = "adopted from the libvirt provider"
-  memory      = 48`), PlanOnly: true},
+	testAccInstances(t, []resource.TestStep{
+		{
+			PreConfig:        func() { pid = acctest.QemuPID(name) },
+			Config:           testConfig(vm, importBlock{To: res, ID: name}),
+			ConfigPlanChecks: importsUnchanged(t, res),
+			ConfigStateChecks: checks(expectStrings(res, "disks.0.base_image", base.Key, "disks.0.overlay", ov.Path),
+				[]statecheck.StateCheck{
+					acctest.Expect(res, "memory", knownvalue.Int64Exact(32)),
+					acctest.Expect(res, "acpi", knownvalue.Bool(true)),
+				}),
+			Check: sameQEMU(name, &pid),
 		},
+		{
+			Config:            testConfig(described),
+			ConfigPlanChecks:  updateInPlace(res),
+			ConfigStateChecks: expectStrings(res, "description", "adopted from the libvirt provider", "disks.0.overlay", ov.Path),
+			Check:             sameQEMU(name, &pid),
+		},
+		{
+			Config:           testConfig(bigger),
+			ConfigPlanChecks: updateInPlace(res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "memory", knownvalue.Int64Exact(48)),
+				acctest.Expect(res, "disks.0.overlay", knownvalue.StringExact(ov.Path)),
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				otherQEMU(name, &pid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if len(info.Spec.Disks) != 1 || info.Spec.Disks[0].Path != ov.Path || info.Spec.Disks[0].Format != "qcow2" {
+						return fmt.Errorf("disks %+v, want the overlay %s kept", info.Spec.Disks, ov.Path)
+					}
+					if info.Spec.MemoryMiB != 48 {
+						return fmt.Errorf("memory %d MiB, want 48", info.Spec.MemoryMiB)
+					}
+					return nil
+				}),
+			),
+		},
+		{Config: testConfig(bigger), PlanOnly: true},
 	})
 }
 
@@ -392,7 +362,7 @@ import {
 // imports with acpi and cpu_mode unset in the configuration: the first plan
 // is empty, where the defaults (acpi = true, cpu_mode = "maximum") would
 // restart it.
-func TestAccInstanceImport_NoACPINamedCPU(t *testing.T) {
+func TestAccInstanceImport_noACPINamedCPU(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("handacpi")
 	const cmdline = "hand made"
@@ -400,82 +370,62 @@ func TestAccInstanceImport_NoACPINamedCPU(t *testing.T) {
 		d.OS.Kernel, d.OS.Cmdline = g.MultibootKernel, cmdline
 		d.CPU = &libvirtxml.DomainCPU{Mode: "custom", Match: "exact", Model: &libvirtxml.DomainCPUModel{Value: "qemu64", Fallback: "allow"}}
 	})
-	config := testProviderBlock() + fmt.Sprintf(`
-import {
-  to = unikernel_instance.hand
-  id = %[1]q
-}
-resource "unikernel_instance" "hand" {
-  name    = %[1]q
-  kernel  = %[2]q
-  cmdline = %[3]q
-  memory  = 32
-}
-`, name, g.MultibootKernel, cmdline)
-	const res = "unikernel_instance.hand"
+	vm := importedHand(name)
+	vm.Kernel, vm.Cmdline, vm.Memory = g.MultibootKernel, cmdline, 32
+	config := testConfig(importBlock{To: vm.Addr(), ID: name}, vm)
+	defaults := vm
+	defaults.Extra = `acpi     = true` + "\n" + `cpu_mode = "maximum"`
+	res := vm.Addr()
 	var pid int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				PreConfig:        func() { pid = acctest.QemuPID(name) },
-				Config:           config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "acpi", "false"),
-					resource.TestCheckResourceAttr(res, "cpu_mode", "qemu64"),
-					sameQEMU(name, &pid),
-					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
-						if !info.Spec.NoACPI || info.Spec.CPU == nil || info.Spec.CPU.Mode != "qemu64" {
-							return fmt.Errorf("the domain changed: no ACPI %v, CPU %+v", info.Spec.NoACPI, info.Spec.CPU)
-						}
-						return nil
-					}),
-				),
+	testAccInstances(t, []resource.TestStep{
+		{
+			PreConfig:        func() { pid = acctest.QemuPID(name) },
+			Config:           config,
+			ConfigPlanChecks: importsUnchanged(t, res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "acpi", knownvalue.Bool(false)),
+				acctest.Expect(res, "cpu_mode", knownvalue.StringExact("qemu64")),
 			},
-			{
-				// Stopped out of band after the import: `running`, unset, keeps
-				// what the guest had when it was imported, so the plan shows the
-				// drift and the apply starts it again.
-				PreConfig: func() {
-					if err := acctest.MustClient(t).StopDomain(context.Background(), name, 0); err != nil {
-						t.Fatal(err)
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameQEMU(name, &pid),
+				acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
+					if !info.Spec.NoACPI || info.Spec.CPU == nil || info.Spec.CPU.Mode != "qemu64" {
+						return fmt.Errorf("the domain changed: no ACPI %v, CPU %+v", info.Spec.NoACPI, info.Spec.CPU)
 					}
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(res, tfjsonpath.New("running"), knownvalue.Bool(true)),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "running", "true"),
-					resource.TestCheckResourceAttr(res, "state", "running"),
-					resource.TestCheckResourceAttr(res, "acpi", "false"),
-					func(*terraform.State) error { pid = acctest.QemuPID(name); return nil },
-				),
+					return nil
+				}),
+			),
+		},
+		{
+			// Stopped out of band after the import: `running`, unset, keeps
+			// what the guest had when it was imported, so the plan shows the
+			// drift and the apply starts it again.
+			PreConfig: func() {
+				if err := acctest.MustClient(t).StopDomain(context.Background(), name, 0); err != nil {
+					t.Fatal(err)
+				}
 			},
-			{
-				// Asking for the defaults explicitly is a restart-class change the plan shows.
-				Config: testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "hand" {
-  name     = %q
-  kernel   = %q
-  cmdline  = %q
-  memory   = 32
-  acpi     = true
-  cpu_mode = "maximum"
-}
-`, name, g.MultibootKernel, cmdline),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "acpi", "true"),
-					resource.TestCheckResourceAttr(res, "cpu_mode", "maximum"),
-					otherQEMU(name, &pid),
-				),
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(res, tfjsonpath.New("running"), knownvalue.Bool(true)),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "running", knownvalue.Bool(true)),
+				acctest.Expect(res, "state", knownvalue.StringExact("running")),
+				acctest.Expect(res, "acpi", knownvalue.Bool(false)),
 			},
+			Check: func(*terraform.State) error { pid = acctest.QemuPID(name); return nil },
+		},
+		{
+			// Asking for the defaults explicitly is a restart-class change the plan shows.
+			Config:           testConfig(defaults),
+			ConfigPlanChecks: updateInPlace(res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "acpi", knownvalue.Bool(true)),
+				acctest.Expect(res, "cpu_mode", knownvalue.StringExact("maximum")),
+			},
+			Check: otherQEMU(name, &pid),
 		},
 	})
 }
@@ -485,7 +435,7 @@ resource "unikernel_instance" "hand" {
 // the console data source reads it; a restart-class change keeps the
 // console where it is, with no inconsistent result; and destroying the
 // instance leaves that file, which the provider did not make.
-func TestAccInstanceImport_ConsoleLogElsewhere(t *testing.T) {
+func TestAccInstanceImport_consoleLogElsewhere(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	name := acctest.RandName("handlog")
 	logDir := acctest.PoolDir(t) // a directory outside the console pool
@@ -505,23 +455,13 @@ func TestAccInstanceImport_ConsoleLogElsewhere(t *testing.T) {
 			Log:    &libvirtxml.DomainChardevLog{File: logPath, Append: "on"},
 		}}
 	})
-	instance := func(memory int) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "hand" {
-  name    = %q
-  kernel  = %q
-  cmdline = %q
-  memory  = %d
-}
-`, name, g.MultibootKernel, cmdline, memory)
-	}
-	console := `
-data "unikernel_instance_console" "hand" {
-  name       = unikernel_instance.hand.name
-  depends_on = [unikernel_instance.hand]
-}
-`
-	const res = "unikernel_instance.hand"
+	vm := importedHand(name)
+	vm.Kernel, vm.Cmdline, vm.Memory = g.MultibootKernel, cmdline, 32
+	gated, bigger := vm, vm
+	gated.WaitFor = &tfconfig.WaitFor{Console: "UNIKERNEL-READY"}
+	bigger.Memory = 48
+	console := consoleData{VM: vm}
+	res := vm.Addr()
 	var pid int
 	ready := func(n int) resource.TestCheckFunc {
 		return func(*terraform.State) error {
@@ -558,47 +498,35 @@ data "unikernel_instance_console" "hand" {
 					}
 					pid = acctest.QemuPID(name)
 				},
-				Config: instance(32) + fmt.Sprintf(`
-import {
-  to = %s
-  id = %q
-}
-`, res, name),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "console_log", logPath),
-					sameQEMU(name, &pid),
-				),
+				Config:            testConfig(vm, importBlock{To: res, ID: name}),
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
+				ConfigStateChecks: expectStrings(res, "console_log", logPath),
+				Check:             sameQEMU(name, &pid),
 			},
 			{
-				Config: instance(32) + console,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("data.unikernel_instance_console.hand", "path", logPath),
-					resource.TestMatchResourceAttr("data.unikernel_instance_console.hand", "output",
-						regexp.MustCompile("UNIKERNEL-READY cmdline="+cmdline)),
-					sameQEMU(name, &pid),
-				),
+				Config: testConfig(vm, console),
+				ConfigStateChecks: []statecheck.StateCheck{
+					acctest.Expect(console.Addr(), "path", knownvalue.StringExact(logPath)),
+					expectMatch(console.Addr(), "output", "UNIKERNEL-READY cmdline="+cmdline),
+				},
+				Check: sameQEMU(name, &pid),
 			},
 			{
 				// The gate reads the provider's console pool, where this guest never writes: refused at plan.
-				Config: strings.Replace(instance(32), "memory  = 32", `memory  = 32
-  wait_for = { console = "UNIKERNEL-READY" }`, 1),
+				Config:      testConfig(gated),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Console gate on a console the provider does not log.*` + regexp.QuoteMeta(logPath)),
 			},
 			{
-				Config: instance(48) + console,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-				}},
+				Config:            testConfig(bigger, console),
+				ConfigPlanChecks:  updateInPlace(res),
+				ConfigStateChecks: checks(expectStrings(res, "console_log", logPath), []statecheck.StateCheck{acctest.Expect(res, "memory", knownvalue.Int64Exact(48))}),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "console_log", logPath),
-					resource.TestCheckResourceAttr(res, "memory", "48"),
 					otherQEMU(name, &pid),
 					ready(2), // the restarted guest still logs into the domain's own file
 				),
 			},
-			{Config: instance(48) + console, PlanOnly: true},
+			{Config: testConfig(bigger, console), PlanOnly: true},
 		},
 	})
 }
@@ -609,7 +537,7 @@ import {
 // today, but it is never inspected again while it stays: a description
 // change applies live and a memory change restarts the guest once. A second
 // such disk, which the update would attach, is refused at plan, naming it.
-func TestAccInstanceImport_BackingOutsidePools(t *testing.T) {
+func TestAccInstanceImport_backingOutsidePools(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	dir := acctest.PoolDir(t) // no pool holds it
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -630,62 +558,42 @@ func TestAccInstanceImport_BackingOutsidePools(t *testing.T) {
 			Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
 		}}
 	})
-	config := func(extra, disks string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "hand" {
-  name  = %q
-  disks = [%s]
-  %s
-}
-`, name, disks, extra)
-	}
-	one := fmt.Sprintf(`{ path = %q }`, overlay)
-	const res = "unikernel_instance.hand"
+	vm := importedHand(name)
+	vm.Disks = []tfconfig.Disk{{Path: overlay}}
+	described, bigger := describedAndBigger(vm, "made by a script")
+	twoDisks := bigger
+	twoDisks.Disks = []tfconfig.Disk{{Path: overlay}, {Path: second}}
+	res := vm.Addr()
 	var pid int
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { pid = acctest.QemuPID(name) },
-				Config: config("", one) + fmt.Sprintf(`
-import {
-  to = %s
-  id = %q
-}
-`, res, name),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{importPlan{t, res}}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "disks.0.path", overlay),
-					resource.TestCheckNoResourceAttr(res, "disks.0.base_image"),
-					sameQEMU(name, &pid),
-				),
+	testAccInstances(t, []resource.TestStep{
+		{
+			PreConfig:        func() { pid = acctest.QemuPID(name) },
+			Config:           testConfig(vm, importBlock{To: res, ID: name}),
+			ConfigPlanChecks: importsUnchanged(t, res),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "disks.0.path", knownvalue.StringExact(overlay)),
+				acctest.Expect(res, "disks.0.base_image", knownvalue.Null()),
 			},
-			{
-				Config: config(`description = "made by a script"`, one),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "description", "made by a script"),
-					sameQEMU(name, &pid),
-				),
+			Check: sameQEMU(name, &pid),
+		},
+		{
+			Config:            testConfig(described),
+			ConfigPlanChecks:  updateInPlace(res),
+			ConfigStateChecks: expectStrings(res, "description", "made by a script"),
+			Check:             sameQEMU(name, &pid),
+		},
+		{
+			Config: testConfig(bigger),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect(res, "memory", knownvalue.Int64Exact(48)),
+				acctest.Expect(res, "disks.0.path", knownvalue.StringExact(overlay)),
 			},
-			{
-				Config: config(`description = "made by a script"
-  memory      = 48`, one),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(res, "memory", "48"),
-					resource.TestCheckResourceAttr(res, "disks.0.path", overlay),
-					otherQEMU(name, &pid),
-				),
-			},
-			{
-				Config: config(`description = "made by a script"
-  memory      = 48`, one+fmt.Sprintf(`, { path = %q }`, second)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Disk image refused.*disks\[1\]\.path.*backing file`),
-			},
+			Check: otherQEMU(name, &pid),
+		},
+		{
+			Config:      testConfig(twoDisks),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Disk image refused.*disks\[1\]\.path.*backing file`),
 		},
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
@@ -55,21 +56,15 @@ type driftCase struct {
 }
 
 func (dc driftCase) config(g acctest.Guests, name string) string {
-	extra := `shutdown_timeout = "0s"` + "\n"
+	vm := multiboot(g, name, dc.cmdline)
+	vm.ShutdownTimeout, vm.Extra = "0s", dc.extra
 	if dc.stopped {
-		extra += "  running = false\n"
+		vm.Running = tfconfig.Bool(false)
 	}
-	if len(dc.networks) > 0 {
-		extra += "  network_interfaces = ["
-		for i, n := range dc.networks {
-			if i > 0 {
-				extra += ", "
-			}
-			extra += fmt.Sprintf("{ network = %q }", n)
-		}
-		extra += "]\n"
+	for _, n := range dc.networks {
+		vm.NICs = append(vm.NICs, tfconfig.NIC{Network: n})
 	}
-	return testProviderBlock() + multibootConfig(g, name, dc.cmdline, extra+dc.extra)
+	return testConfig(vm)
 }
 
 // testAccConsolePool is the console pool of the provider block the tests use.
@@ -97,86 +92,82 @@ func testAccInstanceDrift(t *testing.T, dc driftCase) {
 	var created hypervisor.DomainInfo
 	var bootsBefore int
 
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// Create, and record what libvirt holds.
-				Config: config,
-				Check: func(s *terraform.State) error {
-					info, err := c.ReadDomain(ctx, name)
-					if err != nil {
-						return err
-					}
-					if err := checkCreatedDomain(g, info, dc, wantState); err != nil {
-						return err
-					}
-					created = info
-					return checkStateMatchesDomain(s, info)
-				},
+	testAccInstancesParallel(t, []resource.TestStep{
+		{
+			// Create, and record what libvirt holds.
+			Config: config,
+			Check: func(s *terraform.State) error {
+				info, err := c.ReadDomain(ctx, name)
+				if err != nil {
+					return err
+				}
+				if err := checkCreatedDomain(g, info, dc, wantState); err != nil {
+					return err
+				}
+				created = info
+				return checkStateMatchesDomain(s, info)
 			},
-			{
-				// Out-of-band change: the plan without refresh stays empty, the
-				// refreshed plan shows it.
-				PreConfig:          func() { dc.drift(t, c, name) },
-				Config:             config,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
-				},
+		},
+		{
+			// Out-of-band change: the plan without refresh stays empty, the
+			// refreshed plan shows it.
+			PreConfig:          func() { dc.drift(t, c, name) },
+			Config:             config,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
 			},
-			{
-				// Apply repairs it, and the plans after it are empty.
-				PreConfig: func() {
-					if dc.boots < 0 {
-						return
-					}
+		},
+		{
+			// Apply repairs it, and the plans after it are empty.
+			PreConfig: func() {
+				if dc.boots < 0 {
+					return
+				}
+				n, err := readyLines(c, name)
+				if err != nil {
+					t.Fatalf("reading the console log of %s: %v", name, err)
+				}
+				bootsBefore = n
+			},
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: func(s *terraform.State) error {
+				repaired, err := c.ReadDomain(ctx, name)
+				if err != nil {
+					return err
+				}
+				want := created
+				if dc.expect != nil {
+					want = dc.expect(created, repaired)
+				}
+				if !reflect.DeepEqual(repaired, want) {
+					return fmt.Errorf("after apply libvirt holds\n  %+v\nwant\n  %+v", repaired, want)
+				}
+				if dc.boots >= 0 {
 					n, err := readyLines(c, name)
 					if err != nil {
-						t.Fatalf("reading the console log of %s: %v", name, err)
-					}
-					bootsBefore = n
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(driftAddr, dc.action)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: func(s *terraform.State) error {
-					repaired, err := c.ReadDomain(ctx, name)
-					if err != nil {
 						return err
 					}
-					want := created
-					if dc.expect != nil {
-						want = dc.expect(created, repaired)
+					if n-bootsBefore != dc.boots {
+						return fmt.Errorf("apply booted the guest %d times, want %d", n-bootsBefore, dc.boots)
 					}
-					if !reflect.DeepEqual(repaired, want) {
-						return fmt.Errorf("after apply libvirt holds\n  %+v\nwant\n  %+v", repaired, want)
-					}
-					if dc.boots >= 0 {
-						n, err := readyLines(c, name)
-						if err != nil {
-							return err
-						}
-						if n-bootsBefore != dc.boots {
-							return fmt.Errorf("apply booted the guest %d times, want %d", n-bootsBefore, dc.boots)
-						}
-					}
-					return checkStateMatchesDomain(s, repaired)
-				},
+				}
+				return checkStateMatchesDomain(s, repaired)
 			},
-			{
-				// A fresh plan after the repair is empty, with and without refresh.
-				Config:   config,
-				PlanOnly: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
+		},
+		{
+			// A fresh plan after the repair is empty, with and without refresh.
+			Config:   config,
+			PlanOnly: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPreRefresh:  []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},
 		},
 	})
@@ -283,6 +274,21 @@ func waitDomainState(t *testing.T, c *hypervisor.Client, name string, states ...
 	}
 }
 
+// testAccInstanceRedefined is the drift case of a persistent definition
+// changed out of band (driftRedefine): apply redefines the instance in
+// place and boots it once.
+func testAccInstanceRedefined(t *testing.T, cmdline string, change func(*hypervisor.DomainSpec)) {
+	t.Helper()
+	testAccInstanceDrift(t, driftCase{
+		cmdline: cmdline,
+		drift: func(t *testing.T, c *hypervisor.Client, name string) {
+			driftRedefine(t, c, name, change)
+		},
+		action: plancheck.ResourceActionUpdate,
+		boots:  1,
+	})
+}
+
 // testAccDriftNetworks creates n isolated networks, each on a subnet of its
 // own, and removes them when the test ends (after the instance is
 // destroyed).
@@ -298,7 +304,7 @@ func testAccDriftNetworks(t *testing.T, n int) []string {
 
 // 1. The domain is deleted out of band: Read removes it from state, and apply
 // creates it again.
-func TestAccInstanceDrift_DomainDeleted(t *testing.T) {
+func TestAccInstanceDrift_domainDeleted(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift deleted",
 		drift: func(t *testing.T, c *hypervisor.Client, name string) {
@@ -328,7 +334,7 @@ func TestAccInstanceDrift_DomainDeleted(t *testing.T) {
 }
 
 // 2. The domain is stopped out of band: apply starts it again.
-func TestAccInstanceDrift_DomainStopped(t *testing.T) {
+func TestAccInstanceDrift_domainStopped(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift stopped",
 		drift: func(t *testing.T, c *hypervisor.Client, name string) {
@@ -344,7 +350,7 @@ func TestAccInstanceDrift_DomainStopped(t *testing.T) {
 
 // 3. The domain is started out of band while the configuration says
 // running = false: apply stops it again.
-func TestAccInstanceDrift_StartedWhileNotRunning(t *testing.T) {
+func TestAccInstanceDrift_startedWhileNotRunning(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift started",
 		stopped: true,
@@ -361,64 +367,30 @@ func TestAccInstanceDrift_StartedWhileNotRunning(t *testing.T) {
 
 // 4. Memory is changed in the persistent definition: apply redefines and
 // restarts.
-func TestAccInstanceDrift_Memory(t *testing.T) {
-	testAccInstanceDrift(t, driftCase{
-		cmdline: "drift memory",
-		drift: func(t *testing.T, c *hypervisor.Client, name string) {
-			driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) { s.MemoryMiB = 32 })
-		},
-		action: plancheck.ResourceActionUpdate,
-		boots:  1,
-	})
+func TestAccInstanceDrift_memory(t *testing.T) {
+	testAccInstanceRedefined(t, "drift memory", func(s *hypervisor.DomainSpec) { s.MemoryMiB = 32 })
 }
 
 // 5. The vCPU count is changed.
-func TestAccInstanceDrift_VCPUs(t *testing.T) {
-	testAccInstanceDrift(t, driftCase{
-		cmdline: "drift vcpus",
-		drift: func(t *testing.T, c *hypervisor.Client, name string) {
-			driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) { s.VCPUs = 2 })
-		},
-		action: plancheck.ResourceActionUpdate,
-		boots:  1,
-	})
+func TestAccInstanceDrift_vcpus(t *testing.T) {
+	testAccInstanceRedefined(t, "drift vcpus", func(s *hypervisor.DomainSpec) { s.VCPUs = 2 })
 }
 
 // 6. The kernel command line is changed.
-func TestAccInstanceDrift_Cmdline(t *testing.T) {
-	testAccInstanceDrift(t, driftCase{
-		cmdline: "drift cmdline",
-		drift: func(t *testing.T, c *hypervisor.Client, name string) {
-			driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) { s.Cmdline = "changed out of band" })
-		},
-		action: plancheck.ResourceActionUpdate,
-		boots:  1,
-	})
+func TestAccInstanceDrift_cmdline(t *testing.T) {
+	testAccInstanceRedefined(t, "drift cmdline", func(s *hypervisor.DomainSpec) { s.Cmdline = "changed out of band" })
 }
 
 // 7. The kernel path is changed to another copy of the kernel.
-func TestAccInstanceDrift_KernelPath(t *testing.T) {
+func TestAccInstanceDrift_kernelPath(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	other := filepath.Join(t.TempDir(), "kernel.elf")
-	b, err := os.ReadFile(g.MultibootKernel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(other, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	testAccInstanceDrift(t, driftCase{
-		cmdline: "drift kernel",
-		drift: func(t *testing.T, c *hypervisor.Client, name string) {
-			driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) { s.Kernel = other })
-		},
-		action: plancheck.ResourceActionUpdate,
-		boots:  1,
-	})
+	acctest.CopyFile(t, g.MultibootKernel, other)
+	testAccInstanceRedefined(t, "drift kernel", func(s *hypervisor.DomainSpec) { s.Kernel = other })
 }
 
 // 8. The last of two interfaces is removed.
-func TestAccInstanceDrift_InterfaceRemoved(t *testing.T) {
+func TestAccInstanceDrift_interfaceRemoved(t *testing.T) {
 	nets := testAccDriftNetworks(t, 2)
 	testAccInstanceDrift(t, driftCase{
 		cmdline:  "drift nic removed",
@@ -443,7 +415,7 @@ func TestAccInstanceDrift_InterfaceRemoved(t *testing.T) {
 
 // 9. An interface is moved to another network; apply moves it back, with
 // the same MAC.
-func TestAccInstanceDrift_InterfaceNetwork(t *testing.T) {
+func TestAccInstanceDrift_interfaceNetwork(t *testing.T) {
 	nets := testAccDriftNetworks(t, 2)
 	testAccInstanceDrift(t, driftCase{
 		cmdline:  "drift nic network",
@@ -458,7 +430,7 @@ func TestAccInstanceDrift_InterfaceNetwork(t *testing.T) {
 
 // 10. Autostart is switched on out of band; apply switches it off live,
 // without a restart.
-func TestAccInstanceDrift_Autostart(t *testing.T) {
+func TestAccInstanceDrift_autostart(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift autostart",
 		drift: func(t *testing.T, c *hypervisor.Client, name string) {
@@ -476,20 +448,13 @@ func TestAccInstanceDrift_Autostart(t *testing.T) {
 }
 
 // 11. on_crash is changed.
-func TestAccInstanceDrift_OnCrash(t *testing.T) {
-	testAccInstanceDrift(t, driftCase{
-		cmdline: "drift on_crash",
-		drift: func(t *testing.T, c *hypervisor.Client, name string) {
-			driftRedefine(t, c, name, func(s *hypervisor.DomainSpec) { s.OnCrash = "preserve" })
-		},
-		action: plancheck.ResourceActionUpdate,
-		boots:  1,
-	})
+func TestAccInstanceDrift_onCrash(t *testing.T) {
+	testAccInstanceRedefined(t, "drift on_crash", func(s *hypervisor.DomainSpec) { s.OnCrash = "preserve" })
 }
 
 // 12. The qemu process is killed: libvirt reports the domain shut off (or
 // crashed), and apply starts it again.
-func TestAccInstanceDrift_QemuKilled(t *testing.T) {
+func TestAccInstanceDrift_qemuKilled(t *testing.T) {
 	testAccInstanceDrift(t, driftCase{
 		cmdline: "drift killed",
 		drift: func(t *testing.T, c *hypervisor.Client, name string) {

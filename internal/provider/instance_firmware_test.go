@@ -23,35 +23,27 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
-// firmwareMicroVM is the microVM with a static address (no DHCP wait) on
-// network, under firmware, with extra attributes.
-func firmwareMicroVM(g acctest.Guests, name, network, addr, firmware, extra string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "vm" {
-  name     = %q
-  kernel   = %q
-  initrd   = %q
-  cmdline  = "console=ttyS0 panic=-1 microvm.ipv4=%s/24"
-  memory   = 256
-  firmware = %q
-  # The test guest's init does not act on ACPI power-off.
-  shutdown_timeout   = "1s"
-  network_interfaces = [{ network = %q }]
-  wait_for = {
-    console = "^MICROVM-READY"
-    timeout = "3m"
-  }
-%s
-}
-`, name, g.MicroVMKernel, g.MicroVMInitrd, addr, firmware, network, extra)
+// firmwareMicroVM is the microVM with a static address (host 50 of lan, no
+// DHCP wait), 256 MiB, under firmware.
+func firmwareMicroVM(g acctest.Guests, name string, lan acctest.Network, firmware string) tfconfig.Instance {
+	vm := microVM(g, name, lan, 50)
+	vm.Cmdline = "console=ttyS0 panic=-1 microvm.ipv4=" + lan.HostCIDR(50)
+	vm.NICs[0].IPv4 = ""
+	vm.Memory, vm.ShutdownTimeout = 256, "1s"
+	vm.Extra = "firmware = " + tfconfig.Quote(firmware)
+	vm.WaitFor = &tfconfig.WaitFor{Console: "^MICROVM-READY", Timeout: "3m"}
+	return vm
 }
 
 // liveDomain reads the running domain's XML (virsh dumpxml), where libvirt
@@ -122,27 +114,30 @@ func checkLiveBIOS(name string) resource.TestCheckFunc {
 	}
 }
 
-func TestAccInstanceFirmwareEFI(t *testing.T) {
+func TestAccInstanceFirmware_efi(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
 	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("efi")
-	efi := firmwareMicroVM(g, name, lan.Name, lan.Host(50), "efi", "")
-	bios := firmwareMicroVM(g, name, lan.Name, lan.Host(50), "bios", "")
+	efi, bios := firmwareMicroVM(g, name, lan, "efi"), firmwareMicroVM(g, name, lan, "bios")
 	var uuid, nvram string
-	sameID := func() resource.TestCheckFunc { return sameAttr("unikernel_instance.vm", "id", &uuid) }
+	sameID := func() resource.TestCheckFunc { return sameAttr(efi.Addr(), "id", &uuid) }
+	firmware := func(want string) []statecheck.StateCheck { return expectStrings(efi.Addr(), "firmware", want) }
+	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(efi.Addr(), plancheck.ResourceActionUpdate),
+	}}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, checkGone("NVRAM file", &nvram)),
 		Steps: []resource.TestStep{
 			{
-				Config: efi,
+				Config: testConfig(efi),
+				ConfigStateChecks: checks(
+					expectStrings(efi.Addr(), "firmware", "efi", "boot_format", "linux", "state", "running"),
+					[]statecheck.StateCheck{acctest.Expect(efi.Addr(), "secure_boot", knownvalue.Bool(false))},
+				),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "efi"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "secure_boot", "false"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "boot_format", "linux"),
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "state", "running"),
-					captureAttr("unikernel_instance.vm", "id", &uuid),
+					captureAttr(efi.Addr(), "id", &uuid),
 					checkNVRAM(name, &nvram),
 					acctest.CheckDomain(name, func(info hypervisor.DomainInfo) error {
 						if info.Spec.Firmware != hypervisor.FirmwareEFI {
@@ -166,39 +161,31 @@ func TestAccInstanceFirmwareEFI(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config:             efi,
+				Config:             testConfig(efi),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
 			{
 				// The next apply restores UEFI in place, with a restart.
-				Config: efi,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "efi"),
-					sameID(), checkNVRAM(name, &nvram), expectBoots(t, name, 2),
-				),
+				Config:            testConfig(efi),
+				ConfigPlanChecks:  update,
+				ConfigStateChecks: firmware("efi"),
+				Check:             resource.ComposeAggregateTestCheckFunc(sameID(), checkNVRAM(name, &nvram), expectBoots(t, name, 2)),
 			},
 			{
 				// To BIOS: the NVRAM file goes with the UEFI definition.
-				Config: bios,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.vm", plancheck.ResourceActionUpdate),
-				}},
+				Config:            testConfig(bios),
+				ConfigPlanChecks:  update,
+				ConfigStateChecks: firmware("bios"),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "bios"),
 					sameID(), checkLiveBIOS(name), checkGone("NVRAM file", &nvram), expectBoots(t, name, 3),
 				),
 			},
 			{
 				// And back: a new NVRAM file from the template; destroy removes it (CheckDestroy).
-				Config: efi,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.vm", "firmware", "efi"),
-					sameID(), checkNVRAM(name, &nvram), expectBoots(t, name, 4),
-				),
+				Config:            testConfig(efi),
+				ConfigStateChecks: firmware("efi"),
+				Check:             resource.ComposeAggregateTestCheckFunc(sameID(), checkNVRAM(name, &nvram), expectBoots(t, name, 4)),
 			},
 		},
 	})
@@ -220,17 +207,17 @@ func requireOVMF(t *testing.T) {
 
 // The host data source reports UEFI and Secure Boot from the host's domain
 // capabilities.
-func TestAccInstanceFirmwareHost(t *testing.T) {
+func TestAccInstanceFirmware_hostOffersUEFI(t *testing.T) {
 	testAccPreCheck(t)
 	requireOVMF(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: testProviderBlock() + `data "unikernel_host" "this" {}`,
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "efi", "true"),
-				resource.TestCheckResourceAttr("data.unikernel_host.this", "secure_boot", "true"),
-			),
+			Config: testConfig(hostData("this")),
+			ConfigStateChecks: []statecheck.StateCheck{
+				acctest.Expect("data.unikernel_host.this", "efi", knownvalue.Bool(true)),
+				acctest.Expect("data.unikernel_host.this", "secure_boot", knownvalue.Bool(true)),
+			},
 		}},
 	})
 }
@@ -238,21 +225,15 @@ func TestAccInstanceFirmwareHost(t *testing.T) {
 // UEFI where the host has no firmware for it fails the plan, naming the host
 // and what to install: OVMF's descriptors name pc and q35, so the isapc
 // machine has none, as a host without ovmf has none for any machine.
-func TestAccInstanceFirmwareUnavailable(t *testing.T) {
+func TestAccInstanceFirmware_unavailable(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
+	vm := tfconfig.Instance{Name: acctest.RandName("noefi"), Kernel: g.MicroVMKernel, Initrd: g.MicroVMInitrd,
+		Extra: `machine  = "isapc"` + "\n" + `firmware = "efi"`}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "vm" {
-  name     = %q
-  kernel   = %q
-  initrd   = %q
-  machine  = "isapc"
-  firmware = "efi"
-}
-`, acctest.RandName("noefi"), g.MicroVMKernel, g.MicroVMInitrd),
+			Config:   testConfig(vm),
 			PlanOnly: true,
 			ExpectError: attrError("firmware", "", `Host \S+ \(`+regexp.QuoteMeta(acctest.URI())+
 				`\) offers no UEFI firmware for domain type \w+ and machine isapc.*the .ovmf. package`),
@@ -268,48 +249,40 @@ resource "unikernel_instance" "vm" {
 // checks what the firmware loads from disks, not a `kernel`; the attribute's
 // documentation says so. The definition has what libvirt needs: q35, SMM
 // on, and the firmware with keys enrolled.
-func TestAccInstanceFirmwareSecureBoot(t *testing.T) {
+func TestAccInstanceFirmware_secureBoot(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
 	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("sb")
-	kernel := unsignedCopy(t, g.MicroVMKernel)
-	config := strings.Replace(firmwareMicroVM(g, name, lan.Name, lan.Host(50), "efi", `  secure_boot = true
-}
-
-data "unikernel_instance_console" "vm" {
-  name  = unikernel_instance.vm.name
-  lines = 400`), g.MicroVMKernel, kernel, 1)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config: config,
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("unikernel_instance.vm", "secure_boot", "true"),
-				resource.TestCheckResourceAttr("unikernel_instance.vm", "machine", "q35"),
-				resource.TestMatchResourceAttr("data.unikernel_instance_console.vm", "output",
-					regexp.MustCompile(`secureboot: Secure boot enabled`)),
-				func(*terraform.State) error {
-					d, err := liveDomain(name)
-					if err != nil {
-						return err
-					}
-					switch {
-					case d.OS.Loader == nil || d.OS.Loader.Secure != "yes":
-						return fmt.Errorf("want a secure loader, got %+v", d.OS.Loader)
-					case d.OS.NVRam == nil || !strings.HasSuffix(d.OS.NVRam.Template, ".ms.fd"):
-						return fmt.Errorf("want the NVRAM template with keys enrolled, got %+v", d.OS.NVRam)
-					case d.Features == nil || d.Features.SMM == nil || d.Features.SMM.State != "on":
-						return fmt.Errorf("want SMM on, got %+v", d.Features)
-					case !strings.HasPrefix(d.OS.Type.Machine, "pc-q35-"):
-						return fmt.Errorf("want q35, got %s", d.OS.Type.Machine)
-					}
-					return nil
-				},
-			),
-		}},
-	})
+	vm := firmwareMicroVM(g, name, lan, "efi")
+	vm.Kernel = unsignedCopy(t, g.MicroVMKernel)
+	vm.Extra += "\nsecure_boot = true"
+	console := consoleData{VM: vm, Lines: 400}
+	testAccInstances(t, []resource.TestStep{{
+		Config: testConfig(vm, console),
+		ConfigStateChecks: []statecheck.StateCheck{
+			acctest.Expect(vm.Addr(), "secure_boot", knownvalue.Bool(true)),
+			acctest.Expect(vm.Addr(), "machine", knownvalue.StringExact("q35")),
+			expectMatch(console.Addr(), "output", `secureboot: Secure boot enabled`),
+		},
+		Check: func(*terraform.State) error {
+			d, err := liveDomain(name)
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.OS.Loader == nil || d.OS.Loader.Secure != "yes":
+				return fmt.Errorf("want a secure loader, got %+v", d.OS.Loader)
+			case d.OS.NVRam == nil || !strings.HasSuffix(d.OS.NVRam.Template, ".ms.fd"):
+				return fmt.Errorf("want the NVRAM template with keys enrolled, got %+v", d.OS.NVRam)
+			case d.Features == nil || d.Features.SMM == nil || d.Features.SMM.State != "on":
+				return fmt.Errorf("want SMM on, got %+v", d.Features)
+			case !strings.HasPrefix(d.OS.Type.Machine, "pc-q35-"):
+				return fmt.Errorf("want q35, got %s", d.OS.Type.Machine)
+			}
+			return nil
+		},
+	}})
 }
 
 // unsignedCopy copies a PE kernel into the test's directory with its
@@ -338,46 +311,37 @@ func unsignedCopy(t *testing.T, src string) string {
 
 // efiDiskInstance boots the UEFI test disk (the microVM as a unified kernel
 // image on its EFI system partition) with no kernel, read-only, by DHCP on
-// network, with extra attributes.
-func efiDiskInstance(g acctest.Guests, name, network, extra string, timeout string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_instance" "disk" {
-  name     = %q
-  firmware = "efi"
-  memory   = 256
-  disks    = [{ path = %q, format = "raw", read_only = true }]
-  # The test guest's init does not act on ACPI power-off.
-  shutdown_timeout   = "1s"
-  network_interfaces = [{ network = %q }]
-  wait_for = {
-    console = "^MICROVM-READY"
-    timeout = %q
-  }
-%s
-}
-`, name, g.EFIDisk, network, timeout, extra)
+// lan, ready once the guest says so or failed after timeout.
+func efiDiskInstance(g acctest.Guests, name string, lan acctest.Network, timeout string) tfconfig.Instance {
+	return tfconfig.Instance{
+		Label: "disk", Name: name, Memory: 256, Extra: `firmware = "efi"`,
+		Disks: []tfconfig.Disk{{Path: g.EFIDisk, Format: "raw", ReadOnly: true}},
+		// The test guest's init does not act on ACPI power-off.
+		ShutdownTimeout: "1s",
+		NICs:            []tfconfig.NIC{{Network: lan.Name}},
+		WaitFor:         &tfconfig.WaitFor{Console: "^MICROVM-READY", Timeout: timeout},
+	}
 }
 
 // Disk boot under UEFI: the firmware finds \EFI\BOOT\BOOTX64.EFI on the
 // disk's EFI system partition and starts it; the guest gets its address by
 // DHCP and the gate passes. The NVRAM file is the instance's own and goes
 // with it.
-func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
+func TestAccInstanceFirmware_efiDisk(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
 	lan := acctest.TestNetwork(t, "isolated")
 	name := acctest.RandName("efidisk")
+	disk := efiDiskInstance(g, name, lan, "3m")
 	var nvram string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed,
 			checkGone("NVRAM file", &nvram)),
 		Steps: []resource.TestStep{{
-			Config: efiDiskInstance(g, name, lan.Name, "", "3m"),
+			Config:            testConfig(disk),
+			ConfigStateChecks: expectStrings(disk.Addr(), "boot_format", "disk", "firmware", "efi", "state", "running"),
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("unikernel_instance.disk", "boot_format", "disk"),
-				resource.TestCheckResourceAttr("unikernel_instance.disk", "firmware", "efi"),
-				resource.TestCheckResourceAttr("unikernel_instance.disk", "state", "running"),
 				checkNVRAM(name, &nvram),
 				checkConsoleCount(name, `^MICROVM-READY ipv4=`+regexp.QuoteMeta(lan.Prefix()+"."), 1),
 			),
@@ -388,17 +352,14 @@ func TestAccInstanceFirmwareEFIDisk(t *testing.T) {
 // Secure Boot with firmware that has Microsoft's keys enrolled refuses the
 // unsigned EFI application on the disk: nothing boots, and the readiness gate
 // fails showing the firmware's refusal on the console.
-func TestAccInstanceFirmwareSecureBootRefusesUnsignedDisk(t *testing.T) {
+func TestAccInstanceFirmware_secureBootRefusesUnsignedDisk(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	requireOVMF(t)
 	lan := acctest.TestNetwork(t, "isolated")
-	name := acctest.RandName("sbdisk")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config:      efiDiskInstance(g, name, lan.Name, "  secure_boot = true", "90s"),
-			ExpectError: regexp.MustCompile(`(?s)was not ready after 1m30s.*(?:Access Denied|Security Violation)`),
-		}},
-	})
+	disk := efiDiskInstance(g, acctest.RandName("sbdisk"), lan, "90s")
+	disk.Extra += "\nsecure_boot = true"
+	testAccInstances(t, []resource.TestStep{{
+		Config:      testConfig(disk),
+		ExpectError: regexp.MustCompile(`(?s)was not ready after 1m30s.*(?:Access Denied|Security Violation)`),
+	}})
 }

@@ -18,20 +18,24 @@ import (
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"golang.org/x/sys/unix"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/hypervisor"
 )
 
 // A new base image of a copy-on-write disk is an update that restarts the
 // instance: in the same pool the overlay keeps its path, so the definition
 // alone does not differ.
-func TestRestartOnNewBaseImage(t *testing.T) {
+func TestRestartDiffers_newBaseImage(t *testing.T) {
 	state, plan := restartBaseModel(), restartBaseModel()
 	state.Disks[0].Path, state.Disks[0].BaseImage = types.StringNull(), types.StringValue("/srv/pool/app-1.img")
 	plan.Disks[0].Path, plan.Disks[0].BaseImage = types.StringNull(), types.StringValue("/srv/pool/app-2.img")
@@ -53,77 +57,54 @@ func TestRestartOnNewBaseImage(t *testing.T) {
 // An instance boots a disk image attached writable (disks[].image), and the
 // guest writes to it on boot. The guest's writes are no new build of the
 // image: the create is consistent with its plan, and the next plan is empty.
-func TestAccInstanceRollout_WritableImage(t *testing.T) {
+func TestAccInstanceRollout_writableImage(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	disk := filepath.Join(t.TempDir(), "disk.raw")
 	acctest.CopyFile(t, g.BootDiskRaw, disk)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	name := acctest.RandName("wr")
-	config := testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-
-resource "unikernel_image" "d" {
-  name   = "disk.raw"
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-
-resource "unikernel_instance" "test" {
-  name             = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  disks            = [{ image = unikernel_image.d.id }]
-  wait_for = {
-    console = "^DISK-WRITTEN"
-    timeout = "90s"
-  }
-}
-`, pool, poolDir, disk, name)
+	p, image := poolWithImage(pool, poolDir, "d", "disk.raw", disk)
+	vm := diskWriter(name)
+	vm.Disks = []tfconfig.Disk{{Image: image.ID()}}
+	config := testConfig(p, image, vm)
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					captureAttr("unikernel_instance.test", "id", &uuid),
-					func(*terraform.State) error {
-						// The boot sector holds the marker once; the sector the guest wrote adds one.
-						b, err := os.ReadFile(filepath.Join(poolDir, "disk.raw"))
-						if err != nil {
-							return err
-						}
-						if n := bytes.Count(b, []byte("UNIKERNEL-DISK-DATA tick=")); n < 2 {
-							return fmt.Errorf("the guest did not write to its disk (marker found %d times)", n)
-						}
-						return nil
-					},
-				),
-			},
-			{
-				// A refresh and a plan later: still nothing to do.
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameAttr("unikernel_instance.test", "id", &uuid),
-					expectBoots(t, name, 1),
-				),
-			},
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				captureAttr("unikernel_instance.test", "id", &uuid),
+				func(*terraform.State) error {
+					// The boot sector holds the marker once; the sector the guest wrote adds one.
+					b, err := os.ReadFile(filepath.Join(poolDir, "disk.raw"))
+					if err != nil {
+						return err
+					}
+					if n := bytes.Count(b, []byte("UNIKERNEL-DISK-DATA tick=")); n < 2 {
+						return fmt.Errorf("the guest did not write to its disk (marker found %d times)", n)
+					}
+					return nil
+				},
+			),
+		},
+		{
+			// A refresh and a plan later: still nothing to do.
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr("unikernel_instance.test", "id", &uuid),
+				expectBoots(t, name, 1),
+			),
 		},
 	})
 }
 
-// TestStaleOverlays decides which overlays an update deletes: those of a
+// TestStaleOverlays_byBaseImageBuild decides which overlays an update deletes: those of a
 // disk whose base image is another one or was rebuilt under the same id
 // since its overlay was made, or that is no longer copy-on-write; without
 // a record of the build, any change of the images counts.
-func TestStaleOverlays(t *testing.T) {
+func TestStaleOverlays_byBaseImageBuild(t *testing.T) {
 	const one, two = "/srv/pool/app-1.img", "/srv/pool/app-2.img"
 	const overlay = "/srv/pool/web-disk0.qcow2"
 	model := func(base string) *instanceModel {
@@ -159,44 +140,23 @@ func TestStaleOverlays(t *testing.T) {
 
 // rolloutConfig is a pool, a NAT network, the image name built from source,
 // and a Nanos server booting copy-on-write from that image with a reserved
-// address.
+// address (host 20 of lan).
 func rolloutConfig(pool, poolDir, network string, lan acctest.Subnet, name, imageName, source string) string {
-	return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
+	p, image := poolWithImage(pool, poolDir, "v", imageName, source)
+	n := tfconfig.Network{Name: network, Mode: "nat", IPv4CIDR: lan.CIDR()}
+	return testConfig(p, n, image, tfconfig.Instance{
+		Name: name, Memory: 256, Extra: `hypervisor = "qemu"` + "\n" + `rng        = true`,
+		BaseImages: []tfconfig.Expr{image.ID()},
+		NICs:       []tfconfig.NIC{{NetworkRef: n.Ref(), IPv4: lan.Host(20)}},
+		WaitFor:    &tfconfig.WaitFor{Console: "hellod: listening", IPv4: true, TCPPort: 8080, Timeout: "3m"},
+	})
 }
 
-resource "unikernel_network" "n" {
-  name      = %q
-  mode      = "nat"
-  ipv4_cidr = %q
-}
-
-resource "unikernel_image" "v" {
-  name   = %q
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-
-resource "unikernel_instance" "vm" {
-  name       = %q
-  hypervisor = "qemu"
-  memory     = 256
-  rng        = true
-  disks      = [{ base_image = unikernel_image.v.id }]
-  network_interfaces = [{
-    network      = unikernel_network.n.name
-    ipv4_address = %q
-  }]
-  wait_for = {
-    console  = "hellod: listening"
-    ipv4     = true
-    tcp_port = 8080
-    timeout  = "3m"
-  }
-}
-`, pool, poolDir, network, lan, imageName, source, name, lan.Host(20))
+// diskWriter is the disk test guest as unikernel_instance.test, ready once
+// it wrote to its disk; its disks are the test's.
+func diskWriter(name string) tfconfig.Instance {
+	return tfconfig.Instance{Label: "test", Name: name, Memory: 16, ShutdownTimeout: "0s",
+		WaitFor: &tfconfig.WaitFor{Console: "^DISK-WRITTEN", Timeout: "90s"}}
 }
 
 // Rollout of a new build of a Nanos server's boot disk: first a new image
@@ -204,7 +164,7 @@ resource "unikernel_instance" "vm" {
 // id). Each is an update that restarts the instance on a fresh overlay of
 // the new build, with the UUID, the MAC and the reserved address kept, and
 // the server answers again.
-func TestAccInstanceRollout_NanosDisk(t *testing.T) {
+func TestAccInstanceRollout_nanosDisk(t *testing.T) {
 	testAccInstancePreCheck(t)
 	acctest.RequireHarnessNetns(t)
 	tp := acctest.ThirdPartyGuests(t)
@@ -235,23 +195,28 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 	ip := lan.Host(20)
 	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
 	const vm = "unikernel_instance.vm"
-	var uuid, mac string
 	var born [3]time.Time
+	sameID, sameMAC := statecheck.CompareValue(compare.ValuesSame()), statecheck.CompareValue(compare.ValuesSame())
 	updateInPlace := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction(vm, plancheck.ResourceActionUpdate),
 		plancheck.ExpectUnknownValue(vm, tfjsonpath.New("disks").AtSliceIndex(0).AtMapKey("base_image")),
 	}}
-	// same checks the instance after a rollout to the base image file base
-	// (step, 0-based).
-	same := func(step int, base string) resource.TestCheckFunc {
+	// same checks the state after a rollout to the base image file base:
+	// the same UUID, MAC and address.
+	same := func(base string) []statecheck.StateCheck {
+		return checks(
+			[]statecheck.StateCheck{
+				sameID.AddStateValue(vm, acctest.Path("id")),
+				sameMAC.AddStateValue(vm, acctest.Path("network_interfaces.0.mac")),
+				acctest.Expect(vm, "network_interfaces.0.ipv4_addresses", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ip)})),
+			},
+			expectStrings(vm, "network_interfaces.0.ipv4_address", ip, "disks.0.base_image", filepath.Join(poolDir, base), "state", "running"),
+		)
+	}
+	// serves checks the guest after a rollout to the base image file base
+	// (step, 0-based): booted once more, on a fresh overlay of base.
+	serves := func(step int, base string) resource.TestCheckFunc {
 		return resource.ComposeAggregateTestCheckFunc(
-			sameAttr(vm, "id", &uuid),
-			sameAttr(vm, "network_interfaces.0.mac", &mac),
-			resource.TestCheckResourceAttr(vm, "network_interfaces.0.ipv4_address", ip),
-			resource.TestCheckResourceAttr(vm, "network_interfaces.0.ipv4_addresses.#", "1"),
-			resource.TestCheckResourceAttr(vm, "network_interfaces.0.ipv4_addresses.0", ip),
-			resource.TestCheckResourceAttr(vm, "disks.0.base_image", filepath.Join(poolDir, base)),
-			resource.TestCheckResourceAttr(vm, "state", "running"),
 			expectBoots(t, name, step+1),
 			checkHello(ip+":8080"),
 			checkOverlay(overlay, filepath.Join(poolDir, base), step, &born),
@@ -259,27 +224,20 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, func(*terraform.State) error {
-			if _, err := os.Stat(overlay); !os.IsNotExist(err) {
-				return fmt.Errorf("overlay %s left behind (%v)", overlay, err)
-			}
-			return nil
-		}),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(acctest.CheckInstancesDestroyed, checkFileGone("overlay", overlay)),
 		Steps: []resource.TestStep{
 			{
-				Config: rolloutConfig(pool, poolDir, network, lan, name, "hellod-1.img", builds[0]),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					captureAttr(vm, "id", &uuid),
-					captureAttr(vm, "network_interfaces.0.mac", &mac),
-					same(0, "hellod-1.img"),
-				),
+				Config:            rolloutConfig(pool, poolDir, network, lan, name, "hellod-1.img", builds[0]),
+				ConfigStateChecks: same("hellod-1.img"),
+				Check:             serves(0, "hellod-1.img"),
 			},
 			{
 				// A new image: the old one is deleted, the instance is updated.
-				Config:           rolloutConfig(pool, poolDir, network, lan, name, "hellod-2.img", builds[1]),
-				ConfigPlanChecks: updateInPlace,
+				Config:            rolloutConfig(pool, poolDir, network, lan, name, "hellod-2.img", builds[1]),
+				ConfigPlanChecks:  updateInPlace,
+				ConfigStateChecks: same("hellod-2.img"),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					same(1, "hellod-2.img"),
+					serves(1, "hellod-2.img"),
 					func(*terraform.State) error {
 						if _, err := os.Stat(filepath.Join(poolDir, "hellod-1.img")); !os.IsNotExist(err) {
 							return fmt.Errorf("the old image is still there (%v)", err)
@@ -290,9 +248,10 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 			},
 			{
 				// The same image rebuilt: same name and id, another build.
-				Config:           rolloutConfig(pool, poolDir, network, lan, name, "hellod-2.img", builds[2]),
-				ConfigPlanChecks: updateInPlace,
-				Check:            same(2, "hellod-2.img"),
+				Config:            rolloutConfig(pool, poolDir, network, lan, name, "hellod-2.img", builds[2]),
+				ConfigPlanChecks:  updateInPlace,
+				ConfigStateChecks: same("hellod-2.img"),
+				Check:             serves(2, "hellod-2.img"),
 			},
 		},
 	})
@@ -302,7 +261,7 @@ func TestAccInstanceRollout_NanosDisk(t *testing.T) {
 // volume of a pool) fails with the instance stopped and its old overlay
 // deleted; the next apply, with a good build, creates the overlay and starts
 // the same instance again.
-func TestAccInstanceRollout_OverlayFails(t *testing.T) {
+func TestAccInstanceRollout_overlayFails(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	dir := t.TempDir()
 	raw, qcow, loose := filepath.Join(dir, "disk.raw"), filepath.Join(dir, "disk.qcow2"), filepath.Join(dir, "loose.raw")
@@ -311,71 +270,49 @@ func TestAccInstanceRollout_OverlayFails(t *testing.T) {
 	acctest.CopyFile(t, g.BootDiskRaw, loose)
 	pool, poolDir := acctest.RandName("pool"), acctest.PoolDir(t)
 	name := acctest.RandName("rollf")
-	config := func(imageName, source, base string) string {
-		return testProviderBlock() + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = %q
-  path = %q
-}
-
-resource "unikernel_image" "d" {
-  name   = %q
-  pool   = unikernel_pool.p.name
-  source = %q
-}
-
-resource "unikernel_instance" "test" {
-  name             = %q
-  memory           = 16
-  shutdown_timeout = "0s"
-  disks            = [{ base_image = %s }]
-  wait_for = {
-    console = "^DISK-WRITTEN"
-    timeout = "90s"
-  }
-}
-`, pool, poolDir, imageName, source, name, base)
+	config := func(imageName, source string, base tfconfig.Expr) string {
+		p, image := poolWithImage(pool, poolDir, "d", imageName, source)
+		vm := diskWriter(name)
+		vm.BaseImages = []tfconfig.Expr{base}
+		return testConfig(p, image, vm)
 	}
+	imageID, loosePath := tfconfig.Expr("unikernel_image.d.id"), tfconfig.Expr(tfconfig.Quote(loose))
 	const vm = "unikernel_instance.test"
 	overlay := filepath.Join(poolDir, name+"-disk0.qcow2")
 	var uuid string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config("disk-1.raw", raw, "unikernel_image.d.id"),
-				Check:  captureAttr(vm, "id", &uuid),
-			},
-			{
-				Config:      config("disk-1.raw", raw, fmt.Sprintf("%q", loose)),
-				ExpectError: regexp.MustCompile(`(?s)Creating the copy-on-write disks failed: disks\[0\]\.base_image.*must be a\s+volume of a storage pool.*stopped.*next\s+apply creates`),
-			},
-			{
-				// Stopped, without an overlay, nothing left over beside the loose file.
-				Config:   config("disk-1.raw", raw, fmt.Sprintf("%q", loose)),
-				PlanOnly: true, ExpectNonEmptyPlan: true,
-				Check: func(*terraform.State) error {
-					for _, p := range []string{overlay, filepath.Join(dir, name+"-disk0.qcow2")} {
-						if _, err := os.Stat(p); !os.IsNotExist(err) {
-							return fmt.Errorf("overlay %s is there (%v)", p, err)
-						}
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config("disk-1.raw", raw, imageID),
+			Check:  captureAttr(vm, "id", &uuid),
+		},
+		{
+			Config:      config("disk-1.raw", raw, loosePath),
+			ExpectError: regexp.MustCompile(`(?s)Creating the copy-on-write disks failed: disks\[0\]\.base_image.*must be a\s+volume of a storage pool.*stopped.*next\s+apply creates`),
+		},
+		{
+			// Stopped, without an overlay, nothing left over beside the loose file.
+			Config:   config("disk-1.raw", raw, loosePath),
+			PlanOnly: true, ExpectNonEmptyPlan: true,
+			Check: func(*terraform.State) error {
+				for _, p := range []string{overlay, filepath.Join(dir, name+"-disk0.qcow2")} {
+					if _, err := os.Stat(p); !os.IsNotExist(err) {
+						return fmt.Errorf("overlay %s is there (%v)", p, err)
 					}
-					return nil
-				},
+				}
+				return nil
 			},
-			{
-				Config: config("disk-2.qcow2", qcow, "unikernel_image.d.id"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(vm, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					sameAttr(vm, "id", &uuid),
-					resource.TestCheckResourceAttr(vm, "state", "running"),
-					expectBoots(t, name, 2),
-					checkOverlay(overlay, filepath.Join(poolDir, "disk-2.qcow2"), 0, &[3]time.Time{}),
-				),
-			},
+		},
+		{
+			Config: config("disk-2.qcow2", qcow, imageID),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(vm, plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: expectStrings(vm, "state", "running"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				sameAttr(vm, "id", &uuid),
+				expectBoots(t, name, 2),
+				checkOverlay(overlay, filepath.Join(poolDir, "disk-2.qcow2"), 0, &[3]time.Time{}),
+			),
 		},
 	})
 }

@@ -62,7 +62,7 @@ func importCase(t *testing.T, addr, id string, minimal, generated tfconfig.Block
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:            testConfig(importBlock(addr, id), minimal),
+				Config:            testConfig(importBlock{To: addr, ID: id}, minimal),
 				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: firstPlanEmpty()},
 				ConfigStateChecks: states,
 				Check:             check,
@@ -76,7 +76,7 @@ func importCase(t *testing.T, addr, id string, minimal, generated tfconfig.Block
 			{
 				// Let go of the object without destroying it: it belongs to
 				// the fixture, which removes it.
-				Config: testConfig(removedBlock(addr)),
+				Config: testConfig(removedBlock{From: addr}),
 			},
 		},
 	})

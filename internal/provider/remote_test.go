@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -45,16 +44,9 @@ func sshURI(t *testing.T) string {
 // remoteCycle is the same stack over any URI: pool, uploaded image, network,
 // an instance behind a readiness gate, and the console data source.
 func remoteCycle(g acctest.Guests, uri, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
-	return fmt.Sprintf(`
-provider "unikernel" {
-  uri        = %q
-  hypervisor = %q
-}
-`, uri, acctest.Hypervisor()) + stackConfig(g, prefix, poolDir, lan, cmdline) + `
-data "unikernel_instance_console" "c" {
-  name = unikernel_instance.i.name
-}
-`
+	blocks := append([]tfconfig.Block{tfconfig.Provider{URI: uri, Hypervisor: acctest.Hypervisor()}},
+		stackBlocks(g, prefix, poolDir, lan, cmdline)...)
+	return tfconfig.Config(append(blocks, consoleData{VM: tfconfig.Instance{Label: "i"}})...)
 }
 
 // testRemoteCycle runs pool, image upload, network, instance with its
@@ -67,122 +59,98 @@ func testRemoteCycle(t *testing.T, g acctest.Guests, uri, label string) time.Dur
 	poolDir := t.TempDir()
 	start := time.Now()
 	config := remoteCycle(g, uri, prefix, poolDir, acctest.CIDR(t), "over "+label)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_image.k", "format", "multiboot"),
-					resource.TestMatchResourceAttr("data.unikernel_instance_console.c", "output",
-						regexp.MustCompile(`UNIKERNEL-READY cmdline=over `)),
-				),
+	testAccInstances(t, []resource.TestStep{
+		{
+			Config: config,
+			ConfigStateChecks: checks(expectRunning("unikernel_instance.i"),
+				expectStrings("unikernel_image.k", "format", "multiboot"),
+				[]statecheck.StateCheck{expectMatch("data.unikernel_instance_console.i", "output", `UNIKERNEL-READY cmdline=over `)}),
+		},
+		{
+			// Drift: the guest is stopped behind Terraform's back.
+			PreConfig: func() {
+				c := acctest.MustClient(t)
+				if err := c.StopDomain(context.Background(), prefix+"-0", 0); err != nil {
+					t.Fatal(err)
+				}
 			},
-			{
-				// Drift: the guest is stopped behind Terraform's back.
-				PreConfig: func() {
-					c := acctest.MustClient(t)
-					if err := c.StopDomain(context.Background(), prefix+"-0", 0); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("unikernel_instance.i", plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
-			},
-			{
-				ResourceName:            "unikernel_instance.i",
-				ImportState:             true,
-				ImportStateId:           prefix + "-0",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"wait_for", "timeouts", "boot_format", "shutdown_timeout"},
-			},
-			{
-				Config: config,
-				Check: func(*terraform.State) error {
-					t.Logf("cycle over %s: %s until the import", uri, time.Since(start).Round(time.Millisecond))
-					return nil
-				},
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("unikernel_instance.i", plancheck.ResourceActionUpdate),
+			}},
+			ConfigStateChecks: expectRunning("unikernel_instance.i"),
+		},
+		{
+			ResourceName:            "unikernel_instance.i",
+			ImportState:             true,
+			ImportStateId:           prefix + "-0",
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"wait_for", "timeouts", "boot_format", "shutdown_timeout"},
+		},
+		{
+			Config: config,
+			Check: func(*terraform.State) error {
+				t.Logf("cycle over %s: %s until the import", uri, time.Since(start).Round(time.Millisecond))
+				return nil
 			},
 		},
 	})
 	return time.Since(start)
 }
 
-// TestAccRemoteSSHCycle runs the whole cycle over qemu+ssh:// (OpenSSH with a
+// TestAccRemote_sshCycle runs the whole cycle over qemu+ssh:// (OpenSSH with a
 // host alias from the ssh configuration: its key, its own known_hosts).
-func TestAccRemoteSSHCycle(t *testing.T) {
+func TestAccRemote_sshCycle(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	took := testRemoteCycle(t, g, sshURI(t), "ssh")
 	t.Logf("qemu+ssh cycle took %s", took.Round(time.Millisecond))
 }
 
-// TestAccRemoteLocalCycle is the same cycle over the local socket, to compare.
-func TestAccRemoteLocalCycle(t *testing.T) {
+// TestAccRemote_localCycle is the same cycle over the local socket, to compare.
+func TestAccRemote_localCycle(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	took := testRemoteCycle(t, g, acctest.URI(), "local")
 	t.Logf("local socket cycle took %s", took.Round(time.Millisecond))
 }
 
-// TestAccRemoteTwoAliases drives the same daemon through two provider aliases
+// TestAccRemote_twoAliases drives the same daemon through two provider aliases
 // at once: the local socket, and qemu+libssh:// with the key and known_hosts
 // given as provider attributes. Each alias uploads an image and boots an
 // instance from it; every object must be in the state under the alias that
 // made it, and destroy goes through each.
-func TestAccRemoteTwoAliases(t *testing.T) {
+func TestAccRemote_twoAliases(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	sshURI(t) // the harness sshd answers
 	keyDir := filepath.Join(acctest.HarnessState(), "ssh")
 	prefix := acctest.RandName("al")
 	local, remote := t.TempDir(), t.TempDir()
-	host := func(alias, poolDir, idx string) string {
-		return fmt.Sprintf(`
-resource "unikernel_pool" "%[1]s" {
-  provider = unikernel.%[1]s
-  name     = "%[2]s-%[1]s"
-  path     = %[3]q
-}
-
-resource "unikernel_image" "%[1]s" {
-  provider = unikernel.%[1]s
-  name     = "kernel.elf"
-  pool     = unikernel_pool.%[1]s.name
-  source   = %[4]q
-}
-
-resource "unikernel_instance" "%[1]s" {
-  provider         = unikernel.%[1]s
-  name             = "%[2]s-%[5]s"
-  kernel           = unikernel_image.%[1]s.path
-  cmdline          = "via %[1]s"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "^UNIKERNEL-READY cmdline=via %[1]s$"
-    timeout = "240s"
-  }
-}
-`, alias, prefix, poolDir, g.MultibootKernel, idx)
+	// host is a pool, the multiboot kernel uploaded into it and an instance
+	// booting it, all through the provider alias, with the instance named
+	// prefix-idx.
+	host := func(alias, poolDir, idx string) []tfconfig.Block {
+		via := "provider = unikernel." + alias
+		kernel := tfconfig.Image{Label: alias, Name: "kernel.elf", Pool: tfconfig.Expr("unikernel_pool." + alias + ".name"),
+			Source: g.MultibootKernel, Extra: via}
+		return []tfconfig.Block{
+			tfconfig.Pool{Label: alias, Name: prefix + "-" + alias, Path: poolDir, Extra: via},
+			kernel,
+			tfconfig.Instance{
+				Label: alias, Name: prefix + "-" + idx, KernelX: kernel.Path(), Cmdline: "via " + alias, Memory: 16,
+				ShutdownTimeout: "0s", Extra: via,
+				WaitFor: &tfconfig.WaitFor{Console: "^UNIKERNEL-READY cmdline=via " + alias + "$", Timeout: "240s"},
+			},
+		}
 	}
-	config := fmt.Sprintf(`
-provider "unikernel" {
-  alias      = "local"
-  uri        = %q
-  hypervisor = %q
-}
-
-provider "unikernel" {
-  alias                = "remote"
-  uri                  = "qemu+libssh://root@127.0.0.1/system"
-  hypervisor           = %q
-  ssh_key_file         = "%s/id_ed25519"
-  ssh_known_hosts_file = "%s/known_hosts"
-}
-`, acctest.URI(), acctest.Hypervisor(), acctest.Hypervisor(), keyDir, keyDir) + host("local", local, "0") + host("remote", remote, "1")
+	blocks := []tfconfig.Block{
+		tfconfig.Provider{URI: acctest.URI(), Hypervisor: acctest.Hypervisor(), Extra: `alias = "local"`},
+		tfconfig.Provider{
+			URI: "qemu+libssh://root@127.0.0.1/system", Hypervisor: acctest.Hypervisor(),
+			Extra: `alias = "remote"` + "\nssh_key_file = " + tfconfig.Quote(keyDir+"/id_ed25519") +
+				"\nssh_known_hosts_file = " + tfconfig.Quote(keyDir+"/known_hosts"),
+		},
+	}
+	blocks = append(blocks, host("local", local, "0")...)
+	config := tfconfig.Config(append(blocks, host("remote", remote, "1")...)...)
 	// The shimmed state that checks receive drops provider aliases: read the
 	// state file that Terraform wrote in the test's working directory.
 	work := t.TempDir()
@@ -225,26 +193,20 @@ provider "unikernel" {
 		}
 		return nil
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             acctest.CheckInstancesDestroyed,
-		Steps: []resource.TestStep{{
-			Config: config,
-			Check: resource.ComposeAggregateTestCheckFunc(underAlias,
-				resource.TestCheckResourceAttr("unikernel_instance.local", "state", "running"),
-				resource.TestCheckResourceAttr("unikernel_instance.remote", "state", "running"),
-			),
-		}},
-	})
+	testAccInstances(t, []resource.TestStep{{
+		Config:            config,
+		ConfigStateChecks: expectRunning("unikernel_instance.local", "unikernel_instance.remote"),
+		Check:             underAlias,
+	}})
 }
 
-// TestAccRemoteTLS connects over qemu+tls:// to a private libvirtd that
+// TestAccRemote_tls connects over qemu+tls:// to a private libvirtd that
 // listens with TLS on the loopback of its own namespace, with a CA, server
 // and client certificate generated for the test. Without the client
 // certificate the connection is refused; risky URI parameters are refused
 // without `insecure`; with `tls_pki_path` an image is uploaded and an
 // instance boots behind its readiness gate.
-func TestAccRemoteTLS(t *testing.T) {
+func TestAccRemote_tls(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-tls", "UNIKERNEL_PRIVATE_TLS=1")
 	addr := acctest.ForwardInto(t, "unikernel-priv-"+d.Name, "127.0.0.1:16514")
@@ -252,10 +214,11 @@ func TestAccRemoteTLS(t *testing.T) {
 	consoleDir, poolDir := t.TempDir(), t.TempDir()
 	prefix := acctest.RandName("tls")
 	provider := func(query, pkiPath string) string {
-		return tfconfig.Provider{
-			URI: "qemu+tls://" + addr + "/system" + query, Hypervisor: acctest.Hypervisor(),
-			Extra: fmt.Sprintf("console_path = %q", consoleDir) + pkiLine(pkiPath),
-		}.HCL()
+		p := tfconfig.Provider{URI: "qemu+tls://" + addr + "/system" + query, Hypervisor: acctest.Hypervisor(), ConsolePath: consoleDir}
+		if pkiPath != "" {
+			p.Extra = "tls_pki_path = " + tfconfig.Quote(pkiPath)
+		}
+		return p.HCL()
 	}
 	kernel := tfconfig.Image{Label: "k", Name: "kernel.elf", Source: g.MultibootKernel}
 	resources := tfconfig.Config(
@@ -272,20 +235,17 @@ func TestAccRemoteTLS(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				// libvirt's default certificate locations hold nothing here.
-				Config:      provider("", "") + `data "unikernel_host" "h" {}`,
+				Config:      provider("", "") + hostData("h").HCL(),
 				ExpectError: regexp.MustCompile(`Unable to connect to libvirt`),
 			},
 			{
-				Config:      provider("?no_verify=1", "") + `data "unikernel_host" "h" {}`,
+				Config:      provider("?no_verify=1", "") + hostData("h").HCL(),
 				ExpectError: regexp.MustCompile(`insecure = true`),
 			},
 			{
-				Config: provider("", pki) + resources,
-				ConfigStateChecks: []statecheck.StateCheck{
-					acctest.Expect("unikernel_instance.i", "state", knownvalue.StringExact("running")),
-					acctest.Expect(kernel.Addr(), "format", knownvalue.StringExact("multiboot")),
-				},
-				Check: fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
+				Config:            provider("", pki) + resources,
+				ConfigStateChecks: checks(expectRunning("unikernel_instance.i"), expectStrings(kernel.Addr(), "format", "multiboot")),
+				Check:             fleetCheckNet(t, d, prefix, consoleDir, 1, true, false),
 			},
 		},
 	})
@@ -299,12 +259,4 @@ func providerHost() string {
 		return h
 	}
 	return "registry.terraform.io"
-}
-
-// pkiLine is the tls_pki_path attribute line, or nothing for no path.
-func pkiLine(path string) string {
-	if path == "" {
-		return ""
-	}
-	return fmt.Sprintf("\ntls_pki_path = %q", path)
 }

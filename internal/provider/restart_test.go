@@ -31,47 +31,25 @@ import (
 
 const restartCount = 10
 
-// restartProviderBlock points the provider at the private daemon, with a
-// console directory of its own so that nothing is shared with other daemons.
-func restartProviderBlock(d *acctest.PrivateDaemon, consoleDir string) string {
-	return fmt.Sprintf(`
-provider "unikernel" {
-  uri          = %q
-  hypervisor   = %q
-  console_pool = "unikernel-console"
-  console_path = %q
-}
-`, d.URI, acctest.Hypervisor(), consoleDir)
-}
-
-// restartFleet is a network with ten instances, each with a reserved address.
-// gate is the wait_for.console pattern, with %d for the instance's index.
-func restartFleet(g acctest.Guests, prefix string, lan acctest.Subnet, gate string) string {
-	return fmt.Sprintf(`
-resource "unikernel_network" "n" {
-  name      = "%s-net"
-  mode      = "isolated"
-  ipv4_cidr = %q
+// restartFleet is a network with n instances, each with a reserved address
+// (host 10+i of lan); gate(i) is the wait_for.console pattern of instance
+// i. The instances are unikernel_instance.i0 and on, named prefix-0 and on.
+func restartFleet(g acctest.Guests, prefix string, lan acctest.Subnet, n int, gate func(i int) string) []tfconfig.Block {
+	net := isolatedNet(prefix+"-net", lan)
+	blocks := []tfconfig.Block{net}
+	for i := range n {
+		blocks = append(blocks, tfconfig.Instance{
+			Label: fmt.Sprintf("i%d", i), Name: fmt.Sprintf("%s-%d", prefix, i), Kernel: g.MultibootKernel,
+			Cmdline: fmt.Sprintf("instance %d", i), Memory: 16, ShutdownTimeout: "0s",
+			NICs:    []tfconfig.NIC{{NetworkRef: net.Ref(), IPv4: lan.Host(10 + i)}},
+			WaitFor: &tfconfig.WaitFor{Console: gate(i), Timeout: "240s"},
+		})
+	}
+	return blocks
 }
 
-resource "unikernel_instance" "i" {
-  count            = %d
-  name             = "%s-${count.index}"
-  kernel           = %q
-  cmdline          = "instance ${count.index}"
-  memory           = 16
-  shutdown_timeout = "0s"
-  network_interfaces = [{
-    network      = unikernel_network.n.name
-    ipv4_address = "%s.${count.index + 10}"
-  }]
-  wait_for = {
-    console = "%s"
-    timeout = "240s"
-  }
-}
-`, prefix, lan, restartCount, prefix, g.MultibootKernel, lan.Prefix(), gate)
-}
+// readyGate is the gate of a fleet instance that waits for its ready line.
+func readyGate(i int) string { return fmt.Sprintf("^UNIKERNEL-READY cmdline=instance %d$", i) }
 
 // fleetCheck counts what the private daemon holds for prefix: domains
 // (running or not), reservations on the network, and console logs.
@@ -183,15 +161,16 @@ func virshCount(d *acctest.PrivateDaemon, prefix, list string) int {
 	return n
 }
 
-// TestAccRestartDuringCreate restarts libvirtd as soon as the first of ten
+// TestAccRestart_duringCreate restarts libvirtd as soon as the first of ten
 // domains is defined: the apply must still succeed, with every instance
 // running and ready, exactly ten domains and ten reservations.
-func TestAccRestartDuringCreate(t *testing.T) {
+func TestAccRestart_duringCreate(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart1")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rc")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(g, prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`)
+	config := tfconfig.Config(append([]tfconfig.Block{privateProvider(d, consoleDir)},
+		restartFleet(g, prefix, acctest.CIDR(t), restartCount, readyGate)...)...)
 	r := &restarter{d: d}
 	start := time.Now()
 	resource.Test(t, resource.TestCase{
@@ -217,18 +196,20 @@ func TestAccRestartDuringCreate(t *testing.T) {
 	})
 }
 
-// TestAccRestartDuringReadiness restarts libvirtd while ten running instances
+// TestAccRestart_duringReadiness restarts libvirtd while ten running instances
 // wait for a console line they have not printed yet. After the restart the
 // test writes that line into each console log: the apply must succeed.
-func TestAccRestartDuringReadiness(t *testing.T) {
+func TestAccRestart_duringReadiness(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart2")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("rr")
-	config := restartProviderBlock(d, consoleDir) + restartFleet(g, prefix, acctest.CIDR(t), `^RELEASE-${count.index}$`)
+	release := func(i int) string { return fmt.Sprintf("^RELEASE-%d$", i) }
+	config := tfconfig.Config(append([]tfconfig.Block{privateProvider(d, consoleDir)},
+		restartFleet(g, prefix, acctest.CIDR(t), restartCount, release)...)...)
 	r := &restarter{d: d}
 	var recovered time.Duration
-	release := func() {
+	releaseAll := func() {
 		for i := 0; i < restartCount; i++ {
 			f, err := os.OpenFile(filepath.Join(consoleDir, fmt.Sprintf("%s-%d.log", prefix, i)), os.O_APPEND|os.O_WRONLY, 0)
 			if err != nil {
@@ -246,7 +227,7 @@ func TestAccRestartDuringReadiness(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					r.when(func() bool { return virshCount(d, prefix, "--state-running") == restartCount }, release)
+					r.when(func() bool { return virshCount(d, prefix, "--state-running") == restartCount }, releaseAll)
 				},
 				Config: config,
 				Check: resource.ComposeAggregateTestCheckFunc(r.check,
@@ -262,10 +243,10 @@ func TestAccRestartDuringReadiness(t *testing.T) {
 	})
 }
 
-// TestAccRestartBetweenSteps restarts libvirtd between two applies of a pool,
+// TestAccRestart_betweenSteps restarts libvirtd between two applies of a pool,
 // an uploaded image, a network and an instance: the refresh after the restart
 // finds everything, the plan is empty, and an update goes through.
-func TestAccRestartBetweenSteps(t *testing.T) {
+func TestAccRestart_betweenSteps(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-restart3")
 	consoleDir := t.TempDir()
@@ -273,14 +254,14 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 	prefix := acctest.RandName("rb")
 	lan := acctest.CIDR(t)
 	config := func(cmdline string) string {
-		return restartProviderBlock(d, consoleDir) + stackConfig(g, prefix, poolDir, lan, cmdline)
+		return tfconfig.Config(append([]tfconfig.Block{privateProvider(d, consoleDir)}, stackBlocks(g, prefix, poolDir, lan, cmdline)...)...)
 	}
 	var recovery time.Duration
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             fleetCheck(t, d, prefix, consoleDir, 0, false),
 		Steps: []resource.TestStep{
-			{Config: config("first"), Check: resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running")},
+			{Config: config("first"), ConfigStateChecks: expectRunning("unikernel_instance.i")},
 			{
 				PreConfig: func() {
 					took, err := d.Restart(2 * time.Second)
@@ -298,26 +279,25 @@ func TestAccRestartBetweenSteps(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: config("second"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.i", "cmdline", "second"),
-					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
-					func(*terraform.State) error {
-						t.Logf("libvirtd restart between steps: daemon back after %s", recovery.Round(time.Millisecond))
-						return nil
-					}),
+				Config:            config("second"),
+				ConfigStateChecks: expectStrings("unikernel_instance.i", "cmdline", "second", "state", "running"),
+				Check: func(*terraform.State) error {
+					t.Logf("libvirtd restart between steps: daemon back after %s", recovery.Round(time.Millisecond))
+					return nil
+				},
 			},
 		},
 	})
 }
 
-// stackConfig is a pool with the multiboot kernel uploaded as an image, a
-// network, and one instance that boots the image with a reserved address.
-func stackConfig(g acctest.Guests, prefix, poolDir string, lan acctest.Subnet, cmdline string) string {
-	kernel := tfconfig.Image{Label: "k", Name: "kernel.elf", Source: g.MultibootKernel}
-	net := tfconfig.Network{Name: prefix + "-net", Mode: "isolated", IPv4CIDR: lan.CIDR()}
-	return tfconfig.Config(
-		tfconfig.Pool{Name: prefix + "-pool", Path: poolDir},
+// stackBlocks are a pool with the multiboot kernel uploaded as an image, a
+// network, and one instance (unikernel_instance.i) that boots the image with
+// a reserved address.
+func stackBlocks(g acctest.Guests, prefix, poolDir string, lan acctest.Subnet, cmdline string) []tfconfig.Block {
+	p, kernel := poolWithImage(prefix+"-pool", poolDir, "k", "kernel.elf", g.MultibootKernel)
+	net := isolatedNet(prefix+"-net", lan)
+	return []tfconfig.Block{
+		p,
 		kernel,
 		net,
 		tfconfig.Instance{
@@ -325,23 +305,23 @@ func stackConfig(g acctest.Guests, prefix, poolDir string, lan acctest.Subnet, c
 			NICs:    []tfconfig.NIC{{NetworkRef: net.Ref(), IPv4: lan.Host(10)}},
 			WaitFor: &tfconfig.WaitFor{Console: "^UNIKERNEL-READY cmdline=" + cmdline + "$", Timeout: "240s"},
 		},
-	)
+	}
 }
 
-// TestAccRestartOutageTaints stops libvirtd for longer than the provider's
+// TestAccRestart_outageTaints stops libvirtd for longer than the provider's
 // reconnect_timeout while three instances are being created: the apply fails.
 // Every domain that was defined before the outage is in the state (tainted),
 // none is orphaned, and the next apply, with the daemon back, converges to
 // exactly three running instances with three reservations.
-func TestAccRestartOutageTaints(t *testing.T) {
+func TestAccRestart_outageTaints(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	d := acctest.StartPrivateDaemon(t, "acc-outage")
 	consoleDir := t.TempDir()
 	prefix := acctest.RandName("ro")
 	const n = 3
-	config := strings.Replace(restartProviderBlock(d, consoleDir), "console_pool", `reconnect_timeout = "3s"
-  console_pool`, 1) + strings.Replace(restartFleet(g, prefix, acctest.CIDR(t), `^UNIKERNEL-READY cmdline=instance ${count.index}$`),
-		fmt.Sprintf("count            = %d", restartCount), fmt.Sprintf("count            = %d", n), 1)
+	provider := privateProvider(d, consoleDir)
+	provider.Extra = `reconnect_timeout = "3s"`
+	config := tfconfig.Config(append([]tfconfig.Block{provider}, restartFleet(g, prefix, acctest.CIDR(t), n, readyGate)...)...)
 	var (
 		wg     sync.WaitGroup
 		outErr error

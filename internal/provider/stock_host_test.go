@@ -9,14 +9,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest"
+	"github.com/unikernel-dev/terraform-provider-unikernel/internal/acctest/tfconfig"
 )
 
 // The stock-host tests run against a private libvirtd with a stock host's
@@ -26,17 +28,17 @@ import (
 
 // startStockDaemon starts the stock private daemon and returns it with a
 // provider block for it (a console directory of the test's own).
-func startStockDaemon(t *testing.T, name string) (*acctest.PrivateDaemon, string) {
+func startStockDaemon(t *testing.T, name string) (*acctest.PrivateDaemon, tfconfig.Provider) {
 	t.Helper()
 	d := acctest.StartPrivateDaemon(t, name, "UNIKERNEL_PRIVATE_STOCK=1")
-	return d, fmt.Sprintf(`
-provider "unikernel" {
-  uri          = %q
-  hypervisor   = %q
-  console_pool = "unikernel-console"
-  console_path = %q
+	return d, privateProvider(d, t.TempDir())
 }
-`, d.URI, acctest.Hypervisor(), t.TempDir())
+
+// stockInstance is an instance of 16 MiB named name, ready once its console
+// shows a line matching gate; the test sets its kernel.
+func stockInstance(label, name, gate string) tfconfig.Instance {
+	return tfconfig.Instance{Label: label, Name: name, Memory: 16, ShutdownTimeout: "0s",
+		WaitFor: &tfconfig.WaitFor{Console: gate, Timeout: "240s"}}
 }
 
 // openDir is a fresh directory that every user may enter, as a user's own
@@ -51,17 +53,6 @@ func openDir(t *testing.T) string {
 		}
 	}
 	return dir
-}
-
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, mode); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // checkQEMURunsAs checks that the QEMU process of domain name on the private
@@ -93,20 +84,19 @@ func checkQEMURunsAs(d *acctest.PrivateDaemon, name, want string) resource.TestC
 	}
 }
 
-// kvmUsable is "true" when libvirt offers the kvm domain type and
+// kvmUsable says whether libvirt offers the kvm domain type and
 // libvirt-qemu may open /dev/kvm for reading and writing, asked of the
-// system as that user (runuser), "false" otherwise.
-func kvmUsable(t *testing.T) string {
+// system as that user (runuser).
+func kvmUsable(t *testing.T) bool {
 	t.Helper()
 	h, err := acctest.MustClient(t).Host(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Contains(h.KernelBootTypes, "kvm") {
-		return "false"
+		return false
 	}
-	err = exec.Command("runuser", "-u", "libvirt-qemu", "--", "test", "-r", "/dev/kvm", "-a", "-w", "/dev/kvm").Run()
-	return strconv.FormatBool(err == nil)
+	return exec.Command("runuser", "-u", "libvirt-qemu", "--", "test", "-r", "/dev/kvm", "-a", "-w", "/dev/kvm").Run() == nil
 }
 
 func checkNoDomains(d *acctest.PrivateDaemon, prefix string) resource.TestCheckFunc {
@@ -122,79 +112,52 @@ func checkNoDomains(d *acctest.PrivateDaemon, prefix string) resource.TestCheckF
 // from a pool image, and one booting a kernel from a directory every user
 // may enter, both pass their readiness gate (which reads the console log),
 // and their QEMU processes run as libvirt-qemu.
-func TestAccStockHost_PoolImageAndOpenKernel(t *testing.T) {
+func TestAccStockHost_poolImageAndOpenKernel(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	d, provider := startStockDaemon(t, "acc-stock1")
 	prefix := acctest.RandName("st")
 	open := openDir(t)
 	kernel := filepath.Join(open, "kernel.elf")
-	copyFile(t, g.MultibootKernel, kernel, 0o644)
-	instance := func(key, kernel string) string {
-		return fmt.Sprintf(`
-resource "unikernel_instance" "%[1]s" {
-  name             = "%[2]s-%[1]s"
-  kernel           = %[3]s
-  cmdline          = "stock %[1]s"
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "^UNIKERNEL-READY cmdline=stock %[1]s$"
-    timeout = "240s"
-  }
-}
-
-data "unikernel_instance_console" "%[1]s" {
-  name = unikernel_instance.%[1]s.name
-}
-`, key, prefix, kernel)
+	acctest.CopyFile(t, g.MultibootKernel, kernel)
+	p, image := poolWithImage(prefix+"-pool", acctest.PoolDir(t), "k", "kernel.elf", g.MultibootKernel)
+	// instance boots the kernel of key: from the pool image, or from the open directory.
+	instance := func(key string) (tfconfig.Instance, consoleData) {
+		vm := stockInstance(key, prefix+"-"+key, "^UNIKERNEL-READY cmdline=stock "+key+"$")
+		vm.Cmdline = "stock " + key
+		return vm, consoleData{VM: vm}
 	}
-	config := provider + fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = "%[1]s-pool"
-  path = %[2]q
-}
-
-resource "unikernel_image" "k" {
-  name   = "kernel.elf"
-  pool   = unikernel_pool.p.name
-  source = %[3]q
-}
-`, prefix, acctest.PoolDir(t), g.MultibootKernel) +
-		instance("pool", "unikernel_image.k.path") + instance("open", fmt.Sprintf("%q", kernel)) + `
-data "unikernel_host" "h" {
-  depends_on = [unikernel_instance.pool]
-}
-`
+	fromPool, poolConsole := instance("pool")
+	fromPool.KernelX = image.Path()
+	fromOpen, openConsole := instance("open")
+	fromOpen.Kernel = kernel
+	config := tfconfig.Config(provider, p, image, fromPool, poolConsole, fromOpen, openConsole, hostData("h", fromPool.Addr()))
+	const host = "data.unikernel_host.h"
+	// The doctor names QEMU's user and finds the firmware, the RNG and the console pool in order.
+	doctor := []statecheck.StateCheck{
+		acctest.Expect(host, "checks", knownvalue.ListSizeExact(5)),
+		expectMatch(host, "checks.0.detail", `^QEMU runs as libvirt-qemu \(uid [0-9]+, gid [0-9]+\) \(security models: [a-z, ]*dac`),
+		acctest.Expect(host, "checks.1.ok", knownvalue.Bool(kvmUsable(t))),
+		expectMatch(host, "checks.4.detail", `is running`),
+	}
+	for i, name := range []string{"qemu_user", "kvm", "uefi", "rng", "console_pool"} {
+		doctor = append(doctor, acctest.Expect(host, fmt.Sprintf("checks.%d.name", i), knownvalue.StringExact(name)))
+		if name != "kvm" {
+			doctor = append(doctor, acctest.Expect(host, fmt.Sprintf("checks.%d.ok", i), knownvalue.Bool(true)))
+		}
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             checkNoDomains(d, prefix),
 		Steps: []resource.TestStep{
 			{
 				Config: config,
+				ConfigStateChecks: checks(expectRunning(fromPool.Addr(), fromOpen.Addr()), doctor, []statecheck.StateCheck{
+					expectMatch(poolConsole.Addr(), "output", `UNIKERNEL-READY cmdline=stock pool`),
+					expectMatch(openConsole.Addr(), "output", `UNIKERNEL-READY cmdline=stock open`),
+				}),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.pool", "state", "running"),
-					resource.TestCheckResourceAttr("unikernel_instance.open", "state", "running"),
 					checkQEMURunsAs(d, prefix+"-pool", "libvirt-qemu"),
 					checkQEMURunsAs(d, prefix+"-open", "libvirt-qemu"),
-					resource.TestMatchResourceAttr("data.unikernel_instance_console.pool", "output",
-						regexp.MustCompile(`UNIKERNEL-READY cmdline=stock pool`)),
-					resource.TestMatchResourceAttr("data.unikernel_instance_console.open", "output",
-						regexp.MustCompile(`UNIKERNEL-READY cmdline=stock open`)),
-					// The doctor names QEMU's user and finds the firmware, the RNG and the console pool in order.
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.#", "5"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.0.name", "qemu_user"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.0.ok", "true"),
-					resource.TestMatchResourceAttr("data.unikernel_host.h", "checks.0.detail",
-						regexp.MustCompile(`^QEMU runs as libvirt-qemu \(uid [0-9]+, gid [0-9]+\) \(security models: [a-z, ]*dac`)),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.1.name", "kvm"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.1.ok", kvmUsable(t)),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.2.name", "uefi"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.2.ok", "true"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.3.name", "rng"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.3.ok", "true"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.4.name", "console_pool"),
-					resource.TestCheckResourceAttr("data.unikernel_host.h", "checks.4.ok", "true"),
-					resource.TestMatchResourceAttr("data.unikernel_host.h", "checks.4.detail", regexp.MustCompile(`is running`)),
 				),
 			},
 			{Config: config, PlanOnly: true},
@@ -205,7 +168,7 @@ data "unikernel_host" "h" {
 // A kernel in a directory that QEMU's user cannot enter (0700, as /root is)
 // fails at plan, naming the attribute, the user, the directory and the fix;
 // nothing is created. The same kernel as a pool image then boots.
-func TestAccStockHost_KernelInClosedDirectory(t *testing.T) {
+func TestAccStockHost_kernelInClosedDirectory(t *testing.T) {
 	g := testAccInstancePreCheck(t)
 	d, provider := startStockDaemon(t, "acc-stock2")
 	prefix := acctest.RandName("sc")
@@ -215,50 +178,28 @@ func TestAccStockHost_KernelInClosedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	kernel := filepath.Join(closed, "kernel.elf")
-	copyFile(t, g.MultibootKernel, kernel, 0o644)
-	instance := func(kernel string) string {
-		return fmt.Sprintf(`
-resource "unikernel_instance" "i" {
-  name             = "%s-0"
-  kernel           = %s
-  memory           = 16
-  shutdown_timeout = "0s"
-  wait_for = {
-    console = "^UNIKERNEL-READY"
-    timeout = "240s"
-  }
-}
-`, prefix, kernel)
-	}
-	pool := fmt.Sprintf(`
-resource "unikernel_pool" "p" {
-  name = "%[1]s-pool"
-  path = %[2]q
-}
-
-resource "unikernel_image" "k" {
-  name   = "kernel.elf"
-  pool   = unikernel_pool.p.name
-  source = %[3]q
-}
-`, prefix, acctest.PoolDir(t), kernel)
+	acctest.CopyFile(t, g.MultibootKernel, kernel)
+	vm := stockInstance("i", prefix+"-0", "^UNIKERNEL-READY")
+	closedKernel := vm
+	closedKernel.Kernel = kernel
+	p, image := poolWithImage(prefix+"-pool", acctest.PoolDir(t), "k", "kernel.elf", kernel)
+	fromPool := vm
+	fromPool.KernelX = image.Path()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             checkNoDomains(d, prefix),
 		Steps: []resource.TestStep{
 			{
-				Config: provider + instance(fmt.Sprintf("%q", kernel)),
+				Config: tfconfig.Config(provider, closedKernel),
 				ExpectError: regexp.MustCompile(`(?s)QEMU's user cannot read kernel.*libvirt-qemu \(uid [0-9]+, gid [0-9]+\).*` +
 					`cannot enter\s+` + regexp.QuoteMeta(closed) + `.*unikernel_image.*chmod\s+o\+x`),
 				PlanOnly: true,
 			},
 			{
 				// The fix the message recommends: the kernel as a pool image.
-				Config: provider + pool + instance("unikernel_image.k.path"),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("unikernel_instance.i", "state", "running"),
-					checkQEMURunsAs(d, prefix+"-0", "libvirt-qemu"),
-				),
+				Config:            tfconfig.Config(provider, p, image, fromPool),
+				ConfigStateChecks: expectRunning(fromPool.Addr()),
+				Check:             checkQEMURunsAs(d, prefix+"-0", "libvirt-qemu"),
 			},
 		},
 	})

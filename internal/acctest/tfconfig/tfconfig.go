@@ -129,7 +129,11 @@ func Map(m map[string]string) string {
 type Provider struct {
 	URI        string
 	Hypervisor string
-	Extra      string
+	// ConsolePool and ConsolePath give a private daemon a console pool of
+	// the test's own.
+	ConsolePool string
+	ConsolePath string
+	Extra       string
 }
 
 // HCL implements Block.
@@ -137,6 +141,8 @@ func (p Provider) HCL() string {
 	var b body
 	b.str("uri", p.URI)
 	b.str("hypervisor", p.Hypervisor)
+	b.str("console_pool", p.ConsolePool)
+	b.str("console_path", p.ConsolePath)
 	b.raw(p.Extra)
 	return b.block("provider", "unikernel", "")
 }
@@ -325,6 +331,29 @@ func (n NIC) hcl() string {
 	return "{\n  " + strings.Join(b.lines, "\n  ") + "\n}"
 }
 
+// Disk is one of an instance's disks: a Path on the host, or an Image
+// attached as it is, or copy-on-write from BaseImage (an image's id, or a
+// quoted path).
+type Disk struct {
+	Path      string
+	Image     Expr
+	BaseImage Expr
+	Format    string
+	ReadOnly  bool
+}
+
+func (d Disk) hcl() string {
+	var b body
+	b.str("path", d.Path)
+	b.expr("image", d.Image)
+	b.expr("base_image", d.BaseImage)
+	b.str("format", d.Format)
+	if d.ReadOnly {
+		b.raw("read_only = true")
+	}
+	return "{ " + strings.Join(b.lines, ", ") + " }"
+}
+
 // WaitFor is an instance's readiness gate.
 type WaitFor struct {
 	Console string
@@ -361,8 +390,10 @@ type Instance struct {
 	// ShutdownTimeout: the test guests do not act on ACPI power-off, so
 	// tests usually set "0s" or "1s".
 	ShutdownTimeout string
-	// BaseImages are disks that boot copy-on-write from these images' ids.
+	// BaseImages are disks that boot copy-on-write from these images' ids;
+	// Disks follow them.
 	BaseImages  []Expr
+	Disks       []Disk
 	Filesystems []Filesystem
 	NICs        []NIC
 	WaitFor     *WaitFor
@@ -391,10 +422,13 @@ func (i Instance) HCL() string {
 	b.str("mode", i.Mode)
 	b.boolPtr("running", i.Running)
 	b.str("shutdown_timeout", i.ShutdownTimeout)
-	if len(i.BaseImages) > 0 {
-		disks := make([]string, len(i.BaseImages))
-		for k, img := range i.BaseImages {
-			disks[k] = "{ base_image = " + string(img) + " }"
+	if len(i.BaseImages)+len(i.Disks) > 0 {
+		var disks []string
+		for _, img := range i.BaseImages {
+			disks = append(disks, Disk{BaseImage: img}.hcl())
+		}
+		for _, d := range i.Disks {
+			disks = append(disks, d.hcl())
 		}
 		b.raw("disks = [" + strings.Join(disks, ", ") + "]")
 	}
