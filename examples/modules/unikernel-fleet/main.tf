@@ -36,9 +36,12 @@ locals {
   )
 }
 
+# A draining host keeps its provider but not its share: its replicas move, and its pool, image and
+# network go. Once that is applied, the host can leave var.hosts (its provider must outlive what it
+# made by one apply).
 module "host" {
   source    = "./modules/host"
-  for_each  = var.hosts
+  for_each  = { for h, v in var.hosts : h => v if !v.drain }
   providers = { unikernel = unikernel.host[each.key] }
 
   name             = var.name

@@ -8,7 +8,7 @@ variable "name" {
 }
 
 variable "hosts" {
-  description = "The hosts, by a key of your choice: `uri` is the libvirt URI; `hypervisor` the provider's `hypervisor` setting for it (null: the host's best); `console_path` and `pool_path` override the provider's console log directory and the module's pool directory on that host (needed only when hosts share a filesystem); `weight` (default 1) scales the host's share of the replicas; `drain = true` moves its replicas to the other hosts and places none on it, which is the step before removing a host that runs replicas."
+  description = "The hosts, by a key of your choice: `uri` is the libvirt URI; `hypervisor` the provider's `hypervisor` setting for it (null: the host's best); `console_path` and `pool_path` override the provider's console log directory and the module's pool directory on that host (needed only when hosts share a filesystem); `weight` (default 1) scales the host's share of the replicas; `drain = true` moves its replicas to the other hosts and removes the fleet's pool, image and network from it, the step before the host leaves the map (its provider must outlive what it made by one apply)."
   type = map(object({
     uri        = string
     hypervisor   = optional(string)
