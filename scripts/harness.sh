@@ -48,7 +48,7 @@ URI="qemu:///system?socket=$SOCK"
 
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86 qemu-utils
 	dnsmasq-base iptables iproute2 cpio tini gcc make libxml2-utils openssh-server openssh-client openssl
-	ovmf systemd-boot-efi mtools pkg-config)
+	ovmf systemd-boot-efi mtools pkg-config jq netcat-openbsd)
 
 LOG_PREFIX=harness
 ROOT_REASON="it installs packages and starts libvirtd"
@@ -58,7 +58,8 @@ ROOT_REASON="it installs packages and starts libvirtd"
 # harness's directories at libvirt's paths in a private mount namespace.
 libvirt_ns_cmd "$NS" "$STATE_DIR"
 
-# gcc-multilib is not needed: the multiboot guest uses no libc headers.
+# gcc-multilib is not needed: the multiboot guest uses no libc headers. jq reads plans in the fleet test,
+# and nc carries qemu+ssh:// to a daemon's own socket (`?socket=`), as libvirt runs it on the far side.
 install_packages() { install_missing "${PACKAGES[@]}"; }
 
 prepare_host() {
