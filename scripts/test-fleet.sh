@@ -7,8 +7,9 @@
 #   2. a fourth host d and 6 replicas: the plan only adds (nothing running is touched);
 #   3. b drained: the plan destroys only b's objects, says which replicas move and why, and applies;
 #      then b leaves the map: no resource changes;
-#   4. host c's libvirtd stopped between plan and apply of 8 replicas: only c's replicas fail, with
-#      errors that name c's URI; once it is back, one apply converges and the next plan is empty;
+#   4. host c's libvirtd stopped between plan and apply of 9 replicas (one more per host): the apply
+#      fails with errors that name c's URI and no other host's resource; it prints how many replicas
+#      the other hosts run then; once c is back, one apply converges and the next plan is empty;
 #   5. destroy: no domain, network or pool is left on any host.
 #   scripts/test-fleet.sh [TOFU]
 set -euo pipefail
@@ -114,10 +115,11 @@ apply_plan() { tf apply plan.bin >"$work/apply.log" 2>&1 || { cat "$work/apply.l
 hosts_of() { tf output -json placement | jq -r '.hosts | join(" ")'; }
 fail() { die "$*"; }
 
-tf init >"$work/init.log" 2>&1 || { cat "$work/init.log" >&2; die "init failed"; }
-
 log "1. 4 replicas over three hosts"
+# The provider's for_each is evaluated at init, so the variables come first.
 vars 4 fa fb fc
+# dev_overrides serve the provider: only the modules are installed (`get`; init would ask the registry).
+tf get >"$work/init.log" 2>&1 || { cat "$work/init.log" >&2; die "get failed"; }
 plan_actions >/dev/null
 apply_plan
 placed="$(hosts_of)"
@@ -155,8 +157,8 @@ left="$(plan_actions)"
 apply_plan
 log "   before $before, after $after; removing b changes no resource"
 
-log "4. host c's libvirtd stopped between plan and apply of 8 replicas"
-vars 8 fa fc fd
+log "4. host c's libvirtd stopped between plan and apply of 9 replicas (one more on each host)"
+vars 9 fa fc fd
 actions="$(plan_actions)"
 echo "$actions" | grep -q 'host\["fc"\].unikernel_instance' || fail "the plan gives c no new replica: $actions"
 "$root/scripts/private-libvirtd.sh" stop-daemon "$(dn fc)"
