@@ -80,6 +80,15 @@ func (c *Client) CreateVolume(ctx context.Context, poolName string, spec VolumeS
 // createVolume defines the volume x (built with error xerr) in a running
 // pool, under the pool's lock (see CreateVolume).
 func (s *session) createVolume(poolName, name string, x *libvirtxml.StorageVolume, xerr error) (VolumeInfo, error) {
+	return s.createVolumeFrom(poolName, name, x, xerr, nil, "")
+}
+
+// createVolumeFrom is createVolume with the bytes of src (its key srcKey)
+// copied in, libvirt converting between formats; src nil creates it empty.
+// A clone is an asynchronous job of the pool while it copies, so it holds
+// the pool's lock as a create does.
+func (s *session) createVolumeFrom(poolName, name string, x *libvirtxml.StorageVolume, xerr error,
+	src *libvirt.StorageVol, srcKey string) (VolumeInfo, error) {
 	id := poolName + "/" + name
 	if xerr != nil {
 		return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: xerr.Error()}
@@ -95,10 +104,19 @@ func (s *session) createVolume(poolName, name string, x *libvirtxml.StorageVolum
 	defer func() { _ = pool.Free() }()
 	lock := s.poolLock(poolName)
 	lock.Lock()
-	vol, err := pool.StorageVolCreateXML(doc, 0)
+	var vol *libvirt.StorageVol
+	if src == nil {
+		vol, err = pool.StorageVolCreateXML(doc, 0)
+	} else {
+		vol, err = pool.StorageVolCreateXMLFrom(doc, src, 0)
+	}
 	lock.Unlock()
 	if err != nil {
-		return VolumeInfo{}, wrap(err, "create", kindVolume, id)
+		op := "create"
+		if src != nil {
+			op = "copy " + srcKey + " into"
+		}
+		return VolumeInfo{}, wrap(err, op, kindVolume, id)
 	}
 	defer func() { _ = vol.Free() }()
 	return volumeInfo(vol, poolName, id)

@@ -57,7 +57,6 @@ func (c *Client) CreateDataVolume(ctx context.Context, poolName string, spec Dat
 // Nothing links the copy to its source afterwards: the source may be deleted.
 func (c *Client) CloneVolume(ctx context.Context, poolName string, spec DataVolumeSpec, sourceKey string) (VolumeInfo, error) {
 	return call(ctx, c, callOnce.on("create", kindVolume, poolName+"/"+spec.Name), func(s *session) (VolumeInfo, error) {
-		id := poolName + "/" + spec.Name
 		src, err := s.conn().LookupStorageVolByKey(sourceKey)
 		if err != nil {
 			return VolumeInfo{}, wrap(err, "look up", kindVolume, sourceKey)
@@ -69,28 +68,7 @@ func (c *Client) CloneVolume(ctx context.Context, poolName string, spec DataVolu
 		}
 		spec.Capacity = srcInfo.Capacity
 		x, err := DataVolumeXML(spec)
-		if err != nil {
-			return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
-		}
-		doc, err := x.Marshal()
-		if err != nil {
-			return VolumeInfo{}, &Error{Op: "create", Kind: kindVolume, Name: id, Code: ErrInvalid, Message: err.Error()}
-		}
-		pool, err := s.activePool(poolName)
-		if err != nil {
-			return VolumeInfo{}, err
-		}
-		defer func() { _ = pool.Free() }()
-		// A clone is an asynchronous job of the pool while it copies (see CreateVolume).
-		lock := s.poolLock(poolName)
-		lock.Lock()
-		vol, err := pool.StorageVolCreateXMLFrom(doc, src, 0)
-		lock.Unlock()
-		if err != nil {
-			return VolumeInfo{}, wrap(err, "copy "+sourceKey+" into", kindVolume, id)
-		}
-		defer func() { _ = vol.Free() }()
-		return volumeInfo(vol, poolName, id)
+		return s.createVolumeFrom(poolName, spec.Name, x, err, src, sourceKey)
 	})
 }
 
